@@ -1,0 +1,151 @@
+#pragma once
+// ChangeLog: the durable, ordered change log of every source, on RocksDB.
+//
+// Each source has one log of events at offsets 1, 2, 3, ... Appends are whole committed source
+// transactions; each is written in one RocksDB WriteBatch together with the source checkpoint
+// that follows it, so after a crash at any instant the log holds all of a transaction or none of
+// it, and the stored checkpoint always matches the last stored event.
+//
+// Durability and group commit: appends are queued to one writer thread, which takes everything
+// queued (up to ChangeLogOptions::max_group_bytes), writes it as one WriteBatch and syncs the WAL
+// once. An append is acknowledged (Append returns, AppendAsync's callback runs) only after that
+// sync. The queue is bounded by max_pending_bytes; AppendAsync blocks while it is full, which
+// pushes back on the source rather than growing memory.
+//
+// Readers see only committed offsets: [first, last] of Bounds(). Offsets below `first` were
+// removed by retention and reading them is an OutOfRange error that names the earliest offset
+// still stored. Stored bytes are checked on read: malformed records are DataLoss naming the key.
+//
+// Thread-safety: every method may be called from any thread. Lifecycle: Open, use, destroy; the
+// destructor finishes queued appends, then closes the database. Destroy waiter handles and stop
+// readers before the log.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "proto/base/positions.h"
+#include "sluice/v1/event.pb.h"
+#include "storage/key_format.h"
+
+namespace sluice::storage {
+
+struct ChangeLogOptions {
+  // Sync the WAL before acknowledging an append. Only tests and benchmarks turn this off.
+  bool sync = true;
+  // Bytes of appends queued ahead of the writer thread before AppendAsync blocks.
+  size_t max_pending_bytes = size_t{64} << 20;
+  // Bytes written by one group commit at most (one WriteBatch, one sync).
+  size_t max_group_bytes = size_t{16} << 20;
+  // The wall clock, UTC microseconds. Injectable for retention tests.
+  std::function<int64_t()> clock;
+};
+
+struct SourceSummary {
+  SourceId id;
+  std::string name;
+  v1::SourceKind kind = v1::SOURCE_KIND_UNSPECIFIED;
+};
+
+struct LogBounds {
+  LogOffset first;  // earliest stored offset; last + 1 when the log is empty
+  LogOffset last;   // last committed offset; 0 before the first append
+  uint64_t stored_bytes = 0;
+  uint64_t event_count() const { return last.value() + 1 - first.value(); }
+};
+
+struct RetentionPolicy {
+  int64_t max_age_micros = 0;  // 0: no age limit. Age is measured by source commit time.
+  uint64_t max_bytes = 0;      // 0: no size limit
+};
+
+struct TrimResult {
+  LogOffset first_before;
+  LogOffset first_after;
+  uint64_t events_removed = 0;
+  uint64_t bytes_removed = 0;
+};
+
+struct ReadLimits {
+  size_t max_events = 1024;
+  size_t max_bytes = size_t{1} << 20;  // stops after the record that crosses it
+};
+
+// A stored event as read. `view` borrows from the read buffer: valid only inside the callback.
+struct StoredRecord {
+  LogOffset offset;
+  RecordView view;
+  size_t stored_size = 0;
+};
+
+// Called once, on the writer thread, with the last offset of the appended transaction (or the
+// current last offset for a checkpoint-only append), or with the error that failed the write.
+// It must not block: hand work to another thread.
+using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<LogOffset>) &&>;
+
+// Handle of a pending NotifyAfter. Destroying it cancels the notification; once the destructor
+// returns the callback is neither running nor going to run. Do not destroy it from inside the
+// callback itself.
+class AppendWaiter {
+ public:
+  virtual ~AppendWaiter() = default;
+};
+
+class ChangeLog {
+ public:
+  // Opens or creates the log in `dir`. FailedPrecondition with a hint when the directory cannot
+  // be created or written, or another process holds it; DataLoss when stored state is corrupt.
+  static absl::StatusOr<std::unique_ptr<ChangeLog>> Open(const std::string& dir,
+                                                        ChangeLogOptions options = {});
+  virtual ~ChangeLog() = default;
+
+  // Registers a source by name, or returns the existing one. FailedPrecondition when a source of
+  // that name exists with another kind.
+  virtual absl::StatusOr<SourceId> RegisterSource(std::string_view name, v1::SourceKind kind) = 0;
+  // NotFound naming the known sources when there is no source `name`.
+  virtual absl::StatusOr<SourceId> FindSource(std::string_view name) const = 0;
+  virtual std::vector<SourceSummary> Sources() const = 0;
+
+  // Appends one committed transaction plus the checkpoint after it; blocks until durable.
+  // Sets offset, transaction_index, last_in_transaction and ingest_ts_micros on each event.
+  // An empty `events` stores only the checkpoint (heartbeats, rotations).
+  // Returns the offset of the transaction's last event (the current last offset if empty).
+  virtual absl::StatusOr<LogOffset> Append(SourceId source, std::vector<v1::ChangeEvent> events,
+                                           v1::SourceCheckpoint checkpoint) = 0;
+  // The same, without waiting: `done` runs after the group containing it is durable. Appends
+  // of one source are stored in call order. Blocks while the pending queue is full.
+  virtual void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
+                           v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
+
+  virtual absl::StatusOr<LogBounds> Bounds(SourceId source) const = 0;
+  // The checkpoint stored with the last append (empty before the first).
+  virtual absl::StatusOr<v1::SourceCheckpoint> Checkpoint(SourceId source) const = 0;
+
+  // Calls `fn` for stored events from `from` on, in offset order, until a limit is reached or
+  // the committed end. Returns the offset to read next. OutOfRange when `from` was trimmed.
+  virtual absl::StatusOr<LogOffset> Read(SourceId source, LogOffset from, const ReadLimits& limits,
+                                         absl::FunctionRef<void(const StoredRecord&)> fn) const = 0;
+
+  // The first offset of the first transaction whose commit time is at or after `ts_micros`
+  // (commit times are taken as their running maximum, so a clock step back never hides later
+  // events). Bounds().last + 1 when there is none.
+  virtual absl::StatusOr<LogOffset> OffsetForTime(SourceId source, int64_t ts_micros) const = 0;
+
+  // Removes whole transactions from the front of the log until it satisfies `policy`.
+  virtual absl::StatusOr<TrimResult> ApplyRetention(SourceId source,
+                                                    const RetentionPolicy& policy) = 0;
+
+  // Arranges for `on_append` to run once, on the writer thread, when the last offset of `source`
+  // exceeds `after`. Returns nullptr without calling it when that is already so: read now.
+  // `on_append` must not block and must not destroy the returned handle.
+  virtual std::unique_ptr<AppendWaiter> NotifyAfter(SourceId source, LogOffset after,
+                                                    absl::AnyInvocable<void()> on_append) = 0;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,142 @@
+#include "storage/key_format.h"
+
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace sluice::storage {
+namespace {
+
+void PutU32(uint32_t v, std::string& out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+void PutU64(uint64_t v, std::string& out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+uint32_t GetU32(std::string_view s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+uint64_t GetU64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+// Maps int64 onto uint64 so that big-endian byte order equals numeric order.
+constexpr uint64_t kSignBias = uint64_t{1} << 63;
+
+}  // namespace
+
+std::string LogKey(SourceId source, LogOffset offset) {
+  std::string key;
+  key.reserve(kLogKeySize);
+  PutU32(source.value(), key);
+  PutU64(offset.value(), key);
+  return key;
+}
+
+std::string LogKeyEnd(SourceId source) {
+  std::string key;
+  PutU32(source.value() + 1, key);
+  return key;
+}
+
+std::optional<DecodedLogKey> DecodeLogKey(std::string_view key) {
+  if (key.size() != kLogKeySize) return std::nullopt;
+  return DecodedLogKey{SourceId(GetU32(key)), LogOffset(GetU64(key.substr(4)))};
+}
+
+std::string TimeKey(SourceId source, int64_t commit_ts_micros, LogOffset offset) {
+  std::string key;
+  key.reserve(kTimeKeySize);
+  PutU32(source.value(), key);
+  PutU64(static_cast<uint64_t>(commit_ts_micros) ^ kSignBias, key);
+  PutU64(offset.value(), key);
+  return key;
+}
+
+std::optional<DecodedTimeKey> DecodeTimeKey(std::string_view key) {
+  if (key.size() != kTimeKeySize) return std::nullopt;
+  return DecodedTimeKey{SourceId(GetU32(key)),
+                        static_cast<int64_t>(GetU64(key.substr(4)) ^ kSignBias),
+                        LogOffset(GetU64(key.substr(12)))};
+}
+
+std::string SourceKey(std::string_view name) {
+  std::string key(kSourceKeyPrefix);
+  key.append(name);
+  return key;
+}
+
+std::string StateKey(SourceId source) {
+  std::string key(kStateKeyPrefix);
+  PutU32(source.value(), key);
+  return key;
+}
+
+std::string DescribeLogKey(std::string_view key) {
+  if (auto k = DecodeLogKey(key)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "log key %08x:%016llx", k->source.value(),
+                  static_cast<unsigned long long>(k->offset.value()));
+    return buf;
+  }
+  std::string hex = "key ";
+  for (unsigned char c : key) {
+    char buf[3];
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    hex += buf;
+  }
+  return hex;
+}
+
+void AppendRecord(uint8_t flags, uint8_t op, std::string_view table, std::string_view event,
+                  std::string& out) {
+  out.push_back(static_cast<char>(kRecordVersion));
+  out.push_back(static_cast<char>(flags));
+  out.push_back(static_cast<char>(op));
+  uint32_t len = static_cast<uint32_t>(table.size());
+  while (len >= 0x80) {
+    out.push_back(static_cast<char>((len & 0x7f) | 0x80));
+    len >>= 7;
+  }
+  out.push_back(static_cast<char>(len));
+  out.append(table);
+  out.append(event);
+}
+
+absl::StatusOr<RecordView> DecodeRecord(std::string_view record) {
+  if (record.size() < 4) {
+    return absl::DataLossError(
+        absl::StrCat("record of ", record.size(), " bytes is shorter than its 4-byte header"));
+  }
+  if (static_cast<uint8_t>(record[0]) != kRecordVersion) {
+    return absl::DataLossError(absl::StrCat("record format version ",
+                                            static_cast<uint8_t>(record[0]), " is not ",
+                                            kRecordVersion, " (written by a newer sluice?)"));
+  }
+  RecordView view;
+  view.flags = static_cast<uint8_t>(record[1]);
+  view.op = static_cast<uint8_t>(record[2]);
+  size_t pos = 3;
+  uint32_t len = 0;
+  for (int shift = 0;; shift += 7) {
+    if (pos >= record.size() || shift > 28) {
+      return absl::DataLossError("record table-name length is truncated or too long");
+    }
+    uint8_t b = static_cast<uint8_t>(record[pos++]);
+    len |= static_cast<uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  if (len > record.size() - pos) {
+    return absl::DataLossError(absl::StrCat("record table-name length ", len, " exceeds the ",
+                                            record.size() - pos, " bytes left"));
+  }
+  view.table = record.substr(pos, len);
+  view.event = record.substr(pos + len);
+  return view;
+}
+
+}  // namespace sluice::storage

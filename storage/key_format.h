@@ -1,0 +1,72 @@
+#pragma once
+// Key and record layouts of the change log. Pure functions, no RocksDB. The grammar is in
+// docs/storage-format.md; the constants here mirror it.
+//
+//   log CF   key  = source_id:u32be offset:u64be                      value = record
+//   time CF  key  = source_id:u32be commit_ts:u64be(biased) offset:u64be  value = ""
+//   meta CF  key  = "src/" name          value = sluice.storagepb.SourceRecord
+//            key  = "state/" source_id:u32be   value = sluice.storagepb.LogState
+//            key  = "next_source_id"     value = u32be
+//
+//   record   = version:u8(=1) flags:u8 op:u8 table_len:varint32 table:bytes event:bytes
+//              flags bit 0: first event of its transaction; bit 1: last event of its transaction
+//              event: a serialized sluice.v1.ChangeEvent with offset set
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "proto/base/positions.h"
+
+namespace sluice::storage {
+
+using SourceId = StrongInt<struct SourceIdTag, uint32_t>;
+
+inline constexpr size_t kLogKeySize = 4 + 8;
+inline constexpr size_t kTimeKeySize = 4 + 8 + 8;
+inline constexpr uint8_t kRecordVersion = 1;
+inline constexpr uint8_t kFlagFirstInTxn = 1 << 0;
+inline constexpr uint8_t kFlagLastInTxn = 1 << 1;
+inline constexpr std::string_view kSourceKeyPrefix = "src/";
+inline constexpr std::string_view kStateKeyPrefix = "state/";
+inline constexpr std::string_view kNextSourceIdKey = "next_source_id";
+
+std::string LogKey(SourceId source, LogOffset offset);
+// The smallest key greater than every log key of `source`.
+std::string LogKeyEnd(SourceId source);
+struct DecodedLogKey {
+  SourceId source;
+  LogOffset offset;
+};
+// nullopt when `key` is not kLogKeySize bytes.
+std::optional<DecodedLogKey> DecodeLogKey(std::string_view key);
+
+std::string TimeKey(SourceId source, int64_t commit_ts_micros, LogOffset offset);
+struct DecodedTimeKey {
+  SourceId source;
+  int64_t commit_ts_micros;
+  LogOffset offset;
+};
+std::optional<DecodedTimeKey> DecodeTimeKey(std::string_view key);
+
+std::string SourceKey(std::string_view name);
+std::string StateKey(SourceId source);
+
+// Hex rendering of a key for error messages: "log key 00000001:00000000000004d2".
+std::string DescribeLogKey(std::string_view key);
+
+struct RecordView {
+  uint8_t flags = 0;
+  uint8_t op = 0;
+  std::string_view table;  // "schema.table" or "database.table"; borrowed from the record
+  std::string_view event;  // serialized ChangeEvent; borrowed from the record
+};
+
+void AppendRecord(uint8_t flags, uint8_t op, std::string_view table, std::string_view event,
+                  std::string& out);
+// DataLoss naming the problem when `record` is malformed (stored data is untrusted on read).
+absl::StatusOr<RecordView> DecodeRecord(std::string_view record);
+
+}  // namespace sluice::storage
