@@ -1,0 +1,72 @@
+#include "server/service/batch_encoder.h"
+
+namespace sluice::service {
+namespace {
+
+void PutVarint(uint64_t v, std::string& out) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+constexpr char kEventsTag = 0x0A;       // field 1, wire type 2
+constexpr char kNextOffsetTag = 0x10;   // field 2, wire type 0
+constexpr char kLastOffsetTag = 0x18;   // field 3, wire type 0
+
+}  // namespace
+
+void BatchEncoder::AddEvent(std::string_view serialized_event) {
+  buffer_.push_back(kEventsTag);
+  PutVarint(serialized_event.size(), buffer_);
+  buffer_.append(serialized_event);
+  ++events_;
+}
+
+const std::string& BatchEncoder::Finish(uint64_t next_offset, uint64_t last_offset) {
+  buffer_.push_back(kNextOffsetTag);
+  PutVarint(next_offset, buffer_);
+  buffer_.push_back(kLastOffsetTag);
+  PutVarint(last_offset, buffer_);
+  return buffer_;
+}
+
+EventFilter::EventFilter(std::vector<std::string> table_globs, std::vector<v1::Op> ops)
+    : tables_(std::move(table_globs)) {
+  for (v1::Op op : ops) {
+    if (op > 0 && op < 32) op_mask_ |= 1u << op;
+  }
+}
+
+bool EventFilter::Matches(std::string_view table, uint8_t op) const {
+  if (op_mask_ != 0 && (op >= 32 || (op_mask_ & (1u << op)) == 0)) return false;
+  if (tables_.empty()) return true;
+  for (const auto& glob : tables_) {
+    if (GlobMatch(glob, table)) return true;
+  }
+  return false;
+}
+
+// Iterative glob with single-star backtracking: linear in practice, no recursion.
+bool GlobMatch(std::string_view p, std::string_view t) {
+  size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
+  while (ti < t.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == t[ti])) {
+      ++pi;
+      ++ti;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = ti;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+}  // namespace sluice::service

@@ -1,0 +1,223 @@
+#include "server/service/change_stream_service.h"
+
+#include <mutex>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "server/service/batch_encoder.h"
+#include "server/service/grpc_status.h"
+
+namespace sluice::service {
+namespace {
+
+class ErrorReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit ErrorReactor(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+absl::StatusOr<v1::SubscribeRequest> ParseRequest(const grpc::ByteBuffer* request) {
+  std::vector<grpc::Slice> slices;
+  v1::SubscribeRequest req;
+  if (request == nullptr || !request->Dump(&slices).ok()) {
+    return absl::InvalidArgumentError("cannot read the SubscribeRequest");
+  }
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  if (!req.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("SubscribeRequest is not a valid sluice.v1 message");
+  }
+  return req;
+}
+
+absl::StatusOr<LogOffset> ResolveStart(const storage::ChangeLog& log, storage::SourceId source,
+                                       const v1::StartPosition& start) {
+  auto bounds = log.Bounds(source);
+  if (!bounds.ok()) return bounds.status();
+  switch (start.kind_case()) {
+    case v1::StartPosition::kLatest:
+      return bounds->last.next();
+    case v1::StartPosition::kOffset:
+      if (start.offset() == 0) {
+        return absl::InvalidArgumentError("start offset 0 is not valid: offsets start at 1");
+      }
+      if (start.offset() < bounds->first.value()) {
+        return absl::OutOfRangeError(absl::StrCat(
+            "offset ", start.offset(),
+            " is no longer stored (retention removed it); the earliest available offset is ",
+            bounds->first.value()));
+      }
+      return LogOffset(start.offset());
+    case v1::StartPosition::kCommitTsMicros:
+      return log.OffsetForTime(source, start.commit_ts_micros());
+    case v1::StartPosition::kEarliest:
+    case v1::StartPosition::KIND_NOT_SET:
+      return bounds->first;
+  }
+  return bounds->first;
+}
+
+// State shared by a reactor and the pump jobs and waiter callbacks that refer to it. Jobs hold a
+// shared_ptr; the reactor pointer is used only under `mu` while !finished, and the reactor lives
+// until OnDone, which gRPC calls only after Finish.
+struct Stream {
+  storage::ChangeLog* log = nullptr;
+  boost::asio::thread_pool* pool = nullptr;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor = nullptr;
+  storage::SourceId source;
+  EventFilter filter;
+  storage::ReadLimits limits;
+  size_t max_scan_events = 0;
+
+  std::mutex mu;
+  LogOffset next;                                 // guarded by mu
+  bool write_in_flight = false;                   // guarded by mu
+  bool cancelled = false;                         // guarded by mu
+  bool finished = false;                          // guarded by mu
+  std::unique_ptr<storage::AppendWaiter> waiter;  // guarded by mu
+  BatchEncoder encoder;                           // guarded by mu
+  grpc::ByteBuffer message;                       // guarded by mu; valid while a write is in flight
+};
+
+void Pump(const std::shared_ptr<Stream>& s);
+
+void PostPump(std::shared_ptr<Stream> s) {
+  boost::asio::thread_pool& pool = *s->pool;  // before `s` is moved into the job
+  boost::asio::post(pool, [s = std::move(s)] { Pump(s); });
+}
+
+void FinishLocked(Stream& s, const grpc::Status& status) {
+  if (s.finished) return;
+  s.finished = true;
+  s.waiter.reset();
+  s.reactor->Finish(status);
+}
+
+void Pump(const std::shared_ptr<Stream>& s) {
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (s->finished || s->write_in_flight) return;
+  if (s->cancelled) {
+    FinishLocked(*s, grpc::Status(grpc::StatusCode::CANCELLED, "subscriber went away"));
+    return;
+  }
+  s->waiter.reset();
+  s->encoder.Clear();
+  size_t scanned = 0;
+  LogOffset next = s->next;
+  // Read until the batch has events, the scan budget is spent, or the log end is reached.
+  while (s->encoder.events() == 0 && scanned < s->max_scan_events) {
+    size_t before = scanned;
+    auto r = s->log->Read(s->source, next, s->limits, [&](const storage::StoredRecord& rec) {
+      ++scanned;
+      if (s->filter.Matches(rec.view.table, rec.view.op)) s->encoder.AddEvent(rec.view.event);
+    });
+    if (!r.ok()) {
+      FinishLocked(*s, ToGrpcStatus(r.status()));
+      return;
+    }
+    next = *r;
+    if (scanned == before) break;  // at the end of the log
+  }
+  const bool progressed = next != s->next;
+  s->next = next;
+  if (s->encoder.events() > 0 || progressed) {
+    // Events, or a heartbeat telling a filtered subscriber how far the server has read.
+    auto bounds = s->log->Bounds(s->source);
+    const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
+    const std::string& bytes = s->encoder.Finish(next.value(), last);
+    grpc::Slice slice(bytes.data(), bytes.size());
+    s->message = grpc::ByteBuffer(&slice, 1);
+    s->write_in_flight = true;
+    s->reactor->StartWrite(&s->message);
+    return;
+  }
+  // Caught up: sleep until the next append.
+  std::weak_ptr<Stream> weak = s;
+  s->waiter = s->log->NotifyAfter(s->source, LogOffset(next.value() - 1), [weak] {
+    if (auto strong = weak.lock()) PostPump(std::move(strong));
+  });
+  if (s->waiter == nullptr) PostPump(s);  // data arrived between the read and the wait
+}
+
+class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  SubscribeReactor(std::shared_ptr<Stream> stream, std::shared_ptr<std::atomic<int>> active)
+      : stream_(std::move(stream)), active_(std::move(active)) {
+    stream_->reactor = this;
+    ++*active_;
+    PostPump(stream_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::shared_ptr<Stream> s = stream_;
+    boost::asio::post(*s->pool, [s, ok] {
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->write_in_flight = false;
+        if (!ok) s->cancelled = true;
+      }
+      Pump(s);
+    });
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<Stream> s = stream_;
+    boost::asio::post(*s->pool, [s] {
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->cancelled = true;
+      }
+      Pump(s);
+    });
+  }
+
+  void OnDone() override {
+    --*active_;
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<Stream> stream_;
+  std::shared_ptr<std::atomic<int>> active_;
+};
+
+}  // namespace
+
+ChangeStreamService::ChangeStreamService(storage::ChangeLog& log, SubscribeOptions options)
+    : log_(log), options_(options), pool_(options.pump_threads) {}
+
+ChangeStreamService::~ChangeStreamService() { pool_.join(); }
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  auto req = ParseRequest(request);
+  if (!req.ok()) return new ErrorReactor(ToGrpcStatus(req.status()));
+  if (req->source().empty()) {
+    return new ErrorReactor(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                         "SubscribeRequest.source is empty: name a source"));
+  }
+  auto source = log_.FindSource(req->source());
+  if (!source.ok()) return new ErrorReactor(ToGrpcStatus(source.status()));
+  auto start = ResolveStart(log_, *source, req->start());
+  if (!start.ok()) return new ErrorReactor(ToGrpcStatus(start.status()));
+
+  auto stream = std::make_shared<Stream>();
+  stream->log = &log_;
+  stream->pool = &pool_;
+  stream->source = *source;
+  std::vector<v1::Op> ops;
+  for (int op : req->ops()) ops.push_back(static_cast<v1::Op>(op));
+  stream->filter = EventFilter({req->tables().begin(), req->tables().end()}, std::move(ops));
+  stream->limits.max_events =
+      req->max_batch_events() ? req->max_batch_events() : options_.default_batch_events;
+  stream->limits.max_bytes = std::min<size_t>(
+      req->max_batch_bytes() ? req->max_batch_bytes() : options_.default_batch_bytes,
+      options_.max_batch_bytes);
+  stream->max_scan_events = std::max(options_.max_scan_events, stream->limits.max_events);
+  stream->next = *start;
+  return new SubscribeReactor(std::move(stream), active_);
+}
+
+}  // namespace sluice::service

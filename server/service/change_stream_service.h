@@ -1,0 +1,53 @@
+#pragma once
+// ChangeStreamService: the gRPC Subscribe RPC, serving any number of subscribers from the one
+// stored change log.
+//
+// Each subscriber has one reactor that keeps at most one message in flight. When a write
+// completes, the next batch (up to max_batch_events / max_batch_bytes) is read from RocksDB on a
+// small pump pool and written. A caught-up subscriber registers a ChangeLog::NotifyAfter waiter
+// and is woken by the next append; nothing polls. So a slow subscriber holds one batch of memory
+// and never slows ingestion or other subscribers: HTTP/2 flow control holds it back.
+//
+// Events are sent as stored (see batch_encoder.h); filters read only the record header.
+//
+// Lifecycle: construct before the grpc::Server is built, destroy after the server has shut down
+// (which ends every stream). The ChangeLog must outlive the service.
+
+#include <atomic>
+#include <memory>
+
+#include <boost/asio/thread_pool.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "sluice/v1/service.grpc.pb.h"
+#include "storage/change_log.h"
+
+namespace sluice::service {
+
+struct SubscribeOptions {
+  size_t default_batch_events = 1024;
+  size_t default_batch_bytes = size_t{1} << 20;
+  size_t max_batch_bytes = size_t{4} << 20;  // a client cannot ask for more
+  size_t max_scan_events = 65536;            // records examined per batch when filters skip
+  int pump_threads = 2;
+};
+
+class ChangeStreamService final
+    : public v1::ChangeStream::WithRawCallbackMethod_Subscribe<v1::ChangeStream::Service> {
+ public:
+  ChangeStreamService(storage::ChangeLog& log, SubscribeOptions options = {});
+  ~ChangeStreamService() override;
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request) override;
+
+  int active_subscribers() const { return active_->load(); }
+
+ private:
+  storage::ChangeLog& log_;
+  SubscribeOptions options_;
+  std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
+  boost::asio::thread_pool pool_;
+};
+
+}  // namespace sluice::service
