@@ -86,13 +86,48 @@ class WaiterHandle final : public AppendWaiter {
   std::shared_ptr<SourceSlot::Waiter> waiter_;
 };
 
+// An event serialized by the appending thread, without the fields the writer assigns.
+struct SerializedEvent {
+  std::string body;
+  std::string table;
+  uint8_t op = 0;
+};
+
+// Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
 struct PendingAppend {
   SourceSlot* slot = nullptr;
-  std::vector<v1::ChangeEvent> events;
+  std::vector<SerializedEvent> events;
+  int64_t commit_ts_micros = 0;
   v1::SourceCheckpoint checkpoint;
   size_t approx_bytes = 0;
   AppendCallback done;
 };
+
+void PutVarint(uint64_t v, std::string& out) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
+// any order, so these bytes followed by a body serialized without them parse as the whole event.
+void AppendAssignedFields(uint64_t offset, uint32_t index, bool last, int64_t ingest_ts,
+                          std::string& out) {
+  out.push_back(static_cast<char>(0x08));  // 1: offset, varint
+  PutVarint(offset, out);
+  if (index != 0) {
+    out.push_back(static_cast<char>(0x40));  // 8: transaction_index, varint
+    PutVarint(index, out);
+  }
+  if (last) {
+    out.push_back(static_cast<char>(0x48));  // 9: last_in_transaction, varint
+    out.push_back(1);
+  }
+  out.push_back(static_cast<char>(0x50));  // 10: ingest_ts_micros, varint (int64)
+  PutVarint(static_cast<uint64_t>(ingest_ts), out);
+}
 
 class ChangeLogImpl final : public ChangeLog {
  public:
@@ -344,9 +379,23 @@ void ChangeLogImpl::AppendAsync(SourceId source, std::vector<v1::ChangeEvent> ev
   }
   PendingAppend p;
   p.slot = *slot;
-  p.approx_bytes = 64 + checkpoint.ByteSizeLong();
-  for (const auto& e : events) p.approx_bytes += e.ByteSizeLong() + 32;
-  p.events = std::move(events);
+  p.approx_bytes = 256 + checkpoint.ByteSizeLong();
+  if (!events.empty()) p.commit_ts_micros = events[0].source().commit_ts_micros();
+  p.events.reserve(events.size());
+  for (auto& e : events) {
+    e.clear_offset();
+    e.clear_transaction_index();
+    e.clear_last_in_transaction();
+    e.clear_ingest_ts_micros();
+    SerializedEvent se;
+    se.op = static_cast<uint8_t>(e.op());
+    se.table = TableKey(e.source());
+    e.SerializeToString(&se.body);
+    p.approx_bytes += se.body.size() + se.table.size() + 2 * sizeof(std::string) + 48;
+    p.events.push_back(std::move(se));
+  }
+  events.clear();
+  events.shrink_to_fit();
   p.checkpoint = std::move(checkpoint);
   p.done = std::move(done);
   std::unique_lock<std::mutex> lock(queue_mu_);
@@ -406,22 +455,19 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
     const uint64_t txn_first = st.last_offset() + 1;
     const size_t n = p.events.size();
     for (size_t k = 0; k < n; ++k) {
-      v1::ChangeEvent& e = p.events[k];
+      const SerializedEvent& e = p.events[k];
       const uint64_t offset = txn_first + k;
-      e.set_offset(offset);
-      e.set_transaction_index(static_cast<uint32_t>(k));
-      e.set_last_in_transaction(k + 1 == n);
-      e.set_ingest_ts_micros(now);
       event_bytes.clear();
-      e.SerializeToString(&event_bytes);
+      AppendAssignedFields(offset, static_cast<uint32_t>(k), k + 1 == n, now, event_bytes);
+      event_bytes.append(e.body);
       uint8_t flags = (k == 0 ? kFlagFirstInTxn : 0) | (k + 1 == n ? kFlagLastInTxn : 0);
       record.clear();
-      AppendRecord(flags, static_cast<uint8_t>(e.op()), TableKey(e.source()), event_bytes, record);
+      AppendRecord(flags, e.op, e.table, event_bytes, record);
       batch.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
       st.set_stored_bytes(st.stored_bytes() + record.size());
     }
     if (n > 0) {
-      int64_t ts = p.events[0].source().commit_ts_micros();
+      int64_t ts = p.commit_ts_micros;
       if (ts == 0) ts = now;
       if (ts > st.max_commit_ts_micros() || st.last_offset() == 0) {
         batch.Put(time_, TimeKey(p.slot->id, ts, LogOffset(txn_first)), rocksdb::Slice());
@@ -676,12 +722,17 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
-  rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.write_buffer_size = 64 << 20;
+  // Memtables bound most of the log's memory: 2 x 32 MiB for events, 2 x 4 MiB for the rest.
+  rocksdb::ColumnFamilyOptions log_options;
+  log_options.write_buffer_size = 32 << 20;
+  log_options.max_write_buffer_number = 2;
+  rocksdb::ColumnFamilyOptions small_options;
+  small_options.write_buffer_size = 4 << 20;
+  small_options.max_write_buffer_number = 2;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, cf_options},
-      {kLogCf, cf_options},
-      {kTimeCf, cf_options},
+      {rocksdb::kDefaultColumnFamilyName, small_options},
+      {kLogCf, log_options},
+      {kTimeCf, small_options},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -40,7 +40,7 @@ struct ChangeLogOptions {
   // Sync the WAL before acknowledging an append. Only tests and benchmarks turn this off.
   bool sync = true;
   // Bytes of appends queued ahead of the writer thread before AppendAsync blocks.
-  size_t max_pending_bytes = size_t{64} << 20;
+  size_t max_pending_bytes = size_t{32} << 20;
   // Bytes written by one group commit at most (one WriteBatch, one sync).
   size_t max_group_bytes = size_t{16} << 20;
   // The wall clock, UTC microseconds. Injectable for retention tests.

@@ -1,0 +1,69 @@
+// sluicectl: the sluice admin and tail CLI.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "clients/sluicectl/cli.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: sluicectl [--server HOST:PORT] [--format text|json] VERB [ARGS]
+
+verbs:
+  status                      per-source state, offsets, checkpoint and last error
+  tail SOURCE [--from earliest|latest|OFFSET|TIME] [--table GLOB]... [--op c,u,d,...]
+              [--format json|text] [--limit N] [--idle-exit SECONDS]
+                              stream a source's events, one per line
+
+--server defaults to $SLUICE_SERVER or 127.0.0.1:7070.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  sluice::cli::GlobalOptions global;
+  if (const char* env = std::getenv("SLUICE_SERVER"); env && *env) global.server = env;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  size_t i = 0;
+  for (; i < args.size() && args[i].starts_with("-"); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= args.size()) return sluice::cli::Fail(sluice::cli::kExitUsage, a + " needs a value");
+    if (a == "--server") {
+      global.server = args[++i];
+    } else if (a == "--format") {
+      global.format = args[++i];
+      if (global.format != "text" && global.format != "json") {
+        return sluice::cli::Fail(sluice::cli::kExitUsage,
+                                 "--format \"" + global.format + "\" is not text or json");
+      }
+    } else {
+      return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown flag " + a + "\n" + kUsage);
+    }
+  }
+  if (i >= args.size()) {
+    std::cerr << kUsage;
+    return sluice::cli::kExitUsage;
+  }
+  const std::string verb = args[i];
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  // Verbs also accept --format after the verb.
+  if (verb == "status") {
+    for (size_t k = 0; k + 1 < rest.size(); ++k) {
+      if (rest[k] == "--format") {
+        global.format = rest[k + 1];
+        rest.erase(rest.begin() + static_cast<long>(k), rest.begin() + static_cast<long>(k) + 2);
+        break;
+      }
+    }
+    return sluice::cli::RunStatus(global, rest);
+  }
+  if (verb == "tail") return sluice::cli::RunTail(global, rest);
+  return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown verb \"" + verb + "\"\n" + kUsage);
+}

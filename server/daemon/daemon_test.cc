@@ -1,0 +1,71 @@
+#include "server/daemon/daemon.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace sluice::daemon {
+namespace {
+
+TEST(ParseArgs, RequiresDataDir) {
+  auto r = ParseArgs({"--listen", "127.0.0.1:0"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("--data-dir"), std::string::npos);
+}
+
+TEST(ParseArgs, UnknownFlagIsNamed) {
+  auto r = ParseArgs({"--data-dir", "/tmp/x", "--lisen", "1"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("--lisen: unknown flag"), std::string::npos);
+}
+
+TEST(ParseArgs, SourcesAndRetention) {
+  auto r = ParseArgs({"--data-dir=/tmp/x", "--source",
+                      "mysql://u:p@127.0.0.1:3306/?name=shop&server_id=7",
+                      "--retention-max-age", "7d", "--retention-max-bytes", "50GiB"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->config.sources.size(), 1u);
+  EXPECT_EQ(r->config.sources[0].name, "shop");
+  EXPECT_EQ(r->retention.max_age_micros, int64_t{7} * 86'400'000'000);
+  EXPECT_EQ(r->retention.max_bytes, uint64_t{50} << 30);
+}
+
+TEST(ParseArgs, DuplicateSourceNamesAreRefused) {
+  auto r = ParseArgs({"--data-dir=/tmp/x", "--source",
+                      "mysql://u:p@127.0.0.1:3306/?name=shop&server_id=7", "--source",
+                      "postgres://u:p@127.0.0.1/db?name=shop"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("two sources are named \"shop\""),
+            std::string::npos);
+}
+
+TEST(ParseUnits, DurationsAndSizes) {
+  EXPECT_EQ(*ParseDurationMicros("500ms"), 500'000);
+  EXPECT_EQ(*ParseDurationMicros("2h"), int64_t{7'200'000'000});
+  EXPECT_FALSE(ParseDurationMicros("7 days").ok());
+  EXPECT_FALSE(ParseDurationMicros("d").ok());
+  EXPECT_EQ(*ParseByteSize("10MiB"), uint64_t{10} << 20);
+  EXPECT_EQ(*ParseByteSize("1GB"), 1'000'000'000u);
+  EXPECT_FALSE(ParseByteSize("10 parsecs").ok());
+}
+
+TEST(Daemon, ListenAddressInUseIsAClearError) {
+  DaemonOptions first_options;
+  char tmpl[] = "/tmp/sluice-daemon-XXXXXX";
+  first_options.config.data_dir = mkdtemp(tmpl);
+  first_options.config.listen = "127.0.0.1:0";
+  auto first = Daemon::Start(first_options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  DaemonOptions second_options = first_options;
+  second_options.config.data_dir += "/other";
+  second_options.config.listen = "127.0.0.1:" + std::to_string((*first)->port());
+  auto second = Daemon::Start(second_options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(std::string(second.status().message()).find("cannot listen on"), std::string::npos)
+      << second.status();
+  first->reset();
+  std::filesystem::remove_all(first_options.config.data_dir);
+}
+
+}  // namespace
+}  // namespace sluice::daemon

@@ -1,0 +1,43 @@
+// sluiced: the sluice change-data-capture server.
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "server/daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto options = sluice::daemon::ParseArgs(args);
+  if (!options.ok()) {
+    if (absl::IsNotFound(options.status()) && options.status().message() == "help") {
+      std::cout << sluice::daemon::Usage();
+      return 0;
+    }
+    std::cerr << "sluiced: error: " << options.status().message() << "\n";
+    return 2;
+  }
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const std::string data_dir = options->config.data_dir;
+  const size_t sources = options->config.sources.size();
+  auto daemon = sluice::daemon::Daemon::Start(*std::move(options));
+  if (!daemon.ok()) {
+    std::cerr << "sluiced: error: " << daemon.status().message() << "\n";
+    return 1;
+  }
+  std::cerr << "sluiced: serving on port " << (*daemon)->port() << ", data dir " << data_dir
+            << ", " << sources << " source(s)" << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "sluiced: received " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", shutting down" << std::endl;
+  (*daemon)->Shutdown();
+  return 0;
+}
