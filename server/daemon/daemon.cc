@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
 #include "server/config/listen_address.h"
 #include "server/config/source_config.h"
@@ -229,7 +230,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
     d->registry_->SetError(
         source.name,
         absl::UnimplementedError(absl::StrCat(
-            v1::SourceKind_Name(source.kind),
+            std::string(SourceKindName(source.kind)),
             " streaming is not implemented in this build of sluiced; the source is registered "
             "and its stored events can be read")));
   }

@@ -24,6 +24,11 @@ class BatchEncoder {
   void AddEvent(std::string_view serialized_event);
   // Appends the trailing fields and returns the finished message bytes.
   const std::string& Finish(uint64_t next_offset, uint64_t last_offset);
+  // Hands the finished message over (leaving the encoder empty), for zero-copy sending.
+  std::string Release() {
+    events_ = 0;
+    return std::move(buffer_);
+  }
   size_t events() const { return events_; }
   size_t bytes() const { return buffer_.size(); }
 

@@ -126,8 +126,11 @@ void Pump(const std::shared_ptr<Stream>& s) {
     // Events, or a heartbeat telling a filtered subscriber how far the server has read.
     auto bounds = s->log->Bounds(s->source);
     const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
-    const std::string& bytes = s->encoder.Finish(next.value(), last);
-    grpc::Slice slice(bytes.data(), bytes.size());
+    s->encoder.Finish(next.value(), last);
+    // The slice takes ownership of the buffer: no copy of the batch.
+    auto* owned = new std::string(s->encoder.Release());
+    grpc::Slice slice(owned->data(), owned->size(),
+                      [](void* p) { delete static_cast<std::string*>(p); }, owned);
     s->message = grpc::ByteBuffer(&slice, 1);
     s->write_in_flight = true;
     s->reactor->StartWrite(&s->message);

@@ -25,7 +25,7 @@
 namespace sluice::service {
 
 struct SubscribeOptions {
-  size_t default_batch_events = 1024;
+  size_t default_batch_events = 4096;
   size_t default_batch_bytes = size_t{1} << 20;
   size_t max_batch_bytes = size_t{4} << 20;  // a client cannot ask for more
   size_t max_scan_events = 65536;            // records examined per batch when filters skip

@@ -144,7 +144,25 @@ void AppendBench(const std::string& base, uint64_t n, int txn_size) {
               label, n / secs, n / secs / txn_size, p.p50, p.p99, p.max);
 }
 
-void CatchUpBench(const std::string& base, uint64_t n) {
+// One transaction at a time, each waiting for its own sync: the latency a lone source sees.
+void SerialAppendBench(const std::string& base, int txns) {
+  auto log = *storage::ChangeLog::Open(FreshDir(base, "serial"));
+  auto source = *log->RegisterSource("bench", v1::SOURCE_KIND_MYSQL);
+  std::vector<double> latency_us;
+  auto t0 = Clock::now();
+  for (int i = 0; i < txns; ++i) {
+    auto start = Clock::now();
+    (void)log->Append(source, {Event200(i)}, v1::SourceCheckpoint());
+    latency_us.push_back(Seconds(start, Clock::now()) * 1e6);
+  }
+  double secs = Seconds(t0, Clock::now());
+  auto p = Summarize(latency_us);
+  std::printf("%-58s %12.0f events/s   (append latency p50 %.0f us, p99 %.0f us, max %.0f us)\n",
+              "sluice append: 1-event transactions, one at a time", txns / secs, p.p50, p.p99,
+              p.max);
+}
+
+void CatchUpBench(const std::string& base, uint64_t n, uint32_t batch_events) {
   auto log = *storage::ChangeLog::Open(FreshDir(base, "catchup"));
   auto source = *log->RegisterSource("bench", v1::SOURCE_KIND_MYSQL);
   for (uint64_t i = 0; i < n; i += 1000) {
@@ -169,6 +187,7 @@ void CatchUpBench(const std::string& base, uint64_t n) {
     v1::SubscribeRequest req;
     req.set_source("bench");
     req.mutable_start()->mutable_earliest();
+    req.set_max_batch_events(batch_events);
     auto t0 = Clock::now();
     auto reader = stub->Subscribe(&ctx, req);
     v1::SubscribeResponse resp;
@@ -178,9 +197,11 @@ void CatchUpBench(const std::string& base, uint64_t n) {
     ctx.TryCancel();
     reader->Finish().ok();
     if (round == 1) {
+      char label[96];
+      std::snprintf(label, sizeof label, "sluice gRPC catch-up: 1 subscriber, %u-event batches",
+                    batch_events);
       std::printf("%-58s %12.0f events/s   (%llu events, %.2f s, parsed by the client)\n",
-                  "sluice gRPC catch-up: 1 subscriber from earliest", got / secs,
-                  static_cast<unsigned long long>(got), secs);
+                  label, got / secs, static_cast<unsigned long long>(got), secs);
     }
   }
   server->Shutdown();
@@ -201,9 +222,11 @@ int main(int argc, char** argv) {
   std::printf("sluice_bench: %llu events per run, data in %s, %u hardware threads\n",
               static_cast<unsigned long long>(n), dir.c_str(), std::thread::hardware_concurrency());
   sluice::RocksReference(dir, n);
+  sluice::SerialAppendBench(dir, 2000);
   sluice::AppendBench(dir, n / 10, 1);
   sluice::AppendBench(dir, n, 100);
-  sluice::CatchUpBench(dir, n);
+  sluice::CatchUpBench(dir, n, 1024);
+  sluice::CatchUpBench(dir, n, 4096);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -1,0 +1,62 @@
+#pragma once
+// ServerConfig: the sluice server's settings file.
+//
+//   data_dir: /var/lib/sluice          # required
+//   listen: 127.0.0.1:7070             # gRPC; default 127.0.0.1:7070
+//   metrics_listen: 127.0.0.1:7071     # optional; empty or absent = no metrics endpoint
+//   sources:                           # optional; a list of mappings
+//     - name: shop                     # required, [a-z0-9_-]{1,64}, unique
+//       kind: mysql                    # required: mysql (alias mariadb) | postgres (postgresql)
+//       host: 127.0.0.1                # required
+//       port: 3306                     # default 3306 / 5432
+//       user: sluice                   # required
+//       password: secret               # or ${ENV_VAR} (expanded; $${ is a literal ${), or
+//       # password_file: /run/secrets/shop   (relative paths are relative to this file; one
+//       #                                      trailing newline is removed)
+//       server_id: 4711                # mysql: required
+//       database: shop                 # postgres: required; mysql: optional
+//       slot: sluice_shop              # postgres: default sluice_<name>
+//       publication: sluice_shop       # postgres: default sluice_<name>
+//       tables: [shop.orders, "shop.*"]
+//       snapshot: initial              # initial | never | when_needed
+//       tls: {mode: preferred, ca_file: /etc/ssl/ca.pem}   # or tls: required
+//     - url: postgres://sluice@db:5432/app?name=app        # the URL form (see source_config.h)
+//       password_file: /run/secrets/app                    # only password/password_file may
+//                                                          # accompany url
+//
+// Values follow the same rules as the URL form (source_config.h), so both forms accept exactly
+// the same sources.
+//
+// Validation is strict: unknown keys, duplicate keys, wrong types (a list where a string
+// belongs), missing required fields and duplicate source names are errors. Each error is an
+// InvalidArgument of the form "FILE:LINE:COLUMN: <context>: <problem>: <fix>". Passwords never
+// appear in error messages.
+//
+// Thread-safety: the loaders only read the file system and the environment; they may run on any
+// thread, but the caller must not change the environment concurrently (getenv).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/config/source_config.h"
+
+namespace sluice::config {
+
+struct ServerConfig {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:7070";  // validated by ParseListenAddress
+  std::string metrics_listen;             // empty: no metrics endpoint
+  std::vector<SourceConfig> sources;      // complete and validated, unique names
+};
+
+// Reads and validates the YAML file at `path`. NotFound if the file does not exist,
+// InvalidArgument for everything wrong inside it. Never throws.
+absl::StatusOr<ServerConfig> LoadConfigFile(const std::string& path);
+
+// The same for YAML text already in memory. `origin` names the text in error messages, and its
+// directory is the base for relative password_file paths.
+absl::StatusOr<ServerConfig> ParseConfigYaml(std::string_view yaml, std::string_view origin);
+
+}  // namespace sluice::config

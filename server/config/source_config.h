@@ -1,0 +1,86 @@
+#pragma once
+// SourceConfig: everything sluice needs to connect to one source database, and the parser for
+// the URL form of it.
+//
+// URL grammar (keys and values are percent-decoded; user and password too):
+//
+//   mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]?name=NAME&server_id=N[&KEY=VALUE...]
+//     (mariadb:// is an alias; PORT defaults to 3306; /DATABASE is optional)
+//     keys: name, server_id, tables, snapshot, tls, tls_ca
+//   postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?name=NAME[&KEY=VALUE...]
+//     (postgresql:// is an alias; PORT defaults to 5432)
+//     keys: name, slot, publication, tables, snapshot, tls, tls_ca
+//
+//   name         required; 1 to 64 characters from [a-z0-9_-]
+//   server_id    mysql, required; 1..4294967295, unique among the primary's replicas
+//   slot         postgres; default "sluice_<name>" ('-' becomes '_'); [a-z0-9_]{1,63}
+//   publication  postgres; default "sluice_<name>" ('-' becomes '_'); [A-Za-z0-9_]{1,63}
+//   tables       comma-separated DATABASE.TABLE (mysql) or SCHEMA.TABLE (postgres) patterns;
+//                the table part may use the globs '*' and '?'; empty means every table
+//   snapshot     initial (default) | never | when_needed
+//   tls          disabled | preferred (default) | required | verify_ca | verify_identity
+//   tls_ca       path of a PEM CA bundle; not allowed with tls=disabled
+//
+// The password may hold any character if it is percent-encoded ('@' as %40, '/' as %2F, ':'
+// as %3A, '%' as %25). The userinfo ends at the last '@' of the URL, so an unencoded '@' in
+// the password still parses, but an '@' in a query value must then be written %40.
+//
+// Errors: InvalidArgument, one line, starting with `source URL "<url, password redacted>": `
+// and naming the problem and the fix. No error message ever contains the password.
+//
+// Thread-safety: all functions here are pure and may be called from any thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sluice/v1/event.pb.h"
+
+namespace sluice::config {
+
+// What to do when a source has no checkpoint yet (or its checkpoint is no longer available).
+enum class SnapshotMode {
+  kInitial,     // snapshot the tables once, then stream
+  kNever,       // stream from the current position, never snapshot
+  kWhenNeeded,  // snapshot on first start and again whenever the checkpoint is gone
+};
+
+// "initial", "never", "when_needed".
+std::string_view SnapshotModeName(SnapshotMode mode);
+
+// One source database. Produced by ParseSourceUrl or LoadConfigFile, which apply the defaults
+// and the validation described above; a SourceConfig they return is complete and consistent.
+struct SourceConfig {
+  std::string name;
+  v1::SourceKind kind = v1::SOURCE_KIND_UNSPECIFIED;
+  std::string host;
+  uint16_t port = 0;
+  std::string user;
+  std::string password;             // a secret: never log it; log url_redacted instead
+  std::string database;             // postgres: required; mysql: optional default database
+  uint32_t server_id = 0;           // mysql only
+  std::string slot;                 // postgres only
+  std::string publication;          // postgres only
+  std::vector<std::string> tables;  // patterns; empty = every table
+  SnapshotMode snapshot = SnapshotMode::kInitial;
+  std::string tls_mode = "preferred";
+  std::string tls_ca_file;
+  // The source as a URL with the password replaced by "***". For a parsed URL this is the
+  // input itself; for a YAML source it is the equivalent canonical URL.
+  std::string url_redacted;
+};
+
+// Parses and validates a source URL (grammar above).
+absl::StatusOr<SourceConfig> ParseSourceUrl(std::string_view url);
+
+// `url` with the password (if any) replaced by "***". Works on malformed input too, so it is
+// safe to use on anything that might be a URL before logging it.
+std::string RedactSourceUrl(std::string_view url);
+
+// The canonical URL for a complete SourceConfig, password replaced by "***". ParseSourceUrl of
+// this URL (with the real password put back) yields the same SourceConfig.
+std::string FormatRedactedSourceUrl(const SourceConfig& source);
+
+}  // namespace sluice::config
