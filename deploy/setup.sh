@@ -4,6 +4,8 @@
 # Safe to run again: it installs only what is missing and rebuilds incrementally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: share hits between clones of the repo in different directories.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 procps

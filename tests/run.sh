@@ -7,6 +7,8 @@
 #   tests/run.sh --sanitize      builds the unit tests with ASan+UBSan in ./build-asan and runs them
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: share hits between clones of the repo in different directories.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 JOBS="${SLUICE_JOBS:-2}"
 
 if [ "${1:-}" = "--sanitize" ]; then
