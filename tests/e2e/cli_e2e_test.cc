@@ -1,0 +1,250 @@
+// sluiced and sluicectl as black boxes: real processes, real flags, exact output.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "storage/change_log.h"
+#include "storage/test_util.h"
+#include "tests/testing/subprocess.h"
+
+extern char** environ;
+
+namespace sluice {
+namespace {
+
+using storage::testing::TempDir;
+
+std::string BinaryDir() {
+  const char* d = std::getenv("SLUICE_BINARY_DIR");
+  return d ? d : ".";
+}
+std::string Sluiced() { return BinaryDir() + "/server/daemon/sluiced"; }
+std::string Sluicectl() { return BinaryDir() + "/clients/sluicectl/sluicectl"; }
+
+testing::SubprocessResult RunCommand(const std::vector<std::string>& argv) {
+  auto r = testing::RunSubprocess(argv, {}, std::chrono::seconds(60));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : testing::SubprocessResult{};
+}
+
+size_t Lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+// A sluiced running in the background for one test.
+class Daemon {
+ public:
+  explicit Daemon(std::vector<std::string> args) {
+    log_path_ = dir_.path() + "/sluiced.log";
+    args.insert(args.begin(), Sluiced());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    const std::regex serving("serving on port ([0-9]+)");
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::smatch m;
+      std::string log = Log();
+      if (std::regex_search(log, m, serving)) port_ = std::stoi(m[1]);
+      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(port_, 0) << "sluiced did not start: " << Log();
+  }
+  ~Daemon() { EXPECT_EQ(Stop(), 0) << Log(); }
+
+  // SIGTERM, then the exit code.
+  int Stop() {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_code_;
+  }
+  std::string Log() const {
+    std::ifstream f(log_path_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  TempDir dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_code_ = -1;
+};
+
+void SeedLog(const std::string& data_dir) {
+  auto log = *storage::ChangeLog::Open(data_dir);
+  auto id = *log->RegisterSource("shop", v1::SOURCE_KIND_MYSQL);
+  std::vector<v1::ChangeEvent> txn;
+  for (int i = 1; i <= 2; ++i) {
+    v1::ChangeEvent e;
+    e.set_op(v1::OP_INSERT);
+    auto* s = e.mutable_source();
+    s->set_name("shop");
+    s->set_kind(v1::SOURCE_KIND_MYSQL);
+    s->set_database("shop");
+    s->set_table("orders");
+    s->set_position("binlog.000003:" + std::to_string(1000 + i));
+    s->set_gtid("0-1-42");
+    s->set_txid("0-1-42");
+    s->set_commit_ts_micros(1'767'323'045'123'000);  // 2026-01-02T03:04:05.123Z
+    e.add_key_columns("id");
+    auto* f = e.mutable_after()->add_fields();
+    f->set_name("id");
+    f->mutable_value()->set_int64(i);
+    f = e.mutable_after()->add_fields();
+    f->set_name("total");
+    f->mutable_value()->set_decimal("3.10");
+    txn.push_back(std::move(e));
+  }
+  v1::SourceCheckpoint cp;
+  cp.set_position_text("binlog.000003:1002");
+  ASSERT_TRUE(log->Append(id, std::move(txn), cp).ok());
+}
+
+TEST(CliE2E, TailPrintsTheDocumentedJsonShape) {
+  TempDir data;
+  SeedLog(data.path());
+  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "earliest",
+                "--format", "json", "--limit", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  std::istringstream lines(r.stdout_text);
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(first,
+            "{\"offset\":1,\"op\":\"c\",\"source\":{\"name\":\"shop\",\"kind\":\"mysql\","
+            "\"database\":\"shop\",\"schema\":null,\"table\":\"orders\",\"position\":"
+            "\"binlog.000003:1001\",\"gtid\":\"0-1-42\",\"txid\":\"0-1-42\",\"commit_ts\":"
+            "\"2026-01-02T03:04:05.123Z\",\"snapshot\":false},\"key\":{\"id\":1},\"before\":null,"
+            "\"after\":{\"id\":1,\"total\":\"3.10\"},\"unchanged\":[],\"txn\":{\"index\":0,"
+            "\"last\":false}}");
+  EXPECT_NE(second.find("\"offset\":2,"), std::string::npos) << second;
+  EXPECT_NE(second.find("\"txn\":{\"index\":1,\"last\":true}"), std::string::npos) << second;
+}
+
+TEST(CliE2E, TailFromLatestWithIdleExitEndsCleanly) {
+  TempDir data;
+  SeedLog(data.path());
+  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "latest",
+                "--format", "text", "--idle-exit", "0.5"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.stdout_text, "");
+}
+
+TEST(CliE2E, StatusJsonNamesSourceAndOffsets) {
+  TempDir data;
+  SeedLog(data.path());
+  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  auto r = RunCommand({Sluicectl(), "--server", d.address(), "status", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_NE(r.stdout_text.find("{\"name\":\"shop\",\"kind\":\"mysql\",\"state\":\"stopped\","
+                               "\"first_offset\":1,\"last_offset\":2,"),
+            std::string::npos)
+      << r.stdout_text;
+  EXPECT_NE(r.stdout_text.find("\"checkpoint\":\"binlog.000003:1002\""), std::string::npos);
+}
+
+TEST(CliE2E, TailOfUnknownSourceIsOneLineError) {
+  TempDir data;
+  SeedLog(data.path());
+  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "nope", "--from", "earliest"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("no source named 'nope'; known sources: shop"), std::string::npos)
+      << r.stderr_text;
+}
+
+TEST(CliE2E, UnreachableServerIsOneLineError) {
+  auto r = RunCommand({Sluicectl(), "--server", "127.0.0.1:1", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("cannot reach sluiced at 127.0.0.1:1"), std::string::npos);
+}
+
+TEST(CliE2E, UnknownUrlKeyIsOneLineError) {
+  TempDir data;
+  auto r = RunCommand({Sluiced(), "--data-dir", data.path(), "--source",
+                "mysql://u:secretpw@127.0.0.1:3306/?name=shop&server_id=1&tabels=shop.*"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("unknown query key \"tabels\""), std::string::npos)
+      << r.stderr_text;
+  EXPECT_EQ(r.stderr_text.find("secretpw"), std::string::npos) << "password leaked";
+}
+
+TEST(CliE2E, BusyListenAddressIsOneLineError) {
+  TempDir data;
+  Daemon first({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  TempDir other;
+  auto r = RunCommand({Sluiced(), "--data-dir", other.path(), "--listen", first.address()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("cannot listen on " + first.address()), std::string::npos)
+      << r.stderr_text;
+}
+
+TEST(CliE2E, UnusableDataDirIsOneLineError) {
+  TempDir data;
+  std::ofstream(data.path() + "/file") << "x";
+  // A path under a regular file cannot be created, even by root.
+  auto r = RunCommand({Sluiced(), "--data-dir", data.path() + "/file/data", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("cannot open data dir"), std::string::npos) << r.stderr_text;
+}
+
+TEST(CliE2E, DataDirInUseByAnotherSluicedIsOneLineError) {
+  TempDir data;
+  Daemon first({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  auto r = RunCommand({Sluiced(), "--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("another sluiced"), std::string::npos) << r.stderr_text;
+}
+
+TEST(CliE2E, ConfigFileWorksLikeFlags) {
+  TempDir data;
+  SeedLog(data.path());
+  TempDir conf;
+  std::ofstream(conf.path() + "/sluice.yaml")
+      << "data_dir: " << data.path() << "\nlisten: 127.0.0.1:0\n";
+  Daemon d({"--config", conf.path() + "/sluice.yaml"});
+  auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "1",
+                "--format", "text", "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.stdout_text.substr(0, 20), "1 c shop.orders key=") << r.stdout_text;
+}
+
+}  // namespace
+}  // namespace sluice
