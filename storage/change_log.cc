@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <utility>
@@ -26,6 +27,9 @@ namespace {
 
 constexpr char kLogCf[] = "log";
 constexpr char kTimeCf[] = "time";
+constexpr char kStageCf[] = "stage";
+// Staged transactions are copied into the log in writes of about this size.
+constexpr size_t kStageChunkBytes = size_t{4} << 20;
 
 int64_t SystemClockMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -71,6 +75,9 @@ struct SourceSlot {
   };
   std::mutex waiters_mu;
   std::vector<std::shared_ptr<Waiter>> waiters;  // guarded by waiters_mu
+
+  std::mutex stage_mu;
+  std::map<uint64_t, uint64_t> stage_next_seq;  // guarded by stage_mu
 };
 
 class WaiterHandle final : public AppendWaiter {
@@ -96,6 +103,9 @@ struct SerializedEvent {
 // Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
 struct PendingAppend {
   SourceSlot* slot = nullptr;
+  bool staged = false;       // publish the stage `stage_id` before `events`
+  uint64_t stage_id = 0;
+  std::string overlay;       // field 3 (source) bytes merged into every event, or empty
   std::vector<SerializedEvent> events;
   int64_t commit_ts_micros = 0;
   v1::SourceCheckpoint checkpoint;
@@ -129,6 +139,22 @@ void AppendAssignedFields(uint64_t offset, uint32_t index, bool last, int64_t in
   PutVarint(static_cast<uint64_t>(ingest_ts), out);
 }
 
+SerializedEvent Serialize(v1::ChangeEvent& e) {
+  e.clear_offset();
+  e.clear_transaction_index();
+  e.clear_last_in_transaction();
+  e.clear_ingest_ts_micros();
+  SerializedEvent se;
+  se.op = static_cast<uint8_t>(e.op());
+  se.table = TableKey(e.source());
+  e.SerializeToString(&se.body);
+  return se;
+}
+
+size_t MemoryCost(const SerializedEvent& se) {
+  return se.body.size() + se.table.size() + 2 * sizeof(std::string) + 48;
+}
+
 class ChangeLogImpl final : public ChangeLog {
  public:
   ChangeLogImpl(ChangeLogOptions options, std::unique_ptr<rocksdb::DB> db,
@@ -138,7 +164,8 @@ class ChangeLogImpl final : public ChangeLog {
         handles_(std::move(handles)),
         meta_(handles_[0]),
         log_(handles_[1]),
-        time_(handles_[2]) {
+        time_(handles_[2]),
+        stage_(handles_[3]) {
     if (!options_.clock) options_.clock = SystemClockMicros;
   }
 
@@ -164,6 +191,13 @@ class ChangeLogImpl final : public ChangeLog {
                                    v1::SourceCheckpoint checkpoint) override;
   void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                    v1::SourceCheckpoint checkpoint, AppendCallback done) override;
+  absl::Status Stage(SourceId source, uint64_t stage_id,
+                     std::vector<v1::ChangeEvent> events) override;
+  void AppendStagedAsync(SourceId source, uint64_t stage_id, std::vector<v1::ChangeEvent> events,
+                         const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                         AppendCallback done) override;
+  absl::Status DiscardStaged(SourceId source, uint64_t stage_id) override;
+  absl::Status DiscardAllStaged(SourceId source) override;
   absl::StatusOr<LogBounds> Bounds(SourceId source) const override;
   absl::StatusOr<v1::SourceCheckpoint> Checkpoint(SourceId source) const override;
   absl::StatusOr<LogOffset> Read(SourceId source, LogOffset from, const ReadLimits& limits,
@@ -176,8 +210,12 @@ class ChangeLogImpl final : public ChangeLog {
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
+  void Enqueue(PendingAppend p);
   void WriterLoop();
   void CommitGroup(std::vector<PendingAppend>& group);
+  // Copies the stage of `p` into the log from offset `first`; returns the number of events.
+  absl::StatusOr<uint64_t> CopyStage(const PendingAppend& p, uint64_t first, bool last_is_final,
+                                     int64_t now, uint64_t& stored_bytes);
   void Publish(SourceSlot& slot, const storagepb::LogState& state);
   absl::Status RemoveUncommittedTail(SourceSlot& slot);
 
@@ -187,6 +225,7 @@ class ChangeLogImpl final : public ChangeLog {
   rocksdb::ColumnFamilyHandle* meta_;
   rocksdb::ColumnFamilyHandle* log_;
   rocksdb::ColumnFamilyHandle* time_;
+  rocksdb::ColumnFamilyHandle* stage_;
 
   mutable std::shared_mutex sources_mu_;
   std::map<std::string, std::unique_ptr<SourceSlot>, std::less<>> by_name_;  // guarded
@@ -383,21 +422,104 @@ void ChangeLogImpl::AppendAsync(SourceId source, std::vector<v1::ChangeEvent> ev
   if (!events.empty()) p.commit_ts_micros = events[0].source().commit_ts_micros();
   p.events.reserve(events.size());
   for (auto& e : events) {
-    e.clear_offset();
-    e.clear_transaction_index();
-    e.clear_last_in_transaction();
-    e.clear_ingest_ts_micros();
-    SerializedEvent se;
-    se.op = static_cast<uint8_t>(e.op());
-    se.table = TableKey(e.source());
-    e.SerializeToString(&se.body);
-    p.approx_bytes += se.body.size() + se.table.size() + 2 * sizeof(std::string) + 48;
-    p.events.push_back(std::move(se));
+    p.events.push_back(Serialize(e));
+    p.approx_bytes += MemoryCost(p.events.back());
   }
   events.clear();
   events.shrink_to_fit();
   p.checkpoint = std::move(checkpoint);
   p.done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+void ChangeLogImpl::AppendStagedAsync(SourceId source, uint64_t stage_id,
+                                      std::vector<v1::ChangeEvent> events,
+                                      const v1::SourceInfo& commit_info,
+                                      v1::SourceCheckpoint checkpoint, AppendCallback done) {
+  auto slot = Slot(source);
+  if (!slot.ok()) {
+    std::move(done)(slot.status());
+    return;
+  }
+  PendingAppend p;
+  p.slot = *slot;
+  p.staged = true;
+  p.stage_id = stage_id;
+  std::string info = commit_info.SerializeAsString();
+  if (!info.empty()) {
+    p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
+    PutVarint(info.size(), p.overlay);
+    p.overlay.append(info);
+  }
+  p.commit_ts_micros = commit_info.commit_ts_micros();
+  if (p.commit_ts_micros == 0 && !events.empty()) {
+    p.commit_ts_micros = events[0].source().commit_ts_micros();
+  }
+  p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
+  for (auto& e : events) {
+    p.events.push_back(Serialize(e));
+    p.approx_bytes += MemoryCost(p.events.back());
+  }
+  p.checkpoint = std::move(checkpoint);
+  p.done = std::move(done);
+  Enqueue(std::move(p));
+}
+
+absl::Status ChangeLogImpl::Stage(SourceId source, uint64_t stage_id,
+                                  std::vector<v1::ChangeEvent> events) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  auto it = slot->stage_next_seq.find(stage_id);
+  if (it == slot->stage_next_seq.end()) {
+    // Continue after anything already staged under this id.
+    uint64_t next = 0;
+    std::unique_ptr<rocksdb::Iterator> iter(db_->NewIterator(rocksdb::ReadOptions(), stage_));
+    iter->SeekForPrev(StageKey(slot->id, stage_id, UINT64_MAX));
+    if (iter->Valid() && iter->key().starts_with(StageKey(slot->id, stage_id, 0).substr(0, 12))) {
+      std::string_view k(iter->key().data(), iter->key().size());
+      uint64_t seq = 0;
+      for (size_t i = 12; i < kStageKeySize && i < k.size(); ++i) {
+        seq = (seq << 8) | static_cast<uint8_t>(k[i]);
+      }
+      next = seq + 1;
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(iter->status(), "reading the staging area"));
+    it = slot->stage_next_seq.emplace(stage_id, next).first;
+  }
+  rocksdb::WriteBatch batch;
+  std::string record;
+  for (auto& e : events) {
+    SerializedEvent se = Serialize(e);
+    record.clear();
+    AppendRecord(0, se.op, se.table, se.body, record);
+    batch.Put(stage_, StageKey(slot->id, stage_id, it->second++), record);
+  }
+  // Not synced: staged data is the source's to resend if it is lost.
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                   absl::StrCat("staging a transaction of source '", slot->name, "'"));
+}
+
+absl::Status ChangeLogImpl::DiscardStaged(SourceId source, uint64_t stage_id) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  slot->stage_next_seq.erase(stage_id);
+  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_,
+                                    StageKey(slot->id, stage_id, 0),
+                                    StageKeyEnd(slot->id, stage_id)),
+                   absl::StrCat("discarding a staged transaction of source '", slot->name, "'"));
+}
+
+absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  slot->stage_next_seq.clear();
+  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, 0, 0),
+                                    LogKeyEnd(slot->id)),
+                   absl::StrCat("discarding the staged transactions of source '", slot->name,
+                                "'"));
+}
+
+void ChangeLogImpl::Enqueue(PendingAppend p) {
   std::unique_lock<std::mutex> lock(queue_mu_);
   // A single append larger than the whole budget is admitted alone once the queue is empty.
   space_cv_.wait(lock, [&] {
@@ -444,7 +566,8 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
   rocksdb::WriteBatch batch;
   std::string event_bytes;
   std::string record;
-  for (size_t i = 0; i < group.size(); ++i) {
+  absl::Status status;
+  for (size_t i = 0; i < group.size() && status.ok(); ++i) {
     PendingAppend& p = group[i];
     auto [it, inserted] = working.try_emplace(p.slot);
     if (inserted) {
@@ -453,39 +576,62 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
     }
     storagepb::LogState& st = it->second;
     const uint64_t txn_first = st.last_offset() + 1;
+    uint64_t staged = 0;
+    if (p.staged) {
+      uint64_t stored = st.stored_bytes();
+      auto copied = CopyStage(p, txn_first, p.events.empty(), now, stored);
+      if (!copied.ok()) {
+        status = copied.status();
+        break;
+      }
+      staged = *copied;
+      st.set_stored_bytes(stored);
+      batch.DeleteRange(stage_, StageKey(p.slot->id, p.stage_id, 0),
+                        StageKeyEnd(p.slot->id, p.stage_id));
+    }
     const size_t n = p.events.size();
     for (size_t k = 0; k < n; ++k) {
       const SerializedEvent& e = p.events[k];
-      const uint64_t offset = txn_first + k;
+      const uint64_t index = staged + k;
+      const uint64_t offset = txn_first + index;
       event_bytes.clear();
-      AppendAssignedFields(offset, static_cast<uint32_t>(k), k + 1 == n, now, event_bytes);
+      AppendAssignedFields(offset, static_cast<uint32_t>(index), k + 1 == n, now, event_bytes);
       event_bytes.append(e.body);
-      uint8_t flags = (k == 0 ? kFlagFirstInTxn : 0) | (k + 1 == n ? kFlagLastInTxn : 0);
+      event_bytes.append(p.overlay);
+      uint8_t flags = (index == 0 ? kFlagFirstInTxn : 0) | (k + 1 == n ? kFlagLastInTxn : 0);
       record.clear();
       AppendRecord(flags, e.op, e.table, event_bytes, record);
       batch.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
       st.set_stored_bytes(st.stored_bytes() + record.size());
     }
-    if (n > 0) {
+    const uint64_t total = staged + n;
+    if (total > 0) {
       int64_t ts = p.commit_ts_micros;
       if (ts == 0) ts = now;
       if (ts > st.max_commit_ts_micros() || st.last_offset() == 0) {
         batch.Put(time_, TimeKey(p.slot->id, ts, LogOffset(txn_first)), rocksdb::Slice());
         st.set_max_commit_ts_micros(std::max(ts, st.max_commit_ts_micros()));
       }
-      st.set_last_offset(txn_first + n - 1);
+      st.set_last_offset(txn_first + total - 1);
     }
     *st.mutable_checkpoint() = std::move(p.checkpoint);
     results[i] = LogOffset(st.last_offset());
   }
-  for (const auto& [slot, st] : working) {
-    batch.Put(meta_, StateKey(slot->id), st.SerializeAsString());
+  if (status.ok()) {
+    for (const auto& [slot, st] : working) {
+      batch.Put(meta_, StateKey(slot->id), st.SerializeAsString());
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    status = FromRocks(db_->Write(wo, &batch), "appending to the change log");
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  absl::Status status = FromRocks(db_->Write(wo, &batch), "appending to the change log");
   if (status.ok()) {
     for (const auto& [slot, st] : working) Publish(*slot, st);
+    for (const auto& p : group) {
+      if (!p.staged) continue;
+      std::lock_guard<std::mutex> lock(p.slot->stage_mu);
+      p.slot->stage_next_seq.erase(p.stage_id);
+    }
   }
   for (size_t i = 0; i < group.size(); ++i) {
     if (status.ok()) {
@@ -494,6 +640,65 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       std::move(group[i].done)(status);
     }
   }
+}
+
+// Writes the staged events into the log above the committed end, where readers cannot see them,
+// in chunks of kStageChunkBytes. They become visible with the group's state update; after a crash
+// before it, Load() removes them as an uncommitted tail.
+absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64_t first,
+                                                  bool last_is_final, int64_t now,
+                                                  uint64_t& stored_bytes) {
+  const std::string end = StageKeyEnd(p.slot->id, p.stage_id);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  ro.readahead_size = 1 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, stage_));
+  rocksdb::WriteBatch chunk;
+  std::string event_bytes;
+  std::string record;
+  uint64_t count = 0;
+  struct Held {
+    uint8_t op = 0;
+    std::string table;
+    std::string body;
+  };
+  std::optional<Held> held;
+  auto emit = [&](bool last) -> absl::Status {
+    const uint64_t offset = first + count;
+    event_bytes.clear();
+    AppendAssignedFields(offset, static_cast<uint32_t>(count), last, now, event_bytes);
+    event_bytes.append(held->body);
+    event_bytes.append(p.overlay);
+    uint8_t flags = (count == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0);
+    record.clear();
+    AppendRecord(flags, held->op, held->table, event_bytes, record);
+    chunk.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
+    stored_bytes += record.size();
+    ++count;
+    if (chunk.GetDataSize() < kStageChunkBytes) return absl::OkStatus();
+    absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk),
+                               "publishing a staged transaction");
+    chunk.Clear();
+    return s;
+  };
+  for (it->Seek(StageKey(p.slot->id, p.stage_id, 0)); it->Valid(); it->Next()) {
+    auto view = DecodeRecord(std::string_view(it->value().data(), it->value().size()));
+    if (!view.ok()) {
+      return absl::DataLossError(absl::StrCat("source '", p.slot->name, "': staged event ",
+                                              count, " of stage ", p.stage_id, ": ",
+                                              view.status().message()));
+    }
+    if (held) SLUICE_RETURN_IF_ERROR(emit(false));
+    held = Held{view->op, std::string(view->table), std::string(view->event)};
+  }
+  SLUICE_RETURN_IF_ERROR(FromRocks(it->status(), "reading a staged transaction"));
+  if (held) SLUICE_RETURN_IF_ERROR(emit(last_is_final));
+  if (chunk.Count() > 0) {
+    SLUICE_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk),
+                                     "publishing a staged transaction"));
+  }
+  return count;
 }
 
 void ChangeLogImpl::Publish(SourceSlot& slot, const storagepb::LogState& state) {
@@ -714,6 +919,24 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
 
 }  // namespace
 
+absl::StatusOr<LogOffset> ChangeLog::AppendStaged(SourceId source, uint64_t stage_id,
+                                                   std::vector<v1::ChangeEvent> events,
+                                                   const v1::SourceInfo& commit_info,
+                                                   v1::SourceCheckpoint checkpoint) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<absl::StatusOr<LogOffset>> result;
+  AppendStagedAsync(source, stage_id, std::move(events), commit_info, std::move(checkpoint),
+                    [&](absl::StatusOr<LogOffset> r) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      result = std::move(r);
+                      cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *std::move(result);
+}
+
 absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& dir,
                                                           ChangeLogOptions options) {
   rocksdb::Options db_options;
@@ -733,6 +956,7 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
       {rocksdb::kDefaultColumnFamilyName, small_options},
       {kLogCf, log_options},
       {kTimeCf, small_options},
+      {kStageCf, log_options},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

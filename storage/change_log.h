@@ -123,6 +123,30 @@ class ChangeLog {
   virtual void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                            v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
 
+  // Staging, for transactions too large to hold in memory and for Postgres in-progress
+  // (streamed) transactions. Events staged under (source, stage_id) are stored but invisible to
+  // readers and not synced; AppendStaged publishes them atomically as one transaction. A source
+  // that restarts calls DiscardAllStaged first: the database resends what was not committed.
+  //
+  // Appends `events` to the stage, in call order.
+  virtual absl::Status Stage(SourceId source, uint64_t stage_id,
+                             std::vector<v1::ChangeEvent> events) = 0;
+  // Publishes the staged events followed by `events` as one transaction with `checkpoint`, with
+  // Append's guarantees. `commit_info` holds the source fields known only at commit (commit
+  // time, position, txid); every non-default field of it overrides the staged events' own.
+  // Memory use is bounded by a chunk size, not by the transaction's size.
+  virtual void AppendStagedAsync(SourceId source, uint64_t stage_id,
+                                 std::vector<v1::ChangeEvent> events,
+                                 const v1::SourceInfo& commit_info,
+                                 v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
+  absl::StatusOr<LogOffset> AppendStaged(SourceId source, uint64_t stage_id,
+                                         std::vector<v1::ChangeEvent> events,
+                                         const v1::SourceInfo& commit_info,
+                                         v1::SourceCheckpoint checkpoint);
+  // Drops one stage (Postgres Stream Abort) or all stages of a source.
+  virtual absl::Status DiscardStaged(SourceId source, uint64_t stage_id) = 0;
+  virtual absl::Status DiscardAllStaged(SourceId source) = 0;
+
   virtual absl::StatusOr<LogBounds> Bounds(SourceId source) const = 0;
   // The checkpoint stored with the last append (empty before the first).
   virtual absl::StatusOr<v1::SourceCheckpoint> Checkpoint(SourceId source) const = 0;

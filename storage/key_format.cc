@@ -64,6 +64,23 @@ std::optional<DecodedTimeKey> DecodeTimeKey(std::string_view key) {
                         LogOffset(GetU64(key.substr(12)))};
 }
 
+std::string StageKey(SourceId source, uint64_t stage_id, uint64_t seq) {
+  std::string key;
+  key.reserve(kStageKeySize);
+  PutU32(source.value(), key);
+  PutU64(stage_id, key);
+  PutU64(seq, key);
+  return key;
+}
+
+std::string StageKeyEnd(SourceId source, uint64_t stage_id) {
+  if (stage_id == UINT64_MAX) return LogKeyEnd(source);
+  std::string key;
+  PutU32(source.value(), key);
+  PutU64(stage_id + 1, key);
+  return key;
+}
+
 std::string SourceKey(std::string_view name) {
   std::string key(kSourceKeyPrefix);
   key.append(name);

@@ -4,6 +4,7 @@
 //
 //   log CF   key  = source_id:u32be offset:u64be                      value = record
 //   time CF  key  = source_id:u32be commit_ts:u64be(biased) offset:u64be  value = ""
+//   stage CF key  = source_id:u32be stage_id:u64be seq:u64be     value = record (flags 0)
 //   meta CF  key  = "src/" name          value = sluice.storagepb.SourceRecord
 //            key  = "state/" source_id:u32be   value = sluice.storagepb.LogState
 //            key  = "next_source_id"     value = u32be
@@ -50,6 +51,11 @@ struct DecodedTimeKey {
   LogOffset offset;
 };
 std::optional<DecodedTimeKey> DecodeTimeKey(std::string_view key);
+
+std::string StageKey(SourceId source, uint64_t stage_id, uint64_t seq);
+// The smallest key above every stage key of (source, stage_id).
+std::string StageKeyEnd(SourceId source, uint64_t stage_id);
+inline constexpr size_t kStageKeySize = 4 + 8 + 8;
 
 std::string SourceKey(std::string_view name);
 std::string StateKey(SourceId source);
