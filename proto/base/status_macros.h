@@ -5,6 +5,8 @@
 //   SLUICE_ASSIGN_OR_RETURN(auto value, ComputeValue());
 //
 // Both evaluate their argument exactly once and return the error unchanged.
+// SLUICE_ASSIGN_OR_RETURN expands to several statements (it declares `lhs` in the enclosing
+// scope): never use it as the body of an unbraced if/for/while.
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -1,0 +1,160 @@
+// Integration test against a real PostgreSQL 15 started by the test helper.
+#include "protocol/pgclient/replication_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/testing/test_database.h"
+
+namespace sluice::pgclient {
+namespace {
+
+using sluice::testing::TestDatabase;
+
+uint64_t BigEndian64(std::string_view s, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+  return v;
+}
+
+void PutBigEndian64(uint64_t v, std::string& out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+class ReplicationConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Shared(TestDatabase::Kind::kPostgres);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *db;
+    params_.host = db_->host();
+    params_.port = static_cast<uint16_t>(db_->port());
+    params_.user = db_->user();
+    params_.password = db_->password();
+    params_.database = db_->database();
+    params_.sslmode = "disable";
+  }
+  TestDatabase* db_ = nullptr;
+  ConnectParams params_;
+};
+
+TEST_F(ReplicationConnectionTest, IdentifyCreateSlotStreamAndConfirm) {
+  ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS rc_items; "
+                        "CREATE TABLE rc_items (id int PRIMARY KEY, name text); "
+                        "DROP PUBLICATION IF EXISTS rc_pub; "
+                        "CREATE PUBLICATION rc_pub FOR TABLE rc_items")
+                  .ok());
+  auto conn = ReplicationConnection::Connect(params_);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_EQ((*conn)->server_major_version(), 15);
+  auto id = (*conn)->IdentifySystem();
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_NE(id->system_id, 0u);
+  EXPECT_EQ(id->timeline, 1u);
+  EXPECT_EQ(id->database, db_->database());
+
+  auto slot = (*conn)->CreateSlot("rc_slot", /*export_snapshot=*/false);
+  ASSERT_TRUE(slot.ok()) << slot.status();
+  EXPECT_EQ(slot->name, "rc_slot");
+  EXPECT_TRUE(slot->snapshot_name.empty());
+  auto again = (*conn)->CreateSlot("rc_slot", false);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+  auto state = (*conn)->GetSlot("rc_slot");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_TRUE(state->exists);
+  EXPECT_EQ(state->plugin, "pgoutput");
+
+  ASSERT_TRUE(db_->Exec("INSERT INTO rc_items VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
+  ASSERT_TRUE((*conn)
+                  ->StartReplication("rc_slot", slot->consistent_point,
+                                     {{"proto_version", "1"}, {"publication_names", "rc_pub"}})
+                  .ok());
+  // XLogData: 'w' walStart walEnd sendTime payload; pgoutput payload starts with its type byte.
+  int inserts = 0;
+  uint64_t commit_end = 0;
+  for (int i = 0; i < 200 && commit_end == 0; ++i) {
+    auto msg = (*conn)->ReadCopyData(std::chrono::milliseconds(200));
+    ASSERT_TRUE(msg.ok()) << msg.status();
+    if (!msg->has_value()) continue;
+    const std::string& m = **msg;
+    ASSERT_FALSE(m.empty());
+    if (m[0] != 'w') continue;  // keepalive
+    ASSERT_GT(m.size(), 25u);
+    const char type = m[25];
+    if (type == 'I') ++inserts;
+    if (type == 'C') commit_end = BigEndian64(m, 25 + 1 + 1 + 8);  // flags, commit lsn, end lsn
+  }
+  EXPECT_EQ(inserts, 3);
+  ASSERT_NE(commit_end, 0u);
+
+  // Standby status update confirming the commit: 'r' write flush apply clock reply.
+  std::string status = "r";
+  PutBigEndian64(commit_end, status);
+  PutBigEndian64(commit_end, status);
+  PutBigEndian64(commit_end, status);
+  PutBigEndian64(0, status);
+  status.push_back(0);
+  ASSERT_TRUE((*conn)->SendCopyData(status).ok());
+  bool confirmed = false;
+  for (int i = 0; i < 100 && !confirmed; ++i) {
+    auto rows = db_->Query(
+        "SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots "
+        "WHERE slot_name = 'rc_slot'");
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    confirmed = !rows->empty() && std::stoull((*rows)[0][0]) >= commit_end;
+    if (!confirmed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(confirmed) << "confirmed_flush_lsn did not reach the acknowledged commit";
+  conn->reset();
+  for (int i = 0; i < 50; ++i) {  // the walsender releases the slot asynchronously
+    if (db_->Exec("SELECT pg_drop_replication_slot('rc_slot')").ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+TEST_F(ReplicationConnectionTest, MissingSlotIsNotFoundWithAHint) {
+  auto conn = ReplicationConnection::Connect(params_);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  auto s = (*conn)->StartReplication("no_such_slot", Lsn(0), {{"proto_version", "1"}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_NE(std::string(s.message()).find("no_such_slot"), std::string::npos) << s;
+  EXPECT_NE(std::string(s.message()).find("never recreates it silently"), std::string::npos) << s;
+  auto state = (*conn)->GetSlot("no_such_slot");
+  ASSERT_TRUE(state.ok());
+  EXPECT_FALSE(state->exists);
+}
+
+TEST_F(ReplicationConnectionTest, WrongPasswordIsPermissionDenied) {
+  params_.password = "wrong";
+  auto conn = ReplicationConnection::Connect(params_);
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kPermissionDenied) << conn.status();
+  EXPECT_NE(std::string(conn.status().message()).find("password"), std::string::npos);
+  EXPECT_EQ(std::string(conn.status().message()).find('\n'), std::string::npos);
+}
+
+TEST_F(ReplicationConnectionTest, UnreachableServerIsUnavailable) {
+  params_.port = 1;
+  params_.connect_timeout = std::chrono::seconds(2);
+  auto conn = ReplicationConnection::Connect(params_);
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable) << conn.status();
+  EXPECT_NE(std::string(conn.status().message()).find("postgres at 127.0.0.1:1"),
+            std::string::npos);
+}
+
+TEST_F(ReplicationConnectionTest, SessionSettingsArePinned) {
+  auto conn = ReplicationConnection::Connect(params_);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  auto rows = (*conn)->Query(
+      "SELECT current_setting('DateStyle'), current_setting('IntervalStyle'), "
+      "current_setting('extra_float_digits'), current_setting('TimeZone'), "
+      "current_setting('client_encoding')");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0], (std::vector<std::string>{"ISO, MDY", "postgres", "3", "UTC", "UTF8"}));
+}
+
+}  // namespace
+}  // namespace sluice::pgclient
