@@ -52,7 +52,8 @@ uint32_t ReadU32(std::string_view s) {
 
 std::string U32Be(uint32_t v) {
   std::string out;
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
   return out;
 }
 
@@ -103,9 +104,9 @@ struct SerializedEvent {
 // Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
 struct PendingAppend {
   SourceSlot* slot = nullptr;
-  bool staged = false;       // publish the stage `stage_id` before `events`
+  bool staged = false;  // publish the stage `stage_id` before `events`
   uint64_t stage_id = 0;
-  std::string overlay;       // field 3 (source) bytes merged into every event, or empty
+  std::string overlay;  // field 3 (source) bytes merged into every event, or empty
   std::vector<SerializedEvent> events;
   int64_t commit_ts_micros = 0;
   v1::SourceCheckpoint checkpoint;
@@ -182,13 +183,13 @@ class ChangeLogImpl final : public ChangeLog {
   }
 
   absl::Status Load();
-  void StartWriter() { writer_ = std::thread([this] { WriterLoop(); }); }
+  void StartWriter() {
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
 
   absl::StatusOr<SourceId> RegisterSource(std::string_view name, v1::SourceKind kind) override;
   absl::StatusOr<SourceId> FindSource(std::string_view name) const override;
   std::vector<SourceSummary> Sources() const override;
-  absl::StatusOr<LogOffset> Append(SourceId source, std::vector<v1::ChangeEvent> events,
-                                   v1::SourceCheckpoint checkpoint) override;
   void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                    v1::SourceCheckpoint checkpoint, AppendCallback done) override;
   absl::Status Stage(SourceId source, uint64_t stage_id,
@@ -210,6 +211,10 @@ class ChangeLogImpl final : public ChangeLog {
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
+  // Serializes `events` on the calling thread and queues them for the writer.
+  void Submit(SourceId source, std::optional<uint64_t> stage_id,
+              std::vector<v1::ChangeEvent> events, const v1::SourceInfo& commit_info,
+              v1::SourceCheckpoint checkpoint, AppendCallback done);
   void Enqueue(PendingAppend p);
   void WriterLoop();
   void CommitGroup(std::vector<PendingAppend>& group);
@@ -229,8 +234,8 @@ class ChangeLogImpl final : public ChangeLog {
 
   mutable std::shared_mutex sources_mu_;
   std::map<std::string, std::unique_ptr<SourceSlot>, std::less<>> by_name_;  // guarded
-  std::map<uint32_t, SourceSlot*> by_id_;                                     // guarded
-  uint32_t next_source_id_ = 1;                                               // guarded
+  std::map<uint32_t, SourceSlot*> by_id_;                                    // guarded
+  uint32_t next_source_id_ = 1;                                              // guarded
 
   // Serializes every change of LogState: group commits and retention.
   std::mutex write_mu_;
@@ -247,8 +252,9 @@ class ChangeLogImpl final : public ChangeLog {
 absl::Status ChangeLogImpl::Load() {
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
-  for (it->Seek(kSourceKeyPrefix); it->Valid() && it->key().starts_with(
-                                       rocksdb::Slice(kSourceKeyPrefix.data(), kSourceKeyPrefix.size()));
+  for (it->Seek(kSourceKeyPrefix);
+       it->Valid() &&
+       it->key().starts_with(rocksdb::Slice(kSourceKeyPrefix.data(), kSourceKeyPrefix.size()));
        it->Next()) {
     storagepb::SourceRecord rec;
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -272,10 +278,9 @@ absl::Status ChangeLogImpl::Load() {
                                               ") is not parseable"));
     }
     if (state.first_offset() == 0 || state.first_offset() > state.last_offset() + 1) {
-      return absl::DataLossError(absl::StrCat("log state of source '", slot->name,
-                                              "' is inconsistent: first offset ",
-                                              state.first_offset(), ", last offset ",
-                                              state.last_offset()));
+      return absl::DataLossError(
+          absl::StrCat("log state of source '", slot->name, "' is inconsistent: first offset ",
+                       state.first_offset(), ", last offset ", state.last_offset()));
     }
     slot->state = state;
     slot->first.store(state.first_offset());
@@ -286,11 +291,11 @@ absl::Status ChangeLogImpl::Load() {
       rocksdb::Status ps =
           db_->Get(ro, log_, LogKey(slot->id, LogOffset(state.last_offset())), &probe);
       if (!ps.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            "source '", slot->name, "': the stored state says the last offset is ",
-            state.last_offset(), " but ",
-            DescribeLogKey(LogKey(slot->id, LogOffset(state.last_offset()))),
-            " cannot be read: ", ps.ToString()));
+        return absl::DataLossError(
+            absl::StrCat("source '", slot->name, "': the stored state says the last offset is ",
+                         state.last_offset(), " but ",
+                         DescribeLogKey(LogKey(slot->id, LogOffset(state.last_offset()))),
+                         " cannot be read: ", ps.ToString()));
       }
     }
     next_source_id_ = std::max(next_source_id_, rec.source_id() + 1);
@@ -330,10 +335,10 @@ absl::StatusOr<SourceId> ChangeLogImpl::RegisterSource(std::string_view name_vie
   std::unique_lock<std::shared_mutex> lock(sources_mu_);
   if (auto it = by_name_.find(name); it != by_name_.end()) {
     if (it->second->kind != kind) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "source '", name, "' is stored in this data dir as a ",
-          v1::SourceKind_Name(it->second->kind), " source, not ", v1::SourceKind_Name(kind),
-          ": use another source name or another data dir"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("source '", name, "' is stored in this data dir as a ",
+                       v1::SourceKind_Name(it->second->kind), " source, not ",
+                       v1::SourceKind_Name(kind), ": use another source name or another data dir"));
     }
     return it->second->id;
   }
@@ -368,10 +373,10 @@ absl::StatusOr<SourceId> ChangeLogImpl::FindSource(std::string_view name_view) c
   if (auto it = by_name_.find(name); it != by_name_.end()) return it->second->id;
   std::vector<std::string> names;
   for (const auto& [n, slot] : by_name_) names.push_back(n);
-  return absl::NotFoundError(absl::StrCat(
-      "no source named '", name, "'",
-      names.empty() ? std::string("; this server has no sources")
-                    : absl::StrCat("; known sources: ", absl::StrJoin(names, ", "))));
+  return absl::NotFoundError(
+      absl::StrCat("no source named '", name, "'",
+                   names.empty() ? std::string("; this server has no sources")
+                                 : absl::StrCat("; known sources: ", absl::StrJoin(names, ", "))));
 }
 
 std::vector<SourceSummary> ChangeLogImpl::Sources() const {
@@ -390,52 +395,22 @@ absl::StatusOr<SourceSlot*> ChangeLogImpl::Slot(SourceId source) const {
   return it->second;
 }
 
-absl::StatusOr<LogOffset> ChangeLogImpl::Append(SourceId source,
-                                                std::vector<v1::ChangeEvent> events,
-                                                v1::SourceCheckpoint checkpoint) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool finished = false;
-  absl::StatusOr<LogOffset> result;
-  AppendAsync(source, std::move(events), std::move(checkpoint),
-              [&](absl::StatusOr<LogOffset> r) {
-                std::lock_guard<std::mutex> lock(mu);
-                result = std::move(r);
-                finished = true;
-                cv.notify_one();
-              });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return finished; });
-  return result;
-}
-
 void ChangeLogImpl::AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                                 v1::SourceCheckpoint checkpoint, AppendCallback done) {
-  auto slot = Slot(source);
-  if (!slot.ok()) {
-    std::move(done)(slot.status());
-    return;
-  }
-  PendingAppend p;
-  p.slot = *slot;
-  p.approx_bytes = 256 + checkpoint.ByteSizeLong();
-  if (!events.empty()) p.commit_ts_micros = events[0].source().commit_ts_micros();
-  p.events.reserve(events.size());
-  for (auto& e : events) {
-    p.events.push_back(Serialize(e));
-    p.approx_bytes += MemoryCost(p.events.back());
-  }
-  events.clear();
-  events.shrink_to_fit();
-  p.checkpoint = std::move(checkpoint);
-  p.done = std::move(done);
-  Enqueue(std::move(p));
+  Submit(source, std::nullopt, std::move(events), v1::SourceInfo(), std::move(checkpoint),
+         std::move(done));
 }
 
 void ChangeLogImpl::AppendStagedAsync(SourceId source, uint64_t stage_id,
                                       std::vector<v1::ChangeEvent> events,
                                       const v1::SourceInfo& commit_info,
                                       v1::SourceCheckpoint checkpoint, AppendCallback done) {
+  Submit(source, stage_id, std::move(events), commit_info, std::move(checkpoint), std::move(done));
+}
+
+void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
+                           std::vector<v1::ChangeEvent> events, const v1::SourceInfo& commit_info,
+                           v1::SourceCheckpoint checkpoint, AppendCallback done) {
   auto slot = Slot(source);
   if (!slot.ok()) {
     std::move(done)(slot.status());
@@ -443,8 +418,8 @@ void ChangeLogImpl::AppendStagedAsync(SourceId source, uint64_t stage_id,
   }
   PendingAppend p;
   p.slot = *slot;
-  p.staged = true;
-  p.stage_id = stage_id;
+  p.staged = stage_id.has_value();
+  p.stage_id = stage_id.value_or(0);
   std::string info = commit_info.SerializeAsString();
   if (!info.empty()) {
     p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
@@ -456,10 +431,13 @@ void ChangeLogImpl::AppendStagedAsync(SourceId source, uint64_t stage_id,
     p.commit_ts_micros = events[0].source().commit_ts_micros();
   }
   p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
+  p.events.reserve(events.size());
   for (auto& e : events) {
     p.events.push_back(Serialize(e));
     p.approx_bytes += MemoryCost(p.events.back());
   }
+  events.clear();
+  events.shrink_to_fit();
   p.checkpoint = std::move(checkpoint);
   p.done = std::move(done);
   Enqueue(std::move(p));
@@ -503,10 +481,10 @@ absl::Status ChangeLogImpl::DiscardStaged(SourceId source, uint64_t stage_id) {
   SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
   std::lock_guard<std::mutex> lock(slot->stage_mu);
   slot->stage_next_seq.erase(stage_id);
-  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_,
-                                    StageKey(slot->id, stage_id, 0),
-                                    StageKeyEnd(slot->id, stage_id)),
-                   absl::StrCat("discarding a staged transaction of source '", slot->name, "'"));
+  return FromRocks(
+      db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, stage_id, 0),
+                       StageKeyEnd(slot->id, stage_id)),
+      absl::StrCat("discarding a staged transaction of source '", slot->name, "'"));
 }
 
 absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
@@ -515,8 +493,7 @@ absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
   slot->stage_next_seq.clear();
   return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, 0, 0),
                                     LogKeyEnd(slot->id)),
-                   absl::StrCat("discarding the staged transactions of source '", slot->name,
-                                "'"));
+                   absl::StrCat("discarding the staged transactions of source '", slot->name, "'"));
 }
 
 void ChangeLogImpl::Enqueue(PendingAppend p) {
@@ -677,16 +654,16 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
     stored_bytes += record.size();
     ++count;
     if (chunk.GetDataSize() < kStageChunkBytes) return absl::OkStatus();
-    absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk),
-                               "publishing a staged transaction");
+    absl::Status s =
+        FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk), "publishing a staged transaction");
     chunk.Clear();
     return s;
   };
   for (it->Seek(StageKey(p.slot->id, p.stage_id, 0)); it->Valid(); it->Next()) {
     auto view = DecodeRecord(std::string_view(it->value().data(), it->value().size()));
     if (!view.ok()) {
-      return absl::DataLossError(absl::StrCat("source '", p.slot->name, "': staged event ",
-                                              count, " of stage ", p.stage_id, ": ",
+      return absl::DataLossError(absl::StrCat("source '", p.slot->name, "': staged event ", count,
+                                              " of stage ", p.stage_id, ": ",
                                               view.status().message()));
     }
     if (held) SLUICE_RETURN_IF_ERROR(emit(false));
@@ -695,8 +672,8 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
   SLUICE_RETURN_IF_ERROR(FromRocks(it->status(), "reading a staged transaction"));
   if (held) SLUICE_RETURN_IF_ERROR(emit(last_is_final));
   if (chunk.Count() > 0) {
-    SLUICE_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk),
-                                     "publishing a staged transaction"));
+    SLUICE_RETURN_IF_ERROR(
+        FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk), "publishing a staged transaction"));
   }
   return count;
 }
@@ -762,8 +739,7 @@ absl::StatusOr<LogOffset> ChangeLogImpl::Read(
   auto trimmed = [&](uint64_t offset, uint64_t first) {
     return absl::OutOfRangeError(absl::StrCat(
         "offset ", offset, " of source '", slot->name,
-        "' is no longer stored (retention removed it); the earliest available offset is ",
-        first));
+        "' is no longer stored (retention removed it); the earliest available offset is ", first));
   };
   uint64_t first = slot->first.load(std::memory_order_acquire);
   const uint64_t last = slot->last.load(std::memory_order_acquire);
@@ -801,15 +777,15 @@ absl::StatusOr<LogOffset> ChangeLogImpl::Read(
     ++next;
   }
   if (!it->status().ok()) {
-    return FromRocks(it->status(), absl::StrCat("reading source '", slot->name, "' at offset ",
-                                                next));
+    return FromRocks(it->status(),
+                     absl::StrCat("reading source '", slot->name, "' at offset ", next));
   }
   if (events < limits.max_events && bytes < limits.max_bytes && next <= last) {
     // The iterator ended before the committed end: the offsets were removed under us.
     first = slot->first.load(std::memory_order_acquire);
     if (next < first) return trimmed(next, first);
-    return absl::DataLossError(absl::StrCat("source '", slot->name, "': offsets ", next, "..",
-                                            last, " are missing from the log"));
+    return absl::DataLossError(absl::StrCat("source '", slot->name, "': offsets ", next, "..", last,
+                                            " are missing from the log"));
   }
   return LogOffset(next);
 }
@@ -868,8 +844,8 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
       auto view = DecodeRecord(std::string_view(it->value().data(), it->value().size()));
       if (!view.ok()) {
         return absl::DataLossError(absl::StrCat(
-            "retention of source '", slot->name, "': ",
-            DescribeLogKey(std::string_view(it->key().data(), it->key().size())), ": ",
+            "retention of source '", slot->name,
+            "': ", DescribeLogKey(std::string_view(it->key().data(), it->key().size())), ": ",
             view.status().message()));
       }
       const uint64_t o = key->offset.value();
@@ -908,8 +884,8 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
   batch.Put(meta_, StateKey(slot->id), next.SerializeAsString());
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  SLUICE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch),
-                                   absl::StrCat("trimming source '", slot->name, "'")));
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch), absl::StrCat("trimming source '", slot->name, "'")));
   Publish(*slot, next);
   result.first_after = LogOffset(cut);
   result.events_removed = cut - st.first_offset();
@@ -919,26 +895,44 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
 
 }  // namespace
 
-absl::StatusOr<LogOffset> ChangeLog::AppendStaged(SourceId source, uint64_t stage_id,
-                                                   std::vector<v1::ChangeEvent> events,
-                                                   const v1::SourceInfo& commit_info,
-                                                   v1::SourceCheckpoint checkpoint) {
+namespace {
+
+// Runs `start` with a callback and waits for it to be called.
+absl::StatusOr<LogOffset> Await(absl::FunctionRef<void(AppendCallback)> start) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<absl::StatusOr<LogOffset>> result;
-  AppendStagedAsync(source, stage_id, std::move(events), commit_info, std::move(checkpoint),
-                    [&](absl::StatusOr<LogOffset> r) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      result = std::move(r);
-                      cv.notify_one();
-                    });
+  start([&](absl::StatusOr<LogOffset> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(r);
+    cv.notify_one();
+  });
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return result.has_value(); });
   return *std::move(result);
 }
 
+}  // namespace
+
+absl::StatusOr<LogOffset> ChangeLog::Append(SourceId source, std::vector<v1::ChangeEvent> events,
+                                            v1::SourceCheckpoint checkpoint) {
+  return Await([&](AppendCallback done) {
+    AppendAsync(source, std::move(events), std::move(checkpoint), std::move(done));
+  });
+}
+
+absl::StatusOr<LogOffset> ChangeLog::AppendStaged(SourceId source, uint64_t stage_id,
+                                                  std::vector<v1::ChangeEvent> events,
+                                                  const v1::SourceInfo& commit_info,
+                                                  v1::SourceCheckpoint checkpoint) {
+  return Await([&](AppendCallback done) {
+    AppendStagedAsync(source, stage_id, std::move(events), commit_info, std::move(checkpoint),
+                      std::move(done));
+  });
+}
+
 absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& dir,
-                                                          ChangeLogOptions options) {
+                                                           ChangeLogOptions options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -962,8 +956,9 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, cfs, &handles, &raw);
   if (!s.ok()) {
-    std::string hint = "check that the directory exists or can be created, and is writable by "
-                       "this user";
+    std::string hint =
+        "check that the directory exists or can be created, and is writable by "
+        "this user";
     if (s.ToString().find("lock") != std::string::npos) {
       hint = "another sluiced process is probably using this data dir";
     }

@@ -102,7 +102,7 @@ class ChangeLog {
   // Opens or creates the log in `dir`. FailedPrecondition with a hint when the directory cannot
   // be created or written, or another process holds it; DataLoss when stored state is corrupt.
   static absl::StatusOr<std::unique_ptr<ChangeLog>> Open(const std::string& dir,
-                                                        ChangeLogOptions options = {});
+                                                         ChangeLogOptions options = {});
   virtual ~ChangeLog() = default;
 
   // Registers a source by name, or returns the existing one. FailedPrecondition when a source of
@@ -116,8 +116,8 @@ class ChangeLog {
   // Sets offset, transaction_index, last_in_transaction and ingest_ts_micros on each event.
   // An empty `events` stores only the checkpoint (heartbeats, rotations).
   // Returns the offset of the transaction's last event (the current last offset if empty).
-  virtual absl::StatusOr<LogOffset> Append(SourceId source, std::vector<v1::ChangeEvent> events,
-                                           v1::SourceCheckpoint checkpoint) = 0;
+  absl::StatusOr<LogOffset> Append(SourceId source, std::vector<v1::ChangeEvent> events,
+                                   v1::SourceCheckpoint checkpoint);
   // The same, without waiting: `done` runs after the group containing it is durable. Appends
   // of one source are stored in call order. Blocks while the pending queue is full.
   virtual void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
@@ -137,8 +137,8 @@ class ChangeLog {
   // Memory use is bounded by a chunk size, not by the transaction's size.
   virtual void AppendStagedAsync(SourceId source, uint64_t stage_id,
                                  std::vector<v1::ChangeEvent> events,
-                                 const v1::SourceInfo& commit_info,
-                                 v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
+                                 const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                                 AppendCallback done) = 0;
   absl::StatusOr<LogOffset> AppendStaged(SourceId source, uint64_t stage_id,
                                          std::vector<v1::ChangeEvent> events,
                                          const v1::SourceInfo& commit_info,

@@ -113,8 +113,7 @@ TEST(ChangeLog, UnknownSourceNamesKnownOnes) {
   ASSERT_TRUE(log->RegisterSource("shop", v1::SOURCE_KIND_MYSQL).ok());
   auto s = log->FindSource("nope");
   EXPECT_EQ(s.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(s.status().message().find("known sources: shop"), std::string::npos)
-      << s.status();
+  EXPECT_NE(s.status().message().find("known sources: shop"), std::string::npos) << s.status();
 }
 
 TEST(ChangeLog, RangeReadsRespectLimitsAndStartAnywhere) {
@@ -152,11 +151,14 @@ TEST(ChangeLog, RecordsCarryTableAndOpForFilters) {
   txn.push_back(MakeEvent("items", 2, 0, v1::OP_DELETE));
   ASSERT_TRUE(log->Append(id, std::move(txn), MakeCheckpoint("x")).ok());
   std::vector<std::pair<std::string, int>> seen;
-  ASSERT_TRUE(log->Read(id, LogOffset(1), {}, [&](const StoredRecord& r) {
-                   seen.emplace_back(std::string(r.view.table), r.view.op);
-                   EXPECT_EQ((r.view.flags & kFlagFirstInTxn) != 0, r.offset == LogOffset(1));
-                   EXPECT_EQ((r.view.flags & kFlagLastInTxn) != 0, r.offset == LogOffset(2));
-                 }).ok());
+  ASSERT_TRUE(log->Read(id, LogOffset(1), {},
+                        [&](const StoredRecord& r) {
+                          seen.emplace_back(std::string(r.view.table), r.view.op);
+                          EXPECT_EQ((r.view.flags & kFlagFirstInTxn) != 0,
+                                    r.offset == LogOffset(1));
+                          EXPECT_EQ((r.view.flags & kFlagLastInTxn) != 0, r.offset == LogOffset(2));
+                        })
+                  .ok());
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], std::make_pair(std::string("db.orders"), static_cast<int>(v1::OP_UPDATE)));
   EXPECT_EQ(seen[1], std::make_pair(std::string("db.items"), static_cast<int>(v1::OP_DELETE)));
@@ -168,7 +170,8 @@ TEST(ChangeLog, OffsetForTimeFindsFirstTransactionAtOrAfter) {
   auto id = *log->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
   ASSERT_TRUE(log->Append(id, Txn("t", 1, 2, 1000), MakeCheckpoint("a")).ok());  // 1..2
   ASSERT_TRUE(log->Append(id, Txn("t", 3, 2, 2000), MakeCheckpoint("b")).ok());  // 3..4
-  ASSERT_TRUE(log->Append(id, Txn("t", 5, 2, 1500), MakeCheckpoint("c")).ok());  // 5..6, clock went back
+  ASSERT_TRUE(
+      log->Append(id, Txn("t", 5, 2, 1500), MakeCheckpoint("c")).ok());  // 5..6, clock went back
   ASSERT_TRUE(log->Append(id, Txn("t", 7, 2, 3000), MakeCheckpoint("d")).ok());  // 7..8
   EXPECT_EQ(*log->OffsetForTime(id, 0), LogOffset(1));
   EXPECT_EQ(*log->OffsetForTime(id, 1000), LogOffset(1));
@@ -196,7 +199,8 @@ TEST(ChangeLog, TailingReaderIsWokenByAppend) {
     std::lock_guard<std::mutex> lock(mu);
     EXPECT_FALSE(woken);
   }
-  std::thread appender([&] { ASSERT_TRUE(log->Append(id, Txn("t", 1, 1), MakeCheckpoint("x")).ok()); });
+  std::thread appender(
+      [&] { ASSERT_TRUE(log->Append(id, Txn("t", 1, 1), MakeCheckpoint("x")).ok()); });
   {
     std::unique_lock<std::mutex> lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return woken; }));
@@ -237,7 +241,8 @@ TEST(ChangeLog, ConcurrentAsyncAppendsAreGroupedAndOrdered) {
   ASSERT_TRUE(log->Append(id, {}, MakeCheckpoint("final")).ok());
   EXPECT_EQ(done.load(), kTxns);
   for (int t = 0; t < kTxns; ++t) EXPECT_EQ(last_offsets[t], static_cast<uint64_t>(t * 3 + 3));
-  auto events = ReadAll(*log, id, LogOffset(1), ReadLimits{.max_events = 100000, .max_bytes = 1 << 30});
+  auto events =
+      ReadAll(*log, id, LogOffset(1), ReadLimits{.max_events = 100000, .max_bytes = 1 << 30});
   ASSERT_EQ(events.size(), static_cast<size_t>(kTxns * 3));
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].after().fields(0).value().int64(), static_cast<int64_t>(i));

@@ -69,8 +69,8 @@ TEST(CrashRecovery, KillNineAtRandomInstantsLosesNothingAcknowledged) {
     kill(pid, SIGKILL);
     int wstatus = 0;
     waitpid(pid, &wstatus, 0);
-    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "appender exited early with status "
-                                      << WEXITSTATUS(wstatus);
+    ASSERT_TRUE(WIFSIGNALED(wstatus))
+        << "appender exited early with status " << WEXITSTATUS(wstatus);
     int64_t last_acked = -1;
     uint64_t k;
     while (read(fds[0], &k, sizeof k) == static_cast<ssize_t>(sizeof k)) {
@@ -93,27 +93,28 @@ TEST(CrashRecovery, KillNineAtRandomInstantsLosesNothingAcknowledged) {
     int64_t current_txn = -1;
     int in_txn = 0;
     int64_t last_txn = -1;
-    auto r = (*log)->Read(*id, LogOffset(1), ReadLimits{.max_events = SIZE_MAX, .max_bytes = SIZE_MAX},
-                          [&](const StoredRecord& rec) {
-                            v1::ChangeEvent e;
-                            ASSERT_TRUE(e.ParseFromArray(rec.view.event.data(),
-                                                         static_cast<int>(rec.view.event.size())));
-                            ASSERT_EQ(e.offset(), next++);
-                            int64_t txn = std::stoll(e.source().txid());
-                            if (e.transaction_index() == 0) {
-                              ASSERT_EQ(in_txn, 0) << "previous transaction incomplete";
-                              ASSERT_EQ(txn, current_txn + 1) << "transaction skipped";
-                              current_txn = txn;
-                            }
-                            ASSERT_EQ(txn, current_txn);
-                            ASSERT_EQ(e.transaction_index(), static_cast<uint32_t>(in_txn));
-                            ++in_txn;
-                            if (e.last_in_transaction()) {
-                              ASSERT_EQ(in_txn, TxnSize(static_cast<uint64_t>(txn)));
-                              in_txn = 0;
-                              last_txn = txn;
-                            }
-                          });
+    auto r =
+        (*log)->Read(*id, LogOffset(1), ReadLimits{.max_events = SIZE_MAX, .max_bytes = SIZE_MAX},
+                     [&](const StoredRecord& rec) {
+                       v1::ChangeEvent e;
+                       ASSERT_TRUE(e.ParseFromArray(rec.view.event.data(),
+                                                    static_cast<int>(rec.view.event.size())));
+                       ASSERT_EQ(e.offset(), next++);
+                       int64_t txn = std::stoll(e.source().txid());
+                       if (e.transaction_index() == 0) {
+                         ASSERT_EQ(in_txn, 0) << "previous transaction incomplete";
+                         ASSERT_EQ(txn, current_txn + 1) << "transaction skipped";
+                         current_txn = txn;
+                       }
+                       ASSERT_EQ(txn, current_txn);
+                       ASSERT_EQ(e.transaction_index(), static_cast<uint32_t>(in_txn));
+                       ++in_txn;
+                       if (e.last_in_transaction()) {
+                         ASSERT_EQ(in_txn, TxnSize(static_cast<uint64_t>(txn)));
+                         in_txn = 0;
+                         last_txn = txn;
+                       }
+                     });
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(in_txn, 0) << "the log ends inside a transaction";
     ASSERT_EQ(next, bounds.last.value() + 1);

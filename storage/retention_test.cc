@@ -18,7 +18,8 @@ constexpr int kTxnSize = 10;
 void Fill(ChangeLog& log, SourceId id) {
   for (int t = 0; t < 10; ++t) {
     std::vector<v1::ChangeEvent> txn;
-    for (int i = 0; i < kTxnSize; ++i) txn.push_back(MakeEvent("t", t * kTxnSize + i, (t + 1) * 1000));
+    for (int i = 0; i < kTxnSize; ++i)
+      txn.push_back(MakeEvent("t", t * kTxnSize + i, (t + 1) * 1000));
     ASSERT_TRUE(log.Append(id, std::move(txn), MakeCheckpoint("cp")).ok());
   }
 }
@@ -43,15 +44,15 @@ TEST(Retention, BySizeTrimsWholeTransactionsFromTheFront) {
   // A reader asking for a trimmed offset gets OUT_OF_RANGE naming the earliest offset.
   auto r = log->Read(id, LogOffset(1), {}, [](const StoredRecord&) {});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_NE(r.status().message().find(
-                "earliest available offset is " + std::to_string(after.first.value())),
+  EXPECT_NE(r.status().message().find("earliest available offset is " +
+                                      std::to_string(after.first.value())),
             std::string::npos)
       << r.status();
   // Reading from the earliest offset works and sees everything after it.
   size_t n = 0;
-  ASSERT_TRUE(log->Read(id, after.first, ReadLimits{.max_events = 1000},
-                        [&](const StoredRecord&) { ++n; })
-                  .ok());
+  ASSERT_TRUE(
+      log->Read(id, after.first, ReadLimits{.max_events = 1000}, [&](const StoredRecord&) { ++n; })
+          .ok());
   EXPECT_EQ(n, 100 - after.first.value() + 1);
 }
 

@@ -108,10 +108,9 @@ TEST(Staging, DiscardedStagesNeverAppear) {
   ASSERT_TRUE(log->Stage(id, 9, Events(0, 50)).ok());
   ASSERT_TRUE(log->DiscardAllStaged(id).ok());
   for (uint64_t stage : {7, 8, 9}) {
-    ASSERT_TRUE(
-        log->AppendStaged(id, stage, Events(1000 + static_cast<int>(stage), 1), v1::SourceInfo(),
-                          MakeCheckpoint("x"))
-            .ok());
+    ASSERT_TRUE(log->AppendStaged(id, stage, Events(1000 + static_cast<int>(stage), 1),
+                                  v1::SourceInfo(), MakeCheckpoint("x"))
+                    .ok());
   }
   auto events = ReadAll(*log, id);
   ASSERT_EQ(events.size(), 3u);

@@ -1,8 +1,10 @@
 #pragma once
-// Helpers for storage tests: a temporary directory and event builders.
+// Helpers for tests of the log and what is built on it: a temporary directory, event builders,
+// and the process RSS.
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "sluice/v1/event.pb.h"
@@ -39,6 +41,37 @@ inline v1::ChangeEvent MakeEvent(const std::string& table, int64_t id, int64_t c
   f->set_name("id");
   f->mutable_value()->set_int64(id);
   return e;
+}
+
+// An insert into shop.orders of about 200 serialized bytes: an id and a 120-byte payload.
+inline v1::ChangeEvent MakeOrderEvent(uint64_t id, int64_t commit_ts = 0) {
+  v1::ChangeEvent e;
+  e.set_op(v1::OP_INSERT);
+  auto* s = e.mutable_source();
+  s->set_name("bench");
+  s->set_kind(v1::SOURCE_KIND_MYSQL);
+  s->set_database("shop");
+  s->set_table("orders");
+  s->set_commit_ts_micros(commit_ts);
+  s->set_position("binlog.000001:" + std::to_string(id * 200));
+  e.add_key_columns("id");
+  auto* f = e.mutable_after()->add_fields();
+  f->set_name("id");
+  f->mutable_value()->set_uint64(id);
+  f = e.mutable_after()->add_fields();
+  f->set_name("payload");
+  f->mutable_value()->set_string(std::string(120, 'x'));
+  return e;
+}
+
+// Resident set size of this process (Linux), for memory-bound tests and benchmarks.
+inline uint64_t RssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
 }
 
 inline v1::SourceCheckpoint MakeCheckpoint(const std::string& text) {

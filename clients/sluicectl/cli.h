@@ -1,11 +1,11 @@
 #pragma once
 // Shared pieces of the sluicectl verbs: global options, the gRPC channel, error reporting.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 namespace sluice::cli {
 

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    if (i + 1 >= args.size()) return sluice::cli::Fail(sluice::cli::kExitUsage, a + " needs a value");
+    if (i + 1 >= args.size())
+      return sluice::cli::Fail(sluice::cli::kExitUsage, a + " needs a value");
     if (a == "--server") {
       global.server = args[++i];
     } else if (a == "--format") {

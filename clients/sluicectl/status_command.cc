@@ -12,13 +12,20 @@ namespace {
 
 std::string StateName(v1::SourceState state) {
   switch (state) {
-    case v1::SOURCE_STATE_CONNECTING: return "connecting";
-    case v1::SOURCE_STATE_SNAPSHOTTING: return "snapshotting";
-    case v1::SOURCE_STATE_STREAMING: return "streaming";
-    case v1::SOURCE_STATE_PAUSED: return "paused";
-    case v1::SOURCE_STATE_ERROR: return "error";
-    case v1::SOURCE_STATE_STOPPED: return "stopped";
-    default: return "unknown";
+    case v1::SOURCE_STATE_CONNECTING:
+      return "connecting";
+    case v1::SOURCE_STATE_SNAPSHOTTING:
+      return "snapshotting";
+    case v1::SOURCE_STATE_STREAMING:
+      return "streaming";
+    case v1::SOURCE_STATE_PAUSED:
+      return "paused";
+    case v1::SOURCE_STATE_ERROR:
+      return "error";
+    case v1::SOURCE_STATE_STOPPED:
+      return "stopped";
+    default:
+      return "unknown";
   }
 }
 

@@ -52,13 +52,20 @@ bool ParseOps(const std::string& list, v1::SubscribeRequest& req, std::string& e
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
     std::string op = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (op == "r") req.add_ops(v1::OP_READ);
-    else if (op == "c") req.add_ops(v1::OP_INSERT);
-    else if (op == "u") req.add_ops(v1::OP_UPDATE);
-    else if (op == "d") req.add_ops(v1::OP_DELETE);
-    else if (op == "t") req.add_ops(v1::OP_TRUNCATE);
-    else if (op == "ddl") req.add_ops(v1::OP_DDL);
-    else if (op == "m") req.add_ops(v1::OP_MESSAGE);
+    if (op == "r")
+      req.add_ops(v1::OP_READ);
+    else if (op == "c")
+      req.add_ops(v1::OP_INSERT);
+    else if (op == "u")
+      req.add_ops(v1::OP_UPDATE);
+    else if (op == "d")
+      req.add_ops(v1::OP_DELETE);
+    else if (op == "t")
+      req.add_ops(v1::OP_TRUNCATE);
+    else if (op == "ddl")
+      req.add_ops(v1::OP_DDL);
+    else if (op == "m")
+      req.add_ops(v1::OP_MESSAGE);
     else {
       error = "--op \"" + op + "\" is not one of r, c, u, d, t, ddl, m";
       return false;
@@ -124,7 +131,8 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (!a.starts_with("--")) {
-      if (!req.source().empty()) return Fail(kExitUsage, std::string("unexpected argument \"") + a + "\"\n" + kTailUsage);
+      if (!req.source().empty())
+        return Fail(kExitUsage, std::string("unexpected argument \"") + a + "\"\n" + kTailUsage);
       req.set_source(a);
       continue;
     }
@@ -140,7 +148,8 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
     } else if (a == "--format") {
       format = v;
     } else if (a == "--limit") {
-      if (!absl::SimpleAtoi(v, &limit)) return Fail(kExitUsage, "--limit \"" + v + "\" is not a number");
+      if (!absl::SimpleAtoi(v, &limit))
+        return Fail(kExitUsage, "--limit \"" + v + "\" is not a number");
     } else if (a == "--idle-exit") {
       if (!absl::SimpleAtod(v, &idle_exit) || idle_exit < 0) {
         return Fail(kExitUsage, "--idle-exit \"" + v + "\" is not a number of seconds");
@@ -149,7 +158,8 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
       return Fail(kExitUsage, "unknown tail flag " + a + "\n" + kTailUsage);
     }
   }
-  if (req.source().empty()) return Fail(kExitUsage, std::string("tail needs a SOURCE\n") + kTailUsage);
+  if (req.source().empty())
+    return Fail(kExitUsage, std::string("tail needs a SOURCE\n") + kTailUsage);
   if (format != "json" && format != "text") {
     return Fail(kExitUsage, "--format \"" + format + "\" is not json or text");
   }

@@ -43,8 +43,9 @@ absl::Status Classify(const std::string& where, const std::string& message) {
   }
   if (Contains(message, "no pg_hba.conf entry")) {
     return absl::PermissionDeniedError(absl::StrCat(
-        full, " (add a \"host replication USER ADDRESS scram-sha-256\" line to pg_hba.conf and "
-              "reload)"));
+        full,
+        " (add a \"host replication USER ADDRESS scram-sha-256\" line to pg_hba.conf and "
+        "reload)"));
   }
   if (Contains(message, "must be superuser or replication role") ||
       Contains(message, "permission denied to start WAL sender") ||
@@ -53,18 +54,20 @@ absl::Status Classify(const std::string& where, const std::string& message) {
         absl::StrCat(full, " (run ALTER ROLE USER WITH REPLICATION as a superuser)"));
   }
   if (Contains(message, "logical decoding requires") || Contains(message, "wal_level")) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        full, " (set wal_level = logical in postgresql.conf and restart the server)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(full, " (set wal_level = logical in postgresql.conf and restart the server)"));
   }
   if (Contains(message, "replication slot") && Contains(message, "does not exist")) {
     return absl::NotFoundError(absl::StrCat(
-        full, " (the slot was dropped or lost; sluice never recreates it silently: re-snapshot "
-              "with snapshot=when_needed, or create the slot and resnapshot by hand)"));
+        full,
+        " (the slot was dropped or lost; sluice never recreates it silently: re-snapshot "
+        "with snapshot=when_needed, or create the slot and resnapshot by hand)"));
   }
   if (Contains(message, "can no longer get changes") || Contains(message, "invalidated")) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        full, " (the slot was invalidated, e.g. by max_slot_wal_keep_size; re-snapshot with "
-              "snapshot=when_needed)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(full,
+                     " (the slot was invalidated, e.g. by max_slot_wal_keep_size; re-snapshot with "
+                     "snapshot=when_needed)"));
   }
   if (Contains(message, "already exists")) return absl::AlreadyExistsError(full);
   if (Contains(message, "could not connect") || Contains(message, "Connection refused") ||
@@ -174,8 +177,8 @@ absl::StatusOr<SystemIdentity> ReplicationConnection::IdentifySystem() {
 
 absl::StatusOr<CreatedSlot> ReplicationConnection::CreateSlot(const std::string& name,
                                                               bool export_snapshot) {
-  std::string sql = absl::StrCat("CREATE_REPLICATION_SLOT ", QuoteIdentifier(name),
-                                 " LOGICAL pgoutput");
+  std::string sql =
+      absl::StrCat("CREATE_REPLICATION_SLOT ", QuoteIdentifier(name), " LOGICAL pgoutput");
   if (server_major_version() >= 15) {
     absl::StrAppend(&sql, export_snapshot ? " (SNAPSHOT 'export')" : " (SNAPSHOT 'nothing')");
   } else {
@@ -217,8 +220,8 @@ absl::StatusOr<SlotState> ReplicationConnection::GetSlot(const std::string& name
 absl::Status ReplicationConnection::StartReplication(
     const std::string& slot, Lsn start,
     const std::vector<std::pair<std::string, std::string>>& options) {
-  std::string sql = absl::StrCat("START_REPLICATION SLOT ", QuoteIdentifier(slot), " LOGICAL ",
-                                 FormatLsn(start));
+  std::string sql =
+      absl::StrCat("START_REPLICATION SLOT ", QuoteIdentifier(slot), " LOGICAL ", FormatLsn(start));
   if (!options.empty()) {
     sql += " (";
     for (size_t i = 0; i < options.size(); ++i) {
@@ -262,7 +265,8 @@ absl::StatusOr<std::optional<std::string>> ReplicationConnection::ReadCopyData(
     const int wait_ms = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
     const int rc = poll(&pfd, 1, std::max(wait_ms, 1));
-    if (rc < 0 && errno != EINTR) return absl::UnavailableError("poll on the replication socket failed");
+    if (rc < 0 && errno != EINTR)
+      return absl::UnavailableError("poll on the replication socket failed");
     if (rc > 0 && PQconsumeInput(conn_) == 0) return Error("reading the replication stream");
   }
 }

@@ -30,8 +30,9 @@ struct ConnectParams {
   std::string user;
   std::string password;
   std::string database;
-  std::string sslmode = "prefer";  // passed through: disable|allow|prefer|require|verify-ca|verify-full
-  std::string sslrootcert;         // CA file for verify-ca / verify-full
+  std::string sslmode =
+      "prefer";             // passed through: disable|allow|prefer|require|verify-ca|verify-full
+  std::string sslrootcert;  // CA file for verify-ca / verify-full
   std::chrono::seconds connect_timeout{10};
   std::string application_name = "sluice";
 };
@@ -62,7 +63,8 @@ class ReplicationConnection {
  public:
   // Connects and pins the session settings. Unavailable when the server cannot be reached,
   // PermissionDenied for authentication or a missing REPLICATION privilege.
-  static absl::StatusOr<std::unique_ptr<ReplicationConnection>> Connect(const ConnectParams& params);
+  static absl::StatusOr<std::unique_ptr<ReplicationConnection>> Connect(
+      const ConnectParams& params);
   ~ReplicationConnection();
 
   absl::StatusOr<SystemIdentity> IdentifySystem();
@@ -96,7 +98,8 @@ class ReplicationConnection {
   const std::string& describe() const { return describe_; }  // "postgres at host:port/db"
 
  private:
-  ReplicationConnection(pg_conn* conn, std::string describe) : conn_(conn), describe_(std::move(describe)) {}
+  ReplicationConnection(pg_conn* conn, std::string describe)
+      : conn_(conn), describe_(std::move(describe)) {}
   absl::Status Error(std::string_view what) const;
 
   pg_conn* conn_;  // owned

@@ -19,7 +19,8 @@ uint64_t BigEndian64(std::string_view s, size_t at) {
 }
 
 void PutBigEndian64(uint64_t v, std::string& out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 class ReplicationConnectionTest : public ::testing::Test {

@@ -1,6 +1,7 @@
 #include "server/daemon/daemon.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -107,11 +106,16 @@ absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text) {
                                                    "30m, 45s, 500ms)"));
   }
   int64_t scale = 0;
-  if (unit == "ms") scale = 1000;
-  else if (unit == "s" || unit.empty()) scale = 1'000'000;
-  else if (unit == "m") scale = 60'000'000;
-  else if (unit == "h") scale = 3'600'000'000;
-  else if (unit == "d") scale = 86'400'000'000;
+  if (unit == "ms")
+    scale = 1000;
+  else if (unit == "s" || unit.empty())
+    scale = 1'000'000;
+  else if (unit == "m")
+    scale = 60'000'000;
+  else if (unit == "h")
+    scale = 3'600'000'000;
+  else if (unit == "d")
+    scale = 86'400'000'000;
   else {
     return absl::InvalidArgumentError(absl::StrCat("duration \"", std::string(text),
                                                    "\" has an unknown unit; use ms, s, m, h or d"));
@@ -127,14 +131,22 @@ absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
         "size \"", std::string(text), "\" is not a number with a unit (50GiB, 10MiB, 1000)"));
   }
   uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = uint64_t{1} << 10;
-  else if (unit == "MiB") scale = uint64_t{1} << 20;
-  else if (unit == "GiB") scale = uint64_t{1} << 30;
-  else if (unit == "TiB") scale = uint64_t{1} << 40;
-  else if (unit == "KB") scale = 1000;
-  else if (unit == "MB") scale = 1000 * 1000;
-  else if (unit == "GB") scale = 1000 * 1000 * 1000;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KiB")
+    scale = uint64_t{1} << 10;
+  else if (unit == "MiB")
+    scale = uint64_t{1} << 20;
+  else if (unit == "GiB")
+    scale = uint64_t{1} << 30;
+  else if (unit == "TiB")
+    scale = uint64_t{1} << 40;
+  else if (unit == "KB")
+    scale = 1000;
+  else if (unit == "MB")
+    scale = 1000 * 1000;
+  else if (unit == "GB")
+    scale = 1000 * 1000 * 1000;
   else {
     return absl::InvalidArgumentError(absl::StrCat(
         "size \"", std::string(text), "\" has an unknown unit; use B, KiB, MiB, GiB, TiB"));
@@ -238,8 +250,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   d->admin_service_ = std::make_unique<service::AdminService>(*d->log_, *d->registry_);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(d->options_.config.listen, grpc::InsecureServerCredentials(),
-                           &d->port_);
+  builder.AddListeningPort(d->options_.config.listen, grpc::InsecureServerCredentials(), &d->port_);
   builder.RegisterService(d->stream_service_.get());
   builder.RegisterService(d->admin_service_.get());
   // Subscribers keep long-lived streams; accept their keepalive pings.

@@ -21,8 +21,8 @@ TEST(ParseArgs, UnknownFlagIsNamed) {
 
 TEST(ParseArgs, SourcesAndRetention) {
   auto r = ParseArgs({"--data-dir=/tmp/x", "--source",
-                      "mysql://u:p@127.0.0.1:3306/?name=shop&server_id=7",
-                      "--retention-max-age", "7d", "--retention-max-bytes", "50GiB"});
+                      "mysql://u:p@127.0.0.1:3306/?name=shop&server_id=7", "--retention-max-age",
+                      "7d", "--retention-max-bytes", "50GiB"});
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->config.sources.size(), 1u);
   EXPECT_EQ(r->config.sources[0].name, "shop");

@@ -32,12 +32,12 @@ int main(int argc, char** argv) {
     std::cerr << "sluiced: error: " << daemon.status().message() << "\n";
     return 1;
   }
-  std::cerr << "sluiced: serving on port " << (*daemon)->port() << ", data dir " << data_dir
-            << ", " << sources << " source(s)" << std::endl;
+  std::cerr << "sluiced: serving on port " << (*daemon)->port() << ", data dir " << data_dir << ", "
+            << sources << " source(s)" << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "sluiced: received " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
+  std::cerr << "sluiced: received " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
+            << std::endl;
   (*daemon)->Shutdown();
   return 0;
 }

@@ -11,9 +11,9 @@ void PutVarint(uint64_t v, std::string& out) {
   out.push_back(static_cast<char>(v));
 }
 
-constexpr char kEventsTag = 0x0A;       // field 1, wire type 2
-constexpr char kNextOffsetTag = 0x10;   // field 2, wire type 0
-constexpr char kLastOffsetTag = 0x18;   // field 3, wire type 0
+constexpr char kEventsTag = 0x0A;      // field 1, wire type 2
+constexpr char kNextOffsetTag = 0x10;  // field 2, wire type 0
+constexpr char kLastOffsetTag = 0x18;  // field 3, wire type 0
 
 }  // namespace
 

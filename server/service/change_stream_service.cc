@@ -1,9 +1,8 @@
 #include "server/service/change_stream_service.h"
 
+#include <boost/asio/post.hpp>
 #include <mutex>
 #include <vector>
-
-#include <boost/asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "server/service/batch_encoder.h"
@@ -129,8 +128,8 @@ void Pump(const std::shared_ptr<Stream>& s) {
     s->encoder.Finish(next.value(), last);
     // The slice takes ownership of the buffer: no copy of the batch.
     auto* owned = new std::string(s->encoder.Release());
-    grpc::Slice slice(owned->data(), owned->size(),
-                      [](void* p) { delete static_cast<std::string*>(p); }, owned);
+    grpc::Slice slice(
+        owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
     s->message = grpc::ByteBuffer(&slice, 1);
     s->write_in_flight = true;
     s->reactor->StartWrite(&s->message);

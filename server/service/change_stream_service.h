@@ -13,11 +13,11 @@
 // Lifecycle: construct before the grpc::Server is built, destroy after the server has shut down
 // (which ends every stream). The ChangeLog must outlive the service.
 
-#include <atomic>
-#include <memory>
-
-#include <boost/asio/thread_pool.hpp>
 #include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
 
 #include "sluice/v1/service.grpc.pb.h"
 #include "storage/change_log.h"

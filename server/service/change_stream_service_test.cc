@@ -99,9 +99,9 @@ TEST_F(ChangeStreamTest, LatestWaitsForNewAppends) {
 }
 
 TEST_F(ChangeStreamTest, FromOffsetAndFilters) {
-  AppendTxn("orders", 0, 5);                    // 1..5
-  AppendTxn("items", 5, 5, v1::OP_DELETE);      // 6..10
-  AppendTxn("orders", 10, 5, v1::OP_UPDATE);    // 11..15
+  AppendTxn("orders", 0, 5);                  // 1..5
+  AppendTxn("items", 5, 5, v1::OP_DELETE);    // 6..10
+  AppendTxn("orders", 10, 5, v1::OP_UPDATE);  // 11..15
   v1::SubscribeRequest req;
   req.set_source("shop");
   req.mutable_start()->set_offset(3);

@@ -1,6 +1,10 @@
 // sluice_bench: prints throughput and latency figures for the change log and gRPC serving,
 // next to RocksDB's own sequential write/read rates measured in the same run as the reference.
 // Not a test: it asserts nothing about speed. Usage: sluice_bench [--events N] [--dir DIR]
+#include <grpcpp/grpcpp.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,12 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
 #include "server/service/change_stream_service.h"
 #include "storage/change_log.h"
+#include "storage/test_util.h"
 
 namespace sluice {
 namespace {
@@ -27,26 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
-}
-
-// A ChangeEvent whose serialized size is about 200 bytes.
-v1::ChangeEvent Event200(uint64_t id) {
-  v1::ChangeEvent e;
-  e.set_op(v1::OP_INSERT);
-  auto* s = e.mutable_source();
-  s->set_name("bench");
-  s->set_kind(v1::SOURCE_KIND_MYSQL);
-  s->set_database("shop");
-  s->set_table("orders");
-  s->set_commit_ts_micros(1'700'000'000'000'000 + static_cast<int64_t>(id));
-  e.add_key_columns("id");
-  auto* f = e.mutable_after()->add_fields();
-  f->set_name("id");
-  f->mutable_value()->set_uint64(id);
-  f = e.mutable_after()->add_fields();
-  f->set_name("payload");
-  f->mutable_value()->set_string(std::string(120, 'x'));
-  return e;
 }
 
 struct Percentiles {
@@ -117,7 +98,9 @@ void AppendBench(const std::string& base, uint64_t n, int txn_size) {
   for (uint64_t i = 0; i < n; i += txn_size) {
     std::vector<v1::ChangeEvent> txn;
     txn.reserve(txn_size);
-    for (int k = 0; k < txn_size; ++k) txn.push_back(Event200(i + k));
+    for (int k = 0; k < txn_size; ++k)
+      txn.push_back(storage::testing::MakeOrderEvent(
+          i + k, 1'700'000'000'000'000 + static_cast<int64_t>(i + k)));
     v1::SourceCheckpoint cp;
     cp.set_position_text(std::to_string(i));
     auto submitted = Clock::now();
@@ -139,9 +122,10 @@ void AppendBench(const std::string& base, uint64_t n, int txn_size) {
   char label[96];
   std::snprintf(label, sizeof label, "sluice append: 200-byte events, %d-event transactions",
                 txn_size);
-  std::printf("%-58s %12.0f events/s   (%.0f txn/s; ack latency p50 %.0f us, p99 %.0f us, "
-              "max %.0f us)\n",
-              label, n / secs, n / secs / txn_size, p.p50, p.p99, p.max);
+  std::printf(
+      "%-58s %12.0f events/s   (%.0f txn/s; ack latency p50 %.0f us, p99 %.0f us, "
+      "max %.0f us)\n",
+      label, n / secs, n / secs / txn_size, p.p50, p.p99, p.max);
 }
 
 // One transaction at a time, each waiting for its own sync: the latency a lone source sees.
@@ -152,7 +136,7 @@ void SerialAppendBench(const std::string& base, int txns) {
   auto t0 = Clock::now();
   for (int i = 0; i < txns; ++i) {
     auto start = Clock::now();
-    (void)log->Append(source, {Event200(i)}, v1::SourceCheckpoint());
+    (void)log->Append(source, {storage::testing::MakeOrderEvent(i)}, v1::SourceCheckpoint());
     latency_us.push_back(Seconds(start, Clock::now()) * 1e6);
   }
   double secs = Seconds(t0, Clock::now());
@@ -167,7 +151,8 @@ void CatchUpBench(const std::string& base, uint64_t n, uint32_t batch_events) {
   auto source = *log->RegisterSource("bench", v1::SOURCE_KIND_MYSQL);
   for (uint64_t i = 0; i < n; i += 1000) {
     std::vector<v1::ChangeEvent> txn;
-    for (uint64_t k = i; k < std::min(n, i + 1000); ++k) txn.push_back(Event200(k));
+    for (uint64_t k = i; k < std::min(n, i + 1000); ++k)
+      txn.push_back(storage::testing::MakeOrderEvent(k));
     log->AppendAsync(source, std::move(txn), v1::SourceCheckpoint(), [](auto) {});
   }
   (void)log->Append(source, {}, v1::SourceCheckpoint());  // waits for everything before it
@@ -200,8 +185,8 @@ void CatchUpBench(const std::string& base, uint64_t n, uint32_t batch_events) {
       char label[96];
       std::snprintf(label, sizeof label, "sluice gRPC catch-up: 1 subscriber, %u-event batches",
                     batch_events);
-      std::printf("%-58s %12.0f events/s   (%llu events, %.2f s, parsed by the client)\n",
-                  label, got / secs, static_cast<unsigned long long>(got), secs);
+      std::printf("%-58s %12.0f events/s   (%llu events, %.2f s, parsed by the client)\n", label,
+                  got / secs, static_cast<unsigned long long>(got), secs);
     }
   }
   server->Shutdown();

@@ -1,11 +1,10 @@
 // sluiced and sluicectl as black boxes: real processes, real flags, exact output.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -134,7 +133,7 @@ TEST(CliE2E, TailPrintsTheDocumentedJsonShape) {
   SeedLog(data.path());
   Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "earliest",
-                "--format", "json", "--limit", "2"});
+                       "--format", "json", "--limit", "2"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
   std::istringstream lines(r.stdout_text);
   std::string first, second;
@@ -156,7 +155,7 @@ TEST(CliE2E, TailFromLatestWithIdleExitEndsCleanly) {
   SeedLog(data.path());
   Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "latest",
-                "--format", "text", "--idle-exit", "0.5"});
+                       "--format", "text", "--idle-exit", "0.5"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_EQ(r.stdout_text, "");
 }
@@ -195,11 +194,10 @@ TEST(CliE2E, UnreachableServerIsOneLineError) {
 TEST(CliE2E, UnknownUrlKeyIsOneLineError) {
   TempDir data;
   auto r = RunCommand({Sluiced(), "--data-dir", data.path(), "--source",
-                "mysql://u:secretpw@127.0.0.1:3306/?name=shop&server_id=1&tabels=shop.*"});
+                       "mysql://u:secretpw@127.0.0.1:3306/?name=shop&server_id=1&tabels=shop.*"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
-  EXPECT_NE(r.stderr_text.find("unknown query key \"tabels\""), std::string::npos)
-      << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("unknown query key \"tabels\""), std::string::npos) << r.stderr_text;
   EXPECT_EQ(r.stderr_text.find("secretpw"), std::string::npos) << "password leaked";
 }
 
@@ -218,7 +216,8 @@ TEST(CliE2E, UnusableDataDirIsOneLineError) {
   TempDir data;
   std::ofstream(data.path() + "/file") << "x";
   // A path under a regular file cannot be created, even by root.
-  auto r = RunCommand({Sluiced(), "--data-dir", data.path() + "/file/data", "--listen", "127.0.0.1:0"});
+  auto r =
+      RunCommand({Sluiced(), "--data-dir", data.path() + "/file/data", "--listen", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
   EXPECT_NE(r.stderr_text.find("cannot open data dir"), std::string::npos) << r.stderr_text;
@@ -241,7 +240,7 @@ TEST(CliE2E, ConfigFileWorksLikeFlags) {
       << "data_dir: " << data.path() << "\nlisten: 127.0.0.1:0\n";
   Daemon d({"--config", conf.path() + "/sluice.yaml"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "1",
-                "--format", "text", "--limit", "1"});
+                       "--format", "text", "--limit", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_EQ(r.stdout_text.substr(0, 20), "1 c shop.orders key=") << r.stdout_text;
 }

@@ -11,22 +11,13 @@
 namespace sluice {
 namespace {
 
-uint64_t RssBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 TEST(BigTransaction, TwoMillionEventsThroughStagingWithBoundedMemory) {
   constexpr int kEvents = 2'000'000;
   constexpr int kChunk = 10'000;
   storage::testing::TempDir dir;
   auto log = *storage::ChangeLog::Open(dir.path());
   auto id = *log->RegisterSource("big", v1::SOURCE_KIND_MYSQL);
-  const uint64_t rss_start = RssBytes();
+  const uint64_t rss_start = storage::testing::RssBytes();
   uint64_t rss_peak = rss_start;
   for (int i = 0; i < kEvents; i += kChunk) {
     std::vector<v1::ChangeEvent> chunk;
@@ -37,15 +28,15 @@ TEST(BigTransaction, TwoMillionEventsThroughStagingWithBoundedMemory) {
       chunk.push_back(std::move(e));
     }
     ASSERT_TRUE(log->Stage(id, 1, std::move(chunk)).ok());
-    rss_peak = std::max(rss_peak, RssBytes());
+    rss_peak = std::max(rss_peak, storage::testing::RssBytes());
   }
-  const uint64_t rss_staged = RssBytes();
+  const uint64_t rss_staged = storage::testing::RssBytes();
   v1::SourceInfo commit;
   commit.set_commit_ts_micros(1'700'000'000'000'000);
   auto last = log->AppendStaged(id, 1, {}, commit, storage::testing::MakeCheckpoint("end"));
   ASSERT_TRUE(last.ok()) << last.status();
   EXPECT_EQ(*last, LogOffset(kEvents));
-  rss_peak = std::max(rss_peak, RssBytes());
+  rss_peak = std::max(rss_peak, storage::testing::RssBytes());
   const auto bounds = *log->Bounds(id);
   std::printf("stored %.1f MiB in one transaction; RSS MiB: start %.1f, staged %.1f, peak %.1f\n",
               bounds.stored_bytes / 1048576.0, rss_start / 1048576.0, rss_staged / 1048576.0,

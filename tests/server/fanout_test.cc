@@ -1,6 +1,7 @@
 // Acceptance: 3 subscribers, one of them deliberately slow, read 1,000,000 appended events from
 // `earliest` while appends continue. Every subscriber gets every event exactly once, in order,
 // and the process RSS stays bounded (printed).
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "server/service/change_stream_service.h"
 #include "storage/change_log.h"
@@ -22,43 +21,14 @@ namespace {
 constexpr uint64_t kEvents = 1'000'000;
 constexpr int kTxnSize = 100;
 
-uint64_t RssBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-v1::ChangeEvent Event(uint64_t id) {
-  v1::ChangeEvent e;
-  e.set_op(v1::OP_INSERT);
-  auto* s = e.mutable_source();
-  s->set_name("bench");
-  s->set_kind(v1::SOURCE_KIND_MYSQL);
-  s->set_database("shop");
-  s->set_table("orders");
-  s->set_position("binlog.000001:" + std::to_string(id * 200));
-  e.add_key_columns("id");
-  auto* row = e.mutable_after();
-  auto* f = row->add_fields();
-  f->set_name("id");
-  f->mutable_value()->set_uint64(id);
-  f = row->add_fields();
-  f->set_name("payload");
-  f->mutable_value()->set_string(std::string(120, 'x'));
-  return e;
-}
-
 struct SubscriberResult {
   uint64_t received = 0;
   std::string error;
 };
 
 void Subscribe(int port, std::chrono::milliseconds delay_per_message, SubscriberResult& result) {
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = v1::ChangeStream::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
@@ -71,8 +41,8 @@ void Subscribe(int port, std::chrono::milliseconds delay_per_message, Subscriber
   while (expect <= kEvents && reader->Read(&resp)) {
     for (const auto& e : resp.events()) {
       if (e.offset() != expect || e.after().fields(0).value().uint64() != expect - 1) {
-        result.error = "expected offset " + std::to_string(expect) + ", got " +
-                       std::to_string(e.offset());
+        result.error =
+            "expected offset " + std::to_string(expect) + ", got " + std::to_string(e.offset());
         ctx.TryCancel();
         reader->Finish();
         return;
@@ -98,14 +68,14 @@ TEST(Fanout, ThreeSubscribersOneSlowGetEveryEventOnceInOrderWithBoundedMemory) {
   auto server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
 
-  const uint64_t rss_start = RssBytes();
+  const uint64_t rss_start = storage::testing::RssBytes();
   std::atomic<uint64_t> appended{0};
   std::atomic<uint64_t> rss_peak{rss_start};
   std::atomic<bool> done{false};
   std::atomic<uint64_t> rss_half{0};
   std::thread sampler([&] {
     while (!done) {
-      const uint64_t rss = RssBytes();
+      const uint64_t rss = storage::testing::RssBytes();
       rss_peak = std::max<uint64_t>(rss_peak, rss);
       if (rss_half == 0 && appended >= kEvents / 2) rss_half = rss;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -115,7 +85,8 @@ TEST(Fanout, ThreeSubscribersOneSlowGetEveryEventOnceInOrderWithBoundedMemory) {
     for (uint64_t t = 0; t < kEvents / kTxnSize; ++t) {
       std::vector<v1::ChangeEvent> txn;
       txn.reserve(kTxnSize);
-      for (int i = 0; i < kTxnSize; ++i) txn.push_back(Event(t * kTxnSize + i));
+      for (int i = 0; i < kTxnSize; ++i)
+        txn.push_back(storage::testing::MakeOrderEvent(t * kTxnSize + i));
       v1::SourceCheckpoint cp;
       cp.set_position_text(std::to_string(t));
       log->AppendAsync(source, std::move(txn), std::move(cp), [&](absl::StatusOr<LogOffset> r) {
@@ -130,13 +101,13 @@ TEST(Fanout, ThreeSubscribersOneSlowGetEveryEventOnceInOrderWithBoundedMemory) {
   std::thread s2(Subscribe, port, std::chrono::milliseconds(0), std::ref(fast2));
   std::thread s3(Subscribe, port, std::chrono::milliseconds(4), std::ref(slow));
   appender.join();
-  const uint64_t rss_after_appends = RssBytes();
+  const uint64_t rss_after_appends = storage::testing::RssBytes();
   s1.join();
   s2.join();
   s3.join();
   done = true;
   sampler.join();
-  const uint64_t rss_end = RssBytes();
+  const uint64_t rss_end = storage::testing::RssBytes();
   std::printf("RSS MiB: start %.1f, half appended %.1f, all appended %.1f, peak %.1f, end %.1f\n",
               rss_start / 1048576.0, rss_half / 1048576.0, rss_after_appends / 1048576.0,
               rss_peak / 1048576.0, rss_end / 1048576.0);
