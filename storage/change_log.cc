@@ -197,6 +197,7 @@ class ChangeLogImpl final : public ChangeLog {
   void AppendStagedAsync(SourceId source, uint64_t stage_id, std::vector<v1::ChangeEvent> events,
                          const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
                          AppendCallback done) override;
+  absl::Status TruncateStage(SourceId source, uint64_t stage_id, uint64_t keep) override;
   absl::Status DiscardStaged(SourceId source, uint64_t stage_id) override;
   absl::Status DiscardAllStaged(SourceId source) override;
   absl::StatusOr<LogBounds> Bounds(SourceId source) const override;
@@ -475,6 +476,17 @@ absl::Status ChangeLogImpl::Stage(SourceId source, uint64_t stage_id,
   // Not synced: staged data is the source's to resend if it is lost.
   return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
                    absl::StrCat("staging a transaction of source '", slot->name, "'"));
+}
+
+absl::Status ChangeLogImpl::TruncateStage(SourceId source, uint64_t stage_id, uint64_t keep) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  // Sequence numbers of a stage start at 0 and are dense, so the first `keep` are 0..keep-1.
+  slot->stage_next_seq[stage_id] = keep;
+  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_,
+                                    StageKey(slot->id, stage_id, keep),
+                                    StageKeyEnd(slot->id, stage_id)),
+                   absl::StrCat("truncating a staged transaction of source '", slot->name, "'"));
 }
 
 absl::Status ChangeLogImpl::DiscardStaged(SourceId source, uint64_t stage_id) {

@@ -143,6 +143,9 @@ class ChangeLog {
                                          std::vector<v1::ChangeEvent> events,
                                          const v1::SourceInfo& commit_info,
                                          v1::SourceCheckpoint checkpoint);
+  // Keeps the first `keep` events of a stage and drops the rest (a Postgres subtransaction
+  // abort inside a streamed transaction). Stage() then continues after them.
+  virtual absl::Status TruncateStage(SourceId source, uint64_t stage_id, uint64_t keep) = 0;
   // Drops one stage (Postgres Stream Abort) or all stages of a source.
   virtual absl::Status DiscardStaged(SourceId source, uint64_t stage_id) = 0;
   virtual absl::Status DiscardAllStaged(SourceId source) = 0;

@@ -118,6 +118,19 @@ TEST(Staging, DiscardedStagesNeverAppear) {
   EXPECT_EQ(events[2].after().fields(0).value().int64(), 1009);
 }
 
+TEST(Staging, TruncateKeepsThePrefix) {
+  TempDir dir;
+  auto log = *ChangeLog::Open(dir.path());
+  auto id = *log->RegisterSource("pg", v1::SOURCE_KIND_POSTGRES);
+  ASSERT_TRUE(log->Stage(id, 3, Events(0, 10)).ok());
+  ASSERT_TRUE(log->TruncateStage(id, 3, 4).ok());  // a subtransaction from event 4 on aborted
+  ASSERT_TRUE(log->Stage(id, 3, Events(100, 2)).ok());
+  ASSERT_TRUE(log->AppendStaged(id, 3, {}, v1::SourceInfo(), MakeCheckpoint("x")).ok());
+  std::vector<int64_t> ids;
+  for (const auto& e : ReadAll(*log, id)) ids.push_back(e.after().fields(0).value().int64());
+  EXPECT_EQ(ids, (std::vector<int64_t>{0, 1, 2, 3, 100, 101}));
+}
+
 TEST(Staging, StageSurvivesReopenUntilDiscarded) {
   TempDir dir;
   {
