@@ -16,87 +16,19 @@
 
 #include "storage/change_log.h"
 #include "storage/test_util.h"
+#include "tests/e2e/sluiced_process.h"
 #include "tests/testing/subprocess.h"
 
-extern char** environ;
 
 namespace sluice {
 namespace {
 
+using e2e::Lines;
+using e2e::RunCommand;
+using e2e::Sluicectl;
+using e2e::Sluiced;
+using e2e::SluicedProcess;
 using storage::testing::TempDir;
-
-std::string BinaryDir() {
-  const char* d = std::getenv("SLUICE_BINARY_DIR");
-  return d ? d : ".";
-}
-std::string Sluiced() { return BinaryDir() + "/server/daemon/sluiced"; }
-std::string Sluicectl() { return BinaryDir() + "/clients/sluicectl/sluicectl"; }
-
-testing::SubprocessResult RunCommand(const std::vector<std::string>& argv) {
-  auto r = testing::RunSubprocess(argv, {}, std::chrono::seconds(60));
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? *r : testing::SubprocessResult{};
-}
-
-size_t Lines(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
-// A sluiced running in the background for one test.
-class Daemon {
- public:
-  explicit Daemon(std::vector<std::string> args) {
-    log_path_ = dir_.path() + "/sluiced.log";
-    args.insert(args.begin(), Sluiced());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    const std::regex serving("serving on port ([0-9]+)");
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::smatch m;
-      std::string log = Log();
-      if (std::regex_search(log, m, serving)) port_ = std::stoi(m[1]);
-      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    EXPECT_NE(port_, 0) << "sluiced did not start: " << Log();
-  }
-  ~Daemon() { EXPECT_EQ(Stop(), 0) << Log(); }
-
-  // SIGTERM, then the exit code.
-  int Stop() {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return exit_code_;
-  }
-  std::string Log() const {
-    std::ifstream f(log_path_);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-
- private:
-  TempDir dir_;
-  std::string log_path_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  int exit_code_ = -1;
-};
 
 void SeedLog(const std::string& data_dir) {
   auto log = *storage::ChangeLog::Open(data_dir);
@@ -131,7 +63,7 @@ void SeedLog(const std::string& data_dir) {
 TEST(CliE2E, TailPrintsTheDocumentedJsonShape) {
   TempDir data;
   SeedLog(data.path());
-  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "earliest",
                        "--format", "json", "--limit", "2"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -153,7 +85,7 @@ TEST(CliE2E, TailPrintsTheDocumentedJsonShape) {
 TEST(CliE2E, TailFromLatestWithIdleExitEndsCleanly) {
   TempDir data;
   SeedLog(data.path());
-  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "latest",
                        "--format", "text", "--idle-exit", "0.5"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -163,7 +95,7 @@ TEST(CliE2E, TailFromLatestWithIdleExitEndsCleanly) {
 TEST(CliE2E, StatusJsonNamesSourceAndOffsets) {
   TempDir data;
   SeedLog(data.path());
-  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "status", "--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_NE(r.stdout_text.find("{\"name\":\"shop\",\"kind\":\"mysql\",\"state\":\"stopped\","
@@ -176,7 +108,7 @@ TEST(CliE2E, StatusJsonNamesSourceAndOffsets) {
 TEST(CliE2E, TailOfUnknownSourceIsOneLineError) {
   TempDir data;
   SeedLog(data.path());
-  Daemon d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "nope", "--from", "earliest"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
@@ -203,7 +135,7 @@ TEST(CliE2E, UnknownUrlKeyIsOneLineError) {
 
 TEST(CliE2E, BusyListenAddressIsOneLineError) {
   TempDir data;
-  Daemon first({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  SluicedProcess first({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   TempDir other;
   auto r = RunCommand({Sluiced(), "--data-dir", other.path(), "--listen", first.address()});
   EXPECT_EQ(r.exit_code, 1);
@@ -225,7 +157,7 @@ TEST(CliE2E, UnusableDataDirIsOneLineError) {
 
 TEST(CliE2E, DataDirInUseByAnotherSluicedIsOneLineError) {
   TempDir data;
-  Daemon first({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
+  SluicedProcess first({"--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   auto r = RunCommand({Sluiced(), "--data-dir", data.path(), "--listen", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Lines(r.stderr_text), 1u) << r.stderr_text;
@@ -238,7 +170,7 @@ TEST(CliE2E, ConfigFileWorksLikeFlags) {
   TempDir conf;
   std::ofstream(conf.path() + "/sluice.yaml")
       << "data_dir: " << data.path() << "\nlisten: 127.0.0.1:0\n";
-  Daemon d({"--config", conf.path() + "/sluice.yaml"});
+  SluicedProcess d({"--config", conf.path() + "/sluice.yaml"});
   auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "shop", "--from", "1",
                        "--format", "text", "--limit", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
