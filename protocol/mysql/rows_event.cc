@@ -1,0 +1,231 @@
+#include "protocol/mysql/rows_event.h"
+
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "protocol/mysql/json_binary.h"
+#include "protocol/mysql/json_diff.h"
+#include "protocol/mysql/row_values.h"
+#include "protocol/wire/byte_reader.h"
+
+namespace sluice::mysql {
+namespace {
+
+using wire::ByteReader;
+
+constexpr uint64_t kPartialJsonOption = 1;
+
+struct Layout {
+  RowsKind kind;
+  int version;  // 1 or 2
+  bool partial = false;
+};
+
+std::optional<Layout> LayoutFor(uint8_t type) {
+  switch (static_cast<EventType>(type)) {
+    case EventType::kWriteRowsV1:
+      return Layout{RowsKind::kWrite, 1};
+    case EventType::kUpdateRowsV1:
+      return Layout{RowsKind::kUpdate, 1};
+    case EventType::kDeleteRowsV1:
+      return Layout{RowsKind::kDelete, 1};
+    case EventType::kWriteRowsV2:
+      return Layout{RowsKind::kWrite, 2};
+    case EventType::kUpdateRowsV2:
+      return Layout{RowsKind::kUpdate, 2};
+    case EventType::kDeleteRowsV2:
+      return Layout{RowsKind::kDelete, 2};
+    case EventType::kPartialUpdateRows:
+      return Layout{RowsKind::kUpdate, 2, true};
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<bool> ReadLsbBitmap(ByteReader& r, size_t count) {
+  std::vector<bool> bits(count);
+  std::string_view bytes = r.ReadString((count + 7) / 8);
+  if (!r.ok()) return bits;
+  for (size_t i = 0; i < count; ++i) bits[i] = (static_cast<uint8_t>(bytes[i / 8]) >> (i % 8)) & 1;
+  return bits;
+}
+
+class ImageReader {
+ public:
+  ImageReader(ByteReader& r, Bytes body, const TableMap& t, std::string_view event_name,
+              bool partial_event)
+      : r_(r), body_(body), t_(t), event_name_(event_name), partial_event_(partial_event) {}
+
+  // Reads one image. `after` selects the after image of an UPDATE (which may carry value options
+  // in a PARTIAL_UPDATE_ROWS event).
+  absl::Status Read(const std::vector<bool>& present, bool after, size_t row_index, v1::Row& row) {
+    size_t image_at = r_.position();
+    std::vector<bool> partial(t_.columns.size(), false);
+    if (partial_event_ && after) {
+      uint64_t options = r_.ReadLenencInt();
+      if (r_.ok() && (options & kPartialJsonOption)) {
+        size_t json_cols = 0;
+        for (const ColumnDef& c : t_.columns) json_cols += c.type == ColumnType::kJson;
+        std::vector<bool> bits = ReadLsbBitmap(r_, json_cols);
+        size_t j = 0;
+        for (size_t i = 0; i < t_.columns.size(); ++i)
+          if (t_.columns[i].type == ColumnType::kJson) partial[i] = bits[j++];
+      }
+    }
+    if (partial_event_ && !after) before_json_.assign(t_.columns.size(), std::nullopt);
+    size_t npresent = 0;
+    for (bool p : present) npresent += p;
+    std::vector<bool> nulls = ReadLsbBitmap(r_, npresent);
+    if (!r_.ok()) return Wrap(r_.status("row image"), row_index, image_at);
+    size_t ordinal = 0;
+    for (size_t i = 0; i < present.size(); ++i) {
+      if (!present[i]) continue;
+      v1::Field* field = row.add_fields();
+      field->set_name(t_.ColumnName(i));
+      if (nulls[ordinal++]) {
+        field->mutable_value()->set_null(true);
+        continue;
+      }
+      size_t at = r_.position();
+      const ColumnDef& c = t_.columns[i];
+      absl::Status st = partial[i] ? ReadPartialJson(i, *field->mutable_value())
+                                   : ReadColumnValue(r_, c, *field->mutable_value());
+      if (st.ok() && partial_event_ && !after && c.type == ColumnType::kJson) {
+        // Keep the before image's binary document: partial diffs in the after image apply to it.
+        before_json_[i] =
+            ToView(body_.subspan(at + c.length_bytes, r_.position() - at - c.length_bytes));
+      }
+      if (!st.ok()) {
+        return absl::Status(
+            st.code(),
+            absl::StrCat(event_name_, " (table ", t_.database, ".", t_.table, "): row ", row_index,
+                         " column `", t_.ColumnName(i), "` at offset ", at, ": ", st.message()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static std::string_view ToView(Bytes b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+  }
+
+  absl::Status ReadPartialJson(size_t column, v1::Value& out) {
+    const ColumnDef& c = t_.columns[column];
+    uint64_t len = 0;
+    for (size_t k = 0; k < c.length_bytes; ++k)
+      len |= static_cast<uint64_t>(r_.ReadU8()) << (8 * k);
+    std::string_view data = r_.ReadString(len);
+    if (!r_.ok()) return r_.status("partial JSON value");
+    auto diffs = DecodeJsonDiffs(data);
+    if (!diffs.ok()) return diffs.status();
+    if (column >= before_json_.size() || !before_json_[column]) {
+      // MINIMAL before image: the document the diffs apply to is not in the event. Keep the diffs
+      // as a raw value so that a later stage holding the previous row can apply them.
+      std::string text;
+      absl::Status st = AppendJsonDiffsText(*diffs, text);
+      if (!st.ok()) return st;
+      out.mutable_raw()->set_type_name(std::string(kJsonDiffTypeName));
+      out.mutable_raw()->set_text(std::move(text));
+      return absl::OkStatus();
+    }
+    auto dom = JsonDomFromBinary(*before_json_[column]);
+    if (!dom.ok()) return dom.status();
+    absl::Status st = ApplyJsonDiffs(*diffs, *dom);
+    if (!st.ok()) return st;
+    std::string text;
+    AppendJsonDom(*dom, text);
+    out.set_json(std::move(text));
+    return absl::OkStatus();
+  }
+
+  absl::Status Wrap(const absl::Status& st, size_t row_index, size_t at) const {
+    return absl::Status(st.code(), absl::StrCat(event_name_, ": row ", row_index, " at offset ", at,
+                                                ": ", st.message()));
+  }
+
+  ByteReader& r_;
+  Bytes body_;
+  const TableMap& t_;
+  std::string event_name_;
+  bool partial_event_;
+  std::vector<std::optional<std::string_view>> before_json_;  // per column, PARTIAL_UPDATE only
+};
+
+}  // namespace
+
+bool IsRowsEventType(uint8_t type) { return LayoutFor(type).has_value(); }
+
+absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
+                                          const TableMapCache& tables) {
+  std::optional<Layout> layout = LayoutFor(type);
+  std::string name(EventTypeName(type));
+  if (!layout) return absl::InvalidArgumentError(absl::StrCat(name, " is not a row event"));
+  ByteReader r(body);
+  RowsEvent ev;
+  ev.kind = layout->kind;
+  ev.type = type;
+  uint8_t post = fde.PostHeaderLength(static_cast<EventType>(type), layout->version == 2 ? 10 : 8);
+  if (post == 6) {
+    ev.table_id = r.ReadU32Le();
+  } else if (post >= 8) {
+    ev.table_id = r.ReadU48Le();
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": post-header length ", post, " is below 6"));
+  }
+  ev.flags = r.ReadU16Le();
+  if (layout->version == 2) {
+    size_t at = r.position();
+    uint16_t extra_len = r.ReadU16Le();
+    if (r.ok() && extra_len < 2) {
+      return absl::DataLossError(absl::StrCat(name, ": extra-data length ", extra_len,
+                                              " at offset ", at,
+                                              " is below 2 (it counts its own 2 bytes)"));
+    }
+    r.Skip(extra_len - 2u);  // NDB info or partition ids; not needed
+  }
+  if (!r.ok()) return r.status(name);
+  if (r.remaining() == 0) return ev;  // a dummy event that only ends a statement
+  auto it = tables.find(ev.table_id);
+  if (it == tables.end()) {
+    return absl::DataLossError(
+        absl::StrCat(name, ": no TABLE_MAP_EVENT seen for table id ", ev.table_id));
+  }
+  ev.table = it->second;
+  const TableMap& t = *ev.table;
+  size_t ncols_at = r.position();
+  uint64_t ncols = r.ReadLenencInt();
+  if (!r.ok()) return r.status(name);
+  if (ncols > t.columns.size()) {
+    return absl::DataLossError(absl::StrCat(name, ": ", ncols, " columns at offset ", ncols_at,
+                                            " but table ", t.database, ".", t.table, " has ",
+                                            t.columns.size()));
+  }
+  std::vector<bool> present = ReadLsbBitmap(r, ncols);
+  std::vector<bool> present_after;
+  if (layout->kind == RowsKind::kUpdate) present_after = ReadLsbBitmap(r, ncols);
+  if (!r.ok()) return r.status(name);
+
+  ImageReader images(r, body, t, name, layout->partial);
+  while (r.remaining() > 0) {
+    size_t index = ev.rows.size();
+    size_t row_at = r.position();
+    RowChange& change = ev.rows.emplace_back();
+    v1::Row& first =
+        layout->kind == RowsKind::kWrite ? change.after.emplace() : change.before.emplace();
+    absl::Status st = images.Read(present, false, index, first);
+    if (!st.ok()) return st;
+    if (layout->kind == RowsKind::kUpdate) {
+      st = images.Read(present_after, true, index, change.after.emplace());
+      if (!st.ok()) return st;
+    }
+    if (r.position() == row_at) {
+      return absl::DataLossError(absl::StrCat(name, ": row ", index, " at offset ", row_at,
+                                              " is empty (no column present) but bytes remain"));
+    }
+  }
+  return ev;
+}
+
+}  // namespace sluice::mysql

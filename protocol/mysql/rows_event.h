@@ -1,0 +1,62 @@
+#pragma once
+// WRITE/UPDATE/DELETE_ROWS events, v1 (MariaDB, MySQL 5.1-5.5: types 23-25) and v2 (MySQL 5.6+:
+// types 30-32), plus PARTIAL_UPDATE_ROWS (39) with partial JSON columns (see json_diff.h).
+//
+// Grammar (after the common header, without the checksum):
+//   table_id u48le (u32le if the FDE's post-header length is 6) · flags u16le
+//   [v2: extra_len u16le (counts its own 2 bytes) · extra_data[extra_len - 2]]
+//   ncols lenenc · present_bitmap[(ncols+7)/8] · [UPDATE: present_after[(ncols+7)/8]]
+//   rows: { image(present) · [UPDATE: image(present_after)] }* until the end of the body
+//   image(p) := [PARTIAL_UPDATE after image: value_options lenenc · partial_bitmap if bit 1]
+//               null_bitmap[(popcount(p)+7)/8] · value for each present, non-NULL column
+// Bitmaps are least-significant bit first. The NULL bitmap is indexed by the ordinal among
+// *present* columns. An absent column (MINIMAL/NOBLOB images) is left out of the row: unknown, not
+// NULL.
+//
+// A partial JSON column in a PARTIAL_UPDATE_ROWS after image is applied to the before image's
+// document when the before image has it; otherwise (MINIMAL before image) the value is
+// RawValue{kJsonDiffTypeName, <diffs as JSON>}.
+//
+// Pure; errors are DataLoss naming the event, row, column and offset.
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "protocol/mysql/control_events.h"
+#include "protocol/mysql/table_map.h"
+#include "sluice/v1/event.pb.h"
+
+namespace sluice::mysql {
+
+// Table maps by table id, as the decoder caches them. Entries are shared with decoded events.
+using TableMapCache = std::unordered_map<uint64_t, std::shared_ptr<const TableMap>>;
+
+enum class RowsKind : uint8_t { kWrite, kUpdate, kDelete };
+
+struct RowChange {
+  std::optional<v1::Row> before;  // UPDATE and DELETE
+  std::optional<v1::Row> after;   // WRITE and UPDATE
+};
+
+struct RowsEvent {
+  RowsKind kind = RowsKind::kWrite;
+  uint8_t type = 0;  // the event type code
+  uint64_t table_id = 0;
+  uint16_t flags = 0;                     // bit 0: end of statement
+  std::shared_ptr<const TableMap> table;  // null only for an empty event with an unknown table id
+  std::vector<RowChange> rows;
+};
+
+// True for the event type codes this decoder handles as row events.
+bool IsRowsEventType(uint8_t type);
+
+// Decodes a row event of `type` against the table maps in `tables`. DataLoss if the table id has
+// no TABLE_MAP, the column count exceeds the map's, any row is malformed, or a JSON diff does not
+// apply to its before document; Unimplemented for column types listed in row_values.h.
+absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
+                                          const TableMapCache& tables);
+
+}  // namespace sluice::mysql
