@@ -16,6 +16,7 @@
 #include "proto/base/status_macros.h"
 #include "server/config/listen_address.h"
 #include "server/config/source_config.h"
+#include "server/pipeline/postgres_source.h"
 #include "server/pipeline/source_registry.h"
 #include "server/service/admin_service.h"
 #include "server/service/change_stream_service.h"
@@ -231,14 +232,19 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   SLUICE_ASSIGN_OR_RETURN(d->log_, storage::ChangeLog::Open(d->options_.config.data_dir));
   d->registry_ = std::make_unique<pipeline::SourceRegistry>();
   for (const auto& source : d->options_.config.sources) {
-    SLUICE_RETURN_IF_ERROR(d->log_->RegisterSource(source.name, source.kind).status());
+    SLUICE_ASSIGN_OR_RETURN(storage::SourceId id, d->log_->RegisterSource(source.name, source.kind));
     pipeline::SourceRuntime runtime;
     runtime.name = source.name;
     runtime.kind = source.kind;
     runtime.url_redacted = source.url_redacted;
     d->registry_->Upsert(runtime);
-    // The source connectors are separate work items; until one is built into this binary the
-    // source is registered (its stored log stays readable) and reports why it is not streaming.
+    if (source.kind == v1::SOURCE_KIND_POSTGRES) {
+      d->runners_.push_back(
+          std::make_unique<pipeline::PostgresSource>(source, *d->log_, id, *d->registry_));
+      continue;
+    }
+    // The MySQL connector is a separate work item; until it is built in, the source is
+    // registered (its stored log stays readable) and reports why it is not streaming.
     d->registry_->SetError(
         source.name,
         absl::UnimplementedError(absl::StrCat(
@@ -263,6 +269,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
                      ": the gRPC server failed to bind (check the --listen address)"));
   }
   d->retention_thread_ = std::thread([raw = d.get()] { raw->RetentionLoop(); });
+  for (auto& runner : d->runners_) runner->Start();
   return d;
 }
 
@@ -293,6 +300,9 @@ void Daemon::Shutdown() {
   }
   cv_.notify_all();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // Sources stop reading and wait for their queued appends before the log closes.
+  for (auto& runner : runners_) runner->Stop();
+  runners_.clear();
   if (retention_thread_.joinable()) retention_thread_.join();
   server_.reset();
   admin_service_.reset();

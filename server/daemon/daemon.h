@@ -29,7 +29,8 @@ class AdminService;
 
 namespace sluice::pipeline {
 class SourceRegistry;
-}
+class SourceRunner;
+}  // namespace sluice::pipeline
 
 namespace sluice::daemon {
 
@@ -68,6 +69,7 @@ class Daemon {
   DaemonOptions options_;
   std::unique_ptr<storage::ChangeLog> log_;
   std::unique_ptr<pipeline::SourceRegistry> registry_;
+  std::vector<std::unique_ptr<pipeline::SourceRunner>> runners_;
   std::unique_ptr<service::ChangeStreamService> stream_service_;
   std::unique_ptr<service::AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,0 +1,559 @@
+#include "server/pipeline/postgres_source.h"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <variant>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/base/status_macros.h"
+#include "protocol/pgclient/replication_connection.h"
+#include "protocol/postgres/copy_data.h"
+#include "protocol/postgres/pgoutput.h"
+#include "protocol/postgres/relation_cache.h"
+#include "protocol/postgres/row_mapping.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using postgres::PgoutputMessage;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string SslMode(const std::string& tls_mode) {
+  if (tls_mode == "disabled") return "disable";
+  if (tls_mode == "required") return "require";
+  if (tls_mode == "verify_ca") return "verify-ca";
+  if (tls_mode == "verify_identity") return "verify-full";
+  return "prefer";
+}
+
+// An error that reconnecting will not fix: the source stays in ERROR until an operator acts.
+absl::Status Fatal(absl::Status s) {
+  s.SetPayload("sluice/fatal", absl::Cord("1"));
+  return s;
+}
+bool IsFatal(const absl::Status& s) { return s.GetPayload("sluice/fatal").has_value(); }
+
+// One replication session: from connect to the first error or Stop().
+class Session {
+ public:
+  Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
+          SourceRegistry& registry, const PostgresSourceOptions& options,
+          const std::atomic<bool>& stopping)
+      : config_(config),
+        log_(log),
+        id_(id),
+        registry_(registry),
+        options_(options),
+        stopping_(stopping) {}
+
+  ~Session() {
+    // Appends still queued call back into this session; wait for them.
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_.wait(lock, [&] { return pending_ == 0; });
+  }
+
+  absl::Status Run();
+
+ private:
+  absl::Status Prepare();
+  absl::Status EnsurePublication();
+  absl::Status Handle(std::string_view xlog_payload);
+  absl::Status SendStatus(bool reply_requested);
+  absl::Status MaybeConfirmIdle(Lsn wal_end);
+
+  void AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid);
+  absl::Status FlushStreamBuffer();
+  absl::Status Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
+  v1::SourceCheckpoint CheckpointAt(Lsn lsn) const;
+  void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn);
+  absl::Status AppendError();
+
+  const config::SourceConfig& config_;
+  storage::ChangeLog& log_;
+  storage::SourceId id_;
+  SourceRegistry& registry_;
+  const PostgresSourceOptions& options_;
+  const std::atomic<bool>& stopping_;
+
+  std::unique_ptr<pgclient::ReplicationConnection> conn_;
+  pgclient::SystemIdentity identity_;
+  postgres::RelationCache relations_;
+  Lsn received_;  // highest WAL end seen
+
+  // The open (non-streamed) transaction.
+  struct OpenTxn {
+    uint32_t xid = 0;
+    int64_t commit_ts_pg = 0;
+    std::vector<v1::ChangeEvent> events;
+    bool staged = false;
+  };
+  std::optional<OpenTxn> txn_;
+
+  // Streamed in-progress transactions, by top-level xid.
+  struct StreamedTxn {
+    uint64_t staged = 0;                      // events already in the stage
+    std::vector<v1::ChangeEvent> buffer;      // events of the current chunk
+    std::map<uint32_t, uint64_t> subxact_at;  // subxid -> index of its first event
+  };
+  std::map<uint32_t, StreamedTxn> streams_;
+  std::optional<uint32_t> in_stream_;  // the xid of the stream chunk being received
+
+  // Durability bookkeeping, shared with the log's writer thread.
+  std::mutex mu_;
+  std::condition_variable drained_;
+  int pending_ = 0;             // guarded by mu_
+  Lsn durable_;                 // guarded by mu_: flush LSN we may report
+  absl::Status append_error_;   // guarded by mu_
+  std::chrono::steady_clock::time_point last_status_{};
+  std::chrono::steady_clock::time_point last_idle_checkpoint_{};
+};
+
+v1::SourceCheckpoint Session::CheckpointAt(Lsn lsn) const {
+  v1::SourceCheckpoint cp;
+  auto* pg = cp.mutable_position()->mutable_pg();
+  pg->set_lsn(lsn.value());
+  pg->set_system_id(identity_.system_id);
+  pg->set_timeline(identity_.timeline);
+  cp.set_position_text(FormatLsn(lsn));
+  return cp;
+}
+
+absl::Status Session::EnsurePublication() {
+  const std::string pub = config_.publication;
+  SLUICE_ASSIGN_OR_RETURN(
+      auto rows, conn_->Query(absl::StrCat("SELECT 1 FROM pg_publication WHERE pubname = ",
+                                           conn_->QuoteLiteral(pub))));
+  if (!rows.empty()) return absl::OkStatus();
+  std::vector<std::string> tables;
+  std::vector<std::string> schemas;
+  for (const auto& pattern : config_.tables) {
+    const size_t dot = pattern.find('.');
+    const std::string schema = pattern.substr(0, dot);
+    const std::string table = dot == std::string::npos ? "*" : pattern.substr(dot + 1);
+    if (schema.find_first_of("*?") != std::string::npos ||
+        (table != "*" && table.find_first_of("*?") != std::string::npos)) {
+      return Fatal(absl::InvalidArgumentError(absl::StrCat(
+          "source '", config_.name, "': cannot create publication \"", pub, "\" for pattern \"",
+          pattern, "\": only schema.table and schema.* are supported; create the publication "
+                   "yourself and name it with publication=")));
+    }
+    if (table == "*") {
+      schemas.push_back(conn_->QuoteIdentifier(schema));
+    } else {
+      tables.push_back(conn_->QuoteIdentifier(schema) + "." + conn_->QuoteIdentifier(table));
+    }
+  }
+  std::string sql = absl::StrCat("CREATE PUBLICATION ", conn_->QuoteIdentifier(pub));
+  if (tables.empty() && schemas.empty()) {
+    sql += " FOR ALL TABLES";
+  } else {
+    std::vector<std::string> parts;
+    if (!tables.empty()) parts.push_back("TABLE " + absl::StrJoin(tables, ", "));
+    if (!schemas.empty()) parts.push_back("TABLES IN SCHEMA " + absl::StrJoin(schemas, ", "));
+    sql += " FOR " + absl::StrJoin(parts, ", ");
+  }
+  return conn_->Query(sql).status();
+}
+
+absl::Status Session::Prepare() {
+  pgclient::ConnectParams params;
+  params.host = config_.host;
+  params.port = config_.port;
+  params.user = config_.user;
+  params.password = config_.password;
+  params.database = config_.database;
+  params.sslmode = SslMode(config_.tls_mode);
+  params.sslrootcert = config_.tls_ca_file;
+  SLUICE_ASSIGN_OR_RETURN(conn_, pgclient::ReplicationConnection::Connect(params));
+  SLUICE_ASSIGN_OR_RETURN(identity_, conn_->IdentifySystem());
+
+  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  const bool has_position = stored.position().has_pg() && stored.position().pg().lsn() != 0;
+  if (has_position) {
+    const auto& pg = stored.position().pg();
+    if (pg.system_id() != identity_.system_id || pg.timeline() != identity_.timeline) {
+      return Fatal(absl::FailedPreconditionError(absl::StrCat(
+          "source '", config_.name, "': the server is system ", identity_.system_id,
+          " timeline ", identity_.timeline, " but the stored position ", FormatLsn(Lsn(pg.lsn())),
+          " belongs to system ", pg.system_id(), " timeline ", pg.timeline(),
+          " (a restore, failover or different server): its WAL positions are not comparable; "
+          "use a new data dir or re-snapshot")));
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(EnsurePublication());
+
+  SLUICE_ASSIGN_OR_RETURN(pgclient::SlotState slot, conn_->GetSlot(config_.slot));
+  Lsn start;
+  if (!slot.exists) {
+    if (has_position) {
+      return Fatal(absl::NotFoundError(absl::StrCat(
+          "source '", config_.name, "': replication slot \"", config_.slot,
+          "\" is gone (dropped, or lost in a failover) while sluice had stored position ",
+          stored.position_text(), "; changes since then cannot be recovered from the slot. "
+          "sluice does not recreate it silently: re-snapshot the source (snapshot=when_needed) "
+          "or create the slot and resnapshot by hand")));
+    }
+    SLUICE_ASSIGN_OR_RETURN(pgclient::CreatedSlot created,
+                            conn_->CreateSlot(config_.slot, /*export_snapshot=*/false));
+    start = created.consistent_point;
+  } else {
+    if (slot.plugin != "pgoutput") {
+      return Fatal(absl::FailedPreconditionError(absl::StrCat(
+          "source '", config_.name, "': slot \"", config_.slot, "\" uses plugin \"", slot.plugin,
+          "\", not pgoutput; name another slot with slot=")));
+    }
+    if (slot.wal_status == "lost") {
+      return Fatal(absl::FailedPreconditionError(absl::StrCat(
+          "source '", config_.name, "': replication slot \"", config_.slot,
+          "\" is lost (wal_status=lost, max_slot_wal_keep_size exceeded); drop it and "
+          "re-snapshot the source")));
+    }
+    start = has_position ? Lsn(stored.position().pg().lsn()) : slot.confirmed_flush_lsn;
+    if (has_position && slot.confirmed_flush_lsn > start) {
+      return Fatal(absl::FailedPreconditionError(absl::StrCat(
+          "source '", config_.name, "': slot \"", config_.slot, "\" has confirmed ",
+          FormatLsn(slot.confirmed_flush_lsn), ", past the stored position ", FormatLsn(start),
+          ": another consumer used the slot and the changes between were never stored here; "
+          "re-snapshot the source")));
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    durable_ = start;
+  }
+  const bool proto2 = conn_->server_major_version() >= 14;
+  std::vector<std::pair<std::string, std::string>> options = {
+      {"proto_version", proto2 ? "2" : "1"},
+      {"publication_names", config_.publication},
+      {"messages", "true"}};
+  if (proto2) options.emplace_back("streaming", "on");
+  return conn_->StartReplication(config_.slot, start, options);
+}
+
+absl::Status Session::AppendError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return append_error_;
+}
+
+void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_;
+  }
+  start([this, lsn](absl::StatusOr<LogOffset> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (r.ok()) {
+      durable_ = std::max(durable_, lsn);
+    } else if (append_error_.ok()) {
+      append_error_ = r.status();
+    }
+    if (--pending_ == 0) drained_.notify_all();
+  });
+}
+
+void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid) {
+  auto* s = event.mutable_source();
+  s->set_name(config_.name);
+  s->set_kind(v1::SOURCE_KIND_POSTGRES);
+  s->set_database(config_.database);
+  if (in_stream_) {
+    StreamedTxn& st = streams_[*in_stream_];
+    const uint32_t xid = message_xid.value_or(*in_stream_);
+    if (xid != *in_stream_ && !st.subxact_at.contains(xid)) {
+      st.subxact_at[xid] = st.staged + st.buffer.size();
+    }
+    s->set_txid(std::to_string(*in_stream_));
+    st.buffer.push_back(std::move(event));
+    return;
+  }
+  if (!txn_) {
+    txn_ = OpenTxn{};  // a change outside Begin/Commit: keep it, committed with the next Commit
+  }
+  s->set_txid(std::to_string(txn_->xid));
+  txn_->events.push_back(std::move(event));
+  if (txn_->events.size() >= options_.stage_threshold_events) {
+    absl::Status st = log_.Stage(id_, txn_->xid, std::move(txn_->events));
+    txn_->events.clear();
+    txn_->staged = true;
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (append_error_.ok()) append_error_ = st;
+    }
+  }
+}
+
+absl::Status Session::FlushStreamBuffer() {
+  if (!in_stream_) return absl::OkStatus();
+  StreamedTxn& st = streams_[*in_stream_];
+  if (st.buffer.empty()) return absl::OkStatus();
+  const size_t n = st.buffer.size();
+  SLUICE_RETURN_IF_ERROR(log_.Stage(id_, *in_stream_, std::move(st.buffer)));
+  st.buffer.clear();
+  st.staged += n;
+  return absl::OkStatus();
+}
+
+absl::Status Session::Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed) {
+  v1::SourceInfo commit;
+  commit.set_txid(std::to_string(xid));
+  commit.set_commit_ts_micros(postgres::UnixMicrosFromPostgres(commit_ts_pg));
+  commit.set_position(FormatLsn(end_lsn));
+  auto* pg = commit.mutable_typed_position()->mutable_pg();
+  pg->set_lsn(end_lsn.value());
+  pg->set_system_id(identity_.system_id);
+  pg->set_timeline(identity_.timeline);
+  v1::SourceCheckpoint checkpoint = CheckpointAt(end_lsn);
+
+  bool staged = false;
+  std::vector<v1::ChangeEvent> events;
+  if (streamed) {
+    auto it = streams_.find(xid);
+    if (it != streams_.end()) {
+      events = std::move(it->second.buffer);
+      staged = it->second.staged > 0;
+      streams_.erase(it);
+    }
+  } else if (txn_) {
+    events = std::move(txn_->events);
+    staged = txn_->staged;
+    txn_.reset();
+  }
+  if (staged) {
+    Submit(
+        [&](storage::AppendCallback done) {
+          log_.AppendStagedAsync(id_, xid, std::move(events), commit, std::move(checkpoint),
+                                 std::move(done));
+        },
+        end_lsn);
+    return absl::OkStatus();
+  }
+  for (auto& e : events) e.mutable_source()->MergeFrom(commit);
+  Submit(
+      [&](storage::AppendCallback done) {
+        log_.AppendAsync(id_, std::move(events), std::move(checkpoint), std::move(done));
+      },
+      end_lsn);
+  return absl::OkStatus();
+}
+
+absl::Status Session::Handle(std::string_view payload) {
+  SLUICE_ASSIGN_OR_RETURN(PgoutputMessage message,
+                          postgres::DecodePgoutput(payload, in_stream_.has_value()));
+  const auto resolver = relations_.Resolver();
+  if (auto* m = std::get_if<postgres::BeginMessage>(&message)) {
+    txn_ = OpenTxn{m->xid, m->commit_ts_pg_micros, {}, false};
+  } else if (auto* m = std::get_if<postgres::CommitMessage>(&message)) {
+    const uint32_t xid = txn_ ? txn_->xid : 0;
+    const int64_t ts = m->commit_ts_pg_micros;
+    return Commit(xid, m->end_lsn, ts, /*streamed=*/false);
+  } else if (auto* m = std::get_if<postgres::RelationMessage>(&message)) {
+    postgres::RelationChange change = relations_.Apply(*m);
+    if (change.shape_changed) {
+      v1::ChangeEvent ddl;
+      ddl.set_op(v1::OP_DDL);
+      ddl.mutable_source()->set_schema(m->schema.empty() ? "pg_catalog" : m->schema);
+      ddl.mutable_source()->set_table(m->name);
+      for (auto& c : change.columns) *ddl.mutable_ddl()->add_columns() = std::move(c);
+      AddEvent(std::move(ddl), m->xid);
+    }
+  } else if (auto* m = std::get_if<postgres::TypeMessage>(&message)) {
+    relations_.ApplyType(*m);
+  } else if (auto* m = std::get_if<postgres::InsertMessage>(&message)) {
+    SLUICE_ASSIGN_OR_RETURN(v1::ChangeEvent e, postgres::MapInsert(relations_, *m, resolver));
+    AddEvent(std::move(e), m->xid);
+  } else if (auto* m = std::get_if<postgres::UpdateMessage>(&message)) {
+    SLUICE_ASSIGN_OR_RETURN(v1::ChangeEvent e, postgres::MapUpdate(relations_, *m, resolver));
+    AddEvent(std::move(e), m->xid);
+  } else if (auto* m = std::get_if<postgres::DeleteMessage>(&message)) {
+    SLUICE_ASSIGN_OR_RETURN(v1::ChangeEvent e, postgres::MapDelete(relations_, *m, resolver));
+    AddEvent(std::move(e), m->xid);
+  } else if (auto* m = std::get_if<postgres::TruncateMessage>(&message)) {
+    for (uint32_t relid : m->relids) {
+      const postgres::CachedRelation* rel = relations_.Find(relid);
+      if (rel == nullptr) {
+        return absl::DataLossError(
+            absl::StrCat("pgoutput Truncate names relation ", relid, " before its Relation"));
+      }
+      v1::ChangeEvent e;
+      e.set_op(v1::OP_TRUNCATE);
+      e.mutable_source()->set_schema(rel->schema);
+      e.mutable_source()->set_table(rel->name);
+      AddEvent(std::move(e), m->xid);
+    }
+  } else if (auto* m = std::get_if<postgres::LogicalMessage>(&message)) {
+    v1::ChangeEvent e;
+    e.set_op(v1::OP_MESSAGE);
+    e.mutable_message()->set_prefix(m->prefix);
+    e.mutable_message()->set_content(m->content);
+    e.mutable_message()->set_transactional(m->transactional());
+    if (m->transactional() || in_stream_) {
+      AddEvent(std::move(e), m->xid);
+    } else {
+      // Not part of a transaction: stored on its own, without moving the checkpoint.
+      e.mutable_source()->set_name(config_.name);
+      e.mutable_source()->set_kind(v1::SOURCE_KIND_POSTGRES);
+      e.mutable_source()->set_database(config_.database);
+      e.mutable_source()->set_position(FormatLsn(m->lsn));
+      SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint current, log_.Checkpoint(id_));
+      std::vector<v1::ChangeEvent> one;
+      one.push_back(std::move(e));
+      Lsn keep;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        keep = durable_;
+      }
+      Submit(
+          [&](storage::AppendCallback done) {
+            log_.AppendAsync(id_, std::move(one), std::move(current), std::move(done));
+          },
+          keep);
+    }
+  } else if (auto* m = std::get_if<postgres::StreamStartMessage>(&message)) {
+    in_stream_ = m->xid;
+    streams_.try_emplace(m->xid);
+  } else if (std::holds_alternative<postgres::StreamStopMessage>(message)) {
+    SLUICE_RETURN_IF_ERROR(FlushStreamBuffer());
+    in_stream_.reset();
+  } else if (auto* m = std::get_if<postgres::StreamCommitMessage>(&message)) {
+    return Commit(m->xid, m->end_lsn, m->commit_ts_pg_micros, /*streamed=*/true);
+  } else if (auto* m = std::get_if<postgres::StreamAbortMessage>(&message)) {
+    auto it = streams_.find(m->xid);
+    if (m->subxid == m->xid) {
+      if (it != streams_.end()) streams_.erase(it);
+      return log_.DiscardStaged(id_, m->xid);
+    }
+    if (it != streams_.end()) {
+      auto sub = it->second.subxact_at.find(m->subxid);
+      if (sub != it->second.subxact_at.end()) {
+        // Drop the subtransaction's events and everything after them, as Postgres does.
+        const uint64_t keep = sub->second;
+        it->second.buffer.clear();
+        it->second.staged = keep;
+        std::erase_if(it->second.subxact_at, [&](const auto& kv) { return kv.second >= keep; });
+        return log_.TruncateStage(id_, m->xid, keep);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::SendStatus(bool reply_requested) {
+  postgres::StandbyStatusUpdate update;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    update.flush = durable_;
+  }
+  update.write = std::max(received_, update.flush);
+  update.apply = update.flush;
+  update.clock_pg_micros = postgres::PostgresMicrosFromUnix(NowMicros());
+  update.reply_requested = reply_requested;
+  last_status_ = std::chrono::steady_clock::now();
+  return conn_->SendCopyData(postgres::EncodeStandbyStatusUpdate(update));
+}
+
+// With nothing in flight, everything before the server's WAL end is stored: store that position
+// as the checkpoint, and once it is durable it becomes the flush LSN, so the slot moves on.
+absl::Status Session::MaybeConfirmIdle(Lsn wal_end) {
+  if (txn_ || in_stream_ || !streams_.empty()) return absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_ != 0 || wal_end <= durable_) return absl::OkStatus();
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_idle_checkpoint_ < options_.status_interval) return absl::OkStatus();
+  last_idle_checkpoint_ = now;
+  v1::SourceCheckpoint checkpoint = CheckpointAt(wal_end);
+  Submit(
+      [&](storage::AppendCallback done) {
+        log_.AppendAsync(id_, {}, std::move(checkpoint), std::move(done));
+      },
+      wal_end);
+  return absl::OkStatus();
+}
+
+absl::Status Session::Run() {
+  registry_.SetState(config_.name, v1::SOURCE_STATE_CONNECTING);
+  SLUICE_RETURN_IF_ERROR(Prepare());
+  registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
+  while (!stopping_.load()) {
+    SLUICE_RETURN_IF_ERROR(AppendError());
+    SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> data,
+                            conn_->ReadCopyData(std::chrono::milliseconds(200)));
+    bool reply = false;
+    if (data) {
+      SLUICE_ASSIGN_OR_RETURN(
+          postgres::CopyDataMessage message,
+          postgres::DecodeCopyData(std::as_bytes(std::span(data->data(), data->size()))));
+      if (auto* x = std::get_if<postgres::XLogData>(&message)) {
+        received_ = std::max(received_, x->wal_end);
+        SLUICE_RETURN_IF_ERROR(
+            Handle(std::string_view(reinterpret_cast<const char*>(x->payload.data()),
+                                    x->payload.size())));
+      } else if (auto* k = std::get_if<postgres::PrimaryKeepalive>(&message)) {
+        received_ = std::max(received_, k->wal_end);
+        reply = k->reply_requested;
+        SLUICE_RETURN_IF_ERROR(MaybeConfirmIdle(k->wal_end));
+      }
+    }
+    if (reply || std::chrono::steady_clock::now() - last_status_ >= options_.status_interval) {
+      SLUICE_RETURN_IF_ERROR(SendStatus(reply));
+    }
+  }
+  // Report what is durable before leaving, so a restart resumes without replaying.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_.wait(lock, [&] { return pending_ == 0; });
+  }
+  return SendStatus(false);
+}
+
+}  // namespace
+
+PostgresSource::PostgresSource(config::SourceConfig config, storage::ChangeLog& log,
+                               storage::SourceId id, SourceRegistry& registry,
+                               PostgresSourceOptions options)
+    : config_(std::move(config)), log_(log), id_(id), registry_(registry), options_(options) {}
+
+PostgresSource::~PostgresSource() { Stop(); }
+
+void PostgresSource::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void PostgresSource::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void PostgresSource::Run() {
+  auto backoff = std::chrono::milliseconds(500);
+  while (!stopping_.load()) {
+    absl::Status status;
+    {
+      Session session(config_, log_, id_, registry_, options_, stopping_);
+      status = session.Run();
+    }
+    if (stopping_.load()) break;
+    registry_.SetError(config_.name, status);
+    if (IsFatal(status)) {
+      return;  // stays in ERROR with the message; an operator must act
+    }
+    // Transient: reconnect with capped exponential backoff, resuming from the stored position.
+    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping_.load();
+         waited += std::chrono::milliseconds(100)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  if (stopping_.load()) registry_.SetState(config_.name, v1::SOURCE_STATE_STOPPED);
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,58 @@
+#pragma once
+// PostgresSource: streams a Postgres database's committed changes into the change log through a
+// logical replication slot (pgoutput).
+//
+// One thread per source. Each session: connect (replication=database), check that the server's
+// system id and timeline match the stored checkpoint, ensure the publication (created before the
+// slot) and the slot (created only when this source has never stored a position: a slot that
+// disappears later is an error, never silently recreated), then START_REPLICATION from the stored
+// position. Committed transactions are appended whole with the commit's end LSN as checkpoint;
+// transactions over `stage_threshold_events`, and streamed in-progress transactions, go through
+// the log's staging area, so memory stays bounded. The standby status update's flush LSN is only
+// ever a durably appended checkpoint. On an idle database the keepalive LSN is stored and then
+// confirmed, so the slot does not retain WAL.
+//
+// Transient errors (connection lost) reconnect with backoff; errors that need an operator (slot
+// lost, another server behind the same address) leave the source in the ERROR state with a
+// message that says what to do, and the process keeps running.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "server/config/source_config.h"
+#include "server/pipeline/source_registry.h"
+#include "server/pipeline/source_runner.h"
+#include "storage/change_log.h"
+
+namespace sluice::pipeline {
+
+struct PostgresSourceOptions {
+  size_t stage_threshold_events = 10'000;
+  std::chrono::milliseconds status_interval{10'000};
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+class PostgresSource final : public SourceRunner {
+ public:
+  // `log` and `registry` must outlive the source. `id` is the source's id in `log`.
+  PostgresSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
+                 SourceRegistry& registry, PostgresSourceOptions options = {});
+  ~PostgresSource() override;
+  void Start() override;
+  void Stop() override;
+
+ private:
+  void Run();
+
+  config::SourceConfig config_;
+  storage::ChangeLog& log_;
+  storage::SourceId id_;
+  SourceRegistry& registry_;
+  PostgresSourceOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace sluice::pipeline
