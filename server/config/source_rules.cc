@@ -1,5 +1,7 @@
 #include "server/config/source_rules.h"
 
+#include "proto/base/event_json.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -63,7 +65,7 @@ std::string DefaultPgName(std::string_view name) {
 }
 
 std::string SourceLabel(const SourceConfig& s) {
-  std::string label = absl::StrCat(Absl(KindName(s.kind)), " source");
+  std::string label = absl::StrCat(Absl(SourceKindName(s.kind)), " source");
   if (!s.name.empty()) {
     absl::StrAppend(&label, " '", s.name, "'");
   }
@@ -86,17 +88,6 @@ std::optional<v1::SourceKind> ParseKindName(std::string_view text) {
     return v1::SOURCE_KIND_POSTGRES;
   }
   return std::nullopt;
-}
-
-std::string_view KindName(v1::SourceKind kind) {
-  switch (kind) {
-    case v1::SOURCE_KIND_MYSQL:
-      return "mysql";
-    case v1::SOURCE_KIND_POSTGRES:
-      return "postgres";
-    default:
-      return "unknown";
-  }
 }
 
 absl::Status ValidateName(std::string_view name) {

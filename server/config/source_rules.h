@@ -30,8 +30,6 @@ inline std::string_view Message(const absl::Status& s) {
 
 // "mysql", "postgres" (and the aliases "mariadb", "postgresql") -> kind.
 std::optional<v1::SourceKind> ParseKindName(std::string_view text);
-// "mysql" or "postgres".
-std::string_view KindName(v1::SourceKind kind);
 
 absl::Status ValidateName(std::string_view name);
 // port "x" is not a number between `min` and 65535.

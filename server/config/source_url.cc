@@ -14,6 +14,8 @@
 #include "absl/strings/str_split.h"
 #include "proto/base/status_macros.h"
 #include "server/config/source_config.h"
+
+#include "proto/base/event_json.h"
 #include "server/config/source_rules.h"
 
 namespace sluice::config {
@@ -150,7 +152,7 @@ absl::StatusOr<SourceConfig> ParseUrlUnprefixed(std::string_view url) {
       if (Contains(other, key)) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "query key \"%s\" applies only to %s sources: remove it", key,
-            internal::KindName(s.kind == v1::SOURCE_KIND_MYSQL ? v1::SOURCE_KIND_POSTGRES
+            SourceKindName(s.kind == v1::SOURCE_KIND_MYSQL ? v1::SOURCE_KIND_POSTGRES
                                                                : v1::SOURCE_KIND_MYSQL)));
       }
       return absl::InvalidArgumentError(
@@ -226,7 +228,7 @@ std::string RedactSourceUrl(std::string_view url) {
 std::string FormatRedactedSourceUrl(const SourceConfig& s) {
   using internal::PercentEncode;
   const bool mysql = s.kind == v1::SOURCE_KIND_MYSQL;
-  std::string out = absl::StrCat(Absl(internal::KindName(s.kind)), "://", PercentEncode(s.user),
+  std::string out = absl::StrCat(Absl(SourceKindName(s.kind)), "://", PercentEncode(s.user),
                                  s.password.empty() ? "" : ":***", "@");
   if (s.host.find(':') != std::string::npos) {
     absl::StrAppend(&out, "[", PercentEncode(s.host, ":"), "]");
