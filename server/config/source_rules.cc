@@ -1,7 +1,5 @@
 #include "server/config/source_rules.h"
 
-#include "proto/base/event_json.h"
-
 #include <algorithm>
 #include <limits>
 
@@ -9,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
 
 namespace sluice::config::internal {

@@ -12,10 +12,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
 #include "server/config/source_config.h"
-
-#include "proto/base/event_json.h"
 #include "server/config/source_rules.h"
 
 namespace sluice::config {
