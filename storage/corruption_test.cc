@@ -1,0 +1,108 @@
+// Damaged data on disk is an error that names the key, never a crash.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include "storage/change_log.h"
+#include "storage/test_util.h"
+
+namespace sluice::storage {
+namespace {
+
+using testing::MakeCheckpoint;
+using testing::MakeEvent;
+using testing::TempDir;
+
+// Opens the data dir with plain RocksDB and overwrites one key of one column family.
+void Overwrite(const std::string& dir, const std::string& cf_name, const std::string& key,
+               const std::string& value) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &db).ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == cf_name) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+    }
+  }
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+TEST(Corruption, DamagedRecordIsDataLossNamingTheKey) {
+  TempDir dir;
+  SourceId id;
+  {
+    auto log = *ChangeLog::Open(dir.path());
+    id = *log->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+    std::vector<v1::ChangeEvent> txn;
+    for (int i = 0; i < 3; ++i) txn.push_back(MakeEvent("t", i));
+    ASSERT_TRUE(log->Append(id, std::move(txn), MakeCheckpoint("x")).ok());
+  }
+  Overwrite(dir.path(), "log", LogKey(id, LogOffset(2)), std::string("\x07garbage", 8));
+  auto log = *ChangeLog::Open(dir.path());
+  size_t seen = 0;
+  auto r = log->Read(id, LogOffset(1), {}, [&](const StoredRecord&) { ++seen; });
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_EQ(seen, 1u) << "events before the damage are still delivered";
+  EXPECT_NE(std::string(r.status().message()).find("log key 00000001:0000000000000002"),
+            std::string::npos)
+      << r.status();
+  // Reading after the damaged offset still works.
+  auto after = log->Read(id, LogOffset(3), {}, [&](const StoredRecord&) { ++seen; });
+  EXPECT_TRUE(after.ok()) << after.status();
+}
+
+TEST(Corruption, MissingOffsetIsDataLoss) {
+  TempDir dir;
+  SourceId id;
+  {
+    auto log = *ChangeLog::Open(dir.path());
+    id = *log->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+    std::vector<v1::ChangeEvent> txn;
+    for (int i = 0; i < 3; ++i) txn.push_back(MakeEvent("t", i));
+    ASSERT_TRUE(log->Append(id, std::move(txn), MakeCheckpoint("x")).ok());
+  }
+  {
+    // Delete offset 2 behind the log's back.
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), cfs, &handles, &db).ok());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "log") {
+        ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], LogKey(id, LogOffset(2))).ok());
+      }
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto log = *ChangeLog::Open(dir.path());
+  auto r = log->Read(id, LogOffset(1), {}, [](const StoredRecord&) {});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_NE(std::string(r.status().message()).find("offset 2 is missing"), std::string::npos)
+      << r.status();
+}
+
+TEST(Corruption, DamagedStateRefusesToOpenWithAClearError) {
+  TempDir dir;
+  SourceId id;
+  {
+    auto log = *ChangeLog::Open(dir.path());
+    id = *log->RegisterSource("shop", v1::SOURCE_KIND_MYSQL);
+  }
+  Overwrite(dir.path(), "default", StateKey(id), "\xff\xff\xff not a LogState");
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_EQ(log.status().code(), absl::StatusCode::kDataLoss) << log.status();
+  EXPECT_NE(std::string(log.status().message()).find("log state of source 'shop'"),
+            std::string::npos)
+      << log.status();
+}
+
+}  // namespace
+}  // namespace sluice::storage
