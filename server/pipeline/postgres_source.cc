@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <variant>
 
 #include "absl/strings/cord.h"
@@ -66,6 +67,7 @@ class Session {
  private:
   absl::Status Prepare();
   absl::Status EnsurePublication();
+  absl::Status LoadCatalogTypes();
   absl::Status Handle(std::string_view xlog_payload);
   absl::Status SendStatus(bool reply_requested);
   absl::Status MaybeConfirmIdle(Lsn wal_end);
@@ -87,6 +89,9 @@ class Session {
   std::unique_ptr<pgclient::ReplicationConnection> conn_;
   pgclient::SystemIdentity identity_;
   postgres::RelationCache relations_;
+  // Enums, domains and arrays of them, read from the catalog before streaming starts.
+  std::unordered_map<uint32_t, postgres::TypeResolution> catalog_types_;
+  postgres::TypeResolver resolver_;
   Lsn received_;  // highest WAL end seen
 
   // The open (non-streamed) transaction.
@@ -110,9 +115,9 @@ class Session {
   // Durability bookkeeping, shared with the log's writer thread.
   std::mutex mu_;
   std::condition_variable drained_;
-  int pending_ = 0;             // guarded by mu_
-  Lsn durable_;                 // guarded by mu_: flush LSN we may report
-  absl::Status append_error_;   // guarded by mu_
+  int pending_ = 0;            // guarded by mu_
+  Lsn durable_;                // guarded by mu_: flush LSN we may report
+  absl::Status append_error_;  // guarded by mu_
   std::chrono::steady_clock::time_point last_status_{};
   std::chrono::steady_clock::time_point last_idle_checkpoint_{};
 };
@@ -129,9 +134,9 @@ v1::SourceCheckpoint Session::CheckpointAt(Lsn lsn) const {
 
 absl::Status Session::EnsurePublication() {
   const std::string pub = config_.publication;
-  SLUICE_ASSIGN_OR_RETURN(
-      auto rows, conn_->Query(absl::StrCat("SELECT 1 FROM pg_publication WHERE pubname = ",
-                                           conn_->QuoteLiteral(pub))));
+  SLUICE_ASSIGN_OR_RETURN(auto rows,
+                          conn_->Query(absl::StrCat("SELECT 1 FROM pg_publication WHERE pubname = ",
+                                                    conn_->QuoteLiteral(pub))));
   if (!rows.empty()) return absl::OkStatus();
   std::vector<std::string> tables;
   std::vector<std::string> schemas;
@@ -141,10 +146,11 @@ absl::Status Session::EnsurePublication() {
     const std::string table = dot == std::string::npos ? "*" : pattern.substr(dot + 1);
     if (schema.find_first_of("*?") != std::string::npos ||
         (table != "*" && table.find_first_of("*?") != std::string::npos)) {
-      return Fatal(absl::InvalidArgumentError(absl::StrCat(
-          "source '", config_.name, "': cannot create publication \"", pub, "\" for pattern \"",
-          pattern, "\": only schema.table and schema.* are supported; create the publication "
-                   "yourself and name it with publication=")));
+      return Fatal(absl::InvalidArgumentError(
+          absl::StrCat("source '", config_.name, "': cannot create publication \"", pub,
+                       "\" for pattern \"", pattern,
+                       "\": only schema.table and schema.* are supported; create the publication "
+                       "yourself and name it with publication=")));
     }
     if (table == "*") {
       schemas.push_back(conn_->QuoteIdentifier(schema));
@@ -162,6 +168,39 @@ absl::Status Session::EnsurePublication() {
     sql += " FOR " + absl::StrJoin(parts, ", ");
   }
   return conn_->Query(sql).status();
+}
+
+// pgoutput says which type a column has but not whether it is an enum or a domain: that comes
+// from the catalog. Types created while streaming are delivered as raw text until a reconnect.
+absl::Status Session::LoadCatalogTypes() {
+  SLUICE_ASSIGN_OR_RETURN(
+      auto rows,
+      conn_->Query("SELECT t.oid, t.typtype, t.typbasetype, t.typelem, "
+                   "n.nspname || '.' || t.typname FROM pg_type t "
+                   "JOIN pg_namespace n ON n.oid = t.typnamespace "
+                   "WHERE t.typtype IN ('e', 'd') OR (t.typcategory = 'A' AND t.typelem IN "
+                   "(SELECT oid FROM pg_type WHERE typtype IN ('e', 'd')))"));
+  for (const auto& row : rows) {
+    if (row.size() < 5) continue;
+    postgres::TypeResolution r;
+    const uint32_t oid = static_cast<uint32_t>(std::stoul(row[0]));
+    if (row[1] == "e") {
+      r.kind = postgres::TypeResolution::Kind::kEnum;
+    } else if (row[1] == "d") {
+      r.kind = postgres::TypeResolution::Kind::kBase;
+      r.oid = static_cast<uint32_t>(std::stoul(row[2]));
+    } else {
+      r.kind = postgres::TypeResolution::Kind::kArray;
+      r.oid = static_cast<uint32_t>(std::stoul(row[3]));
+    }
+    r.type_name = row[4];
+    catalog_types_[oid] = std::move(r);
+  }
+  resolver_ = relations_.Resolver([this](uint32_t oid) {
+    auto it = catalog_types_.find(oid);
+    return it == catalog_types_.end() ? postgres::TypeResolution{} : it->second;
+  });
+  return absl::OkStatus();
 }
 
 absl::Status Session::Prepare() {
@@ -182,14 +221,15 @@ absl::Status Session::Prepare() {
     const auto& pg = stored.position().pg();
     if (pg.system_id() != identity_.system_id || pg.timeline() != identity_.timeline) {
       return Fatal(absl::FailedPreconditionError(absl::StrCat(
-          "source '", config_.name, "': the server is system ", identity_.system_id,
-          " timeline ", identity_.timeline, " but the stored position ", FormatLsn(Lsn(pg.lsn())),
+          "source '", config_.name, "': the server is system ", identity_.system_id, " timeline ",
+          identity_.timeline, " but the stored position ", FormatLsn(Lsn(pg.lsn())),
           " belongs to system ", pg.system_id(), " timeline ", pg.timeline(),
           " (a restore, failover or different server): its WAL positions are not comparable; "
           "use a new data dir or re-snapshot")));
     }
   }
   SLUICE_RETURN_IF_ERROR(EnsurePublication());
+  SLUICE_RETURN_IF_ERROR(LoadCatalogTypes());
 
   SLUICE_ASSIGN_OR_RETURN(pgclient::SlotState slot, conn_->GetSlot(config_.slot));
   Lsn start;
@@ -198,7 +238,8 @@ absl::Status Session::Prepare() {
       return Fatal(absl::NotFoundError(absl::StrCat(
           "source '", config_.name, "': replication slot \"", config_.slot,
           "\" is gone (dropped, or lost in a failover) while sluice had stored position ",
-          stored.position_text(), "; changes since then cannot be recovered from the slot. "
+          stored.position_text(),
+          "; changes since then cannot be recovered from the slot. "
           "sluice does not recreate it silently: re-snapshot the source (snapshot=when_needed) "
           "or create the slot and resnapshot by hand")));
     }
@@ -207,15 +248,15 @@ absl::Status Session::Prepare() {
     start = created.consistent_point;
   } else {
     if (slot.plugin != "pgoutput") {
-      return Fatal(absl::FailedPreconditionError(absl::StrCat(
-          "source '", config_.name, "': slot \"", config_.slot, "\" uses plugin \"", slot.plugin,
-          "\", not pgoutput; name another slot with slot=")));
+      return Fatal(absl::FailedPreconditionError(
+          absl::StrCat("source '", config_.name, "': slot \"", config_.slot, "\" uses plugin \"",
+                       slot.plugin, "\", not pgoutput; name another slot with slot=")));
     }
     if (slot.wal_status == "lost") {
-      return Fatal(absl::FailedPreconditionError(absl::StrCat(
-          "source '", config_.name, "': replication slot \"", config_.slot,
-          "\" is lost (wal_status=lost, max_slot_wal_keep_size exceeded); drop it and "
-          "re-snapshot the source")));
+      return Fatal(absl::FailedPreconditionError(
+          absl::StrCat("source '", config_.name, "': replication slot \"", config_.slot,
+                       "\" is lost (wal_status=lost, max_slot_wal_keep_size exceeded); drop it and "
+                       "re-snapshot the source")));
     }
     start = has_position ? Lsn(stored.position().pg().lsn()) : slot.confirmed_flush_lsn;
     if (has_position && slot.confirmed_flush_lsn > start) {
@@ -349,7 +390,7 @@ absl::Status Session::Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bo
 absl::Status Session::Handle(std::string_view payload) {
   SLUICE_ASSIGN_OR_RETURN(PgoutputMessage message,
                           postgres::DecodePgoutput(payload, in_stream_.has_value()));
-  const auto resolver = relations_.Resolver();
+  const postgres::TypeResolver& resolver = resolver_;
   if (auto* m = std::get_if<postgres::BeginMessage>(&message)) {
     txn_ = OpenTxn{m->xid, m->commit_ts_pg_micros, {}, false};
   } else if (auto* m = std::get_if<postgres::CommitMessage>(&message)) {
@@ -496,9 +537,8 @@ absl::Status Session::Run() {
           postgres::DecodeCopyData(std::as_bytes(std::span(data->data(), data->size()))));
       if (auto* x = std::get_if<postgres::XLogData>(&message)) {
         received_ = std::max(received_, x->wal_end);
-        SLUICE_RETURN_IF_ERROR(
-            Handle(std::string_view(reinterpret_cast<const char*>(x->payload.data()),
-                                    x->payload.size())));
+        SLUICE_RETURN_IF_ERROR(Handle(
+            std::string_view(reinterpret_cast<const char*>(x->payload.data()), x->payload.size())));
       } else if (auto* k = std::get_if<postgres::PrimaryKeepalive>(&message)) {
         received_ = std::max(received_, k->wal_end);
         reply = k->reply_requested;
@@ -526,7 +566,9 @@ PostgresSource::PostgresSource(config::SourceConfig config, storage::ChangeLog& 
 
 PostgresSource::~PostgresSource() { Stop(); }
 
-void PostgresSource::Start() { thread_ = std::thread([this] { Run(); }); }
+void PostgresSource::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void PostgresSource::Stop() {
   stopping_ = true;

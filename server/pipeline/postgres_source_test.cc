@@ -22,8 +22,12 @@ class PostgresSourceTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *db;
     ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS ps_orders; "
+                          "DROP TYPE IF EXISTS ps_mood; DROP DOMAIN IF EXISTS ps_posint; "
+                          "CREATE TYPE ps_mood AS ENUM ('happy', 'sad'); "
+                          "CREATE DOMAIN ps_posint AS int CHECK (VALUE > 0); "
                           "CREATE TABLE ps_orders (id int PRIMARY KEY, name text, "
-                          "amount numeric(10,2), tags text[], at timestamptz); "
+                          "amount numeric(10,2), tags text[], at timestamptz, mood ps_mood, "
+                          "qty ps_posint, moods ps_mood[]); "
                           "DROP PUBLICATION IF EXISTS ps_pub")
                     .ok());
     (void)db_->Exec("SELECT pg_drop_replication_slot('ps_slot')");
@@ -117,15 +121,15 @@ std::string Field(const v1::Row& row, const std::string& name) {
 TEST_F(PostgresSourceTest, StreamsCommittedTransactionsWholeAndInOrder) {
   StartSource();
   ASSERT_TRUE(db_->Exec("BEGIN; INSERT INTO ps_orders VALUES (1, 'a', 3.10, '{x,NULL}', "
-                        "'2026-01-02 03:04:05.123+00'), (2, 'b', NULL, NULL, NULL); COMMIT")
+                        "'2026-01-02 03:04:05.123+00', 'happy', 5, '{sad,happy}'), "
+                        "(2, 'b', NULL, NULL, NULL, NULL, NULL, NULL); COMMIT")
                   .ok());
   ASSERT_TRUE(db_->Exec("BEGIN; INSERT INTO ps_orders VALUES (99, 'rolled back'); ROLLBACK").ok());
   ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET id = 3, name = 'c' WHERE id = 2").ok());
   ASSERT_TRUE(db_->Exec("DELETE FROM ps_orders WHERE id = 1").ok());
-  ASSERT_TRUE(
-      db_->Exec("BEGIN; SELECT pg_logical_emit_message(true, 'audit', 'hello'); "
-                "INSERT INTO ps_orders VALUES (4, 'd'); COMMIT")
-          .ok());
+  ASSERT_TRUE(db_->Exec("BEGIN; SELECT pg_logical_emit_message(true, 'audit', 'hello'); "
+                        "INSERT INTO ps_orders VALUES (4, 'd'); COMMIT")
+                  .ok());
   ASSERT_TRUE(db_->Exec("TRUNCATE ps_orders").ok());
   auto events = WaitForEvents(7);
   ASSERT_EQ(events.size(), 7u);
@@ -140,6 +144,11 @@ TEST_F(PostgresSourceTest, StreamsCommittedTransactionsWholeAndInOrder) {
   EXPECT_FALSE(events[0].last_in_transaction());
   EXPECT_TRUE(events[1].last_in_transaction());
   EXPECT_EQ(Field(events[1].after(), "amount"), "NULL");
+  // An enum is its label, a domain decodes as its base type, an enum array as strings.
+  EXPECT_EQ(Field(events[0].after(), "mood"), "happy");
+  EXPECT_EQ(Field(events[0].after(), "qty"), "5");
+  EXPECT_EQ(Field(events[0].after(), "moods"),
+            "array { elements { string: \"sad\" } elements { string: \"happy\" } }");
   // update with a key change: the old key is in before
   EXPECT_EQ(events[2].op(), v1::OP_UPDATE);
   EXPECT_EQ(Field(events[2].before(), "id"), "2");
@@ -183,14 +192,15 @@ TEST_F(PostgresSourceTest, LargeAndStreamedTransactionsArePublishedWhole) {
   StartSource();
   // 20,000 rows in one transaction: Postgres streams it in chunks (work mem 64 kB), and a
   // rolled-back subtransaction inside it must vanish.
-  ASSERT_TRUE(db_->Exec("BEGIN; "
-                        "INSERT INTO ps_orders SELECT g, 'row ' || g FROM generate_series(1, 10000) g; "
-                        "SAVEPOINT s1; "
-                        "INSERT INTO ps_orders SELECT g, 'gone' FROM generate_series(50001, 52000) g; "
-                        "ROLLBACK TO SAVEPOINT s1; "
-                        "INSERT INTO ps_orders SELECT g, 'row ' || g FROM generate_series(10001, 20000) g; "
-                        "COMMIT")
-                  .ok());
+  ASSERT_TRUE(
+      db_->Exec("BEGIN; "
+                "INSERT INTO ps_orders SELECT g, 'row ' || g FROM generate_series(1, 10000) g; "
+                "SAVEPOINT s1; "
+                "INSERT INTO ps_orders SELECT g, 'gone' FROM generate_series(50001, 52000) g; "
+                "ROLLBACK TO SAVEPOINT s1; "
+                "INSERT INTO ps_orders SELECT g, 'row ' || g FROM generate_series(10001, 20000) g; "
+                "COMMIT")
+          .ok());
   auto events = WaitForEvents(20000);
   ASSERT_EQ(events.size(), 20000u);
   for (size_t i = 0; i < events.size(); ++i) {
@@ -202,8 +212,8 @@ TEST_F(PostgresSourceTest, LargeAndStreamedTransactionsArePublishedWhole) {
   // The transaction really was streamed in chunks before its commit.
   std::string streamed = "0";
   for (int i = 0; i < 100 && streamed == "0"; ++i) {
-    auto rows = db_->Query(
-        "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = 'ps_slot'");
+    auto rows =
+        db_->Query("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = 'ps_slot'");
     if (rows.ok() && !rows->empty()) streamed = (*rows)[0][0];
     if (streamed == "0") std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
