@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "storage/test_util.h"
@@ -220,6 +222,68 @@ TEST_F(PostgresSourceTest, LargeAndStreamedTransactionsArePublishedWhole) {
   EXPECT_NE(streamed, "0") << "Postgres did not stream the transaction; the test proves nothing";
   ASSERT_TRUE(db_->Exec("ALTER SYSTEM RESET logical_decoding_work_mem").ok());
   ASSERT_TRUE(db_->Exec("SELECT pg_reload_conf()").ok());
+}
+
+TEST_F(PostgresSourceTest, MillionRowTransactionStaysUnder256MiB) {
+  ASSERT_TRUE(db_->Exec("ALTER SYSTEM SET logical_decoding_work_mem = '1MB'").ok());
+  ASSERT_TRUE(db_->Exec("SELECT pg_reload_conf()").ok());
+  StartSource();
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> peak{storage::testing::RssBytes()};
+  std::thread sampler([&] {
+    while (!done) {
+      peak = std::max<uint64_t>(peak, storage::testing::RssBytes());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) "
+                        "SELECT g, 'row ' || g FROM generate_series(1, 1000000) g")
+                  .ok());
+  for (int i = 0; i < 1200 && log_->Bounds(id_)->last.value() < 1'000'000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  done = true;
+  sampler.join();
+  EXPECT_EQ(log_->Bounds(id_)->last.value(), 1'000'000u);
+  std::printf("1,000,000-row transaction: peak RSS %.1f MiB\n", peak / 1048576.0);
+  EXPECT_LT(peak.load(), uint64_t{256} << 20);
+  ASSERT_TRUE(db_->Exec("ALTER SYSTEM RESET logical_decoding_work_mem").ok());
+  ASSERT_TRUE(db_->Exec("SELECT pg_reload_conf()").ok());
+}
+
+TEST_F(PostgresSourceTest, IdleSourceStillAdvancesTheSlot) {
+  ASSERT_TRUE(
+      db_->Exec("DROP TABLE IF EXISTS ps_elsewhere; CREATE TABLE ps_elsewhere (x int)").ok());
+  StartSource();
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id) VALUES (1)").ok());
+  WaitForEvents(1);
+  const uint64_t commit_lsn = log_->Checkpoint(id_)->position().pg().lsn();
+  auto restart_lsn = [&] {
+    auto rows = db_->Query(
+        "SELECT restart_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'ps_slot'");
+    return rows.ok() && !rows->empty() ? std::stoull((*rows)[0][0]) : 0;
+  };
+  const uint64_t before = restart_lsn();
+  // Write-heavy activity that the publication does not include: the source sees only
+  // keepalives, yet the slot must not hold the WAL back.
+  uint64_t after = before;
+  for (int i = 0; i < 100 && after <= before; ++i) {
+    ASSERT_TRUE(db_->Exec("INSERT INTO ps_elsewhere SELECT g FROM generate_series(1, 2000) g; "
+                          "CHECKPOINT")
+                    .ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    after = restart_lsn();
+  }
+  EXPECT_GT(after, before) << "restart_lsn did not advance on an idle source";
+  // The idle keepalive position was stored and confirmed, past the last commit.
+  for (int i = 0; i < 50 && ConfirmedFlush() <= commit_lsn; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(log_->Checkpoint(id_)->position().pg().lsn(), commit_lsn);
+  EXPECT_GT(ConfirmedFlush(), commit_lsn);
+  // Nothing was stored for the other table, and the stored checkpoint covers the confirmed LSN.
+  EXPECT_EQ(log_->Bounds(id_)->last.value(), 1u);
+  EXPECT_LE(ConfirmedFlush(), log_->Checkpoint(id_)->position().pg().lsn());
 }
 
 TEST_F(PostgresSourceTest, DroppedSlotIsAClearErrorAndNotRecreated) {
