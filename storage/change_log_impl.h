@@ -1,0 +1,257 @@
+#pragma once
+// Internals of ChangeLog, shared by its implementation files (change_log.cc: open, append and
+// tail notification; change_log_read.cc: reads, time lookups and retention;
+// change_log_staging.cc: the staging area). Not part of the storage API: include only from
+// storage/*.cc.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/base/status_macros.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+#include "sluice/v1/storage.pb.h"
+#include "storage/change_log.h"
+#include "storage/rocksdb_status.h"
+
+namespace sluice::storage::internal {
+
+inline constexpr char kLogCf[] = "log";
+inline constexpr char kTimeCf[] = "time";
+inline constexpr char kStageCf[] = "stage";
+// Staged transactions are copied into the log in writes of about this size.
+inline constexpr size_t kStageChunkBytes = size_t{4} << 20;
+
+inline int64_t SystemClockMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline std::string TableKey(const v1::SourceInfo& s) {
+  if (s.table().empty()) return {};
+  return absl::StrCat(s.schema().empty() ? s.database() : s.schema(), ".", s.table());
+}
+
+inline uint32_t ReadU32(std::string_view s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4 && i < static_cast<int>(s.size()); ++i) {
+    v = (v << 8) | static_cast<uint8_t>(s[i]);
+  }
+  return v;
+}
+
+inline std::string U32Be(uint32_t v) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  return out;
+}
+
+// One registered source. `state` is the committed LogState; `first`/`last` mirror it for
+// lock-free reads.
+struct SourceSlot {
+  SourceId id;
+  std::string name;
+  v1::SourceKind kind = v1::SOURCE_KIND_UNSPECIFIED;
+
+  mutable std::mutex state_mu;
+  storagepb::LogState state;  // guarded by state_mu; written only under ChangeLogImpl::write_mu_
+  std::atomic<uint64_t> first{1};
+  std::atomic<uint64_t> last{0};
+
+  struct Waiter {
+    std::mutex mu;
+    bool cancelled = false;  // guarded by mu
+    absl::AnyInvocable<void()> callback;
+  };
+  std::mutex waiters_mu;
+  std::vector<std::shared_ptr<Waiter>> waiters;  // guarded by waiters_mu
+
+  std::mutex stage_mu;
+  std::map<uint64_t, uint64_t> stage_next_seq;  // guarded by stage_mu
+};
+
+class WaiterHandle final : public AppendWaiter {
+ public:
+  explicit WaiterHandle(std::shared_ptr<SourceSlot::Waiter> w) : waiter_(std::move(w)) {}
+  ~WaiterHandle() override {
+    std::lock_guard<std::mutex> lock(waiter_->mu);
+    waiter_->cancelled = true;
+    waiter_->callback = nullptr;
+  }
+
+ private:
+  std::shared_ptr<SourceSlot::Waiter> waiter_;
+};
+
+// An event serialized by the appending thread, without the fields the writer assigns.
+struct SerializedEvent {
+  std::string body;
+  std::string table;
+  uint8_t op = 0;
+};
+
+// Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
+struct PendingAppend {
+  SourceSlot* slot = nullptr;
+  bool staged = false;  // publish the stage `stage_id` before `events`
+  uint64_t stage_id = 0;
+  std::string overlay;  // field 3 (source) bytes merged into every event, or empty
+  std::vector<SerializedEvent> events;
+  int64_t commit_ts_micros = 0;
+  v1::SourceCheckpoint checkpoint;
+  size_t approx_bytes = 0;
+  AppendCallback done;
+};
+
+inline void PutVarint(uint64_t v, std::string& out) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
+// any order, so these bytes followed by a body serialized without them parse as the whole event.
+inline void AppendAssignedFields(uint64_t offset, uint32_t index, bool last, int64_t ingest_ts,
+                                 std::string& out) {
+  out.push_back(static_cast<char>(0x08));  // 1: offset, varint
+  PutVarint(offset, out);
+  if (index != 0) {
+    out.push_back(static_cast<char>(0x40));  // 8: transaction_index, varint
+    PutVarint(index, out);
+  }
+  if (last) {
+    out.push_back(static_cast<char>(0x48));  // 9: last_in_transaction, varint
+    out.push_back(1);
+  }
+  out.push_back(static_cast<char>(0x50));  // 10: ingest_ts_micros, varint (int64)
+  PutVarint(static_cast<uint64_t>(ingest_ts), out);
+}
+
+inline SerializedEvent Serialize(v1::ChangeEvent& e) {
+  e.clear_offset();
+  e.clear_transaction_index();
+  e.clear_last_in_transaction();
+  e.clear_ingest_ts_micros();
+  SerializedEvent se;
+  se.op = static_cast<uint8_t>(e.op());
+  se.table = TableKey(e.source());
+  e.SerializeToString(&se.body);
+  return se;
+}
+
+inline size_t MemoryCost(const SerializedEvent& se) {
+  return se.body.size() + se.table.size() + 2 * sizeof(std::string) + 48;
+}
+
+class ChangeLogImpl final : public ChangeLog {
+ public:
+  ChangeLogImpl(ChangeLogOptions options, std::unique_ptr<rocksdb::DB> db,
+                std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(std::move(options)),
+        db_(std::move(db)),
+        handles_(std::move(handles)),
+        meta_(handles_[0]),
+        log_(handles_[1]),
+        time_(handles_[2]),
+        stage_(handles_[3]) {
+    if (!options_.clock) options_.clock = SystemClockMicros;
+  }
+
+  ~ChangeLogImpl() override {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    space_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+
+  absl::Status Load();
+  void StartWriter() {
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  absl::StatusOr<SourceId> RegisterSource(std::string_view name, v1::SourceKind kind) override;
+  absl::StatusOr<SourceId> FindSource(std::string_view name) const override;
+  std::vector<SourceSummary> Sources() const override;
+  void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
+                   v1::SourceCheckpoint checkpoint, AppendCallback done) override;
+  absl::Status Stage(SourceId source, uint64_t stage_id,
+                     std::vector<v1::ChangeEvent> events) override;
+  void AppendStagedAsync(SourceId source, uint64_t stage_id, std::vector<v1::ChangeEvent> events,
+                         const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                         AppendCallback done) override;
+  absl::Status TruncateStage(SourceId source, uint64_t stage_id, uint64_t keep) override;
+  absl::Status DiscardStaged(SourceId source, uint64_t stage_id) override;
+  absl::Status DiscardAllStaged(SourceId source) override;
+  absl::StatusOr<LogBounds> Bounds(SourceId source) const override;
+  absl::StatusOr<v1::SourceCheckpoint> Checkpoint(SourceId source) const override;
+  absl::StatusOr<LogOffset> Read(SourceId source, LogOffset from, const ReadLimits& limits,
+                                 absl::FunctionRef<void(const StoredRecord&)> fn) const override;
+  absl::StatusOr<LogOffset> OffsetForTime(SourceId source, int64_t ts_micros) const override;
+  absl::StatusOr<TrimResult> ApplyRetention(SourceId source,
+                                            const RetentionPolicy& policy) override;
+  std::unique_ptr<AppendWaiter> NotifyAfter(SourceId source, LogOffset after,
+                                            absl::AnyInvocable<void()> on_append) override;
+
+ private:
+  absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
+  // Serializes `events` on the calling thread and queues them for the writer.
+  void Submit(SourceId source, std::optional<uint64_t> stage_id,
+              std::vector<v1::ChangeEvent> events, const v1::SourceInfo& commit_info,
+              v1::SourceCheckpoint checkpoint, AppendCallback done);
+  void Enqueue(PendingAppend p);
+  void WriterLoop();
+  void CommitGroup(std::vector<PendingAppend>& group);
+  // Copies the stage of `p` into the log from offset `first`; returns the number of events.
+  absl::StatusOr<uint64_t> CopyStage(const PendingAppend& p, uint64_t first, bool last_is_final,
+                                     int64_t now, uint64_t& stored_bytes);
+  void Publish(SourceSlot& slot, const storagepb::LogState& state);
+  absl::Status RemoveUncommittedTail(SourceSlot& slot);
+
+  ChangeLogOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_;
+  rocksdb::ColumnFamilyHandle* log_;
+  rocksdb::ColumnFamilyHandle* time_;
+  rocksdb::ColumnFamilyHandle* stage_;
+
+  mutable std::shared_mutex sources_mu_;
+  std::map<std::string, std::unique_ptr<SourceSlot>, std::less<>> by_name_;  // guarded
+  std::map<uint32_t, SourceSlot*> by_id_;                                    // guarded
+  uint32_t next_source_id_ = 1;                                              // guarded
+
+  // Serializes every change of LogState: group commits and retention.
+  std::mutex write_mu_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // writer waits for work
+  std::condition_variable space_cv_;  // producers wait for queue space
+  std::deque<PendingAppend> queue_;   // guarded by queue_mu_
+  size_t pending_bytes_ = 0;          // guarded by queue_mu_
+  bool stopping_ = false;             // guarded by queue_mu_
+  std::thread writer_;
+};
+
+}  // namespace sluice::storage::internal

@@ -1,0 +1,129 @@
+// ChangeLog staging area: large and streamed transactions, published in chunks.
+#include "storage/change_log_impl.h"
+
+namespace sluice::storage::internal {
+
+absl::Status ChangeLogImpl::Stage(SourceId source, uint64_t stage_id,
+                                  std::vector<v1::ChangeEvent> events) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  auto it = slot->stage_next_seq.find(stage_id);
+  if (it == slot->stage_next_seq.end()) {
+    // Continue after anything already staged under this id.
+    uint64_t next = 0;
+    std::unique_ptr<rocksdb::Iterator> iter(db_->NewIterator(rocksdb::ReadOptions(), stage_));
+    iter->SeekForPrev(StageKey(slot->id, stage_id, UINT64_MAX));
+    if (iter->Valid() && iter->key().starts_with(StageKey(slot->id, stage_id, 0).substr(0, 12))) {
+      std::string_view k(iter->key().data(), iter->key().size());
+      uint64_t seq = 0;
+      for (size_t i = 12; i < kStageKeySize && i < k.size(); ++i) {
+        seq = (seq << 8) | static_cast<uint8_t>(k[i]);
+      }
+      next = seq + 1;
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(iter->status(), "reading the staging area"));
+    it = slot->stage_next_seq.emplace(stage_id, next).first;
+  }
+  rocksdb::WriteBatch batch;
+  std::string record;
+  for (auto& e : events) {
+    SerializedEvent se = Serialize(e);
+    record.clear();
+    AppendRecord(0, se.op, se.table, se.body, record);
+    batch.Put(stage_, StageKey(slot->id, stage_id, it->second++), record);
+  }
+  // Not synced: staged data is the source's to resend if it is lost.
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                   absl::StrCat("staging a transaction of source '", slot->name, "'"));
+}
+
+absl::Status ChangeLogImpl::TruncateStage(SourceId source, uint64_t stage_id, uint64_t keep) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  // Sequence numbers of a stage start at 0 and are dense, so the first `keep` are 0..keep-1.
+  slot->stage_next_seq[stage_id] = keep;
+  return FromRocks(
+      db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, stage_id, keep),
+                       StageKeyEnd(slot->id, stage_id)),
+      absl::StrCat("truncating a staged transaction of source '", slot->name, "'"));
+}
+
+absl::Status ChangeLogImpl::DiscardStaged(SourceId source, uint64_t stage_id) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  slot->stage_next_seq.erase(stage_id);
+  return FromRocks(
+      db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, stage_id, 0),
+                       StageKeyEnd(slot->id, stage_id)),
+      absl::StrCat("discarding a staged transaction of source '", slot->name, "'"));
+}
+
+absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> lock(slot->stage_mu);
+  slot->stage_next_seq.clear();
+  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, 0, 0),
+                                    LogKeyEnd(slot->id)),
+                   absl::StrCat("discarding the staged transactions of source '", slot->name, "'"));
+}
+
+// Writes the staged events into the log above the committed end, where readers cannot see them,
+// in chunks of kStageChunkBytes. They become visible with the group's state update; after a crash
+// before it, Load() removes them as an uncommitted tail.
+absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64_t first,
+                                                  bool last_is_final, int64_t now,
+                                                  uint64_t& stored_bytes) {
+  const std::string end = StageKeyEnd(p.slot->id, p.stage_id);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  ro.readahead_size = 1 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, stage_));
+  rocksdb::WriteBatch chunk;
+  std::string event_bytes;
+  std::string record;
+  uint64_t count = 0;
+  struct Held {
+    uint8_t op = 0;
+    std::string table;
+    std::string body;
+  };
+  std::optional<Held> held;
+  auto emit = [&](bool last) -> absl::Status {
+    const uint64_t offset = first + count;
+    event_bytes.clear();
+    AppendAssignedFields(offset, static_cast<uint32_t>(count), last, now, event_bytes);
+    event_bytes.append(held->body);
+    event_bytes.append(p.overlay);
+    uint8_t flags = (count == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0);
+    record.clear();
+    AppendRecord(flags, held->op, held->table, event_bytes, record);
+    chunk.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
+    stored_bytes += record.size();
+    ++count;
+    if (chunk.GetDataSize() < kStageChunkBytes) return absl::OkStatus();
+    absl::Status s =
+        FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk), "publishing a staged transaction");
+    chunk.Clear();
+    return s;
+  };
+  for (it->Seek(StageKey(p.slot->id, p.stage_id, 0)); it->Valid(); it->Next()) {
+    auto view = DecodeRecord(std::string_view(it->value().data(), it->value().size()));
+    if (!view.ok()) {
+      return absl::DataLossError(absl::StrCat("source '", p.slot->name, "': staged event ", count,
+                                              " of stage ", p.stage_id, ": ",
+                                              view.status().message()));
+    }
+    if (held) SLUICE_RETURN_IF_ERROR(emit(false));
+    held = Held{view->op, std::string(view->table), std::string(view->event)};
+  }
+  SLUICE_RETURN_IF_ERROR(FromRocks(it->status(), "reading a staged transaction"));
+  if (held) SLUICE_RETURN_IF_ERROR(emit(last_is_final));
+  if (chunk.Count() > 0) {
+    SLUICE_RETURN_IF_ERROR(
+        FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk), "publishing a staged transaction"));
+  }
+  return count;
+}
+
+}  // namespace sluice::storage::internal
