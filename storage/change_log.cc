@@ -150,8 +150,9 @@ absl::StatusOr<SourceSlot*> ChangeLogImpl::Slot(SourceId source) const {
 }
 
 void ChangeLogImpl::AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
+                                const v1::SourceInfo& commit_info,
                                 v1::SourceCheckpoint checkpoint, AppendCallback done) {
-  Submit(source, std::nullopt, std::move(events), v1::SourceInfo(), std::move(checkpoint),
+  Submit(source, std::nullopt, std::move(events), commit_info, std::move(checkpoint),
          std::move(done));
 }
 

@@ -120,8 +120,17 @@ class ChangeLog {
                                    v1::SourceCheckpoint checkpoint);
   // The same, without waiting: `done` runs after the group containing it is durable. Appends
   // of one source are stored in call order. Blocks while the pending queue is full.
+  void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
+                   v1::SourceCheckpoint checkpoint, AppendCallback done) {
+    AppendAsync(source, std::move(events), v1::SourceInfo(), std::move(checkpoint),
+                std::move(done));
+  }
+  // The same, with source fields shared by every event of the transaction (name, commit time,
+  // position, txid): each non-default field of `commit_info` overrides the event's own, at the
+  // cost of one byte copy per event instead of a protobuf merge.
   virtual void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
-                           v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
+                           const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                           AppendCallback done) = 0;
 
   // Staging, for transactions too large to hold in memory and for Postgres in-progress
   // (streamed) transactions. Events staged under (source, stage_id) are stored but invisible to

@@ -194,8 +194,10 @@ class ChangeLogImpl final : public ChangeLog {
   absl::StatusOr<SourceId> RegisterSource(std::string_view name, v1::SourceKind kind) override;
   absl::StatusOr<SourceId> FindSource(std::string_view name) const override;
   std::vector<SourceSummary> Sources() const override;
+  using ChangeLog::AppendAsync;
   void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
-                   v1::SourceCheckpoint checkpoint, AppendCallback done) override;
+                   const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                   AppendCallback done) override;
   absl::Status Stage(SourceId source, uint64_t stage_id,
                      std::vector<v1::ChangeEvent> events) override;
   void AppendStagedAsync(SourceId source, uint64_t stage_id, std::vector<v1::ChangeEvent> events,

@@ -303,24 +303,21 @@ void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn
 }
 
 void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid) {
+  // name, database, txid, commit time and position are added at commit (commit_info).
   auto* s = event.mutable_source();
-  s->set_name(config_.name);
   s->set_kind(v1::SOURCE_KIND_POSTGRES);
-  s->set_database(config_.database);
   if (in_stream_) {
     StreamedTxn& st = streams_[*in_stream_];
     const uint32_t xid = message_xid.value_or(*in_stream_);
     if (xid != *in_stream_ && !st.subxact_at.contains(xid)) {
       st.subxact_at[xid] = st.staged + st.buffer.size();
     }
-    s->set_txid(std::to_string(*in_stream_));
     st.buffer.push_back(std::move(event));
     return;
   }
   if (!txn_) {
     txn_ = OpenTxn{};  // a change outside Begin/Commit: keep it, committed with the next Commit
   }
-  s->set_txid(std::to_string(txn_->xid));
   txn_->events.push_back(std::move(event));
   if (txn_->events.size() >= options_.stage_threshold_events) {
     absl::Status st = log_.Stage(id_, txn_->xid, std::move(txn_->events));
@@ -346,6 +343,9 @@ absl::Status Session::FlushStreamBuffer() {
 
 absl::Status Session::Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed) {
   v1::SourceInfo commit;
+  commit.set_name(config_.name);
+  commit.set_kind(v1::SOURCE_KIND_POSTGRES);
+  commit.set_database(config_.database);
   commit.set_txid(std::to_string(xid));
   commit.set_commit_ts_micros(postgres::UnixMicrosFromPostgres(commit_ts_pg));
   commit.set_position(FormatLsn(end_lsn));
@@ -378,10 +378,9 @@ absl::Status Session::Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bo
         end_lsn);
     return absl::OkStatus();
   }
-  for (auto& e : events) e.mutable_source()->MergeFrom(commit);
   Submit(
       [&](storage::AppendCallback done) {
-        log_.AppendAsync(id_, std::move(events), std::move(checkpoint), std::move(done));
+        log_.AppendAsync(id_, std::move(events), commit, std::move(checkpoint), std::move(done));
       },
       end_lsn);
   return absl::OkStatus();

@@ -5,7 +5,8 @@
 // writes the workload (inserts and updates in transactions of 100 rows), notes the end LSN, then
 // times each consumer from start until it has everything up to that LSN: pg_recvlogical with
 // --endpos, sluice until its durable checkpoint reaches the LSN. Not a test: it prints figures.
-// Usage: pg_ingest_bench [--rows N]
+// Usage: pg_ingest_bench [--rows N] [--first sluice|pg_recvlogical] (run both orders: the
+// second reader finds the WAL warmer in the page cache)
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -22,7 +23,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int Main(int rows) {
+int Main(int rows, bool sluice_first) {
   auto db = testing::TestDatabase::Start(testing::TestDatabase::Kind::kPostgres);
   if (!db.ok()) {
     std::fprintf(stderr, "cannot start postgres: %s\n", std::string(db.status().message()).c_str());
@@ -56,19 +57,40 @@ int Main(int rows) {
               txns, end_lsn.c_str());
 
   // pg_recvlogical: decode everything up to the end LSN, output to /dev/null.
-  auto t0 = Clock::now();
-  auto recv = testing::RunSubprocess(
-      {"/usr/lib/postgresql/15/bin/pg_recvlogical", "-h", "127.0.0.1", "-p",
-       std::to_string(pg.port()), "-U", pg.user(), "-d", pg.database(), "--slot", "recv_bench",
-       "--start", "--endpos", end_lsn, "-o", "proto_version=1", "-o",
-       "publication_names=bench_pub", "-f", "/dev/null", "--no-loop"},
-      {{"PGPASSWORD", pg.password()}}, std::chrono::minutes(10));
-  const double recv_secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (!recv.ok() || recv->exit_code != 0) {
-    std::fprintf(stderr, "pg_recvlogical failed: %s\n",
-                 recv.ok() ? recv->stderr_text.c_str() : std::string(recv.status().message()).c_str());
-    return 1;
-  }
+  double recv_secs = 0;
+  auto run_recv = [&]() -> bool {
+    auto t0 = Clock::now();
+    auto recv = testing::RunSubprocess({"/usr/lib/postgresql/15/bin/pg_recvlogical",
+                                        "-h",
+                                        "127.0.0.1",
+                                        "-p",
+                                        std::to_string(pg.port()),
+                                        "-U",
+                                        pg.user(),
+                                        "-d",
+                                        pg.database(),
+                                        "--slot",
+                                        "recv_bench",
+                                        "--start",
+                                        "--endpos",
+                                        end_lsn,
+                                        "-o",
+                                        "proto_version=1",
+                                        "-o",
+                                        "publication_names=bench_pub",
+                                        "-f",
+                                        "/dev/null",
+                                        "--no-loop"},
+                                       {{"PGPASSWORD", pg.password()}}, std::chrono::minutes(10));
+    recv_secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!recv.ok() || recv->exit_code != 0) {
+      std::fprintf(
+          stderr, "pg_recvlogical failed: %s\n",
+          recv.ok() ? recv->stderr_text.c_str() : std::string(recv.status().message()).c_str());
+      return false;
+    }
+    return true;
+  };
 
   // sluice: connect, decode, append with a WAL sync, until the durable checkpoint reaches the end.
   storage::testing::TempDir dir;
@@ -89,15 +111,22 @@ int Main(int rows) {
   pipeline::SourceRuntime runtime;
   runtime.name = "bench";
   registry.Upsert(runtime);
-  t0 = Clock::now();
-  {
-    pipeline::PostgresSource source(config, *log, id, registry);
-    source.Start();
-    while (log->Bounds(id)->last.value() < static_cast<uint64_t>(txns * 100)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  double sluice_secs = 0;
+  auto run_sluice = [&] {
+    auto t0 = Clock::now();
+    {
+      pipeline::PostgresSource source(config, *log, id, registry);
+      source.Start();
+      while (log->Bounds(id)->last.value() < static_cast<uint64_t>(txns * 100)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
     }
-  }
-  const double sluice_secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    sluice_secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  if (sluice_first) run_sluice();
+  if (!run_recv()) return 1;
+  if (!sluice_first) run_sluice();
+  std::printf("order: %s first\n", sluice_first ? "sluice" : "pg_recvlogical");
   const double events = txns * 100.0;
   std::printf("%-52s %10.0f events/s  (%.2f s)\n", "pg_recvlogical (pgoutput -> /dev/null)",
               events / recv_secs, recv_secs);
@@ -113,8 +142,10 @@ int Main(int rows) {
 
 int main(int argc, char** argv) {
   int rows = 200'000;
+  bool sluice_first = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--rows") rows = std::stoi(argv[i + 1]);
+    if (std::string(argv[i]) == "--first") sluice_first = std::string(argv[i + 1]) == "sluice";
   }
-  return sluice::Main(rows);
+  return sluice::Main(rows, sluice_first);
 }
