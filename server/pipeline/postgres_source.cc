@@ -428,6 +428,10 @@ absl::Status Session::Handle(std::string_view payload) {
       e.set_op(v1::OP_TRUNCATE);
       e.mutable_source()->set_schema(rel->schema);
       e.mutable_source()->set_table(rel->name);
+      // The statement keeps TRUNCATE's options for consumers that mirror them.
+      e.mutable_ddl()->set_statement(absl::StrCat("TRUNCATE ", rel->schema, ".", rel->name,
+                                                  m->restart_identity() ? " RESTART IDENTITY" : "",
+                                                  m->cascade() ? " CASCADE" : ""));
       AddEvent(std::move(e), m->xid);
     }
   } else if (auto* m = std::get_if<postgres::LogicalMessage>(&message)) {

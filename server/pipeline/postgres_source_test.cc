@@ -188,6 +188,27 @@ TEST_F(PostgresSourceTest, StreamsCommittedTransactionsWholeAndInOrder) {
   EXPECT_EQ(Field(events[7].after(), "id"), "5");
 }
 
+TEST_F(PostgresSourceTest, SchemaChangesAndTruncateOptions) {
+  StartSource();
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id) VALUES (1)").ok());
+  ASSERT_TRUE(db_->Exec("ALTER TABLE ps_orders ADD COLUMN extra int").ok());
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, extra) VALUES (2, 42)").ok());
+  ASSERT_TRUE(db_->Exec("TRUNCATE ps_orders RESTART IDENTITY CASCADE").ok());
+  auto events = WaitForEvents(4);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].op(), v1::OP_INSERT);
+  // The changed Relation becomes a DDL event with the new column list, before the insert.
+  ASSERT_EQ(events[1].op(), v1::OP_DDL);
+  EXPECT_EQ(events[1].source().table(), "ps_orders");
+  ASSERT_GT(events[1].ddl().columns_size(), 0);
+  EXPECT_EQ(events[1].ddl().columns(events[1].ddl().columns_size() - 1).name(), "extra");
+  EXPECT_EQ(events[1].source().txid(), events[2].source().txid());
+  EXPECT_EQ(events[2].op(), v1::OP_INSERT);
+  EXPECT_EQ(Field(events[2].after(), "extra"), "42");
+  EXPECT_EQ(events[3].op(), v1::OP_TRUNCATE);
+  EXPECT_EQ(events[3].ddl().statement(), "TRUNCATE public.ps_orders RESTART IDENTITY CASCADE");
+}
+
 TEST_F(PostgresSourceTest, LargeAndStreamedTransactionsArePublishedWhole) {
   ASSERT_TRUE(db_->Exec("ALTER SYSTEM SET logical_decoding_work_mem = '64kB'").ok());
   ASSERT_TRUE(db_->Exec("SELECT pg_reload_conf()").ok());
