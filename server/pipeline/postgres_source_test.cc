@@ -209,6 +209,33 @@ TEST_F(PostgresSourceTest, SchemaChangesAndTruncateOptions) {
   EXPECT_EQ(events[3].ddl().statement(), "TRUNCATE public.ps_orders RESTART IDENTITY CASCADE");
 }
 
+TEST_F(PostgresSourceTest, UnchangedToastIsMarkedNeverNull) {
+  StartSource();
+  // 120 kB of incompressible text is stored out of line (TOAST).
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) SELECT 1, string_agg(md5(g::text), '') "
+                        "FROM generate_series(1, 3750) g")
+                  .ok());
+  ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET amount = 1 WHERE id = 1").ok());  // DEFAULT
+  ASSERT_TRUE(db_->Exec("ALTER TABLE ps_orders REPLICA IDENTITY FULL").ok());
+  ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET amount = 2 WHERE id = 1").ok());  // FULL
+  auto events = WaitForEvents(4);
+  // insert, update, ddl (the replica identity changed which columns form the key), update
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[2].op(), v1::OP_DDL);
+  events.erase(events.begin() + 2);
+  const std::string big = Field(events[0].after(), "name");
+  ASSERT_EQ(big.size(), 120'000u);
+  // REPLICA IDENTITY DEFAULT: the value was not sent; it is marked, not NULL.
+  EXPECT_EQ(Field(events[1].after(), "name"), "<absent>");
+  EXPECT_EQ(std::vector<std::string>(events[1].unchanged().begin(), events[1].unchanged().end()),
+            std::vector<std::string>{"name"});
+  EXPECT_EQ(Field(events[1].after(), "amount"), "1.00");
+  // REPLICA IDENTITY FULL: filled from the old row.
+  EXPECT_EQ(Field(events[2].after(), "name"), big);
+  EXPECT_EQ(events[2].unchanged_size(), 0);
+  ASSERT_TRUE(db_->Exec("ALTER TABLE ps_orders REPLICA IDENTITY DEFAULT").ok());
+}
+
 TEST_F(PostgresSourceTest, LargeAndStreamedTransactionsArePublishedWhole) {
   ASSERT_TRUE(db_->Exec("ALTER SYSTEM SET logical_decoding_work_mem = '64kB'").ok());
   ASSERT_TRUE(db_->Exec("SELECT pg_reload_conf()").ok());
