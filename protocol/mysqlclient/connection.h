@@ -1,0 +1,101 @@
+#pragma once
+// MysqlConnection: a blocking MySQL/MariaDB client connection over Boost.Asio, enough to pose as
+// a replica: handshake, authentication, simple text queries, COM_REGISTER_SLAVE and
+// COM_BINLOG_DUMP, then one binlog event per ReadBinlogEvent call. Codecs live in mysql_wire
+// (packet.h, handshake.h, messages.h); this file only moves bytes and keeps the sequence ids.
+//
+// Authentication: mysql_native_password, and caching_sha2_password when the server's cache
+// answers the fast path; auth switch requests between those two. Other plugins give
+// Unimplemented naming the plugin. caching_sha2_password full authentication (the server asks
+// for the cleartext password) needs TLS or the server's RSA key and gives Unimplemented saying so.
+// TLS itself is not implemented (any TlsMode other than kDisabled is Unimplemented).
+//
+// Every call blocks the calling thread for at most its timeout. Errors:
+//   Unavailable       TCP connect failed (refused, unreachable) or the server closed the socket.
+//   DeadlineExceeded  the timeout passed. After a timed-out *read* the connection is still
+//                     usable (bytes of a partial message are kept; ReadBinlogEvent may simply be
+//                     called again). After a timed-out write, or a timed-out Query or
+//                     RegisterReplica (whose late reply could be mistaken for the next one's),
+//                     it is broken.
+//   PermissionDenied  the server refused the login or a command for lack of privileges; the
+//                     message holds the server's error code, SQL state and message.
+//   other             server ERR packets map as in messages.h ErrToStatus; malformed peer
+//                     bytes give DataLoss.
+// After an I/O error, a write timeout or DataLoss the connection is broken and every later call
+// returns FailedPrecondition.
+//
+// Thread-safety: none. Use one connection from one thread at a time.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "protocol/mysqlclient/handshake.h"
+#include "protocol/mysqlclient/messages.h"
+
+namespace sluice::mysqlclient {
+
+enum class TlsMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
+
+class MysqlConnection {
+ public:
+  // Connects over TCP to host:port within `timeout`, then performs the handshake and
+  // authentication (each read/write step within `timeout` too). `timeout` also becomes the
+  // per-call timeout of Query, RegisterReplica and StartBinlogDump (see set_io_timeout).
+  static absl::StatusOr<std::unique_ptr<MysqlConnection>> Connect(
+      const std::string& host, uint16_t port, const std::string& user,
+      const std::string& password, absl::Duration timeout, TlsMode tls = TlsMode::kDisabled);
+
+  ~MysqlConnection();
+  MysqlConnection(const MysqlConnection&) = delete;
+  MysqlConnection& operator=(const MysqlConnection&) = delete;
+
+  // The server's Handshake v10 (version, connection id, capabilities, ...).
+  const Handshake& handshake() const { return handshake_; }
+  // Timeout for each later command (not ReadBinlogEvent, which takes its own).
+  void set_io_timeout(absl::Duration timeout) { io_timeout_ = timeout; }
+
+  // Runs one statement with COM_QUERY and returns its text result set (rows of nullable
+  // strings), or ResultSet::ok for statements without one. FailedPrecondition once a binlog dump
+  // has started on this connection.
+  absl::StatusOr<ResultSet> Query(std::string_view sql);
+
+  // COM_REGISTER_SLAVE with `server_id` (host, user, password empty; port 0; rank 0).
+  absl::Status RegisterReplica(uint32_t server_id);
+
+  // Sends COM_BINLOG_DUMP from `file`:`position`. The server's answer (events, or an ERR such as
+  // "Could not find first log file") arrives through ReadBinlogEvent. After this the connection
+  // only streams events.
+  absl::Status StartBinlogDump(std::string_view file, uint32_t position, uint32_t server_id);
+
+  // The next whole binlog event (header through checksum, without the leading 0x00 byte).
+  // OutOfRange when the server ends the stream with EOF; server ERR packets as ErrToStatus
+  // (1236 "binlog purged / not found" is FailedPrecondition); DeadlineExceeded after `timeout`.
+  absl::StatusOr<std::string> ReadBinlogEvent(absl::Duration timeout);
+
+ private:
+  struct Io;
+  MysqlConnection();
+
+  absl::Status Authenticate(const std::string& user, const std::string& password,
+                            absl::Duration timeout);
+  absl::Status ConnectTcp(const std::string& host, uint16_t port, absl::Duration timeout);
+  absl::Status WritePayload(std::string_view payload, absl::Duration timeout);
+  absl::Status SendCommand(std::string_view payload);
+  absl::StatusOr<std::string> ReadPayload(absl::Duration timeout);
+  absl::Status CheckUsable() const;
+  absl::Status Broken(absl::Status st);
+
+  std::unique_ptr<Io> io_;
+  Handshake handshake_;
+  uint8_t seq_ = 0;  // sequence id of the next packet we send
+  absl::Duration io_timeout_ = absl::Seconds(30);
+  bool dumping_ = false;
+  absl::Status broken_;
+};
+
+}  // namespace sluice::mysqlclient

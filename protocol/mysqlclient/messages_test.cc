@@ -1,0 +1,152 @@
+#include "protocol/mysqlclient/messages.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace sluice::mysqlclient {
+namespace {
+
+// A string literal with its embedded NULs (the length comes from the array).
+template <size_t N>
+std::string S(const char (&p)[N]) {
+  return std::string(p, N - 1);
+}
+
+TEST(OkErrEofTest, ParsesOk) {
+  auto ok = ParseOk(S("\x00\x05\xfc\x00\x01\x02\x00\x01\x00info"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->affected_rows, 5u);
+  EXPECT_EQ(ok->last_insert_id, 256u);
+  EXPECT_EQ(ok->status_flags, 2);
+  EXPECT_EQ(ok->warnings, 1);
+  EXPECT_EQ(ok->info, "info");
+  EXPECT_EQ(ParseOk(S("\x00\x05")).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(OkErrEofTest, ErrBecomesStatusWithStateAndMessage) {
+  std::string p = S("\xff\x15\x04#28000Access denied for user 'x'");
+  auto e = ParseErr(p);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->code, 1045);
+  EXPECT_EQ(e->sql_state, "28000");
+  EXPECT_EQ(e->message, "Access denied for user 'x'");
+  absl::Status st = ErrPayloadToStatus(p);
+  EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(st.message(), "MySQL error 1045 (28000): Access denied for user 'x'");
+  // Pre-handshake errors have no SQL state.
+  auto e2 = ParseErr(S("\xff\x10\x04Too many connections"));
+  ASSERT_TRUE(e2.ok());
+  EXPECT_EQ(e2->sql_state, "");
+  EXPECT_EQ(e2->message, "Too many connections");
+  EXPECT_EQ(ErrPayloadToStatus(S("\xff\x01")).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(OkErrEofTest, Classifies) {
+  EXPECT_TRUE(IsEofPacket(S("\xfe\x00\x00\x02\x00")));
+  EXPECT_FALSE(IsEofPacket(S("\xfe\x00\x00\x02\x00\x00\x00\x00\x00")));
+  EXPECT_TRUE(IsErrPacket("\xff"));
+  EXPECT_TRUE(IsOkPacket(S("\x00")));
+}
+
+std::string ColumnDef(std::string_view name) {
+  std::string p;
+  auto lenenc = [&](std::string_view s) {
+    p.push_back(static_cast<char>(s.size()));
+    p += s;
+  };
+  lenenc("def");
+  lenenc("");
+  lenenc("");
+  lenenc("");
+  lenenc(name);
+  lenenc("");
+  p += S("\x0c\x21\x00\x10\x00\x00\x00\xfd\x00\x00\x27\x00\x00");
+  return p;
+}
+
+TEST(ResultSetTest, TwoColumnsWithNull) {
+  TextResultSetReader rs;
+  std::vector<std::string> payloads = {
+      S("\x02"),
+      ColumnDef("@@version"),
+      ColumnDef("@@binlog_format"),
+      S("\xfe\x00\x00\x02\x00"),
+      S("\x07" "10.11.6" "\x03ROW"),
+      S("\xfb\x00"),
+      S("\xfe\x00\x00\x02\x00"),
+  };
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    auto done = rs.Add(payloads[i]);
+    ASSERT_TRUE(done.ok()) << i << ": " << done.status();
+    EXPECT_EQ(*done, i + 1 == payloads.size()) << i;
+  }
+  ResultSet& r = rs.result();
+  ASSERT_EQ(r.columns.size(), 2u);
+  EXPECT_EQ(r.columns[1].name, "@@binlog_format");
+  EXPECT_EQ(r.columns[0].type, 0xfd);
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0][0], "10.11.6");
+  EXPECT_EQ(r.rows[0][1], "ROW");
+  EXPECT_EQ(r.rows[1][0], std::nullopt);
+  EXPECT_EQ(r.rows[1][1], "");
+}
+
+TEST(ResultSetTest, OkInsteadOfResultSet) {
+  TextResultSetReader rs;
+  auto done = rs.Add(S("\x00\x00\x00\x02\x00\x00\x00"));
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(*done);
+  EXPECT_TRUE(rs.result().ok.has_value());
+}
+
+TEST(ResultSetTest, ErrAndMalformed) {
+  TextResultSetReader rs;
+  EXPECT_EQ(rs.Add(S("\xff\x28\x04#42000syntax")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  TextResultSetReader rs2;
+  ASSERT_TRUE(rs2.Add("\x01").ok());
+  EXPECT_EQ(rs2.Add("\x03""def").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(ParseTextRow(S("\x05" "ab"), 1).ok());
+  EXPECT_FALSE(ParseTextRow(S("\x01" "ab"), 1).ok());  // trailing byte
+  EXPECT_FALSE(ParseTextRow("", 1).ok());
+}
+
+TEST(ResultSetTest, DeprecateEofTerminator) {
+  TextResultSetReader rs(/*deprecate_eof=*/true);
+  ASSERT_TRUE(rs.Add("\x01").ok());
+  ASSERT_TRUE(rs.Add(ColumnDef("a")).ok());
+  ASSERT_TRUE(rs.Add(S("\x01x")).ok());
+  auto done = rs.Add(S("\xfe\x00\x00\x02\x00\x00\x00"));
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(rs.result().rows.size(), 1u);
+}
+
+TEST(CommandsTest, Encoders) {
+  EXPECT_EQ(EncodeComQuery("SELECT 1"), "\x03SELECT 1");
+  EXPECT_EQ(EncodeRegisterSlave(4242),
+            S("\x15\x92\x10") + std::string(15, '\0'));  // 1+4+3+2+4+4 = 18 bytes
+  EXPECT_EQ(EncodeBinlogDump("mysql-bin.000001", 0x01020304, 4242, 1),
+            S("\x12\x04\x03\x02\x01\x01\x00\x92\x10\x00\x00") + "mysql-bin.000001");
+}
+
+TEST(BinlogPacketTest, Classifies) {
+  const std::string payload = S("\x00\x01\x02\x03");  // `event` views it
+  auto ev = ParseBinlogPacket(payload);
+  ASSERT_TRUE(ev.ok());
+  EXPECT_FALSE(ev->eof);
+  ASSERT_EQ(ev->event.size(), 3u);
+  EXPECT_EQ(ev->event[0], std::byte{1});
+  auto eof = ParseBinlogPacket(S("\xfe\x00\x00\x00\x00"));
+  ASSERT_TRUE(eof.ok());
+  EXPECT_TRUE(eof->eof);
+  auto err = ParseBinlogPacket(S("\xff\xd4\x04#HY000Could not find first log file"));
+  EXPECT_EQ(err.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(err.status().message().find("Could not find first log"), std::string::npos);
+  EXPECT_EQ(ParseBinlogPacket("").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ParseBinlogPacket("\x07zz").status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace sluice::mysqlclient
