@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <functional>
+
 #include "storage/change_log.h"
 #include "storage/test_util.h"
 
@@ -12,9 +14,10 @@ using testing::MakeCheckpoint;
 using testing::MakeEvent;
 using testing::TempDir;
 
-// Opens the data dir with plain RocksDB and overwrites one key of one column family.
-void Overwrite(const std::string& dir, const std::string& cf_name, const std::string& key,
-               const std::string& value) {
+// Opens the data dir with plain RocksDB and runs `change` on the column family `cf_name`.
+void WithColumnFamily(
+    const std::string& dir, const std::string& cf_name,
+    const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& change) {
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -23,12 +26,17 @@ void Overwrite(const std::string& dir, const std::string& cf_name, const std::st
   rocksdb::DB* db = nullptr;
   ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &db).ok());
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == cf_name) {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
-    }
+    if (names[i] == cf_name) change(*db, handles[i]);
   }
   for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   delete db;
+}
+
+void Overwrite(const std::string& dir, const std::string& cf_name, const std::string& key,
+               const std::string& value) {
+  WithColumnFamily(dir, cf_name, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), cf, key, value).ok());
+  });
 }
 
 TEST(Corruption, DamagedRecordIsDataLossNamingTheKey) {
@@ -65,23 +73,10 @@ TEST(Corruption, MissingOffsetIsDataLoss) {
     for (int i = 0; i < 3; ++i) txn.push_back(MakeEvent("t", i));
     ASSERT_TRUE(log->Append(id, std::move(txn), MakeCheckpoint("x")).ok());
   }
-  {
-    // Delete offset 2 behind the log's back.
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), cfs, &handles, &db).ok());
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == "log") {
-        ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[i], LogKey(id, LogOffset(2))).ok());
-      }
-    }
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    delete db;
-  }
+  // Delete offset 2 behind the log's back.
+  WithColumnFamily(dir.path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, LogKey(id, LogOffset(2))).ok());
+  });
   auto log = *ChangeLog::Open(dir.path());
   auto r = log->Read(id, LogOffset(1), {}, [](const StoredRecord&) {});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
