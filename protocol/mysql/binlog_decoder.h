@@ -77,6 +77,11 @@ class BinlogDecoder {
   const FormatDescription& format() const { return fde_; }
   const TableMapCache& tables() const { return tables_; }
 
+  // The checksum algorithm of events that arrive before any FORMAT_DESCRIPTION. On a live dump
+  // the replica negotiated it (@master_binlog_checksum) and the server's fake ROTATE, sent first,
+  // already carries that checksum. The next FORMAT_DESCRIPTION replaces it.
+  void set_initial_checksum(ChecksumAlg alg) { fde_.checksum = alg; }
+
   // Largest TRANSACTION_PAYLOAD the decoder will decompress (default 1 GiB).
   void set_max_payload_size(uint64_t bytes) { max_payload_size_ = bytes; }
 

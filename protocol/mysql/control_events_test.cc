@@ -45,6 +45,25 @@ TEST_P(ControlEventsTest, FormatDescription) {
   EXPECT_EQ(f.post_header_lengths.size(), 41u);
 }
 
+TEST(LiveDump, FakeRotateBeforeAnyFormatDescriptionUsesTheNegotiatedChecksum) {
+  std::string rotate;
+  PutLe(rotate, 4, 8);
+  rotate += "mariadb-bin.000001";
+  const std::string event = MakeEvent(static_cast<uint8_t>(EventType::kRotate), rotate,
+                                      /*crc=*/true, kFlagArtificial, 1, 0);
+  BinlogDecoder negotiated;
+  negotiated.set_initial_checksum(ChecksumAlg::kCrc32);
+  auto ev = negotiated.Decode(AsBytes(event), 0);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(std::get<Rotate>(ev->body).next_file, "mariadb-bin.000001");
+  // Without it the 4 checksum bytes would end up in the file name.
+  BinlogDecoder plain;
+  auto wrong = plain.Decode(AsBytes(event), 0);
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(std::get<Rotate>(wrong->body).next_file.size(),
+            std::string("mariadb-bin.000001").size() + 4);
+}
+
 TEST_P(ControlEventsTest, RotateQueryXid) {
   std::string rotate;
   PutLe(rotate, 4, 8);
