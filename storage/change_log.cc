@@ -60,7 +60,7 @@ absl::Status ChangeLogImpl::Load() {
   std::string next;
   rocksdb::Status s = db_->Get(ro, meta_, kNextSourceIdKey, &next);
   if (s.ok()) {
-    next_source_id_ = std::max(next_source_id_, ReadU32(next));
+    next_source_id_ = std::max(next_source_id_, DecodeSourceIdCounter(next));
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading next_source_id");
   }
@@ -109,7 +109,7 @@ absl::StatusOr<SourceId> ChangeLogImpl::RegisterSource(std::string_view name_vie
   rocksdb::WriteBatch batch;
   batch.Put(meta_, SourceKey(name), rec.SerializeAsString());
   batch.Put(meta_, StateKey(slot->id), slot->state.SerializeAsString());
-  batch.Put(meta_, kNextSourceIdKey, U32Be(next_source_id_ + 1));
+  batch.Put(meta_, kNextSourceIdKey, EncodeSourceIdCounter(next_source_id_ + 1));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   SLUICE_RETURN_IF_ERROR(
@@ -150,8 +150,8 @@ absl::StatusOr<SourceSlot*> ChangeLogImpl::Slot(SourceId source) const {
 }
 
 void ChangeLogImpl::AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
-                                const v1::SourceInfo& commit_info,
-                                v1::SourceCheckpoint checkpoint, AppendCallback done) {
+                                const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                                AppendCallback done) {
   Submit(source, std::nullopt, std::move(events), commit_info, std::move(checkpoint),
          std::move(done));
 }
@@ -178,7 +178,7 @@ void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
   std::string info = commit_info.SerializeAsString();
   if (!info.empty()) {
     p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
-    PutVarint(info.size(), p.overlay);
+    AppendVarint(info.size(), p.overlay);
     p.overlay.append(info);
   }
   p.commit_ts_micros = commit_info.commit_ts_micros();

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
+#include "proto/base/varint.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -44,21 +45,6 @@ inline int64_t SystemClockMicros() {
 inline std::string TableKey(const v1::SourceInfo& s) {
   if (s.table().empty()) return {};
   return absl::StrCat(s.schema().empty() ? s.database() : s.schema(), ".", s.table());
-}
-
-inline uint32_t ReadU32(std::string_view s) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4 && i < static_cast<int>(s.size()); ++i) {
-    v = (v << 8) | static_cast<uint8_t>(s[i]);
-  }
-  return v;
-}
-
-inline std::string U32Be(uint32_t v) {
-  std::string out;
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-  return out;
 }
 
 // One registered source. `state` is the committed LogState; `first`/`last` mirror it for
@@ -118,30 +104,22 @@ struct PendingAppend {
   AppendCallback done;
 };
 
-inline void PutVarint(uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 // The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
 // any order, so these bytes followed by a body serialized without them parse as the whole event.
 inline void AppendAssignedFields(uint64_t offset, uint32_t index, bool last, int64_t ingest_ts,
                                  std::string& out) {
   out.push_back(static_cast<char>(0x08));  // 1: offset, varint
-  PutVarint(offset, out);
+  AppendVarint(offset, out);
   if (index != 0) {
     out.push_back(static_cast<char>(0x40));  // 8: transaction_index, varint
-    PutVarint(index, out);
+    AppendVarint(index, out);
   }
   if (last) {
     out.push_back(static_cast<char>(0x48));  // 9: last_in_transaction, varint
     out.push_back(1);
   }
   out.push_back(static_cast<char>(0x50));  // 10: ingest_ts_micros, varint (int64)
-  PutVarint(static_cast<uint64_t>(ingest_ts), out);
+  AppendVarint(static_cast<uint64_t>(ingest_ts), out);
 }
 
 inline SerializedEvent Serialize(v1::ChangeEvent& e) {

@@ -13,13 +13,9 @@ absl::Status ChangeLogImpl::Stage(SourceId source, uint64_t stage_id,
     uint64_t next = 0;
     std::unique_ptr<rocksdb::Iterator> iter(db_->NewIterator(rocksdb::ReadOptions(), stage_));
     iter->SeekForPrev(StageKey(slot->id, stage_id, UINT64_MAX));
-    if (iter->Valid() && iter->key().starts_with(StageKey(slot->id, stage_id, 0).substr(0, 12))) {
-      std::string_view k(iter->key().data(), iter->key().size());
-      uint64_t seq = 0;
-      for (size_t i = 12; i < kStageKeySize && i < k.size(); ++i) {
-        seq = (seq << 8) | static_cast<uint8_t>(k[i]);
-      }
-      next = seq + 1;
+    if (iter->Valid()) {
+      auto key = DecodeStageKey(std::string_view(iter->key().data(), iter->key().size()));
+      if (key && key->source == slot->id && key->stage_id == stage_id) next = key->seq + 1;
     }
     SLUICE_RETURN_IF_ERROR(FromRocks(iter->status(), "reading the staging area"));
     it = slot->stage_next_seq.emplace(stage_id, next).first;

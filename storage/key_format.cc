@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "proto/base/varint.h"
 
 namespace sluice::storage {
 namespace {
@@ -75,6 +76,21 @@ std::string StageKey(SourceId source, uint64_t stage_id, uint64_t seq) {
   return key;
 }
 
+std::optional<DecodedStageKey> DecodeStageKey(std::string_view key) {
+  if (key.size() != kStageKeySize) return std::nullopt;
+  return DecodedStageKey{SourceId(GetU32(key)), GetU64(key.substr(4)), GetU64(key.substr(12))};
+}
+
+std::string EncodeSourceIdCounter(uint32_t next) {
+  std::string out;
+  PutU32(next, out);
+  return out;
+}
+
+uint32_t DecodeSourceIdCounter(std::string_view value) {
+  return value.size() < 4 ? 0 : GetU32(value);
+}
+
 std::string StageKeyEnd(SourceId source, uint64_t stage_id) {
   if (stage_id == UINT64_MAX) return LogKeyEnd(source);
   std::string key;
@@ -116,12 +132,7 @@ void AppendRecord(uint8_t flags, uint8_t op, std::string_view table, std::string
   out.push_back(static_cast<char>(kRecordVersion));
   out.push_back(static_cast<char>(flags));
   out.push_back(static_cast<char>(op));
-  uint32_t len = static_cast<uint32_t>(table.size());
-  while (len >= 0x80) {
-    out.push_back(static_cast<char>((len & 0x7f) | 0x80));
-    len >>= 7;
-  }
-  out.push_back(static_cast<char>(len));
+  AppendVarint(table.size(), out);
   out.append(table);
   out.append(event);
 }

@@ -53,11 +53,22 @@ struct DecodedTimeKey {
 std::optional<DecodedTimeKey> DecodeTimeKey(std::string_view key);
 
 std::string StageKey(SourceId source, uint64_t stage_id, uint64_t seq);
+struct DecodedStageKey {
+  SourceId source;
+  uint64_t stage_id = 0;
+  uint64_t seq = 0;
+};
+// nullopt when `key` is not kStageKeySize bytes.
+std::optional<DecodedStageKey> DecodeStageKey(std::string_view key);
 // The smallest key above every stage key of (source, stage_id).
 std::string StageKeyEnd(SourceId source, uint64_t stage_id);
 inline constexpr size_t kStageKeySize = 4 + 8 + 8;
 
 std::string SourceKey(std::string_view name);
+
+// The value of kNextSourceIdKey: u32be. Decoding a short value yields 0.
+std::string EncodeSourceIdCounter(uint32_t next);
+uint32_t DecodeSourceIdCounter(std::string_view value);
 std::string StateKey(SourceId source);
 
 // Hex rendering of a key for error messages: "log key 00000001:00000000000004d2".

@@ -33,6 +33,21 @@ TEST(KeyFormat, TimeKeysSortByTimestampIncludingNegative) {
   EXPECT_EQ(d->offset, LogOffset(1));
 }
 
+TEST(KeyFormat, StageKeysAndSourceIdCounter) {
+  std::string k = StageKey(SourceId(3), 42, 7);
+  EXPECT_LT(k, StageKey(SourceId(3), 42, 8));
+  EXPECT_LE(StageKeyEnd(SourceId(3), 42), StageKey(SourceId(3), 43, 0));
+  auto d = DecodeStageKey(k);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->source, SourceId(3));
+  EXPECT_EQ(d->stage_id, 42u);
+  EXPECT_EQ(d->seq, 7u);
+  EXPECT_FALSE(DecodeStageKey("short").has_value());
+  EXPECT_EQ(EncodeSourceIdCounter(0x01020304), std::string("\x01\x02\x03\x04", 4));
+  EXPECT_EQ(DecodeSourceIdCounter(EncodeSourceIdCounter(77)), 77u);
+  EXPECT_EQ(DecodeSourceIdCounter("ab"), 0u);
+}
+
 TEST(KeyFormat, RecordRoundTrip) {
   std::string rec;
   AppendRecord(kFlagFirstInTxn | kFlagLastInTxn, 3, "shop.orders", "EVENTBYTES", rec);

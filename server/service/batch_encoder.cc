@@ -1,15 +1,9 @@
 #include "server/service/batch_encoder.h"
 
+#include "proto/base/varint.h"
+
 namespace sluice::service {
 namespace {
-
-void PutVarint(uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 constexpr char kEventsTag = 0x0A;      // field 1, wire type 2
 constexpr char kNextOffsetTag = 0x10;  // field 2, wire type 0
@@ -19,16 +13,16 @@ constexpr char kLastOffsetTag = 0x18;  // field 3, wire type 0
 
 void BatchEncoder::AddEvent(std::string_view serialized_event) {
   buffer_.push_back(kEventsTag);
-  PutVarint(serialized_event.size(), buffer_);
+  AppendVarint(serialized_event.size(), buffer_);
   buffer_.append(serialized_event);
   ++events_;
 }
 
 const std::string& BatchEncoder::Finish(uint64_t next_offset, uint64_t last_offset) {
   buffer_.push_back(kNextOffsetTag);
-  PutVarint(next_offset, buffer_);
+  AppendVarint(next_offset, buffer_);
   buffer_.push_back(kLastOffsetTag);
-  PutVarint(last_offset, buffer_);
+  AppendVarint(last_offset, buffer_);
   return buffer_;
 }
 
