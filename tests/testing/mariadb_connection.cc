@@ -32,17 +32,6 @@ class MariaDbConnection final : public SqlConnection {
   MariaDbConnection(const MariaDbConnection&) = delete;
   MariaDbConnection& operator=(const MariaDbConnection&) = delete;
 
-  absl::Status Exec(std::string_view sql) override { return Run(sql, /*rows=*/nullptr); }
-
-  absl::StatusOr<std::vector<NullableRow>> QueryNullable(std::string_view sql) override {
-    std::vector<NullableRow> rows;
-    absl::Status status = Run(sql, &rows);
-    if (!status.ok()) {
-      return status;
-    }
-    return rows;
-  }
-
   bool Broken() const override { return broken_; }
 
  private:
@@ -60,7 +49,7 @@ class MariaDbConnection final : public SqlConnection {
 
   // Runs `sql` and, when `rows` is set, stores the rows of the last result set into it. Always
   // drains every result so that the connection stays usable.
-  absl::Status Run(std::string_view sql, std::vector<NullableRow>* rows) {
+  absl::Status Run(std::string_view sql, std::vector<NullableRow>* rows) override {
     if (broken_) {
       return absl::UnavailableError("MariaDB connection is broken");
     }

@@ -20,21 +20,10 @@ class PostgresConnection final : public SqlConnection {
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
 
-  absl::Status Exec(std::string_view sql) override { return Run(sql, /*rows=*/nullptr); }
-
-  absl::StatusOr<std::vector<NullableRow>> QueryNullable(std::string_view sql) override {
-    std::vector<NullableRow> rows;
-    absl::Status status = Run(sql, &rows);
-    if (!status.ok()) {
-      return status;
-    }
-    return rows;
-  }
-
   bool Broken() const override { return PQstatus(conn_) != CONNECTION_OK; }
 
  private:
-  absl::Status Run(std::string_view sql, std::vector<NullableRow>* rows) {
+  absl::Status Run(std::string_view sql, std::vector<NullableRow>* rows) override {
     if (Broken()) {
       return absl::UnavailableError(
           absl::StrCat("PostgreSQL connection is broken: ", PQerrorMessage(conn_)));

@@ -2,6 +2,15 @@
 
 namespace sluice::testing {
 
+absl::StatusOr<std::vector<NullableRow>> SqlConnection::QueryNullable(std::string_view sql) {
+  std::vector<NullableRow> rows;
+  absl::Status status = Run(sql, &rows);
+  if (!status.ok()) {
+    return status;
+  }
+  return rows;
+}
+
 absl::StatusOr<std::vector<Row>> SqlConnection::Query(std::string_view sql) {
   absl::StatusOr<std::vector<NullableRow>> nullable = QueryNullable(sql);
   if (!nullable.ok()) {

@@ -41,17 +41,21 @@ class SqlConnection {
   virtual ~SqlConnection() = default;
 
   // Runs one or more statements separated by ';' and discards any rows.
-  virtual absl::Status Exec(std::string_view sql) = 0;
+  absl::Status Exec(std::string_view sql) { return Run(sql, /*rows=*/nullptr); }
 
   // Runs one or more statements and returns the rows of the last one that produced a result set
   // (an empty vector when none did).
-  virtual absl::StatusOr<std::vector<NullableRow>> QueryNullable(std::string_view sql) = 0;
+  absl::StatusOr<std::vector<NullableRow>> QueryNullable(std::string_view sql);
 
   // QueryNullable() with NULL rendered as kNull.
   absl::StatusOr<std::vector<Row>> Query(std::string_view sql);
 
   // True once the session is gone (server shut down, connection lost); drop the connection.
   virtual bool Broken() const = 0;
+
+ protected:
+  // Runs `sql`; when `rows` is not null, fills it with the last result set's rows.
+  virtual absl::Status Run(std::string_view sql, std::vector<NullableRow>* rows) = 0;
 };
 
 // Connects to MariaDB/MySQL over TCP with libmariadb, charset utf8mb4, multi-statements on.
