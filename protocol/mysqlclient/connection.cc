@@ -180,14 +180,31 @@ absl::StatusOr<std::string> MysqlConnection::ReadPayload(absl::Duration timeout)
 absl::StatusOr<std::unique_ptr<MysqlConnection>> MysqlConnection::Connect(
     const std::string& host, uint16_t port, const std::string& user, const std::string& password,
     absl::Duration timeout, TlsMode tls) {
-  if (tls != TlsMode::kDisabled) {
+  ConnectOptions options;
+  options.host = host;
+  options.port = port;
+  options.user = user;
+  options.password = password;
+  options.timeout = timeout;
+  options.tls = tls;
+  return Connect(options);
+}
+
+absl::StatusOr<std::unique_ptr<MysqlConnection>> MysqlConnection::Connect(
+    const ConnectOptions& options) {
+  // TLS is being implemented; until then kPreferred falls back to plain TCP.
+  if (options.tls != TlsMode::kDisabled && options.tls != TlsMode::kPreferred) {
     return absl::UnimplementedError("TLS connections to MySQL are not implemented yet");
   }
   std::unique_ptr<MysqlConnection> c(new MysqlConnection());
-  c->io_timeout_ = timeout;
-  if (absl::Status st = c->ConnectTcp(host, port, timeout); !st.ok()) return st;
-  if (absl::Status st = c->Authenticate(user, password, timeout); !st.ok()) {
-    return absl::Status(st.code(), absl::StrCat("connecting to ", host, ":", port, " as '", user,
+  c->io_timeout_ = options.timeout;
+  if (absl::Status st = c->ConnectTcp(options.host, options.port, options.timeout); !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = c->Authenticate(options.user, options.password, options.timeout);
+      !st.ok()) {
+    return absl::Status(st.code(), absl::StrCat("connecting to ", options.host, ":",
+                                                options.port, " as '", options.user,
                                                 "': ", st.message()));
   }
   return c;

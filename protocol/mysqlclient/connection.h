@@ -39,13 +39,38 @@
 
 namespace sluice::mysqlclient {
 
+// How the connection uses TLS (mirrors the mysql client's --ssl-mode).
+//   kDisabled        plain TCP even if the server offers TLS.
+//   kPreferred       TLS if the server offers it (CLIENT_SSL), else plain; no certificate check.
+//   kRequired        TLS or fail; no certificate check.
+//   kVerifyCa        TLS, and the server's chain must verify against tls_ca_file (or the
+//                    system store when tls_ca_file is empty).
+//   kVerifyIdentity  as kVerifyCa, and the certificate must also name the host (DNS name or IP
+//                    address in subjectAltName).
 enum class TlsMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
+
+// Everything Connect needs. `timeout` bounds the TCP connect and each handshake step, and
+// becomes the per-call timeout of later commands (see set_io_timeout).
+struct ConnectOptions {
+  std::string host;
+  uint16_t port = 3306;
+  std::string user;
+  std::string password;
+  absl::Duration timeout = absl::Seconds(10);
+  TlsMode tls = TlsMode::kPreferred;
+  // PEM file of trusted CA certificates; required for kVerifyCa / kVerifyIdentity unless the
+  // system store should be used (empty = system store).
+  std::string tls_ca_file;
+};
 
 class MysqlConnection {
  public:
-  // Connects over TCP to host:port within `timeout`, then performs the handshake and
-  // authentication (each read/write step within `timeout` too). `timeout` also becomes the
-  // per-call timeout of Query, RegisterReplica and StartBinlogDump (see set_io_timeout).
+  // Connects over TCP to options.host:port within `options.timeout`, negotiates TLS as
+  // options.tls says, then performs the handshake and authentication (each read/write step
+  // within the timeout too).
+  static absl::StatusOr<std::unique_ptr<MysqlConnection>> Connect(const ConnectOptions& options);
+
+  // Same as Connect(ConnectOptions{host, port, user, password, timeout, tls}).
   static absl::StatusOr<std::unique_ptr<MysqlConnection>> Connect(
       const std::string& host, uint16_t port, const std::string& user,
       const std::string& password, absl::Duration timeout, TlsMode tls = TlsMode::kDisabled);
