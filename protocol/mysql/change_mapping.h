@@ -1,0 +1,41 @@
+#pragma once
+// Maps decoded binlog events to sluice ChangeEvents: row events to c/u/d events and DDL QUERY
+// events to ddl events. Only the per-row parts are filled (op, source database and table, key
+// columns, before/after); offsets, commit info and transaction indexes are the caller's.
+//
+// Pure; thread-compatible.
+
+#include <string_view>
+#include <vector>
+
+#include "protocol/mysql/control_events.h"
+#include "protocol/mysql/rows_event.h"
+#include "sluice/v1/event.pb.h"
+
+namespace sluice::mysql {
+
+// What a QUERY event's statement means for transaction assembly.
+enum class QueryKind {
+  kBegin,       // BEGIN, START TRANSACTION, XA START
+  kCommit,      // COMMIT (non-transactional engines; XID ends InnoDB transactions)
+  kRollback,    // ROLLBACK (a transaction that touched non-transactional tables)
+  kIgnored,     // SAVEPOINT, ROLLBACK TO, RELEASE SAVEPOINT, XA END/PREPARE: no change
+  kDml,         // statement-based DML (INSERT, UPDATE, DELETE, REPLACE, LOAD): binlog_format
+                // is not ROW, and the rows cannot be known
+  kDdl,         // everything else: schema changes, account management, ...
+};
+
+// Classifies `sql` by its first keyword(s), case-insensitively, skipping leading whitespace and
+// comments (/* ... */ and "-- " / "#" lines).
+QueryKind ClassifyQuery(std::string_view sql);
+
+// Appends one ChangeEvent per row of `rows` to `out`, moving the row images out of `rows`.
+// source.kind is MYSQL and source.database / source.table come from the table map; key_columns
+// are the primary-key column names.
+void AppendRowChanges(RowsEvent&& rows, std::vector<v1::ChangeEvent>& out);
+
+// A DDL event (op ddl) for a QUERY event: ddl.statement is the statement, source.database the
+// QUERY's default database.
+v1::ChangeEvent MapDdl(const Query& query);
+
+}  // namespace sluice::mysql

@@ -1,0 +1,188 @@
+#include "protocol/mysql/transaction_assembler.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "proto/base/status_macros.h"
+#include "protocol/mysql/change_mapping.h"
+
+namespace sluice::mysql {
+namespace {
+
+bool IsFakeRotate(const EventHeader& h) { return h.timestamp == 0 || h.log_pos == 0; }
+
+}  // namespace
+
+TransactionAssembler::TransactionAssembler(BinlogPosition start, std::string gtid_state)
+    : position_(start), file_(start.file) {
+  for (absl::string_view part : absl::StrSplit(gtid_state, ',', absl::SkipWhitespace())) {
+    const size_t dash = part.find('-');
+    uint32_t domain = 0;
+    if (dash == absl::string_view::npos ||
+        !absl::SimpleAtoi(part.substr(0, dash), &domain)) {
+      continue;
+    }
+    maria_domains_[domain] = std::string(part);
+  }
+}
+
+const std::string& TransactionAssembler::gtid_state() const {
+  std::vector<std::string> parts;
+  for (const auto& [domain, gtid] : maria_domains_) parts.push_back(gtid);
+  gtid_state_ = absl::StrJoin(parts, ",");
+  return gtid_state_;
+}
+
+std::string TransactionAssembler::where(uint64_t pos) const {
+  return absl::StrCat(file_, ":", pos);
+}
+
+absl::Status TransactionAssembler::Feed(Event event, const Sink& sink) {
+  if (auto* payload = std::get_if<TransactionPayload>(&event.body)) {
+    // The inner events have log_pos 0: the whole payload is one resumable unit.
+    for (Event& inner : payload->events) {
+      inner.position = event.position;
+      SLUICE_RETURN_IF_ERROR(FeedOne(inner, event.header.log_pos, sink));
+    }
+    return absl::OkStatus();
+  }
+  return FeedOne(event, event.header.log_pos, sink);
+}
+
+absl::Status TransactionAssembler::Begin(const Sink& sink) {
+  in_txn_ = true;
+  standalone_pending_ = false;
+  TransactionBegin begin;
+  begin.position = {file_, begin_at_};
+  begin.gtid = gtid_;
+  return sink.begin ? sink.begin(begin) : absl::OkStatus();
+}
+
+absl::Status TransactionAssembler::Commit(const EventHeader& header, uint32_t next_pos,
+                                          uint64_t xid, const Sink& sink) {
+  TransactionCommit commit;
+  commit.next = {file_, next_pos != 0 ? next_pos : position_.offset};
+  commit.gtid = gtid_;
+  if (maria_pending_) maria_domains_[maria_pending_->first] = maria_pending_->second;
+  if (!maria_domains_.empty()) commit.gtid_state = gtid_state();
+  commit.timestamp = header.timestamp;
+  commit.commit_micros = commit_micros_;
+  commit.xid = xid;
+  position_ = commit.next;
+  in_txn_ = false;
+  standalone_pending_ = false;
+  gtid_.clear();
+  commit_micros_.reset();
+  maria_pending_.reset();
+  return sink.commit ? sink.commit(commit) : absl::OkStatus();
+}
+
+absl::Status TransactionAssembler::Ddl(const Query& query, const Sink& sink) {
+  if (filter_ && !filter_(query.database, "")) return absl::OkStatus();
+  return sink.change ? sink.change(MapDdl(query)) : absl::OkStatus();
+}
+
+absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, const Sink& sink) {
+  const EventHeader& h = event.header;
+  if (auto* rows = std::get_if<RowsEvent>(&event.body)) {
+    if (!in_txn_) {
+      begin_at_ = event.position;
+      SLUICE_RETURN_IF_ERROR(Begin(sink));
+    }
+    if (rows->table == nullptr) return absl::OkStatus();
+    if (filter_ && !filter_(rows->table->database, rows->table->table)) return absl::OkStatus();
+    std::vector<v1::ChangeEvent> changes;
+    AppendRowChanges(std::move(*rows), changes);
+    if (!sink.change) return absl::OkStatus();
+    for (v1::ChangeEvent& change : changes) SLUICE_RETURN_IF_ERROR(sink.change(std::move(change)));
+    return absl::OkStatus();
+  }
+  if (auto* q = std::get_if<Query>(&event.body)) {
+    switch (ClassifyQuery(q->query)) {
+      case QueryKind::kBegin:
+        if (in_txn_) return absl::OkStatus();
+        if (!standalone_pending_ && gtid_.empty()) begin_at_ = event.position;
+        return Begin(sink);
+      case QueryKind::kCommit:
+        if (!in_txn_) return absl::OkStatus();
+        return Commit(h, next_pos, 0, sink);
+      case QueryKind::kRollback:
+        if (!in_txn_) return absl::OkStatus();
+        in_txn_ = false;
+        gtid_.clear();
+        commit_micros_.reset();
+        maria_pending_.reset();
+        return sink.rollback ? sink.rollback() : absl::OkStatus();
+      case QueryKind::kIgnored:
+        return absl::OkStatus();
+      case QueryKind::kDml:
+        if (skip_statement_dml_) {
+          ++skipped_statements_;
+          return absl::OkStatus();
+        }
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(event.position), ": QUERY: statement-based DML in the binlog (\"",
+            q->query.substr(0, 80),
+            "\"): its rows cannot be decoded. Set binlog_format=ROW on the server (SET GLOBAL "
+            "binlog_format='ROW' and binlog_format=ROW in my.cnf) and re-snapshot the tables it "
+            "changed"));
+      case QueryKind::kDdl:
+        if (in_txn_) return Ddl(*q, sink);
+        if (gtid_.empty()) begin_at_ = event.position;
+        SLUICE_RETURN_IF_ERROR(Begin(sink));
+        SLUICE_RETURN_IF_ERROR(Ddl(*q, sink));
+        return Commit(h, next_pos, 0, sink);
+    }
+    return absl::OkStatus();
+  }
+  if (auto* x = std::get_if<Xid>(&event.body)) {
+    if (!in_txn_) return absl::OkStatus();
+    return Commit(h, next_pos, x->xid, sink);
+  }
+  if (auto* g = std::get_if<Gtid>(&event.body)) {
+    gtid_ = g->anonymous ? "" : g->ToString();
+    commit_micros_ = g->immediate_commit_micros;
+    begin_at_ = event.position;
+    return absl::OkStatus();
+  }
+  if (auto* g = std::get_if<MariaGtid>(&event.body)) {
+    gtid_ = g->ToString();
+    maria_pending_.emplace(g->domain_id, gtid_);
+    commit_micros_.reset();
+    begin_at_ = event.position;
+    if (g->standalone()) {
+      standalone_pending_ = true;
+      return absl::OkStatus();
+    }
+    return Begin(sink);
+  }
+  if (auto* r = std::get_if<Rotate>(&event.body)) {
+    file_ = r->next_file;
+    if (IsFakeRotate(h)) {
+      // A dump's first event names the file it reads; it never moves a stored position.
+      if (position_.file.empty()) position_ = {r->next_file, r->position};
+      return absl::OkStatus();
+    }
+    if (in_txn_) return absl::OkStatus();
+    position_ = {r->next_file, r->position};
+    return sink.idle ? sink.idle(position_) : absl::OkStatus();
+  }
+  if (auto* hb = std::get_if<Heartbeat>(&event.body)) {
+    if (in_txn_ || h.log_pos == 0) return absl::OkStatus();
+    if (!hb->file.empty() && hb->file != file_) return absl::OkStatus();  // stale
+    if (h.log_pos <= position_.offset && position_.file == file_) return absl::OkStatus();
+    position_ = {file_, h.log_pos};
+    return sink.idle ? sink.idle(position_) : absl::OkStatus();
+  }
+  if (auto* s = std::get_if<Skipped>(&event.body)) {
+    // XA PREPARE ends the binlogged part of an XA transaction: it is published here (a later
+    // XA ROLLBACK of a prepared transaction is not reverted; see README.md).
+    if (s->type == static_cast<uint8_t>(EventType::kXaPrepare) && in_txn_) {
+      return Commit(h, next_pos, 0, sink);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::mysql

@@ -1,0 +1,111 @@
+#pragma once
+// TransactionAssembler: turns the decoded event stream of one binlog (a live dump or a file) into
+// transactions: begin, changes, then commit (with the position *after* the transaction) or
+// rollback. It is the one place that knows how MySQL and MariaDB frame transactions:
+//
+//   MySQL    GTID | ANONYMOUS_GTID · QUERY "BEGIN" · (TABLE_MAP · ROWS*)* · XID | QUERY "COMMIT"
+//            GTID · QUERY <ddl>                                 (DDL commits on its own)
+//            TRANSACTION_PAYLOAD{ the above }                   (binlog_transaction_compression)
+//   MariaDB  GTID(162, not standalone) · (TABLE_MAP · ROWS*)* · XID | QUERY "COMMIT"
+//            GTID(162, standalone) · QUERY <ddl>
+//   Without GTID events (old servers, no @mariadb_slave_capability) BEGIN opens the transaction.
+//
+// Positions: a commit carries {file, header.log_pos of the commit event} (for a transaction in a
+// TRANSACTION_PAYLOAD, the payload's log_pos), which is where a dump must restart to continue
+// after it. The fake ROTATE a dump starts with (timestamp 0 or log_pos 0) only names the file.
+// A real ROTATE, and a HEARTBEAT, between transactions report an idle position so the caller can
+// checkpoint an idle source.
+//
+// Pure: no I/O, no clocks. Errors (InvalidArgument/DataLoss naming file:pos): statement-based DML
+// (binlog_format is not ROW). Thread-compatible.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "proto/base/positions.h"
+#include "protocol/mysql/binlog_decoder.h"
+#include "sluice/v1/event.pb.h"
+
+namespace sluice::mysql {
+
+struct TransactionBegin {
+  BinlogPosition position;  // the first event of the transaction (its GTID event, or BEGIN)
+  std::string gtid;         // "uuid:gno", "uuid:tag:gno", MariaDB "d-s-n"; empty if none
+};
+
+struct TransactionCommit {
+  BinlogPosition next;     // where to resume after this transaction
+  std::string gtid;        // as in TransactionBegin
+  std::string gtid_state;  // MariaDB: the GTID position after this transaction ("0-1-42,1-2-7");
+                           // MySQL: empty (tracked by the caller)
+  uint32_t timestamp = 0;  // the commit event's header timestamp (seconds)
+  std::optional<uint64_t> commit_micros;  // MySQL GTID immediate_commit_timestamp, when present
+  uint64_t xid = 0;                       // 0 for a QUERY COMMIT or a standalone DDL
+};
+
+class TransactionAssembler {
+ public:
+  // Callbacks; any error they return stops Feed and is returned from it.
+  struct Sink {
+    std::function<absl::Status(const TransactionBegin&)> begin;
+    // A change of the open transaction (row or DDL), after the table filter.
+    std::function<absl::Status(v1::ChangeEvent)> change;
+    std::function<absl::Status(const TransactionCommit&)> commit;
+    std::function<absl::Status()> rollback;
+    // Between transactions: the stream has reached `position` (real ROTATE, HEARTBEAT).
+    std::function<absl::Status(const BinlogPosition&)> idle;
+  };
+
+  // `start` is where the stream starts (a dump's requested file and position; a file's name and
+  // 4). `gtid_state` seeds the MariaDB GTID position ("" if unknown).
+  TransactionAssembler(BinlogPosition start, std::string gtid_state = "");
+
+  // Only rows (and DDL) of tables for which `filter(database, table)` is true become changes;
+  // DDL passes when `filter(database, "")` is true. Default: everything.
+  void set_filter(std::function<bool(std::string_view db, std::string_view table)> filter) {
+    filter_ = std::move(filter);
+  }
+
+  // Consumes one decoded event (row images are moved out of it).
+  absl::Status Feed(Event event, const Sink& sink);
+
+  // Statement-based DML is an error by default (its rows cannot be known, so streaming past it
+  // would lose changes). The offline decoder sets this to skip such statements instead and count
+  // them, the way mysqlbinlog -v prints them without rows.
+  void set_skip_statement_dml(bool skip) { skip_statement_dml_ = skip; }
+  uint64_t skipped_statements() const { return skipped_statements_; }
+
+  bool in_transaction() const { return in_txn_; }
+  // The position after the last whole transaction or idle point seen.
+  const BinlogPosition& position() const { return position_; }
+  const std::string& gtid_state() const;
+
+ private:
+  absl::Status FeedOne(Event& event, uint32_t next_pos, const Sink& sink);
+  absl::Status Begin(const Sink& sink);
+  absl::Status Commit(const EventHeader& header, uint32_t next_pos, uint64_t xid,
+                      const Sink& sink);
+  absl::Status Ddl(const Query& query, const Sink& sink);
+  std::string where(uint64_t pos) const;
+
+  std::function<bool(std::string_view, std::string_view)> filter_;
+  BinlogPosition position_;
+  std::string file_;
+  bool in_txn_ = false;
+  bool standalone_pending_ = false;  // MariaDB standalone GTID: the next statement commits alone
+  std::string gtid_;
+  uint64_t begin_at_ = 0;  // position of the GTID event (or BEGIN) of the next transaction
+  std::optional<std::pair<uint32_t, std::string>> maria_pending_;  // domain, gtid
+  std::optional<uint64_t> commit_micros_;
+  std::map<uint32_t, std::string> maria_domains_;  // domain -> "d-s-n"
+  mutable std::string gtid_state_;
+  bool skip_statement_dml_ = false;
+  uint64_t skipped_statements_ = 0;
+};
+
+}  // namespace sluice::mysql
