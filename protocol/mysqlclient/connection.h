@@ -1,24 +1,34 @@
 #pragma once
 // MysqlConnection: a blocking MySQL/MariaDB client connection over Boost.Asio, enough to pose as
-// a replica: handshake, authentication, simple text queries, COM_REGISTER_SLAVE and
-// COM_BINLOG_DUMP, then one binlog event per ReadBinlogEvent call. Codecs live in mysql_wire
-// (packet.h, handshake.h, messages.h); this file only moves bytes and keeps the sequence ids.
+// a replica: handshake, TLS, authentication, simple text queries, COM_REGISTER_SLAVE and
+// COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID, then one binlog event per ReadBinlogEvent call. Codecs
+// live in mysql_wire (packet.h, handshake.h, messages.h); the byte stream (plain or TLS) is
+// transport.h; this file only sequences packets.
 //
-// Authentication: mysql_native_password, and caching_sha2_password when the server's cache
-// answers the fast path; auth switch requests between those two. Other plugins give
-// Unimplemented naming the plugin. caching_sha2_password full authentication (the server asks
-// for the cleartext password) needs TLS or the server's RSA key and gives Unimplemented saying so.
-// TLS itself is not implemented (any TlsMode other than kDisabled is Unimplemented).
+// TLS (ConnectOptions::tls): after the server's handshake the client sends an SSLRequest and runs
+// the TLS handshake (OpenSSL, TLS 1.2+) when the mode asks for it and the server advertises
+// CLIENT_SSL; the login then continues encrypted. See TlsMode for what each mode checks.
+//
+// Authentication: mysql_native_password; caching_sha2_password, fast path and full
+// authentication (over TLS the password is sent in clear through the encrypted channel, over
+// plain TCP it is RSA-encrypted with the public key the server sends on request);
+// sha256_password likewise; auth switch requests between all of these. Other plugins (e.g.
+// MariaDB client_ed25519, see README.md) give Unimplemented naming the plugin.
 //
 // Every call blocks the calling thread for at most its timeout. Errors:
-//   Unavailable       TCP connect failed (refused, unreachable) or the server closed the socket.
+//   Unavailable       TCP connect failed (refused, unreachable), the server closed the socket,
+//                     or the TLS handshake failed for a reason other than the certificate.
 //   DeadlineExceeded  the timeout passed. After a timed-out *read* the connection is still
-//                     usable (bytes of a partial message are kept; ReadBinlogEvent may simply be
-//                     called again). After a timed-out write, or a timed-out Query or
-//                     RegisterReplica (whose late reply could be mistaken for the next one's),
+//                     usable, over TLS too (bytes of a partial message are kept; ReadBinlogEvent
+//                     may simply be called again). After a timed-out write, or a timed-out Query
+//                     or RegisterReplica (whose late reply could be mistaken for the next one's),
 //                     it is broken.
 //   PermissionDenied  the server refused the login or a command for lack of privileges; the
 //                     message holds the server's error code, SQL state and message.
+//   FailedPrecondition  the TLS mode requires TLS but the server offers none, or the server's
+//                     certificate failed verification (the message says why and what to do).
+//   InvalidArgument   tls_ca_file cannot be loaded; the password is too long for RSA.
+//   Unimplemented     the server asked for an authentication plugin sluice does not support.
 //   other             server ERR packets map as in messages.h ErrToStatus; malformed peer
 //                     bytes give DataLoss.
 // After an I/O error, a write timeout or DataLoss the connection is broken and every later call
@@ -49,6 +59,12 @@ namespace sluice::mysqlclient {
 //                    address in subjectAltName).
 enum class TlsMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
 
+// "disabled", "preferred", "required", "verify_ca", "verify_identity".
+std::string_view TlsModeName(TlsMode mode);
+// The inverse of TlsModeName (case-insensitive; '-' may stand for '_'). InvalidArgument
+// listing the valid names otherwise.
+absl::StatusOr<TlsMode> ParseTlsMode(std::string_view name);
+
 // Everything Connect needs. `timeout` bounds the TCP connect and each handshake step, and
 // becomes the per-call timeout of later commands (see set_io_timeout).
 struct ConnectOptions {
@@ -72,8 +88,8 @@ class MysqlConnection {
 
   // Same as Connect(ConnectOptions{host, port, user, password, timeout, tls}).
   static absl::StatusOr<std::unique_ptr<MysqlConnection>> Connect(
-      const std::string& host, uint16_t port, const std::string& user,
-      const std::string& password, absl::Duration timeout, TlsMode tls = TlsMode::kDisabled);
+      const std::string& host, uint16_t port, const std::string& user, const std::string& password,
+      absl::Duration timeout, TlsMode tls = TlsMode::kDisabled);
 
   ~MysqlConnection();
   MysqlConnection(const MysqlConnection&) = delete;
@@ -81,6 +97,11 @@ class MysqlConnection {
 
   // The server's Handshake v10 (version, connection id, capabilities, ...).
   const Handshake& handshake() const { return handshake_; }
+  // Whether the session runs over TLS, and "TLSv1.3 TLS_AES_256_GCM_SHA384" (or "plain").
+  bool tls_active() const;
+  std::string tls_description() const;
+  // The authentication plugin that completed the login (after any auth switch).
+  const std::string& auth_plugin() const { return auth_plugin_; }
   // Timeout for each later command (not ReadBinlogEvent, which takes its own).
   void set_io_timeout(absl::Duration timeout) { io_timeout_ = timeout; }
 
@@ -106,9 +127,10 @@ class MysqlConnection {
   struct Io;
   MysqlConnection();
 
-  absl::Status Authenticate(const std::string& user, const std::string& password,
-                            absl::Duration timeout);
-  absl::Status ConnectTcp(const std::string& host, uint16_t port, absl::Duration timeout);
+  // Reads the server's handshake, negotiates TLS, and logs in.
+  absl::Status Login(const ConnectOptions& options);
+  // Sends the SSLRequest and runs the TLS handshake.
+  absl::Status NegotiateTls(const ConnectOptions& options, const HandshakeResponse& resp);
   absl::Status WritePayload(std::string_view payload, absl::Duration timeout);
   absl::Status SendCommand(std::string_view payload);
   absl::StatusOr<std::string> ReadPayload(absl::Duration timeout);
@@ -117,6 +139,7 @@ class MysqlConnection {
 
   std::unique_ptr<Io> io_;
   Handshake handshake_;
+  std::string auth_plugin_;
   uint8_t seq_ = 0;  // sequence id of the next packet we send
   absl::Duration io_timeout_ = absl::Seconds(30);
   bool dumping_ = false;

@@ -1,18 +1,22 @@
 // MysqlConnection against a real MariaDB 10.11 from tests/testdb: login, queries, posing as a
-// replica and decoding the streamed events with protocol/mysql's BinlogDecoder.
+// replica and decoding the streamed events with protocol/mysql's BinlogDecoder; TLS in every
+// mode against the server's throwaway CA (testdb.sh), and a binlog dump over TLS.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/event_types.h"
 #include "protocol/mysqlclient/connection.h"
+#include "protocol/mysqlclient/test_pki.h"
 #include "tests/testing/test_database.h"
 
 namespace sluice::mysqlclient {
@@ -77,11 +81,6 @@ TEST(MysqlConnectionTest, ClosedPortIsUnavailable) {
   auto c = MysqlConnection::Connect("127.0.0.1", port, "u", "p", absl::Seconds(5));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
-}
-
-TEST(MysqlConnectionTest, TlsIsUnimplemented) {
-  auto c = MysqlConnection::Connect("127.0.0.1", 1, "u", "p", absl::Seconds(1), TlsMode::kRequired);
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
 }
 
 TEST(MysqlConnectionTest, StreamsBinlogEvents) {
@@ -183,6 +182,160 @@ TEST(MysqlConnectionTest, DumpFromMissingFileIsAnError) {
   absl::StatusOr<std::string> ev = (*c)->ReadBinlogEvent(absl::Seconds(10));
   ASSERT_FALSE(ev.ok());
   EXPECT_EQ(ev.status().code(), absl::StatusCode::kFailedPrecondition) << ev.status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+
+ConnectOptions TlsOptions(TestDatabase* db, TlsMode mode, std::string ca_file = "") {
+  ConnectOptions o;
+  o.host = db->host();
+  o.port = static_cast<uint16_t>(db->port());
+  o.user = db->user();
+  o.password = db->password();
+  o.timeout = absl::Seconds(10);
+  o.tls = mode;
+  o.tls_ca_file = std::move(ca_file);
+  return o;
+}
+
+// The session's TLS version as the server sees it ("" for a plain session).
+std::string ServerSideTlsVersion(MysqlConnection& c) {
+  auto rs = c.Query("SHOW SESSION STATUS LIKE 'Ssl_version'");
+  EXPECT_TRUE(rs.ok()) << rs.status();
+  if (!rs.ok() || rs->rows.size() != 1) return "?";
+  return rs->rows[0][1].value_or("?");
+}
+
+#define SKIP_WITHOUT_TLS(db)                                                               \
+  if ((db)->tls_ca_file().empty()) {                                                       \
+    GTEST_SKIP() << "testdb.sh started MariaDB without TLS (no openssl CLI on this host)"; \
+  }
+
+TEST(MysqlConnectionTlsTest, EveryModeAgainstMariaDb) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  SKIP_WITHOUT_TLS(db);
+  struct Case {
+    TlsMode mode;
+    std::string host;
+    bool tls;
+  };
+  for (const Case& k : std::vector<Case>{{TlsMode::kDisabled, "127.0.0.1", false},
+                                         {TlsMode::kPreferred, "127.0.0.1", true},
+                                         {TlsMode::kRequired, "127.0.0.1", true},
+                                         {TlsMode::kVerifyCa, "127.0.0.1", true},
+                                         {TlsMode::kVerifyIdentity, "127.0.0.1", true},
+                                         {TlsMode::kVerifyIdentity, "localhost", true}}) {
+    SCOPED_TRACE(absl::StrCat("tls=", std::string(TlsModeName(k.mode)), " host=", k.host));
+    ConnectOptions o = TlsOptions(db, k.mode, db->tls_ca_file());
+    o.host = k.host;
+    auto c = MysqlConnection::Connect(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ((*c)->tls_active(), k.tls);
+    EXPECT_EQ((*c)->auth_plugin(), "mysql_native_password");
+    std::string version = ServerSideTlsVersion(**c);
+    if (k.tls) {
+      EXPECT_EQ(version.rfind("TLSv1.", 0), 0u) << version;
+      std::cout << "tls=" << TlsModeName(k.mode) << ": " << (*c)->tls_description() << "\n";
+    } else {
+      EXPECT_EQ(version, "");
+    }
+  }
+}
+
+TEST(MysqlConnectionTlsTest, VerifyCaWithAnotherCaFailsClearly) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  SKIP_WITHOUT_TLS(db);
+  absl::StatusOr<testpki::CertAndKey> other = testpki::MakeCa("some other CA");
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<std::string> path = testpki::WriteTempFile(other->cert_pem);
+  ASSERT_TRUE(path.ok()) << path.status();
+  auto c = MysqlConnection::Connect(TlsOptions(db, TlsMode::kVerifyCa, *path));
+  std::remove(path->c_str());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
+  EXPECT_NE(c.status().message().find("failed verification"), std::string::npos) << c.status();
+  // MariaDB sends its CA along with its certificate, so OpenSSL's reason is "self-signed
+  // certificate in certificate chain".
+  EXPECT_NE(c.status().message().find("self-signed certificate"), std::string::npos) << c.status();
+  EXPECT_NE(c.status().message().find(*path), std::string::npos) << c.status();
+  std::cout << "wrong CA: " << c.status() << "\n";
+}
+
+TEST(MysqlConnectionTlsTest, WrongPasswordOverTlsIsPermissionDenied) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  SKIP_WITHOUT_TLS(db);
+  ConnectOptions o = TlsOptions(db, TlsMode::kVerifyIdentity, db->tls_ca_file());
+  o.password = "not-the-password";
+  auto c = MysqlConnection::Connect(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kPermissionDenied) << c.status();
+  EXPECT_NE(c.status().message().find("Access denied for user"), std::string::npos) << c.status();
+}
+
+TEST(MysqlConnectionTlsTest, StreamsBinlogEventsOverTls) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  SKIP_WITHOUT_TLS(db);
+  ASSERT_TRUE(db->Exec("DROP TABLE IF EXISTS myc_tls_rows;"
+                       " CREATE TABLE myc_tls_rows (id INT PRIMARY KEY, note TEXT)")
+                  .ok());
+  auto c = MysqlConnection::Connect(TlsOptions(db, TlsMode::kVerifyIdentity, db->tls_ca_file()));
+  ASSERT_TRUE(c.ok()) << c.status();
+  MysqlConnection& conn = **c;
+  ASSERT_TRUE(conn.tls_active());
+  for (const char* sql : {"SET @master_binlog_checksum = @@global.binlog_checksum",
+                          "SET @mariadb_slave_capability = 4"}) {
+    auto r = conn.Query(sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
+  }
+  ASSERT_TRUE(conn.RegisterReplica(4244).ok());
+  auto status = conn.Query("SHOW MASTER STATUS");
+  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_EQ(status->rows.size(), 1u);
+  std::string file = *status->rows[0][0];
+  uint32_t pos = static_cast<uint32_t>(std::stoul(*status->rows[0][1]));
+  // A row larger than one TLS record (16 KiB), so events span several records.
+  std::string big(50000, 'x');
+  ASSERT_TRUE(db->Exec(absl::StrCat("INSERT INTO myc_tls_rows VALUES (1, '", big, "')")).ok());
+  ASSERT_TRUE(conn.StartBinlogDump(file, pos, 4244).ok());
+
+  mysql::BinlogDecoder decoder;
+  decoder.set_file_name(file);
+  decoder.set_initial_checksum(mysql::ChecksumAlg::kCrc32);
+  auto read_until_xid = [&](int64_t want_id, const std::string& want_note) {
+    bool saw_row = false;
+    for (int i = 0; i < 100; ++i) {
+      absl::StatusOr<std::string> ev = conn.ReadBinlogEvent(absl::Seconds(10));
+      if (!ev.ok()) return ::testing::AssertionFailure() << ev.status();
+      mysql::Bytes bytes(reinterpret_cast<const std::byte*>(ev->data()), ev->size());
+      absl::StatusOr<mysql::EventHeader> h = mysql::DecodeEventHeader(bytes);
+      if (!h.ok()) return ::testing::AssertionFailure() << h.status();
+      uint64_t at = h->log_pos >= h->event_size ? h->log_pos - h->event_size : 0;
+      absl::StatusOr<mysql::Event> e = decoder.Decode(bytes, at);
+      if (!e.ok()) return ::testing::AssertionFailure() << e.status();
+      if (auto* rows = std::get_if<mysql::RowsEvent>(&e->body)) {
+        if (rows->table && rows->table->table == "myc_tls_rows" && rows->rows.size() == 1) {
+          const v1::Row& r = *rows->rows[0].after;
+          saw_row =
+              r.fields(0).value().int64() == want_id && r.fields(1).value().string() == want_note;
+        }
+      } else if (std::holds_alternative<mysql::Xid>(e->body) && saw_row) {
+        return ::testing::AssertionSuccess();
+      }
+    }
+    return ::testing::AssertionFailure() << "no row " << want_id << " and XID in 100 events";
+  };
+  EXPECT_TRUE(read_until_xid(1, big));
+
+  // An idle stream over TLS times out and stays usable.
+  absl::StatusOr<std::string> idle = conn.ReadBinlogEvent(absl::Milliseconds(300));
+  EXPECT_EQ(idle.status().code(), absl::StatusCode::kDeadlineExceeded) << idle.status();
+  ASSERT_TRUE(db->Exec("INSERT INTO myc_tls_rows VALUES (2, 'two')").ok());
+  EXPECT_TRUE(read_until_xid(2, "two"));
 }
 
 }  // namespace

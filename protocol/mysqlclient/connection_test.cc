@@ -4,136 +4,26 @@
 
 #include "protocol/mysqlclient/connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <functional>
 #include <string>
-#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "protocol/mysqlclient/fake_server.h"
 #include "protocol/mysqlclient/packet.h"
+#include "protocol/mysqlclient/test_pki.h"
 
 namespace sluice::mysqlclient {
 namespace {
 
-// A string literal with its embedded NULs (the length comes from the array).
-template <size_t N>
-std::string S(const char (&p)[N]) {
-  return std::string(p, N - 1);
-}
-
-const std::string kSeedA = "AAAAAAAABBBBBBBBBBBB";
-const std::string kSeedB = "0123456789abcdefghij";
-
-// One accepted client, driven by plain blocking POSIX calls.
-class FakeServer {
- public:
-  using Script = std::function<void(FakeServer&)>;
-
-  explicit FakeServer(Script script) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listen_fd_, 1);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, script] {
-      fd_ = ::accept(listen_fd_, nullptr, nullptr);
-      if (fd_ >= 0) script(*this);
-    });
-  }
-  ~FakeServer() {
-    Join();
-    if (fd_ >= 0) ::close(fd_);
-    ::close(listen_fd_);
-  }
-  uint16_t port() const { return port_; }
-  // Waits for the script to finish; after this its results may be read.
-  void Join() {
-    if (thread_.joinable()) thread_.join();
-  }
-
-  void Send(std::string_view payload, uint8_t seq) {
-    std::string b = EncodePackets(payload, seq);
-    ::send(fd_, b.data(), b.size(), MSG_NOSIGNAL);
-  }
-  // The next packet's payload; `seq` receives its sequence id. Empty on EOF.
-  std::string Read(uint8_t* seq = nullptr) {
-    std::string h = ReadN(4);
-    if (h.size() < 4) return std::string();
-    size_t n = static_cast<uint8_t>(h[0]) | static_cast<uint8_t>(h[1]) << 8 |
-               static_cast<uint8_t>(h[2]) << 16;
-    if (seq != nullptr) *seq = static_cast<uint8_t>(h[3]);
-    return ReadN(n);
-  }
-  // Blocks until the client closes the connection.
-  void WaitClose() {
-    char c;
-    while (::recv(fd_, &c, 1, 0) > 0) {
-    }
-  }
-
- private:
-  std::string ReadN(size_t n) {
-    std::string out(n, '\0');
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = ::recv(fd_, out.data() + got, n - got, 0);
-      if (r <= 0) return out.substr(0, got);
-      got += static_cast<size_t>(r);
-    }
-    return out;
-  }
-
-  int listen_fd_ = -1;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::thread thread_;
-};
-
-std::string HandshakePayload(std::string_view plugin, std::string_view seed) {
-  std::string p;
-  p.push_back(10);
-  p += std::string("8.0.36-fake") + '\0';
-  p += S("\x07\x00\x00\x00");
-  p += seed.substr(0, 8);
-  p.push_back('\0');
-  uint32_t caps = kClientLongPassword | kClientProtocol41 | kClientSecureConnection |
-                  kClientPluginAuth | kClientPluginAuthLenencClientData | kClientTransactions;
-  p.push_back(static_cast<char>(caps & 0xFF));
-  p.push_back(static_cast<char>((caps >> 8) & 0xFF));
-  p.push_back(45);
-  p += S("\x02\x00");
-  p.push_back(static_cast<char>((caps >> 16) & 0xFF));
-  p.push_back(static_cast<char>((caps >> 24) & 0xFF));
-  p.push_back(21);
-  p += std::string(10, '\0');
-  p += std::string(seed.substr(8)) + '\0';
-  p += std::string(plugin) + '\0';
-  return p;
-}
-
-const std::string kOk("\x00\x00\x00\x02\x00\x00\x00", 7);
-
-// Reads the HandshakeResponse41 and returns its auth response (lenenc, < 251 bytes here).
-std::string AuthResponseOf(const std::string& resp, std::string* plugin = nullptr) {
-  size_t at = 32;
-  size_t nul = resp.find('\0', at);
-  if (nul == std::string::npos || nul + 1 >= resp.size()) return "?";
-  size_t len = static_cast<uint8_t>(resp[nul + 1]);
-  std::string auth = resp.substr(nul + 2, len);
-  if (plugin != nullptr) {
-    size_t p = nul + 2 + len;
-    *plugin = resp.substr(p, resp.find('\0', p) - p);
-  }
-  return auth;
-}
+using fake::AuthResponseOf;
+using fake::FakeServer;
+using fake::HandshakePayload;
+using fake::kOk;
+using fake::kSeedA;
+using fake::kSeedB;
+using fake::S;
 
 absl::StatusOr<std::unique_ptr<MysqlConnection>> ConnectTo(const FakeServer& s,
                                                            absl::Duration t = absl::Seconds(5)) {
@@ -153,10 +43,14 @@ TEST(MysqlConnectionFakeTest, AuthSwitchToNativeThenQuery) {
     std::string query = s.Read(&q);
     if (query != "\x03SELECT 1" || q != 0) return;
     s.Send("\x01", 1);
-    s.Send(S("\x03" "def\0\0\0\x01" "1\0\x0c\x3f\x00\x01\x00\x00\x00\x08\x81\x00\x00\x00\x00"),
+    s.Send(S("\x03"
+             "def\0\0\0\x01"
+             "1\0\x0c\x3f\x00\x01\x00\x00\x00\x08\x81\x00\x00\x00\x00"),
            2);
     s.Send(S("\xfe\x00\x00\x02\x00"), 3);
-    s.Send(S("\x01" "1"), 4);
+    s.Send(S("\x01"
+             "1"),
+           4);
     s.Send(S("\xfe\x00\x00\x02\x00"), 5);
     s.WaitClose();
   });
@@ -191,25 +85,90 @@ TEST(MysqlConnectionFakeTest, CachingSha2FastPath) {
   EXPECT_EQ(auth, CachingSha2Scramble("secret", kSeedA));
 }
 
-TEST(MysqlConnectionFakeTest, CachingSha2FullAuthNeedsTls) {
+// Full authentication over plain TCP: the client asks for the server's RSA key and sends the
+// password encrypted with it; the fake server decrypts it with the private key.
+TEST(MysqlConnectionFakeTest, CachingSha2FullAuthOverPlainTcpUsesRsa) {
+  absl::StatusOr<testpki::RsaKeyPair> rsa = testpki::MakeRsaKey(2048);
+  ASSERT_TRUE(rsa.ok()) << rsa.status();
+  std::string request, decrypted;
+  uint8_t request_seq = 0, encrypted_seq = 0;
   FakeServer server([&](FakeServer& s) {
     s.Send(HandshakePayload("caching_sha2_password", kSeedA), 0);
     s.Read();
     s.Send("\x01\x04", 2);
+    request = s.Read(&request_seq);
+    s.Send(absl::StrCat("\x01", rsa->public_pem), 4);
+    std::string encrypted = s.Read(&encrypted_seq);
+    absl::StatusOr<std::string> plain = testpki::RsaOaepDecrypt(rsa->private_pem, encrypted);
+    if (plain.ok()) {
+      for (size_t i = 0; i < plain->size(); ++i) (*plain)[i] ^= kSeedA[i % kSeedA.size()];
+      decrypted = *plain;
+    }
+    s.Send(kOk, 6);
+    s.WaitClose();
+  });
+  auto c = ConnectTo(server);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE((*c)->tls_active());
+  EXPECT_EQ((*c)->auth_plugin(), "caching_sha2_password");
+  c->reset();
+  server.Join();
+  EXPECT_EQ(request, "\x02");
+  EXPECT_EQ(request_seq, 3);
+  EXPECT_EQ(encrypted_seq, 5);
+  EXPECT_EQ(decrypted, S("secret\0"));
+}
+
+TEST(MysqlConnectionFakeTest, Sha256PasswordSwitchOverPlainTcpUsesRsa) {
+  absl::StatusOr<testpki::RsaKeyPair> rsa = testpki::MakeRsaKey(2048);
+  ASSERT_TRUE(rsa.ok()) << rsa.status();
+  std::string request, decrypted;
+  FakeServer server([&](FakeServer& s) {
+    s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
+    s.Read();
+    s.Send(S("\xfesha256_password\0") + kSeedB + '\0', 2);
+    request = s.Read();
+    s.Send(absl::StrCat("\x01", rsa->public_pem), 4);
+    absl::StatusOr<std::string> plain = testpki::RsaOaepDecrypt(rsa->private_pem, s.Read());
+    if (plain.ok()) {
+      for (size_t i = 0; i < plain->size(); ++i) (*plain)[i] ^= kSeedB[i % kSeedB.size()];
+      decrypted = *plain;
+    }
+    s.Send(kOk, 6);
+    s.WaitClose();
+  });
+  auto c = ConnectTo(server);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->auth_plugin(), "sha256_password");
+  c->reset();
+  server.Join();
+  EXPECT_EQ(request, "\x01");
+  EXPECT_EQ(decrypted, S("secret\0"));
+}
+
+TEST(MysqlConnectionFakeTest, GarbagePublicKeyIsDataLoss) {
+  FakeServer server([&](FakeServer& s) {
+    s.Send(HandshakePayload("caching_sha2_password", kSeedA), 0);
+    s.Read();
+    s.Send("\x01\x04", 2);
+    s.Read();
+    s.Send("\x01-----BEGIN PUBLIC KEY-----\nnonsense\n", 4);
     s.WaitClose();
   });
   auto c = ConnectTo(server);
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(c.status().message().find("TLS or the server's RSA public key"), std::string::npos)
-      << c.status();
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
+  EXPECT_NE(c.status().message().find("not an RSA public key"), std::string::npos) << c.status();
 }
 
 TEST(MysqlConnectionFakeTest, UnsupportedPluginIsNamed) {
   FakeServer server([&](FakeServer& s) {
     s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
     s.Read();
-    s.Send(S("\xfe" "client_ed25519\0" "xyz"), 2);
+    s.Send(S("\xfe"
+             "client_ed25519\0"
+             "xyz"),
+           2);
     s.WaitClose();
   });
   auto c = ConnectTo(server);
@@ -220,7 +179,9 @@ TEST(MysqlConnectionFakeTest, UnsupportedPluginIsNamed) {
 
 TEST(MysqlConnectionFakeTest, ErrorBeforeHandshake) {
   FakeServer server([&](FakeServer& s) {
-    s.Send(S("\xff\x10\x04" "Too many connections"), 0);
+    s.Send(S("\xff\x10\x04"
+             "Too many connections"),
+           0);
     s.WaitClose();
   });
   auto c = ConnectTo(server);
@@ -237,7 +198,9 @@ TEST(MysqlConnectionFakeTest, SilentServerTimesOut) {
 
 TEST(MysqlConnectionFakeTest, GarbageHandshakeIsDataLoss) {
   FakeServer server([&](FakeServer& s) {
-    s.Send(S("\x0a" "no-terminator"), 0);
+    s.Send(S("\x0a"
+             "no-terminator"),
+           0);
     s.WaitClose();
   });
   auto c = ConnectTo(server);
@@ -253,7 +216,9 @@ TEST(MysqlConnectionFakeTest, BinlogStreamEventsEofAndTimeout) {
     uint8_t seq = 9;
     std::string dump = s.Read(&seq);
     if (dump.empty() || dump[0] != '\x12' || seq != 0) return;
-    s.Send(S("\x00" "event-1"), 1);
+    s.Send(S("\x00"
+             "event-1"),
+           1);
     // A large event split over two packets.
     std::string big(kMaxPacketPayload + 5, 'e');
     big[0] = '\0';

@@ -1,6 +1,10 @@
 #include "protocol/mysqlclient/handshake.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <algorithm>
 
@@ -93,15 +97,15 @@ absl::StatusOr<Handshake> ParseHandshake(std::string_view payload) {
   }
   h.capabilities = caps;
   if (!(caps & kClientProtocol41)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "Handshake: server ", h.server_version, " does not support CLIENT_PROTOCOL_41"));
+    return absl::FailedPreconditionError(absl::StrCat("Handshake: server ", h.server_version,
+                                                      " does not support CLIENT_PROTOCOL_41"));
   }
   return h;
 }
 
 uint32_t EffectiveCapabilities(const HandshakeResponse& r) {
-  uint32_t caps = r.capabilities | kClientProtocol41 | kClientSecureConnection |
-                  kClientPluginAuth | kClientPluginAuthLenencClientData;
+  uint32_t caps = r.capabilities | kClientProtocol41 | kClientSecureConnection | kClientPluginAuth |
+                  kClientPluginAuthLenencClientData;
   if (!r.database.empty()) {
     caps |= kClientConnectWithDb;
   } else {
@@ -170,6 +174,69 @@ std::string CachingSha2Scramble(std::string_view password, std::string_view seed
   std::string p1 = Digest(EVP_sha256(), password);
   std::string p2 = Digest(EVP_sha256(), p1);
   return Xor(p1, Digest(EVP_sha256(), p2, seed));
+}
+
+absl::StatusOr<std::string_view> ParseAuthMoreData(std::string_view payload) {
+  if (payload.empty() || payload[0] != '\x01') {
+    return absl::DataLossError("AuthMoreData: expected a packet starting with 0x01");
+  }
+  return payload.substr(1);
+}
+
+namespace {
+
+// The newest OpenSSL error as text, clearing the queue.
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RsaEncryptPassword(std::string_view password, std::string_view seed,
+                                               std::string_view pem_public_key) {
+  if (seed.empty()) return absl::InvalidArgumentError("RSA password encryption: empty seed");
+  BIO* bio = BIO_new_mem_buf(pem_public_key.data(), static_cast<int>(pem_public_key.size()));
+  if (bio == nullptr) return absl::InternalError(OpenSslError());
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr || EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return absl::DataLossError(
+        "the server's public key is not an RSA public key in PEM (-----BEGIN PUBLIC KEY-----)");
+  }
+  std::string plain(password);
+  plain.push_back('\0');
+  for (size_t i = 0; i < plain.size(); ++i) {
+    plain[i] = static_cast<char>(plain[i] ^ seed[i % seed.size()]);
+  }
+  // OAEP with SHA-1 carries at most key size - 42 bytes.
+  size_t key_bytes = static_cast<size_t>(EVP_PKEY_get_size(key));
+  if (plain.size() + 42 > key_bytes) {
+    EVP_PKEY_free(key);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the password (", password.size(), " bytes) is too long for the server's ", key_bytes * 8,
+        "-bit RSA key; use TLS so that it can be sent over the encrypted channel"));
+  }
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
+  std::string out(key_bytes, '\0');
+  size_t out_len = out.size();
+  bool ok =
+      ctx != nullptr && EVP_PKEY_encrypt_init(ctx) == 1 &&
+      EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
+      EVP_PKEY_encrypt(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_len,
+                       reinterpret_cast<const unsigned char*>(plain.data()), plain.size()) == 1;
+  std::string err = ok ? std::string() : OpenSslError();
+  EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (!ok) return absl::InternalError(absl::StrCat("RSA password encryption failed: ", err));
+  out.resize(out_len);
+  return out;
 }
 
 }  // namespace sluice::mysqlclient

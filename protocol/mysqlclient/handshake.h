@@ -1,7 +1,8 @@
 #pragma once
 // Connection phase codecs: the server's Handshake v10, the client's HandshakeResponse41 and
-// SSLRequest, AuthSwitchRequest, and the auth scrambles of mysql_native_password and
-// caching_sha2_password (fast path).
+// SSLRequest, AuthSwitchRequest, AuthMoreData, the auth scrambles of mysql_native_password and
+// caching_sha2_password (fast path), and the RSA-encrypted password of caching_sha2_password /
+// sha256_password full authentication over plain TCP.
 //
 // Grammar (all integers little-endian):
 //   HandshakeV10 := protocol_version u8 (=10) · server_version NUL-string · connection_id u32
@@ -15,6 +16,17 @@
 //                   · [CONNECT_WITH_DB: database NUL-string] · [PLUGIN_AUTH: plugin NUL-string]
 //   SSLRequest   := the first 32 bytes of HandshakeResponse41, with CLIENT_SSL set
 //   AuthSwitchRequest := 0xFE · plugin_name NUL-string · plugin_data string<EOF>
+//   AuthMoreData := 0x01 · data string<EOF>
+//
+// caching_sha2_password exchange after the scramble (each line one packet):
+//   server AuthMoreData 0x03                → fast auth succeeded; OK follows
+//   server AuthMoreData 0x04                → full authentication:
+//     over TLS:   client password · 0x00    → OK | ERR
+//     plain TCP:  client 0x02               (request the public key)
+//                 server AuthMoreData PEM   ("-----BEGIN PUBLIC KEY-----...")
+//                 client RSA-OAEP(password · 0x00 XOR seed)  → OK | ERR
+// sha256_password sends the password (TLS) or 0x01 (plain: request the key) as its first
+// response and then proceeds as the last two lines.
 //
 // Pure; peer bytes are read with wire::ByteReader and bad bytes are DataLoss/InvalidArgument.
 
@@ -43,6 +55,14 @@ inline constexpr uint8_t kCharsetUtf8mb4GeneralCi = 45;
 
 inline constexpr std::string_view kNativePassword = "mysql_native_password";
 inline constexpr std::string_view kCachingSha2Password = "caching_sha2_password";
+inline constexpr std::string_view kSha256Password = "sha256_password";
+inline constexpr std::string_view kClientEd25519 = "client_ed25519";
+
+// AuthMoreData bytes of caching_sha2_password and sha256_password.
+inline constexpr char kCachingSha2FastAuthOk = 0x03;
+inline constexpr char kCachingSha2FullAuth = 0x04;
+inline constexpr char kCachingSha2RequestPublicKey = 0x02;
+inline constexpr char kSha256RequestPublicKey = 0x01;
 
 struct Handshake {
   uint8_t protocol_version = 0;
@@ -93,5 +113,16 @@ std::string NativePasswordScramble(std::string_view password, std::string_view s
 
 // XOR(SHA256(password), SHA256(SHA256(SHA256(password)) + seed)); empty for an empty password.
 std::string CachingSha2Scramble(std::string_view password, std::string_view seed);
+
+// The data of an AuthMoreData packet (payload starting with 0x01). DataLoss otherwise.
+absl::StatusOr<std::string_view> ParseAuthMoreData(std::string_view payload);
+
+// Full authentication over plain TCP: (password · 0x00) XOR seed (the seed repeated as needed),
+// encrypted with the server's RSA public key using RSA_PKCS1_OAEP_PADDING (OAEP with SHA-1, what
+// MySQL 8.0.5+ expects). `pem_public_key` is the key as the server sends it (a PEM
+// SubjectPublicKeyInfo). Errors: DataLoss if it is not an RSA public key in PEM, InvalidArgument
+// if the password is too long for the key, Internal if OpenSSL fails otherwise.
+absl::StatusOr<std::string> RsaEncryptPassword(std::string_view password, std::string_view seed,
+                                               std::string_view pem_public_key);
 
 }  // namespace sluice::mysqlclient

@@ -10,10 +10,15 @@
 #
 # On success `start` prints shell-style KEY=VALUE lines on stdout and writes the same lines to
 # DIR/env:
-#   KIND HOST PORT USER PASSWORD DATABASE SOCKET PID ADMIN_USER ADMIN_PASSWORD DIR LOG
+#   KIND HOST PORT USER PASSWORD DATABASE SOCKET PID ADMIN_USER ADMIN_PASSWORD DIR LOG TLS_CA
 # USER/PASSWORD is the least-privileged replication user `sluice`/`sluice` that sluice itself
 # connects with; ADMIN_USER/ADMIN_PASSWORD may do anything (tests use it for setup). DATABASE is
 # `sluice_test` on both kinds. Progress and errors go to stderr only.
+#
+# MariaDB also accepts TLS: start generates a throwaway CA and a server certificate (EC P-256,
+# subjectAltName IP:127.0.0.1 and DNS:localhost) in DIR/tls and starts mariadbd with
+# --ssl-ca/--ssl-cert/--ssl-key. TLS_CA is the CA's PEM file, for clients that verify the server.
+# It is empty for PostgreSQL, and for MariaDB when the openssl CLI is missing (no TLS then).
 #
 # If the server does not accept connections within SLUICE_TESTDB_TIMEOUT seconds (default 60), or
 # exits during start-up, `start` prints the tail of the server log to stderr, kills what it
@@ -226,6 +231,34 @@ EOF
   done
 }
 
+# Creates DIR/tls/{ca.pem,server-cert.pem,server-key.pem}: a throwaway CA and a server
+# certificate it signed, valid for 127.0.0.1 and localhost. Prints the CA path, or nothing (and
+# logs why) if the openssl CLI is missing.
+make_test_certs() {
+  local tls="$1/tls"
+  if ! command -v openssl >/dev/null 2>&1; then
+    log "mariadb: openssl not found; starting without TLS"
+    return 0
+  fi
+  mkdir -p "$tls"
+  chmod 700 "$tls"
+  printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+    'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >"$tls/server-ext.cnf"
+  if ! {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" -days 30 -subj "/CN=sluice testdb CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$tls/server-key.pem" -out "$tls/server.csr" -subj "/CN=localhost" &&
+      openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
+        -set_serial 2 -days 30 -extfile "$tls/server-ext.cnf" -out "$tls/server-cert.pem"
+  } >"$tls/openssl.log" 2>&1; then
+    print_log_tail "$tls/openssl.log"
+    die "mariadb: generating the test TLS certificates failed"
+  fi
+  printf '%s\n' "$tls/ca.pem"
+}
+
 start_mariadb() {
   local dir="$1"
   local data="$dir/data" tmpdir="$dir/tmp" sock="$dir/mysqld.sock"
@@ -253,6 +286,12 @@ start_mariadb() {
     die "mariadb-install-db failed or took more than ${START_TIMEOUT}s"
   fi
 
+  local ca tls_opts=()
+  ca="$(make_test_certs "$dir")"
+  if [[ -n "$ca" ]]; then
+    tls_opts=(--ssl-ca="$ca" --ssl-cert="$dir/tls/server-cert.pem" --ssl-key="$dir/tls/server-key.pem")
+  fi
+
   local extra=()
   read -r -a extra <<<"${SLUICE_TESTDB_MARIADB_ARGS:-}"
   local attempt port pid
@@ -268,7 +307,7 @@ start_mariadb() {
       --server-id=1 --log-bin=mariadb-bin --log-slave-updates=ON --gtid-strict-mode=ON \
       --binlog-format=ROW --binlog-row-image=FULL --binlog-row-metadata=FULL \
       --binlog-checksum=CRC32 \
-      --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 "${extra[@]}" \
+      --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 "${tls_opts[@]}" "${extra[@]}" \
       </dev/null >"$dir/mariadbd.out" 2>&1 &
     pid=$!
     printf '%s\n' "$pid" >"$dir/server.pgid"
@@ -303,7 +342,8 @@ start_mariadb() {
   printf '%s\n' "$pid" >"$dir/server.pid"
   write_env "$dir" KIND=mariadb HOST=127.0.0.1 "PORT=$port" "USER=$TEST_USER" \
     "PASSWORD=$TEST_PASSWORD" "DATABASE=$TEST_DATABASE" "SOCKET=$sock" "PID=$pid" \
-    ADMIN_USER=root "ADMIN_PASSWORD=$MARIADB_ADMIN_PASSWORD" "DIR=$dir" "LOG=$errlog"
+    ADMIN_USER=root "ADMIN_PASSWORD=$MARIADB_ADMIN_PASSWORD" "DIR=$dir" "LOG=$errlog" \
+    "TLS_CA=$ca"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -433,7 +473,7 @@ EOF
   write_env "$dir" KIND=postgres HOST=127.0.0.1 "PORT=$port" "USER=$TEST_USER" \
     "PASSWORD=$TEST_PASSWORD" "DATABASE=$TEST_DATABASE" "SOCKET=$sockdir/.s.PGSQL.$port" \
     "PID=$pid" "ADMIN_USER=$TEST_USER" "ADMIN_PASSWORD=$TEST_PASSWORD" "DIR=$dir" \
-    "LOG=$logfile"
+    "LOG=$logfile" "TLS_CA="
 }
 
 # ---------------------------------------------------------------------------------------------

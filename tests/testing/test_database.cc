@@ -185,6 +185,7 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Start(Kind kind) {
   db->admin_user_ = e["ADMIN_USER"];
   db->admin_password_ = e["ADMIN_PASSWORD"];
   db->log_path_ = e["LOG"];
+  db->tls_ca_file_ = e["TLS_CA"];  // optional: absent from older scripts, empty without TLS
   db->pid_ = static_cast<pid_t>(*pid);
   db->start_duration_ = absl::FromChrono(std::chrono::steady_clock::now() - started);
   std::fprintf(stderr, "[testdb] %s ready at %s:%d in %s (dir %s)\n", KindName(kind),

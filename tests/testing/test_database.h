@@ -93,6 +93,10 @@ class TestDatabase {
   const std::string& dir() const { return dir_; }
   // The server's log file (MariaDB error log or PostgreSQL stderr).
   const std::string& log_path() const { return log_path_; }
+  // PEM file of the throwaway CA that signed the MariaDB server's TLS certificate (valid for
+  // 127.0.0.1 and localhost), for clients that verify the server. Empty for PostgreSQL, and for
+  // MariaDB when testdb.sh found no openssl CLI and started the server without TLS.
+  const std::string& tls_ca_file() const { return tls_ca_file_; }
   // The server's main process (mariadbd or the postmaster).
   pid_t pid() const { return pid_; }
   // Wall time that Start() took.
@@ -141,6 +145,7 @@ class TestDatabase {
   std::string admin_password_;
   std::string dir_;
   std::string log_path_;
+  std::string tls_ca_file_;
   pid_t pid_ = 0;
   pid_t owner_pid_ = 0;
   absl::Duration start_duration_;
