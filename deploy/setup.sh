@@ -10,7 +10,8 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libboost-dev libssl-dev libpq-dev libmariadb-dev libzstd-dev libyaml-cpp-dev
+  librocksdb-dev libboost-dev libssl-dev libpq-dev libmariadb-dev libzstd-dev zlib1g-dev
+  libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   mariadb-server mariadb-client postgresql-15 postgresql-client-15

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/mysql/compressed_event.h"
 #include "protocol/mysql/crc32.h"
 #include "protocol/wire/byte_reader.h"
 
@@ -205,11 +206,16 @@ absl::StatusOr<EventBody> BinlogDecoder::DecodeBody(const EventHeader& h, Bytes 
     case EventType::kMariaDeleteRowsCompressedV1:
     case EventType::kMariaWriteRowsCompressed:
     case EventType::kMariaUpdateRowsCompressed:
-    case EventType::kMariaDeleteRowsCompressed:
-      return absl::UnimplementedError(
-          absl::StrCat(std::string(EventTypeName(h.type)),
-                       ": MariaDB compressed events are not supported yet; "
-                       "set log_bin_compress=OFF"));
+    case EventType::kMariaDeleteRowsCompressed: {
+      // Decoded as the uncompressed event; the result's header keeps the compressed type.
+      auto plain = DecompressEvent(h.type, body, fde_, max_payload_size_);
+      if (!plain.ok()) return plain.status();
+      EventHeader inner = h;
+      inner.type = plain->type;
+      return DecodeBody(inner, Bytes(reinterpret_cast<const std::byte*>(plain->body.data()),
+                                     plain->body.size()),
+                        position, in_payload);
+    }
     default:
       break;
   }

@@ -11,7 +11,9 @@
 //                    has no TABLE_MAP. The message starts with "<file>:<pos>: <EVENT_NAME>: " and
 //                    names the offset within the event body and what was expected.
 //   InvalidArgument  an unknown event type without the ignorable flag (0x80).
-//   Unimplemented    MariaDB encrypted or compressed events, old DECIMAL / TYPED_ARRAY columns.
+//   Unimplemented    MariaDB encrypted binlogs, old DECIMAL / TYPED_ARRAY columns.
+// MariaDB compressed events (165-171) decode as their uncompressed counterparts: the Event's
+// header keeps the compressed type, its body is a Query or a RowsEvent (see compressed_event.h).
 // After an error the decoder's context is unchanged, so the caller may stop or skip the event.
 
 #include <cstdint>
@@ -82,7 +84,8 @@ class BinlogDecoder {
   // already carries that checksum. The next FORMAT_DESCRIPTION replaces it.
   void set_initial_checksum(ChecksumAlg alg) { fde_.checksum = alg; }
 
-  // Largest TRANSACTION_PAYLOAD the decoder will decompress (default 1 GiB).
+  // Largest TRANSACTION_PAYLOAD, and largest inflated record of a MariaDB compressed event, the
+  // decoder will decompress (default 1 GiB).
   void set_max_payload_size(uint64_t bytes) { max_payload_size_ = bytes; }
 
  private:

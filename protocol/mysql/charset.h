@@ -17,6 +17,9 @@ enum class CharsetKind : uint8_t {
   kUtf16,    // UTF-16 big-endian: converted to UTF-8
   kUtf16Le,  // UTF-16 little-endian: converted to UTF-8
   kUtf32,    // UTF-32 big-endian: converted to UTF-8
+  // A multi-byte CJK charset (big5, cp932, eucjpms, euckr, gb18030, gb2312, gbk, sjis, ujis):
+  // converted to UTF-8 with glibc iconv and MySQL's own deviations from it (see MultiByteToUtf8).
+  kMultiByte,
   kOther,    // a known charset that sluice does not convert: kept raw, with its name
   kUnknown,  // an id sluice does not know: kept raw
 };
@@ -35,5 +38,20 @@ std::string Latin1ToUtf8(std::string_view latin1);
 // UCS-2 / UTF-16 (BE or LE) / UTF-32 text to UTF-8; nullopt if `kind` is none of those or the
 // bytes are not valid in it (odd length, unpaired surrogate, code point above U+10FFFF).
 std::optional<std::string> WideToUtf8(std::string_view text, CharsetKind kind);
+
+// CJK text in the MySQL charset `name` (a kMultiByte name) to UTF-8; nullopt if `name` is not one
+// of them or the bytes are not valid in it (then callers keep the raw bytes).
+//   gbk -> GBK, gb2312 -> EUC-CN, gb18030 -> GB18030, cp932 -> CP932, eucjpms -> EUC-JP-MS,
+//   euckr -> CP949 (MySQL's euckr includes the CP949 extension), and with a few code points that
+//   MySQL maps differently from glibc: big5 -> BIG5 (the ETEN kana/Cyrillic rows C6A1-C7FC and
+//   11 symbols), sjis -> CP932 (7 symbols, e.g. 0x815F is U+005C), ujis -> EUC-JP (0xA1C0 is
+//   U+005C, 0x8FA2B7 is U+007E). These tables were checked code by code against MariaDB 10.11's
+//   CONVERT(... USING utf8mb4) (gb18030 is MySQL-only and follows glibc).
+// Thread-safe: each thread keeps its own iconv descriptors, opened on first use.
+std::optional<std::string> MultiByteToUtf8(std::string_view text, std::string_view name);
+
+// Text of a converting kind (kUcs2, kUtf16, kUtf16Le, kUtf32, kMultiByte) to UTF-8; nullopt for
+// other kinds or bytes that are not valid in the charset.
+std::optional<std::string> ConvertToUtf8(std::string_view text, const CharsetInfo& charset);
 
 }  // namespace sluice::mysql

@@ -71,7 +71,8 @@ void SetText(std::string_view s, const ColumnDef& c, bool blob, v1::Value& out) 
     case CharsetKind::kUtf16:
     case CharsetKind::kUtf16Le:
     case CharsetKind::kUtf32:
-      if (std::optional<std::string> utf8 = WideToUtf8(s, cs.kind)) {
+    case CharsetKind::kMultiByte:
+      if (std::optional<std::string> utf8 = ConvertToUtf8(s, cs)) {
         out.set_string(*std::move(utf8));
         return;
       }

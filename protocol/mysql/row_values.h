@@ -6,7 +6,8 @@
 // BIT -> uint64; DATE -> date; TIME/TIME2 -> time (may be negative, may exceed 24 h);
 // DATETIME/DATETIME2 -> datetime; TIMESTAMP/TIMESTAMP2 -> timestamp_micros (UTC);
 // CHAR/VARCHAR/TEXT -> string for utf8mb4/utf8mb3/ascii, latin1/ucs2/utf16/utf16le/utf32
-// converted to UTF-8 (invalid bytes fall back to the raw form below), bytes for
+// and the CJK charsets (big5, cp932, eucjpms, euckr, gb18030, gb2312, gbk, sjis, ujis; see
+// charset.h) converted to UTF-8 (invalid bytes fall back to the raw form below), bytes for
 // the binary collation (63), RawValue{charset name, "base64:<b64>"} for other charsets;
 // BLOB -> bytes (string if its collation is a text charset); no charset metadata: CHAR/VARCHAR
 // -> string, BLOB -> bytes; ENUM -> member name ("" for index 0); SET -> names joined by ",";
