@@ -244,6 +244,16 @@ absl::Status MysqlConnection::StartBinlogDump(std::string_view file, uint32_t po
   return absl::OkStatus();
 }
 
+absl::Status MysqlConnection::StartBinlogDumpGtid(const mysql::GtidSet& executed,
+                                                  uint32_t server_id) {
+  if (dumping_) return absl::FailedPreconditionError("a binlog dump is already running");
+  if (absl::Status st = SendCommand(EncodeBinlogDumpGtid(executed.Encode(), server_id)); !st.ok()) {
+    return st;
+  }
+  dumping_ = true;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> MysqlConnection::ReadBinlogEvent(absl::Duration timeout) {
   if (!dumping_) return absl::FailedPreconditionError("no binlog dump was started");
   absl::StatusOr<std::string> p = ReadPayload(timeout);

@@ -44,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "protocol/mysql/gtid_set.h"
 #include "protocol/mysqlclient/handshake.h"
 #include "protocol/mysqlclient/messages.h"
 
@@ -117,6 +118,13 @@ class MysqlConnection {
   // "Could not find first log file") arrives through ReadBinlogEvent. After this the connection
   // only streams events.
   absl::Status StartBinlogDump(std::string_view file, uint32_t position, uint32_t server_id);
+
+  // MySQL 5.6+ only: sends COM_BINLOG_DUMP_GTID asking for every transaction not in `executed`
+  // (tagged GTIDs need MySQL 8.3+). As StartBinlogDump, the answer arrives through
+  // ReadBinlogEvent (e.g. ERR 1236 "the source has purged binary logs containing GTIDs that the
+  // replica requires" as FailedPrecondition). MariaDB has no such command: it starts GTID dumps
+  // with SET @slave_connect_state='...' and StartBinlogDump.
+  absl::Status StartBinlogDumpGtid(const mysql::GtidSet& executed, uint32_t server_id);
 
   // The next whole binlog event (header through checksum, without the leading 0x00 byte).
   // OutOfRange when the server ends the stream with EOF; server ERR packets as ErrToStatus

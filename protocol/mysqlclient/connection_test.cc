@@ -242,5 +242,33 @@ TEST(MysqlConnectionFakeTest, BinlogStreamEventsEofAndTimeout) {
   EXPECT_EQ(eof.status().code(), absl::StatusCode::kOutOfRange) << eof.status();
 }
 
+TEST(MysqlConnectionFakeTest, BinlogDumpGtidSendsTheEncodedSet) {
+  absl::StatusOr<mysql::GtidSet> gtids =
+      mysql::GtidSet::Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:tag:1-3");
+  ASSERT_TRUE(gtids.ok()) << gtids.status();
+  std::string dump;
+  uint8_t seq = 9;
+  FakeServer server([&](FakeServer& s) {
+    s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
+    s.Read();
+    s.Send(kOk, 2);
+    dump = s.Read(&seq);
+    s.Send(S("\xff\xd4\x04#HY000The replica is connecting using CHANGE REPLICATION SOURCE TO "
+             "SOURCE_AUTO_POSITION = 1, but the source has purged binary logs"),
+           1);
+    s.WaitClose();
+  });
+  auto c = ConnectTo(server);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*c)->StartBinlogDumpGtid(*gtids, 99).ok());
+  auto ev = (*c)->ReadBinlogEvent(absl::Seconds(5));
+  EXPECT_EQ(ev.status().code(), absl::StatusCode::kFailedPrecondition) << ev.status();
+  EXPECT_EQ((*c)->StartBinlogDumpGtid(*gtids, 99).code(), absl::StatusCode::kFailedPrecondition);
+  c->reset();
+  server.Join();
+  EXPECT_EQ(seq, 0);
+  EXPECT_EQ(dump, EncodeBinlogDumpGtid(gtids->Encode(), 99));
+}
+
 }  // namespace
 }  // namespace sluice::mysqlclient

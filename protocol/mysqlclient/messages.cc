@@ -213,6 +213,20 @@ std::string EncodeBinlogDump(std::string_view file, uint32_t position, uint32_t 
   return out;
 }
 
+std::string EncodeBinlogDumpGtid(std::string_view encoded_gtid_set, uint32_t server_id,
+                                 std::string_view file, uint64_t position, uint16_t flags) {
+  std::string out;
+  PutU8(out, kComBinlogDumpGtid);
+  PutLe(out, flags | kBinlogThroughGtid, 2);
+  PutLe(out, server_id, 4);
+  PutLe(out, file.size(), 4);
+  out.append(file);
+  PutLe(out, position, 8);
+  PutLe(out, encoded_gtid_set.size(), 4);
+  out.append(encoded_gtid_set);
+  return out;
+}
+
 absl::StatusOr<BinlogPacket> ParseBinlogPacket(std::string_view payload) {
   if (payload.empty()) return absl::DataLossError("binlog packet: empty payload");
   BinlogPacket p;

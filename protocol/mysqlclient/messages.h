@@ -1,6 +1,6 @@
 #pragma once
 // Command phase codecs: OK/ERR/EOF packets, text result sets, COM_QUERY, COM_REGISTER_SLAVE,
-// COM_BINLOG_DUMP, and the binlog network packet.
+// COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID, and the binlog network packet.
 //
 // Grammar (all integers little-endian; payloads, after framing):
 //   OK      := 0x00 (or 0xFE, as a result-set terminator with DEPRECATE_EOF, length >= 7)
@@ -17,6 +17,10 @@
 //   COM_REGISTER_SLAVE  := 0x15 · server_id u32 · host_len u8 · host · user_len u8 · user
 //                          · password_len u8 · password · port u16 · rank u32 · master_id u32
 //   COM_BINLOG_DUMP     := 0x12 · pos u32 · flags u16 · server_id u32 · filename string<EOF>
+//   COM_BINLOG_DUMP_GTID := 0x1E · flags u16 · server_id u32 · filename_len u32 · filename
+//                          · pos u64 · [flags & THROUGH_GTID: data_len u32 · gtid_set]
+//                          ; gtid_set is mysql::GtidSet::Encode() (MySQL only; MariaDB starts
+//                          ; GTID dumps with SET @slave_connect_state and COM_BINLOG_DUMP)
 //   binlog packet       := 0x00 · event | EOF | ERR
 //
 // Pure; peer bytes are read with wire::ByteReader. Thread-safety: none.
@@ -36,7 +40,10 @@ namespace sluice::mysqlclient {
 inline constexpr uint8_t kComQuery = 0x03;
 inline constexpr uint8_t kComBinlogDump = 0x12;
 inline constexpr uint8_t kComRegisterSlave = 0x15;
+inline constexpr uint8_t kComBinlogDumpGtid = 0x1E;
 inline constexpr uint16_t kBinlogDumpNonBlock = 0x01;
+inline constexpr uint16_t kBinlogThroughPosition = 0x02;
+inline constexpr uint16_t kBinlogThroughGtid = 0x04;
 
 inline bool IsOkPacket(std::string_view p) { return !p.empty() && p[0] == '\x00'; }
 inline bool IsErrPacket(std::string_view p) { return !p.empty() && p[0] == '\xFF'; }
@@ -113,6 +120,12 @@ std::string EncodeComQuery(std::string_view sql);
 std::string EncodeRegisterSlave(uint32_t server_id, uint16_t port = 0);
 std::string EncodeBinlogDump(std::string_view file, uint32_t position, uint32_t server_id,
                              uint16_t flags = 0);
+// COM_BINLOG_DUMP_GTID with BINLOG_THROUGH_GTID (always set, added to `flags`): the server sends
+// every transaction not in `encoded_gtid_set` (mysql::GtidSet::Encode()). `file`/`position` are
+// normally empty and 4.
+std::string EncodeBinlogDumpGtid(std::string_view encoded_gtid_set, uint32_t server_id,
+                                 std::string_view file = "", uint64_t position = 4,
+                                 uint16_t flags = 0);
 
 // One packet of a binlog dump stream. `event` views the payload after the 0x00 byte.
 struct BinlogPacket {

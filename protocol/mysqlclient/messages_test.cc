@@ -131,6 +131,23 @@ TEST(CommandsTest, Encoders) {
             S("\x12\x04\x03\x02\x01\x01\x00\x92\x10\x00\x00") + "mysql-bin.000001");
 }
 
+TEST(CommandsTest, BinlogDumpGtid) {
+  // The empty GTID set (n_sids = 0): stream everything the server still has.
+  std::string empty_set(8, '\0');
+  EXPECT_EQ(EncodeBinlogDumpGtid(empty_set, 4242),
+            S("\x1e"                              // COM_BINLOG_DUMP_GTID
+              "\x04\x00"                          // flags: BINLOG_THROUGH_GTID
+              "\x92\x10\x00\x00"                  // server id 4242
+              "\x00\x00\x00\x00"                  // file name length 0
+              "\x04\x00\x00\x00\x00\x00\x00\x00"  // position 4
+              "\x08\x00\x00\x00") +               // data length 8
+                empty_set);
+  // A file name, a 64-bit position, NON_BLOCK kept beside THROUGH_GTID.
+  EXPECT_EQ(EncodeBinlogDumpGtid("GTID", 7, "b.000002", 0x0102030405, kBinlogDumpNonBlock),
+            S("\x1e\x05\x00\x07\x00\x00\x00\x08\x00\x00\x00") + "b.000002" +
+                S("\x05\x04\x03\x02\x01\x00\x00\x00\x04\x00\x00\x00") + "GTID");
+}
+
 TEST(BinlogPacketTest, Classifies) {
   const std::string payload = S("\x00\x01\x02\x03");  // `event` views it
   auto ev = ParseBinlogPacket(payload);
