@@ -62,8 +62,8 @@ QueryKind ClassifyQuery(std::string_view sql) {
   if (first == "XA") {
     return NextWord(sql) == "START" ? QueryKind::kBegin : QueryKind::kIgnored;
   }
-  static constexpr std::array<std::string_view, 5> kDml = {"INSERT", "UPDATE", "DELETE",
-                                                           "REPLACE", "LOAD"};
+  static constexpr std::array<std::string_view, 5> kDml = {"INSERT", "UPDATE", "DELETE", "REPLACE",
+                                                           "LOAD"};
   for (std::string_view dml : kDml) {
     if (first == dml) return QueryKind::kDml;
   }

@@ -193,7 +193,16 @@ absl::Status ReadColumnValue(ByteReader& r, const ColumnDef& c, v1::Value& out) 
     case ColumnType::kVarString:
     case ColumnType::kString: {
       std::string_view s = ReadLengthPrefixed(r, c.max_length > 255 ? 2 : 1);
-      if (r.ok()) SetText(s, c, false, out);
+      if (!r.ok()) break;
+      // BINARY(n) holds n bytes, but the server logs it without its trailing 0x00 padding.
+      if (c.type == ColumnType::kString && c.collation == 63u /* binary */ &&
+          s.size() < c.max_length) {
+        std::string padded(s);
+        padded.resize(c.max_length, '\0');
+        out.set_bytes(std::move(padded));
+        break;
+      }
+      SetText(s, c, false, out);
       break;
     }
     case ColumnType::kBlob:

@@ -19,8 +19,7 @@ TransactionAssembler::TransactionAssembler(BinlogPosition start, std::string gti
   for (absl::string_view part : absl::StrSplit(gtid_state, ',', absl::SkipWhitespace())) {
     const size_t dash = part.find('-');
     uint32_t domain = 0;
-    if (dash == absl::string_view::npos ||
-        !absl::SimpleAtoi(part.substr(0, dash), &domain)) {
+    if (dash == absl::string_view::npos || !absl::SimpleAtoi(part.substr(0, dash), &domain)) {
       continue;
     }
     maria_domains_[domain] = std::string(part);

@@ -16,6 +16,7 @@
 #include "proto/base/status_macros.h"
 #include "server/config/listen_address.h"
 #include "server/config/source_config.h"
+#include "server/pipeline/mysql_source.h"
 #include "server/pipeline/postgres_source.h"
 #include "server/pipeline/source_registry.h"
 #include "server/service/admin_service.h"
@@ -243,14 +244,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
           std::make_unique<pipeline::PostgresSource>(source, *d->log_, id, *d->registry_));
       continue;
     }
-    // The MySQL connector is a separate work item; until it is built in, the source is
-    // registered (its stored log stays readable) and reports why it is not streaming.
-    d->registry_->SetError(
-        source.name,
-        absl::UnimplementedError(absl::StrCat(
-            std::string(SourceKindName(source.kind)),
-            " streaming is not implemented in this build of sluiced; the source is registered "
-            "and its stored events can be read")));
+    d->runners_.push_back(
+        std::make_unique<pipeline::MysqlSource>(source, *d->log_, id, *d->registry_));
   }
   d->stream_service_ = std::make_unique<service::ChangeStreamService>(*d->log_);
   d->admin_service_ = std::make_unique<service::AdminService>(*d->log_, *d->registry_);

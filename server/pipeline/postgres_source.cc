@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <variant>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
@@ -16,17 +15,12 @@
 #include "protocol/postgres/pgoutput.h"
 #include "protocol/postgres/relation_cache.h"
 #include "protocol/postgres/row_mapping.h"
+#include "server/pipeline/source_support.h"
 
 namespace sluice::pipeline {
 namespace {
 
 using postgres::PgoutputMessage;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string SslMode(const std::string& tls_mode) {
   if (tls_mode == "disabled") return "disable";
@@ -35,13 +29,6 @@ std::string SslMode(const std::string& tls_mode) {
   if (tls_mode == "verify_identity") return "verify-full";
   return "prefer";
 }
-
-// An error that reconnecting will not fix: the source stays in ERROR until an operator acts.
-absl::Status Fatal(absl::Status s) {
-  s.SetPayload("sluice/fatal", absl::Cord("1"));
-  return s;
-}
-bool IsFatal(const absl::Status& s) { return s.GetPayload("sluice/fatal").has_value(); }
 
 // One replication session: from connect to the first error or Stop().
 class Session {
@@ -579,26 +566,10 @@ void PostgresSource::Stop() {
 }
 
 void PostgresSource::Run() {
-  auto backoff = std::chrono::milliseconds(500);
-  while (!stopping_.load()) {
-    absl::Status status;
-    {
-      Session session(config_, log_, id_, registry_, options_, stopping_);
-      status = session.Run();
-    }
-    if (stopping_.load()) break;
-    registry_.SetError(config_.name, status);
-    if (IsFatal(status)) {
-      return;  // stays in ERROR with the message; an operator must act
-    }
-    // Transient: reconnect with capped exponential backoff, resuming from the stored position.
-    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping_.load();
-         waited += std::chrono::milliseconds(100)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    backoff = std::min(backoff * 2, options_.max_backoff);
-  }
-  if (stopping_.load()) registry_.SetState(config_.name, v1::SOURCE_STATE_STOPPED);
+  RunSessions(config_.name, registry_, stopping_, options_.max_backoff, [&] {
+    Session session(config_, log_, id_, registry_, options_, stopping_);
+    return session.Run();
+  });
 }
 
 }  // namespace sluice::pipeline

@@ -1,5 +1,6 @@
 #include "server/service/batch_encoder.h"
 
+#include "proto/base/glob.h"
 #include "proto/base/varint.h"
 
 namespace sluice::service {
@@ -40,27 +41,6 @@ bool EventFilter::Matches(std::string_view table, uint8_t op) const {
     if (GlobMatch(glob, table)) return true;
   }
   return false;
-}
-
-// Iterative glob with single-star backtracking: linear in practice, no recursion.
-bool GlobMatch(std::string_view p, std::string_view t) {
-  size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == t[ti])) {
-      ++pi;
-      ++ti;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
 }
 
 }  // namespace sluice::service

@@ -50,6 +50,4 @@ class EventFilter {
   uint32_t op_mask_ = 0;  // bit per v1::Op; 0 = all
 };
 
-bool GlobMatch(std::string_view pattern, std::string_view text);
-
 }  // namespace sluice::service

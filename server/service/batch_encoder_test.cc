@@ -1,5 +1,7 @@
 #include "server/service/batch_encoder.h"
 
+#include "proto/base/glob.h"
+
 #include <gtest/gtest.h>
 
 #include "sluice/v1/service.pb.h"

@@ -1,0 +1,443 @@
+#include "server/pipeline/mysql_source.h"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "proto/base/glob.h"
+#include "proto/base/status_macros.h"
+#include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/transaction_assembler.h"
+#include "protocol/mysqlclient/connection.h"
+#include "server/pipeline/mysql_settings.h"
+#include "server/pipeline/source_support.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using mysqlclient::MysqlConnection;
+
+mysqlclient::TlsMode TlsModeOf(const std::string& mode) {
+  if (mode == "disabled") return mysqlclient::TlsMode::kDisabled;
+  if (mode == "required") return mysqlclient::TlsMode::kRequired;
+  if (mode == "verify_ca") return mysqlclient::TlsMode::kVerifyCa;
+  if (mode == "verify_identity") return mysqlclient::TlsMode::kVerifyIdentity;
+  return mysqlclient::TlsMode::kPreferred;
+}
+
+absl::Duration ToAbsl(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
+
+// One replication session: from connect to the first error or Stop().
+class Session {
+ public:
+  Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
+          SourceRegistry& registry, const MysqlSourceOptions& options,
+          const std::atomic<bool>& stopping)
+      : config_(config),
+        log_(log),
+        id_(id),
+        registry_(registry),
+        options_(options),
+        stopping_(stopping) {}
+
+  ~Session() { Drain(); }
+
+  absl::Status Run();
+
+ private:
+  absl::Status Prepare();
+  absl::Status CheckSettings();
+  absl::StatusOr<BinlogPosition> CurrentPosition();
+  absl::Status CheckBinlogExists(const BinlogPosition& start);
+  absl::Status HandleEvent(std::string bytes);
+  absl::Status MaybeStoreIdle(bool force);
+  absl::Status Explain(absl::Status st) const;
+
+  // Sink callbacks.
+  absl::Status OnBegin(const mysql::TransactionBegin& begin);
+  absl::Status OnChange(v1::ChangeEvent event);
+  absl::Status OnCommit(const mysql::TransactionCommit& commit);
+  absl::Status OnRollback();
+  absl::Status OnIdle(const BinlogPosition& position);
+
+  v1::SourceCheckpoint CheckpointAt(const BinlogPosition& pos, const std::string& gtid) const;
+  void Submit(const std::function<void(storage::AppendCallback)>& start);
+  absl::Status AppendError();
+  void Drain();
+  bool Selected(std::string_view db, std::string_view table) const;
+
+  const config::SourceConfig& config_;
+  storage::ChangeLog& log_;
+  storage::SourceId id_;
+  SourceRegistry& registry_;
+  const MysqlSourceOptions& options_;
+  const std::atomic<bool>& stopping_;
+
+  std::unique_ptr<MysqlConnection> conn_;
+  mysql::BinlogDecoder decoder_;
+  std::optional<mysql::TransactionAssembler> assembler_;
+  mysql::TransactionAssembler::Sink sink_;
+  mysql::ChecksumAlg checksum_ = mysql::ChecksumAlg::kOff;
+  std::string last_gtid_;  // the GTID of the last committed transaction (MySQL)
+
+  struct OpenTxn {
+    uint64_t stage_id = 0;
+    std::string txid;
+    std::vector<v1::ChangeEvent> events;
+    uint64_t bytes = 0;
+    bool staged = false;
+  };
+  std::optional<OpenTxn> txn_;
+  uint64_t next_stage_id_ = 1;
+
+  // An idle position not yet stored, and when one was last stored.
+  std::optional<BinlogPosition> idle_;
+  Clock::time_point last_idle_store_{};
+  Clock::time_point last_event_{};
+
+  std::mutex mu_;
+  std::condition_variable drained_;
+  int pending_ = 0;            // guarded by mu_
+  absl::Status append_error_;  // guarded by mu_
+};
+
+bool Session::Selected(std::string_view db, std::string_view table) const {
+  if (config_.tables.empty()) return true;
+  const std::string qualified = absl::StrCat(std::string(db), ".", std::string(table));
+  for (const std::string& pattern : config_.tables) {
+    if (table.empty()) {
+      // DDL: kept when its database is one the patterns can match.
+      const std::string db_part = pattern.substr(0, pattern.find('.'));
+      if (GlobMatch(db_part, db)) return true;
+    } else if (GlobMatch(pattern, qualified)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos,
+                                           const std::string& gtid) const {
+  v1::SourceCheckpoint cp;
+  auto* b = cp.mutable_position()->mutable_binlog();
+  b->set_file(pos.file);
+  b->set_position(pos.offset);
+  b->set_gtid(gtid);
+  if (assembler_) b->set_gtid_set(assembler_->gtid_state());
+  cp.set_position_text(pos.ToString());
+  return cp;
+}
+
+absl::Status Session::AppendError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return append_error_;
+}
+
+void Session::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] { return pending_ == 0; });
+}
+
+void Session::Submit(const std::function<void(storage::AppendCallback)>& start) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_;
+  }
+  start([this](absl::StatusOr<LogOffset> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!r.ok() && append_error_.ok()) append_error_ = r.status();
+    if (--pending_ == 0) drained_.notify_all();
+  });
+}
+
+absl::Status Session::CheckSettings() {
+  SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet rs, conn_->Query(kMysqlSettingsQuery));
+  std::map<std::string, std::string> vars;
+  for (const auto& row : rs.rows) {
+    if (row.size() >= 2 && row[0] && row[1]) vars[absl::AsciiStrToLower(*row[0])] = *row[1];
+  }
+  absl::Status st = CheckMysqlSettings(vars, config_.server_id, config_.name);
+  if (!st.ok()) return Fatal(st);
+  const std::string checksum = absl::AsciiStrToUpper(vars["binlog_checksum"]);
+  checksum_ = checksum == "CRC32" ? mysql::ChecksumAlg::kCrc32 : mysql::ChecksumAlg::kOff;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BinlogPosition> Session::CurrentPosition() {
+  absl::StatusOr<mysqlclient::ResultSet> rs = conn_->Query("SHOW MASTER STATUS");
+  if (!rs.ok()) rs = conn_->Query("SHOW BINARY LOG STATUS");  // MySQL 8.4+
+  SLUICE_RETURN_IF_ERROR(rs.status());
+  if (rs->rows.empty() || rs->rows[0].size() < 2 || !rs->rows[0][0] || !rs->rows[0][1]) {
+    return Fatal(absl::FailedPreconditionError(
+        absl::StrCat("source '", config_.name,
+                     "': SHOW MASTER STATUS returned no binlog position: the binary log is off; "
+                     "add log_bin=mysql-bin under [mysqld] in my.cnf and restart the server")));
+  }
+  BinlogPosition pos;
+  pos.file = *rs->rows[0][0];
+  if (!absl::SimpleAtoi(*rs->rows[0][1], &pos.offset)) {
+    return absl::DataLossError(
+        absl::StrCat("SHOW MASTER STATUS: bad position \"", *rs->rows[0][1], "\""));
+  }
+  return pos;
+}
+
+absl::Status Session::CheckBinlogExists(const BinlogPosition& start) {
+  SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet rs, conn_->Query("SHOW BINARY LOGS"));
+  std::string first;
+  for (const auto& row : rs.rows) {
+    if (row.empty() || !row[0]) continue;
+    if (first.empty()) first = *row[0];
+    if (*row[0] == start.file) return absl::OkStatus();
+  }
+  return Fatal(absl::NotFoundError(absl::StrCat(
+      "source '", config_.name, "': binlog file ", start.file, " (the stored position ",
+      start.ToString(), ") is no longer on the server (it was purged; the oldest binlog is ",
+      first.empty() ? std::string("none") : first,
+      "): the changes after the stored position are lost to sluice. Re-snapshot the source "
+      "(snapshot=when_needed) or start over with a new data dir, and raise "
+      "binlog_expire_logs_seconds / expire_logs_days so the binlog outlives sluice downtime")));
+}
+
+// Adds the reason and the fix to errors the server gives while dumping.
+absl::Status Session::Explain(absl::Status st) const {
+  if (absl::StrContains(st.message(), "MySQL error 1236")) {
+    return Fatal(absl::FailedPreconditionError(absl::StrCat(
+        "source '", config_.name, "': the server cannot send the binlog from ",
+        assembler_ ? assembler_->position().ToString() : std::string("the stored position"), " (",
+        std::string(st.message()),
+        "). If the binlog was purged, the changes after that position are lost to sluice: "
+        "re-snapshot the source (snapshot=when_needed) or start over with a new data dir")));
+  }
+  return st;
+}
+
+absl::Status Session::Prepare() {
+  mysqlclient::ConnectOptions opts;
+  opts.host = config_.host;
+  opts.port = config_.port;
+  opts.user = config_.user;
+  opts.password = config_.password;
+  opts.timeout = ToAbsl(options_.connect_timeout);
+  opts.tls = TlsModeOf(config_.tls_mode);
+  opts.tls_ca_file = config_.tls_ca_file;
+  SLUICE_ASSIGN_OR_RETURN(conn_, MysqlConnection::Connect(opts));
+  SLUICE_RETURN_IF_ERROR(CheckSettings());
+
+  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  BinlogPosition start;
+  std::string gtid_state;
+  if (stored.position().has_binlog() && !stored.position().binlog().file().empty()) {
+    start.file = stored.position().binlog().file();
+    start.offset = stored.position().binlog().position();
+    gtid_state = stored.position().binlog().gtid_set();
+    last_gtid_ = stored.position().binlog().gtid();
+    SLUICE_RETURN_IF_ERROR(CheckBinlogExists(start));
+  } else {
+    // First start: stream from the current end of the binlog, and store that position before
+    // reading anything, so a restart continues from here and not from a later "current".
+    SLUICE_ASSIGN_OR_RETURN(start, CurrentPosition());
+    absl::StatusOr<mysqlclient::ResultSet> gtid = conn_->Query("SELECT @@GLOBAL.gtid_binlog_pos");
+    if (gtid.ok() && !gtid->rows.empty() && !gtid->rows[0].empty() && gtid->rows[0][0]) {
+      gtid_state = *gtid->rows[0][0];  // MariaDB only; MySQL has no such variable
+    }
+    assembler_.emplace(start, gtid_state);
+    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, CheckpointAt(start, "")).status());
+  }
+  if (start.offset > UINT32_MAX) {
+    return Fatal(absl::DataLossError(
+        absl::StrCat("source '", config_.name, "': stored position ", start.ToString(),
+                     " is beyond 4 GiB, which COM_BINLOG_DUMP cannot address")));
+  }
+  assembler_.emplace(start, gtid_state);
+  assembler_->set_filter(
+      [this](std::string_view db, std::string_view table) { return Selected(db, table); });
+  SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
+
+  const int64_t heartbeat_ns = int64_t{options_.heartbeat_period.count()} * 1'000'000;
+  SLUICE_RETURN_IF_ERROR(
+      conn_->Query("SET @master_binlog_checksum = @@GLOBAL.binlog_checksum").status());
+  SLUICE_RETURN_IF_ERROR(
+      conn_->Query(absl::StrCat("SET @master_heartbeat_period = ", heartbeat_ns)).status());
+  // MariaDB: send GTID events (capability 4 = MARIA_SLAVE_CAPABILITY_GTID). MySQL ignores it.
+  SLUICE_RETURN_IF_ERROR(conn_->Query("SET @mariadb_slave_capability = 4").status());
+  SLUICE_RETURN_IF_ERROR(conn_->RegisterReplica(config_.server_id));
+  SLUICE_RETURN_IF_ERROR(
+      conn_->StartBinlogDump(start.file, static_cast<uint32_t>(start.offset), config_.server_id));
+  decoder_.set_initial_checksum(checksum_);
+  decoder_.set_file_name(start.file);
+
+  sink_.begin = [this](const mysql::TransactionBegin& b) { return OnBegin(b); };
+  sink_.change = [this](v1::ChangeEvent e) { return OnChange(std::move(e)); };
+  sink_.commit = [this](const mysql::TransactionCommit& c) { return OnCommit(c); };
+  sink_.rollback = [this] { return OnRollback(); };
+  sink_.idle = [this](const BinlogPosition& p) { return OnIdle(p); };
+  return absl::OkStatus();
+}
+
+absl::Status Session::OnBegin(const mysql::TransactionBegin& begin) {
+  txn_.emplace();
+  txn_->stage_id = next_stage_id_++;
+  txn_->txid = begin.gtid.empty() ? begin.position.ToString() : begin.gtid;
+  return absl::OkStatus();
+}
+
+absl::Status Session::OnChange(v1::ChangeEvent event) {
+  if (!txn_) return absl::InternalError("change outside a transaction");
+  txn_->bytes += event.ByteSizeLong();
+  txn_->events.push_back(std::move(event));
+  if (txn_->bytes >= options_.stage_threshold_bytes ||
+      txn_->events.size() >= options_.max_buffered_events) {
+    SLUICE_RETURN_IF_ERROR(log_.Stage(id_, txn_->stage_id, std::move(txn_->events)));
+    txn_->events.clear();
+    txn_->bytes = 0;
+    txn_->staged = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
+  if (!txn_) return absl::InternalError("commit outside a transaction");
+  OpenTxn txn = std::move(*txn_);
+  txn_.reset();
+  if (!commit.gtid.empty()) last_gtid_ = commit.gtid;
+  if (txn.events.empty() && !txn.staged) return OnIdle(commit.next);  // all rows filtered out
+
+  v1::SourceInfo info;
+  info.set_name(config_.name);
+  info.set_kind(v1::SOURCE_KIND_MYSQL);
+  info.set_txid(txn.txid);
+  info.set_gtid(commit.gtid);
+  info.set_commit_ts_micros(commit.commit_micros ? static_cast<int64_t>(*commit.commit_micros)
+                                                 : int64_t{commit.timestamp} * 1'000'000);
+  info.set_position(commit.next.ToString());
+  auto* b = info.mutable_typed_position()->mutable_binlog();
+  b->set_file(commit.next.file);
+  b->set_position(commit.next.offset);
+  b->set_gtid(commit.gtid);
+  v1::SourceCheckpoint checkpoint = CheckpointAt(commit.next, last_gtid_);
+  idle_.reset();
+  if (txn.staged) {
+    Submit([&](storage::AppendCallback done) {
+      log_.AppendStagedAsync(id_, txn.stage_id, std::move(txn.events), info, std::move(checkpoint),
+                             std::move(done));
+    });
+  } else {
+    Submit([&](storage::AppendCallback done) {
+      log_.AppendAsync(id_, std::move(txn.events), info, std::move(checkpoint), std::move(done));
+    });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::OnRollback() {
+  if (!txn_) return absl::OkStatus();
+  const bool staged = txn_->staged;
+  const uint64_t stage_id = txn_->stage_id;
+  txn_.reset();
+  return staged ? log_.DiscardStaged(id_, stage_id) : absl::OkStatus();
+}
+
+absl::Status Session::OnIdle(const BinlogPosition& position) {
+  idle_ = position;
+  return MaybeStoreIdle(false);
+}
+
+absl::Status Session::MaybeStoreIdle(bool force) {
+  if (!idle_ || txn_) return absl::OkStatus();
+  const auto now = Clock::now();
+  if (!force && now - last_idle_store_ < options_.idle_checkpoint_interval) {
+    return absl::OkStatus();
+  }
+  last_idle_store_ = now;
+  v1::SourceCheckpoint checkpoint = CheckpointAt(*idle_, last_gtid_);
+  idle_.reset();
+  Submit([&](storage::AppendCallback done) {
+    log_.AppendAsync(id_, {}, std::move(checkpoint), std::move(done));
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Session::HandleEvent(std::string bytes) {
+  const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+  // The event's own offset: log_pos (the next event's offset) minus its size, when known.
+  uint64_t position = 0;
+  if (bytes.size() >= mysql::kEventHeaderLength) {
+    absl::StatusOr<mysql::EventHeader> h = mysql::DecodeEventHeader({data, bytes.size()});
+    if (h.ok() && h->log_pos >= h->event_size) position = h->log_pos - h->event_size;
+  }
+  SLUICE_ASSIGN_OR_RETURN(mysql::Event event, decoder_.Decode({data, bytes.size()}, position));
+  if (const auto* rotate = std::get_if<mysql::Rotate>(&event.body)) {
+    decoder_.set_file_name(rotate->next_file);
+  }
+  return assembler_->Feed(std::move(event), sink_);
+}
+
+absl::Status Session::Run() {
+  registry_.SetState(config_.name, v1::SOURCE_STATE_CONNECTING);
+  SLUICE_RETURN_IF_ERROR(Prepare());
+  registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
+  const auto dead_after = options_.heartbeat_period * 3 + std::chrono::seconds(5);
+  last_event_ = Clock::now();
+  while (!stopping_.load()) {
+    SLUICE_RETURN_IF_ERROR(AppendError());
+    absl::StatusOr<std::string> bytes = conn_->ReadBinlogEvent(absl::Milliseconds(200));
+    if (absl::IsDeadlineExceeded(bytes.status())) {
+      if (Clock::now() - last_event_ > dead_after) {
+        return absl::UnavailableError(
+            absl::StrCat("source '", config_.name, "': no binlog event or heartbeat from ",
+                         config_.host, ":", config_.port, " for ",
+                         std::chrono::duration_cast<std::chrono::seconds>(dead_after).count(),
+                         " s; reconnecting"));
+      }
+      SLUICE_RETURN_IF_ERROR(MaybeStoreIdle(false));
+      continue;
+    }
+    if (absl::IsOutOfRange(bytes.status())) {
+      return absl::UnavailableError(
+          absl::StrCat("source '", config_.name, "': the server ended the binlog stream"));
+    }
+    if (!bytes.ok()) return Explain(bytes.status());
+    last_event_ = Clock::now();
+    absl::Status st = HandleEvent(*std::move(bytes));
+    if (!st.ok()) {
+      // A decoding error names file:pos; it repeats on reconnect, so an operator must look.
+      return absl::IsUnavailable(st) ? st : Fatal(st);
+    }
+  }
+  Drain();
+  return MaybeStoreIdle(true);
+}
+
+}  // namespace
+
+MysqlSource::MysqlSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
+                         SourceRegistry& registry, MysqlSourceOptions options)
+    : config_(std::move(config)), log_(log), id_(id), registry_(registry), options_(options) {}
+
+MysqlSource::~MysqlSource() { Stop(); }
+
+void MysqlSource::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void MysqlSource::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void MysqlSource::Run() {
+  RunSessions(config_.name, registry_, stopping_, options_.max_backoff, [&] {
+    Session session(config_, log_, id_, registry_, options_, stopping_);
+    return session.Run();
+  });
+}
+
+}  // namespace sluice::pipeline

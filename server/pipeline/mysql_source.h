@@ -1,0 +1,67 @@
+#pragma once
+// MysqlSource: streams a MySQL/MariaDB server's committed row changes into the change log by
+// posing as a replica (protocol/mysqlclient: COM_REGISTER_SLAVE + COM_BINLOG_DUMP).
+//
+// One thread per source. Each session: connect, check the server's settings (binary log on,
+// binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL, a server_id different from
+// ours) and refuse with the exact SET GLOBAL / my.cnf fix when one is wrong; find the start
+// position (the stored checkpoint, or on the very first start the server's current position,
+// which is stored before anything is read); negotiate checksums, the heartbeat period and
+// MariaDB GTID events; dump from that position. Events go through mysql::TransactionAssembler:
+// a committed transaction is appended whole, with the position after it (file:pos, GTID and the
+// MariaDB GTID state) as the checkpoint in the same write. A transaction larger than
+// `stage_threshold_bytes` (or `max_buffered_events`) is spilled to the log's staging area and
+// published at commit, so memory stays bounded. Rolled-back transactions never reach the log.
+// Heartbeats, rotations and filtered-out transactions advance the checkpoint of an idle source.
+//
+// Transient errors (connection lost, no heartbeat) reconnect with backoff and resume from the
+// last durable position; errors that need an operator (wrong settings, purged binlog) leave the
+// source in ERROR with a message saying what to do, and the process keeps running.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#include "server/config/source_config.h"
+#include "server/pipeline/source_registry.h"
+#include "server/pipeline/source_runner.h"
+#include "storage/change_log.h"
+
+namespace sluice::pipeline {
+
+struct MysqlSourceOptions {
+  // A transaction whose buffered events exceed this many serialized bytes, or this many events,
+  // is spilled to the staging area.
+  uint64_t stage_threshold_bytes = 64ull << 20;
+  size_t max_buffered_events = 10'000;
+  // @master_heartbeat_period; a session with no event for 3 periods + 5 s is presumed dead.
+  std::chrono::milliseconds heartbeat_period{5'000};
+  // How often an idle position (heartbeat, rotation, filtered transaction) is stored at most.
+  std::chrono::milliseconds idle_checkpoint_interval{1'000};
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+class MysqlSource final : public SourceRunner {
+ public:
+  // `log` and `registry` must outlive the source. `id` is the source's id in `log`.
+  MysqlSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
+              SourceRegistry& registry, MysqlSourceOptions options = {});
+  ~MysqlSource() override;
+  void Start() override;
+  void Stop() override;
+
+ private:
+  void Run();
+
+  config::SourceConfig config_;
+  storage::ChangeLog& log_;
+  storage::SourceId id_;
+  SourceRegistry& registry_;
+  MysqlSourceOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace sluice::pipeline
