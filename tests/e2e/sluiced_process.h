@@ -97,6 +97,7 @@ class SluicedProcess {
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  int pid() const { return pid_; }
 
  private:
   TempDir dir_;
