@@ -88,8 +88,7 @@ class TransactionAssembler {
  private:
   absl::Status FeedOne(Event& event, uint32_t next_pos, const Sink& sink);
   absl::Status Begin(const Sink& sink);
-  absl::Status Commit(const EventHeader& header, uint32_t next_pos, uint64_t xid,
-                      const Sink& sink);
+  absl::Status Commit(const EventHeader& header, uint32_t next_pos, uint64_t xid, const Sink& sink);
   absl::Status Ddl(const Query& query, const Sink& sink);
   std::string where(uint64_t pos) const;
 
