@@ -1,6 +1,7 @@
 #include "protocol/mysqlclient/auth.h"
 
 #include "absl/strings/str_cat.h"
+#include "protocol/mysqlclient/ed25519.h"
 #include "protocol/mysqlclient/handshake.h"
 #include "protocol/mysqlclient/messages.h"
 
@@ -10,27 +11,22 @@ namespace {
 constexpr size_t kSeedLength = 20;
 
 bool Supported(std::string_view plugin) {
-  return plugin == kNativePassword || plugin == kCachingSha2Password || plugin == kSha256Password;
+  return plugin == kNativePassword || plugin == kCachingSha2Password || plugin == kSha256Password ||
+         plugin == kClientEd25519;
 }
 
 absl::Status UnsupportedPlugin(std::string_view plugin) {
-  std::string why;
-  if (plugin == kClientEd25519) {
-    why =
-        " (MariaDB's ed25519 needs an Ed25519 variant OpenSSL does not offer; see "
-        "protocol/mysqlclient/README.md)";
-  }
-  return absl::UnimplementedError(
-      absl::StrCat("the server asked for authentication plugin '", std::string(plugin),
-                   "', which sluice does not support", why,
-                   "; give the replication account mysql_native_password or caching_sha2_password "
-                   "(supported: mysql_native_password, caching_sha2_password, sha256_password)"));
+  return absl::UnimplementedError(absl::StrCat(
+      "the server asked for authentication plugin '", std::string(plugin),
+      "', which sluice does not support; give the replication account one of "
+      "mysql_native_password, caching_sha2_password, sha256_password or ed25519 (MariaDB)"));
 }
 
 }  // namespace
 
 std::string_view AuthExchange::InitialPlugin(std::string_view server_default) {
-  return Supported(server_default) ? server_default : kNativePassword;
+  bool scramble = server_default == kCachingSha2Password || server_default == kSha256Password;
+  return scramble ? server_default : kNativePassword;
 }
 
 absl::StatusOr<std::string> AuthExchange::Start(std::string_view plugin, std::string_view seed) {
@@ -38,6 +34,15 @@ absl::StatusOr<std::string> AuthExchange::Start(std::string_view plugin, std::st
   plugin_ = std::string(plugin);
   seed_ = std::string(seed.substr(0, kSeedLength));
   awaiting_key_ = false;
+  if (plugin == kClientEd25519) {
+    // Only reached through an AuthSwitchRequest (MariaDB never offers it in the Handshake);
+    // the whole data is the nonce.
+    if (seed.size() != kEd25519NonceLength) {
+      return absl::DataLossError(absl::StrCat("client_ed25519: the server's nonce is ", seed.size(),
+                                              " bytes, expected ", kEd25519NonceLength));
+    }
+    return MariaDbEd25519Sign(password_, seed);
+  }
   if (plugin == kNativePassword) return NativePasswordScramble(password_, seed_);
   if (plugin == kCachingSha2Password) return CachingSha2Scramble(password_, seed_);
   // sha256_password
@@ -63,7 +68,9 @@ absl::StatusOr<AuthExchange::Reply> AuthExchange::OnServerPacket(std::string_vie
       }
       absl::StatusOr<AuthSwitchRequest> sw = ParseAuthSwitchRequest(p);
       if (!sw.ok()) return sw.status();
-      absl::StatusOr<std::string> first = Start(sw->plugin_name, sw->plugin_data);
+      absl::StatusOr<std::string> first =
+          Start(sw->plugin_name,
+                sw->plugin_name == kClientEd25519 ? sw->raw_plugin_data : sw->plugin_data);
       if (!first.ok()) return first.status();
       reply.send = *std::move(first);
       return reply;

@@ -5,8 +5,9 @@
 //
 // Plugins: mysql_native_password, caching_sha2_password (fast path, and full authentication:
 // cleartext password over TLS, RSA-encrypted password over plain TCP after requesting the
-// server's public key), sha256_password (the same two ways). The exchanges are drawn in
-// handshake.h. Auth switch requests may move between any of them.
+// server's public key), sha256_password (the same two ways), MariaDB's client_ed25519
+// (ed25519.h). The exchanges are drawn in handshake.h. Auth switch requests may move between
+// any of them.
 //
 // Pure: no I/O. Thread-safety: none.
 
@@ -23,8 +24,9 @@ class AuthExchange {
   // `tls`: whether the session is already encrypted (then passwords may be sent in clear).
   AuthExchange(std::string password, bool tls) : password_(std::move(password)), tls_(tls) {}
 
-  // The plugin to answer the server's Handshake with: the server's default if supported, else
-  // mysql_native_password (the server then switches us to what the account uses).
+  // The plugin to answer the server's Handshake with: the server's default if it is one of the
+  // password-hash plugins, else mysql_native_password (the server then switches us to what the
+  // account uses).
   static std::string_view InitialPlugin(std::string_view server_default);
 
   // Starts `plugin` with `seed` (the Handshake's or an AuthSwitchRequest's plugin data) and

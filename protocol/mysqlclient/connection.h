@@ -12,8 +12,8 @@
 // Authentication: mysql_native_password; caching_sha2_password, fast path and full
 // authentication (over TLS the password is sent in clear through the encrypted channel, over
 // plain TCP it is RSA-encrypted with the public key the server sends on request);
-// sha256_password likewise; auth switch requests between all of these. Other plugins (e.g.
-// MariaDB client_ed25519, see README.md) give Unimplemented naming the plugin.
+// sha256_password likewise; MariaDB's client_ed25519; auth switch requests between all of these
+// (auth.h). Other plugins give Unimplemented naming the plugin.
 //
 // Every call blocks the calling thread for at most its timeout. Errors:
 //   Unavailable       TCP connect failed (refused, unreachable), the server closed the socket,

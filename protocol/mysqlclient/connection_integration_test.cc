@@ -338,5 +338,40 @@ TEST(MysqlConnectionTlsTest, StreamsBinlogEventsOverTls) {
   EXPECT_TRUE(read_until_xid(2, "two"));
 }
 
+// MariaDB's ed25519 plugin (auth_ed25519.so ships with the server but is not loaded by
+// default): the server switches our native_password answer to client_ed25519.
+TEST(MysqlConnectionTest, Ed25519AccountLogsIn) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  auto loaded =
+      db->Query("SELECT COUNT(*) FROM information_schema.plugins WHERE plugin_name = 'ed25519'");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  if (loaded->at(0).at(0) == "0") {
+    absl::Status st = db->Exec("INSTALL SONAME 'auth_ed25519'");
+    if (!st.ok()) GTEST_SKIP() << "cannot load MariaDB's auth_ed25519 plugin: " << st;
+  }
+  ASSERT_TRUE(db->Exec("CREATE OR REPLACE USER 'sluice_ed'@'%'"
+                       " IDENTIFIED VIA ed25519 USING PASSWORD('ed-secret')")
+                  .ok());
+  for (TlsMode mode : {TlsMode::kDisabled, TlsMode::kPreferred}) {
+    SCOPED_TRACE(std::string(TlsModeName(mode)));
+    ConnectOptions o;
+    o.host = db->host();
+    o.port = static_cast<uint16_t>(db->port());
+    o.user = "sluice_ed";
+    o.password = "ed-secret";
+    o.tls = mode;
+    auto c = MysqlConnection::Connect(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ((*c)->auth_plugin(), "client_ed25519");
+    auto rs = (*c)->Query("SELECT CURRENT_USER()");
+    ASSERT_TRUE(rs.ok()) << rs.status();
+    EXPECT_EQ(rs->rows.at(0).at(0), "sluice_ed@%");
+    o.password = "wrong";
+    auto bad = MysqlConnection::Connect(o);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kPermissionDenied) << bad.status();
+  }
+}
+
 }  // namespace
 }  // namespace sluice::mysqlclient

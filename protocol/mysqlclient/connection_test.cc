@@ -4,12 +4,14 @@
 
 #include "protocol/mysqlclient/connection.h"
 
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "protocol/mysqlclient/ed25519.h"
 #include "protocol/mysqlclient/fake_server.h"
 #include "protocol/mysqlclient/packet.h"
 #include "protocol/mysqlclient/test_pki.h"
@@ -166,7 +168,7 @@ TEST(MysqlConnectionFakeTest, UnsupportedPluginIsNamed) {
     s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
     s.Read();
     s.Send(S("\xfe"
-             "client_ed25519\0"
+             "auth_gssapi_client\0"
              "xyz"),
            2);
     s.WaitClose();
@@ -174,7 +176,43 @@ TEST(MysqlConnectionFakeTest, UnsupportedPluginIsNamed) {
   auto c = ConnectTo(server);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(c.status().message().find("'client_ed25519'"), std::string::npos) << c.status();
+  EXPECT_NE(c.status().message().find("'auth_gssapi_client'"), std::string::npos) << c.status();
+}
+
+// MariaDB's ed25519: the switch carries a bare 32-byte nonce (here ending in a 0 byte, which
+// must not be taken for a terminator); the answer is a signature OpenSSL verifies.
+TEST(MysqlConnectionFakeTest, Ed25519SwitchSignsTheWholeNonce) {
+  std::string nonce = std::string("0123456789abcdef0123456789abcde") + '\0';
+  std::string signature;
+  FakeServer server([&](FakeServer& s) {
+    s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
+    s.Read();
+    s.Send(S("\xfe"
+             "client_ed25519\0") +
+               nonce,
+           2);
+    signature = s.Read();
+    s.Send(kOk, 4);
+    s.WaitClose();
+  });
+  auto c = ConnectTo(server);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->auth_plugin(), "client_ed25519");
+  c->reset();
+  server.Join();
+  ASSERT_EQ(signature.size(), 64u);
+  std::string pub = MariaDbEd25519PublicKey("secret");
+  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(pub.data()), pub.size());
+  ASSERT_NE(key, nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EXPECT_EQ(EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key), 1);
+  EXPECT_EQ(EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(nonce.data()),
+                             nonce.size()),
+            1);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
 }
 
 TEST(MysqlConnectionFakeTest, ErrorBeforeHandshake) {

@@ -157,6 +157,7 @@ absl::StatusOr<AuthSwitchRequest> ParseAuthSwitchRequest(std::string_view payloa
   a.plugin_name = std::string(r.ReadNulString());
   std::string_view data = r.ReadRestString();
   if (!r.ok()) return r.status("AuthSwitchRequest");
+  a.raw_plugin_data = std::string(data);
   if (!data.empty() && data.back() == '\0') data.remove_suffix(1);
   a.plugin_data = std::string(data);
   return a;

@@ -102,7 +102,8 @@ std::string EncodeSslRequest(const HandshakeResponse& r);
 
 struct AuthSwitchRequest {
   std::string plugin_name;
-  std::string plugin_data;  // without a trailing NUL
+  std::string plugin_data;      // without a trailing NUL (the scramble plugins append one)
+  std::string raw_plugin_data;  // exactly as sent (client_ed25519's 32-byte nonce may end in 0)
 };
 // Parses an AuthSwitchRequest (payload starting with 0xFE).
 absl::StatusOr<AuthSwitchRequest> ParseAuthSwitchRequest(std::string_view payload);

@@ -1,5 +1,9 @@
 #include "protocol/mysqlclient/handshake.h"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include <string>
@@ -176,6 +180,122 @@ TEST(ScrambleTest, Sha256KnownVector) {
   // FIPS 180-2 test vector, to pin the independent helper.
   EXPECT_EQ(Hex(Sha256("abc")),
             "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+}
+
+// Vectors computed outside sluice (Python hashlib) for fixed passwords and seeds.
+TEST(ScrambleTest, HandComputedVectors) {
+  EXPECT_EQ(Hex(CachingSha2Scramble("secret", "ABCDEFGHIJKLMNOPQRST")),
+            "D721E183C1F036A196C1389201B8D53F38064A16F1D0923683AB886763152D75");
+  std::string seed;
+  for (char c = 1; c <= 20; ++c) seed.push_back(c);
+  EXPECT_EQ(Hex(CachingSha2Scramble("sluice", seed)),
+            "33186BB954A3041878F5D5FB4E5DAF6922ECC93D4CB7C22B29A0CDB558637C9A");
+  EXPECT_EQ(Hex(NativePasswordScramble("sluice", seed)),
+            "A32C00AC9E448CDC31378E740F873371A183B13C");
+}
+
+TEST(HandshakeResponseTest, SslRequestBytes) {
+  HandshakeResponse r;
+  r.capabilities = kClientLongPassword | kClientLongFlag | kClientTransactions | kClientSsl;
+  r.user = "ignored";
+  r.auth_response = "ignored";
+  r.auth_plugin_name = "mysql_native_password";
+  // caps 0x0028AA05: LONG_PASSWORD, LONG_FLAG, PROTOCOL_41, SSL, TRANSACTIONS,
+  // SECURE_CONNECTION, PLUGIN_AUTH, PLUGIN_AUTH_LENENC_CLIENT_DATA; max packet 16 MiB; utf8mb4.
+  EXPECT_EQ(Hex(EncodeSslRequest(r)), Hex(S("\x05\xaa\x28\x00"
+                                            "\x00\x00\x00\x01"
+                                            "\x2d") +
+                                          std::string(23, '\0')));
+  // The HandshakeResponse41 that follows over TLS starts with the same 32 bytes.
+  EXPECT_EQ(EncodeHandshakeResponse(r).substr(0, 32), EncodeSslRequest(r));
+}
+
+TEST(AuthMoreDataTest, Parses) {
+  auto d = ParseAuthMoreData(S("\x01\x04"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, "\x04");
+  EXPECT_EQ(ParseAuthMoreData("").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ParseAuthMoreData("\x02").status().code(), absl::StatusCode::kDataLoss);
+}
+
+struct TestRsaKey {
+  std::string public_pem;
+  EVP_PKEY* key = nullptr;
+  ~TestRsaKey() { EVP_PKEY_free(key); }
+};
+
+void MakeRsaKey(unsigned bits, TestRsaKey* out) {
+  out->key = EVP_RSA_gen(bits);
+  ASSERT_NE(out->key, nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  ASSERT_EQ(PEM_write_bio_PUBKEY(bio, out->key), 1);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  out->public_pem.assign(data, static_cast<size_t>(n));
+  BIO_free(bio);
+}
+
+std::string Decrypt(EVP_PKEY* key, std::string_view ciphertext) {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
+  std::string out(static_cast<size_t>(EVP_PKEY_get_size(key)), '\0');
+  size_t n = out.size();
+  bool ok = EVP_PKEY_decrypt_init(ctx) == 1 &&
+            EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
+            EVP_PKEY_decrypt(ctx, reinterpret_cast<unsigned char*>(out.data()), &n,
+                             reinterpret_cast<const unsigned char*>(ciphertext.data()),
+                             ciphertext.size()) == 1;
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) return "<decryption failed>";
+  out.resize(n);
+  return out;
+}
+
+TEST(RsaPasswordTest, DecryptsToPasswordXorSeed) {
+  TestRsaKey k;
+  ASSERT_NO_FATAL_FAILURE(MakeRsaKey(2048, &k));
+  std::string seed = "ABCDEFGHIJKLMNOPQRST";
+  // Longer than the seed, so the seed repeats.
+  std::string password = "a password longer than twenty bytes";
+  absl::StatusOr<std::string> enc = RsaEncryptPassword(password, seed, k.public_pem);
+  ASSERT_TRUE(enc.ok()) << enc.status();
+  EXPECT_EQ(enc->size(), 256u);
+  std::string plain = Decrypt(k.key, *enc);
+  ASSERT_EQ(plain.size(), password.size() + 1);
+  std::string unmasked;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    unmasked.push_back(static_cast<char>(plain[i] ^ seed[i % seed.size()]));
+  }
+  EXPECT_EQ(unmasked, password + '\0');
+  // OAEP is randomized: the same input encrypts differently each time.
+  absl::StatusOr<std::string> again = RsaEncryptPassword(password, seed, k.public_pem);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(*again, *enc);
+}
+
+TEST(RsaPasswordTest, Errors) {
+  TestRsaKey k;
+  ASSERT_NO_FATAL_FAILURE(MakeRsaKey(1024, &k));
+  std::string seed = "ABCDEFGHIJKLMNOPQRST";
+  // 1024-bit OAEP-SHA1 carries 128 - 42 = 86 bytes: 85 + NUL fits, 86 + NUL does not.
+  EXPECT_TRUE(RsaEncryptPassword(std::string(85, 'p'), seed, k.public_pem).ok());
+  EXPECT_EQ(RsaEncryptPassword(std::string(86, 'p'), seed, k.public_pem).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RsaEncryptPassword("pw", seed, "not a key").status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(RsaEncryptPassword("pw", seed, "").status().code(), absl::StatusCode::kDataLoss);
+  // A PEM public key that is not RSA.
+  EVP_PKEY* ec = EVP_EC_gen("P-256");
+  ASSERT_NE(ec, nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, ec);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string ec_pem(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  EVP_PKEY_free(ec);
+  auto st = RsaEncryptPassword("pw", seed, ec_pem).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("not an RSA public key"), std::string::npos) << st;
 }
 
 }  // namespace
