@@ -32,6 +32,16 @@ mysqlclient::TlsMode TlsModeOf(const std::string& mode) {
   return mysqlclient::TlsMode::kPreferred;
 }
 
+// A MariaDB GTID state as sluice stores it: "D-S-N" entries joined by ','. Checked before it is
+// quoted into SQL.
+bool IsMariaGtidState(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!(c >= '0' && c <= '9') && c != '-' && c != ',') return false;
+  }
+  return true;
+}
+
 absl::Duration ToAbsl(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
 
 // One replication session: from connect to the first error or Stop().
@@ -85,6 +95,7 @@ class Session {
   std::optional<mysql::TransactionAssembler> assembler_;
   mysql::TransactionAssembler::Sink sink_;
   mysql::ChecksumAlg checksum_ = mysql::ChecksumAlg::kOff;
+  bool mariadb_ = false;
   std::string last_gtid_;  // the GTID of the last committed transaction (MySQL)
 
   struct OpenTxn {
@@ -167,6 +178,7 @@ absl::Status Session::CheckSettings() {
   if (!st.ok()) return Fatal(st);
   const std::string checksum = absl::AsciiStrToUpper(vars["binlog_checksum"]);
   checksum_ = checksum == "CRC32" ? mysql::ChecksumAlg::kCrc32 : mysql::ChecksumAlg::kOff;
+  mariadb_ = absl::StrContains(absl::AsciiStrToLower(vars["version"]), "mariadb");
   return absl::OkStatus();
 }
 
@@ -211,10 +223,14 @@ absl::Status Session::Explain(absl::Status st) const {
   if (absl::StrContains(st.message(), "MySQL error 1236")) {
     return Fatal(absl::FailedPreconditionError(absl::StrCat(
         "source '", config_.name, "': the server cannot send the binlog from ",
-        assembler_ ? assembler_->position().ToString() : std::string("the stored position"), " (",
-        std::string(st.message()),
-        "). If the binlog was purged, the changes after that position are lost to sluice: "
-        "re-snapshot the source (snapshot=when_needed) or start over with a new data dir")));
+        assembler_ ? assembler_->position().ToString() : std::string("the stored position"),
+        assembler_ && !assembler_->gtid_state().empty()
+            ? absl::StrCat(" / GTID state ", assembler_->gtid_state())
+            : std::string(),
+        " (", std::string(st.message()),
+        "). If that part of the binlog is no longer on the server (purged), the changes after "
+        "it are lost to sluice: Re-snapshot the source (snapshot=when_needed) or start over "
+        "with a new data dir")));
   }
   return st;
 }
@@ -234,12 +250,16 @@ absl::Status Session::Prepare() {
   SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
   BinlogPosition start;
   std::string gtid_state;
+  bool by_gtid = false;
   if (stored.position().has_binlog() && !stored.position().binlog().file().empty()) {
     start.file = stored.position().binlog().file();
     start.offset = stored.position().binlog().position();
     gtid_state = stored.position().binlog().gtid_set();
     last_gtid_ = stored.position().binlog().gtid();
-    SLUICE_RETURN_IF_ERROR(CheckBinlogExists(start));
+    // MariaDB resumes by GTID state when there is one (it survives a change of primary, and
+    // the server finds the file); otherwise by file:pos, which must still be on the server.
+    by_gtid = mariadb_ && IsMariaGtidState(gtid_state);
+    if (!by_gtid) SLUICE_RETURN_IF_ERROR(CheckBinlogExists(start));
   } else {
     // First start: stream from the current end of the binlog, and store that position before
     // reading anything, so a restart continues from here and not from a later "current".
@@ -268,6 +288,14 @@ absl::Status Session::Prepare() {
       conn_->Query(absl::StrCat("SET @master_heartbeat_period = ", heartbeat_ns)).status());
   // MariaDB: send GTID events (capability 4 = MARIA_SLAVE_CAPABILITY_GTID). MySQL ignores it.
   SLUICE_RETURN_IF_ERROR(conn_->Query("SET @mariadb_slave_capability = 4").status());
+  if (by_gtid) {
+    // The server starts after this GTID state and ignores the file and position; strict mode
+    // refuses a state the server's binlog does not continue (a diverged history).
+    SLUICE_RETURN_IF_ERROR(
+        conn_->Query(absl::StrCat("SET @slave_connect_state = '", gtid_state, "'")).status());
+    SLUICE_RETURN_IF_ERROR(conn_->Query("SET @slave_gtid_strict_mode = 1").status());
+    SLUICE_RETURN_IF_ERROR(conn_->Query("SET @slave_gtid_ignore_duplicates = 0").status());
+  }
   SLUICE_RETURN_IF_ERROR(conn_->RegisterReplica(config_.server_id));
   SLUICE_RETURN_IF_ERROR(
       conn_->StartBinlogDump(start.file, static_cast<uint32_t>(start.offset), config_.server_id));
