@@ -143,6 +143,8 @@ constexpr ExceptionRange kBig5Ranges[] = {
 constexpr Exception kSjisExceptions[] = {{0x815F, 0x005C}, {0x8160, 0x301C}, {0x8161, 0x2016},
                                          {0x817C, 0x2212}, {0x8191, 0x00A2}, {0x8192, 0x00A3},
                                          {0x81CA, 0x00AC}};
+constexpr uint32_t kEucJpUserDefined = 0xE000;
+constexpr uint32_t kEucJpUserDefinedRows = 10 * 94;
 constexpr Exception kUjisExceptions[] = {{0xA1C0, 0x005C}, {0x8FA2B7, 0x007E}};
 
 struct MultiByteCharset {
@@ -151,6 +153,9 @@ struct MultiByteCharset {
   Framing framing;
   std::span<const Exception> exceptions;
   std::span<const ExceptionRange> ranges;
+  // ujis: MySQL maps the user-defined rows 0xF5-0xFE (2 bytes, then 3 bytes after 0x8F) to the
+  // private use area from U+E000, 94 codes per row; glibc's EUC-JP rejects them.
+  bool eucjp_user_defined = false;
 };
 
 constexpr MultiByteCharset kMultiByte[] = {
@@ -162,7 +167,7 @@ constexpr MultiByteCharset kMultiByte[] = {
     {"gb2312", "EUC-CN", Framing::kNone, {}, {}},
     {"gbk", "GBK", Framing::kNone, {}, {}},
     {"sjis", "CP932", Framing::kSjis, kSjisExceptions, {}},
-    {"ujis", "EUC-JP", Framing::kEucJp, kUjisExceptions, {}},
+    {"ujis", "EUC-JP", Framing::kEucJp, kUjisExceptions, {}, true},
 };
 constexpr size_t kMultiByteCount = sizeof(kMultiByte) / sizeof(kMultiByte[0]);
 
@@ -235,6 +240,15 @@ std::optional<uint32_t> ExceptionFor(const MultiByteCharset& cs, uint32_t code) 
     if (e.code == code) return e.cp;
   for (const ExceptionRange& r : cs.ranges)
     if (code >= r.first && code <= r.last) return r.cp + (code - r.first);
+  if (cs.eucjp_user_defined) {
+    const bool three = code > 0xFFFF;
+    const uint32_t row = (code >> 8) & 0xFF, cell = code & 0xFF;
+    if ((!three || code >> 16 == 0x8F) && row >= 0xF5 && row <= 0xFE && cell >= 0xA1 &&
+        cell <= 0xFE) {
+      return kEucJpUserDefined + (three ? kEucJpUserDefinedRows : 0) + (row - 0xF5) * 94 +
+             (cell - 0xA1);
+    }
+  }
   return std::nullopt;
 }
 

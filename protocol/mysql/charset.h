@@ -45,8 +45,9 @@ std::optional<std::string> WideToUtf8(std::string_view text, CharsetKind kind);
 //   euckr -> CP949 (MySQL's euckr includes the CP949 extension), and with a few code points that
 //   MySQL maps differently from glibc: big5 -> BIG5 (the ETEN kana/Cyrillic rows C6A1-C7FC and
 //   11 symbols), sjis -> CP932 (7 symbols, e.g. 0x815F is U+005C), ujis -> EUC-JP (0xA1C0 is
-//   U+005C, 0x8FA2B7 is U+007E). These tables were checked code by code against MariaDB 10.11's
-//   CONVERT(... USING utf8mb4) (gb18030 is MySQL-only and follows glibc).
+//   U+005C, 0x8FA2B7 is U+007E, the user-defined rows 0xF5-0xFE are U+E000...). These tables were
+//   checked code by code against MariaDB 10.11's CONVERT(... USING utf8mb4) (gb18030 is MySQL-only
+//   and follows glibc).
 // Thread-safe: each thread keeps its own iconv descriptors, opened on first use.
 std::optional<std::string> MultiByteToUtf8(std::string_view text, std::string_view name);
 

@@ -43,6 +43,7 @@ constexpr Vector kVectors[] = {
     {"cp932", "815f87405c", "＼①\\"},  // cp932 differs from sjis here
     {"ujis", "c6fccbdcb8ec8eb1", "日本語ｱ"},
     {"ujis", "a1c08fa2b7", "\\~"},
+    {"ujis", "f5a1fefe8ff5a1", "\xee\x80\x80\xee\x8e\xab\xee\x8e\xac"},  // U+E000, U+E3AB, U+E3AC
     {"eucjpms", "c6fccbdcb8ec8eb1", "日本語ｱ"},
     {"euckr", "c7d1b1b9beee", "한국어"},
     {"euckr", "8141", "갂"},  // the CP949 extension MySQL accepts

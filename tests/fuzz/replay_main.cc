@@ -5,6 +5,11 @@
 // that silently disappears fails the test instead of passing it.
 //
 //   record_fuzz_replay tests/fuzz/corpus/record_fuzz [more dirs or files...]
+//   binlog_event_fuzz_replay --shared fixtures/mysql-binlogs
+//
+// `--shared REL` names a directory of ../shared (from $SLUICE_SHARED_DIR, else
+// $SLUICE_SOURCE_DIR/../shared), read at run time and never copied into the repo. When it is
+// absent the driver prints why and exits with 77, which ctest reports as skipped.
 //
 // Files whose names start with '.' are ignored; subdirectories are not entered.
 
@@ -12,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -58,7 +64,22 @@ int main(int argc, char** argv) {
   }
   size_t replayed = 0;
   for (int i = 1; i < argc; ++i) {
-    const fs::path arg(argv[i]);
+    fs::path arg(argv[i]);
+    if (arg == "--shared" && i + 1 < argc) {
+      fs::path shared;
+      if (const char* dir = std::getenv("SLUICE_SHARED_DIR")) {
+        shared = dir;
+      } else if (const char* src = std::getenv("SLUICE_SOURCE_DIR")) {
+        shared = fs::path(src) / ".." / "shared";
+      }
+      arg = shared / argv[++i];
+      std::error_code ec;
+      if (shared.empty() || !fs::is_directory(arg, ec)) {
+        std::printf("skipped: %s is absent (set SLUICE_SHARED_DIR)\n",
+                    shared.empty() ? argv[i] : arg.c_str());
+        return 77;
+      }
+    }
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
       std::vector<fs::path> files;
