@@ -1,8 +1,6 @@
 #include "server/pipeline/mysql_source.h"
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -57,7 +55,7 @@ class Session {
         options_(options),
         stopping_(stopping) {}
 
-  ~Session() { Drain(); }
+  ~Session() { appends_.Drain(); }
 
   absl::Status Run();
 
@@ -78,9 +76,6 @@ class Session {
   absl::Status OnIdle(const BinlogPosition& position);
 
   v1::SourceCheckpoint CheckpointAt(const BinlogPosition& pos, const std::string& gtid) const;
-  void Submit(const std::function<void(storage::AppendCallback)>& start);
-  absl::Status AppendError();
-  void Drain();
   bool Selected(std::string_view db, std::string_view table) const;
 
   const config::SourceConfig& config_;
@@ -113,10 +108,7 @@ class Session {
   Clock::time_point last_idle_store_{};
   Clock::time_point last_event_{};
 
-  std::mutex mu_;
-  std::condition_variable drained_;
-  int pending_ = 0;            // guarded by mu_
-  absl::Status append_error_;  // guarded by mu_
+  AppendTracker appends_;
 };
 
 bool Session::Selected(std::string_view db, std::string_view table) const {
@@ -144,28 +136,6 @@ v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos,
   if (assembler_) b->set_gtid_set(assembler_->gtid_state());
   cp.set_position_text(pos.ToString());
   return cp;
-}
-
-absl::Status Session::AppendError() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return append_error_;
-}
-
-void Session::Drain() {
-  std::unique_lock<std::mutex> lock(mu_);
-  drained_.wait(lock, [&] { return pending_ == 0; });
-}
-
-void Session::Submit(const std::function<void(storage::AppendCallback)>& start) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++pending_;
-  }
-  start([this](absl::StatusOr<LogOffset> r) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!r.ok() && append_error_.ok()) append_error_ = r.status();
-    if (--pending_ == 0) drained_.notify_all();
-  });
 }
 
 absl::Status Session::CheckSettings() {
@@ -353,14 +323,10 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
   v1::SourceCheckpoint checkpoint = CheckpointAt(commit.next, last_gtid_);
   idle_.reset();
   if (txn.staged) {
-    Submit([&](storage::AppendCallback done) {
-      log_.AppendStagedAsync(id_, txn.stage_id, std::move(txn.events), info, std::move(checkpoint),
-                             std::move(done));
-    });
+    log_.AppendStagedAsync(id_, txn.stage_id, std::move(txn.events), info, std::move(checkpoint),
+                           appends_.Track());
   } else {
-    Submit([&](storage::AppendCallback done) {
-      log_.AppendAsync(id_, std::move(txn.events), info, std::move(checkpoint), std::move(done));
-    });
+    log_.AppendAsync(id_, std::move(txn.events), info, std::move(checkpoint), appends_.Track());
   }
   return absl::OkStatus();
 }
@@ -387,9 +353,7 @@ absl::Status Session::MaybeStoreIdle(bool force) {
   last_idle_store_ = now;
   v1::SourceCheckpoint checkpoint = CheckpointAt(*idle_, last_gtid_);
   idle_.reset();
-  Submit([&](storage::AppendCallback done) {
-    log_.AppendAsync(id_, {}, std::move(checkpoint), std::move(done));
-  });
+  log_.AppendAsync(id_, {}, std::move(checkpoint), appends_.Track());
   return absl::OkStatus();
 }
 
@@ -415,7 +379,7 @@ absl::Status Session::Run() {
   const auto dead_after = options_.heartbeat_period * 3 + std::chrono::seconds(5);
   last_event_ = Clock::now();
   while (!stopping_.load()) {
-    SLUICE_RETURN_IF_ERROR(AppendError());
+    SLUICE_RETURN_IF_ERROR(appends_.error());
     absl::StatusOr<std::string> bytes = conn_->ReadBinlogEvent(absl::Milliseconds(200));
     if (absl::IsDeadlineExceeded(bytes.status())) {
       if (Clock::now() - last_event_ > dead_after) {
@@ -440,7 +404,7 @@ absl::Status Session::Run() {
       return absl::IsUnavailable(st) ? st : Fatal(st);
     }
   }
-  Drain();
+  appends_.Drain();
   return MaybeStoreIdle(true);
 }
 
@@ -453,19 +417,13 @@ MysqlSource::MysqlSource(config::SourceConfig config, storage::ChangeLog& log, s
 MysqlSource::~MysqlSource() { Stop(); }
 
 void MysqlSource::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_.Start(config_.name, registry_, options_.max_backoff,
+                [this](const std::atomic<bool>& stopping) {
+                  Session session(config_, log_, id_, registry_, options_, stopping);
+                  return session.Run();
+                });
 }
 
-void MysqlSource::Stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-}
-
-void MysqlSource::Run() {
-  RunSessions(config_.name, registry_, stopping_, options_.max_backoff, [&] {
-    Session session(config_, log_, id_, registry_, options_, stopping_);
-    return session.Run();
-  });
-}
+void MysqlSource::Stop() { thread_.Stop(); }
 
 }  // namespace sluice::pipeline

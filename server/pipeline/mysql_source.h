@@ -18,14 +18,13 @@
 // last durable position; errors that need an operator (wrong settings, purged binlog) leave the
 // source in ERROR with a message saying what to do, and the process keeps running.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <thread>
 
 #include "server/config/source_config.h"
 #include "server/pipeline/source_registry.h"
 #include "server/pipeline/source_runner.h"
+#include "server/pipeline/source_support.h"
 #include "storage/change_log.h"
 
 namespace sluice::pipeline {
@@ -53,15 +52,12 @@ class MysqlSource final : public SourceRunner {
   void Stop() override;
 
  private:
-  void Run();
-
   config::SourceConfig config_;
   storage::ChangeLog& log_;
   storage::SourceId id_;
   SourceRegistry& registry_;
   MysqlSourceOptions options_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  SessionThread thread_;
 };
 
 }  // namespace sluice::pipeline

@@ -1,6 +1,5 @@
 #include "server/pipeline/postgres_source.h"
 
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -43,11 +42,8 @@ class Session {
         options_(options),
         stopping_(stopping) {}
 
-  ~Session() {
-    // Appends still queued call back into this session; wait for them.
-    std::unique_lock<std::mutex> lock(mu_);
-    drained_.wait(lock, [&] { return pending_ == 0; });
-  }
+  // Appends still queued call back into this session; wait for them.
+  ~Session() { appends_.Drain(); }
 
   absl::Status Run();
 
@@ -64,7 +60,6 @@ class Session {
   absl::Status Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
   v1::SourceCheckpoint CheckpointAt(Lsn lsn) const;
   void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn);
-  absl::Status AppendError();
 
   const config::SourceConfig& config_;
   storage::ChangeLog& log_;
@@ -100,11 +95,9 @@ class Session {
   std::optional<uint32_t> in_stream_;  // the xid of the stream chunk being received
 
   // Durability bookkeeping, shared with the log's writer thread.
+  AppendTracker appends_;
   std::mutex mu_;
-  std::condition_variable drained_;
-  int pending_ = 0;            // guarded by mu_
-  Lsn durable_;                // guarded by mu_: flush LSN we may report
-  absl::Status append_error_;  // guarded by mu_
+  Lsn durable_;  // guarded by mu_: flush LSN we may report
   std::chrono::steady_clock::time_point last_status_{};
   std::chrono::steady_clock::time_point last_idle_checkpoint_{};
 };
@@ -268,25 +261,11 @@ absl::Status Session::Prepare() {
   return conn_->StartReplication(config_.slot, start, options);
 }
 
-absl::Status Session::AppendError() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return append_error_;
-}
-
 void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn) {
-  {
+  start(appends_.Track([this, lsn] {
     std::lock_guard<std::mutex> lock(mu_);
-    ++pending_;
-  }
-  start([this, lsn](absl::StatusOr<LogOffset> r) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (r.ok()) {
-      durable_ = std::max(durable_, lsn);
-    } else if (append_error_.ok()) {
-      append_error_ = r.status();
-    }
-    if (--pending_ == 0) drained_.notify_all();
-  });
+    durable_ = std::max(durable_, lsn);
+  }));
 }
 
 void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid) {
@@ -310,10 +289,7 @@ void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xi
     absl::Status st = log_.Stage(id_, txn_->xid, std::move(txn_->events));
     txn_->events.clear();
     txn_->staged = true;
-    if (!st.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (append_error_.ok()) append_error_ = st;
-    }
+    if (!st.ok()) appends_.Fail(st);
   }
 }
 
@@ -497,8 +473,9 @@ absl::Status Session::SendStatus(bool reply_requested) {
 absl::Status Session::MaybeConfirmIdle(Lsn wal_end) {
   if (txn_ || in_stream_ || !streams_.empty()) return absl::OkStatus();
   {
+    if (appends_.pending() != 0) return absl::OkStatus();
     std::lock_guard<std::mutex> lock(mu_);
-    if (pending_ != 0 || wal_end <= durable_) return absl::OkStatus();
+    if (wal_end <= durable_) return absl::OkStatus();
   }
   const auto now = std::chrono::steady_clock::now();
   if (now - last_idle_checkpoint_ < options_.status_interval) return absl::OkStatus();
@@ -517,7 +494,7 @@ absl::Status Session::Run() {
   SLUICE_RETURN_IF_ERROR(Prepare());
   registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
   while (!stopping_.load()) {
-    SLUICE_RETURN_IF_ERROR(AppendError());
+    SLUICE_RETURN_IF_ERROR(appends_.error());
     SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> data,
                             conn_->ReadCopyData(std::chrono::milliseconds(200)));
     bool reply = false;
@@ -540,10 +517,7 @@ absl::Status Session::Run() {
     }
   }
   // Report what is durable before leaving, so a restart resumes without replaying.
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    drained_.wait(lock, [&] { return pending_ == 0; });
-  }
+  appends_.Drain();
   return SendStatus(false);
 }
 
@@ -557,19 +531,13 @@ PostgresSource::PostgresSource(config::SourceConfig config, storage::ChangeLog& 
 PostgresSource::~PostgresSource() { Stop(); }
 
 void PostgresSource::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_.Start(config_.name, registry_, options_.max_backoff,
+                [this](const std::atomic<bool>& stopping) {
+                  Session session(config_, log_, id_, registry_, options_, stopping);
+                  return session.Run();
+                });
 }
 
-void PostgresSource::Stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-}
-
-void PostgresSource::Run() {
-  RunSessions(config_.name, registry_, stopping_, options_.max_backoff, [&] {
-    Session session(config_, log_, id_, registry_, options_, stopping_);
-    return session.Run();
-  });
-}
+void PostgresSource::Stop() { thread_.Stop(); }
 
 }  // namespace sluice::pipeline

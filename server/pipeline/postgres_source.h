@@ -16,14 +16,13 @@
 // lost, another server behind the same address) leave the source in the ERROR state with a
 // message that says what to do, and the process keeps running.
 
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <thread>
 
 #include "server/config/source_config.h"
 #include "server/pipeline/source_registry.h"
 #include "server/pipeline/source_runner.h"
+#include "server/pipeline/source_support.h"
 #include "storage/change_log.h"
 
 namespace sluice::pipeline {
@@ -44,15 +43,12 @@ class PostgresSource final : public SourceRunner {
   void Stop() override;
 
  private:
-  void Run();
-
   config::SourceConfig config_;
   storage::ChangeLog& log_;
   storage::SourceId id_;
   SourceRegistry& registry_;
   PostgresSourceOptions options_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  SessionThread thread_;
 };
 
 }  // namespace sluice::pipeline

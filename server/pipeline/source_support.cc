@@ -41,4 +41,50 @@ void RunSessions(const std::string& name, SourceRegistry& registry,
   registry.SetState(name, v1::SOURCE_STATE_STOPPED);
 }
 
+void SessionThread::Start(std::string name, SourceRegistry& registry,
+                          std::chrono::milliseconds max_backoff, Session session) {
+  thread_ = std::thread(
+      [this, name = std::move(name), &registry, max_backoff, session = std::move(session)] {
+        RunSessions(name, registry, stopping_, max_backoff, [&] { return session(stopping_); });
+      });
+}
+
+void SessionThread::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+storage::AppendCallback AppendTracker::Track(std::function<void()> on_durable) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_;
+  }
+  return [this, on_durable = std::move(on_durable)](absl::StatusOr<LogOffset> r) {
+    if (r.ok() && on_durable) on_durable();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!r.ok() && error_.ok()) error_ = r.status();
+    if (--pending_ == 0) drained_.notify_all();
+  };
+}
+
+void AppendTracker::Fail(absl::Status st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.ok()) error_ = std::move(st);
+}
+
+absl::Status AppendTracker::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+int AppendTracker::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_;
+}
+
+void AppendTracker::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] { return pending_ == 0; });
+}
+
 }  // namespace sluice::pipeline

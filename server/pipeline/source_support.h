@@ -5,12 +5,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "server/pipeline/source_registry.h"
+#include "storage/change_log.h"
 
 namespace sluice::pipeline {
 
@@ -29,5 +33,41 @@ int64_t NowMicros();
 void RunSessions(const std::string& name, SourceRegistry& registry,
                  const std::atomic<bool>& stopping, std::chrono::milliseconds max_backoff,
                  const std::function<absl::Status()>& session);
+
+// The thread a connector runs its sessions on (RunSessions). Start() once; Stop() sets the
+// stopping flag and joins (idempotent; the destructor stops too).
+class SessionThread {
+ public:
+  using Session = std::function<absl::Status(const std::atomic<bool>& stopping)>;
+  ~SessionThread() { Stop(); }
+  void Start(std::string name, SourceRegistry& registry, std::chrono::milliseconds max_backoff,
+             Session session);
+  void Stop();
+
+ private:
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// A session's appends in flight: how many, the first failure, and waiting for them all.
+// Thread-safe: callbacks run on the log's writer thread.
+class AppendTracker {
+ public:
+  ~AppendTracker() { Drain(); }
+  // The callback for one AppendAsync. On success `on_durable` (if any) runs before the append
+  // stops counting as pending; a failure is kept as error().
+  storage::AppendCallback Track(std::function<void()> on_durable = {});
+  // Records `st` as the error if there is none yet.
+  void Fail(absl::Status st);
+  absl::Status error() const;
+  int pending() const;
+  void Drain();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable drained_;
+  int pending_ = 0;     // guarded by mu_
+  absl::Status error_;  // guarded by mu_
+};
 
 }  // namespace sluice::pipeline
