@@ -16,6 +16,9 @@ verbs:
   tail SOURCE [--from earliest|latest|OFFSET|TIME] [--table GLOB]... [--op c,u,d,...]
               [--format json|text] [--limit N] [--idle-exit SECONDS]
                               stream a source's events, one per line
+  binlog decode FILE... [--format json|text] [--start-position N] [--stop-position N]
+                              print the changes in MySQL/MariaDB binlog files (offline,
+                              no server needed), in the shape tail prints
 
 --server defaults to $SLUICE_SERVER or 127.0.0.1:7070.
 )";
@@ -66,5 +69,6 @@ int main(int argc, char** argv) {
     return sluice::cli::RunStatus(global, rest);
   }
   if (verb == "tail") return sluice::cli::RunTail(global, rest);
+  if (verb == "binlog") return sluice::cli::RunBinlog(global, rest);
   return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown verb \"" + verb + "\"\n" + kUsage);
 }

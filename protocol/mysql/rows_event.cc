@@ -1,5 +1,6 @@
 #include "protocol/mysql/rows_event.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "absl/strings/str_cat.h"
@@ -54,14 +55,20 @@ class ImageReader {
  public:
   ImageReader(ByteReader& r, Bytes body, const TableMap& t, std::string_view event_name,
               bool partial_event)
-      : r_(r), body_(body), t_(t), event_name_(event_name), partial_event_(partial_event) {}
+      : r_(r), body_(body), t_(t), event_name_(event_name), partial_event_(partial_event) {
+    // Column names once per event, not once per value.
+    names_.reserve(t_.columns.size());
+    for (size_t i = 0; i < t_.columns.size(); ++i) names_.push_back(t_.ColumnName(i));
+  }
 
   // Reads one image. `after` selects the after image of an UPDATE (which may carry value options
-  // in a PARTIAL_UPDATE_ROWS event).
-  absl::Status Read(const std::vector<bool>& present, bool after, size_t row_index, v1::Row& row) {
+  // in a PARTIAL_UPDATE_ROWS event). `npresent` is the number of set bits in `present`.
+  absl::Status Read(const std::vector<bool>& present, size_t npresent, bool after, size_t row_index,
+                    v1::Row& row) {
     size_t image_at = r_.position();
-    std::vector<bool> partial(t_.columns.size(), false);
-    if (partial_event_ && after) {
+    const bool partial_image = partial_event_ && after;
+    if (partial_image) {
+      partial_.assign(t_.columns.size(), false);
       uint64_t options = r_.ReadLenencInt();
       if (r_.ok() && (options & kPartialJsonOption)) {
         size_t json_cols = 0;
@@ -69,27 +76,30 @@ class ImageReader {
         std::vector<bool> bits = ReadLsbBitmap(r_, json_cols);
         size_t j = 0;
         for (size_t i = 0; i < t_.columns.size(); ++i)
-          if (t_.columns[i].type == ColumnType::kJson) partial[i] = bits[j++];
+          if (t_.columns[i].type == ColumnType::kJson) partial_[i] = bits[j++];
       }
     }
     if (partial_event_ && !after) before_json_.assign(t_.columns.size(), std::nullopt);
-    size_t npresent = 0;
-    for (bool p : present) npresent += p;
-    std::vector<bool> nulls = ReadLsbBitmap(r_, npresent);
+    // The NULL bitmap, indexed by the ordinal among present columns; read in place.
+    std::string_view nulls = r_.ReadString((npresent + 7) / 8);
     if (!r_.ok()) return Wrap(r_.status("row image"), row_index, image_at);
+    row.mutable_fields()->Reserve(static_cast<int>(npresent));
     size_t ordinal = 0;
     for (size_t i = 0; i < present.size(); ++i) {
       if (!present[i]) continue;
       v1::Field* field = row.add_fields();
-      field->set_name(t_.ColumnName(i));
-      if (nulls[ordinal++]) {
+      field->set_name(names_[i]);
+      const bool is_null = (static_cast<uint8_t>(nulls[ordinal / 8]) >> (ordinal % 8)) & 1;
+      ++ordinal;
+      if (is_null) {
         field->mutable_value()->set_null(true);
         continue;
       }
       size_t at = r_.position();
       const ColumnDef& c = t_.columns[i];
-      absl::Status st = partial[i] ? ReadPartialJson(i, *field->mutable_value())
-                                   : ReadColumnValue(r_, c, *field->mutable_value());
+      absl::Status st = partial_image && partial_[i]
+                            ? ReadPartialJson(i, *field->mutable_value())
+                            : ReadColumnValue(r_, c, *field->mutable_value());
       if (st.ok() && partial_event_ && !after && c.type == ColumnType::kJson) {
         // Keep the before image's binary document: partial diffs in the after image apply to it.
         before_json_[i] =
@@ -99,7 +109,7 @@ class ImageReader {
         return absl::Status(
             st.code(),
             absl::StrCat(event_name_, " (table ", t_.database, ".", t_.table, "): row ", row_index,
-                         " column `", t_.ColumnName(i), "` at offset ", at, ": ", st.message()));
+                         " column `", names_[i], "` at offset ", at, ": ", st.message()));
       }
     }
     return absl::OkStatus();
@@ -150,6 +160,8 @@ class ImageReader {
   std::string event_name_;
   bool partial_event_;
   std::vector<std::optional<std::string_view>> before_json_;  // per column, PARTIAL_UPDATE only
+  std::vector<bool> partial_;  // per column: a partial JSON value (PARTIAL_UPDATE after images)
+  std::vector<std::string> names_;
 };
 
 }  // namespace
@@ -207,6 +219,9 @@ absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const Format
   if (layout->kind == RowsKind::kUpdate) present_after = ReadLsbBitmap(r, ncols);
   if (!r.ok()) return r.status(name);
 
+  const size_t npresent = static_cast<size_t>(std::count(present.begin(), present.end(), true));
+  const size_t npresent_after =
+      static_cast<size_t>(std::count(present_after.begin(), present_after.end(), true));
   ImageReader images(r, body, t, name, layout->partial);
   while (r.remaining() > 0) {
     size_t index = ev.rows.size();
@@ -214,10 +229,10 @@ absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const Format
     RowChange& change = ev.rows.emplace_back();
     v1::Row& first =
         layout->kind == RowsKind::kWrite ? change.after.emplace() : change.before.emplace();
-    absl::Status st = images.Read(present, false, index, first);
+    absl::Status st = images.Read(present, npresent, false, index, first);
     if (!st.ok()) return st;
     if (layout->kind == RowsKind::kUpdate) {
-      st = images.Read(present_after, true, index, change.after.emplace());
+      st = images.Read(present_after, npresent_after, true, index, change.after.emplace());
       if (!st.ok()) return st;
     }
     if (r.position() == row_at) {

@@ -1,0 +1,67 @@
+#pragma once
+// The offline binlog decoder behind `sluicectl binlog decode`: reads MySQL/MariaDB binlog files
+// (memory-mapped, never loaded whole), decodes them with sluice::mysql::BinlogDecoder, frames
+// transactions with sluice::mysql::TransactionAssembler and renders each change as the line
+// `sluicectl tail` prints (proto/base/event_json.h), without the offset:
+//
+//   json: {"op":"c","source":{...,"position":"mysql-bin.000001:1234",...},"key":...}
+//   text: mysql-bin.000001:1234 c db.t key={...} after={...}
+//
+// source.position is "<file name>:<offset of the event>" (the file's base name);
+// source.gtid is the transaction's GTID, source.txid the GTID or, without one, the file:pos of the
+// transaction's first event; source.commit_ts the commit time (the MySQL GTID's immediate commit
+// timestamp, else the commit event's header time) and txn.index/last the place in the
+// transaction. Changes are held until their commit so these fields are known. A transaction with
+// more than `max_buffered_changes` changes is streamed instead: its commit time then comes from a
+// look-ahead over the event headers up to the commit event, so memory stays bounded.
+//
+// Several files form one stream, like mysqlbinlog: `start_position` applies to the first file
+// (its FORMAT_DESCRIPTION is read first, then decoding jumps to the position), `stop_position`
+// to the last (decoding stops at the first event at or after it).
+//
+// Errors (absl::Status, one line, naming file:pos): NotFound / PermissionDenied /
+// FailedPrecondition for a file that cannot be opened or mapped; DataLoss for a bad magic, a
+// truncated or corrupt event (the decoder's message); InvalidArgument for a start position past the
+// end of the file or inside an event; whatever `emit` returns. Every change decoded before the
+// error has been passed to `emit`, including those of an unfinished transaction.
+//
+// Not thread-safe; one call decodes one stream.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace sluice::cli {
+
+struct BinlogDecodeOptions {
+  std::vector<std::string> files;
+  bool json = true;                        // false: the human line of EventToText
+  std::optional<uint64_t> start_position;  // first file; >= 4
+  std::optional<uint64_t> stop_position;   // last file
+  size_t max_buffered_changes = 16384;     // per transaction, before it is streamed
+};
+
+struct BinlogDecodeStats {
+  uint64_t bytes = 0;               // event bytes decoded
+  uint64_t events = 0;              // binlog events decoded (payload events count once)
+  uint64_t changes = 0;             // lines emitted
+  uint64_t transactions = 0;        // commits seen
+  uint64_t skipped_statements = 0;  // statement-based DML (no rows in the binlog)
+  // Files that ended inside a transaction (its changes were emitted without a commit).
+  std::vector<std::string> unfinished;
+};
+
+// Decodes `options.files` and calls `emit` with each rendered line (no trailing newline; the
+// view is valid during the call only). An error from `emit` stops decoding and is returned.
+// `stats` may be null.
+absl::Status DecodeBinlogFiles(const BinlogDecodeOptions& options,
+                               const std::function<absl::Status(std::string_view line)>& emit,
+                               BinlogDecodeStats* stats);
+
+}  // namespace sluice::cli

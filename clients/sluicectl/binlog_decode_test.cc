@@ -1,0 +1,230 @@
+// DecodeBinlogFiles on the shared fixture binlogs (skipped when ../shared is absent) and on
+// damaged copies of them.
+#include "clients/sluicectl/binlog_decode.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "protocol/mysql/test_util.h"
+
+namespace sluice::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  absl::Status status;
+  std::vector<std::string> lines;
+  BinlogDecodeStats stats;
+};
+
+Result Decode(BinlogDecodeOptions options) {
+  Result r;
+  r.status = DecodeBinlogFiles(
+      options,
+      [&r](std::string_view line) {
+        r.lines.emplace_back(line);
+        return absl::OkStatus();
+      },
+      &r.stats);
+  return r;
+}
+
+Result Decode(std::vector<std::string> files, bool json = true) {
+  BinlogDecodeOptions options;
+  options.files = std::move(files);
+  options.json = json;
+  return Decode(std::move(options));
+}
+
+class BinlogDecodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = mysql::testing::FixtureDir();
+    if (!dir) GTEST_SKIP() << "../shared/fixtures/mysql-binlogs is absent";
+    dir_ = *dir;
+    tmp_ = fs::temp_directory_path() / absl::StrCat("sluicectl-binlog-test-", ::getpid());
+    fs::create_directories(tmp_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!tmp_.empty()) fs::remove_all(tmp_, ec);
+  }
+  std::string Fixture(const std::string& name) const { return (dir_ / name).string(); }
+  // A copy of the first `size` bytes of fixture `name`, under the same file name.
+  std::string Truncated(const std::string& name, size_t size) const {
+    const std::string bytes = mysql::testing::ReadFileBytes(dir_ / name);
+    const fs::path out = tmp_ / name;
+    std::ofstream(out, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(std::min(size, bytes.size())));
+    return out.string();
+  }
+
+  fs::path dir_;
+  fs::path tmp_;
+};
+
+TEST_F(BinlogDecodeTest, PrintsTheTailShapeWithoutOffsetAndWithFilePosition) {
+  Result r = Decode({Fixture("mariadb-bin.000001")});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_FALSE(r.lines.empty());
+  EXPECT_EQ(
+      r.lines[0],
+      "{\"op\":\"c\",\"source\":{\"name\":\"\",\"kind\":\"mysql\",\"database\":\"toddy_test\","
+      "\"schema\":null,\"table\":\"outbox\",\"position\":\"mariadb-bin.000001:612\","
+      "\"gtid\":\"0-1-1\",\"txid\":\"0-1-1\",\"commit_ts\":\"2022-04-20T22:18:04Z\","
+      "\"snapshot\":false},\"key\":{\"id\":62},\"before\":null,\"after\":{\"id\":62,"
+      "\"topic\":\"foo\",\"event_type\":\"JSON\",\"event\":\"eyJmb28iOjF9\",\"created\":"
+      "\"2022-04-20T22:18:04Z\"},\"unchanged\":[],\"txn\":{\"index\":0,\"last\":true}}");
+  EXPECT_EQ(r.stats.changes, r.lines.size());
+  EXPECT_GT(r.stats.transactions, 0u);
+  EXPECT_TRUE(r.stats.unfinished.empty());
+}
+
+TEST_F(BinlogDecodeTest, TextLinesStartWithThePosition) {
+  Result r = Decode({Fixture("time_issue.000001")}, /*json=*/false);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(r.lines[0], "time_issue.000001:358 c noria.t after={\"col_1\":\"-507:48:27\"}");
+}
+
+TEST_F(BinlogDecodeTest, TxidWithoutGtidIsTheFirstEventOfTheTransactionInThisFile) {
+  // This file starts with a ROTATE naming master-bin.000001: txid still names the file read.
+  Result r = Decode({Fixture("rpl_unfiltered_hidden_gcol.000001")});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_FALSE(r.lines.empty());
+  EXPECT_NE(r.lines[0].find("\"txid\":\"rpl_unfiltered_hidden_gcol.000001:"), std::string::npos)
+      << r.lines[0];
+}
+
+TEST_F(BinlogDecodeTest, StreamedTransactionsPrintTheSameLinesAsBufferedOnes) {
+  // max_buffered_changes = 0 streams every transaction: its commit time comes from the look-ahead
+  // over the event headers and must equal what the commit event gives.
+  size_t compared = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.path().filename() == "README.md") continue;
+    BinlogDecodeOptions options;
+    options.files = {entry.path().string()};
+    Result buffered = Decode(options);
+    options.max_buffered_changes = 0;
+    Result streamed = Decode(options);
+    EXPECT_EQ(buffered.status, streamed.status) << entry.path();
+    EXPECT_EQ(buffered.lines, streamed.lines) << entry.path();
+    compared += buffered.lines.size();
+  }
+  EXPECT_GT(compared, 50u);
+}
+
+TEST_F(BinlogDecodeTest, StartAndStopPositionsLikeMysqlbinlog) {
+  BinlogDecodeOptions options;
+  options.files = {Fixture("mariadb-bin.000001")};
+  options.start_position = 330;  // the first transaction's GTID event
+  options.stop_position = 985;   // inside the second transaction's rows event (984..1043)
+  Result r = Decode(options);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.lines.size(), 2u);
+  EXPECT_NE(r.lines[0].find("\"position\":\"mariadb-bin.000001:612\""), std::string::npos);
+  EXPECT_NE(r.lines[1].find("\"position\":\"mariadb-bin.000001:984\""), std::string::npos);
+  // The second transaction has no commit before the stop position.
+  EXPECT_NE(r.lines[1].find("\"commit_ts\":null"), std::string::npos) << r.lines[1];
+  EXPECT_NE(r.lines[1].find("\"last\":false"), std::string::npos) << r.lines[1];
+
+  options.stop_position = 612;
+  r = Decode(options);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_TRUE(r.lines.empty());
+}
+
+TEST_F(BinlogDecodeTest, StartPositionErrorsSayHowToPickOne) {
+  BinlogDecodeOptions options;
+  options.files = {Fixture("mariadb-bin.000001")};
+  options.start_position = 500;  // inside an event
+  Result r = Decode(options);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("mariadb-bin.000001:500"), std::string::npos) << r.status;
+  EXPECT_NE(r.status.message().find("--start-position 500"), std::string::npos) << r.status;
+
+  options.start_position = 612;  // a rows event whose TABLE_MAP came before
+  r = Decode(options);
+  EXPECT_NE(r.status.message().find("TABLE_MAP"), std::string::npos) << r.status;
+  EXPECT_NE(r.status.message().find("GTID or BEGIN"), std::string::npos) << r.status;
+
+  options.start_position = 1 << 30;
+  r = Decode(options);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument) << r.status;
+  EXPECT_NE(r.status.message().find("past the end"), std::string::npos) << r.status;
+}
+
+TEST_F(BinlogDecodeTest, SeveralFilesAreOneStream) {
+  const std::string a = Fixture("mariadb-bin.000001");
+  const std::string b = Fixture("time_issue.000001");
+  Result both = Decode({a, b});
+  ASSERT_TRUE(both.status.ok()) << both.status;
+  std::vector<std::string> expected = Decode({a}).lines;
+  for (std::string& line : Decode({b}).lines) expected.push_back(std::move(line));
+  EXPECT_EQ(both.lines, expected);
+}
+
+TEST_F(BinlogDecodeTest, ErrorsNameTheFileAndPosition) {
+  Result r = Decode({(tmp_ / "missing.000001").string()});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kNotFound) << r.status;
+  EXPECT_NE(r.status.message().find("missing.000001"), std::string::npos);
+
+  r = Decode({Fixture("README.md")});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_NE(r.status.message().find("README.md:0: not a binlog file"), std::string::npos);
+
+  r = Decode({Fixture("binlog_truncated_event.000001")});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_NE(r.status.message().find("binlog_truncated_event.000001:4: truncated"),
+            std::string::npos)
+      << r.status;
+
+  r = Decode({tmp_.string()});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kFailedPrecondition) << r.status;
+}
+
+TEST_F(BinlogDecodeTest, ChangesBeforeAnErrorArePrinted) {
+  // mariadb-bin.000001 cut in the middle of its second transaction's rows event (984..1043).
+  const Result whole = Decode({Fixture("mariadb-bin.000001")});
+  ASSERT_TRUE(whole.status.ok());
+  ASSERT_EQ(whole.lines.size(), 2u);
+  const std::string cut = Truncated("mariadb-bin.000001", 1020);
+  Result r = Decode({cut});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_NE(r.status.message().find(cut + ":984: truncated"), std::string::npos) << r.status;
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(r.lines[0], whole.lines[0]);
+}
+
+TEST_F(BinlogDecodeTest, AFileThatEndsInsideATransactionIsReported) {
+  // Cut right after the second transaction's rows event, before its XID (1043..1074).
+  const std::string cut = Truncated("mariadb-bin.000001", 1043);
+  Result r = Decode({cut});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.stats.unfinished.size(), 1u);
+  EXPECT_EQ(r.stats.unfinished[0], cut);
+  ASSERT_EQ(r.lines.size(), 2u);
+  EXPECT_NE(r.lines[1].find("\"last\":false"), std::string::npos) << r.lines[1];
+}
+
+TEST_F(BinlogDecodeTest, AnErrorFromTheSinkStopsDecoding) {
+  BinlogDecodeOptions options;
+  options.files = {Fixture("mariadb-bin.000001")};
+  size_t calls = 0;
+  absl::Status st = DecodeBinlogFiles(
+      options,
+      [&calls](std::string_view) {
+        ++calls;
+        return absl::CancelledError("reader went away");
+      },
+      nullptr);
+  EXPECT_EQ(st.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 1u);
+}
+
+}  // namespace
+}  // namespace sluice::cli

@@ -1,0 +1,258 @@
+// binlog_decode_bench: the offline binlog decode rate of sluice next to
+// `mariadb-binlog -v --base64-output=decode-rows` on the same file, in the same run.
+//
+// It starts a throwaway MariaDB 10.11, fills a mixed-type table (15 columns: integers, DECIMAL,
+// DOUBLE, DATETIME(6), TIMESTAMP(3), DATE, TIME, utf8mb4 VARCHAR, CHAR, ENUM, TEXT with NULLs)
+// with bulk INSERT ... SELECT in transactions of 250,000 rows, flushes the binlog, then times on
+// the binlog file that holds the rows (warm page cache, one thread each):
+//   1. sluice decode: BinlogFileReader over the file in memory, every row decoded to values;
+//   2. sluice decode + assemble + JSON: sluice::cli::DecodeBinlogFiles (what `sluicectl binlog
+//      decode --format json` runs) with the lines counted, not written;
+//   3. the CLIs: `sluicectl binlog decode --format json FILE > /dev/null` and
+//      `mariadb-binlog -v --base64-output=decode-rows FILE > /dev/null`, wall time.
+// Not a test: it prints figures (best of --repeat runs).
+//
+// Usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG]   (--file: skip MariaDB and
+// time an existing binlog file)
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "clients/sluicectl/binlog_decode.h"
+#include "protocol/mysql/binlog_decoder.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/test_database.h"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+[[noreturn]] void Die(const std::string& what, const absl::Status& st) {
+  std::fprintf(stderr, "binlog_decode_bench: %s: %s\n", what.c_str(),
+               std::string(st.message()).c_str());
+  std::exit(1);
+}
+
+// Creates and fills the table; returns the path of the binlog file that holds the rows.
+std::string Generate(testing::TestDatabase& db, uint64_t rows) {
+  auto exec = [&](const std::string& sql) {
+    absl::Status st = db.Exec(sql);
+    if (!st.ok()) Die(sql.substr(0, 200), st);
+  };
+  exec("SET SESSION time_zone = '+00:00'");
+  exec(
+      "CREATE TABLE bench (id BIGINT PRIMARY KEY, i INT NOT NULL, u INT UNSIGNED, bi BIGINT, "
+      "d DECIMAL(12,2), f DOUBLE, dt DATETIME(6), ts TIMESTAMP(3) NULL, dd DATE, t TIME, "
+      "name VARCHAR(64), code CHAR(8), e ENUM('new','paid','shipped','cancelled'), flag TINYINT, "
+      "note TEXT NULL) DEFAULT CHARSET=utf8mb4");
+  constexpr uint64_t kChunk = 250'000;
+  const auto start = Clock::now();
+  for (uint64_t first = 1; first <= rows; first += kChunk) {
+    const uint64_t last = std::min(rows, first + kChunk - 1);
+    exec(absl::StrCat(
+        "INSERT INTO bench SELECT s, s * 7919 % 2147483647 - 1073741823, "
+        "s * 2654435761 % 4294967296, s * 1000003 - 500000000000, (s % 100000) / 100 - 250, "
+        "s / 7, FROM_UNIXTIME(1700000000 + s + (s % 1000000) / 1000000), "
+        "FROM_UNIXTIME(1700000000 + s + (s % 1000) / 1000), "
+        "DATE('2000-01-01') + INTERVAL (s % 10000) DAY, SEC_TO_TIME(s % 86400), "
+        "CONCAT('customer-', s, IF(s % 10 = 0, ' héllo 中文', '')), LPAD(HEX(s), 8, '0'), "
+        "1 + s % 4, s % 2, IF(s % 5 = 0, NULL, REPEAT('n', s % 40)) "
+        "FROM (SELECT CAST(seq AS SIGNED) AS s FROM seq_",
+        first, "_to_", last, ") AS numbers"));
+  }
+  exec("FLUSH BINARY LOGS");
+  std::printf("generated %llu rows in %.1f s\n", static_cast<unsigned long long>(rows),
+              Seconds(start));
+  auto dir = db.Query("SELECT @@datadir");
+  auto logs = db.Query("SHOW BINARY LOGS");
+  if (!dir.ok()) Die("SELECT @@datadir", dir.status());
+  if (!logs.ok()) Die("SHOW BINARY LOGS", logs.status());
+  // The largest file holds the rows.
+  std::string best;
+  uint64_t best_size = 0;
+  for (const auto& row : *logs) {
+    const uint64_t size = std::stoull(row[1]);
+    if (size > best_size) {
+      best_size = size;
+      best = row[0];
+    }
+  }
+  std::string path = (*dir)[0][0];
+  if (!path.ends_with('/')) path.push_back('/');
+  return path + best;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+struct DecodeResult {
+  uint64_t rows = 0;
+  uint64_t events = 0;
+  double seconds = 0;
+};
+
+// 1. BinlogFileReader over the whole file: every event decoded, every row to values.
+DecodeResult DecodeOnly(const std::string& bytes, const std::string& name) {
+  DecodeResult r;
+  const auto start = Clock::now();
+  mysql::BinlogFileReader reader(
+      mysql::Bytes(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()), name);
+  while (true) {
+    auto ev = reader.Next();
+    if (!ev.ok()) Die("decode", ev.status());
+    if (!ev->has_value()) break;
+    ++r.events;
+    if (const auto* rows = std::get_if<mysql::RowsEvent>(&(*ev)->body)) r.rows += rows->rows.size();
+  }
+  r.seconds = Seconds(start);
+  return r;
+}
+
+struct RenderResult {
+  uint64_t lines = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+};
+
+// 2. What `sluicectl binlog decode --format json` runs, with the output counted.
+RenderResult DecodeAssembleRender(const std::string& path) {
+  RenderResult r;
+  cli::BinlogDecodeOptions options;
+  options.files = {path};
+  options.json = true;
+  const auto start = Clock::now();
+  absl::Status st = cli::DecodeBinlogFiles(
+      options,
+      [&r](std::string_view line) {
+        ++r.lines;
+        r.bytes += line.size() + 1;
+        return absl::OkStatus();
+      },
+      nullptr);
+  if (!st.ok()) Die("decode + render", st);
+  r.seconds = Seconds(start);
+  return r;
+}
+
+// 3. A command with its stdout sent to /dev/null; wall time.
+double TimeCommand(const std::string& command) {
+  const auto start = Clock::now();
+  auto r =
+      testing::RunSubprocess({"sh", "-c", command + " > /dev/null"}, {}, std::chrono::minutes(30));
+  const double secs = Seconds(start);
+  if (!r.ok()) Die(command, r.status());
+  if (r->exit_code != 0) {
+    Die(command, absl::InternalError(absl::StrCat("exit ", r->exit_code, ": ", r->stderr_text)));
+  }
+  return secs;
+}
+
+std::string SluicectlPath() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  // <build>/tests/bench/binlog_decode_bench -> <build>/clients/sluicectl/sluicectl
+  for (int i = 0; i < 3 && !self.empty(); ++i) self = self.substr(0, self.rfind('/'));
+  return self + "/clients/sluicectl/sluicectl";
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+int Main(uint64_t rows, int repeat, std::string file) {
+  std::unique_ptr<testing::TestDatabase> db;
+  if (file.empty()) {
+    auto started = testing::TestDatabase::Start(testing::TestDatabase::Kind::kMariaDb);
+    if (!started.ok()) Die("cannot start MariaDB", started.status());
+    db = *std::move(started);
+    file = Generate(*db, rows);
+  }
+  const std::string bytes = ReadFile(file);
+  const double mb = static_cast<double>(bytes.size()) / 1e6;
+  const std::string name = file.substr(file.rfind('/') + 1);
+  std::printf("file %s: %.1f MB; %u hardware threads (%s); load average before: ", file.c_str(), mb,
+              std::thread::hardware_concurrency(), CpuModel().c_str());
+  {
+    std::ifstream load("/proc/loadavg");
+    std::string l;
+    std::getline(load, l);
+    std::printf("%s\n", l.c_str());
+  }
+
+  DecodeResult decode;
+  RenderResult render;
+  double sluicectl = 1e99, mariadb = 1e99;
+  const std::string sluicectl_cmd =
+      absl::StrCat("'", SluicectlPath(), "' binlog decode --format json '", file, "'");
+  const std::string mariadb_cmd =
+      absl::StrCat("mariadb-binlog -v --base64-output=decode-rows '", file, "'");
+  for (int i = 0; i < repeat; ++i) {
+    DecodeResult d = DecodeOnly(bytes, name);
+    if (i == 0 || d.seconds < decode.seconds) decode = d;
+    RenderResult r = DecodeAssembleRender(file);
+    if (i == 0 || r.seconds < render.seconds) render = r;
+    sluicectl = std::min(sluicectl, TimeCommand(sluicectl_cmd));
+    mariadb = std::min(mariadb, TimeCommand(mariadb_cmd));
+  }
+  const double n = static_cast<double>(decode.rows);
+  auto line = [&](const char* what, double secs) {
+    std::printf("  %-52s %7.3f s  %11.0f rows/s  %8.1f MB/s  %6.1fx mariadb-binlog\n", what, secs,
+                n / secs, mb / secs, mariadb / secs);
+  };
+  std::printf("%llu rows in %llu events; best of %d runs, one thread each:\n",
+              static_cast<unsigned long long>(decode.rows),
+              static_cast<unsigned long long>(decode.events), repeat);
+  line("sluice decode (BinlogFileReader, rows to values)", decode.seconds);
+  line("sluice decode + assemble + JSON lines (in process)", render.seconds);
+  line("sluicectl binlog decode --format json > /dev/null", sluicectl);
+  line("mariadb-binlog -v --base64-output=decode-rows > /dev/null", mariadb);
+  std::printf("  (JSON output: %llu lines, %.1f MB)\n",
+              static_cast<unsigned long long>(render.lines),
+              static_cast<double>(render.bytes) / 1e6);
+  return 0;
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  uint64_t rows = 1'000'000;
+  int repeat = 3;
+  std::string file;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--rows") {
+      rows = std::stoull(argv[i + 1]);
+    } else if (flag == "--repeat") {
+      repeat = std::max(1, std::stoi(argv[i + 1]));
+    } else if (flag == "--file") {
+      file = argv[i + 1];
+    } else {
+      std::fprintf(stderr, "usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG]\n");
+      return 2;
+    }
+  }
+  return sluice::Main(rows, repeat, file);
+}
