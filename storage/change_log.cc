@@ -242,12 +242,18 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
   const int64_t now = options_.clock();
   std::map<SourceSlot*, storagepb::LogState> working;
   std::vector<LogOffset> results(group.size());
+  std::vector<absl::Status> refused(group.size());  // appends of a source that already failed
   rocksdb::WriteBatch batch;
   std::string event_bytes;
   std::string record;
   absl::Status status;
   for (size_t i = 0; i < group.size() && status.ok(); ++i) {
     PendingAppend& p = group[i];
+    {
+      std::lock_guard<std::mutex> lock(p.slot->state_mu);
+      refused[i] = p.slot->failed;
+    }
+    if (!refused[i].ok()) continue;
     auto [it, inserted] = working.try_emplace(p.slot);
     if (inserted) {
       std::lock_guard<std::mutex> lock(p.slot->state_mu);
@@ -312,8 +318,16 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       p.slot->stage_next_seq.erase(p.stage_id);
     }
   }
+  if (!status.ok()) {
+    for (auto& p : group) {
+      std::lock_guard<std::mutex> lock(p.slot->state_mu);
+      if (p.slot->failed.ok()) p.slot->failed = status;
+    }
+  }
   for (size_t i = 0; i < group.size(); ++i) {
-    if (status.ok()) {
+    if (!refused[i].ok()) {
+      std::move(group[i].done)(refused[i]);
+    } else if (status.ok()) {
       std::move(group[i].done)(results[i]);
     } else {
       std::move(group[i].done)(status);

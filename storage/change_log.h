@@ -120,6 +120,10 @@ class ChangeLog {
                                    v1::SourceCheckpoint checkpoint);
   // The same, without waiting: `done` runs after the group containing it is durable. Appends
   // of one source are stored in call order. Blocks while the pending queue is full.
+  //
+  // Once an append of a source fails, every later append of that source (already queued or
+  // not) fails with the same error until DiscardAllStaged, which a source calls when it starts
+  // a new session: a later checkpoint can never step over a transaction that was not stored.
   void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                    v1::SourceCheckpoint checkpoint, AppendCallback done) {
     AppendAsync(source, std::move(events), v1::SourceInfo(), std::move(checkpoint),

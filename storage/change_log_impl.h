@@ -56,6 +56,8 @@ struct SourceSlot {
 
   mutable std::mutex state_mu;
   storagepb::LogState state;  // guarded by state_mu; written only under ChangeLogImpl::write_mu_
+  // The first failed append since the last DiscardAllStaged; later appends fail with it.
+  absl::Status failed;  // guarded by state_mu
   std::atomic<uint64_t> first{1};
   std::atomic<uint64_t> last{0};
 

@@ -56,6 +56,11 @@ absl::Status ChangeLogImpl::DiscardStaged(SourceId source, uint64_t stage_id) {
 
 absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
   SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  {
+    // A new session starts from the stored checkpoint: appends may succeed again.
+    std::lock_guard<std::mutex> lock(slot->state_mu);
+    slot->failed = absl::OkStatus();
+  }
   std::lock_guard<std::mutex> lock(slot->stage_mu);
   slot->stage_next_seq.clear();
   return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), stage_, StageKey(slot->id, 0, 0),

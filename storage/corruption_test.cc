@@ -101,3 +101,36 @@ TEST(Corruption, DamagedStateRefusesToOpenWithAClearError) {
 
 }  // namespace
 }  // namespace sluice::storage
+
+namespace sluice::storage {
+namespace {
+
+// A failed append must not be stepped over: later appends of the source fail too (their
+// checkpoints would claim the lost transaction was stored) until the source starts over.
+TEST(Corruption, AFailedAppendRefusesLaterAppendsUntilDiscardAllStaged) {
+  TempDir dir;
+  SourceId id;
+  {
+    auto log = *ChangeLog::Open(dir.path());
+    id = *log->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+    ASSERT_TRUE(log->Append(id, {MakeEvent("t", 0)}, MakeCheckpoint("before")).ok());
+    ASSERT_TRUE(log->Stage(id, 7, {MakeEvent("t", 1), MakeEvent("t", 2)}).ok());
+  }
+  Overwrite(dir.path(), "stage", StageKey(id, 7, 0), std::string("\x07garbage", 8));
+  auto log = *ChangeLog::Open(dir.path());
+  auto staged = log->AppendStaged(id, 7, {}, v1::SourceInfo(), MakeCheckpoint("t1"));
+  ASSERT_FALSE(staged.ok());
+  auto next = log->Append(id, {MakeEvent("t", 3)}, MakeCheckpoint("t2"));
+  EXPECT_EQ(next.status(), staged.status());
+  auto idle = log->Append(id, {}, MakeCheckpoint("idle"));
+  EXPECT_EQ(idle.status(), staged.status());
+  EXPECT_EQ(log->Checkpoint(id)->position_text(), "before");
+  EXPECT_EQ(log->Bounds(id)->last.value(), 1u);
+  // A new session discards its stages and starts from the stored checkpoint.
+  ASSERT_TRUE(log->DiscardAllStaged(id).ok());
+  EXPECT_TRUE(log->Append(id, {MakeEvent("t", 1)}, MakeCheckpoint("t1")).ok());
+  EXPECT_EQ(log->Bounds(id)->last.value(), 2u);
+}
+
+}  // namespace
+}  // namespace sluice::storage

@@ -60,7 +60,12 @@ QueryKind ClassifyQuery(std::string_view sql) {
     return NextWord(sql) == "TRANSACTION" ? QueryKind::kBegin : QueryKind::kDdl;
   }
   if (first == "XA") {
-    return NextWord(sql) == "START" ? QueryKind::kBegin : QueryKind::kIgnored;
+    const std::string second = NextWord(sql);
+    if (second == "START" || second == "BEGIN") return QueryKind::kBegin;
+    // XA COMMIT / XA ROLLBACK of a prepared transaction end their own (empty) group; the
+    // prepared transaction's rows were published at XA PREPARE.
+    if (second == "COMMIT" || second == "ROLLBACK") return QueryKind::kCommit;
+    return QueryKind::kIgnored;
   }
   static constexpr std::array<std::string_view, 5> kDml = {"INSERT", "UPDATE", "DELETE", "REPLACE",
                                                            "LOAD"};

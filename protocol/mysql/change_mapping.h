@@ -17,9 +17,10 @@ namespace sluice::mysql {
 // What a QUERY event's statement means for transaction assembly.
 enum class QueryKind {
   kBegin,     // BEGIN, START TRANSACTION, XA START
-  kCommit,    // COMMIT (non-transactional engines; XID ends InnoDB transactions)
+  kCommit,    // COMMIT (non-transactional engines; XID ends InnoDB transactions), and
+              // XA COMMIT / XA ROLLBACK, which end their own group
   kRollback,  // ROLLBACK (a transaction that touched non-transactional tables)
-  kIgnored,   // SAVEPOINT, ROLLBACK TO, RELEASE SAVEPOINT, XA END/PREPARE: no change
+  kIgnored,   // SAVEPOINT, ROLLBACK TO, RELEASE SAVEPOINT, XA END: no change
   kDml,       // statement-based DML (INSERT, UPDATE, DELETE, REPLACE, LOAD): binlog_format
               // is not ROW, and the rows cannot be known
   kDdl,       // everything else: schema changes, account management, ...

@@ -1,5 +1,6 @@
 #include "protocol/mysql/transaction_assembler.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -11,6 +12,17 @@ namespace sluice::mysql {
 namespace {
 
 bool IsFakeRotate(const EventHeader& h) { return h.timestamp == 0 || h.log_pos == 0; }
+
+// True for a DDL statement that ends in START TRANSACTION (MySQL's atomic CREATE ... SELECT).
+bool OpensTransaction(std::string_view sql) {
+  while (!sql.empty() && (sql.back() == ' ' || sql.back() == '\n' || sql.back() == ';')) {
+    sql.remove_suffix(1);
+  }
+  constexpr std::string_view kTail = "START TRANSACTION";
+  if (sql.size() < kTail.size()) return false;
+  return absl::EqualsIgnoreCase(std::string(sql.substr(sql.size() - kTail.size())),
+                                std::string(kTail));
+}
 
 }  // namespace
 
@@ -111,12 +123,14 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
         in_txn_ = false;
         gtid_.clear();
         commit_micros_.reset();
+        // The server used up the GTID: it belongs to the state even though nothing committed.
+        if (maria_pending_) maria_domains_[maria_pending_->first] = maria_pending_->second;
         maria_pending_.reset();
         return sink.rollback ? sink.rollback() : absl::OkStatus();
       case QueryKind::kIgnored:
         return absl::OkStatus();
       case QueryKind::kDml:
-        if (skip_statement_dml_) {
+        if (offline_) {
           ++skipped_statements_;
           return absl::OkStatus();
         }
@@ -131,6 +145,9 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
         if (gtid_.empty()) begin_at_ = event.position;
         SLUICE_RETURN_IF_ERROR(Begin(sink));
         SLUICE_RETURN_IF_ERROR(Ddl(*q, sink));
+        // MySQL 8.0.21+ logs CREATE TABLE ... SELECT as one transaction: the DDL (ending in
+        // "START TRANSACTION"), the rows, then XID. It commits there, not after the DDL.
+        if (OpensTransaction(q->query)) return absl::OkStatus();
         return Commit(h, next_pos, 0, sink);
     }
     return absl::OkStatus();
@@ -138,6 +155,13 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
   if (auto* x = std::get_if<Xid>(&event.body)) {
     if (!in_txn_) return absl::OkStatus();
     return Commit(h, next_pos, x->xid, sink);
+  }
+  if (std::holds_alternative<Gtid>(event.body) || std::holds_alternative<MariaGtid>(event.body)) {
+    if (in_txn_) {
+      return absl::DataLossError(absl::StrCat(
+          where(event.position), ": GTID: a new transaction starts while transaction ", gtid_,
+          " has not ended (no XID/COMMIT): the binlog is damaged or sluice misread it"));
+    }
   }
   if (auto* g = std::get_if<Gtid>(&event.body)) {
     gtid_ = g->anonymous ? "" : g->ToString();
@@ -175,6 +199,19 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
     return sink.idle ? sink.idle(position_) : absl::OkStatus();
   }
   if (auto* s = std::get_if<Skipped>(&event.body)) {
+    // INCIDENT (e.g. LOST_EVENTS): changes that never reached the binlog. A replica stops here.
+    if (s->type == static_cast<uint8_t>(EventType::kIncident)) {
+      if (offline_) {
+        ++skipped_statements_;
+        return absl::OkStatus();
+      }
+      return absl::DataLossError(absl::StrCat(
+          where(event.position),
+          ": INCIDENT: the server recorded that changes are missing from its binlog here (",
+          s->what,
+          "); events after it cannot be trusted to be complete. Re-snapshot the source "
+          "(snapshot=when_needed) or start over with a new data dir"));
+    }
     // XA PREPARE ends the binlogged part of an XA transaction: it is published here (a later
     // XA ROLLBACK of a prepared transaction is not reverted; see README.md).
     if (s->type == static_cast<uint8_t>(EventType::kXaPrepare) && in_txn_) {

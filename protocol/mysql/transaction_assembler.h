@@ -16,8 +16,9 @@
 // A real ROTATE, and a HEARTBEAT, between transactions report an idle position so the caller can
 // checkpoint an idle source.
 //
-// Pure: no I/O, no clocks. Errors (InvalidArgument/DataLoss naming file:pos): statement-based DML
-// (binlog_format is not ROW). Thread-compatible.
+// Pure: no I/O, no clocks. Errors, naming file:pos: InvalidArgument for statement-based DML
+// (binlog_format is not ROW); DataLoss for an INCIDENT event and for a GTID that starts a
+// transaction while another is open. Thread-compatible.
 
 #include <cstdint>
 #include <functional>
@@ -74,10 +75,10 @@ class TransactionAssembler {
   // Consumes one decoded event (row images are moved out of it).
   absl::Status Feed(Event event, const Sink& sink);
 
-  // Statement-based DML is an error by default (its rows cannot be known, so streaming past it
-  // would lose changes). The offline decoder sets this to skip such statements instead and count
-  // them, the way mysqlbinlog -v prints them without rows.
-  void set_skip_statement_dml(bool skip) { skip_statement_dml_ = skip; }
+  // Statement-based DML and INCIDENT events are errors by default (streaming past them would
+  // lose changes). The offline decoder sets this to skip them instead and count them, the way
+  // mysqlbinlog -v prints them without rows.
+  void set_skip_statement_dml(bool skip) { offline_ = skip; }
   uint64_t skipped_statements() const { return skipped_statements_; }
 
   bool in_transaction() const { return in_txn_; }
@@ -103,7 +104,7 @@ class TransactionAssembler {
   std::optional<uint64_t> commit_micros_;
   std::map<uint32_t, std::string> maria_domains_;  // domain -> "d-s-n"
   mutable std::string gtid_state_;
-  bool skip_statement_dml_ = false;
+  bool offline_ = false;
   uint64_t skipped_statements_ = 0;
 };
 

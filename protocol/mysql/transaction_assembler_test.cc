@@ -97,6 +97,8 @@ TEST(ClassifyQueryTest, Keywords) {
   EXPECT_EQ(ClassifyQuery("  start   transaction"), QueryKind::kBegin);
   EXPECT_EQ(ClassifyQuery("XA START X'01'"), QueryKind::kBegin);
   EXPECT_EQ(ClassifyQuery("XA END X'01'"), QueryKind::kIgnored);
+  EXPECT_EQ(ClassifyQuery("XA COMMIT X'01'"), QueryKind::kCommit);
+  EXPECT_EQ(ClassifyQuery("XA ROLLBACK X'01'"), QueryKind::kCommit);
   EXPECT_EQ(ClassifyQuery("COMMIT"), QueryKind::kCommit);
   EXPECT_EQ(ClassifyQuery("ROLLBACK"), QueryKind::kRollback);
   EXPECT_EQ(ClassifyQuery("ROLLBACK TO SAVEPOINT a"), QueryKind::kIgnored);
@@ -140,8 +142,8 @@ TEST(TransactionAssemblerTest, MariaDbTransactionsDdlAndRollback) {
                        "idle mariadb-bin.000002:4",
                    }));
   EXPECT_EQ(a.position().ToString(), "mariadb-bin.000002:4");
-  // The rolled-back GTID never became part of the state.
-  EXPECT_EQ(a.gtid_state(), "0-1-2");
+  // The server used up the rolled-back group's GTID too.
+  EXPECT_EQ(a.gtid_state(), "0-1-3");
 }
 
 TEST(TransactionAssemblerTest, FakeRotateDoesNotMovePosition) {
@@ -195,6 +197,51 @@ TEST(TransactionAssemblerTest, SeedsMariaDbState) {
   ASSERT_TRUE(a.Feed(MariaGtidEvent(41, false, 4, 40), r.sink()).ok());
   ASSERT_TRUE(a.Feed(XidEvent(1, 40, 71), r.sink()).ok());
   EXPECT_EQ(a.gtid_state(), "0-1-41,1-2-7");
+}
+
+TEST(TransactionAssemblerTest, CreateTableSelectIsOneTransaction) {
+  TransactionAssembler a({"binlog.000001", 4});
+  Recorder r;
+  Gtid g;
+  g.sid[15] = 2;
+  g.gno = 9;
+  ASSERT_TRUE(a.Feed(Make(g, 4, 80), r.sink()).ok());
+  ASSERT_TRUE(a.Feed(QueryEvent("CREATE TABLE t2 (id int primary key) START TRANSACTION", 80, 200),
+                     r.sink())
+                  .ok());
+  ASSERT_TRUE(a.Feed(RowsOf("shop", "t2", 1, 200, 260), r.sink()).ok());
+  ASSERT_TRUE(a.Feed(XidEvent(3, 260, 291), r.sink()).ok());
+  EXPECT_EQ(r.log, (std::vector<std::string>{
+                       "begin binlog.000001:4 00000000-0000-0000-0000-000000000002:9",
+                       "change OP_DDL shop.CREATE TABLE t2 (id int primary key) START TRANSACTION",
+                       "change OP_INSERT shop.t2",
+                       "commit binlog.000001:291 00000000-0000-0000-0000-000000000002:9 [] xid=3",
+                   }));
+}
+
+TEST(TransactionAssemblerTest, GtidInsideAnOpenTransactionIsDataLoss) {
+  TransactionAssembler a({"b.000001", 4});
+  Recorder r;
+  ASSERT_TRUE(a.Feed(MariaGtidEvent(1, false, 4, 40), r.sink()).ok());
+  ASSERT_TRUE(a.Feed(RowsOf("shop", "t", 1, 40, 80), r.sink()).ok());
+  absl::Status st = a.Feed(MariaGtidEvent(2, false, 80, 120), r.sink());
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("b.000001:80"), std::string::npos) << st;
+}
+
+TEST(TransactionAssemblerTest, IncidentStopsStreamingButNotTheOfflineDecoder) {
+  Skipped incident;
+  incident.type = static_cast<uint8_t>(EventType::kIncident);
+  incident.what = "LOST_EVENTS";
+  TransactionAssembler live({"b.000001", 4});
+  Recorder r;
+  absl::Status st = live.Feed(Make(incident, 4, 40), r.sink());
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("INCIDENT"), std::string::npos) << st;
+  TransactionAssembler offline({"b.000001", 4});
+  offline.set_skip_statement_dml(true);
+  EXPECT_TRUE(offline.Feed(Make(incident, 4, 40), r.sink()).ok());
+  EXPECT_EQ(offline.skipped_statements(), 1u);
 }
 
 // Every fixture: transactions are balanced, each commit position is an event boundary of the

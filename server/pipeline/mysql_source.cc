@@ -234,9 +234,15 @@ absl::Status Session::Prepare() {
     // First start: stream from the current end of the binlog, and store that position before
     // reading anything, so a restart continues from here and not from a later "current".
     SLUICE_ASSIGN_OR_RETURN(start, CurrentPosition());
-    absl::StatusOr<mysqlclient::ResultSet> gtid = conn_->Query("SELECT @@GLOBAL.gtid_binlog_pos");
-    if (gtid.ok() && !gtid->rows.empty() && !gtid->rows[0].empty() && gtid->rows[0][0]) {
-      gtid_state = *gtid->rows[0][0];  // MariaDB only; MySQL has no such variable
+    if (mariadb_ && start.file.find_first_of("'\\") == std::string::npos) {
+      // The GTID state *at that position* (not @@gtid_binlog_pos, which may already include a
+      // transaction committed after it).
+      SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet gtid,
+                              conn_->Query(absl::StrCat("SELECT BINLOG_GTID_POS('", start.file,
+                                                        "', ", start.offset, ")")));
+      if (!gtid.rows.empty() && !gtid.rows[0].empty() && gtid.rows[0][0]) {
+        gtid_state = *gtid.rows[0][0];
+      }
     }
     assembler_.emplace(start, gtid_state);
     SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, CheckpointAt(start, "")).status());
@@ -405,6 +411,7 @@ absl::Status Session::Run() {
     }
   }
   appends_.Drain();
+  SLUICE_RETURN_IF_ERROR(appends_.error());  // never store a position past a failed append
   return MaybeStoreIdle(true);
 }
 
