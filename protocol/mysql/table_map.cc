@@ -155,8 +155,15 @@ absl::Status ReadStrValues(ByteReader& r, std::vector<ColumnDef*> cols, bool is_
   return r.status(kWhat);
 }
 
-absl::Status ReadOptionalMetadata(ByteReader& outer, TableMap& t) {
+// The columns DEFAULT_CHARSET / COLUMN_CHARSET list: MariaDB counts GEOMETRY among them (its
+// binary charset), MySQL does not.
+bool ListsCharset(const ColumnDef& c, bool mariadb) {
+  return c.IsCharacter() || (mariadb && c.type == ColumnType::kGeometry);
+}
+
+absl::Status ReadOptionalMetadata(ByteReader& outer, TableMap& t, bool mariadb) {
   auto& cols = t.columns;
+  const auto character = [mariadb](const ColumnDef& c) { return ListsCharset(c, mariadb); };
   while (outer.ok() && outer.remaining() > 0) {
     size_t at = outer.position();
     uint8_t tag = outer.ReadU8();
@@ -175,12 +182,10 @@ absl::Status ReadOptionalMetadata(ByteReader& outer, TableMap& t) {
         break;
       }
       case TableMapMeta::kDefaultCharset:
-        st = ReadDefaultCharset(r, Select(cols, [](const ColumnDef& c) { return c.IsCharacter(); }),
-                                at);
+        st = ReadDefaultCharset(r, Select(cols, character), at);
         break;
       case TableMapMeta::kColumnCharset:
-        st =
-            ReadColumnCharsets(r, Select(cols, [](const ColumnDef& c) { return c.IsCharacter(); }));
+        st = ReadColumnCharsets(r, Select(cols, character));
         break;
       case TableMapMeta::kEnumAndSetDefaultCharset:
         st = ReadDefaultCharset(r, Select(cols, [](const ColumnDef& c) { return c.IsEnumOrSet(); }),
@@ -340,7 +345,8 @@ absl::StatusOr<TableMap> DecodeTableMap(Bytes body, const FormatDescription& fde
   if (!r.ok()) return r.status(kWhat);
   for (size_t i = 0; i < ncols; ++i)
     t.columns[i].nullable = (static_cast<uint8_t>(nulls[i / 8]) >> (i % 8)) & 1;
-  absl::Status st = ReadOptionalMetadata(r, t);
+  absl::Status st =
+      ReadOptionalMetadata(r, t, fde.server_version.find("MariaDB") != std::string::npos);
   if (!st.ok()) return st;
   return t;
 }

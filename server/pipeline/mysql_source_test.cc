@@ -207,7 +207,7 @@ CREATE TABLE test.ms_types (
   c CHAR(10), vc VARCHAR(100), vcl VARCHAR(50) CHARACTER SET latin1,
   vca VARCHAR(20) CHARACTER SET ascii, tx TEXT, mtx MEDIUMTEXT, bn BINARY(4), vb VARBINARY(20),
   bl BLOB, lb LONGBLOB, en ENUM('a','b','c'), st SET('x','y','z'), js JSON,
-  g GEOMETRY, pt POINT
+  g GEOMETRY, pt POINT, after_geo VARCHAR(10), u UUID, i6 INET6
 ))sql";
 
 // Columns compared as the server prints them, and the expression that prints each.
@@ -220,7 +220,7 @@ const std::vector<std::pair<std::string, std::string>>& TypeColumns() {
       {"ts", "ts"},      {"c", "c"},       {"vc", "vc"},      {"vcl", "vcl"},    {"vca", "vca"},
       {"tx", "tx"},      {"mtx", "mtx"},   {"bn", "HEX(bn)"}, {"vb", "HEX(vb)"}, {"bl", "HEX(bl)"},
       {"lb", "HEX(lb)"}, {"en", "en"},     {"st", "st"},      {"js", "js"},      {"g", "HEX(g)"},
-      {"pt", "HEX(pt)"},
+      {"pt", "HEX(pt)"}, {"after_geo", "after_geo"},
   };
   return *columns;
 }
@@ -240,15 +240,15 @@ TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
      '2038-01-19 03:14:07.999999', 'abc', '😀 emoji 中文 日本語 한국어', 'café', 'plain',
      REPEAT('long text ', 100), 'm', 0x00FF1020, X'', 0xDEADBEEF, REPEAT('x', 70000), 'b',
      'x,z', '{"a":[1,2,{"b":null}],"s":"ü"}', ST_GeomFromText('LINESTRING(0 0,1 1)'),
-     POINT(1, 2)),
+     POINT(1, 2), 'q', '123e4567-e89b-12d3-a456-426614174000', '2001:db8::1'),
     (2, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
      '0.000000', '0.000000000000000000000000000001', -0.25, -2.5e-300, b'0', 0,
      '0000-00-00', '-838:59:59', '00:00:00.000001', '0000-00-00 00:00:00',
      '1000-01-01 00:00:00.001', '1970-01-01 00:00:01', '', '', '', '', '', '', 0x00000000,
-     0x00, X'', X'', '', '', '[]', ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'), POINT(-1, 0.5)),
+     0x00, X'', X'', '', '', '[]', ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'), POINT(-1, 0.5), '', NULL, NULL),
     (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL))sql");
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL))sql");
   ASSERT_TRUE(inserted_all.ok()) << inserted_all;
   const std::vector<v1::ChangeEvent> events = Sync();
 
@@ -279,7 +279,7 @@ TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
   for (size_t r = 0; r < rows->size(); ++r) {
     const auto& server = (*rows)[r];
     const v1::ChangeEvent& e = *inserted[static_cast<int64_t>(r + 1)];
-    ASSERT_EQ(e.after().fields_size(), 38) << e.ShortDebugString().substr(0, 300);
+    ASSERT_EQ(e.after().fields_size(), 41) << e.ShortDebugString().substr(0, 300);
     for (size_t c = 0; c < TypeColumns().size(); ++c) {
       const std::string& name = TypeColumns()[c].first;
       const v1::Value* ours = FieldOf(e.after(), name);
@@ -292,6 +292,14 @@ TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
         want = StripFraction(want);
       }
       EXPECT_EQ(AsServerText(*ours), want) << "row " << r + 1 << " column " << name;
+    }
+    // MariaDB UUID and INET6 arrive as their 16 stored bytes.
+    for (const char* name : {"u", "i6"}) {
+      const v1::Value* v = FieldOf(e.after(), name);
+      ASSERT_NE(v, nullptr) << name;
+      if (r == 0) {
+        EXPECT_EQ(v->bytes().size(), 16u) << name << " " << v->ShortDebugString();
+      }
     }
     // FLOAT and DOUBLE: the server prints them rounded; compare the numbers.
     const size_t fl = TypeColumns().size();
