@@ -14,7 +14,7 @@ PACKAGES=(
   libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  mariadb-server mariadb-client postgresql-15 postgresql-client-15
+  mariadb-server mariadb-client postgresql-15 postgresql-client-15 openssl
 )
 
 missing=()
