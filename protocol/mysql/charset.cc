@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <span>
 
+#include "proto/base/utf8.h"
+
 namespace sluice::mysql {
 namespace {
 
@@ -85,24 +87,6 @@ constexpr Range kRanges[] = {
     {2816, 3071, CharsetKind::kUtf16, "utf16"},
     {3072, 3327, CharsetKind::kUtf32, "utf32"},
 };
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // MariaDB's NO PAD collations are numbered 1024 + the id of a PAD SPACE collation of the same
 // charset (utf8mb4_general_nopad_ci = 1069 = 1024 + 45, gbk_nopad_bin = 1111 = 1024 + 87, ...).

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "proto/base/utf8.h"
 #include "tests/e2e/mariadb_binlog_diff.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_database.h"
@@ -78,24 +79,6 @@ ColumnSpec Spec(std::string name, std::string sql_type, ValueKind kind,
   return c;
 }
 
-void AppendCodePoint(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Random UTF-8 text of up to `max_chars` characters: ASCII, Latin, Greek, CJK, Hangul, emoji.
 // No backslash is followed by 'x', so mariadb-binlog's "\xNN" escapes stay unambiguous.
 std::string RandomUtf8(Gen& g, size_t max_chars) {
@@ -108,7 +91,7 @@ std::string RandomUtf8(Gen& g, size_t max_chars) {
     const auto [lo, hi] = kRanges[g.Below(std::size(kRanges))];
     uint32_t cp = lo + static_cast<uint32_t>(g.Below(hi - lo + 1));
     if (cp == 'x' && !out.empty() && out.back() == '\\') cp = 'y';
-    AppendCodePoint(cp, out);
+    AppendUtf8(cp, out);
   }
   return out;
 }
@@ -132,7 +115,7 @@ std::string RandomLatin1(Gen& g, size_t max_chars) {
       default:
         cp = kExtra[g.Below(kExtra.size())];
     }
-    AppendCodePoint(cp, out);
+    AppendUtf8(cp, out);
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "proto/base/utf8.h"
+
 namespace sluice::fuzz {
 namespace {
 
@@ -37,24 +39,6 @@ size_t DecodeUtf8(std::string_view s, size_t pos, uint32_t& code_point) {
   if (code_point < min || code_point > 0x10FFFF) return 0;
   if (code_point >= 0xD800 && code_point <= 0xDFFF) return 0;
   return len;
-}
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Recursive descent; the depth is bounded by max_depth, so the recursion is too.
