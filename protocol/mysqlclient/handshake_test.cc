@@ -211,7 +211,8 @@ TEST(HandshakeResponseTest, SslRequestBytes) {
 }
 
 TEST(AuthMoreDataTest, Parses) {
-  auto d = ParseAuthMoreData(S("\x01\x04"));
+  const std::string payload = S("\x01\x04");  // the result views into it
+  auto d = ParseAuthMoreData(payload);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, "\x04");
   EXPECT_EQ(ParseAuthMoreData("").status().code(), absl::StatusCode::kDataLoss);
