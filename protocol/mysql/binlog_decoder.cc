@@ -157,7 +157,7 @@ absl::StatusOr<EventBody> BinlogDecoder::DecodeBody(const EventHeader& h, Bytes 
     case EventType::kUpdateRowsV2:
     case EventType::kDeleteRowsV2:
     case EventType::kPartialUpdateRows:
-      return DecodeRowsEvent(body, h.type, fde_, tables_);
+      return DecodeRowsEvent(body, h.type, fde_, tables_, defer_rows_);
     case EventType::kGtid:
       return DecodeGtid(body, false);
     case EventType::kAnonymousGtid:

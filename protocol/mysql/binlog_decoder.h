@@ -84,6 +84,9 @@ class BinlogDecoder {
   // already carries that checksum. The next FORMAT_DESCRIPTION replaces it.
   void set_initial_checksum(ChecksumAlg alg) { fde_.checksum = alg; }
 
+  // Row events come back with their rows undecoded (RowsEvent::deferred_body), for ForEachRow.
+  void set_defer_rows(bool defer) { defer_rows_ = defer; }
+
   // Largest TRANSACTION_PAYLOAD, and largest inflated record of a MariaDB compressed event, the
   // decoder will decompress (default 1 GiB).
   void set_max_payload_size(uint64_t bytes) { max_payload_size_ = bytes; }
@@ -99,6 +102,7 @@ class BinlogDecoder {
   FormatDescription fde_;
   TableMapCache tables_;
   uint64_t max_payload_size_ = uint64_t{1} << 30;
+  bool defer_rows_ = false;
 };
 
 class BinlogFileReader {

@@ -168,13 +168,27 @@ class ImageReader {
 
 bool IsRowsEventType(uint8_t type) { return LayoutFor(type).has_value(); }
 
-absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
-                                          const TableMapCache& tables) {
+namespace {
+
+// What DecodeRows does with the rows: keep them, visit them one at a time, or leave them for later.
+enum class RowsMode { kKeep, kVisit, kDefer };
+
+// A row image to (re)fill: cleared if it exists (keeping its allocations), created otherwise.
+v1::Row& Reuse(std::optional<v1::Row>& row) {
+  if (row) {
+    row->Clear();
+    return *row;
+  }
+  return row.emplace();
+}
+
+absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
+                        const TableMapCache& tables, RowsMode mode, const RowVisitor* visit,
+                        RowsEvent& ev) {
   std::optional<Layout> layout = LayoutFor(type);
   std::string name(EventTypeName(type));
   if (!layout) return absl::InvalidArgumentError(absl::StrCat(name, " is not a row event"));
   ByteReader r(body);
-  RowsEvent ev;
   ev.kind = layout->kind;
   ev.type = type;
   uint8_t post = fde.PostHeaderLength(static_cast<EventType>(type), layout->version == 2 ? 10 : 8);
@@ -198,13 +212,17 @@ absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const Format
     r.Skip(extra_len - 2u);  // NDB info or partition ids; not needed
   }
   if (!r.ok()) return r.status(name);
-  if (r.remaining() == 0) return ev;  // a dummy event that only ends a statement
+  if (r.remaining() == 0) return absl::OkStatus();  // a dummy event that only ends a statement
   auto it = tables.find(ev.table_id);
   if (it == tables.end()) {
     return absl::DataLossError(
         absl::StrCat(name, ": no TABLE_MAP_EVENT seen for table id ", ev.table_id));
   }
   ev.table = it->second;
+  if (mode == RowsMode::kDefer) {
+    ev.deferred_body.assign(reinterpret_cast<const char*>(body.data()), body.size());
+    return absl::OkStatus();
+  }
   const TableMap& t = *ev.table;
   size_t ncols_at = r.position();
   uint64_t ncols = r.ReadLenencInt();
@@ -223,24 +241,50 @@ absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const Format
   const size_t npresent_after =
       static_cast<size_t>(std::count(present_after.begin(), present_after.end(), true));
   ImageReader images(r, body, t, name, layout->partial);
+  RowChange scratch;  // kVisit: every row is decoded into it, reusing its allocations
+  size_t index = 0;
   while (r.remaining() > 0) {
-    size_t index = ev.rows.size();
     size_t row_at = r.position();
-    RowChange& change = ev.rows.emplace_back();
-    v1::Row& first =
-        layout->kind == RowsKind::kWrite ? change.after.emplace() : change.before.emplace();
+    RowChange& change = mode == RowsMode::kVisit ? scratch : ev.rows.emplace_back();
+    v1::Row& first = layout->kind == RowsKind::kWrite ? Reuse(change.after) : Reuse(change.before);
     absl::Status st = images.Read(present, npresent, false, index, first);
     if (!st.ok()) return st;
     if (layout->kind == RowsKind::kUpdate) {
-      st = images.Read(present_after, npresent_after, true, index, change.after.emplace());
+      st = images.Read(present_after, npresent_after, true, index, Reuse(change.after));
       if (!st.ok()) return st;
     }
     if (r.position() == row_at) {
       return absl::DataLossError(absl::StrCat(name, ": row ", index, " at offset ", row_at,
                                               " is empty (no column present) but bytes remain"));
     }
+    ++index;
+    if (mode == RowsMode::kVisit) {
+      st = (*visit)(ev, change);
+      if (!st.ok()) return st;
+    }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
+                                          const TableMapCache& tables, bool defer_rows) {
+  RowsEvent ev;
+  absl::Status st = DecodeRows(body, type, fde, tables,
+                               defer_rows ? RowsMode::kDefer : RowsMode::kKeep, nullptr, ev);
+  if (!st.ok()) return st;
   return ev;
+}
+
+absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
+                        const RowVisitor& visit) {
+  if (deferred.table == nullptr || deferred.deferred_body.empty()) return absl::OkStatus();
+  const TableMapCache tables = {{deferred.table_id, deferred.table}};
+  const Bytes body(reinterpret_cast<const std::byte*>(deferred.deferred_body.data()),
+                   deferred.deferred_body.size());
+  RowsEvent header;
+  return DecodeRows(body, deferred.type, fde, tables, RowsMode::kVisit, &visit, header);
 }
 
 }  // namespace sluice::mysql

@@ -19,8 +19,10 @@
 //
 // Pure; errors are DataLoss naming the event, row, column and offset.
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -48,6 +50,9 @@ struct RowsEvent {
   uint16_t flags = 0;                     // bit 0: end of statement
   std::shared_ptr<const TableMap> table;  // null only for an empty event with an unknown table id
   std::vector<RowChange> rows;
+  // With deferred rows (DecodeRowsEvent(..., defer_rows=true), BinlogDecoder::set_defer_rows):
+  // `rows` stays empty and this holds the event body, for ForEachRow.
+  std::string deferred_body;
 };
 
 // True for the event type codes this decoder handles as row events.
@@ -56,7 +61,20 @@ bool IsRowsEventType(uint8_t type);
 // Decodes a row event of `type` against the table maps in `tables`. DataLoss if the table id has
 // no TABLE_MAP, the column count exceeds the map's, any row is malformed, or a JSON diff does not
 // apply to its before document; Unimplemented for column types listed in row_values.h.
+// With `defer_rows` the header and table are decoded and checked, and the rows are left in
+// `deferred_body` for ForEachRow.
 absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
-                                          const TableMapCache& tables);
+                                          const TableMapCache& tables, bool defer_rows = false);
+
+// Called once per row; `header` is the event without its rows. `row` is only valid during the call.
+using RowVisitor = std::function<absl::Status(const RowsEvent& header, const RowChange& row)>;
+
+// Decodes the rows of a deferred row event one at a time into the same RowChange (cleared between
+// rows, keeping its allocations) and passes each to `visit`: for callers that render or count
+// rows without keeping them (the offline decoder's fast path, benchmarks), this avoids most
+// per-value allocation. `fde` must be the FORMAT_DESCRIPTION the event was decoded with. Errors
+// as DecodeRowsEvent, or the first error `visit` returns.
+absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
+                        const RowVisitor& visit);
 
 }  // namespace sluice::mysql

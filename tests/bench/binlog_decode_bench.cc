@@ -20,12 +20,14 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "clients/sluicectl/binlog_decode.h"
+#include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_database.h"
@@ -124,6 +126,54 @@ DecodeResult DecodeOnly(const std::string& bytes, const std::string& name) {
   return r;
 }
 
+// 1b. The streaming path: rows deferred by the decoder and visited one at a time with
+// mysql::ForEachRow (one reused row, so its allocations are kept). With `render`, every row image
+// is also rendered as canonical JSON (AppendRowJson), the per-row work of printing it.
+DecodeResult DecodeStreaming(const std::string& bytes, bool render, uint64_t* out_bytes) {
+  DecodeResult r;
+  const auto start = Clock::now();
+  mysql::BinlogDecoder decoder;
+  decoder.set_defer_rows(true);
+  std::string json;
+  uint64_t rendered = 0;
+  const mysql::RowVisitor visit = [&](const mysql::RowsEvent&, const mysql::RowChange& c) {
+    ++r.rows;
+    if (render) {
+      json.clear();
+      if (c.before) AppendRowJson(*c.before, json);
+      if (c.after) AppendRowJson(*c.after, json);
+      rendered += json.size() + 1;
+    }
+    return absl::OkStatus();
+  };
+  std::function<void(const mysql::Event&)> walk = [&](const mysql::Event& e) {
+    if (const auto* p = std::get_if<mysql::TransactionPayload>(&e.body)) {
+      for (const auto& inner : p->events) walk(inner);
+    }
+    if (const auto* rows = std::get_if<mysql::RowsEvent>(&e.body)) {
+      absl::Status st = mysql::ForEachRow(*rows, decoder.format(), visit);
+      if (!st.ok()) Die("visit rows", st);
+    }
+  };
+  const std::string_view file(bytes);
+  uint64_t pos = 4;
+  while (pos + mysql::kEventHeaderLength <= file.size()) {
+    const auto* data = reinterpret_cast<const std::byte*>(file.data() + pos);
+    auto h = mysql::DecodeEventHeader({data, file.size() - pos});
+    if (!h.ok() || h->event_size < mysql::kEventHeaderLength || h->event_size > file.size() - pos) {
+      Die("decode", h.ok() ? absl::DataLossError("bad event size") : h.status());
+    }
+    auto e = decoder.Decode({data, h->event_size}, pos);
+    if (!e.ok()) Die("decode", e.status());
+    ++r.events;
+    walk(*e);
+    pos += h->event_size;
+  }
+  r.seconds = Seconds(start);
+  if (out_bytes != nullptr) *out_bytes = rendered;
+  return r;
+}
+
 struct RenderResult {
   uint64_t lines = 0;
   uint64_t bytes = 0;
@@ -202,6 +252,9 @@ int Main(uint64_t rows, int repeat, std::string file) {
   }
 
   DecodeResult decode;
+  DecodeResult streaming;
+  DecodeResult streaming_json;
+  uint64_t streaming_json_bytes = 0;
   RenderResult render;
   double sluicectl = 1e99, mariadb = 1e99;
   const std::string sluicectl_cmd =
@@ -211,6 +264,10 @@ int Main(uint64_t rows, int repeat, std::string file) {
   for (int i = 0; i < repeat; ++i) {
     DecodeResult d = DecodeOnly(bytes, name);
     if (i == 0 || d.seconds < decode.seconds) decode = d;
+    DecodeResult s = DecodeStreaming(bytes, false, nullptr);
+    if (i == 0 || s.seconds < streaming.seconds) streaming = s;
+    DecodeResult sj = DecodeStreaming(bytes, true, &streaming_json_bytes);
+    if (i == 0 || sj.seconds < streaming_json.seconds) streaming_json = sj;
     RenderResult r = DecodeAssembleRender(file);
     if (i == 0 || r.seconds < render.seconds) render = r;
     sluicectl = std::min(sluicectl, TimeCommand(sluicectl_cmd));
@@ -224,7 +281,12 @@ int Main(uint64_t rows, int repeat, std::string file) {
   std::printf("%llu rows in %llu events; best of %d runs, one thread each:\n",
               static_cast<unsigned long long>(decode.rows),
               static_cast<unsigned long long>(decode.events), repeat);
+  if (streaming.rows != decode.rows || streaming_json.rows != decode.rows) {
+    Die("streaming decode", absl::InternalError("row counts differ between decode paths"));
+  }
   line("sluice decode (BinlogFileReader, rows to values)", decode.seconds);
+  line("sluice streaming decode (ForEachRow, reused row)", streaming.seconds);
+  line("sluice streaming decode + row JSON (AppendRowJson)", streaming_json.seconds);
   line("sluice decode + assemble + JSON lines (in process)", render.seconds);
   line("sluicectl binlog decode --format json > /dev/null", sluicectl);
   line("mariadb-binlog -v --base64-output=decode-rows > /dev/null", mariadb);
