@@ -3,8 +3,9 @@
 // mysql_fuzz_util.h (selector · skip · TABLE_MAP body · rows body).
 //
 // Checks besides "no crash, no sanitizer report": decoding is deterministic, a decoded row has at
-// most as many fields as the table has columns, every row renders as valid JSON, and
-// ReadColumnValue never reads past its input.
+// most as many fields as the table has columns, every row renders as valid JSON, the streaming
+// decoder (ForEachRow) sees the same rows as the eager one, and ReadColumnValue never reads past
+// its input.
 
 #include <cstddef>
 #include <cstdint>
@@ -79,6 +80,31 @@ std::string Run(std::string_view in) {
   } else {
     SLUICE_FUZZ_CHECK(!rows.status().message().empty());
     digest += "rows error " + rows.status().ToString();
+  }
+
+  // The streaming path (deferred rows, one reused row) sees the same rows, or the same error.
+  auto deferred = mysql::DecodeRowsEvent(AsBytes(rows_body), type, fde, cache, /*defer_rows=*/true);
+  if (deferred.ok()) {
+    std::string streamed;
+    size_t visited = 0;
+    absl::Status st =
+        mysql::ForEachRow(*deferred, fde, [&](const mysql::RowsEvent&, const mysql::RowChange& c) {
+          ++visited;
+          for (const auto* row : {c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr}) {
+            if (row) AppendRowJson(*row, streamed);
+          }
+          return absl::OkStatus();
+        });
+    SLUICE_FUZZ_CHECK(st.ok() == rows.ok());
+    if (rows.ok()) {
+      std::string eager;
+      for (const mysql::RowChange& c : rows->rows) {
+        for (const auto* row : {c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr}) {
+          if (row) AppendRowJson(*row, eager);
+        }
+      }
+      SLUICE_FUZZ_CHECK(visited == rows->rows.size() && streamed == eager, streamed);
+    }
   }
 
   // The value decoders on their own, one value per column.
