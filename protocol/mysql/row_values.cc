@@ -50,22 +50,22 @@ uint64_t ReadUintLe(ByteReader& r, size_t n) {
 void SetText(std::string_view s, const ColumnDef& c, bool blob, v1::Value& out) {
   if (!c.collation) {
     if (blob) {
-      out.set_bytes(std::string(s));
+      out.mutable_bytes()->assign(s.data(), s.size());
     } else {
-      out.set_string(std::string(s));
+      out.mutable_string()->assign(s.data(), s.size());
     }
     return;
   }
   CharsetInfo cs = CharsetForCollation(*c.collation);
   switch (cs.kind) {
     case CharsetKind::kUtf8:
-      out.set_string(std::string(s));
+      out.mutable_string()->assign(s.data(), s.size());
       return;
     case CharsetKind::kLatin1:
       out.set_string(Latin1ToUtf8(s));
       return;
     case CharsetKind::kBinary:
-      out.set_bytes(std::string(s));
+      out.mutable_bytes()->assign(s.data(), s.size());
       return;
     case CharsetKind::kUcs2:
     case CharsetKind::kUtf16:
@@ -215,7 +215,7 @@ absl::Status ReadColumnValue(ByteReader& r, const ColumnDef& c, v1::Value& out) 
     }
     case ColumnType::kGeometry: {
       std::string_view s = ReadLengthPrefixed(r, c.length_bytes);
-      if (r.ok()) out.set_bytes(std::string(s));
+      if (r.ok()) out.mutable_bytes()->assign(s.data(), s.size());
       break;
     }
     case ColumnType::kJson: {
@@ -254,7 +254,7 @@ absl::Status ReadColumnValue(ByteReader& r, const ColumnDef& c, v1::Value& out) 
         return Bad(r, c,
                    absl::StrCat("index ", index, " beyond the ", c.enum_values.size(), " members"));
       } else {
-        out.set_string(c.enum_values[index - 1]);
+        out.mutable_string()->assign(c.enum_values[index - 1]);
       }
       break;
     }

@@ -83,16 +83,32 @@ class ImageReader {
     // The NULL bitmap, indexed by the ordinal among present columns; read in place.
     std::string_view nulls = r_.ReadString((npresent + 7) / 8);
     if (!r_.ok()) return Wrap(r_.status("row image"), row_index, image_at);
-    row.mutable_fields()->Reserve(static_cast<int>(npresent));
+    // `row` may hold the previous row (ForEachRow): its fields are overwritten in place, so
+    // their names and string buffers are reused, and the surplus is removed at the end.
+    auto* fields = row.mutable_fields();
+    fields->Reserve(static_cast<int>(npresent));
+    int used = 0;
     size_t ordinal = 0;
     for (size_t i = 0; i < present.size(); ++i) {
       if (!present[i]) continue;
-      v1::Field* field = row.add_fields();
-      field->set_name(names_[i]);
+      v1::Field* field = used < fields->size() ? fields->Mutable(used) : fields->Add();
+      ++used;
+      if (field->name() != names_[i]) field->set_name(names_[i]);
+      v1::Value* value = field->mutable_value();
+      // A string-like value is overwritten whole by the next decode; anything else (dates,
+      // times, raw values) starts from empty so that no field of the previous value survives.
+      switch (value->kind_case()) {
+        case v1::Value::kString:
+        case v1::Value::kBytes:
+        case v1::Value::KIND_NOT_SET:
+          break;
+        default:
+          value->Clear();
+      }
       const bool is_null = (static_cast<uint8_t>(nulls[ordinal / 8]) >> (ordinal % 8)) & 1;
       ++ordinal;
       if (is_null) {
-        field->mutable_value()->set_null(true);
+        value->set_null(true);
         continue;
       }
       size_t at = r_.position();
@@ -112,6 +128,7 @@ class ImageReader {
                          " column `", names_[i], "` at offset ", at, ": ", st.message()));
       }
     }
+    while (fields->size() > used) fields->RemoveLast();
     return absl::OkStatus();
   }
 
@@ -173,18 +190,13 @@ namespace {
 // What DecodeRows does with the rows: keep them, visit them one at a time, or leave them for later.
 enum class RowsMode { kKeep, kVisit, kDefer };
 
-// A row image to (re)fill: cleared if it exists (keeping its allocations), created otherwise.
-v1::Row& Reuse(std::optional<v1::Row>& row) {
-  if (row) {
-    row->Clear();
-    return *row;
-  }
-  return row.emplace();
-}
+// A row image to (re)fill: the previous row when there is one (ImageReader::Read overwrites its
+// fields in place), created otherwise.
+v1::Row& Reuse(std::optional<v1::Row>& row) { return row ? *row : row.emplace(); }
 
 absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
                         const TableMapCache& tables, RowsMode mode, const RowVisitor* visit,
-                        RowsEvent& ev) {
+                        RowChange* scratch, RowsEvent& ev) {
   std::optional<Layout> layout = LayoutFor(type);
   std::string name(EventTypeName(type));
   if (!layout) return absl::InvalidArgumentError(absl::StrCat(name, " is not a row event"));
@@ -241,11 +253,11 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
   const size_t npresent_after =
       static_cast<size_t>(std::count(present_after.begin(), present_after.end(), true));
   ImageReader images(r, body, t, name, layout->partial);
-  RowChange scratch;  // kVisit: every row is decoded into it, reusing its allocations
   size_t index = 0;
   while (r.remaining() > 0) {
     size_t row_at = r.position();
-    RowChange& change = mode == RowsMode::kVisit ? scratch : ev.rows.emplace_back();
+    // kVisit: every row is decoded into `scratch`, reusing its allocations.
+    RowChange& change = mode == RowsMode::kVisit ? *scratch : ev.rows.emplace_back();
     v1::Row& first = layout->kind == RowsKind::kWrite ? Reuse(change.after) : Reuse(change.before);
     absl::Status st = images.Read(present, npresent, false, index, first);
     if (!st.ok()) return st;
@@ -271,8 +283,9 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
 absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
                                           const TableMapCache& tables, bool defer_rows) {
   RowsEvent ev;
-  absl::Status st = DecodeRows(body, type, fde, tables,
-                               defer_rows ? RowsMode::kDefer : RowsMode::kKeep, nullptr, ev);
+  absl::Status st =
+      DecodeRows(body, type, fde, tables, defer_rows ? RowsMode::kDefer : RowsMode::kKeep, nullptr,
+                 nullptr, ev);
   if (!st.ok()) return st;
   return ev;
 }
@@ -284,7 +297,11 @@ absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
   const Bytes body(reinterpret_cast<const std::byte*>(deferred.deferred_body.data()),
                    deferred.deferred_body.size());
   RowsEvent header;
-  return DecodeRows(body, deferred.type, fde, tables, RowsMode::kVisit, &visit, header);
+  // One row per thread, reused across events: the same table's next event overwrites it in place.
+  thread_local RowChange scratch;
+  if (deferred.kind == RowsKind::kWrite) scratch.before.reset();
+  if (deferred.kind == RowsKind::kDelete) scratch.after.reset();
+  return DecodeRows(body, deferred.type, fde, tables, RowsMode::kVisit, &visit, &scratch, header);
 }
 
 }  // namespace sluice::mysql
