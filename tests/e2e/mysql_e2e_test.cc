@@ -17,6 +17,7 @@ namespace {
 using e2e::RunCommand;
 using e2e::Sluicectl;
 using e2e::SluicedProcess;
+using e2e::WaitStreaming;
 using storage::testing::TempDir;
 using testing::TestDatabase;
 
@@ -44,29 +45,9 @@ class MysqlE2E : public ::testing::Test {
                 "/?name=my&server_id=9001&tables=test.e2e_items&tls=verify_identity&tls_ca=" +
                 db_->tls_ca_file()};
   }
-  void WaitStreaming(const SluicedProcess& d) {
-    std::string out;
-    for (int i = 0; i < 200; ++i) {
-      out = RunCommand({Sluicectl(), "--server", d.address(), "status", "--format", "json"})
-                .stdout_text;
-      if (out.find("\"state\":\"streaming\"") != std::string::npos) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "the source did not start streaming: " << out << "\n" << d.Log();
-  }
-  // Every event line from `from`, waiting until there are `n`.
+  // Every event line from offset `from`, waiting until there are `n`.
   std::vector<std::string> Tail(const SluicedProcess& d, size_t n, const std::string& from = "1") {
-    auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "my", "--from", from,
-                         "--format", "json", "--limit", std::to_string(n), "--idle-exit", "30"});
-    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
-    std::vector<std::string> lines;
-    std::istringstream in(r.stdout_text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    if (lines.size() != n) {
-      ADD_FAILURE() << "expected " << n << " events, got " << lines.size() << "; status:\n"
-                    << RunCommand({Sluicectl(), "--server", d.address(), "status"}).stdout_text;
-    }
-    return lines;
+    return e2e::TailJson(d, "my", n, from);
   }
 
   TestDatabase* db_ = nullptr;

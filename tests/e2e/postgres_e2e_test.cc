@@ -17,6 +17,7 @@ namespace {
 using e2e::RunCommand;
 using e2e::Sluicectl;
 using e2e::SluicedProcess;
+using e2e::WaitStreaming;
 using storage::testing::TempDir;
 using testing::TestDatabase;
 
@@ -39,34 +40,17 @@ class PostgresE2E : public ::testing::Test {
     }
   }
   std::vector<std::string> SluicedArgs(const std::string& tables = "public.e2e_items") {
-    return {"--data-dir", data_.path(), "--listen", "127.0.0.1:0", "--source",
-            "postgres://" + db_->user() + ":" + db_->password() + "@127.0.0.1:" +
-                std::to_string(db_->port()) + "/" + db_->database() +
+    return {"--data-dir",
+            data_.path(),
+            "--listen",
+            "127.0.0.1:0",
+            "--source",
+            "postgres://" + db_->user() + ":" + db_->password() +
+                "@127.0.0.1:" + std::to_string(db_->port()) + "/" + db_->database() +
                 "?name=pg&slot=e2e_slot&publication=e2e_pub&tables=" + tables + "&tls=disabled"};
   }
-  // Changes are captured from the moment the slot exists (snapshots are a separate feature):
-  // wait until the source streams.
-  void WaitStreaming(const SluicedProcess& d) {
-    std::string out;
-    for (int i = 0; i < 200; ++i) {
-      out = RunCommand({Sluicectl(), "--server", d.address(), "status", "--format", "json"})
-                .stdout_text;
-      if (out.find("\"state\":\"streaming\"") != std::string::npos) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "the source did not start streaming: " << out;
-  }
-  // Every event line from the beginning, waiting until there are `n`.
   std::vector<std::string> Tail(const SluicedProcess& d, size_t n) {
-    auto r = RunCommand({Sluicectl(), "--server", d.address(), "tail", "pg", "--from", "earliest",
-                         "--format", "json", "--limit", std::to_string(n), "--idle-exit", "20"});
-    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
-    auto status = RunCommand({Sluicectl(), "--server", d.address(), "status"});
-    std::vector<std::string> lines;
-    std::istringstream in(r.stdout_text);
-    if (r.stdout_text.empty()) ADD_FAILURE() << "no events; status:\n" << status.stdout_text;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
+    return e2e::TailJson(d, "pg", n, "earliest", 20);
   }
 
   TestDatabase* db_ = nullptr;
@@ -100,16 +84,21 @@ TEST_F(PostgresE2E, TailShowsTheValuesTheServerHolds) {
 }
 
 TEST_F(PostgresE2E, EveryTypeAsTheServerHoldsIt) {
-  ASSERT_TRUE(db_->Exec(
-      "DROP TABLE IF EXISTS e2e_types; DROP TYPE IF EXISTS e2e_mood; DROP DOMAIN IF EXISTS e2e_pos; "
-      "CREATE TYPE e2e_mood AS ENUM ('ok', 'meh'); CREATE DOMAIN e2e_pos AS int CHECK (VALUE > 0); "
-      "CREATE TABLE e2e_types (id int PRIMARY KEY, i2 int2, i8 int8, o oid, n1 numeric, "
-      "n2 numeric, n3 numeric, f4 float4, f8 float8, f8n float8, b bool, t text, vc varchar(5), "
-      "bp char(3), nm name, ba bytea, u uuid, js json, jb jsonb, d date, dbc date, tm time, "
-      "tz timetz, ts timestamp, tst timestamptz, tsold timestamptz, iv interval, ivn interval, "
-      "ip inet, net cidr, mac macaddr, m money, bt bit(3), vb varbit, ai int[], at text[], "
-      "mood e2e_mood, pos e2e_pos, moods e2e_mood[])")
-                  .ok());
+  ASSERT_TRUE(
+      db_->Exec(
+             "DROP TABLE IF EXISTS e2e_types; DROP TYPE IF EXISTS e2e_mood; DROP DOMAIN IF EXISTS "
+             "e2e_pos; "
+             "CREATE TYPE e2e_mood AS ENUM ('ok', 'meh'); CREATE DOMAIN e2e_pos AS int CHECK "
+             "(VALUE > 0); "
+             "CREATE TABLE e2e_types (id int PRIMARY KEY, i2 int2, i8 int8, o oid, n1 numeric, "
+             "n2 numeric, n3 numeric, f4 float4, f8 float8, f8n float8, b bool, t text, vc "
+             "varchar(5), "
+             "bp char(3), nm name, ba bytea, u uuid, js json, jb jsonb, d date, dbc date, tm time, "
+             "tz timetz, ts timestamp, tst timestamptz, tsold timestamptz, iv interval, ivn "
+             "interval, "
+             "ip inet, net cidr, mac macaddr, m money, bt bit(3), vb varbit, ai int[], at text[], "
+             "mood e2e_mood, pos e2e_pos, moods e2e_mood[])")
+          .ok());
   SluicedProcess d(SluicedArgs("public.e2e_types"));
   WaitStreaming(d);
   ASSERT_TRUE(db_->Exec(R"sql(INSERT INTO e2e_types VALUES (1, -32768, 9223372036854775807,
@@ -126,14 +115,14 @@ TEST_F(PostgresE2E, EveryTypeAsTheServerHoldsIt) {
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
   const size_t after = r.stdout_text.find("\"after\":");
   ASSERT_NE(after, std::string::npos) << r.stdout_text;
-  const std::string got =
-      r.stdout_text.substr(after, r.stdout_text.find(",\"unchanged\"") - after);
+  const std::string got = r.stdout_text.substr(after, r.stdout_text.find(",\"unchanged\"") - after);
   // Checked value by value against what PostgreSQL holds (the canonical encoding of
   // docs/event-format.md): exact integers, numeric digits and scale, float specials, padded
   // bpchar, bytea as base64, JSON nested, BC dates, 24:00, timetz offsets, timestamptz in UTC
   // (before 1970 and 1901), intervals as ISO 8601, arrays with NULLs, enums and domains.
-  EXPECT_EQ(got,
-            R"json("after":{"id":1,"i2":-32768,"i8":9223372036854775807,"o":4294967295,"n1":"NaN","n2":"-Infinity","n3":"0.000100","f4":"Infinity","f8":1.5e-300,"f8n":-0,"b":true,"t":"multi 字节 'q'","vc":"ab","bp":"x  ","nm":"nm","ba":"3q2+7w==","u":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","js":{"a":[1,"x"]},"jb":{"b":null},"d":"1969-12-31","dbc":"0044-03-15 BC","tm":"24:00:00","tz":"04:05:06.789-07:30","ts":"2038-01-19 03:14:08.5","tst":"1901-12-13T20:45:52Z","tsold":"1959-12-31T19:00:00.000001Z","iv":"P1Y2M3DT4H5M6.5S","ivn":"P-1DT-2H","ip":"192.168.0.1/24","net":"10.0.0.0/8","mac":"08:00:2b:01:02:03","m":"$1,234.56","bt":"101","vb":"1","ai":[1,null,3],"at":["a b",null,"c\"d"],"mood":"meh","pos":7,"moods":["ok","meh"]})json");
+  EXPECT_EQ(
+      got,
+      R"json("after":{"id":1,"i2":-32768,"i8":9223372036854775807,"o":4294967295,"n1":"NaN","n2":"-Infinity","n3":"0.000100","f4":"Infinity","f8":1.5e-300,"f8n":-0,"b":true,"t":"multi 字节 'q'","vc":"ab","bp":"x  ","nm":"nm","ba":"3q2+7w==","u":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","js":{"a":[1,"x"]},"jb":{"b":null},"d":"1969-12-31","dbc":"0044-03-15 BC","tm":"24:00:00","tz":"04:05:06.789-07:30","ts":"2038-01-19 03:14:08.5","tst":"1901-12-13T20:45:52Z","tsold":"1959-12-31T19:00:00.000001Z","iv":"P1Y2M3DT4H5M6.5S","ivn":"P-1DT-2H","ip":"192.168.0.1/24","net":"10.0.0.0/8","mac":"08:00:2b:01:02:03","m":"$1,234.56","bt":"101","vb":"1","ai":[1,null,3],"at":["a b",null,"c\"d"],"mood":"meh","pos":7,"moods":["ok","meh"]})json");
 }
 
 TEST_F(PostgresE2E, KillNineLosesAndRepeatsNothing) {
@@ -143,15 +132,15 @@ TEST_F(PostgresE2E, KillNineLosesAndRepeatsNothing) {
   WaitStreaming(*d);
   std::thread writer([&] {
     for (int i = 1; i <= kRows; ++i) {
-      ASSERT_TRUE(db_->Exec("INSERT INTO e2e_items (id, v) VALUES (" + std::to_string(i) +
-                            ", 'v')")
-                      .ok());
+      ASSERT_TRUE(
+          db_->Exec("INSERT INTO e2e_items (id, v) VALUES (" + std::to_string(i) + ", 'v')").ok());
       written = i;
     }
   });
   // Crash sluiced twice while the writer is running.
   for (int crash = 0; crash < 2; ++crash) {
-    while (written < (crash + 1) * kRows / 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (written < (crash + 1) * kRows / 3)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     d->Kill();
     d = std::make_unique<SluicedProcess>(SluicedArgs());
   }

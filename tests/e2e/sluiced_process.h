@@ -107,4 +107,36 @@ class SluicedProcess {
   int exit_code_ = -1;
 };
 
+// Waits until `sluicectl status` shows a source streaming (sources capture changes from then on;
+// snapshots are a separate feature).
+inline void WaitStreaming(const SluicedProcess& d) {
+  std::string out;
+  for (int i = 0; i < 200; ++i) {
+    out = RunCommand({Sluicectl(), "--server", d.address(), "status", "--format", "json"})
+              .stdout_text;
+    if (out.find("\"state\":\"streaming\"") != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL() << "the source did not start streaming: " << out << "\n" << d.Log();
+}
+
+// `sluicectl tail SOURCE --from FROM --format json --limit N`: the event lines, waiting up to
+// `idle_exit` seconds for each. Fails the test (with the status) when fewer than `n` arrive.
+inline std::vector<std::string> TailJson(const SluicedProcess& d, const std::string& source,
+                                         size_t n, const std::string& from = "earliest",
+                                         int idle_exit = 30) {
+  auto r =
+      RunCommand({Sluicectl(), "--server", d.address(), "tail", source, "--from", from, "--format",
+                  "json", "--limit", std::to_string(n), "--idle-exit", std::to_string(idle_exit)});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  std::vector<std::string> lines;
+  std::istringstream in(r.stdout_text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  if (lines.size() != n) {
+    ADD_FAILURE() << "expected " << n << " events, got " << lines.size() << "; status:\n"
+                  << RunCommand({Sluicectl(), "--server", d.address(), "status"}).stdout_text;
+  }
+  return lines;
+}
+
 }  // namespace sluice::e2e
