@@ -43,17 +43,9 @@ bool IsMariaGtidState(std::string_view s) {
 absl::Duration ToAbsl(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
 
 // One replication session: from connect to the first error or Stop().
-class Session {
+class Session : private SessionBase<MysqlSourceOptions> {
  public:
-  Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
-          SourceRegistry& registry, const MysqlSourceOptions& options,
-          const std::atomic<bool>& stopping)
-      : config_(config),
-        log_(log),
-        id_(id),
-        registry_(registry),
-        options_(options),
-        stopping_(stopping) {}
+  using SessionBase::SessionBase;
 
   ~Session() { appends_.Drain(); }
 
@@ -78,13 +70,6 @@ class Session {
   v1::SourceCheckpoint CheckpointAt(const BinlogPosition& pos, const std::string& gtid) const;
   bool Selected(std::string_view db, std::string_view table) const;
 
-  const config::SourceConfig& config_;
-  storage::ChangeLog& log_;
-  storage::SourceId id_;
-  SourceRegistry& registry_;
-  const MysqlSourceOptions& options_;
-  const std::atomic<bool>& stopping_;
-
   std::unique_ptr<MysqlConnection> conn_;
   mysql::BinlogDecoder decoder_;
   std::optional<mysql::TransactionAssembler> assembler_;
@@ -107,8 +92,6 @@ class Session {
   std::optional<BinlogPosition> idle_;
   Clock::time_point last_idle_store_{};
   Clock::time_point last_event_{};
-
-  AppendTracker appends_;
 };
 
 bool Session::Selected(std::string_view db, std::string_view table) const {

@@ -30,17 +30,9 @@ std::string SslMode(const std::string& tls_mode) {
 }
 
 // One replication session: from connect to the first error or Stop().
-class Session {
+class Session : private SessionBase<PostgresSourceOptions> {
  public:
-  Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
-          SourceRegistry& registry, const PostgresSourceOptions& options,
-          const std::atomic<bool>& stopping)
-      : config_(config),
-        log_(log),
-        id_(id),
-        registry_(registry),
-        options_(options),
-        stopping_(stopping) {}
+  using SessionBase::SessionBase;
 
   // Appends still queued call back into this session; wait for them.
   ~Session() { appends_.Drain(); }
@@ -60,13 +52,6 @@ class Session {
   absl::Status Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
   v1::SourceCheckpoint CheckpointAt(Lsn lsn) const;
   void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn);
-
-  const config::SourceConfig& config_;
-  storage::ChangeLog& log_;
-  storage::SourceId id_;
-  SourceRegistry& registry_;
-  const PostgresSourceOptions& options_;
-  const std::atomic<bool>& stopping_;
 
   std::unique_ptr<pgclient::ReplicationConnection> conn_;
   pgclient::SystemIdentity identity_;
@@ -95,7 +80,6 @@ class Session {
   std::optional<uint32_t> in_stream_;  // the xid of the stream chunk being received
 
   // Durability bookkeeping, shared with the log's writer thread.
-  AppendTracker appends_;
   std::mutex mu_;
   Lsn durable_;  // guarded by mu_: flush LSN we may report
   std::chrono::steady_clock::time_point last_status_{};

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "server/config/source_config.h"
 #include "server/pipeline/source_registry.h"
 #include "storage/change_log.h"
 
@@ -68,6 +69,30 @@ class AppendTracker {
   std::condition_variable drained_;
   int pending_ = 0;     // guarded by mu_
   absl::Status error_;  // guarded by mu_
+};
+
+// What every session of a connector works with; connectors' Session classes derive from it.
+// The derived destructor must call appends_.Drain() first: queued appends call back into it.
+template <typename Options>
+class SessionBase {
+ public:
+  SessionBase(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
+              SourceRegistry& registry, const Options& options, const std::atomic<bool>& stopping)
+      : config_(config),
+        log_(log),
+        id_(id),
+        registry_(registry),
+        options_(options),
+        stopping_(stopping) {}
+
+ protected:
+  const config::SourceConfig& config_;
+  storage::ChangeLog& log_;
+  storage::SourceId id_;
+  SourceRegistry& registry_;
+  const Options& options_;
+  const std::atomic<bool>& stopping_;
+  AppendTracker appends_;
 };
 
 }  // namespace sluice::pipeline
