@@ -400,20 +400,9 @@ absl::Status Session::Run() {
 
 }  // namespace
 
-MysqlSource::MysqlSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
-                         SourceRegistry& registry, MysqlSourceOptions options)
-    : config_(std::move(config)), log_(log), id_(id), registry_(registry), options_(options) {}
-
-MysqlSource::~MysqlSource() { Stop(); }
-
-void MysqlSource::Start() {
-  thread_.Start(config_.name, registry_, options_.max_backoff,
-                [this](const std::atomic<bool>& stopping) {
-                  Session session(config_, log_, id_, registry_, options_, stopping);
-                  return session.Run();
-                });
+absl::Status MysqlSource::RunSession(const std::atomic<bool>& stopping) {
+  Session session(config_, log_, id_, registry_, options_, stopping);
+  return session.Run();
 }
-
-void MysqlSource::Stop() { thread_.Stop(); }
 
 }  // namespace sluice::pipeline

@@ -42,22 +42,13 @@ struct MysqlSourceOptions {
   std::chrono::milliseconds max_backoff{30'000};
 };
 
-class MysqlSource final : public SourceRunner {
+class MysqlSource final : public SessionSource<MysqlSourceOptions> {
  public:
-  // `log` and `registry` must outlive the source. `id` is the source's id in `log`.
-  MysqlSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
-              SourceRegistry& registry, MysqlSourceOptions options = {});
-  ~MysqlSource() override;
-  void Start() override;
-  void Stop() override;
+  using SessionSource::SessionSource;
+  ~MysqlSource() override { Stop(); }
 
  private:
-  config::SourceConfig config_;
-  storage::ChangeLog& log_;
-  storage::SourceId id_;
-  SourceRegistry& registry_;
-  MysqlSourceOptions options_;
-  SessionThread thread_;
+  absl::Status RunSession(const std::atomic<bool>& stopping) override;
 };
 
 }  // namespace sluice::pipeline

@@ -507,21 +507,9 @@ absl::Status Session::Run() {
 
 }  // namespace
 
-PostgresSource::PostgresSource(config::SourceConfig config, storage::ChangeLog& log,
-                               storage::SourceId id, SourceRegistry& registry,
-                               PostgresSourceOptions options)
-    : config_(std::move(config)), log_(log), id_(id), registry_(registry), options_(options) {}
-
-PostgresSource::~PostgresSource() { Stop(); }
-
-void PostgresSource::Start() {
-  thread_.Start(config_.name, registry_, options_.max_backoff,
-                [this](const std::atomic<bool>& stopping) {
-                  Session session(config_, log_, id_, registry_, options_, stopping);
-                  return session.Run();
-                });
+absl::Status PostgresSource::RunSession(const std::atomic<bool>& stopping) {
+  Session session(config_, log_, id_, registry_, options_, stopping);
+  return session.Run();
 }
-
-void PostgresSource::Stop() { thread_.Stop(); }
 
 }  // namespace sluice::pipeline

@@ -33,22 +33,13 @@ struct PostgresSourceOptions {
   std::chrono::milliseconds max_backoff{30'000};
 };
 
-class PostgresSource final : public SourceRunner {
+class PostgresSource final : public SessionSource<PostgresSourceOptions> {
  public:
-  // `log` and `registry` must outlive the source. `id` is the source's id in `log`.
-  PostgresSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
-                 SourceRegistry& registry, PostgresSourceOptions options = {});
-  ~PostgresSource() override;
-  void Start() override;
-  void Stop() override;
+  using SessionSource::SessionSource;
+  ~PostgresSource() override { Stop(); }
 
  private:
-  config::SourceConfig config_;
-  storage::ChangeLog& log_;
-  storage::SourceId id_;
-  SourceRegistry& registry_;
-  PostgresSourceOptions options_;
-  SessionThread thread_;
+  absl::Status RunSession(const std::atomic<bool>& stopping) override;
 };
 
 }  // namespace sluice::pipeline

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "server/config/source_config.h"
 #include "server/pipeline/source_registry.h"
+#include "server/pipeline/source_runner.h"
 #include "storage/change_log.h"
 
 namespace sluice::pipeline {
@@ -69,6 +70,37 @@ class AppendTracker {
   std::condition_variable drained_;
   int pending_ = 0;     // guarded by mu_
   absl::Status error_;  // guarded by mu_
+};
+
+// A connector that runs sessions on its own thread (RunSessions): construct, Start(), Stop().
+// A final subclass implements RunSession and must call Stop() in its own destructor, so that its
+// thread never runs a session on a half-destroyed object.
+template <typename Options>
+class SessionSource : public SourceRunner {
+ public:
+  // `log` and `registry` must outlive the source. `id` is the source's id in `log`.
+  SessionSource(config::SourceConfig config, storage::ChangeLog& log, storage::SourceId id,
+                SourceRegistry& registry, Options options = {})
+      : config_(std::move(config)), log_(log), id_(id), registry_(registry), options_(options) {}
+
+  void Start() override {
+    thread_.Start(config_.name, registry_, options_.max_backoff,
+                  [this](const std::atomic<bool>& stopping) { return RunSession(stopping); });
+  }
+  void Stop() override { thread_.Stop(); }
+
+ protected:
+  // One session: connect, stream until an error or `stopping`.
+  virtual absl::Status RunSession(const std::atomic<bool>& stopping) = 0;
+
+  const config::SourceConfig config_;
+  storage::ChangeLog& log_;
+  const storage::SourceId id_;
+  SourceRegistry& registry_;
+  const Options options_;
+
+ private:
+  SessionThread thread_;
 };
 
 // What every session of a connector works with; connectors' Session classes derive from it.
