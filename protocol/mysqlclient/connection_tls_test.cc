@@ -209,59 +209,52 @@ TEST(MysqlConnectionTlsTest, PreferredFallsBackToPlainAndDisabledIgnoresTheOffer
   }
 }
 
+// One login against a scripted TLS server presenting `cert`: how Connect ended (the connection is
+// closed again at once) and whether the server got as far as TLS.
+struct TlsAttempt {
+  absl::Status status;
+  bool tls_up = false;
+};
+TlsAttempt TryTlsLogin(const testpki::CertAndKey& cert, TlsMode mode, const std::string& ca_file) {
+  TlsLogin login;
+  TlsAttempt out;
+  {
+    FakeServer server([&](FakeServer& s) {
+      if (login.Run(s, cert)) s.WaitClose();
+    });
+    out.status = MysqlConnection::Connect(Options(server, mode, ca_file)).status();
+  }
+  out.tls_up = login.tls_up;
+  return out;
+}
+
 TEST(MysqlConnectionTlsTest, VerifyCaAcceptsTheRightCaAndRejectsAnother) {
   Pki pki;
   Pki other;
-  {
-    TlsLogin login;
-    FakeServer server([&](FakeServer& s) {
-      if (login.Run(s, pki.server())) s.WaitClose();
-    });
-    auto c = MysqlConnection::Connect(Options(server, TlsMode::kVerifyCa, pki.ca_file()));
-    ASSERT_TRUE(c.ok()) << c.status();
-  }
-  {
-    TlsLogin login;
-    FakeServer server([&](FakeServer& s) { login.Run(s, pki.server()); });
-    auto c = MysqlConnection::Connect(Options(server, TlsMode::kVerifyCa, other.ca_file()));
-    ASSERT_FALSE(c.ok());
-    EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
-    EXPECT_NE(c.status().message().find("failed verification"), std::string::npos) << c.status();
-    EXPECT_NE(c.status().message().find(other.ca_file()), std::string::npos) << c.status();
-    server.Join();
-    EXPECT_FALSE(login.tls_up);
-  }
+  TlsAttempt right = TryTlsLogin(pki.server(), TlsMode::kVerifyCa, pki.ca_file());
+  ASSERT_TRUE(right.status.ok()) << right.status;
+  TlsAttempt wrong = TryTlsLogin(pki.server(), TlsMode::kVerifyCa, other.ca_file());
+  ASSERT_FALSE(wrong.status.ok());
+  EXPECT_EQ(wrong.status.code(), absl::StatusCode::kFailedPrecondition) << wrong.status;
+  EXPECT_NE(wrong.status.message().find("failed verification"), std::string::npos) << wrong.status;
+  EXPECT_NE(wrong.status.message().find(other.ca_file()), std::string::npos) << wrong.status;
+  EXPECT_FALSE(wrong.tls_up);
 }
 
 TEST(MysqlConnectionTlsTest, VerifyIdentityChecksTheIpAddress) {
   Pki right("IP:127.0.0.1");
   Pki wrong("DNS:db.example.com,IP:10.1.2.3");
-  {
-    TlsLogin login;
-    FakeServer server([&](FakeServer& s) {
-      if (login.Run(s, right.server())) s.WaitClose();
-    });
-    auto c = MysqlConnection::Connect(Options(server, TlsMode::kVerifyIdentity, right.ca_file()));
-    ASSERT_TRUE(c.ok()) << c.status();
-  }
-  {
-    TlsLogin login;
-    FakeServer server([&](FakeServer& s) { login.Run(s, wrong.server()); });
-    auto c = MysqlConnection::Connect(Options(server, TlsMode::kVerifyIdentity, wrong.ca_file()));
-    ASSERT_FALSE(c.ok());
-    EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
-    EXPECT_NE(c.status().message().find("IP address mismatch"), std::string::npos) << c.status();
-    EXPECT_NE(c.status().message().find("tls=verify_ca"), std::string::npos) << c.status();
-  }
-  {
-    // verify_ca does not look at the name.
-    TlsLogin login;
-    FakeServer server([&](FakeServer& s) {
-      if (login.Run(s, wrong.server())) s.WaitClose();
-    });
-    auto c = MysqlConnection::Connect(Options(server, TlsMode::kVerifyCa, wrong.ca_file()));
-    ASSERT_TRUE(c.ok()) << c.status();
-  }
+  TlsAttempt ok = TryTlsLogin(right.server(), TlsMode::kVerifyIdentity, right.ca_file());
+  ASSERT_TRUE(ok.status.ok()) << ok.status;
+  TlsAttempt mismatch = TryTlsLogin(wrong.server(), TlsMode::kVerifyIdentity, wrong.ca_file());
+  ASSERT_FALSE(mismatch.status.ok());
+  EXPECT_EQ(mismatch.status.code(), absl::StatusCode::kFailedPrecondition) << mismatch.status;
+  EXPECT_NE(mismatch.status.message().find("IP address mismatch"), std::string::npos)
+      << mismatch.status;
+  EXPECT_NE(mismatch.status.message().find("tls=verify_ca"), std::string::npos) << mismatch.status;
+  // verify_ca does not look at the name.
+  TlsAttempt by_ca = TryTlsLogin(wrong.server(), TlsMode::kVerifyCa, wrong.ca_file());
+  ASSERT_TRUE(by_ca.status.ok()) << by_ca.status;
 }
 
 TEST(MysqlConnectionTlsTest, UnreadableCaFileIsInvalidArgument) {
