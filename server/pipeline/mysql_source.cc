@@ -22,14 +22,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using mysqlclient::MysqlConnection;
 
-mysqlclient::TlsMode TlsModeOf(const std::string& mode) {
-  if (mode == "disabled") return mysqlclient::TlsMode::kDisabled;
-  if (mode == "required") return mysqlclient::TlsMode::kRequired;
-  if (mode == "verify_ca") return mysqlclient::TlsMode::kVerifyCa;
-  if (mode == "verify_identity") return mysqlclient::TlsMode::kVerifyIdentity;
-  return mysqlclient::TlsMode::kPreferred;
-}
-
 // A MariaDB GTID state as sluice stores it: "D-S-N" entries joined by ','. Checked before it is
 // quoted into SQL.
 bool IsMariaGtidState(std::string_view s) {
@@ -195,7 +187,7 @@ absl::Status Session::Prepare() {
   opts.user = config_.user;
   opts.password = config_.password;
   opts.timeout = ToAbsl(options_.connect_timeout);
-  opts.tls = TlsModeOf(config_.tls_mode);
+  SLUICE_ASSIGN_OR_RETURN(opts.tls, mysqlclient::ParseTlsMode(config_.tls_mode));
   opts.tls_ca_file = config_.tls_ca_file;
   SLUICE_ASSIGN_OR_RETURN(conn_, MysqlConnection::Connect(opts));
   SLUICE_RETURN_IF_ERROR(CheckSettings());
@@ -204,7 +196,9 @@ absl::Status Session::Prepare() {
   BinlogPosition start;
   std::string gtid_state;
   bool by_gtid = false;
-  if (stored.position().has_binlog() && !stored.position().binlog().file().empty()) {
+  const bool first_start =
+      !stored.position().has_binlog() || stored.position().binlog().file().empty();
+  if (!first_start) {
     start.file = stored.position().binlog().file();
     start.offset = stored.position().binlog().position();
     gtid_state = stored.position().binlog().gtid_set();
@@ -214,8 +208,8 @@ absl::Status Session::Prepare() {
     by_gtid = mariadb_ && IsMariaGtidState(gtid_state);
     if (!by_gtid) SLUICE_RETURN_IF_ERROR(CheckBinlogExists(start));
   } else {
-    // First start: stream from the current end of the binlog, and store that position before
-    // reading anything, so a restart continues from here and not from a later "current".
+    // First start: stream from the current end of the binlog (stored below before reading
+    // anything, so a restart continues from here and not from a later "current").
     SLUICE_ASSIGN_OR_RETURN(start, CurrentPosition());
     if (mariadb_ && start.file.find_first_of("'\\") == std::string::npos) {
       // The GTID state *at that position* (not @@gtid_binlog_pos, which may already include a
@@ -227,8 +221,6 @@ absl::Status Session::Prepare() {
         gtid_state = *gtid.rows[0][0];
       }
     }
-    assembler_.emplace(start, gtid_state);
-    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, CheckpointAt(start, "")).status());
   }
   if (start.offset > UINT32_MAX) {
     return Fatal(absl::DataLossError(
@@ -238,6 +230,9 @@ absl::Status Session::Prepare() {
   assembler_.emplace(start, gtid_state);
   assembler_->set_filter(
       [this](std::string_view db, std::string_view table) { return Selected(db, table); });
+  if (first_start) {
+    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, CheckpointAt(start, "")).status());
+  }
   SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
 
   const int64_t heartbeat_ns = int64_t{options_.heartbeat_period.count()} * 1'000'000;
