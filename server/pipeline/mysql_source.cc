@@ -189,7 +189,17 @@ absl::Status Session::Prepare() {
   opts.timeout = ToAbsl(options_.connect_timeout);
   SLUICE_ASSIGN_OR_RETURN(opts.tls, mysqlclient::ParseTlsMode(config_.tls_mode));
   opts.tls_ca_file = config_.tls_ca_file;
-  SLUICE_ASSIGN_OR_RETURN(conn_, MysqlConnection::Connect(opts));
+  absl::StatusOr<std::unique_ptr<MysqlConnection>> conn = MysqlConnection::Connect(opts);
+  if (absl::IsUnavailable(conn.status()) || absl::IsDeadlineExceeded(conn.status())) {
+    return absl::Status(
+        conn.status().code(),
+        absl::StrCat("source '", config_.name, "': cannot reach the server at ", config_.host, ":",
+                     config_.port, " (", std::string(conn.status().message()),
+                     "); check that it is running and that the URL's host and port are right. "
+                     "sluice keeps retrying"));
+  }
+  SLUICE_RETURN_IF_ERROR(conn.status());
+  conn_ = *std::move(conn);
   SLUICE_RETURN_IF_ERROR(CheckSettings());
 
   SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));

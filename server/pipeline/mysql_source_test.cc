@@ -497,6 +497,18 @@ TEST_F(MysqlSourceTest, WrongSettingsAreRefusedWithTheFix) {
   EXPECT_NE(error.find("SET GLOBAL binlog_row_image='FULL'"), std::string::npos) << error;
 }
 
+TEST_F(MysqlSourceTest, UnreachableServerIsAClearError) {
+  config_.port = 1;  // nothing listens there
+  source_ = std::make_unique<MysqlSource>(config_, *log_, id_, registry_);
+  source_->Start();
+  const std::string error = WaitForError();
+  source_.reset();
+  EXPECT_NE(error.find("source 'my': cannot reach the server at " + config_.host + ":1"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("sluice keeps retrying"), std::string::npos) << error;
+}
+
 TEST_F(MysqlSourceTest, PurgedBinlogIsAClearErrorAndKeepsTheLog) {
   // A private server: purging binlogs must not disturb the other tests.
   auto own = TestDatabase::Start(TestDatabase::Kind::kMariaDb);
