@@ -29,7 +29,8 @@ constexpr uintmax_t kMaxPasswordFileBytes = 64 * 1024;
 constexpr uintmax_t kMaxConfigFileBytes = 16 * 1024 * 1024;
 
 const std::vector<std::string_view> kTopLevelKeys = {"data_dir", "listen", "metrics_listen",
-                                                     "sources"};
+                                                     "sources",  "tls",    "token_file"};
+const std::vector<std::string_view> kServerTlsKeys = {"cert_file", "key_file", "client_ca_file"};
 const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
     "user", "password",    "password_file", "server_id", "database",
@@ -92,6 +93,9 @@ class Loader {
   absl::StatusOr<std::string> String(const Field& f, std::string_view context) const;
   absl::StatusOr<SourceConfig> LoadSource(const YAML::Node& node, size_t index);
   absl::Status LoadTls(const Field& f, std::string_view context, SourceConfig& s) const;
+  absl::Status LoadServerTls(const Field& f, ServerTls& tls) const;
+  // A path naming an existing readable file; relative paths are relative to the config file.
+  absl::StatusOr<std::string> ExistingFile(const Field& f, std::string_view context) const;
   absl::Status ApplyField(const Field& f, std::string_view context, SourceConfig& s);
   absl::StatusOr<std::string> ExpandEnv(const Field& f, std::string_view context,
                                         std::string_view text) const;
@@ -263,6 +267,56 @@ absl::Status Loader::LoadTls(const Field& f, std::string_view context, SourceCon
       }
       s.tls_ca_file = std::move(value);
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Loader::ExistingFile(const Field& f, std::string_view context) const {
+  SLUICE_ASSIGN_OR_RETURN(std::string value, String(f, context));
+  if (value.empty()) {
+    return FieldError(f, context, absl::StrFormat("%s is empty: give the path of a file", f.key));
+  }
+  std::filesystem::path p(value);
+  if (p.is_relative()) {
+    p = base_dir_ / p;
+  }
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(p, ec);
+  if (ec || !regular) {
+    return FieldError(f, context,
+                      absl::StrFormat("%s \"%s\" cannot be read: %s", f.key, p.string(),
+                                      ec ? ec.message() : "it is not a regular file"));
+  }
+  return p.string();
+}
+
+absl::Status Loader::LoadServerTls(const Field& f, ServerTls& tls) const {
+  if (!f.value.IsMap()) {
+    return FieldError(f, "tls",
+                      absl::StrFormat("\"tls\" must be a mapping such as {cert_file: server.pem, "
+                                      "key_file: server.key}, got %s",
+                                      Describe(f.value)));
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Field> fields, Fields(f.value, "tls", kServerTlsKeys));
+  for (const Field& t : fields) {
+    SLUICE_ASSIGN_OR_RETURN(std::string path, ExistingFile(t, "tls"));
+    if (t.key == "cert_file") {
+      tls.cert_file = std::move(path);
+    } else if (t.key == "key_file") {
+      tls.key_file = std::move(path);
+    } else {
+      tls.client_ca_file = std::move(path);
+    }
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return FieldError(f, "tls",
+                      absl::StrFormat("%s is missing: TLS needs both cert_file and key_file",
+                                      tls.cert_file.empty() ? "cert_file" : "key_file"));
+  }
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty()) {
+    return FieldError(f, "tls",
+                      "client_ca_file needs cert_file and key_file: client certificates are "
+                      "checked only over TLS");
   }
   return absl::OkStatus();
 }
@@ -448,10 +502,10 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
                  "the config file is empty: it needs at least data_dir: DIR");
   }
   if (!root.IsMap()) {
-    return Error(root.Mark(),
-                 absl::StrFormat("the top level must be a mapping with the keys "
-                                 "data_dir, listen, metrics_listen and sources, got %s",
-                                 Describe(root)));
+    return Error(root.Mark(), absl::StrFormat("the top level must be a mapping with the keys "
+                                              "data_dir, listen, metrics_listen, sources, tls and "
+                                              "token_file, got %s",
+                                              Describe(root)));
   }
   const std::string context = "top level";
   SLUICE_ASSIGN_OR_RETURN(std::vector<Field> fields, Fields(root, context, kTopLevelKeys));
@@ -462,6 +516,14 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
   for (const Field& f : fields) {
     if (f.key == "sources") {
       continue;  // after the scalars, so their errors come first
+    }
+    if (f.key == "tls") {
+      SLUICE_RETURN_IF_ERROR(LoadServerTls(f, config.tls));
+      continue;
+    }
+    if (f.key == "token_file") {
+      SLUICE_ASSIGN_OR_RETURN(config.token_file, ExistingFile(f, context));
+      continue;
     }
     SLUICE_ASSIGN_OR_RETURN(std::string value, String(f, context));
     if (f.key == "data_dir") {
@@ -533,6 +595,21 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
 }
 
 }  // namespace
+
+absl::Status ValidateServerTls(const ServerTls& tls) {
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s is missing: TLS needs a certificate and its key (--tls-cert and "
+                        "--tls-key, or tls: {cert_file, key_file} in the config file)",
+                        tls.cert_file.empty() ? "--tls-cert" : "--tls-key"));
+  }
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked only "
+        "over TLS");
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<ServerConfig> ParseConfigYaml(std::string_view yaml, std::string_view origin) {
   Loader loader(origin);

@@ -4,6 +4,13 @@
 //   data_dir: /var/lib/sluice          # required
 //   listen: 127.0.0.1:7070             # gRPC; default 127.0.0.1:7070
 //   metrics_listen: 127.0.0.1:7071     # optional; empty or absent = no metrics endpoint
+//   tls:                               # optional: gRPC over TLS
+//     cert_file: /etc/sluice/server.pem    # PEM certificate (chain); needs key_file
+//     key_file: /etc/sluice/server.key     # PEM private key; needs cert_file
+//     client_ca_file: /etc/sluice/ca.pem   # optional: require client certificates (mTLS)
+//   token_file: /etc/sluice/tokens     # optional: bearer tokens (see token_file.h)
+//                                      # (relative paths in tls and token_file are relative to
+//                                      # this file, and the files must exist)
 //   sources:                           # optional; a list of mappings
 //     - name: shop                     # required, [a-z0-9_-]{1,64}, unique
 //       kind: mysql                    # required: mysql (alias mariadb) | postgres (postgresql)
@@ -44,12 +51,26 @@
 
 namespace sluice::config {
 
+// gRPC TLS settings. All empty: plaintext.
+struct ServerTls {
+  std::string cert_file;       // PEM certificate chain; TLS is on when set (with key_file)
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // when set, clients must present a certificate signed by it
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerConfig {
   std::string data_dir;
   std::string listen = "127.0.0.1:7070";  // validated by ParseListenAddress
   std::string metrics_listen;             // empty: no metrics endpoint
   std::vector<SourceConfig> sources;      // complete and validated, unique names
+  ServerTls tls;
+  std::string token_file;  // empty: no authentication (then keep `listen` on loopback)
 };
+
+// The combination rules of ServerTls (cert_file and key_file together; client_ca_file only with
+// them), for settings that came from flags. InvalidArgument naming the flags otherwise.
+absl::Status ValidateServerTls(const ServerTls& tls);
 
 // Reads and validates the YAML file at `path`. NotFound if the file does not exist,
 // InvalidArgument for everything wrong inside it. Never throws.

@@ -279,7 +279,8 @@ TEST_F(ServerConfigTest, TopLevelNotAMapping) {
 TEST_F(ServerConfigTest, UnknownTopLevelKey) {
   EXPECT_THAT(LoadError("data_dir: /d\nsorces: []\n"),
               AllOf(StartsWith(At(2) + "1: "), HasSubstr("unknown key \"sorces\""),
-                    HasSubstr("(known keys: data_dir, listen, metrics_listen, sources)"),
+                    HasSubstr("(known keys: data_dir, listen, metrics_listen, sources, tls, "
+                              "token_file)"),
                     HasSubstr("did you mean \"sources\"?")));
 }
 
@@ -311,6 +312,77 @@ TEST_F(ServerConfigTest, BadListenAddresses) {
               AllOf(StartsWith(At(2)), HasSubstr("port \"70000\"")));
   EXPECT_THAT(LoadError("data_dir: /d\nlisten: h:1\nmetrics_listen: h:1\n"),
               AllOf(StartsWith(At(3)), HasSubstr("is also the gRPC listen address")));
+}
+
+// ---- gRPC TLS and tokens ----
+
+TEST_F(ServerConfigTest, TlsAndTokenFile) {
+  Write("server.pem", "cert");
+  Write("server.key", "key");
+  const std::string ca = Write("ca.pem", "ca");
+  Write("tokens", "t");
+  ServerConfig c = MustLoad(
+      "data_dir: /d\ntls:\n  cert_file: server.pem\n  key_file: server.key\n"
+      "  client_ca_file: " +
+      ca + "\ntoken_file: tokens\n");
+  EXPECT_EQ(c.tls.cert_file, (dir_ / "server.pem").string());
+  EXPECT_EQ(c.tls.key_file, (dir_ / "server.key").string());
+  EXPECT_EQ(c.tls.client_ca_file, ca);
+  EXPECT_TRUE(c.tls.enabled());
+  EXPECT_EQ(c.token_file, (dir_ / "tokens").string());
+  ServerConfig plain = MustLoad("data_dir: /d\n");
+  EXPECT_FALSE(plain.tls.enabled());
+  EXPECT_EQ(plain.token_file, "");
+}
+
+TEST_F(ServerConfigTest, TlsErrors) {
+  Write("server.pem", "cert");
+  Write("server.key", "key");
+  EXPECT_THAT(LoadError("data_dir: /d\ntls: on\n"),
+              AllOf(StartsWith(At(2)), HasSubstr("\"tls\" must be a mapping such as {cert_file:"),
+                    HasSubstr("got a string")));
+  EXPECT_THAT(LoadError("data_dir: /d\ntls: {cert_fil: server.pem}\n"),
+              AllOf(StartsWith(At(2)), HasSubstr("tls: unknown key \"cert_fil\""),
+                    HasSubstr("did you mean \"cert_file\"?")));
+  EXPECT_THAT(LoadError("data_dir: /d\ntls: {cert_file: [a]}\n"),
+              HasSubstr("\"cert_file\" must be a string, got a list"));
+  EXPECT_THAT(LoadError("data_dir: /d\ntls: {cert_file: \"\", key_file: server.key}\n"),
+              HasSubstr("tls: cert_file is empty: give the path of a file"));
+  EXPECT_THAT(
+      LoadError("data_dir: /d\ntls: {cert_file: nope.pem, key_file: server.key}\n"),
+      AllOf(StartsWith(At(2)), HasSubstr("tls: cert_file \"" + (dir_ / "nope.pem").string() +
+                                         "\" cannot be read: No such file or directory")));
+  EXPECT_THAT(LoadError("data_dir: /d\ntls:\n  cert_file: server.pem\n"),
+              AllOf(StartsWith(At(3)),
+                    HasSubstr("tls: key_file is missing: TLS needs both cert_file and key_file")));
+  EXPECT_THAT(LoadError("data_dir: /d\ntls: {key_file: server.key}\n"),
+              HasSubstr("cert_file is missing"));
+  EXPECT_THAT(LoadError("data_dir: /d\ntls: {client_ca_file: server.pem}\n"),
+              HasSubstr("client_ca_file needs cert_file and key_file"));
+}
+
+TEST_F(ServerConfigTest, TokenFileErrors) {
+  EXPECT_THAT(LoadError("data_dir: /d\ntoken_file: missing\n"),
+              AllOf(StartsWith(At(2)), HasSubstr("token_file \"" + (dir_ / "missing").string() +
+                                                 "\" cannot be read")));
+  EXPECT_THAT(LoadError("data_dir: /d\ntoken_file: \"\"\n"),
+              HasSubstr("token_file is empty: give the path of a file"));
+  EXPECT_THAT(LoadError("data_dir: /d\ntoken_file: {a: b}\n"),
+              HasSubstr("\"token_file\" must be a string, got a mapping"));
+  EXPECT_THAT(LoadError("data_dir: /d\ntoken_file: " + dir_.string() + "\n"),
+              HasSubstr("it is not a regular file"));
+}
+
+TEST(ValidateServerTlsTest, FlagCombinations) {
+  EXPECT_TRUE(ValidateServerTls({}).ok());
+  EXPECT_TRUE(ValidateServerTls({"c", "k", ""}).ok());
+  EXPECT_TRUE(ValidateServerTls({"c", "k", "ca"}).ok());
+  EXPECT_THAT(std::string(ValidateServerTls({"c", "", ""}).message()),
+              HasSubstr("--tls-key is missing"));
+  EXPECT_THAT(std::string(ValidateServerTls({"", "k", ""}).message()),
+              HasSubstr("--tls-cert is missing"));
+  EXPECT_THAT(std::string(ValidateServerTls({"", "", "ca"}).message()),
+              HasSubstr("--tls-client-ca needs --tls-cert and --tls-key"));
 }
 
 // ---- source structure ----
