@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<ReplicationConnection>> ReplicationConnection::Co
   add("sslrootcert", params.sslrootcert);
   add("connect_timeout", timeout);
   add("application_name", params.application_name);
-  const std::string replication = "database";
+  const std::string replication = params.replication ? "database" : "";
   const std::string options = kSessionOptions;
   const std::string encoding = "UTF8";
   add("replication", replication);
@@ -138,6 +138,35 @@ int ReplicationConnection::server_major_version() const { return PQserverVersion
 
 absl::Status ReplicationConnection::Error(std::string_view what) const {
   return Classify(absl::StrCat(describe_, ": ", std::string(what)), OneLine(PQerrorMessage(conn_)));
+}
+
+absl::StatusOr<TextResult> ReplicationConnection::QueryText(const std::string& sql) {
+  Result r(PQexec(conn_, sql.c_str()));
+  const ExecStatusType st = PQresultStatus(r.get());
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    return Classify(absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\""),
+                    OneLine(PQresultErrorMessage(r.get())));
+  }
+  TextResult out;
+  const int fields = PQnfields(r.get());
+  for (int j = 0; j < fields; ++j) {
+    out.names.emplace_back(PQfname(r.get(), j));
+    out.type_oids.push_back(PQftype(r.get(), j));
+  }
+  const int n = PQntuples(r.get());
+  out.rows.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    auto& row = out.rows.emplace_back();
+    row.reserve(fields);
+    for (int j = 0; j < fields; ++j) {
+      if (PQgetisnull(r.get(), i, j)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::in_place, PQgetvalue(r.get(), i, j), PQgetlength(r.get(), i, j));
+      }
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::vector<std::string>>> ReplicationConnection::Query(

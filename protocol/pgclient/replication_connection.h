@@ -35,6 +35,15 @@ struct ConnectParams {
   std::string sslrootcert;  // CA file for verify-ca / verify-full
   std::chrono::seconds connect_timeout{10};
   std::string application_name = "sluice";
+  // false: an ordinary SQL session (snapshot reads) with the same pinned settings.
+  bool replication = true;
+};
+
+// A query result in text format, NULL kept apart from text.
+struct TextResult {
+  std::vector<std::string> names;
+  std::vector<uint32_t> type_oids;
+  std::vector<std::vector<std::optional<std::string>>> rows;
 };
 
 struct SystemIdentity {
@@ -87,6 +96,9 @@ class ReplicationConnection {
   absl::StatusOr<std::optional<std::string>> ReadCopyData(std::chrono::milliseconds timeout);
   // Sends one CopyData message (a standby status update) and flushes it.
   absl::Status SendCopyData(std::string_view message);
+
+  // Runs a simple query and returns its result with column names and type OIDs.
+  absl::StatusOr<TextResult> QueryText(const std::string& sql);
 
   // Runs a simple query and returns its rows as text ("\N" for NULL).
   absl::StatusOr<std::vector<std::vector<std::string>>> Query(const std::string& sql);

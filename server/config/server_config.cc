@@ -34,7 +34,8 @@ const std::vector<std::string_view> kServerTlsKeys = {"cert_file", "key_file", "
 const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
     "user", "password",    "password_file", "server_id", "database",
-    "slot", "publication", "tables",        "snapshot",  "tls"};
+    "slot", "publication", "tables",        "snapshot",  "snapshot_chunk_size",
+    "snapshot_keyless", "tls"};
 const std::vector<std::string_view> kTlsKeys = {"mode", "ca_file"};
 
 std::string Describe(const YAML::Node& node) {
@@ -390,6 +391,14 @@ absl::Status Loader::ApplyField(const Field& f, std::string_view context, Source
     absl::StatusOr<SnapshotMode> mode = internal::ParseSnapshotMode(value);
     SLUICE_RETURN_IF_ERROR(check(mode.status()));
     s.snapshot = *mode;
+  } else if (f.key == "snapshot_chunk_size") {
+    absl::StatusOr<uint32_t> n = internal::ParseSnapshotChunkSize(value);
+    SLUICE_RETURN_IF_ERROR(check(n.status()));
+    s.snapshot_chunk_size = *n;
+  } else if (f.key == "snapshot_keyless") {
+    absl::StatusOr<bool> whole = internal::ParseSnapshotKeyless(value);
+    SLUICE_RETURN_IF_ERROR(check(whole.status()));
+    s.snapshot_keyless_whole_table = *whole;
   }
   return absl::OkStatus();
 }

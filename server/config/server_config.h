@@ -26,6 +26,8 @@
 //       publication: sluice_shop       # postgres: default sluice_<name>
 //       tables: [shop.orders, "shop.*"]
 //       snapshot: initial              # initial | never | when_needed
+//       snapshot_chunk_size: 10000     # rows per snapshot chunk
+//       snapshot_keyless: error        # error | whole_table (tables without a primary key)
 //       tls: {mode: preferred, ca_file: /etc/ssl/ca.pem}   # or tls: required
 //     - url: postgres://sluice@db:5432/app?name=app        # the URL form (see source_config.h)
 //       password_file: /run/secrets/app                    # only password/password_file may

@@ -126,6 +126,26 @@ absl::StatusOr<SnapshotMode> ParseSnapshotMode(std::string_view text) {
       absl::StrFormat("snapshot \"%s\" is invalid: use initial, never or when_needed", text));
 }
 
+absl::StatusOr<uint32_t> ParseSnapshotChunkSize(std::string_view text) {
+  std::optional<uint64_t> v = ParseDigits(text, 7);
+  if (!v || *v == 0 || *v > 1'000'000) {
+    return Invalid(absl::StrFormat(
+        "snapshot_chunk_size \"%s\" is not a number between 1 and 1000000 (rows per chunk; "
+        "the default is 10000)",
+        text));
+  }
+  return static_cast<uint32_t>(*v);
+}
+
+absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text) {
+  if (text == "error") return false;
+  if (text == "whole_table") return true;
+  return Invalid(absl::StrFormat(
+      "snapshot_keyless \"%s\" is invalid: use error (refuse tables without a primary key) or "
+      "whole_table (read them in one pass)",
+      text));
+}
+
 absl::Status ValidateTlsMode(std::string_view mode) {
   for (std::string_view m : {"disabled", "preferred", "required", "verify_ca", "verify_identity"}) {
     if (mode == m) {

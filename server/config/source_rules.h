@@ -36,6 +36,9 @@ absl::Status ValidateName(std::string_view name);
 absl::StatusOr<uint16_t> ParsePort(std::string_view text, uint16_t min);
 absl::StatusOr<uint32_t> ParseServerId(std::string_view text);
 absl::StatusOr<SnapshotMode> ParseSnapshotMode(std::string_view text);
+absl::StatusOr<uint32_t> ParseSnapshotChunkSize(std::string_view text);
+// "error" -> false, "whole_table" -> true.
+absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text);
 absl::Status ValidateTlsMode(std::string_view mode);
 absl::Status ValidateSlot(std::string_view slot);
 absl::Status ValidatePublication(std::string_view publication);

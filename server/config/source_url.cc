@@ -23,10 +23,12 @@ namespace {
 using internal::Absl;
 
 const std::vector<std::string_view>& KnownQueryKeys(v1::SourceKind kind) {
-  static const std::vector<std::string_view> kMysql = {"name",     "server_id", "tables",
-                                                       "snapshot", "tls",       "tls_ca"};
+  static const std::vector<std::string_view> kMysql = {
+      "name", "server_id", "tables", "snapshot", "snapshot_chunk_size", "snapshot_keyless",
+      "tls",  "tls_ca"};
   static const std::vector<std::string_view> kPostgres = {
-      "name", "slot", "publication", "tables", "snapshot", "tls", "tls_ca"};
+      "name",     "slot", "publication", "tables", "snapshot", "snapshot_chunk_size",
+      "snapshot_keyless", "tls", "tls_ca"};
   return kind == v1::SOURCE_KIND_MYSQL ? kMysql : kPostgres;
 }
 
@@ -65,6 +67,10 @@ absl::Status ApplyQueryParam(SourceConfig& s, std::string_view key, std::string_
     s.publication = std::move(value);
   } else if (key == "snapshot") {
     SLUICE_ASSIGN_OR_RETURN(s.snapshot, internal::ParseSnapshotMode(value));
+  } else if (key == "snapshot_chunk_size") {
+    SLUICE_ASSIGN_OR_RETURN(s.snapshot_chunk_size, internal::ParseSnapshotChunkSize(value));
+  } else if (key == "snapshot_keyless") {
+    SLUICE_ASSIGN_OR_RETURN(s.snapshot_keyless_whole_table, internal::ParseSnapshotKeyless(value));
   } else if (key == "tls") {
     SLUICE_RETURN_IF_ERROR(internal::ValidateTlsMode(value));
     s.tls_mode = std::move(value);
@@ -250,6 +256,10 @@ std::string FormatRedactedSourceUrl(const SourceConfig& s) {
   if (s.snapshot != SnapshotMode::kInitial) {
     absl::StrAppend(&out, "&snapshot=", Absl(SnapshotModeName(s.snapshot)));
   }
+  if (s.snapshot_chunk_size != SourceConfig().snapshot_chunk_size) {
+    absl::StrAppend(&out, "&snapshot_chunk_size=", s.snapshot_chunk_size);
+  }
+  if (s.snapshot_keyless_whole_table) absl::StrAppend(&out, "&snapshot_keyless=whole_table");
   if (s.tls_mode != "preferred") {
     absl::StrAppend(&out, "&tls=", s.tls_mode);
   }

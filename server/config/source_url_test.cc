@@ -63,6 +63,23 @@ TEST(ParseSourceUrlTest, MysqlAllKeys) {
             "&tables=shop.orders,shop.*&snapshot=never&tls=verify_ca&tls_ca=/etc/ssl/ca.pem");
 }
 
+TEST(ParseSourceUrlTest, SnapshotChunkSizeAndKeyless) {
+  SourceConfig s = MustParse(
+      "postgres://u:hunter2@pg/app?name=app&snapshot_chunk_size=500&snapshot_keyless=whole_table");
+  EXPECT_EQ(s.snapshot_chunk_size, 500u);
+  EXPECT_TRUE(s.snapshot_keyless_whole_table);
+  EXPECT_EQ(FormatRedactedSourceUrl(s),
+            "postgres://u:***@pg:5432/app?name=app&slot=sluice_app&publication=sluice_app"
+            "&snapshot_chunk_size=500&snapshot_keyless=whole_table");
+  SourceConfig d = MustParse("postgres://u:hunter2@pg/app?name=app");
+  EXPECT_EQ(d.snapshot_chunk_size, 10'000u);
+  EXPECT_FALSE(d.snapshot_keyless_whole_table);
+  EXPECT_THAT(ParseSourceUrl("postgres://u@pg/app?name=app&snapshot_chunk_size=0").status().message(),
+              HasSubstr("snapshot_chunk_size \"0\" is not a number between 1 and 1000000"));
+  EXPECT_THAT(ParseSourceUrl("postgres://u@pg/app?name=app&snapshot_keyless=yes").status().message(),
+              HasSubstr("snapshot_keyless \"yes\" is invalid: use error"));
+}
+
 TEST(ParseSourceUrlTest, MariadbAliasAndDefaults) {
   SourceConfig s = MustParse("mariadb://repl:hunter2@10.0.0.5/?name=m1&server_id=1");
   EXPECT_EQ(s.kind, v1::SOURCE_KIND_MYSQL);
@@ -233,11 +250,13 @@ TEST(ParseSourceUrlErrorTest, UnknownQueryKeyListsKnownKeysAndSuggests) {
   EXPECT_THAT(msg,
               AllOf(StartsWith("source URL \"mysql://u:***@h/?name=a&server_id=1&tabels=a.b\""),
                     HasSubstr("unknown query key \"tabels\" (known keys: name, server_id, "
-                              "tables, snapshot, tls, tls_ca)"),
+                              "tables, snapshot, snapshot_chunk_size, snapshot_keyless, tls, "
+                              "tls_ca)"),
                     HasSubstr("did you mean \"tables\"?")));
   EXPECT_THAT(UrlError("postgres://u@h/d?name=a&xyzzy=1"),
               AllOf(HasSubstr("unknown query key \"xyzzy\" (known keys: name, slot, publication, "
-                              "tables, snapshot, tls, tls_ca)"),
+                              "tables, snapshot, snapshot_chunk_size, snapshot_keyless, tls, "
+                              "tls_ca)"),
                     Not(HasSubstr("did you mean"))));
   // A password passed as a query key is not echoed.
   EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password=hunter2"),

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "proto/base/glob.h"
 #include "proto/base/status_macros.h"
@@ -14,6 +15,8 @@
 #include "protocol/mysql/transaction_assembler.h"
 #include "protocol/mysqlclient/connection.h"
 #include "server/pipeline/mysql_settings.h"
+#include "server/pipeline/mysql_snapshot.h"
+#include "server/pipeline/snapshot.h"
 #include "server/pipeline/source_support.h"
 
 namespace sluice::pipeline {
@@ -34,6 +37,18 @@ bool IsMariaGtidState(std::string_view s) {
 
 absl::Duration ToAbsl(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
 
+v1::SourceCheckpoint BinlogCheckpoint(const BinlogPosition& pos, const std::string& gtid,
+                                      const std::string& gtid_set) {
+  v1::SourceCheckpoint cp;
+  auto* b = cp.mutable_position()->mutable_binlog();
+  b->set_file(pos.file);
+  b->set_position(pos.offset);
+  b->set_gtid(gtid);
+  b->set_gtid_set(gtid_set);
+  cp.set_position_text(pos.ToString());
+  return cp;
+}
+
 // One replication session: from connect to the first error or Stop().
 class Session : private SessionBase<MysqlSourceOptions> {
  public:
@@ -44,7 +59,9 @@ class Session : private SessionBase<MysqlSourceOptions> {
   absl::Status Run();
 
  private:
+  absl::Status Connect();
   absl::Status Prepare();
+  absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh);
   absl::Status CheckSettings();
   absl::StatusOr<BinlogPosition> CurrentPosition();
   absl::Status CheckBinlogExists(const BinlogPosition& start);
@@ -103,14 +120,7 @@ bool Session::Selected(std::string_view db, std::string_view table) const {
 
 v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos,
                                            const std::string& gtid) const {
-  v1::SourceCheckpoint cp;
-  auto* b = cp.mutable_position()->mutable_binlog();
-  b->set_file(pos.file);
-  b->set_position(pos.offset);
-  b->set_gtid(gtid);
-  if (assembler_) b->set_gtid_set(assembler_->gtid_state());
-  cp.set_position_text(pos.ToString());
-  return cp;
+  return BinlogCheckpoint(pos, gtid, assembler_ ? assembler_->gtid_state() : std::string());
 }
 
 absl::Status Session::CheckSettings() {
@@ -180,7 +190,8 @@ absl::Status Session::Explain(absl::Status st) const {
   return st;
 }
 
-absl::Status Session::Prepare() {
+absl::Status Session::Connect() {
+  conn_.reset();
   mysqlclient::ConnectOptions opts;
   opts.host = config_.host;
   opts.port = config_.port;
@@ -200,9 +211,58 @@ absl::Status Session::Prepare() {
   }
   SLUICE_RETURN_IF_ERROR(conn.status());
   conn_ = *std::move(conn);
+  return absl::OkStatus();
+}
+
+// Takes (fresh) or continues the snapshot, on conn_ as an ordinary SQL session.
+absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh) {
+  SLUICE_ASSIGN_OR_RETURN(MysqlCut opened, OpenMysqlSnapshot(*conn_, mariadb_, fresh));
+  storagepb::SnapshotState state;
+  v1::SourceCheckpoint cut = stored;
+  if (fresh) {
+    SLUICE_ASSIGN_OR_RETURN(
+        std::vector<storagepb::SnapshotTable> tables,
+        ListMysqlTables(*conn_, [this](std::string_view db, std::string_view table) {
+          return Selected(db, table);
+        }));
+    SLUICE_RETURN_IF_ERROR(CheckKeyless(config_, tables));
+    for (auto& t : tables) *state.add_tables() = std::move(t);
+    state.set_started_ts_micros(NowMicros());
+    state.set_method(opened.exact ? "consistent" : "later");
+    cut = BinlogCheckpoint(opened.position, "", opened.gtid_state);
+    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, WithSnapshotState(cut, &state)).status());
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(storagepb::ConnectorState cs, ParseConnectorState(stored));
+    state = cs.snapshot();
+    PrepareResume(state);
+  }
+  v1::SourceInfo info;
+  info.set_name(config_.name);
+  info.set_kind(v1::SOURCE_KIND_MYSQL);
+  info.set_position(cut.position_text());
+  auto* b = info.mutable_typed_position()->mutable_binlog();
+  b->set_file(cut.position().binlog().file());
+  b->set_position(cut.position().binlog().position());
+  MysqlSnapshotReader reader(*conn_);
+  SLUICE_RETURN_IF_ERROR(
+      RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info));
+  return conn_->Query("COMMIT").status();
+}
+
+absl::Status Session::Prepare() {
+  SLUICE_RETURN_IF_ERROR(Connect());
   SLUICE_RETURN_IF_ERROR(CheckSettings());
+  SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
 
   SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  const bool never_started =
+      !stored.position().has_binlog() || stored.position().binlog().file().empty();
+  if (SnapshotInProgress(stored) ||
+      (never_started && config_.snapshot != config::SnapshotMode::kNever)) {
+    SLUICE_RETURN_IF_ERROR(Snapshot(stored, never_started));
+    SLUICE_RETURN_IF_ERROR(Connect());  // a new session for the dump
+    SLUICE_ASSIGN_OR_RETURN(stored, log_.Checkpoint(id_));
+  }
   BinlogPosition start;
   std::string gtid_state;
   bool by_gtid = false;
@@ -243,7 +303,6 @@ absl::Status Session::Prepare() {
   if (first_start) {
     SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, CheckpointAt(start, "")).status());
   }
-  SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
 
   const int64_t heartbeat_ns = int64_t{options_.heartbeat_period.count()} * 1'000'000;
   SLUICE_RETURN_IF_ERROR(

@@ -172,6 +172,7 @@ TEST(PostgresDifferential, SameTransactionsAsTestDecoding) {
   config.publication = "diff_pub";
   config.tables = {"public.diff_t"};
   config.tls_mode = "disabled";
+  config.snapshot = config::SnapshotMode::kNever;
   SourceRegistry registry;
   SourceRuntime runtime;
   runtime.name = "pg";

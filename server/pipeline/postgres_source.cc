@@ -14,6 +14,8 @@
 #include "protocol/postgres/pgoutput.h"
 #include "protocol/postgres/relation_cache.h"
 #include "protocol/postgres/row_mapping.h"
+#include "server/pipeline/postgres_snapshot.h"
+#include "server/pipeline/snapshot.h"
 #include "server/pipeline/source_support.h"
 
 namespace sluice::pipeline {
@@ -41,6 +43,9 @@ class Session : private SessionBase<PostgresSourceOptions> {
 
  private:
   absl::Status Prepare();
+  pgclient::ConnectParams Params(bool replication) const;
+  absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
+                        const std::string& exported, Lsn cut_lsn);
   absl::Status EnsurePublication();
   absl::Status LoadCatalogTypes();
   absl::Status Handle(std::string_view xlog_payload);
@@ -167,7 +172,7 @@ absl::Status Session::LoadCatalogTypes() {
   return absl::OkStatus();
 }
 
-absl::Status Session::Prepare() {
+pgclient::ConnectParams Session::Params(bool replication) const {
   pgclient::ConnectParams params;
   params.host = config_.host;
   params.port = config_.port;
@@ -176,7 +181,47 @@ absl::Status Session::Prepare() {
   params.database = config_.database;
   params.sslmode = SslMode(config_.tls_mode);
   params.sslrootcert = config_.tls_ca_file;
-  SLUICE_ASSIGN_OR_RETURN(conn_, pgclient::ReplicationConnection::Connect(params));
+  params.replication = replication;
+  return params;
+}
+
+// Takes (fresh) or continues the snapshot on a second, ordinary session while the replication
+// connection stays idle (an exported snapshot lives only as long as that).
+absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
+                               const std::string& exported, Lsn cut_lsn) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<pgclient::ReplicationConnection> sql,
+                          pgclient::ReplicationConnection::Connect(Params(false)));
+  SLUICE_RETURN_IF_ERROR(OpenPostgresSnapshot(*sql, exported));
+  storagepb::SnapshotState state;
+  v1::SourceCheckpoint cut = stored;
+  if (fresh) {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<storagepb::SnapshotTable> tables,
+                            ListPostgresTables(*sql, config_.publication));
+    SLUICE_RETURN_IF_ERROR(CheckKeyless(config_, tables));
+    for (auto& t : tables) *state.add_tables() = std::move(t);
+    state.set_started_ts_micros(NowMicros());
+    state.set_method(exported.empty() ? "later" : "consistent");
+    cut = CheckpointAt(cut_lsn);
+    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, WithSnapshotState(cut, &state)).status());
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(storagepb::ConnectorState cs, ParseConnectorState(stored));
+    state = cs.snapshot();
+    PrepareResume(state);
+  }
+  v1::SourceInfo info;
+  info.set_name(config_.name);
+  info.set_kind(v1::SOURCE_KIND_POSTGRES);
+  info.set_database(config_.database);
+  info.set_position(cut.position_text());
+  *info.mutable_typed_position()->mutable_pg() = cut.position().pg();
+  PostgresSnapshotReader reader(*sql, resolver_);
+  SLUICE_RETURN_IF_ERROR(
+      RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info));
+  return sql->Query("COMMIT").status();
+}
+
+absl::Status Session::Prepare() {
+  SLUICE_ASSIGN_OR_RETURN(conn_, pgclient::ReplicationConnection::Connect(Params(true)));
   SLUICE_ASSIGN_OR_RETURN(identity_, conn_->IdentifySystem());
 
   SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
@@ -195,6 +240,10 @@ absl::Status Session::Prepare() {
   SLUICE_RETURN_IF_ERROR(EnsurePublication());
   SLUICE_RETURN_IF_ERROR(LoadCatalogTypes());
 
+  SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
+  const bool in_progress = SnapshotInProgress(stored);
+  const bool want_snapshot =
+      in_progress || (!has_position && config_.snapshot != config::SnapshotMode::kNever);
   SLUICE_ASSIGN_OR_RETURN(pgclient::SlotState slot, conn_->GetSlot(config_.slot));
   Lsn start;
   if (!slot.exists) {
@@ -208,8 +257,11 @@ absl::Status Session::Prepare() {
           "or create the slot and resnapshot by hand")));
     }
     SLUICE_ASSIGN_OR_RETURN(pgclient::CreatedSlot created,
-                            conn_->CreateSlot(config_.slot, /*export_snapshot=*/false));
+                            conn_->CreateSlot(config_.slot, /*export_snapshot=*/want_snapshot));
     start = created.consistent_point;
+    if (want_snapshot) {
+      SLUICE_RETURN_IF_ERROR(Snapshot(stored, /*fresh=*/true, created.snapshot_name, start));
+    }
   } else {
     if (slot.plugin != "pgoutput") {
       return Fatal(absl::FailedPreconditionError(
@@ -230,8 +282,10 @@ absl::Status Session::Prepare() {
           ": another consumer used the slot and the changes between were never stored here; "
           "re-snapshot the source")));
     }
+    // A snapshot to continue, or a slot left by a first start that stored nothing: the rows are
+    // read now, after the slot's position, and the stream from it replays the window.
+    if (want_snapshot) SLUICE_RETURN_IF_ERROR(Snapshot(stored, !in_progress, "", start));
   }
-  SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
   {
     std::lock_guard<std::mutex> lock(mu_);
     durable_ = start;

@@ -26,6 +26,12 @@ void SourceRegistry::SetError(const std::string& name, const absl::Status& error
   s.last_error_ts_micros = now;
 }
 
+void SourceRegistry::SetSnapshotProgress(const std::string& name,
+                                         std::vector<v1::TableSnapshotProgress> tables) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sources_[name].snapshot_tables = std::move(tables);
+}
+
 std::vector<SourceRuntime> SourceRegistry::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SourceRuntime> out;

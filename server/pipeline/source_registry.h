@@ -23,6 +23,7 @@ struct SourceRuntime {
   v1::SourceState state = v1::SOURCE_STATE_UNSPECIFIED;
   std::string last_error;
   int64_t last_error_ts_micros = 0;
+  std::vector<v1::TableSnapshotProgress> snapshot_tables;
 };
 
 class SourceRegistry {
@@ -32,6 +33,8 @@ class SourceRegistry {
   void SetState(const std::string& name, v1::SourceState state);
   // Records `error` as the source's last error (with the current time) and sets state ERROR.
   void SetError(const std::string& name, const absl::Status& error);
+  // Replaces the source's snapshot progress.
+  void SetSnapshotProgress(const std::string& name, std::vector<v1::TableSnapshotProgress> tables);
   std::vector<SourceRuntime> Snapshot() const;
 
  private:

@@ -29,6 +29,7 @@ v1::StatusResponse AdminService::BuildStatus() const {
     st.set_url(r.url_redacted);
     st.set_last_error(r.last_error);
     st.set_last_error_ts_micros(r.last_error_ts_micros);
+    for (const auto& t : r.snapshot_tables) *st.add_snapshot_tables() = t;
   }
   for (auto& [name, st] : by_name) *resp.add_sources() = std::move(st);
   return resp;

@@ -1,0 +1,290 @@
+#include "server/pipeline/mysql_snapshot.h"
+
+#include <chrono>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/base/status_macros.h"
+#include "protocol/mysqlclient/text_value.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using mysqlclient::MysqlConnection;
+using mysqlclient::ResultSet;
+
+absl::Status Run(MysqlConnection& conn, std::string_view sql) {
+  absl::Status st = conn.Query(sql).status();
+  if (st.ok()) return st;
+  return absl::Status(st.code(), absl::StrCat("snapshot: ", std::string(sql), ": ", st.message()));
+}
+
+absl::StatusOr<ResultSet> Select(MysqlConnection& conn, std::string_view sql) {
+  absl::StatusOr<ResultSet> rs = conn.Query(sql);
+  if (rs.ok()) return rs;
+  return absl::Status(rs.status().code(),
+                      absl::StrCat("snapshot: ", std::string(sql), ": ", rs.status().message()));
+}
+
+const std::string* Cell(const ResultSet& rs, size_t row, size_t col) {
+  if (row >= rs.rows.size() || col >= rs.rows[row].size() || !rs.rows[row][col]) return nullptr;
+  return &*rs.rows[row][col];
+}
+
+absl::StatusOr<BinlogPosition> PositionFrom(const ResultSet& rs, std::string_view what) {
+  const std::string* file = Cell(rs, 0, 0);
+  const std::string* pos = Cell(rs, 0, 1);
+  BinlogPosition p;
+  if (file == nullptr || pos == nullptr || file->empty() || !absl::SimpleAtoi(*pos, &p.offset)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot: ", std::string(what),
+        " gave no binlog position: the binary log is off; add log_bin=mysql-bin under [mysqld] "
+        "in my.cnf and restart the server"));
+  }
+  p.file = *file;
+  return p;
+}
+
+// MariaDB: the exact position of this session's consistent snapshot.
+absl::StatusOr<BinlogPosition> MariadbSnapshotPosition(MysqlConnection& conn) {
+  SLUICE_ASSIGN_OR_RETURN(ResultSet rs, Select(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'"));
+  ResultSet pair;
+  std::optional<std::string> file, pos;
+  for (const auto& row : rs.rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    const std::string name = absl::AsciiStrToLower(*row[0]);
+    if (name == "binlog_snapshot_file") file = *row[1];
+    if (name == "binlog_snapshot_position") pos = *row[1];
+  }
+  pair.rows.push_back({file, pos});
+  return PositionFrom(pair, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+}
+
+absl::StatusOr<BinlogPosition> MysqlCurrentPosition(MysqlConnection& conn, std::string& gtid) {
+  absl::StatusOr<ResultSet> rs = conn.Query("SHOW BINARY LOG STATUS");  // MySQL 8.4+
+  if (!rs.ok()) rs = Select(conn, "SHOW MASTER STATUS");
+  SLUICE_RETURN_IF_ERROR(rs.status());
+  // Executed_Gtid_Set is the fifth column when GTIDs are on.
+  if (const std::string* g = Cell(*rs, 0, 4)) gtid = *g;
+  return PositionFrom(*rs, "SHOW MASTER STATUS");
+}
+
+}  // namespace
+
+std::string QuoteMysqlIdentifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  out += '`';
+  return out;
+}
+
+std::string QuoteMysqlLiteral(std::string_view bytes, bool binary) {
+  std::string out = binary ? "_binary'" : "'";
+  for (char c : bytes) {
+    switch (c) {
+      case '\0':
+        out += "\\0";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\x1a':
+        out += "\\Z";
+        break;
+      default:
+        out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, bool fresh) {
+  conn.set_io_timeout(absl::Minutes(10));  // one chunk's SELECT may take a while
+  SLUICE_RETURN_IF_ERROR(Run(conn, "SET NAMES utf8mb4"));
+  SLUICE_RETURN_IF_ERROR(Run(conn, "SET time_zone = '+00:00'"));
+  SLUICE_RETURN_IF_ERROR(Run(
+      conn, "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')"));
+  SLUICE_RETURN_IF_ERROR(Run(conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  MysqlCut cut;
+  if (!fresh) {
+    SLUICE_RETURN_IF_ERROR(Run(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    return cut;
+  }
+  if (mariadb) {
+    SLUICE_RETURN_IF_ERROR(Run(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    SLUICE_ASSIGN_OR_RETURN(cut.position, MariadbSnapshotPosition(conn));
+    if (cut.position.file.find_first_of("'\\") == std::string::npos) {
+      SLUICE_ASSIGN_OR_RETURN(ResultSet g,
+                              Select(conn, absl::StrCat("SELECT BINLOG_GTID_POS('",
+                                                        cut.position.file, "', ",
+                                                        cut.position.offset, ")")));
+      if (const std::string* s = Cell(g, 0, 0)) cut.gtid_state = *s;
+    }
+    return cut;
+  }
+  const auto locked = std::chrono::steady_clock::now();
+  absl::Status lock = conn.Query("FLUSH TABLES WITH READ LOCK").status();
+  if (lock.ok()) {
+    absl::StatusOr<BinlogPosition> pos = MysqlCurrentPosition(conn, cut.gtid_state);
+    absl::Status st = pos.status();
+    if (st.ok()) st = Run(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT");
+    absl::Status unlock = Run(conn, "UNLOCK TABLES");
+    cut.lock_held = absl::FromChrono(std::chrono::steady_clock::now() - locked);
+    SLUICE_RETURN_IF_ERROR(st);
+    SLUICE_RETURN_IF_ERROR(unlock);
+    cut.position = *pos;
+    return cut;
+  }
+  if (!absl::IsPermissionDenied(lock)) {
+    return absl::Status(lock.code(), absl::StrCat("snapshot: FLUSH TABLES WITH READ LOCK: ",
+                                                  lock.message()));
+  }
+  // No RELOAD privilege: position first, then the transaction (rows read just after the cut).
+  SLUICE_ASSIGN_OR_RETURN(cut.position, MysqlCurrentPosition(conn, cut.gtid_state));
+  SLUICE_RETURN_IF_ERROR(Run(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+  cut.exact = false;
+  return cut;
+}
+
+absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListMysqlTables(
+    MysqlConnection& conn,
+    const std::function<bool(std::string_view db, std::string_view table)>& selected) {
+  constexpr const char* kSystem =
+      "('mysql', 'information_schema', 'performance_schema', 'sys')";
+  SLUICE_ASSIGN_OR_RETURN(
+      ResultSet tables,
+      Select(conn, absl::StrCat("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM "
+                                "information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND "
+                                "TABLE_SCHEMA NOT IN ",
+                                kSystem, " ORDER BY TABLE_SCHEMA, TABLE_NAME")));
+  SLUICE_ASSIGN_OR_RETURN(
+      ResultSet keys,
+      Select(conn, absl::StrCat("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
+                                "information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "
+                                "TABLE_SCHEMA NOT IN ",
+                                kSystem, " ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX")));
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> key_columns;
+  for (const auto& row : keys.rows) {
+    if (row.size() < 3 || !row[0] || !row[1] || !row[2]) continue;
+    key_columns[{*row[0], *row[1]}].push_back(*row[2]);
+  }
+  std::vector<storagepb::SnapshotTable> out;
+  for (const auto& row : tables.rows) {
+    if (row.size() < 3 || !row[0] || !row[1]) continue;
+    if (!selected(*row[0], *row[1])) continue;
+    storagepb::SnapshotTable& t = out.emplace_back();
+    t.set_database(*row[0]);
+    t.set_table(*row[1]);
+    uint64_t estimate = 0;
+    if (row[2] && absl::SimpleAtoi(*row[2], &estimate)) t.set_rows_estimated(estimate);
+    auto it = key_columns.find({*row[0], *row[1]});
+    if (it != key_columns.end()) {
+      for (const std::string& k : it->second) t.add_key_columns(k);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> MysqlSnapshotReader::Columns(
+    const storagepb::SnapshotTable& table) {
+  const std::string name = QualifiedName(table);
+  auto it = columns_.find(name);
+  if (it != columns_.end()) return &it->second;
+  SLUICE_ASSIGN_OR_RETURN(ResultSet rs,
+                          Select(conn_, absl::StrCat("SELECT * FROM ",
+                                                     QuoteMysqlIdentifier(table.database()), ".",
+                                                     QuoteMysqlIdentifier(table.table()),
+                                                     " LIMIT 0")));
+  return &(columns_[name] = std::move(rs.columns));
+}
+
+absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::SnapshotTable& table,
+                                                            size_t limit) {
+  std::string sql = absl::StrCat("SELECT * FROM ", QuoteMysqlIdentifier(table.database()), ".",
+                                 QuoteMysqlIdentifier(table.table()));
+  const int nkeys = table.key_columns_size();
+  if (nkeys > 0) {
+    if (table.last_key_size() == nkeys) {
+      SLUICE_ASSIGN_OR_RETURN(const std::vector<mysqlclient::ColumnDefinition>* columns,
+                              Columns(table));
+      auto binary = [&](const std::string& column) {
+        for (const auto& c : *columns) {
+          if (c.name == column) return c.charset == mysqlclient::kBinaryCharset;
+        }
+        return false;
+      };
+      // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...: a range the optimizer uses on any version.
+      std::vector<std::string> disjuncts;
+      for (int i = 0; i < nkeys; ++i) {
+        std::vector<std::string> terms;
+        for (int j = 0; j <= i; ++j) {
+          terms.push_back(absl::StrCat(
+              QuoteMysqlIdentifier(table.key_columns(j)), j == i ? " > " : " = ",
+              QuoteMysqlLiteral(table.last_key(j), binary(table.key_columns(j)))));
+        }
+        disjuncts.push_back(absl::StrCat("(", absl::StrJoin(terms, " AND "), ")"));
+      }
+      absl::StrAppend(&sql, " WHERE ", absl::StrJoin(disjuncts, " OR "));
+    }
+    std::vector<std::string> order;
+    for (const std::string& k : table.key_columns()) order.push_back(QuoteMysqlIdentifier(k));
+    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(order, ", "), " LIMIT ", limit);
+  } else {
+    absl::StrAppend(&sql, " LIMIT ", limit, " OFFSET ", table.rows_done());
+  }
+  SLUICE_ASSIGN_OR_RETURN(ResultSet rs, Select(conn_, sql));
+
+  std::vector<int> key_index;
+  for (const std::string& k : table.key_columns()) {
+    int found = -1;
+    for (size_t c = 0; c < rs.columns.size(); ++c) {
+      if (rs.columns[c].name == k) found = static_cast<int>(c);
+    }
+    if (found < 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("snapshot: table ", QualifiedName(table), " has no column ", k,
+                       " any more (its primary key changed during the snapshot); restart sluice "
+                       "to list the tables again, or take the table out of tables="));
+    }
+    key_index.push_back(found);
+  }
+  v1::ChangeEvent skeleton;
+  skeleton.set_op(v1::OP_READ);
+  skeleton.mutable_source()->set_kind(v1::SOURCE_KIND_MYSQL);
+  skeleton.mutable_source()->set_database(table.database());
+  skeleton.mutable_source()->set_table(table.table());
+  for (const std::string& k : table.key_columns()) skeleton.add_key_columns(k);
+
+  SnapshotRows out;
+  out.events.reserve(rs.rows.size());
+  for (const mysqlclient::TextRow& row : rs.rows) {
+    v1::ChangeEvent& e = out.events.emplace_back(skeleton);
+    v1::Row* after = e.mutable_after();
+    for (size_t c = 0; c < rs.columns.size() && c < row.size(); ++c) {
+      v1::Field* f = after->add_fields();
+      f->set_name(rs.columns[c].name);
+      *f->mutable_value() = mysqlclient::DecodeTextColumn(rs.columns[c], row[c]);
+    }
+  }
+  if (!rs.rows.empty()) {
+    for (int index : key_index) out.last_key.push_back(rs.rows.back()[index].value_or(""));
+  }
+  return out;
+}
+
+}  // namespace sluice::pipeline

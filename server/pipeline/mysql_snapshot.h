@@ -1,0 +1,78 @@
+#pragma once
+// The MySQL/MariaDB half of a snapshot, over an ordinary SQL session (MysqlConnection::Query,
+// text protocol; never the replication connection).
+//
+// OpenMysqlSnapshot starts the snapshot transaction and, for a fresh snapshot, finds its cut:
+//   MariaDB  START TRANSACTION WITH CONSISTENT SNAPSHOT, then SHOW STATUS LIKE
+//            'binlog_snapshot_%' gives the binlog file:pos of exactly that snapshot. No lock.
+//   MySQL    FLUSH TABLES WITH READ LOCK; read the position (SHOW BINARY LOG STATUS on 8.4+,
+//            else SHOW MASTER STATUS) and gtid_executed; START TRANSACTION WITH CONSISTENT
+//            SNAPSHOT; UNLOCK TABLES. The lock is held for those three statements only
+//            (MysqlCut::lock_held). When FTWRL is denied (no RELOAD privilege, or a managed
+//            server), it reads the position first and opens the transaction after it: rows are
+//            then read slightly after the cut and the stream from the cut replays the window
+//            (method "later", docs/guarantees.md).
+// A resumed snapshot only opens a new consistent transaction (the cut is already stored).
+//
+// MysqlSnapshotReader reads primary-key chunks with keyset pagination
+//   SELECT * FROM `db`.`t` WHERE (k1 > v1) OR (k1 = v1 AND k2 > v2) ... ORDER BY k1, k2 LIMIT n
+// and decodes them with mysqlclient::DecodeTextColumn, so snapshot rows render exactly as the
+// stream's rows. Tables without a primary key are read with LIMIT/OFFSET in the one
+// transaction. The session runs with time_zone '+00:00' (TIMESTAMP text is UTC) and utf8mb4.
+//
+// Thread-compatible: one connection, one thread.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/base/positions.h"
+#include "protocol/mysqlclient/connection.h"
+#include "server/pipeline/snapshot.h"
+
+namespace sluice::pipeline {
+
+struct MysqlCut {
+  BinlogPosition position;
+  std::string gtid_state;  // MariaDB: BINLOG_GTID_POS of the position; MySQL: gtid_executed
+  bool exact = true;       // rows are read exactly at `position`
+  absl::Duration lock_held = absl::ZeroDuration();
+};
+
+// Sets up the session and opens the snapshot transaction; `fresh` also determines the cut.
+// Errors from the server pass through with the statement named.
+absl::StatusOr<MysqlCut> OpenMysqlSnapshot(mysqlclient::MysqlConnection& conn, bool mariadb,
+                                           bool fresh);
+
+// The base tables `selected` accepts (system schemas excluded), with their primary keys and
+// the server's row estimates, ordered by database and name.
+absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListMysqlTables(
+    mysqlclient::MysqlConnection& conn,
+    const std::function<bool(std::string_view db, std::string_view table)>& selected);
+
+class MysqlSnapshotReader final : public SnapshotReader {
+ public:
+  explicit MysqlSnapshotReader(mysqlclient::MysqlConnection& conn) : conn_(conn) {}
+  absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table,
+                                         size_t limit) override;
+
+ private:
+  // The table's columns as the server describes them (for quoting key literals).
+  absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> Columns(
+      const storagepb::SnapshotTable& table);
+
+  mysqlclient::MysqlConnection& conn_;
+  std::map<std::string, std::vector<mysqlclient::ColumnDefinition>> columns_;
+};
+
+// `name` as a backquoted identifier.
+std::string QuoteMysqlIdentifier(std::string_view name);
+// `bytes` as a string literal ('...' with backslash escapes; _binary'...' when `binary`).
+// Needs a session without NO_BACKSLASH_ESCAPES (OpenMysqlSnapshot sees to it).
+std::string QuoteMysqlLiteral(std::string_view bytes, bool binary);
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,153 @@
+#include "server/pipeline/postgres_snapshot.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/base/status_macros.h"
+
+namespace sluice::pipeline {
+
+absl::Status OpenPostgresSnapshot(pgclient::ReplicationConnection& conn,
+                                  const std::string& exported_snapshot) {
+  SLUICE_RETURN_IF_ERROR(
+      conn.Query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").status());
+  if (!exported_snapshot.empty()) {
+    SLUICE_RETURN_IF_ERROR(
+        conn.Query(absl::StrCat("SET TRANSACTION SNAPSHOT ", conn.QuoteLiteral(exported_snapshot)))
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListPostgresTables(
+    pgclient::ReplicationConnection& conn, const std::string& publication) {
+  SLUICE_ASSIGN_OR_RETURN(
+      pgclient::TextResult tables,
+      conn.QueryText(absl::StrCat(
+          "SELECT pt.schemaname, pt.tablename, GREATEST(c.reltuples, 0)::bigint "
+          "FROM pg_publication_tables pt "
+          "JOIN pg_namespace n ON n.nspname = pt.schemaname "
+          "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+          "WHERE pt.pubname = ",
+          conn.QuoteLiteral(publication), " ORDER BY 1, 2")));
+  SLUICE_ASSIGN_OR_RETURN(
+      pgclient::TextResult keys,
+      conn.QueryText("SELECT n.nspname, c.relname, a.attname FROM pg_index i "
+                     "JOIN pg_class c ON c.oid = i.indrelid "
+                     "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                     "WHERE i.indisprimary "
+                     "ORDER BY 1, 2, array_position(i.indkey::int2[], a.attnum)"));
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> key_columns;
+  for (const auto& row : keys.rows) {
+    if (row.size() < 3 || !row[0] || !row[1] || !row[2]) continue;
+    key_columns[{*row[0], *row[1]}].push_back(*row[2]);
+  }
+  std::vector<storagepb::SnapshotTable> out;
+  for (const auto& row : tables.rows) {
+    if (row.size() < 3 || !row[0] || !row[1]) continue;
+    storagepb::SnapshotTable& t = out.emplace_back();
+    t.set_database(*row[0]);
+    t.set_table(*row[1]);
+    uint64_t estimate = 0;
+    if (row[2] && absl::SimpleAtoi(*row[2], &estimate)) t.set_rows_estimated(estimate);
+    auto it = key_columns.find({*row[0], *row[1]});
+    if (it != key_columns.end()) {
+      for (const std::string& k : it->second) t.add_key_columns(k);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> PostgresSnapshotReader::ColumnList(
+    const storagepb::SnapshotTable& table) {
+  const std::string name = QualifiedName(table);
+  auto it = columns_.find(name);
+  if (it != columns_.end()) return it->second;
+  SLUICE_ASSIGN_OR_RETURN(
+      pgclient::TextResult rs,
+      conn_.QueryText(absl::StrCat(
+          "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ",
+          conn_.QuoteLiteral(absl::StrCat(conn_.QuoteIdentifier(table.database()), ".",
+                                          conn_.QuoteIdentifier(table.table()))),
+          "::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+          "ORDER BY a.attnum")));
+  std::vector<std::string> columns;
+  for (const auto& row : rs.rows) {
+    if (!row.empty() && row[0]) columns.push_back(conn_.QuoteIdentifier(*row[0]));
+  }
+  return columns_[name] = absl::StrJoin(columns, ", ");
+}
+
+absl::StatusOr<SnapshotRows> PostgresSnapshotReader::ReadChunk(
+    const storagepb::SnapshotTable& table, size_t limit) {
+  SLUICE_ASSIGN_OR_RETURN(std::string columns, ColumnList(table));
+  const std::string from =
+      absl::StrCat(conn_.QuoteIdentifier(table.database()), ".", conn_.QuoteIdentifier(table.table()));
+  const bool keyless = table.key_columns().empty();
+  std::string sql;
+  if (keyless) {
+    sql = absl::StrCat("SELECT ctid", columns.empty() ? "" : ", ", columns, " FROM ", from);
+    if (table.last_key_size() == 1) {
+      absl::StrAppend(&sql, " WHERE ctid > ", conn_.QuoteLiteral(table.last_key(0)), "::tid");
+    }
+    absl::StrAppend(&sql, " ORDER BY ctid LIMIT ", limit);
+  } else {
+    std::vector<std::string> keys, values;
+    for (const std::string& k : table.key_columns()) keys.push_back(conn_.QuoteIdentifier(k));
+    for (const std::string& v : table.last_key()) values.push_back(conn_.QuoteLiteral(v));
+    sql = absl::StrCat("SELECT ", columns.empty() ? "NULL" : columns, " FROM ", from);
+    if (table.last_key_size() == table.key_columns_size()) {
+      absl::StrAppend(&sql, " WHERE (", absl::StrJoin(keys, ", "), ") > (",
+                      absl::StrJoin(values, ", "), ")");
+    }
+    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(keys, ", "), " LIMIT ", limit);
+  }
+  SLUICE_ASSIGN_OR_RETURN(pgclient::TextResult rs, conn_.QueryText(sql));
+
+  const size_t first = keyless ? 1 : 0;  // skip the ctid column
+  std::vector<size_t> key_index;
+  for (const std::string& k : table.key_columns()) {
+    size_t found = rs.names.size();
+    for (size_t c = first; c < rs.names.size(); ++c) {
+      if (rs.names[c] == k) found = c;
+    }
+    if (found == rs.names.size()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot: table ", QualifiedName(table), " has no column ", k,
+          " any more (its primary key changed during the snapshot); restart sluice to list the "
+          "tables again"));
+    }
+    key_index.push_back(found);
+  }
+  v1::ChangeEvent skeleton;
+  skeleton.set_op(v1::OP_READ);
+  skeleton.mutable_source()->set_kind(v1::SOURCE_KIND_POSTGRES);
+  skeleton.mutable_source()->set_schema(table.database());
+  skeleton.mutable_source()->set_table(table.table());
+  for (const std::string& k : table.key_columns()) skeleton.add_key_columns(k);
+
+  SnapshotRows out;
+  out.events.reserve(rs.rows.size());
+  for (const auto& row : rs.rows) {
+    v1::ChangeEvent& e = out.events.emplace_back(skeleton);
+    v1::Row* after = e.mutable_after();
+    for (size_t c = first; c < rs.names.size() && c < row.size(); ++c) {
+      v1::Field* f = after->add_fields();
+      f->set_name(rs.names[c]);
+      *f->mutable_value() = row[c] ? postgres::DecodeTextValue(rs.type_oids[c], *row[c], resolver_)
+                                   : postgres::NullValue();
+    }
+  }
+  if (!rs.rows.empty()) {
+    const auto& last = rs.rows.back();
+    if (keyless) {
+      out.last_key.push_back(last[0].value_or(""));
+    } else {
+      for (size_t index : key_index) out.last_key.push_back(last[index].value_or(""));
+    }
+  }
+  return out;
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,126 @@
+#include "server/pipeline/snapshot.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/base/status_macros.h"
+
+namespace sluice::pipeline {
+
+absl::StatusOr<storagepb::ConnectorState> ParseConnectorState(
+    const v1::SourceCheckpoint& checkpoint) {
+  storagepb::ConnectorState state;
+  if (!checkpoint.connector_state().empty() &&
+      !state.ParseFromString(checkpoint.connector_state())) {
+    return absl::DataLossError(
+        absl::StrCat("the stored connector state at ", checkpoint.position_text(),
+                     " does not parse; the data dir is damaged"));
+  }
+  return state;
+}
+
+bool SnapshotInProgress(const v1::SourceCheckpoint& checkpoint) {
+  absl::StatusOr<storagepb::ConnectorState> state = ParseConnectorState(checkpoint);
+  return state.ok() && state->has_snapshot();
+}
+
+void PrepareResume(storagepb::SnapshotState& state) {
+  for (storagepb::SnapshotTable& t : *state.mutable_tables()) {
+    if (!t.done() && t.key_columns().empty()) {
+      t.clear_last_key();
+      t.set_rows_done(0);
+    }
+  }
+  state.set_resumes(state.resumes() + 1);
+  state.set_method("later");
+}
+
+absl::Status CheckKeyless(const config::SourceConfig& config,
+                          const std::vector<storagepb::SnapshotTable>& tables) {
+  if (config.snapshot_keyless_whole_table) return absl::OkStatus();
+  std::vector<std::string> keyless;
+  for (const auto& t : tables) {
+    if (t.key_columns().empty()) keyless.push_back(QualifiedName(t));
+  }
+  if (keyless.empty()) return absl::OkStatus();
+  return Fatal(absl::FailedPreconditionError(absl::StrCat(
+      "source '", config.name, "': cannot snapshot ", absl::StrJoin(keyless, ", "),
+      ": no primary key, so the rows can be neither read in resumable key chunks nor replayed "
+      "by key. Add a primary key, leave the table out (tables=), or add "
+      "snapshot_keyless=whole_table to read it in one pass (restarted from its start after a "
+      "crash)")));
+}
+
+std::string QualifiedName(const storagepb::SnapshotTable& table) {
+  return absl::StrCat(table.database(), ".", table.table());
+}
+
+std::vector<v1::TableSnapshotProgress> SnapshotProgress(const storagepb::SnapshotState& state) {
+  std::vector<v1::TableSnapshotProgress> out;
+  for (const storagepb::SnapshotTable& t : state.tables()) {
+    v1::TableSnapshotProgress& p = out.emplace_back();
+    p.set_table(QualifiedName(t));
+    p.set_rows_done(t.rows_done());
+    p.set_rows_estimated(std::max(t.rows_estimated(), t.done() ? t.rows_done() : 0));
+    p.set_done(t.done());
+  }
+  return out;
+}
+
+v1::SourceCheckpoint WithSnapshotState(const v1::SourceCheckpoint& cut,
+                                       const storagepb::SnapshotState* state) {
+  v1::SourceCheckpoint cp = cut;
+  cp.clear_connector_state();
+  if (state != nullptr) {
+    storagepb::ConnectorState cs;
+    *cs.mutable_snapshot() = *state;
+    cp.set_connector_state(cs.SerializeAsString());
+  }
+  return cp;
+}
+
+absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& config,
+                         storage::ChangeLog& log, storage::SourceId id, SourceRegistry& registry,
+                         const std::atomic<bool>& stopping, const v1::SourceCheckpoint& cut,
+                         storagepb::SnapshotState state, const v1::SourceInfo& info) {
+  registry.SetState(config.name, v1::SOURCE_STATE_SNAPSHOTTING);
+  registry.SetSnapshotProgress(config.name, SnapshotProgress(state));
+  const size_t limit = std::max<uint32_t>(config.snapshot_chunk_size, 1);
+  auto all_done = [&] {
+    return std::all_of(state.tables().begin(), state.tables().end(),
+                       [](const storagepb::SnapshotTable& t) { return t.done(); });
+  };
+  AppendTracker appends;
+  if (all_done()) {
+    // Nothing (left) to read: only the end of the snapshot needs storing.
+    return log.Append(id, {}, WithSnapshotState(cut, nullptr)).status();
+  }
+  for (int i = 0; i < state.tables_size(); ++i) {
+    while (!state.tables(i).done()) {
+      if (stopping.load()) {
+        appends.Drain();
+        return absl::CancelledError("stopping during the snapshot");
+      }
+      SLUICE_RETURN_IF_ERROR(appends.error());
+      SLUICE_ASSIGN_OR_RETURN(SnapshotRows rows, reader.ReadChunk(state.tables(i), limit));
+      storagepb::SnapshotTable* t = state.mutable_tables(i);
+      t->set_rows_done(t->rows_done() + rows.events.size());
+      if (!rows.events.empty()) {
+        t->clear_last_key();
+        for (std::string& k : rows.last_key) t->add_last_key(std::move(k));
+      }
+      if (rows.events.size() < limit) t->set_done(true);
+      v1::SourceInfo commit = info;
+      commit.set_snapshot(true);
+      commit.set_commit_ts_micros(NowMicros());
+      log.AppendAsync(id, std::move(rows.events), commit,
+                      WithSnapshotState(cut, all_done() ? nullptr : &state), appends.Track());
+      registry.SetSnapshotProgress(config.name, SnapshotProgress(state));
+    }
+  }
+  appends.Drain();
+  return appends.error();
+}
+
+}  // namespace sluice::pipeline
