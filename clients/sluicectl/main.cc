@@ -14,8 +14,9 @@ constexpr char kUsage[] = R"(usage: sluicectl [--server HOST:PORT] [--format tex
 verbs:
   status                      per-source state, offsets, checkpoint and last error
   tail SOURCE [--from earliest|latest|OFFSET|TIME] [--table GLOB]... [--op c,u,d,...]
-              [--format json|text] [--limit N] [--idle-exit SECONDS]
-                              stream a source's events, one per line
+              [--format json|text|debezium] [--limit N] [--idle-exit SECONDS]
+                              stream a source's events, one per line (debezium: Debezium's
+                              JSON envelope, see docs/event-format.md)
   binlog decode FILE... [--format json|text] [--start-position N] [--stop-position N]
                               print the changes in MySQL/MariaDB binlog files (offline,
                               no server needed), in the shape tail prints

@@ -4,10 +4,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "clients/sluicectl/cli.h"
+#include "proto/base/debezium_json.h"
 #include "proto/base/event_json.h"
 #include "proto/base/time_format.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -17,7 +20,7 @@ namespace {
 
 constexpr char kTailUsage[] =
     "usage: sluicectl tail SOURCE [--from earliest|latest|OFFSET|TIME] [--table GLOB]... "
-    "[--op c,u,d,r,t,ddl,m] [--format json|text] [--limit N] [--idle-exit SECONDS]";
+    "[--op c,u,d,r,t,ddl,m] [--format json|text|debezium] [--limit N] [--idle-exit SECONDS]";
 
 bool ParseStart(const std::string& from, v1::StartPosition& start, std::string& error) {
   if (from == "earliest") {
@@ -160,8 +163,8 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
   }
   if (req.source().empty())
     return Fail(kExitUsage, std::string("tail needs a SOURCE\n") + kTailUsage);
-  if (format != "json" && format != "text") {
-    return Fail(kExitUsage, "--format \"" + format + "\" is not json or text");
+  if (format != "json" && format != "text" && format != "debezium") {
+    return Fail(kExitUsage, "--format \"" + format + "\" is not json, text or debezium");
   }
   std::string error;
   if (!ParseStart(from, *req.mutable_start(), error)) return Fail(kExitUsage, error);
@@ -174,13 +177,22 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
   uint64_t printed = 0;
   bool reached_limit = false;
   std::string out;
+  DebeziumRenderer debezium;  // keeps the transaction counters across batches
   while (!reached_limit && reader->Read(&resp)) {
     if (resp.events_size() == 0) continue;
     watchdog.Activity();
     out.clear();
     for (const auto& e : resp.events()) {
-      out += format == "json" ? EventToJson(e) : EventToText(e);
-      out += '\n';
+      if (format == "debezium") {
+        // DDL events have no Debezium data-change shape and print nothing (docs/event-format.md).
+        if (std::optional<std::string> line = debezium.Render(e)) {
+          out += *line;
+          out += '\n';
+        }
+      } else {
+        out += format == "json" ? EventToJson(e) : EventToText(e);
+        out += '\n';
+      }
       if (limit != 0 && ++printed >= limit) {
         reached_limit = true;
         break;
