@@ -63,6 +63,9 @@ struct LogBounds {
 struct RetentionPolicy {
   int64_t max_age_micros = 0;  // 0: no age limit. Age is measured by source commit time.
   uint64_t max_bytes = 0;      // 0: no size limit
+  // 0: none. Otherwise this offset and every later one stay stored whatever the limits say
+  // (durable subscriptions that have not acked them; see storage/subscriptions.h).
+  uint64_t keep_from = 0;
 };
 
 struct TrimResult {
@@ -70,6 +73,8 @@ struct TrimResult {
   LogOffset first_after;
   uint64_t events_removed = 0;
   uint64_t bytes_removed = 0;
+  // Events the limits would have removed but RetentionPolicy::keep_from kept.
+  uint64_t events_held = 0;
 };
 
 struct ReadLimits {
@@ -177,7 +182,8 @@ class ChangeLog {
   // events). Bounds().last + 1 when there is none.
   virtual absl::StatusOr<LogOffset> OffsetForTime(SourceId source, int64_t ts_micros) const = 0;
 
-  // Removes whole transactions from the front of the log until it satisfies `policy`.
+  // Removes whole transactions from the front of the log until it satisfies `policy`, but never
+  // the transaction holding `policy.keep_from` or any later one.
   virtual absl::StatusOr<TrimResult> ApplyRetention(SourceId source,
                                                     const RetentionPolicy& policy) = 0;
 
@@ -186,6 +192,14 @@ class ChangeLog {
   // `on_append` must not block and must not destroy the returned handle.
   virtual std::unique_ptr<AppendWaiter> NotifyAfter(SourceId source, LogOffset after,
                                                     absl::AnyInvocable<void()> on_append) = 0;
+
+  // Records of durable subscriptions (storage/subscriptions.h owns their meaning), in the same
+  // database under meta key "sub/<name>"; opaque bytes here. Writes are synced like appends.
+  virtual absl::Status PutSubscriptionRecord(std::string_view name, std::string_view value) = 0;
+  virtual absl::Status DeleteSubscriptionRecord(std::string_view name) = 0;
+  // Every stored record as (name, value), in name order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SubscriptionRecords()
+      const = 0;
 };
 
 }  // namespace sluice::storage

@@ -1,8 +1,8 @@
 #pragma once
 // Internals of ChangeLog, shared by its implementation files (change_log.cc: open, append and
 // tail notification; change_log_read.cc: reads, time lookups and retention;
-// change_log_staging.cc: the staging area). Not part of the storage API: include only from
-// storage/*.cc.
+// change_log_staging.cc: the staging area; change_log_subscriptions.cc: subscription records).
+// Not part of the storage API: include only from storage/*.cc.
 
 #include <algorithm>
 #include <atomic>
@@ -195,6 +195,10 @@ class ChangeLogImpl final : public ChangeLog {
                                             const RetentionPolicy& policy) override;
   std::unique_ptr<AppendWaiter> NotifyAfter(SourceId source, LogOffset after,
                                             absl::AnyInvocable<void()> on_append) override;
+  absl::Status PutSubscriptionRecord(std::string_view name, std::string_view value) override;
+  absl::Status DeleteSubscriptionRecord(std::string_view name) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SubscriptionRecords()
+      const override;
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;

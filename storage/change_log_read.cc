@@ -102,6 +102,9 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
   // Walk from the front to the first transaction start that satisfies both limits.
   uint64_t cut = st.last_offset() + 1;
   uint64_t removed_bytes = st.stored_bytes();
+  // The last transaction start at or below keep_from, where the cut stops at the latest.
+  uint64_t floor_cut = st.first_offset();
+  uint64_t floor_bytes = 0;
   {
     const std::string upper = LogKeyEnd(slot->id);
     rocksdb::Slice upper_slice(upper);
@@ -120,6 +123,10 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
             view.status().message()));
       }
       const uint64_t o = key->offset.value();
+      if ((view->flags & kFlagFirstInTxn) && o <= policy.keep_from) {
+        floor_cut = o;
+        floor_bytes = sum_before;
+      }
       if ((view->flags & kFlagFirstInTxn) && o >= age_cut &&
           (policy.max_bytes == 0 || st.stored_bytes() - sum_before <= policy.max_bytes)) {
         cut = o;
@@ -129,6 +136,11 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
       sum_before += it->value().size();
     }
     if (!it->status().ok()) return FromRocks(it->status(), "scanning for retention");
+  }
+  if (policy.keep_from != 0 && cut > policy.keep_from) {
+    result.events_held = cut - floor_cut;
+    cut = floor_cut;
+    removed_bytes = floor_bytes;
   }
   if (cut == st.first_offset()) return result;
 

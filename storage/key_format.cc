@@ -105,6 +105,12 @@ std::string SourceKey(std::string_view name) {
   return key;
 }
 
+std::string SubscriptionKey(std::string_view name) {
+  std::string key(kSubscriptionKeyPrefix);
+  key.append(name);
+  return key;
+}
+
 std::string StateKey(SourceId source) {
   std::string key(kStateKeyPrefix);
   PutU32(source.value(), key);

@@ -8,6 +8,7 @@
 //   meta CF  key  = "src/" name          value = sluice.storagepb.SourceRecord
 //            key  = "state/" source_id:u32be   value = sluice.storagepb.LogState
 //            key  = "next_source_id"     value = u32be
+//            key  = "sub/" name          value = sluice.storagepb.SubscriptionRecord
 //
 //   record   = version:u8(=1) flags:u8 op:u8 table_len:varint32 table:bytes event:bytes
 //              flags bit 0: first event of its transaction; bit 1: last event of its transaction
@@ -33,6 +34,7 @@ inline constexpr uint8_t kFlagLastInTxn = 1 << 1;
 inline constexpr std::string_view kSourceKeyPrefix = "src/";
 inline constexpr std::string_view kStateKeyPrefix = "state/";
 inline constexpr std::string_view kNextSourceIdKey = "next_source_id";
+inline constexpr std::string_view kSubscriptionKeyPrefix = "sub/";
 
 std::string LogKey(SourceId source, LogOffset offset);
 // The smallest key greater than every log key of `source`.
@@ -65,6 +67,7 @@ std::string StageKeyEnd(SourceId source, uint64_t stage_id);
 inline constexpr size_t kStageKeySize = 4 + 8 + 8;
 
 std::string SourceKey(std::string_view name);
+std::string SubscriptionKey(std::string_view name);
 
 // The value of kNextSourceIdKey: u32be. Decoding a short value yields 0.
 std::string EncodeSourceIdCounter(uint32_t next);
