@@ -195,6 +195,7 @@ void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
   events.shrink_to_fit();
   p.checkpoint = std::move(checkpoint);
   p.done = std::move(done);
+  p.queued = std::chrono::steady_clock::now();
   Enqueue(std::move(p));
 }
 
@@ -243,6 +244,9 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
   std::map<SourceSlot*, storagepb::LogState> working;
   std::vector<LogOffset> results(group.size());
   std::vector<absl::Status> refused(group.size());  // appends of a source that already failed
+  AppendObserver* const observer = options_.observer;
+  std::vector<DurableAppend> observed(observer != nullptr ? group.size() : 0);
+  std::vector<std::vector<TableEvents>> tables(observed.size());
   rocksdb::WriteBatch batch;
   std::string event_bytes;
   std::string record;
@@ -261,10 +265,12 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
     }
     storagepb::LogState& st = it->second;
     const uint64_t txn_first = st.last_offset() + 1;
+    const uint64_t bytes_before = st.stored_bytes();
+    std::vector<TableEvents>* table_runs = observer != nullptr ? &tables[i] : nullptr;
     uint64_t staged = 0;
     if (p.staged) {
       uint64_t stored = st.stored_bytes();
-      auto copied = CopyStage(p, txn_first, p.events.empty(), now, stored);
+      auto copied = CopyStage(p, txn_first, p.events.empty(), now, stored, table_runs);
       if (!copied.ok()) {
         status = copied.status();
         break;
@@ -288,6 +294,7 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       AppendRecord(flags, e.op, e.table, event_bytes, record);
       batch.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
       st.set_stored_bytes(st.stored_bytes() + record.size());
+      if (table_runs != nullptr) CountTableEvent(e.table, *table_runs);
     }
     const uint64_t total = staged + n;
     if (total > 0) {
@@ -301,6 +308,10 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
     }
     *st.mutable_checkpoint() = std::move(p.checkpoint);
     results[i] = LogOffset(st.last_offset());
+    if (observer != nullptr) {
+      observed[i] = {p.slot->id, p.slot->name, total, st.stored_bytes() - bytes_before,
+                     p.commit_ts_micros, 0, tables[i]};
+    }
   }
   if (status.ok()) {
     for (const auto& [slot, st] : working) {
@@ -312,6 +323,7 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
   }
   if (status.ok()) {
     for (const auto& [slot, st] : working) Publish(*slot, st);
+    if (observer != nullptr) Observe(group, refused, observed);
     for (const auto& p : group) {
       if (!p.staged) continue;
       std::lock_guard<std::mutex> lock(p.slot->stage_mu);
@@ -333,6 +345,20 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       std::move(group[i].done)(status);
     }
   }
+}
+
+void ChangeLogImpl::Observe(const std::vector<PendingAppend>& group,
+                            const std::vector<absl::Status>& refused,
+                            std::vector<DurableAppend>& observed) {
+  const auto durable = std::chrono::steady_clock::now();
+  size_t n = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (!refused[i].ok()) continue;
+    observed[i].latency_micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(durable - group[i].queued).count();
+    observed[n++] = observed[i];
+  }
+  options_.observer->OnDurable(std::span<const DurableAppend>(observed.data(), n));
 }
 
 void ChangeLogImpl::Publish(SourceSlot& slot, const storagepb::LogState& state) {

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "proto/base/positions.h"
 #include "sluice/v1/event.pb.h"
+#include "storage/append_observer.h"
 #include "storage/key_format.h"
 
 namespace sluice::storage {
@@ -45,6 +46,9 @@ struct ChangeLogOptions {
   size_t max_group_bytes = size_t{16} << 20;
   // The wall clock, UTC microseconds. Injectable for retention tests.
   std::function<int64_t()> clock;
+  // Told about every durable append (metrics), on the writer thread. May be null; must outlive
+  // the log.
+  AppendObserver* observer = nullptr;
 };
 
 struct SourceSummary {

@@ -104,6 +104,7 @@ struct PendingAppend {
   v1::SourceCheckpoint checkpoint;
   size_t approx_bytes = 0;
   AppendCallback done;
+  std::chrono::steady_clock::time_point queued;  // when AppendAsync was called
 };
 
 // The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
@@ -210,9 +211,14 @@ class ChangeLogImpl final : public ChangeLog {
   void WriterLoop();
   void CommitGroup(std::vector<PendingAppend>& group);
   // Copies the stage of `p` into the log from offset `first`; returns the number of events.
+  // Counts the events' tables into `tables` when it is not null.
   absl::StatusOr<uint64_t> CopyStage(const PendingAppend& p, uint64_t first, bool last_is_final,
-                                     int64_t now, uint64_t& stored_bytes);
+                                     int64_t now, uint64_t& stored_bytes,
+                                     std::vector<TableEvents>* tables);
   void Publish(SourceSlot& slot, const storagepb::LogState& state);
+  // Reports the group's stored appends (those not refused) to options_.observer.
+  void Observe(const std::vector<PendingAppend>& group, const std::vector<absl::Status>& refused,
+               std::vector<DurableAppend>& observed);
   absl::Status RemoveUncommittedTail(SourceSlot& slot);
 
   ChangeLogOptions options_;

@@ -73,7 +73,8 @@ absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
 // before it, Load() removes them as an uncommitted tail.
 absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64_t first,
                                                   bool last_is_final, int64_t now,
-                                                  uint64_t& stored_bytes) {
+                                                  uint64_t& stored_bytes,
+                                                  std::vector<TableEvents>* tables) {
   const std::string end = StageKeyEnd(p.slot->id, p.stage_id);
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
@@ -101,6 +102,7 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
     AppendRecord(flags, held->op, held->table, event_bytes, record);
     chunk.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
     stored_bytes += record.size();
+    if (tables != nullptr) CountTableEvent(held->table, *tables);
     ++count;
     if (chunk.GetDataSize() < kStageChunkBytes) return absl::OkStatus();
     absl::Status s =

@@ -2,9 +2,14 @@
 // SourceRegistry: the runtime state of every source this server runs (or holds data for), as
 // shown by the Status RPC. Source connectors report their state and errors here.
 //
-// Thread-safety: all methods may be called from any thread.
+// Every state change and every error is also logged (server/logging), with the source's stored
+// position when RegistryHooks::position is set; a new source is logged with its url_redacted.
+//
+// Thread-safety: all methods may be called from any thread. Hooks run outside the registry's
+// lock, on the calling thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,8 +31,20 @@ struct SourceRuntime {
   std::vector<v1::TableSnapshotProgress> snapshot_tables;
 };
 
+struct RegistryHooks {
+  // The source's stored position as text (for log lines); may be null.
+  std::function<std::string(const std::string& source)> position;
+  // Called after every SetError (for error metrics); may be null.
+  std::function<void(const std::string& source, const absl::Status& error)> on_error;
+};
+
+// "streaming" for SOURCE_STATE_STREAMING, and so on.
+std::string StateName(v1::SourceState state);
+
 class SourceRegistry {
  public:
+  explicit SourceRegistry(RegistryHooks hooks = {}) : hooks_(std::move(hooks)) {}
+
   // Adds or replaces the entry for runtime.name.
   void Upsert(SourceRuntime runtime);
   void SetState(const std::string& name, v1::SourceState state);
@@ -38,6 +55,9 @@ class SourceRegistry {
   std::vector<SourceRuntime> Snapshot() const;
 
  private:
+  std::string Position(const std::string& name) const;
+
+  const RegistryHooks hooks_;
   mutable std::mutex mu_;
   std::map<std::string, SourceRuntime> sources_;  // guarded by mu_
 };
