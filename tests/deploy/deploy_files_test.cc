@@ -40,6 +40,11 @@ std::string ReadFile(const fs::path& path) {
 
 std::vector<fs::path> YamlFiles() {
   std::vector<fs::path> files;
+  if (!fs::is_directory(DeployDir())) {
+    ADD_FAILURE() << DeployDir() << " is not a directory: run under ctest, or set "
+                  << "SLUICE_SOURCE_DIR to the repository root";
+    return files;
+  }
   for (const auto& entry : fs::recursive_directory_iterator(DeployDir())) {
     const std::string ext = entry.path().extension().string();
     if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
