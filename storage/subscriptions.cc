@@ -171,10 +171,10 @@ absl::StatusOr<LogOffset> SubscriptionStore::Ack(std::string_view name, LogOffse
   const LogOffset committed(entry->record.committed_offset());
   if (offset <= committed) return committed;
   if (offset > limit) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ack of offset ", offset.value(), " for subscription '", std::string(name),
-        "' is beyond the last event delivered (", limit.value(),
-        "); ack only offsets you received (or a message's next_offset - 1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ack of offset ", offset.value(), " for subscription '", std::string(name),
+                     "' is beyond the last event delivered (", limit.value(),
+                     "); ack only offsets you received (or a message's next_offset - 1)"));
   }
   storagepb::SubscriptionRecord next = entry->record;
   next.set_committed_offset(offset.value());

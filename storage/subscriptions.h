@@ -72,7 +72,7 @@ class SubscriptionStore {
 
  private:
   struct Entry {
-    std::mutex mu;  // serializes the writes of this subscription
+    std::mutex mu;                         // serializes the writes of this subscription
     storagepb::SubscriptionRecord record;  // guarded by mu
     bool deleted = false;                  // guarded by mu
   };

@@ -134,8 +134,7 @@ TEST_F(SubscriptionsTest, ResetMovesEitherWayAndDeleteForgets) {
   ASSERT_TRUE(store_->Ack("a", LogOffset(15), LogOffset(20)).ok());
   EXPECT_EQ(store_->Reset("a", LogOffset(3))->committed_offset(), 2u);
   EXPECT_EQ(store_->Reset("a", LogOffset(21))->committed_offset(), 20u);
-  EXPECT_EQ(store_->Reset("a", LogOffset(22)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Reset("a", LogOffset(22)).status().code(), absl::StatusCode::kInvalidArgument);
   Reopen();
   EXPECT_EQ(store_->Get("a")->committed_offset(), 20u);
   ASSERT_TRUE(store_->Delete("a").ok());

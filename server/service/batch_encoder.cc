@@ -9,6 +9,7 @@ namespace {
 constexpr char kEventsTag = 0x0A;      // field 1, wire type 2
 constexpr char kNextOffsetTag = 0x10;  // field 2, wire type 0
 constexpr char kLastOffsetTag = 0x18;  // field 3, wire type 0
+constexpr char kCommittedTag = 0x20;   // field 4, wire type 0
 
 }  // namespace
 
@@ -19,11 +20,16 @@ void BatchEncoder::AddEvent(std::string_view serialized_event) {
   ++events_;
 }
 
-const std::string& BatchEncoder::Finish(uint64_t next_offset, uint64_t last_offset) {
+const std::string& BatchEncoder::Finish(uint64_t next_offset, uint64_t last_offset,
+                                        uint64_t committed_offset) {
   buffer_.push_back(kNextOffsetTag);
   AppendVarint(next_offset, buffer_);
   buffer_.push_back(kLastOffsetTag);
   AppendVarint(last_offset, buffer_);
+  if (committed_offset != 0) {
+    buffer_.push_back(kCommittedTag);
+    AppendVarint(committed_offset, buffer_);
+  }
   return buffer_;
 }
 

@@ -3,7 +3,8 @@
 // server never parses and re-serializes events on the catch-up path. Pure; no gRPC.
 //
 // Protobuf wire format: field 1 (events, length-delimited) is tag 0x0A, a varint length and the
-// stored ChangeEvent bytes; next_offset is tag 0x10 + varint; last_offset is tag 0x18 + varint.
+// stored ChangeEvent bytes; next_offset is tag 0x10 + varint; last_offset is tag 0x18 + varint;
+// committed_offset (durable subscriptions) is tag 0x20 + varint, left out when 0.
 // A parser produces exactly the message whose events are those stored events.
 
 #include <cstdint>
@@ -23,7 +24,8 @@ class BatchEncoder {
   }
   void AddEvent(std::string_view serialized_event);
   // Appends the trailing fields and returns the finished message bytes.
-  const std::string& Finish(uint64_t next_offset, uint64_t last_offset);
+  const std::string& Finish(uint64_t next_offset, uint64_t last_offset,
+                            uint64_t committed_offset = 0);
   // Hands the finished message over (leaving the encoder empty), for zero-copy sending.
   std::string Release() {
     events_ = 0;

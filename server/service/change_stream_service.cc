@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/service/batch_encoder.h"
 #include "server/service/grpc_status.h"
+#include "server/service/projection.h"
 
 namespace sluice::service {
 namespace {
@@ -67,6 +68,7 @@ struct Stream {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor = nullptr;
   storage::SourceId source;
   EventFilter filter;
+  ColumnProjector projector;
   storage::ReadLimits limits;
   size_t max_scan_events = 0;
 
@@ -108,10 +110,23 @@ void Pump(const std::shared_ptr<Stream>& s) {
   // Read until the batch has events, the scan budget is spent, or the log end is reached.
   while (s->encoder.events() == 0 && scanned < s->max_scan_events) {
     size_t before = scanned;
+    absl::Status bad;
     auto r = s->log->Read(s->source, next, s->limits, [&](const storage::StoredRecord& rec) {
       ++scanned;
-      if (s->filter.Matches(rec.view.table, rec.view.op)) s->encoder.AddEvent(rec.view.event);
+      if (!bad.ok() || !s->filter.Matches(rec.view.table, rec.view.op)) return;
+      const Projection* p = s->projector.Match(rec.view.table);
+      if (p == nullptr) {
+        s->encoder.AddEvent(rec.view.event);
+        return;
+      }
+      auto projected = ColumnProjector::Apply(*p, rec.view.event);
+      if (projected.ok()) {
+        s->encoder.AddEvent(*projected);
+      } else {
+        bad = projected.status();
+      }
     });
+    if (r.ok() && !bad.ok()) r = bad;
     if (!r.ok()) {
       FinishLocked(*s, ToGrpcStatus(r.status()));
       return;
@@ -205,6 +220,16 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
   auto start = ResolveStart(log_, *source, req->start());
   if (!start.ok()) return new ErrorReactor(ToGrpcStatus(start.status()));
 
+  std::vector<Projection> projections;
+  for (const auto& p : req->projections()) {
+    if (p.table().empty() || p.columns().empty()) {
+      return new ErrorReactor(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "a column projection needs a table glob and at least "
+                                           "one column (key columns are always kept)"));
+    }
+    projections.push_back(Projection{p.table(), {p.columns().begin(), p.columns().end()}});
+  }
+
   auto stream = std::make_shared<Stream>();
   stream->log = &log_;
   stream->pool = &pool_;
@@ -212,6 +237,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
   std::vector<v1::Op> ops;
   for (int op : req->ops()) ops.push_back(static_cast<v1::Op>(op));
   stream->filter = EventFilter({req->tables().begin(), req->tables().end()}, std::move(ops));
+  stream->projector = ColumnProjector(std::move(projections));
   stream->limits.max_events =
       req->max_batch_events() ? req->max_batch_events() : options_.default_batch_events;
   stream->limits.max_bytes = std::min<size_t>(

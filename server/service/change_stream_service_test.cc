@@ -114,6 +114,38 @@ TEST_F(ChangeStreamTest, FromOffsetAndFilters) {
   for (const auto& e : events) EXPECT_EQ(e.op(), v1::OP_UPDATE);
 }
 
+TEST_F(ChangeStreamTest, ProjectionKeepsListedAndKeyColumnsOfMatchingTables) {
+  std::vector<v1::ChangeEvent> txn;
+  for (const char* table : {"orders", "items"}) {
+    v1::ChangeEvent e = MakeEvent(table, 1);
+    for (const char* column : {"total", "note"}) {
+      auto* f = e.mutable_after()->add_fields();
+      f->set_name(column);
+      f->mutable_value()->set_string(column);
+    }
+    txn.push_back(std::move(e));
+  }
+  ASSERT_TRUE(log_->Append(source_, std::move(txn), MakeCheckpoint("x")).ok());
+  v1::SubscribeRequest req;
+  req.set_source("shop");
+  auto* p = req.add_projections();
+  p->set_table("db.orders");
+  p->add_columns("note");
+  auto events = Collect(req, 2);
+  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events[0].after().fields_size(), 2);
+  EXPECT_EQ(events[0].after().fields(0).name(), "id");
+  EXPECT_EQ(events[0].after().fields(1).name(), "note");
+  EXPECT_EQ(events[1].after().fields_size(), 3);  // items: no projection
+  EXPECT_TRUE(events[1].last_in_transaction());
+
+  p->clear_columns();
+  grpc::Status status;
+  Collect(req, 1, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("at least one column"), std::string::npos);
+}
+
 TEST_F(ChangeStreamTest, UnknownSourceIsNotFound) {
   v1::SubscribeRequest req;
   req.set_source("nope");

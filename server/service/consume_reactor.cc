@@ -1,0 +1,139 @@
+// The reactor of one Subscriptions.Consume stream. It reads ConsumeRequests one at a time: the
+// first opens the subscription (on the ack pool, since creating one writes), later ones are acks
+// handed to stream_pump's ReceiveAck. Writes go through the shared Stream/Pump.
+#include <boost/asio/post.hpp>
+
+#include "server/service/grpc_status.h"
+#include "server/service/subscriptions_service.h"
+
+namespace sluice::service {
+
+class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                             public StreamReactor {
+ public:
+  explicit ConsumeReactor(SubscriptionsService& service)
+      : service_(service), stream_(std::make_shared<Stream>()), active_(service.active_) {
+    stream_->log = &service_.log_;
+    stream_->pool = &service_.pool_;
+    stream_->reactor = this;
+    stream_->opened = false;
+    ++*active_;
+    StartRead(&in_);
+  }
+
+  // StreamReactor, called under stream_->mu while the stream is not finished.
+  void Send(const grpc::ByteBuffer* message) override { StartWrite(message); }
+  void End(const grpc::Status& status) override { Finish(status); }
+  void ReadNext() override { StartRead(&in_); }
+
+  void OnReadDone(bool ok) override {
+    std::shared_ptr<Stream> s = stream_;
+    if (!ok) {
+      // The client half-closed (no more acks) or went away; OnCancel covers the latter.
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (!s->opened) {
+        FinishLocked(*s, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "the Consume stream ended before its open message"));
+      }
+      return;
+    }
+    std::string bytes;
+    std::vector<grpc::Slice> slices;
+    if (in_.Dump(&slices).ok()) {
+      for (const auto& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+    }
+    in_.Clear();
+    SubscriptionsService& service = service_;
+    boost::asio::post(service.ack_pool_,
+                      [&service, s, bytes = std::move(bytes)] { Handle(service, s, bytes); });
+  }
+
+  void OnWriteDone(bool ok) override { service::OnWriteDone(stream_, ok); }
+  void OnCancel() override { service::OnCancel(stream_); }
+
+  void OnDone() override {
+    std::string name;
+    {
+      std::lock_guard<std::mutex> lock(stream_->mu);
+      if (stream_->durable) name = stream_->durable->name;
+    }
+    if (!name.empty()) service_.consumers_.Detach(name, stream_.get());
+    --*active_;
+    delete this;
+  }
+
+ private:
+  // On the ack pool: one ConsumeRequest, then the next read.
+  static void Handle(SubscriptionsService& service, const std::shared_ptr<Stream>& s,
+                     const std::string& bytes) {
+    v1::ConsumeRequest req;
+    bool opened = false;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->finished) return;
+      opened = s->opened;
+      if (!req.ParseFromString(bytes)) {
+        FinishLocked(*s, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "a ConsumeRequest is not a valid sluice.v1 message"));
+        return;
+      }
+      if (!opened && !req.has_open()) {
+        FinishLocked(*s, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "the first ConsumeRequest must be `open`, naming the "
+                                      "subscription"));
+        return;
+      }
+      if (opened && !req.has_ack()) {
+        FinishLocked(*s, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "after `open`, a ConsumeRequest carries only `ack`"));
+        return;
+      }
+    }
+    if (!opened) {
+      // Open outside the lock: it reads (and may write) the subscription store.
+      Stream setup;
+      absl::Status st = service.Open(req.open(), setup);
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->finished) return;
+      if (!st.ok()) {
+        FinishLocked(*s, ToGrpcStatus(st));
+        return;
+      }
+      s->source = setup.source;
+      s->filter = std::move(setup.filter);
+      s->projector = std::move(setup.projector);
+      s->limits = setup.limits;
+      s->max_scan_events = setup.max_scan_events;
+      s->next = setup.next;
+      s->durable = std::move(setup.durable);
+      s->opened = true;
+    } else {
+      ReceiveAck(s, LogOffset(req.ack()));
+    }
+    std::string name;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->finished) return;
+      s->reactor->ReadNext();
+      name = s->durable->name;
+    }
+    if (!opened) {
+      service.consumers_.Attach(name, s);  // ends an older stream of the same subscription
+      PostPump(s);
+    }
+  }
+
+  SubscriptionsService& service_;
+  std::shared_ptr<Stream> stream_;
+  std::shared_ptr<std::atomic<int>> active_;
+  grpc::ByteBuffer in_;
+};
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SubscriptionsService::Consume(
+    grpc::CallbackServerContext* /*context*/) {
+  return new ConsumeReactor(*this);
+}
+
+}  // namespace sluice::service

@@ -1,0 +1,98 @@
+#pragma once
+// SubscriptionsService: the gRPC Subscriptions RPCs, durable named subscriptions over the change
+// log (storage/subscriptions.h; docs/subscriptions.md).
+//
+// Consume is a bidirectional stream: the first ConsumeRequest opens the subscription (creating
+// it when asked), later ones carry cumulative acks. Delivery resumes after the committed offset,
+// so what was sent and not acked before a disconnect or a crash is sent again. While
+// max_unacked events (or bytes) are delivered and not acked, delivery pauses. Each committed ack
+// is confirmed by a message carrying the new committed_offset. Ack commits without a stream.
+// List, Create, Reset and Delete manage subscriptions; Reset and Delete end an open stream.
+//
+// Delivery shares its design with ChangeStream.Subscribe (stream_pump.h): one message in flight
+// per stream, batches read on a small pump pool, a caught-up stream waits for the next append
+// without a thread. Acks are committed (synced writes) on a separate ack pool.
+//
+// Lifecycle: construct before the grpc::Server is built, destroy after it has shut down. The
+// ChangeLog and the SubscriptionStore must outlive the service.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+
+#include "server/service/consumer_registry.h"
+#include "sluice/v1/service.grpc.pb.h"
+#include "storage/change_log.h"
+#include "storage/subscriptions.h"
+
+namespace sluice::service {
+
+struct ConsumeOptions {
+  size_t default_batch_events = 4096;
+  size_t default_batch_bytes = size_t{1} << 20;
+  size_t max_batch_bytes = size_t{4} << 20;  // a client cannot ask for more
+  size_t max_scan_events = 65536;            // records examined per batch when filters skip
+  size_t default_max_unacked_events = 65536;
+  size_t max_unacked_events = size_t{1} << 20;  // a client cannot ask for more
+  int pump_threads = 2;
+  int ack_threads = 1;
+};
+
+using SubscriptionsBase =
+    v1::Subscriptions::WithRawCallbackMethod_Consume<v1::Subscriptions::WithCallbackMethod_Ack<
+        v1::Subscriptions::WithCallbackMethod_ListSubscriptions<
+            v1::Subscriptions::WithCallbackMethod_CreateSubscription<
+                v1::Subscriptions::WithCallbackMethod_ResetSubscription<
+                    v1::Subscriptions::WithCallbackMethod_DeleteSubscription<
+                        v1::Subscriptions::Service>>>>>>;
+
+class SubscriptionsService final : public SubscriptionsBase {
+ public:
+  SubscriptionsService(storage::ChangeLog& log, storage::SubscriptionStore& store,
+                       ConsumeOptions options = {});
+  ~SubscriptionsService() override;
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Consume(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Ack(grpc::CallbackServerContext* context, const v1::AckRequest* request,
+                                v1::AckResponse* response) override;
+  grpc::ServerUnaryReactor* ListSubscriptions(grpc::CallbackServerContext* context,
+                                              const v1::ListSubscriptionsRequest* request,
+                                              v1::ListSubscriptionsResponse* response) override;
+  grpc::ServerUnaryReactor* CreateSubscription(grpc::CallbackServerContext* context,
+                                               const v1::CreateSubscriptionRequest* request,
+                                               v1::SubscriptionInfo* response) override;
+  grpc::ServerUnaryReactor* ResetSubscription(grpc::CallbackServerContext* context,
+                                              const v1::ResetSubscriptionRequest* request,
+                                              v1::SubscriptionInfo* response) override;
+  grpc::ServerUnaryReactor* DeleteSubscription(grpc::CallbackServerContext* context,
+                                               const v1::DeleteSubscriptionRequest* request,
+                                               v1::DeleteSubscriptionResponse* response) override;
+
+  // The answers of the unary RPCs, also used by tests without gRPC.
+  absl::StatusOr<LogOffset> CommitAck(const v1::AckRequest& request);
+  absl::StatusOr<v1::ListSubscriptionsResponse> List(const v1::ListSubscriptionsRequest& request);
+  absl::StatusOr<v1::SubscriptionInfo> Create(const v1::CreateSubscriptionRequest& request);
+  absl::StatusOr<v1::SubscriptionInfo> Reset(const v1::ResetSubscriptionRequest& request);
+  absl::Status Delete(const v1::DeleteSubscriptionRequest& request);
+
+  int open_consumers() const { return active_->load(); }
+
+ private:
+  friend class ConsumeReactor;
+  // Sets up `stream` for the subscription that `open` names, creating it when asked.
+  absl::Status Open(const v1::ConsumeRequest::Open& open, Stream& stream);
+  v1::SubscriptionInfo Describe(const storagepb::SubscriptionRecord& record);
+
+  storage::ChangeLog& log_;
+  storage::SubscriptionStore& store_;
+  ConsumeOptions options_;
+  ConsumerRegistry consumers_;
+  std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
+  boost::asio::thread_pool pool_;
+  boost::asio::thread_pool ack_pool_;
+};
+
+}  // namespace sluice::service
