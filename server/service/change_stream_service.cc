@@ -80,6 +80,8 @@ struct Stream {
   std::unique_ptr<storage::AppendWaiter> waiter;  // guarded by mu
   BatchEncoder encoder;                           // guarded by mu
   grpc::ByteBuffer message;                       // guarded by mu; valid while a write is in flight
+  // Set by CloseAll: finish instead of the next write. Guarded by mu.
+  bool closing = false;
 };
 
 void Pump(const std::shared_ptr<Stream>& s);
@@ -96,11 +98,20 @@ void FinishLocked(Stream& s, const grpc::Status& status) {
   s.reactor->Finish(status);
 }
 
+grpc::Status ShuttingDown(LogOffset next) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("sluiced is shutting down; resume from offset ", next.value()));
+}
+
 void Pump(const std::shared_ptr<Stream>& s) {
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->finished || s->write_in_flight) return;
   if (s->cancelled) {
     FinishLocked(*s, grpc::Status(grpc::StatusCode::CANCELLED, "subscriber went away"));
+    return;
+  }
+  if (s->closing) {
+    FinishLocked(*s, ShuttingDown(s->next));
     return;
   }
   s->waiter.reset();
@@ -202,13 +213,46 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>
 
 }  // namespace
 
+// The streams CloseAll must reach. Entries of finished streams expire and are pruned on insert.
+struct LiveStreams {
+  std::mutex mu;
+  bool closed = false;                         // guarded by mu
+  std::vector<std::weak_ptr<Stream>> streams;  // guarded by mu
+};
+
 ChangeStreamService::ChangeStreamService(storage::ChangeLog& log, SubscribeOptions options)
-    : log_(log), options_(options), pool_(options.pump_threads) {}
+    : log_(log),
+      options_(options),
+      live_(std::make_shared<LiveStreams>()),
+      pool_(options.pump_threads) {}
+
+void ChangeStreamService::CloseAll() {
+  std::vector<std::weak_ptr<Stream>> streams;
+  {
+    std::lock_guard<std::mutex> lock(live_->mu);
+    live_->closed = true;
+    streams.swap(live_->streams);
+  }
+  for (auto& weak : streams) {
+    if (auto s = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->closing = true;
+      }
+      PostPump(std::move(s));
+    }
+  }
+}
 
 ChangeStreamService::~ChangeStreamService() { pool_.join(); }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  if (grpc::Status st = Authorize(options_.authorizer, *context, config::Role::kSubscribe,
+                                  "ChangeStream.Subscribe");
+      !st.ok()) {
+    return new ErrorReactor(st);
+  }
   auto req = ParseRequest(request);
   if (!req.ok()) return new ErrorReactor(ToGrpcStatus(req.status()));
   if (req->source().empty()) {
@@ -245,7 +289,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
       options_.max_batch_bytes);
   stream->max_scan_events = std::max(options_.max_scan_events, stream->limits.max_events);
   stream->next = *start;
-  return new SubscribeReactor(std::move(stream), active_);
+  auto* reactor = new SubscribeReactor(stream, active_);  // sets stream->reactor
+  std::lock_guard<std::mutex> lock(live_->mu);
+  if (live_->closed) {
+    {
+      std::lock_guard<std::mutex> stream_lock(stream->mu);
+      stream->closing = true;
+    }
+    PostPump(std::move(stream));
+  } else {
+    std::erase_if(live_->streams, [](const std::weak_ptr<Stream>& w) { return w.expired(); });
+    live_->streams.push_back(std::move(stream));
+  }
+  return reactor;
 }
 
 }  // namespace sluice::service

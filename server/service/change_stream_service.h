@@ -10,8 +10,9 @@
 //
 // Events are sent as stored (see batch_encoder.h); filters read only the record header.
 //
-// Lifecycle: construct before the grpc::Server is built, destroy after the server has shut down
-// (which ends every stream). The ChangeLog must outlive the service.
+// Lifecycle: construct before the grpc::Server is built; on shutdown call CloseAll (every stream
+// ends with UNAVAILABLE naming the offset to resume from), then shut the server down, then
+// destroy the service. The ChangeLog must outlive the service.
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
+#include "server/service/authorizer.h"
 #include "sluice/v1/service.grpc.pb.h"
 #include "storage/change_log.h"
 
@@ -30,7 +32,11 @@ struct SubscribeOptions {
   size_t max_batch_bytes = size_t{4} << 20;  // a client cannot ask for more
   size_t max_scan_events = 65536;            // records examined per batch when filters skip
   int pump_threads = 2;
+  // Checks each call's bearer token; null: no authentication. Must outlive the service.
+  const Authorizer* authorizer = nullptr;
 };
+
+struct LiveStreams;
 
 class ChangeStreamService final
     : public v1::ChangeStream::WithRawCallbackMethod_Subscribe<v1::ChangeStream::Service> {
@@ -43,9 +49,14 @@ class ChangeStreamService final
 
   int active_subscribers() const { return active_->load(); }
 
+  // Ends every open stream (UNAVAILABLE, naming the offset to resume from) and every stream
+  // started later; for shutdown, before the grpc::Server shuts down.
+  void CloseAll();
+
  private:
   storage::ChangeLog& log_;
   SubscribeOptions options_;
+  std::shared_ptr<LiveStreams> live_;
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
   boost::asio::thread_pool pool_;
 };
