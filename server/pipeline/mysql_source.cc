@@ -61,7 +61,10 @@ class Session : private SessionBase<MysqlSourceOptions> {
  private:
   absl::Status Connect();
   absl::Status Prepare();
-  absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh);
+  // `resnapshot_reason`: why the stored position is lost (empty for an initial snapshot).
+  absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
+                        const std::string& resnapshot_reason = "");
+  absl::StatusOr<bool> BinlogOnServer(const std::string& file, std::string& oldest);
   absl::Status CheckSettings();
   absl::StatusOr<BinlogPosition> CurrentPosition();
   absl::Status CheckBinlogExists(const BinlogPosition& start);
@@ -156,14 +159,20 @@ absl::StatusOr<BinlogPosition> Session::CurrentPosition() {
   return pos;
 }
 
-absl::Status Session::CheckBinlogExists(const BinlogPosition& start) {
+absl::StatusOr<bool> Session::BinlogOnServer(const std::string& file, std::string& oldest) {
   SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet rs, conn_->Query("SHOW BINARY LOGS"));
-  std::string first;
   for (const auto& row : rs.rows) {
     if (row.empty() || !row[0]) continue;
-    if (first.empty()) first = *row[0];
-    if (*row[0] == start.file) return absl::OkStatus();
+    if (oldest.empty()) oldest = *row[0];
+    if (*row[0] == file) return true;
   }
+  return false;
+}
+
+absl::Status Session::CheckBinlogExists(const BinlogPosition& start) {
+  std::string first;
+  SLUICE_ASSIGN_OR_RETURN(bool on_server, BinlogOnServer(start.file, first));
+  if (on_server) return absl::OkStatus();
   return Fatal(absl::NotFoundError(absl::StrCat(
       "source '", config_.name, "': binlog file ", start.file, " (the stored position ",
       start.ToString(), ") is no longer on the server (it was purged; the oldest binlog is ",
@@ -215,7 +224,8 @@ absl::Status Session::Connect() {
 }
 
 // Takes (fresh) or continues the snapshot, on conn_ as an ordinary SQL session.
-absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh) {
+absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
+                               const std::string& resnapshot_reason) {
   SLUICE_ASSIGN_OR_RETURN(MysqlCut opened, OpenMysqlSnapshot(*conn_, mariadb_, fresh));
   storagepb::SnapshotState state;
   v1::SourceCheckpoint cut = stored;
@@ -230,7 +240,6 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh) {
     state.set_started_ts_micros(NowMicros());
     state.set_method(opened.exact ? "consistent" : "later");
     cut = BinlogCheckpoint(opened.position, "", opened.gtid_state);
-    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, WithSnapshotState(cut, &state)).status());
   } else {
     SLUICE_ASSIGN_OR_RETURN(storagepb::ConnectorState cs, ParseConnectorState(stored));
     state = cs.snapshot();
@@ -243,6 +252,12 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh) {
   auto* b = info.mutable_typed_position()->mutable_binlog();
   b->set_file(cut.position().binlog().file());
   b->set_position(cut.position().binlog().position());
+  if (fresh) {
+    std::vector<v1::ChangeEvent> markers;
+    if (!resnapshot_reason.empty()) markers = ResnapshotMarkers(state, info, resnapshot_reason);
+    SLUICE_RETURN_IF_ERROR(
+        log_.Append(id_, std::move(markers), WithSnapshotState(cut, &state)).status());
+  }
   MysqlSnapshotReader reader(*conn_);
   SLUICE_RETURN_IF_ERROR(
       RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info));
@@ -262,6 +277,21 @@ absl::Status Session::Prepare() {
     SLUICE_RETURN_IF_ERROR(Snapshot(stored, never_started));
     SLUICE_RETURN_IF_ERROR(Connect());  // a new session for the dump
     SLUICE_ASSIGN_OR_RETURN(stored, log_.Checkpoint(id_));
+  } else if (!never_started && config_.snapshot == config::SnapshotMode::kWhenNeeded) {
+    // The stored position is gone (binlog purged while sluice was down): take a new snapshot
+    // at a new cut instead of failing. Its "t" markers tell subscribers to drop their copy.
+    std::string oldest;
+    SLUICE_ASSIGN_OR_RETURN(bool on_server,
+                            BinlogOnServer(stored.position().binlog().file(), oldest));
+    if (!on_server) {
+      SLUICE_RETURN_IF_ERROR(Snapshot(
+          stored, /*fresh=*/true,
+          absl::StrCat("the stored position ", stored.position_text(),
+                       " is no longer on the server (binlog purged; oldest is ",
+                       oldest.empty() ? std::string("none") : oldest, ")")));
+      SLUICE_RETURN_IF_ERROR(Connect());
+      SLUICE_ASSIGN_OR_RETURN(stored, log_.Checkpoint(id_));
+    }
   }
   BinlogPosition start;
   std::string gtid_state;

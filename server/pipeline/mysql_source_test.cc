@@ -614,5 +614,58 @@ TEST_F(MysqlSourceTest, PurgedBinlogIsAClearErrorAndKeepsTheLog) {
   db_ = nullptr;
 }
 
+// snapshot=when_needed: a binlog purged while sluice was down triggers a new snapshot at a new
+// cut, opened by a "t" marker, instead of an error; replaying the log gives the source's state,
+// including the row deleted while sluice was down.
+TEST_F(MysqlSourceTest, PurgedBinlogWithWhenNeededResnapshotsToAnEqualState) {
+  auto own = TestDatabase::Start(TestDatabase::Kind::kMariaDb);
+  ASSERT_TRUE(own.ok()) << own.status();
+  UseServer(own->get());
+  ASSERT_TRUE(db_->Exec("CREATE TABLE test.ms_w (id INT PRIMARY KEY, v VARCHAR(10))").ok());
+  ASSERT_TRUE(db_->Exec("INSERT INTO test.ms_w VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
+  config_.snapshot = config::SnapshotMode::kWhenNeeded;
+  config_.tables = {"test.ms_w", "test.ms_marker"};
+  StartSource();
+  ASSERT_TRUE(db_->Exec("UPDATE test.ms_w SET v = 'a2' WHERE id = 1").ok());
+  Sync();
+  source_.reset();
+  ASSERT_TRUE(db_->Exec("FLUSH BINARY LOGS").ok());
+  ASSERT_TRUE(db_->Exec("DELETE FROM test.ms_w WHERE id = 2; INSERT INTO test.ms_w VALUES (4, 'd');"
+                        " UPDATE test.ms_w SET v = 'c2' WHERE id = 3")
+                  .ok());
+  ASSERT_TRUE(db_->Exec("FLUSH BINARY LOGS").ok());
+  auto logs = db_->Query("SHOW BINARY LOGS");
+  ASSERT_TRUE(logs.ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(db_->Exec("PURGE BINARY LOGS TO '" + logs->back()[0] + "'").ok());
+    auto left = db_->Query("SHOW BINARY LOGS");
+    ASSERT_TRUE(left.ok());
+    if (left->size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  StartSource();
+  ASSERT_TRUE(db_->Exec("INSERT INTO test.ms_w VALUES (5, 'e')").ok());
+  std::map<int64_t, std::string> replay;
+  bool marker = false;
+  for (const v1::ChangeEvent& e : Sync()) {
+    if (e.source().table() != "ms_w") continue;
+    if (e.op() == v1::OP_TRUNCATE) {
+      marker = true;
+      EXPECT_TRUE(e.source().snapshot());
+      EXPECT_NE(e.ddl().statement().find("re-snapshot"), std::string::npos);
+      replay.clear();
+    } else if (e.op() == v1::OP_DELETE) {
+      replay.erase(e.before().fields(0).value().int64());
+    } else {
+      replay[e.after().fields(0).value().int64()] = e.after().fields(1).value().string();
+    }
+  }
+  source_.reset();
+  EXPECT_TRUE(marker);
+  EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
+  log_.reset();
+  db_ = nullptr;
+}
+
 }  // namespace
 }  // namespace sluice::pipeline

@@ -44,8 +44,10 @@ class Session : private SessionBase<PostgresSourceOptions> {
  private:
   absl::Status Prepare();
   pgclient::ConnectParams Params(bool replication) const;
+  // `resnapshot_reason`: why the stored position is lost (empty for an initial snapshot).
   absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
-                        const std::string& exported, Lsn cut_lsn);
+                        const std::string& exported, Lsn cut_lsn,
+                        const std::string& resnapshot_reason = "");
   absl::Status EnsurePublication();
   absl::Status LoadCatalogTypes();
   absl::Status Handle(std::string_view xlog_payload);
@@ -188,7 +190,8 @@ pgclient::ConnectParams Session::Params(bool replication) const {
 // Takes (fresh) or continues the snapshot on a second, ordinary session while the replication
 // connection stays idle (an exported snapshot lives only as long as that).
 absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
-                               const std::string& exported, Lsn cut_lsn) {
+                               const std::string& exported, Lsn cut_lsn,
+                               const std::string& resnapshot_reason) {
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<pgclient::ReplicationConnection> sql,
                           pgclient::ReplicationConnection::Connect(Params(false)));
   SLUICE_RETURN_IF_ERROR(OpenPostgresSnapshot(*sql, exported));
@@ -202,7 +205,6 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
     state.set_started_ts_micros(NowMicros());
     state.set_method(exported.empty() ? "later" : "consistent");
     cut = CheckpointAt(cut_lsn);
-    SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, WithSnapshotState(cut, &state)).status());
   } else {
     SLUICE_ASSIGN_OR_RETURN(storagepb::ConnectorState cs, ParseConnectorState(stored));
     state = cs.snapshot();
@@ -214,6 +216,12 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
   info.set_database(config_.database);
   info.set_position(cut.position_text());
   *info.mutable_typed_position()->mutable_pg() = cut.position().pg();
+  if (fresh) {
+    std::vector<v1::ChangeEvent> markers;
+    if (!resnapshot_reason.empty()) markers = ResnapshotMarkers(state, info, resnapshot_reason);
+    SLUICE_RETURN_IF_ERROR(
+        log_.Append(id_, std::move(markers), WithSnapshotState(cut, &state)).status());
+  }
   PostgresSnapshotReader reader(*sql, resolver_);
   SLUICE_RETURN_IF_ERROR(
       RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info));
@@ -245,8 +253,27 @@ absl::Status Session::Prepare() {
   const bool want_snapshot =
       in_progress || (!has_position && config_.snapshot != config::SnapshotMode::kNever);
   SLUICE_ASSIGN_OR_RETURN(pgclient::SlotState slot, conn_->GetSlot(config_.slot));
+  const bool when_needed = config_.snapshot == config::SnapshotMode::kWhenNeeded;
+  std::string lost;  // why the stored position can no longer be streamed from
+  if (slot.exists && slot.wal_status == "lost" && when_needed) {
+    SLUICE_RETURN_IF_ERROR(
+        conn_->Query(absl::StrCat("DROP_REPLICATION_SLOT ", conn_->QuoteIdentifier(config_.slot)))
+            .status());
+    slot.exists = false;
+    lost = absl::StrCat("replication slot \"", config_.slot,
+                        "\" lost its WAL (max_slot_wal_keep_size exceeded)");
+  } else if (!slot.exists && has_position && when_needed) {
+    lost = absl::StrCat("replication slot \"", config_.slot, "\" is gone (stored position ",
+                        stored.position_text(), ")");
+  }
   Lsn start;
-  if (!slot.exists) {
+  if (!slot.exists && !lost.empty()) {
+    // snapshot=when_needed: a new slot, a new consistent snapshot, "t" markers first.
+    SLUICE_ASSIGN_OR_RETURN(pgclient::CreatedSlot created,
+                            conn_->CreateSlot(config_.slot, /*export_snapshot=*/true));
+    start = created.consistent_point;
+    SLUICE_RETURN_IF_ERROR(Snapshot(stored, /*fresh=*/true, created.snapshot_name, start, lost));
+  } else if (!slot.exists) {
     if (has_position) {
       return Fatal(absl::NotFoundError(absl::StrCat(
           "source '", config_.name, "': replication slot \"", config_.slot,

@@ -418,5 +418,43 @@ TEST_F(PostgresSourceTest, DroppedSlotIsAClearErrorAndNotRecreated) {
   EXPECT_EQ((*rows)[0][0], "0") << "the slot must not be recreated silently";
 }
 
+// snapshot=when_needed: a slot dropped while sluice was down is recreated with a new snapshot,
+// opened by a "t" marker; replaying the log gives the table's state, including the row deleted
+// while sluice was down.
+TEST_F(PostgresSourceTest, DroppedSlotWithWhenNeededResnapshotsToAnEqualState) {
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
+  config_.snapshot = config::SnapshotMode::kWhenNeeded;
+  StartSource();
+  ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET name = 'a2' WHERE id = 1").ok());
+  WaitForEvents(4);
+  source_.reset();
+  for (int i = 0; i < 50; ++i) {
+    if (db_->Exec("SELECT pg_drop_replication_slot('ps_slot')").ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(db_->Exec("DELETE FROM ps_orders WHERE id = 2; INSERT INTO ps_orders (id, name) "
+                        "VALUES (4, 'd'); UPDATE ps_orders SET name = 'c2' WHERE id = 3")
+                  .ok());
+  StartSource();
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (5, 'e')").ok());
+  // 4 before; then 1 marker, 3 reads, 1 insert.
+  std::map<int64_t, std::string> replay;
+  bool marker = false;
+  for (const v1::ChangeEvent& e : WaitForEvents(9)) {
+    if (e.op() == v1::OP_TRUNCATE) {
+      marker = true;
+      EXPECT_TRUE(e.source().snapshot());
+      EXPECT_NE(e.ddl().statement().find("re-snapshot"), std::string::npos);
+      replay.clear();
+    } else if (e.op() == v1::OP_DELETE) {
+      replay.erase(e.before().fields(0).value().int64());
+    } else {
+      replay[e.after().fields(0).value().int64()] = Field(e.after(), "name");
+    }
+  }
+  EXPECT_TRUE(marker);
+  EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
+}
+
 }  // namespace
 }  // namespace sluice::pipeline

@@ -68,6 +68,32 @@ std::vector<v1::TableSnapshotProgress> SnapshotProgress(const storagepb::Snapsho
   return out;
 }
 
+std::vector<v1::ChangeEvent> ResnapshotMarkers(const storagepb::SnapshotState& state,
+                                               const v1::SourceInfo& info,
+                                               const std::string& reason) {
+  const v1::SourceKind kind = info.kind();
+  std::vector<v1::ChangeEvent> out;
+  for (const storagepb::SnapshotTable& t : state.tables()) {
+    v1::ChangeEvent& e = out.emplace_back();
+    e.set_op(v1::OP_TRUNCATE);
+    auto* source = e.mutable_source();
+    *source = info;
+    source->set_commit_ts_micros(NowMicros());
+    if (kind == v1::SOURCE_KIND_POSTGRES) {
+      source->set_schema(t.database());
+    } else {
+      source->set_database(t.database());
+    }
+    source->set_table(t.table());
+    source->set_snapshot(true);
+    for (const std::string& k : t.key_columns()) e.add_key_columns(k);
+    e.mutable_ddl()->set_statement(
+        absl::StrCat("-- sluice re-snapshot of ", QualifiedName(t), ": ", reason,
+                     "; discard this table's rows, its \"r\" events follow"));
+  }
+  return out;
+}
+
 v1::SourceCheckpoint WithSnapshotState(const v1::SourceCheckpoint& cut,
                                        const storagepb::SnapshotState* state) {
   v1::SourceCheckpoint cp = cut;

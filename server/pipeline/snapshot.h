@@ -81,6 +81,14 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
                          const std::atomic<bool>& stopping, const v1::SourceCheckpoint& cut,
                          storagepb::SnapshotState state, const v1::SourceInfo& info);
 
+// The events that open a re-snapshot after the source's position was lost (snapshot=
+// when_needed): one op "t" event per table, so a subscriber that replays by key discards rows
+// whose deletion it can no longer be told about; the table's "r" events follow.
+// `info` is the snapshot's source info (name, kind, position of the new cut).
+std::vector<v1::ChangeEvent> ResnapshotMarkers(const storagepb::SnapshotState& state,
+                                               const v1::SourceInfo& info,
+                                               const std::string& reason);
+
 // `cut` with `state` as its connector state.
 v1::SourceCheckpoint WithSnapshotState(const v1::SourceCheckpoint& cut,
                                        const storagepb::SnapshotState* state);
