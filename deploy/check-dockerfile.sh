@@ -261,8 +261,10 @@ if ((${#COPIED_BINARIES[@]})); then
   for bin in "${COPIED_BINARIES[@]}"; do
     [ -f "$bin" ] && [ -x "$bin" ] || continue
     while read -r lib; do
-      owner="$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)"
-      [ -n "$owner" ] || owner="$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)"
+      # dpkg knows a library by the path its package installed (/lib or /usr/lib on a merged
+      # /usr), so ask for both the path ldd printed and the one it resolves to.
+      owner="$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1 || true)"
+      [ -n "$owner" ] || owner="$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1 || true)"
       if [ -z "$owner" ]; then
         fail "$(basename "$bin") loads $lib, which no Debian package owns"
       elif [[ "$have" == *" $owner "* ]]; then
