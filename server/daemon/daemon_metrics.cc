@@ -195,6 +195,33 @@ absl::Status DaemonMetrics::Attach(const storage::ChangeLog& log,
           if (b.ok()) out.push_back(Value({s.name}, static_cast<double>(b->event_count())));
         }
       }));
+  SLUICE_RETURN_IF_ERROR(
+      registry_.AddCollector("sluice_events_served_total", "Events sent to subscribers, by source.",
+                             MetricType::kCounter, {"source"}, [this](std::vector<Sample>& out) {
+                               for (const auto& [source, n] : subscribers_.Served()) {
+                                 out.push_back(Value({source}, static_cast<double>(n)));
+                               }
+                             }));
+  SLUICE_RETURN_IF_ERROR(registry_.AddCollector(
+      "sluice_subscribers", "Open subscriber streams (Subscribe and Consume), by source.",
+      MetricType::kGauge, {"source"}, [this, &log](std::vector<Sample>& out) {
+        std::map<std::string, double> open;
+        for (const auto& s : log.Sources()) open[s.name] = 0;
+        for (const auto& s : subscribers_.Streams()) open[s.source] += 1;
+        for (const auto& [source, n] : open) out.push_back(Value({source}, n));
+      }));
+  SLUICE_RETURN_IF_ERROR(registry_.AddCollector(
+      "sluice_subscriber_lag_events",
+      "Events stored after the last one sent to each open subscriber stream.", MetricType::kGauge,
+      {"source", "subscriber"}, [this, &log](std::vector<Sample>& out) {
+        for (const auto& s : subscribers_.Streams()) {
+          auto b = log.Bounds(s.source_id);
+          if (!b.ok()) continue;
+          const uint64_t last = b->last.value();
+          const uint64_t lag = last > s.sent_through ? last - s.sent_through : 0;
+          out.push_back(Value({s.source, std::to_string(s.id)}, static_cast<double>(lag)));
+        }
+      }));
   return registry_.AddCollector(
       "sluice_log_last_offset", "The last committed offset of each source's log.",
       MetricType::kGauge, {"source"}, [&log](std::vector<Sample>& out) {

@@ -5,7 +5,8 @@
 // Ingestion is counted as the change log reports durable appends (it is the log's
 // AppendObserver: pass it in ChangeLogOptions::observer); source errors through the registry's
 // on_error hook; everything else (lag, stored bytes, source state, snapshot progress) is read
-// from the log and the registry when /metrics is scraped.
+// from the log and the registry when /metrics is scraped; served events and subscriber lag from
+// the SubscriberStats the gRPC services fill.
 //
 // Lifecycle: Create, give it to the log, Attach the log and registry, Serve; Shutdown (stops the
 // HTTP server) before the log and the registry are destroyed; destroy after the log.
@@ -23,6 +24,7 @@
 #include "server/metrics/http_server.h"
 #include "server/metrics/registry.h"
 #include "server/pipeline/source_registry.h"
+#include "server/service/subscriber_stats.h"
 #include "storage/change_log.h"
 
 namespace sluice::daemon {
@@ -39,6 +41,9 @@ class DaemonMetrics final : public storage::AppendObserver {
   pipeline::RegistryHooks RegistryHooks(const storage::ChangeLog& log);
   // Registers the scrape-time metrics of `log` and `registry` (both must outlive Shutdown).
   absl::Status Attach(const storage::ChangeLog& log, const pipeline::SourceRegistry& registry);
+  // What subscriber streams are sent: give it to the services (SubscribeOptions::stats,
+  // ConsumeOptions::stats); Attach exports it.
+  service::SubscriberStats* subscriber_stats() { return &subscribers_; }
   // Serves /metrics, /healthz and /readyz on `listen` ("HOST:PORT"; port 0 picks one).
   absl::Status Serve(const std::string& listen);
   int port() const { return http_ ? http_->port() : 0; }
@@ -70,6 +75,7 @@ class DaemonMetrics final : public storage::AppendObserver {
   mutable std::mutex mu_;
   std::map<std::string, int64_t> last_commit_micros_;  // guarded by mu_; per source
 
+  service::SubscriberStats subscribers_;
   const pipeline::SourceRegistry* source_registry_ = nullptr;
   std::unique_ptr<metrics::HttpServer> http_;
 };

@@ -8,6 +8,7 @@
 #include "server/service/batch_encoder.h"
 #include "server/service/grpc_status.h"
 #include "server/service/projection.h"
+#include "server/service/subscriber_stats.h"
 
 namespace sluice::service {
 namespace {
@@ -64,6 +65,7 @@ absl::StatusOr<LogOffset> ResolveStart(const storage::ChangeLog& log, storage::S
 // until OnDone, which gRPC calls only after Finish.
 struct Stream {
   storage::ChangeLog* log = nullptr;
+  std::shared_ptr<SubscriberStats::Stream> stats;  // what it was sent, for metrics; may be null
   boost::asio::thread_pool* pool = nullptr;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor = nullptr;
   storage::SourceId source;
@@ -151,6 +153,7 @@ void Pump(const std::shared_ptr<Stream>& s) {
     // Events, or a heartbeat telling a filtered subscriber how far the server has read.
     auto bounds = s->log->Bounds(s->source);
     const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
+    if (s->stats) SubscriberStats::Sent(*s->stats, s->encoder.events(), next);
     s->encoder.Finish(next.value(), last);
     // The slice takes ownership of the buffer: no copy of the batch.
     auto* owned = new std::string(s->encoder.Release());
@@ -278,6 +281,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
   stream->log = &log_;
   stream->pool = &pool_;
   stream->source = *source;
+  if (options_.stats != nullptr) {
+    stream->stats = options_.stats->Open(req->source(), *source, *start);
+  }
   std::vector<v1::Op> ops;
   for (int op : req->ops()) ops.push_back(static_cast<v1::Op>(op));
   stream->filter = EventFilter({req->tables().begin(), req->tables().end()}, std::move(ops));

@@ -26,7 +26,11 @@
 
 namespace sluice::service {
 
+class SubscriberStats;
+
 struct SubscribeOptions {
+  // Counts what each stream is sent (metrics); null: not counted. Must outlive the service.
+  SubscriberStats* stats = nullptr;
   size_t default_batch_events = 4096;
   size_t default_batch_bytes = size_t{1} << 20;
   size_t max_batch_bytes = size_t{4} << 20;  // a client cannot ask for more

@@ -107,6 +107,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
       s->limits = setup.limits;
       s->max_scan_events = setup.max_scan_events;
       s->next = setup.next;
+      s->stats = std::move(setup.stats);
       s->durable = std::move(setup.durable);
       s->opened = true;
     } else {

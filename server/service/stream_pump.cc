@@ -135,6 +135,7 @@ void Pump(const std::shared_ptr<Stream>& s) {
       d.reported = d.committed;
       committed = d.committed.value();
     }
+    if (s->stats) SubscriberStats::Sent(*s->stats, s->encoder.events(), next);
     s->encoder.Finish(next.value(), last, committed);
     // The slice takes ownership of the buffer: no copy of the batch.
     auto* owned = new std::string(s->encoder.Release());

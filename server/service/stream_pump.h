@@ -24,6 +24,7 @@
 
 #include "server/service/batch_encoder.h"
 #include "server/service/projection.h"
+#include "server/service/subscriber_stats.h"
 #include "storage/change_log.h"
 #include "storage/subscriptions.h"
 
@@ -59,6 +60,7 @@ struct DurableState {
 
 struct Stream {
   storage::ChangeLog* log = nullptr;
+  std::shared_ptr<SubscriberStats::Stream> stats;  // what it was sent, for metrics; may be null
   boost::asio::thread_pool* pool = nullptr;
   StreamReactor* reactor = nullptr;
   storage::SourceId source;

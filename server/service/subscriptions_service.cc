@@ -141,6 +141,9 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
       options_.max_batch_bytes);
   stream.max_scan_events = std::max(options_.max_scan_events, stream.limits.max_events);
   stream.next = next;
+  if (options_.stats != nullptr) {
+    stream.stats = options_.stats->Open(record->source(), source, next);
+  }
   DurableState& d = stream.durable.emplace();
   d.name = record->name();
   d.store = &store_;

@@ -23,6 +23,7 @@
 #include <memory>
 
 #include "server/service/consumer_registry.h"
+#include "server/service/subscriber_stats.h"
 #include "sluice/v1/service.grpc.pb.h"
 #include "storage/change_log.h"
 #include "storage/subscriptions.h"
@@ -30,6 +31,8 @@
 namespace sluice::service {
 
 struct ConsumeOptions {
+  // Counts what each stream is sent (metrics); null: not counted. Must outlive the service.
+  SubscriberStats* stats = nullptr;
   size_t default_batch_events = 4096;
   size_t default_batch_bytes = size_t{1} << 20;
   size_t max_batch_bytes = size_t{4} << 20;  // a client cannot ask for more
