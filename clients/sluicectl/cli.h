@@ -28,6 +28,8 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& server);
 
 int RunStatus(const GlobalOptions& global, const std::vector<std::string>& args);
 int RunTail(const GlobalOptions& global, const std::vector<std::string>& args);
+// `subscriptions list|create|reset|delete`: durable subscriptions.
+int RunSubscriptions(const GlobalOptions& global, const std::vector<std::string>& args);
 // `binlog decode FILE...`: offline, no server involved.
 int RunBinlog(const GlobalOptions& global, const std::vector<std::string>& args);
 

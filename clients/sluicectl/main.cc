@@ -17,6 +17,10 @@ verbs:
               [--format json|text|debezium] [--limit N] [--idle-exit SECONDS]
                               stream a source's events, one per line (debezium: Debezium's
                               JSON envelope, see docs/event-format.md)
+  subscriptions list [SOURCE] | create NAME --source SOURCE [--from POS] [--table GLOB]...
+              [--op LIST] [--columns TABLE_GLOB=COL,...]... | reset NAME --to POS | delete NAME
+                              durable subscriptions: lag, unacked events, filters (POS:
+                              earliest|latest|OFFSET|TIME)
   binlog decode FILE... [--format json|text] [--start-position N] [--stop-position N]
                               print the changes in MySQL/MariaDB binlog files (offline,
                               no server needed), in the shape tail prints
@@ -71,5 +75,6 @@ int main(int argc, char** argv) {
   }
   if (verb == "tail") return sluice::cli::RunTail(global, rest);
   if (verb == "binlog") return sluice::cli::RunBinlog(global, rest);
+  if (verb == "subscriptions") return sluice::cli::RunSubscriptions(global, rest);
   return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown verb \"" + verb + "\"\n" + kUsage);
 }

@@ -21,6 +21,7 @@
 #include "server/pipeline/source_registry.h"
 #include "server/service/admin_service.h"
 #include "server/service/change_stream_service.h"
+#include "server/service/subscriptions_service.h"
 
 namespace sluice::daemon {
 namespace {
@@ -95,6 +96,8 @@ std::string Usage() {
   --retention-max-age DUR    drop transactions committed longer ago than DUR (e.g. 7d, 12h)
   --retention-max-bytes SIZE keep at most SIZE per source (e.g. 50GiB)
   --retention-interval DUR   how often retention runs (default 60s)
+  --retention-force          apply the retention limits even to events a durable
+                             subscription has not acked (see docs/subscriptions.md)
   --help                     this text
 )";
 }
@@ -176,6 +179,10 @@ absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
     std::string flag = args[i];
     std::string value;
     if (flag == "--help" || flag == "-h") return absl::NotFoundError("help");
+    if (flag == "--retention-force") {
+      options.retention_force = true;
+      continue;
+    }
     if (!flag.starts_with("--")) {
       return InvalidFlag(flag, "unexpected argument; flags start with --");
     }
@@ -250,10 +257,16 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   d->stream_service_ = std::make_unique<service::ChangeStreamService>(*d->log_);
   d->admin_service_ = std::make_unique<service::AdminService>(*d->log_, *d->registry_);
 
+  SLUICE_ASSIGN_OR_RETURN(d->subscriptions_, storage::SubscriptionStore::Open(*d->log_));
+  d->admin_service_->set_subscriptions(d->subscriptions_.get());
+  d->subscriptions_service_ =
+      std::make_unique<service::SubscriptionsService>(*d->log_, *d->subscriptions_);
+
   grpc::ServerBuilder builder;
   builder.AddListeningPort(d->options_.config.listen, grpc::InsecureServerCredentials(), &d->port_);
   builder.RegisterService(d->stream_service_.get());
   builder.RegisterService(d->admin_service_.get());
+  builder.RegisterService(d->subscriptions_service_.get());
   // Subscribers keep long-lived streams; accept their keepalive pings.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -275,7 +288,7 @@ void Daemon::RetentionLoop() {
   while (!stopping_) {
     lock.unlock();
     for (const auto& s : log_->Sources()) {
-      auto r = log_->ApplyRetention(s.id, policy);
+      auto r = subscriptions_->ApplyRetention(s.id, policy, options_.retention_force);
       if (!r.ok()) {
         std::cerr << "sluiced: retention of source '" << s.name << "' failed: " << r.status()
                   << "\n";
@@ -302,6 +315,8 @@ void Daemon::Shutdown() {
   server_.reset();
   admin_service_.reset();
   stream_service_.reset();
+  subscriptions_service_.reset();
+  subscriptions_.reset();
   log_.reset();
 }
 

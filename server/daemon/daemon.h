@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "server/config/server_config.h"
 #include "storage/change_log.h"
+#include "storage/subscriptions.h"
 
 namespace grpc {
 class Server;
@@ -24,6 +25,7 @@ class Server;
 
 namespace sluice::service {
 class ChangeStreamService;
+class SubscriptionsService;
 class AdminService;
 }  // namespace sluice::service
 
@@ -38,6 +40,8 @@ struct DaemonOptions {
   config::ServerConfig config;
   storage::RetentionPolicy retention;  // applied to every source
   int64_t retention_interval_ms = 60'000;
+  // --retention-force: apply the limits even to events a durable subscription has not acked.
+  bool retention_force = false;
 };
 
 // Parses sluiced's command line (see --help). `--config FILE` loads the YAML file first; the other
@@ -68,10 +72,12 @@ class Daemon {
 
   DaemonOptions options_;
   std::unique_ptr<storage::ChangeLog> log_;
+  std::unique_ptr<storage::SubscriptionStore> subscriptions_;
   std::unique_ptr<pipeline::SourceRegistry> registry_;
   std::vector<std::unique_ptr<pipeline::SourceRunner>> runners_;
   std::unique_ptr<service::ChangeStreamService> stream_service_;
   std::unique_ptr<service::AdminService> admin_service_;
+  std::unique_ptr<service::SubscriptionsService> subscriptions_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

@@ -28,6 +28,14 @@ TEST(ParseArgs, SourcesAndRetention) {
   EXPECT_EQ(r->config.sources[0].name, "shop");
   EXPECT_EQ(r->retention.max_age_micros, int64_t{7} * 86'400'000'000);
   EXPECT_EQ(r->retention.max_bytes, uint64_t{50} << 30);
+  EXPECT_FALSE(r->retention_force);
+}
+
+TEST(ParseArgs, RetentionForceTakesNoValue) {
+  auto r = ParseArgs({"--data-dir=/tmp/x", "--retention-force", "--retention-max-age", "1h"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->retention_force);
+  EXPECT_EQ(r->retention.max_age_micros, int64_t{3'600'000'000});
 }
 
 TEST(ParseArgs, DuplicateSourceNamesAreRefused) {

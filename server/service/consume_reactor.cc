@@ -1,6 +1,6 @@
 // The reactor of one Subscriptions.Consume stream. It reads ConsumeRequests one at a time: the
 // first opens the subscription (on the ack pool, since creating one writes), later ones are acks
-// handed to stream_pump's ReceiveAck. Writes go through the shared Stream/Pump.
+// handed to stream_pump's ReceiveAck (on the pump pool). Writes go through Stream/Pump.
 #include <boost/asio/post.hpp>
 
 #include "server/service/grpc_status.h"
@@ -45,8 +45,16 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
       }
     }
     in_.Clear();
+    // The open may write (create_if_missing): it runs on the ack pool. Acks only take note
+    // and return, so they run on the pump pool and are never stuck behind a commit, which
+    // picks up every ack that arrived meanwhile.
     SubscriptionsService& service = service_;
-    boost::asio::post(service.ack_pool_,
+    bool opened = false;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      opened = s->opened;
+    }
+    boost::asio::post(opened ? service.pool_ : service.ack_pool_,
                       [&service, s, bytes = std::move(bytes)] { Handle(service, s, bytes); });
   }
 
@@ -65,7 +73,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
   }
 
  private:
-  // On the ack pool: one ConsumeRequest, then the next read.
+  // One ConsumeRequest, then the next read.
   static void Handle(SubscriptionsService& service, const std::shared_ptr<Stream>& s,
                      const std::string& bytes) {
     v1::ConsumeRequest req;

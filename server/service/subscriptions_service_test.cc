@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server/pipeline/source_registry.h"
+#include "server/service/admin_service.h"
 #include "storage/test_util.h"
 
 namespace sluice::service {
@@ -396,6 +398,34 @@ TEST_F(SubscriptionsServiceTest, ResetAndDeleteEndTheOpenStream) {
   v1::ListSubscriptionsResponse list;
   ASSERT_TRUE(stub_->ListSubscriptions(&ctx, {}, &list).ok());
   EXPECT_EQ(list.subscriptions_size(), 0);
+}
+
+TEST_F(SubscriptionsServiceTest, StatusNamesTheSubscriptionThatHoldsRetentionBack) {
+  for (int t = 0; t < 4; ++t) AppendTxn("orders", t * 10, 10);  // commit time 0: all "old"
+  Create("slow");
+  pipeline::SourceRegistry registry;
+  AdminService admin(*log_, registry);
+  admin.set_subscriptions(store_.get());
+  const storage::RetentionPolicy everything{.max_age_micros = 1};
+  auto held = store_->ApplyRetention(source_, everything, /*force=*/false);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->events_removed, 0u);
+  v1::StatusResponse status = admin.BuildStatus();
+  ASSERT_EQ(status.sources_size(), 1);
+  EXPECT_EQ(status.sources(0).first_offset(), 1u);
+  EXPECT_EQ(status.sources(0).retention_hold().subscription(), "slow");
+  EXPECT_EQ(status.sources(0).retention_hold().committed_offset(), 0u);
+  EXPECT_EQ(status.sources(0).retention_hold().events_held(), 40u);
+
+  // Once it is reset past the log, retention proceeds and the warning goes away.
+  v1::ResetSubscriptionRequest reset;
+  reset.set_name("slow");
+  reset.mutable_start()->mutable_latest();
+  ASSERT_TRUE(service_->Reset(reset).ok());
+  ASSERT_TRUE(store_->ApplyRetention(source_, everything, false).ok());
+  status = admin.BuildStatus();
+  EXPECT_EQ(status.sources(0).first_offset(), 41u);
+  EXPECT_FALSE(status.sources(0).has_retention_hold());
 }
 
 }  // namespace
