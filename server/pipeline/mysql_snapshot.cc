@@ -265,9 +265,7 @@ absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::Sna
   }
   v1::ChangeEvent skeleton;
   skeleton.set_op(v1::OP_READ);
-  skeleton.mutable_source()->set_kind(v1::SOURCE_KIND_MYSQL);
-  skeleton.mutable_source()->set_database(table.database());
-  skeleton.mutable_source()->set_table(table.table());
+  // kind, database/schema and table come from the chunk's commit info (RunSnapshot).
   for (const std::string& k : table.key_columns()) skeleton.add_key_columns(k);
 
   SnapshotRows out;

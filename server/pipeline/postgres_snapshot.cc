@@ -122,9 +122,7 @@ absl::StatusOr<SnapshotRows> PostgresSnapshotReader::ReadChunk(
   }
   v1::ChangeEvent skeleton;
   skeleton.set_op(v1::OP_READ);
-  skeleton.mutable_source()->set_kind(v1::SOURCE_KIND_POSTGRES);
-  skeleton.mutable_source()->set_schema(table.database());
-  skeleton.mutable_source()->set_table(table.table());
+  // kind, database/schema and table come from the chunk's commit info (RunSnapshot).
   for (const std::string& k : table.key_columns()) skeleton.add_key_columns(k);
 
   SnapshotRows out;

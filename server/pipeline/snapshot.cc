@@ -138,6 +138,12 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       }
       if (rows.events.size() < limit) t->set_done(true);
       v1::SourceInfo commit = info;
+      if (info.kind() == v1::SOURCE_KIND_POSTGRES) {
+        commit.set_schema(t->database());
+      } else {
+        commit.set_database(t->database());
+      }
+      commit.set_table(t->table());
       commit.set_snapshot(true);
       commit.set_commit_ts_micros(NowMicros());
       log.AppendAsync(id, std::move(rows.events), commit,

@@ -28,8 +28,9 @@
 
 namespace sluice::pipeline {
 
-// One chunk of rows as read: op "r" events with `after`, `key_columns` and the table's
-// database/schema/table set; the rest of the source fields come from the snapshot's commit info.
+// One chunk of rows as read: op "r" events with `after` and `key_columns`. Every source field
+// (kind, database/schema, table, ...) comes from the chunk's commit info, which RunSnapshot
+// builds, so that each row costs no copies of them.
 struct SnapshotRows {
   std::vector<v1::ChangeEvent> events;
   // The last row's key as the source's text of each key column (keyless Postgres tables: the
