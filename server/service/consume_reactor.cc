@@ -140,8 +140,20 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
   grpc::ByteBuffer in_;
 };
 
+// Ends a Consume call that may not proceed (no or a wrong token).
+class RefusedConsume final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit RefusedConsume(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SubscriptionsService::Consume(
-    grpc::CallbackServerContext* /*context*/) {
+    grpc::CallbackServerContext* context) {
+  if (grpc::Status st = Authorize(options_.authorizer, *context, config::Role::kSubscribe,
+                                  "Subscriptions.Consume");
+      !st.ok()) {
+    return new RefusedConsume(st);
+  }
   return new ConsumeReactor(*this);
 }
 

@@ -6,6 +6,11 @@ void ConsumerRegistry::Attach(const std::string& name, const std::shared_ptr<Str
   std::shared_ptr<Stream> previous;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) {
+      std::lock_guard<std::mutex> stream_lock(stream->mu);
+      FinishLocked(*stream, *closed_);
+      return;
+    }
     std::weak_ptr<Stream>& slot = streams_[name];
     previous = slot.lock();
     slot = stream;
@@ -38,6 +43,21 @@ void ConsumerRegistry::End(std::string_view name, const grpc::Status& status) {
   if (stream == nullptr) return;
   std::lock_guard<std::mutex> lock(stream->mu);
   FinishLocked(*stream, status);
+}
+
+void ConsumerRegistry::CloseAll(const grpc::Status& status) {
+  std::map<std::string, std::weak_ptr<Stream>, std::less<>> streams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = status;
+    streams.swap(streams_);
+  }
+  for (auto& [name, weak] : streams) {
+    if (auto stream = weak.lock()) {
+      std::lock_guard<std::mutex> lock(stream->mu);
+      FinishLocked(*stream, status);
+    }
+  }
 }
 
 }  // namespace sluice::service

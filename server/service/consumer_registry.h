@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,10 +29,13 @@ class ConsumerRegistry {
   std::shared_ptr<Stream> Find(std::string_view name) const;
   // Ends the stream of `name`, if any, with `status`.
   void End(std::string_view name, const grpc::Status& status);
+  // Ends every stream with `status`, and every stream attached later (shutdown).
+  void CloseAll(const grpc::Status& status);
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::weak_ptr<Stream>, std::less<>> streams_;  // guarded by mu_
+  std::optional<grpc::Status> closed_;                                 // guarded by mu_
 };
 
 }  // namespace sluice::service

@@ -13,11 +13,17 @@
 namespace sluice::service {
 namespace {
 
-// Runs `fn` (which may write to disk) on `pool` and finishes the call with its status.
+// Checks the caller's role, then runs `fn` (which may write to disk) on `pool` and finishes the
+// call with its status.
 template <typename Fn>
-grpc::ServerUnaryReactor* RunOn(boost::asio::thread_pool& pool,
-                                grpc::CallbackServerContext* context, Fn fn) {
+grpc::ServerUnaryReactor* RunOn(boost::asio::thread_pool& pool, const Authorizer* authorizer,
+                                grpc::CallbackServerContext* context, config::Role role,
+                                std::string_view rpc, Fn fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status st = Authorize(authorizer, *context, role, rpc); !st.ok()) {
+    reactor->Finish(st);
+    return reactor;
+  }
   boost::asio::post(
       pool, [reactor, fn = std::move(fn)]() mutable { reactor->Finish(ToGrpcStatus(fn())); });
   return reactor;
@@ -68,6 +74,12 @@ SubscriptionsService::SubscriptionsService(storage::ChangeLog& log,
       options_(options),
       pool_(options.pump_threads),
       ack_pool_(options.ack_threads) {}
+
+void SubscriptionsService::CloseAll() {
+  consumers_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "sluiced is shutting down; Consume again to resume after the "
+                                   "subscription's committed offset"));
+}
 
 SubscriptionsService::~SubscriptionsService() {
   ack_pool_.join();
@@ -259,44 +271,49 @@ absl::Status SubscriptionsService::Delete(const v1::DeleteSubscriptionRequest& r
 grpc::ServerUnaryReactor* SubscriptionsService::Ack(grpc::CallbackServerContext* context,
                                                     const v1::AckRequest* request,
                                                     v1::AckResponse* response) {
-  return RunOn(ack_pool_, context, [this, request, response]() -> absl::Status {
-    SLUICE_ASSIGN_OR_RETURN(LogOffset committed, CommitAck(*request));
-    response->set_committed_offset(committed.value());
-    return absl::OkStatus();
-  });
+  return RunOn(ack_pool_, options_.authorizer, context, config::Role::kSubscribe,
+               "Subscriptions.Ack", [this, request, response]() -> absl::Status {
+                 SLUICE_ASSIGN_OR_RETURN(LogOffset committed, CommitAck(*request));
+                 response->set_committed_offset(committed.value());
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* SubscriptionsService::ListSubscriptions(
     grpc::CallbackServerContext* context, const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
-  return RunOn(ack_pool_, context, [this, request, response]() -> absl::Status {
-    SLUICE_ASSIGN_OR_RETURN(*response, List(*request));
-    return absl::OkStatus();
-  });
+  return RunOn(ack_pool_, options_.authorizer, context, config::Role::kAdmin,
+               "Subscriptions.ListSubscriptions", [this, request, response]() -> absl::Status {
+                 SLUICE_ASSIGN_OR_RETURN(*response, List(*request));
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* SubscriptionsService::CreateSubscription(
     grpc::CallbackServerContext* context, const v1::CreateSubscriptionRequest* request,
     v1::SubscriptionInfo* response) {
-  return RunOn(ack_pool_, context, [this, request, response]() -> absl::Status {
-    SLUICE_ASSIGN_OR_RETURN(*response, Create(*request));
-    return absl::OkStatus();
-  });
+  return RunOn(ack_pool_, options_.authorizer, context, config::Role::kAdmin,
+               "Subscriptions.CreateSubscription", [this, request, response]() -> absl::Status {
+                 SLUICE_ASSIGN_OR_RETURN(*response, Create(*request));
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* SubscriptionsService::ResetSubscription(
     grpc::CallbackServerContext* context, const v1::ResetSubscriptionRequest* request,
     v1::SubscriptionInfo* response) {
-  return RunOn(ack_pool_, context, [this, request, response]() -> absl::Status {
-    SLUICE_ASSIGN_OR_RETURN(*response, Reset(*request));
-    return absl::OkStatus();
-  });
+  return RunOn(ack_pool_, options_.authorizer, context, config::Role::kAdmin,
+               "Subscriptions.ResetSubscription", [this, request, response]() -> absl::Status {
+                 SLUICE_ASSIGN_OR_RETURN(*response, Reset(*request));
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* SubscriptionsService::DeleteSubscription(
     grpc::CallbackServerContext* context, const v1::DeleteSubscriptionRequest* request,
     v1::DeleteSubscriptionResponse* /*response*/) {
-  return RunOn(ack_pool_, context, [this, request] { return Delete(*request); });
+  return RunOn(ack_pool_, options_.authorizer, context, config::Role::kAdmin,
+               "Subscriptions.DeleteSubscription", [this, request] { return Delete(*request); });
 }
 
 }  // namespace sluice::service

@@ -8,6 +8,7 @@
 // max_unacked events (or bytes) are delivered and not acked, delivery pauses. Each committed ack
 // is confirmed by a message carrying the new committed_offset. Ack commits without a stream.
 // List, Create, Reset and Delete manage subscriptions; Reset and Delete end an open stream.
+// With an Authorizer, Consume and Ack need the subscribe role and the others the admin role.
 //
 // Delivery shares its design with ChangeStream.Subscribe (stream_pump.h): one message in flight
 // per stream, batches read on a small pump pool, a caught-up stream waits for the next append
@@ -22,6 +23,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
+#include "server/service/authorizer.h"
 #include "server/service/consumer_registry.h"
 #include "server/service/subscriber_stats.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -41,6 +43,9 @@ struct ConsumeOptions {
   size_t max_unacked_events = size_t{1} << 20;  // a client cannot ask for more
   int pump_threads = 2;
   int ack_threads = 1;
+  // Checks each call's bearer token: Consume and Ack need the subscribe role, the management
+  // RPCs the admin role. Null: no authentication. Must outlive the service.
+  const Authorizer* authorizer = nullptr;
 };
 
 using SubscriptionsBase =
@@ -82,6 +87,10 @@ class SubscriptionsService final : public SubscriptionsBase {
   absl::Status Delete(const v1::DeleteSubscriptionRequest& request);
 
   int open_consumers() const { return active_->load(); }
+
+  // Ends every Consume stream (UNAVAILABLE; the consumer resumes after its committed offset)
+  // and every one opened later; for shutdown, before the grpc::Server shuts down.
+  void CloseAll();
 
  private:
   friend class ConsumeReactor;

@@ -428,5 +428,81 @@ TEST_F(SubscriptionsServiceTest, StatusNamesTheSubscriptionThatHoldsRetentionBac
   EXPECT_FALSE(status.sources(0).has_retention_hold());
 }
 
+TEST_F(SubscriptionsServiceTest, CloseAllEndsStreamsAndRefusesNewOnes) {
+  AppendTxn("orders", 0, 3);
+  Create("c");
+  auto c = Consume("c");
+  ASSERT_EQ(c->Events(3).size(), 3u);
+  service_->CloseAll();
+  v1::SubscribeResponse resp;
+  while (c->Next(resp)) {
+  }
+  grpc::Status st = c->stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(st.error_message().find("shutting down"), std::string::npos) << st.error_message();
+  auto late = Consume("c");
+  EXPECT_FALSE(late->Next(resp));
+  EXPECT_EQ(late->stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(SubscriptionsServiceTest, TokensNeedTheSubscribeRoleToConsumeAndAdminToManage) {
+  AppendTxn("orders", 0, 2);
+  Create("t");
+  Authorizer authorizer(std::vector<config::TokenEntry>{
+      {"admin-token", config::Role::kAdmin}, {"reader-token", config::Role::kSubscribe}});
+  ConsumeOptions options;
+  options.authorizer = &authorizer;
+  SubscriptionsService guarded(*log_, *store_, options);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&guarded);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::Subscriptions::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+
+  auto consume = [&](const std::string& token, size_t want) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    auto stream = stub->Consume(&ctx);
+    v1::ConsumeRequest req;
+    req.mutable_open()->set_subscription("t");
+    stream->Write(req);
+    v1::SubscribeResponse resp;
+    size_t got = 0;
+    while (got < want && stream->Read(&resp)) got += resp.events_size();
+    if (got >= want) ctx.TryCancel();
+    grpc::Status st = stream->Finish();
+    return got >= want ? grpc::Status::OK : st;
+  };
+  EXPECT_EQ(consume("", 2).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(consume("reader-token", 2).ok());
+
+  auto list = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::ListSubscriptionsResponse resp;
+    return stub->ListSubscriptions(&ctx, {}, &resp);
+  };
+  grpc::Status denied = list("reader-token");
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(denied.error_message().find("Subscriptions.ListSubscriptions"), std::string::npos)
+      << denied.error_message();
+  EXPECT_TRUE(list("admin-token").ok());
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer reader-token");
+    v1::AckRequest req;
+    req.set_subscription("t");
+    req.set_offset(2);
+    v1::AckResponse resp;
+    ASSERT_TRUE(stub->Ack(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.committed_offset(), 2u);
+  }
+  guarded.CloseAll();
+  server->Shutdown();
+}
+
 }  // namespace
 }  // namespace sluice::service
