@@ -9,10 +9,22 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: sluicectl [--server HOST:PORT] [--format text|json] VERB [ARGS]
+constexpr char kUsage[] =
+    R"(usage: sluicectl [--server HOST:PORT] [--format text|json] [--tls-ca FILE]
+                 [--tls-cert FILE --tls-key FILE] [--token-file FILE] VERB [ARGS]
 
 verbs:
-  status                      per-source state, offsets, checkpoint and last error
+  status                      per-source state, offsets, lag, checkpoint, last error and
+                              snapshot progress
+  sources                     the configured sources (passwords redacted)
+  pause SOURCE | resume SOURCE
+                              stop reading a source / read it again from where it stopped
+  retention SOURCE [--max-age DURATION|none] [--max-bytes SIZE|none]
+                              show or change a source's retention (until sluiced restarts)
+  log SOURCE [--from OFFSET|earliest] [--limit N]
+                              the stored events, like tail without following
+  snapshot SOURCE TABLE [--where SQL]
+                              re-read a table as snapshot events (not available yet)
   tail SOURCE [--from earliest|latest|OFFSET|TIME] [--table GLOB]... [--op c,u,d,...]
               [--format json|text|debezium] [--limit N] [--idle-exit SECONDS]
                               stream a source's events, one per line (debezium: Debezium's
@@ -25,7 +37,9 @@ verbs:
                               print the changes in MySQL/MariaDB binlog files (offline,
                               no server needed), in the shape tail prints
 
---server defaults to $SLUICE_SERVER or 127.0.0.1:7070.
+--server defaults to $SLUICE_SERVER or 127.0.0.1:7070. Every verb takes --format text|json.
+--tls-ca FILE verifies a TLS server (--tls-cert/--tls-key add a client certificate);
+--token-file FILE (or $SLUICE_TOKEN) sends a bearer token.
 )";
 
 }  // namespace
@@ -46,6 +60,15 @@ int main(int argc, char** argv) {
       return sluice::cli::Fail(sluice::cli::kExitUsage, a + " needs a value");
     if (a == "--server") {
       global.server = args[++i];
+    } else if (a == "--tls-ca") {
+      global.tls_ca = args[++i];
+    } else if (a == "--tls-cert") {
+      global.tls_cert = args[++i];
+    } else if (a == "--tls-key") {
+      global.tls_key = args[++i];
+    } else if (a == "--token-file") {
+      global.token = sluice::cli::ReadTokenFile(args[++i]);
+      if (global.token.empty()) return sluice::cli::kExitUsage;
     } else if (a == "--format") {
       global.format = args[++i];
       if (global.format != "text" && global.format != "json") {
@@ -56,6 +79,10 @@ int main(int argc, char** argv) {
       return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown flag " + a + "\n" + kUsage);
     }
   }
+  if (const char* env = std::getenv("SLUICE_TOKEN"); env && *env && global.token.empty()) {
+    global.token = env;
+  }
+  if (!sluice::cli::SetConnectionSecurity(global)) return sluice::cli::kExitUsage;
   if (i >= args.size()) {
     std::cerr << kUsage;
     return sluice::cli::kExitUsage;
@@ -75,6 +102,12 @@ int main(int argc, char** argv) {
   }
   if (verb == "tail") return sluice::cli::RunTail(global, rest);
   if (verb == "binlog") return sluice::cli::RunBinlog(global, rest);
+  if (verb == "sources") return sluice::cli::RunSources(global, rest);
+  if (verb == "pause") return sluice::cli::RunPause(global, rest);
+  if (verb == "resume") return sluice::cli::RunResume(global, rest);
+  if (verb == "retention") return sluice::cli::RunRetention(global, rest);
+  if (verb == "log") return sluice::cli::RunLog(global, rest);
+  if (verb == "snapshot") return sluice::cli::RunSnapshot(global, rest);
   if (verb == "subscriptions") return sluice::cli::RunSubscriptions(global, rest);
   return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown verb \"" + verb + "\"\n" + kUsage);
 }

@@ -1,66 +1,62 @@
-// sluicectl status: per-source state, offsets, checkpoint and last error.
+// sluicectl status: per-source state, offsets, lag, checkpoint, last error and snapshot progress.
+#include <cstdio>
 #include <iostream>
 
 #include "clients/sluicectl/cli.h"
+#include "clients/sluicectl/output.h"
 #include "proto/base/event_json.h"
 #include "proto/base/time_format.h"
-#include "proto/base/value_json.h"
 #include "sluice/v1/service.grpc.pb.h"
 
 namespace sluice::cli {
 namespace {
 
-std::string StateName(v1::SourceState state) {
-  switch (state) {
-    case v1::SOURCE_STATE_CONNECTING:
-      return "connecting";
-    case v1::SOURCE_STATE_SNAPSHOTTING:
-      return "snapshotting";
-    case v1::SOURCE_STATE_STREAMING:
-      return "streaming";
-    case v1::SOURCE_STATE_PAUSED:
-      return "paused";
-    case v1::SOURCE_STATE_ERROR:
-      return "error";
-    case v1::SOURCE_STATE_STOPPED:
-      return "stopped";
-    default:
-      return "unknown";
+std::string LagText(const v1::SourceStatus& s) {
+  if (s.last_commit_ts_micros() == 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(s.lag_micros()) / 1e6);
+  return buf;
+}
+
+std::string SnapshotJson(const v1::SourceStatus& s) {
+  std::string out = "[";
+  for (int i = 0; i < s.snapshot_tables_size(); ++i) {
+    const auto& t = s.snapshot_tables(i);
+    if (i) out += ",";
+    out += "{\"table\":" + JsonString(t.table()) +
+           ",\"rows_done\":" + std::to_string(t.rows_done()) +
+           ",\"rows_estimated\":" + std::to_string(t.rows_estimated()) +
+           ",\"done\":" + (t.done() ? "true" : "false") + "}";
   }
+  return out + "]";
 }
 
 void PrintJson(const v1::StatusResponse& resp) {
-  std::string out = "{\"version\":";
-  AppendJsonString(resp.version(), out);
-  out += ",\"sources\":[";
+  std::string out = "{\"version\":" + JsonString(resp.version()) + ",\"sources\":[";
   for (int i = 0; i < resp.sources_size(); ++i) {
     const auto& s = resp.sources(i);
     if (i) out += ",";
-    out += "{\"name\":";
-    AppendJsonString(s.name(), out);
-    out += ",\"kind\":";
-    AppendJsonString(SourceKindName(s.kind()), out);
-    out += ",\"state\":";
-    AppendJsonString(StateName(s.state()), out);
+    out += "{\"name\":" + JsonString(s.name());
+    out += ",\"kind\":" + JsonString(SourceKindName(s.kind()));
+    out += ",\"state\":" + JsonString(StateName(s.state()));
     out += ",\"first_offset\":" + std::to_string(s.first_offset());
     out += ",\"last_offset\":" + std::to_string(s.last_offset());
     out += ",\"stored_bytes\":" + std::to_string(s.stored_bytes());
-    out += ",\"checkpoint\":";
-    AppendJsonString(s.checkpoint(), out);
-    out += ",\"last_error\":";
-    if (s.last_error().empty()) {
+    out += ",\"checkpoint\":" + JsonString(s.checkpoint());
+    out += ",\"last_error\":" + (s.last_error().empty() ? "null" : JsonString(s.last_error()));
+    out += ",\"last_error_time\":" + JsonTime(s.last_error_ts_micros());
+    out += ",\"url\":" + JsonString(s.url());
+    out += ",\"last_commit_time\":" + JsonTime(s.last_commit_ts_micros());
+    out += ",\"lag_seconds\":";
+    if (s.last_commit_ts_micros() == 0) {
       out += "null";
     } else {
-      AppendJsonString(s.last_error(), out);
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(s.lag_micros()) / 1e6);
+      out += buf;
     }
-    out += ",\"last_error_time\":";
-    if (s.last_error_ts_micros() == 0) {
-      out += "null";
-    } else {
-      AppendJsonString(FormatTimestampMicros(s.last_error_ts_micros()), out);
-    }
-    out += ",\"url\":";
-    AppendJsonString(s.url(), out);
+    out += ",\"retention\":" + RetentionJson(s.retention());
+    out += ",\"snapshot\":" + SnapshotJson(s);
     out += "}";
   }
   out += "]}";
@@ -72,19 +68,29 @@ void PrintText(const v1::StatusResponse& resp) {
     std::cout << "no sources (start sluiced with --source URL)" << std::endl;
     return;
   }
-  std::printf("%-16s %-9s %-12s %12s %12s  %-24s %s\n", "SOURCE", "KIND", "STATE", "FIRST", "LAST",
-              "CHECKPOINT", "LAST ERROR");
+  TextTable table(
+      {"SOURCE", "KIND", "STATE", "FIRST", "LAST", "STORED", "LAG", "CHECKPOINT", "LAST ERROR"});
   for (const auto& s : resp.sources()) {
     std::string error = s.last_error();
     if (s.last_error_ts_micros() != 0) {
       error = FormatTimestampMicros(s.last_error_ts_micros()) + " " + error;
     }
-    std::printf("%-16s %-9s %-12s %12llu %12llu  %-24s %s\n", s.name().c_str(),
-                std::string(SourceKindName(s.kind())).c_str(), StateName(s.state()).c_str(),
-                static_cast<unsigned long long>(s.first_offset()),
-                static_cast<unsigned long long>(s.last_offset()),
-                s.checkpoint().empty() ? "-" : s.checkpoint().c_str(),
-                error.empty() ? "-" : error.c_str());
+    table.AddRow({s.name(), std::string(SourceKindName(s.kind())), StateName(s.state()),
+                  std::to_string(s.first_offset()), std::to_string(s.last_offset()),
+                  std::to_string(s.stored_bytes()), LagText(s),
+                  s.checkpoint().empty() ? "-" : s.checkpoint(), error.empty() ? "-" : error});
+  }
+  table.Print();
+  for (const auto& s : resp.sources()) {
+    if (s.snapshot_tables_size() == 0) continue;
+    std::cout << "\nsnapshot of " << s.name() << ":\n";
+    TextTable progress({"TABLE", "ROWS", "ESTIMATED", "DONE"});
+    for (const auto& t : s.snapshot_tables()) {
+      progress.AddRow({t.table(), std::to_string(t.rows_done()),
+                       t.rows_estimated() == 0 ? "?" : std::to_string(t.rows_estimated()),
+                       t.done() ? "yes" : "no"});
+    }
+    progress.Print();
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "clients/sluicectl/cli.h"
+#include "clients/sluicectl/progress.h"
 #include "proto/base/debezium_json.h"
 #include "proto/base/event_json.h"
 #include "proto/base/time_format.h"
@@ -178,7 +179,10 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
   bool reached_limit = false;
   std::string out;
   DebeziumRenderer debezium;  // keeps the transaction counters across batches
+  // On a terminal only: how far catching up has come.
+  ProgressLine progress("events");
   while (!reached_limit && reader->Read(&resp)) {
+    progress.Update(resp.next_offset() - 1, resp.last_offset());
     if (resp.events_size() == 0) continue;
     watchdog.Activity();
     out.clear();
@@ -198,12 +202,14 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
         break;
       }
     }
+    if (progress.enabled()) progress.Clear();  // the line is redrawn after the events
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
       ctx.TryCancel();
       reader->Finish();
       return kExitOk;  // the reader of our output went away (e.g. `| head`)
     }
   }
+  progress.Clear();
   if (reached_limit) ctx.TryCancel();
   grpc::Status status = reader->Finish();
   if (reached_limit || watchdog.fired()) return kExitOk;

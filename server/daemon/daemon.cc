@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,10 +18,11 @@
 #include "proto/base/status_macros.h"
 #include "server/config/listen_address.h"
 #include "server/config/source_config.h"
-#include "server/pipeline/mysql_source.h"
-#include "server/pipeline/postgres_source.h"
+#include "server/config/token_file.h"
+#include "server/daemon/source_supervisor.h"
 #include "server/pipeline/source_registry.h"
 #include "server/service/admin_service.h"
+#include "server/service/authorizer.h"
 #include "server/service/change_stream_service.h"
 #include "server/service/subscriptions_service.h"
 
@@ -29,16 +32,6 @@ namespace {
 absl::Status InvalidFlag(std::string_view flag, std::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat(std::string(flag), ": ", std::string(why), " (see sluiced --help)"));
-}
-
-// Splits "N<unit>" into the number and the unit.
-bool SplitNumber(std::string_view text, uint64_t& number, std::string_view& unit) {
-  size_t i = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-  if (i == 0 || i > 18) return false;
-  number = std::stoull(std::string(text.substr(0, i)));
-  unit = text.substr(i);
-  return true;
 }
 
 // Tries to bind the listen address ourselves so that a bad address gets a precise message;
@@ -80,6 +73,42 @@ absl::Status CheckListenAddress(const std::string& host, uint16_t port, const st
       absl::StrCat("cannot listen on ", text, ": ", std::strerror(err), " (", hint, ")"));
 }
 
+// The whole of a small file (certificates, keys). Bigger than 1 MiB is refused.
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(what), " \"", path, "\" cannot be read: ", std::strerror(errno)));
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  if (in.bad() || text.size() > (1u << 20)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(what), " \"", path, "\" cannot be read or is over 1 MiB"));
+  }
+  return text;
+}
+
+// Reads a PEM file and checks that it holds a block whose label contains `label`.
+absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what,
+                                    std::string_view label) {
+  SLUICE_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, what));
+  const size_t begin = text.find("-----BEGIN ");
+  const size_t end = begin == std::string::npos ? begin : text.find("-----", begin + 11);
+  if (end == std::string::npos ||
+      text.substr(begin, end - begin).find(std::string(label)) == std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(what), " \"", path, "\" holds no PEM ", std::string(label),
+                     " (a block starting -----BEGIN ...", std::string(label), "-----)"));
+  }
+  return text;
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 }  // namespace
 
 std::string Usage() {
@@ -98,65 +127,16 @@ std::string Usage() {
   --retention-interval DUR   how often retention runs (default 60s)
   --retention-force          apply the retention limits even to events a durable
                              subscription has not acked (see docs/subscriptions.md)
+  --tls-cert FILE            serve gRPC over TLS with this PEM certificate (chain)...
+  --tls-key FILE             ...and this PEM private key
+  --tls-client-ca FILE       require client certificates signed by this CA (mTLS)
+  --token-file FILE          require bearer tokens: lines "TOKEN ROLE", ROLE subscribe|admin,
+                             mode 0600. Without it there is no authentication: keep --listen
+                             on loopback.
+  --check-config             validate the settings (and the TLS and token files), print a
+                             summary and exit 0, or print the problem and exit 1
   --help                     this text
 )";
-}
-
-absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text) {
-  uint64_t n = 0;
-  std::string_view unit;
-  if (!SplitNumber(text, n, unit)) {
-    return absl::InvalidArgumentError(absl::StrCat("duration \"", std::string(text),
-                                                   "\" is not a number with a unit (7d, 12h, "
-                                                   "30m, 45s, 500ms)"));
-  }
-  int64_t scale = 0;
-  if (unit == "ms")
-    scale = 1000;
-  else if (unit == "s" || unit.empty())
-    scale = 1'000'000;
-  else if (unit == "m")
-    scale = 60'000'000;
-  else if (unit == "h")
-    scale = 3'600'000'000;
-  else if (unit == "d")
-    scale = 86'400'000'000;
-  else {
-    return absl::InvalidArgumentError(absl::StrCat("duration \"", std::string(text),
-                                                   "\" has an unknown unit; use ms, s, m, h or d"));
-  }
-  return static_cast<int64_t>(n) * scale;
-}
-
-absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
-  uint64_t n = 0;
-  std::string_view unit;
-  if (!SplitNumber(text, n, unit)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "size \"", std::string(text), "\" is not a number with a unit (50GiB, 10MiB, 1000)"));
-  }
-  uint64_t scale = 0;
-  if (unit.empty() || unit == "B")
-    scale = 1;
-  else if (unit == "KiB")
-    scale = uint64_t{1} << 10;
-  else if (unit == "MiB")
-    scale = uint64_t{1} << 20;
-  else if (unit == "GiB")
-    scale = uint64_t{1} << 30;
-  else if (unit == "TiB")
-    scale = uint64_t{1} << 40;
-  else if (unit == "KB")
-    scale = 1000;
-  else if (unit == "MB")
-    scale = 1000 * 1000;
-  else if (unit == "GB")
-    scale = 1000 * 1000 * 1000;
-  else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "size \"", std::string(text), "\" has an unknown unit; use B, KiB, MiB, GiB, TiB"));
-  }
-  return n * scale;
 }
 
 absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
@@ -181,6 +161,10 @@ absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
     if (flag == "--help" || flag == "-h") return absl::NotFoundError("help");
     if (flag == "--retention-force") {
       options.retention_force = true;
+      continue;
+    }
+    if (flag == "--check-config") {
+      options.check_config = true;
       continue;
     }
     if (!flag.starts_with("--")) {
@@ -215,6 +199,14 @@ absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
       SLUICE_ASSIGN_OR_RETURN(options.retention.max_age_micros, ParseDurationMicros(value));
     } else if (flag == "--retention-max-bytes") {
       SLUICE_ASSIGN_OR_RETURN(options.retention.max_bytes, ParseByteSize(value));
+    } else if (flag == "--tls-cert") {
+      options.config.tls.cert_file = value;
+    } else if (flag == "--tls-key") {
+      options.config.tls.key_file = value;
+    } else if (flag == "--tls-client-ca") {
+      options.config.tls.client_ca_file = value;
+    } else if (flag == "--token-file") {
+      options.config.token_file = value;
     } else if (flag == "--retention-interval") {
       SLUICE_ASSIGN_OR_RETURN(int64_t us, ParseDurationMicros(value));
       options.retention_interval_ms = std::max<int64_t>(us / 1000, 1);
@@ -223,11 +215,44 @@ absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
     }
   }
   if (!have_data_dir) return InvalidFlag("--data-dir", "is required");
+  SLUICE_RETURN_IF_ERROR(config::ValidateServerTls(options.config.tls));
   SLUICE_RETURN_IF_ERROR(config::ParseListenAddress(options.config.listen).status());
   if (!options.config.metrics_listen.empty()) {
     SLUICE_RETURN_IF_ERROR(config::ParseListenAddress(options.config.metrics_listen).status());
   }
   return options;
+}
+
+absl::Status CheckFiles(const DaemonOptions& options) {
+  const config::ServerTls& tls = options.config.tls;
+  if (tls.enabled()) {
+    SLUICE_RETURN_IF_ERROR(ReadPem(tls.cert_file, "TLS certificate", "CERTIFICATE").status());
+    SLUICE_RETURN_IF_ERROR(ReadPem(tls.key_file, "TLS key", "PRIVATE KEY").status());
+    if (!tls.client_ca_file.empty()) {
+      SLUICE_RETURN_IF_ERROR(ReadPem(tls.client_ca_file, "TLS client CA", "CERTIFICATE").status());
+    }
+  }
+  if (!options.config.token_file.empty()) {
+    SLUICE_RETURN_IF_ERROR(config::LoadTokenFile(options.config.token_file).status());
+  }
+  return absl::OkStatus();
+}
+
+std::string DescribeOptions(const DaemonOptions& options) {
+  const config::ServerConfig& c = options.config;
+  std::string out = absl::StrCat("data dir ", c.data_dir, "\nlisten ", c.listen);
+  if (c.tls.enabled()) {
+    absl::StrAppend(&out, " (TLS", c.tls.client_ca_file.empty() ? "" : ", client certificates",
+                    ")");
+  } else {
+    absl::StrAppend(&out, " (plaintext)");
+  }
+  absl::StrAppend(&out, c.token_file.empty() ? ", no authentication"
+                                             : absl::StrCat(", tokens from ", c.token_file));
+  if (!c.metrics_listen.empty()) absl::StrAppend(&out, "\nmetrics ", c.metrics_listen);
+  absl::StrAppend(&out, "\n", c.sources.size(), " source(s)");
+  for (const auto& s : c.sources) absl::StrAppend(&out, "\n  ", s.name, "  ", s.url_redacted);
+  return out;
 }
 
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
@@ -236,26 +261,47 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   SLUICE_ASSIGN_OR_RETURN(auto listen, config::ParseListenAddress(options.config.listen));
   SLUICE_RETURN_IF_ERROR(CheckListenAddress(listen.first, listen.second, options.config.listen));
 
+  const config::ServerTls& tls = options.config.tls;
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls.enabled()) {
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    SLUICE_ASSIGN_OR_RETURN(pair.cert_chain,
+                            ReadPem(tls.cert_file, "TLS certificate", "CERTIFICATE"));
+    SLUICE_ASSIGN_OR_RETURN(pair.private_key, ReadPem(tls.key_file, "TLS key", "PRIVATE KEY"));
+    ssl.pem_key_cert_pairs.push_back(std::move(pair));
+    if (!tls.client_ca_file.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                              ReadPem(tls.client_ca_file, "TLS client CA", "CERTIFICATE"));
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  std::unique_ptr<service::Authorizer> authorizer;
+  if (!options.config.token_file.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(auto tokens, config::LoadTokenFile(options.config.token_file));
+    authorizer = std::make_unique<service::Authorizer>(std::move(tokens));
+  } else if (!IsLoopback(listen.first)) {
+    std::cerr << "sluiced: warning: listening on " << options.config.listen
+              << " without --token-file: anyone who can reach it can read every change and "
+                 "control the sources; add --token-file or listen on 127.0.0.1"
+              << std::endl;
+  }
+
   std::unique_ptr<Daemon> d(new Daemon(std::move(options)));
+  d->authorizer_ = std::move(authorizer);
   SLUICE_ASSIGN_OR_RETURN(d->log_, storage::ChangeLog::Open(d->options_.config.data_dir));
   d->registry_ = std::make_unique<pipeline::SourceRegistry>();
+  d->sources_ = std::make_unique<SourceSupervisor>(*d->log_, *d->registry_, d->options_.retention,
+                                                   [raw = d.get()] { raw->KickRetention(); });
   for (const auto& source : d->options_.config.sources) {
-    SLUICE_ASSIGN_OR_RETURN(storage::SourceId id, d->log_->RegisterSource(source.name, source.kind));
-    pipeline::SourceRuntime runtime;
-    runtime.name = source.name;
-    runtime.kind = source.kind;
-    runtime.url_redacted = source.url_redacted;
-    d->registry_->Upsert(runtime);
-    if (source.kind == v1::SOURCE_KIND_POSTGRES) {
-      d->runners_.push_back(
-          std::make_unique<pipeline::PostgresSource>(source, *d->log_, id, *d->registry_));
-      continue;
-    }
-    d->runners_.push_back(
-        std::make_unique<pipeline::MysqlSource>(source, *d->log_, id, *d->registry_));
+    SLUICE_RETURN_IF_ERROR(d->sources_->Add(source));
   }
-  d->stream_service_ = std::make_unique<service::ChangeStreamService>(*d->log_);
-  d->admin_service_ = std::make_unique<service::AdminService>(*d->log_, *d->registry_);
+  service::SubscribeOptions subscribe;
+  subscribe.authorizer = d->authorizer_.get();
+  d->stream_service_ = std::make_unique<service::ChangeStreamService>(*d->log_, subscribe);
+  d->admin_service_ = std::make_unique<service::AdminService>(
+      *d->log_, *d->registry_, d->sources_.get(), d->authorizer_.get());
 
   SLUICE_ASSIGN_OR_RETURN(d->subscriptions_, storage::SubscriptionStore::Open(*d->log_));
   d->admin_service_->set_subscriptions(d->subscriptions_.get());
@@ -263,7 +309,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
       std::make_unique<service::SubscriptionsService>(*d->log_, *d->subscriptions_);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(d->options_.config.listen, grpc::InsecureServerCredentials(), &d->port_);
+  builder.AddListeningPort(d->options_.config.listen, credentials, &d->port_);
   builder.RegisterService(d->stream_service_.get());
   builder.RegisterService(d->admin_service_.get());
   builder.RegisterService(d->subscriptions_service_.get());
@@ -277,17 +323,26 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
                      ": the gRPC server failed to bind (check the --listen address)"));
   }
   d->retention_thread_ = std::thread([raw = d.get()] { raw->RetentionLoop(); });
-  for (auto& runner : d->runners_) runner->Start();
+  d->sources_->StartAll();
   return d;
 }
 
+void Daemon::KickRetention() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    retention_kicked_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Daemon::RetentionLoop() {
-  const auto& policy = options_.retention;
-  if (policy.max_age_micros == 0 && policy.max_bytes == 0) return;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
+    retention_kicked_ = false;
     lock.unlock();
     for (const auto& s : log_->Sources()) {
+      const storage::RetentionPolicy policy = sources_->RetentionFor(s.name);
+      if (policy.max_age_micros == 0 && policy.max_bytes == 0) continue;
       auto r = subscriptions_->ApplyRetention(s.id, policy, options_.retention_force);
       if (!r.ok()) {
         std::cerr << "sluiced: retention of source '" << s.name << "' failed: " << r.status()
@@ -296,7 +351,7 @@ void Daemon::RetentionLoop() {
     }
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(options_.retention_interval_ms),
-                 [&] { return stopping_; });
+                 [&] { return stopping_ || retention_kicked_; });
   }
 }
 
@@ -307,15 +362,19 @@ void Daemon::Shutdown() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  // Sources stop reading and wait for their queued appends before the log closes.
-  for (auto& runner : runners_) runner->Stop();
-  runners_.clear();
+  // Phase 1: streams end with a status naming where to resume; the server stops accepting and
+  // waits (briefly) for the unary calls in flight.
+  if (stream_service_) stream_service_->CloseAll();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  // Phase 2: sources stop reading, finish their queued appends and acknowledge the source up to
+  // them; then the log closes.
+  if (sources_) sources_->StopAll();
   if (retention_thread_.joinable()) retention_thread_.join();
   server_.reset();
   admin_service_.reset();
   stream_service_.reset();
   subscriptions_service_.reset();
+  sources_.reset();
   subscriptions_.reset();
   log_.reset();
 }

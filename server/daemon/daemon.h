@@ -2,10 +2,15 @@
 // Daemon: wires one sluiced process together: the change log in the data dir, the configured
 // sources, the gRPC services and the retention loop.
 //
+// Security: gRPC over TLS when config.tls has a certificate (mTLS when it has a client CA), and
+// bearer-token auth when config.token_file is set; otherwise plaintext without auth, which is
+// only safe on loopback (the default listen address).
+//
 // Lifecycle: Start() -> (serve) -> Shutdown() (idempotent; also run by the destructor).
-// Shutdown happens in two phases: the gRPC server stops accepting and ends every stream, then
-// the services, the retention loop and finally the change log (which drains queued appends)
-// are torn down.
+// Shutdown happens in two phases: first every subscriber stream ends with UNAVAILABLE naming the
+// offset to resume from, and the gRPC server stops accepting and finishes the calls in flight;
+// then the sources stop (each finishes its in-flight appends and acknowledges the source up to
+// them), the retention loop ends, and the change log closes (flushing what is queued).
 
 #include <condition_variable>
 #include <memory>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proto/base/units.h"
 #include "server/config/server_config.h"
 #include "storage/change_log.h"
 #include "storage/subscriptions.h"
@@ -29,20 +35,32 @@ class SubscriptionsService;
 class AdminService;
 }  // namespace sluice::service
 
+namespace sluice::service {
+class Authorizer;
+}  // namespace sluice::service
+
 namespace sluice::pipeline {
 class SourceRegistry;
-class SourceRunner;
 }  // namespace sluice::pipeline
 
 namespace sluice::daemon {
 
+class SourceSupervisor;
+
 struct DaemonOptions {
   config::ServerConfig config;
-  storage::RetentionPolicy retention;  // applied to every source
+  storage::RetentionPolicy retention;  // every source's policy until changed at runtime
   int64_t retention_interval_ms = 60'000;
   // --retention-force: apply the limits even to events a durable subscription has not acked.
   bool retention_force = false;
+  bool check_config = false;  // --check-config: validate and exit
 };
+
+// What --check-config checks beyond parsing: the TLS files hold a certificate and key in PEM,
+// and the token file loads (permissions included). The first problem, naming the file.
+absl::Status CheckFiles(const DaemonOptions& options);
+// The short summary --check-config prints for valid settings.
+std::string DescribeOptions(const DaemonOptions& options);
 
 // Parses sluiced's command line (see --help). `--config FILE` loads the YAML file first; the other
 // flags then override its settings and `--source` adds sources. InvalidArgument with a one-line
@@ -50,10 +68,9 @@ struct DaemonOptions {
 absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args);
 std::string Usage();
 
-// "7d", "12h", "30m", "45s", "500ms" -> microseconds.
-absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text);
-// "50GiB", "10MiB", "512KiB", "1GB", "1000" -> bytes.
-absl::StatusOr<uint64_t> ParseByteSize(std::string_view text);
+// The unit parsers the flags use (proto/base/units.h).
+using ::sluice::ParseByteSize;
+using ::sluice::ParseDurationMicros;
 
 class Daemon {
  public:
@@ -69,12 +86,14 @@ class Daemon {
  private:
   explicit Daemon(DaemonOptions options);
   void RetentionLoop();
+  void KickRetention();
 
   DaemonOptions options_;
   std::unique_ptr<storage::ChangeLog> log_;
   std::unique_ptr<storage::SubscriptionStore> subscriptions_;
   std::unique_ptr<pipeline::SourceRegistry> registry_;
-  std::vector<std::unique_ptr<pipeline::SourceRunner>> runners_;
+  std::unique_ptr<SourceSupervisor> sources_;
+  std::unique_ptr<service::Authorizer> authorizer_;  // null without a token file
   std::unique_ptr<service::ChangeStreamService> stream_service_;
   std::unique_ptr<service::AdminService> admin_service_;
   std::unique_ptr<service::SubscriptionsService> subscriptions_service_;
@@ -83,7 +102,8 @@ class Daemon {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
+  bool stopping_ = false;          // guarded by mu_
+  bool retention_kicked_ = false;  // guarded by mu_: a policy changed, run now
   std::thread retention_thread_;
 };
 

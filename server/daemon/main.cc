@@ -1,4 +1,5 @@
 // sluiced: the sluice change-data-capture server.
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -8,6 +9,8 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  const bool check_only =
+      std::find(args.begin(), args.end(), std::string("--check-config")) != args.end();
   auto options = sluice::daemon::ParseArgs(args);
   if (!options.ok()) {
     if (absl::IsNotFound(options.status()) && options.status().message() == "help") {
@@ -15,7 +18,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::cerr << "sluiced: error: " << options.status().message() << "\n";
-    return 2;
+    return check_only ? 1 : 2;
+  }
+  if (options->check_config) {
+    if (absl::Status st = sluice::daemon::CheckFiles(*options); !st.ok()) {
+      std::cerr << "sluiced: error: " << st.message() << "\n";
+      return 1;
+    }
+    std::cout << "configuration OK\n" << sluice::daemon::DescribeOptions(*options) << "\n";
+    return 0;
   }
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
