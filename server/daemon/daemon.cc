@@ -305,8 +305,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
 
   SLUICE_ASSIGN_OR_RETURN(d->subscriptions_, storage::SubscriptionStore::Open(*d->log_));
   d->admin_service_->set_subscriptions(d->subscriptions_.get());
+  service::ConsumeOptions consume;
+  consume.authorizer = d->authorizer_.get();
   d->subscriptions_service_ =
-      std::make_unique<service::SubscriptionsService>(*d->log_, *d->subscriptions_);
+      std::make_unique<service::SubscriptionsService>(*d->log_, *d->subscriptions_, consume);
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(d->options_.config.listen, credentials, &d->port_);
@@ -365,6 +367,8 @@ void Daemon::Shutdown() {
   // Phase 1: streams end with a status naming where to resume; the server stops accepting and
   // waits (briefly) for the unary calls in flight.
   if (stream_service_) stream_service_->CloseAll();
+  // Consumers of durable subscriptions are told to reconnect (they resume after their acks).
+  if (subscriptions_service_) subscriptions_service_->CloseAll();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   // Phase 2: sources stop reading, finish their queued appends and acknowledge the source up to
   // them; then the log closes.
