@@ -31,6 +31,14 @@ std::string SnapshotJson(const v1::SourceStatus& s) {
   return out + "]";
 }
 
+std::string RetentionHoldJson(const v1::SourceStatus& s) {
+  if (!s.has_retention_hold()) return "null";
+  const auto& h = s.retention_hold();
+  return "{\"subscription\":" + JsonString(h.subscription()) +
+         ",\"committed_offset\":" + std::to_string(h.committed_offset()) +
+         ",\"events_held\":" + std::to_string(h.events_held()) + "}";
+}
+
 void PrintJson(const v1::StatusResponse& resp) {
   std::string out = "{\"version\":" + JsonString(resp.version()) + ",\"sources\":[";
   for (int i = 0; i < resp.sources_size(); ++i) {
@@ -57,6 +65,7 @@ void PrintJson(const v1::StatusResponse& resp) {
     }
     out += ",\"retention\":" + RetentionJson(s.retention());
     out += ",\"snapshot\":" + SnapshotJson(s);
+    out += ",\"retention_hold\":" + RetentionHoldJson(s);
     out += "}";
   }
   out += "]}";
@@ -81,6 +90,16 @@ void PrintText(const v1::StatusResponse& resp) {
                   s.checkpoint().empty() ? "-" : s.checkpoint(), error.empty() ? "-" : error});
   }
   table.Print();
+  for (const auto& s : resp.sources()) {
+    if (!s.has_retention_hold()) continue;
+    const auto& h = s.retention_hold();
+    std::cout << "\nwarning: subscription '" << h.subscription() << "' holds back retention of '"
+              << s.name() << "': it acked up to offset " << h.committed_offset() << ", so "
+              << h.events_held()
+              << " events the retention limits would remove are kept; ack, reset or delete it "
+                 "(sluicectl subscriptions ...), or start sluiced with --retention-force"
+              << std::endl;
+  }
   for (const auto& s : resp.sources()) {
     if (s.snapshot_tables_size() == 0) continue;
     std::cout << "\nsnapshot of " << s.name() << ":\n";

@@ -302,5 +302,50 @@ TEST_F(SubscriptionsE2E, SluicectlCreatesListsResetsAndDeletes) {
   EXPECT_EQ(empty.stdout_text, "{\"subscriptions\":[]}\n");
 }
 
+TEST_F(SubscriptionsE2E, RetentionWaitsForTheSlowestSubscriptionAndStatusSaysSo) {
+  // Every stored transaction is over the byte limit: only subscriptions keep anything.
+  auto args = SluicedArgs();
+  for (std::string flag : {"--retention-max-bytes", "1", "--retention-interval", "100ms"}) {
+    args.push_back(flag);
+  }
+  SluicedProcess d(args);
+  WaitStreaming(d);
+  auto created = RunCommand(Ctl({"create", "lagging", "--source", "my", "--from", "earliest"}));
+  ASSERT_EQ(created.exit_code, 0) << created.stderr_text;
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(
+        db_->Exec("INSERT INTO test.sub_items VALUES (" + std::to_string(i) + ", 'v')").ok());
+  }
+  auto status = [&](const std::string& format) {
+    return RunCommand({Sluicectl(), "--server", address(), "status", "--format", format})
+        .stdout_text;
+  };
+  // Waits (up to a minute, then fails) until `status --format json` contains `text`.
+  auto wait_status = [&](const std::string& text) {
+    std::string out;
+    for (int i = 0; i < 600; ++i) {
+      out = status("json");
+      if (out.find(text) != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "status never showed " << text << ":\n" << out << "\n" << d.Log();
+  };
+  wait_status(R"("last_offset":5,)");
+  wait_status(
+      R"("retention_hold":{"subscription":"lagging","committed_offset":0,"events_held":5})");
+  EXPECT_NE(status("json").find(R"("first_offset":1,)"), std::string::npos);
+  const std::string text = status("text");
+  EXPECT_NE(text.find("warning: subscription 'lagging' holds back retention of 'my': it acked up "
+                      "to offset 0, so 5 events"),
+            std::string::npos)
+      << text;
+
+  // Once the subscription is past them, retention removes them and the warning goes away.
+  auto reset = RunCommand(Ctl({"reset", "lagging", "--to", "latest"}));
+  ASSERT_EQ(reset.exit_code, 0) << reset.stderr_text;
+  wait_status(R"("first_offset":6,)");
+  wait_status(R"("retention_hold":null)");
+}
+
 }  // namespace
 }  // namespace sluice
