@@ -20,6 +20,7 @@
 #include "server/config/source_config.h"
 #include "server/config/token_file.h"
 #include "server/daemon/source_supervisor.h"
+#include "server/logging/log.h"
 #include "server/pipeline/source_registry.h"
 #include "server/service/admin_service.h"
 #include "server/service/authorizer.h"
@@ -282,10 +283,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
     SLUICE_ASSIGN_OR_RETURN(auto tokens, config::LoadTokenFile(options.config.token_file));
     authorizer = std::make_unique<service::Authorizer>(std::move(tokens));
   } else if (!IsLoopback(listen.first)) {
-    std::cerr << "sluiced: warning: listening on " << options.config.listen
-              << " without --token-file: anyone who can reach it can read every change and "
-                 "control the sources; add --token-file or listen on 127.0.0.1"
-              << std::endl;
+    logging::Warn("", absl::StrCat("listening on ", options.config.listen,
+                                   " without --token-file: anyone who can reach it can read "
+                                   "every change and control the sources; add --token-file or "
+                                   "listen on 127.0.0.1"));
   }
 
   std::unique_ptr<Daemon> d(new Daemon(std::move(options)));

@@ -155,6 +155,18 @@ TEST(TokenFileE2E, LoosePermissionsStopTheServer) {
       << r->stderr_text;
 }
 
+TEST(ListenE2E, NonLoopbackWithoutTokensIsWarned) {
+  TempDir data;
+  SluicedProcess open_to_all({"--data-dir", data.path(), "--listen", "0.0.0.0:0"});
+  EXPECT_NE(open_to_all.Log().find("listening on 0.0.0.0:0 without --token-file: anyone who can "
+                                   "reach it can read every change and control the sources"),
+            std::string::npos)
+      << open_to_all.Log();
+  TempDir data2;
+  SluicedProcess loopback({"--data-dir", data2.path(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(loopback.Log().find("without --token-file"), std::string::npos) << loopback.Log();
+}
+
 // A CA, a server certificate for 127.0.0.1 and a client certificate, as files.
 class TlsE2E : public ::testing::Test {
  protected:
