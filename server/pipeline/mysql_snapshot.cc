@@ -113,12 +113,15 @@ std::string QuoteMysqlLiteral(std::string_view bytes, bool binary) {
   return out;
 }
 
-absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, bool fresh) {
+absl::Status PrepareMysqlReadSession(MysqlConnection& conn) {
   conn.set_io_timeout(absl::Minutes(10));  // one chunk's SELECT may take a while
   SLUICE_RETURN_IF_ERROR(Run(conn, "SET NAMES utf8mb4"));
   SLUICE_RETURN_IF_ERROR(Run(conn, "SET time_zone = '+00:00'"));
-  SLUICE_RETURN_IF_ERROR(Run(
-      conn, "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')"));
+  return Run(conn, "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+}
+
+absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, bool fresh) {
+  SLUICE_RETURN_IF_ERROR(PrepareMysqlReadSession(conn));
   SLUICE_RETURN_IF_ERROR(Run(conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   MysqlCut cut;
   if (!fresh) {
@@ -239,12 +242,16 @@ absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::Sna
         }
         disjuncts.push_back(absl::StrCat("(", absl::StrJoin(terms, " AND "), ")"));
       }
-      absl::StrAppend(&sql, " WHERE ", absl::StrJoin(disjuncts, " OR "));
+      absl::StrAppend(&sql, " WHERE (", absl::StrJoin(disjuncts, " OR "), ")");
+      if (!where_.empty()) absl::StrAppend(&sql, " AND (", where_, ")");
+    } else if (!where_.empty()) {
+      absl::StrAppend(&sql, " WHERE (", where_, ")");
     }
     std::vector<std::string> order;
     for (const std::string& k : table.key_columns()) order.push_back(QuoteMysqlIdentifier(k));
     absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(order, ", "), " LIMIT ", limit);
   } else {
+    if (!where_.empty()) absl::StrAppend(&sql, " WHERE (", where_, ")");
     absl::StrAppend(&sql, " LIMIT ", limit, " OFFSET ", table.rows_done());
   }
   SLUICE_ASSIGN_OR_RETURN(ResultSet rs, Select(conn_, sql));

@@ -43,6 +43,10 @@ struct MysqlCut {
   absl::Duration lock_held = absl::ZeroDuration();
 };
 
+// Session settings for reading rows that render as the stream's: utf8mb4, time_zone UTC, no
+// NO_BACKSLASH_ESCAPES (for QuoteMysqlLiteral).
+absl::Status PrepareMysqlReadSession(mysqlclient::MysqlConnection& conn);
+
 // Sets up the session and opens the snapshot transaction; `fresh` also determines the cut.
 // Errors from the server pass through with the statement named.
 absl::StatusOr<MysqlCut> OpenMysqlSnapshot(mysqlclient::MysqlConnection& conn, bool mariadb,
@@ -59,6 +63,8 @@ class MysqlSnapshotReader final : public SnapshotReader {
   explicit MysqlSnapshotReader(mysqlclient::MysqlConnection& conn) : conn_(conn) {}
   absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table,
                                          size_t limit) override;
+  // An SQL condition every chunk must also satisfy (on-demand re-snapshots); "" for none.
+  void set_where(std::string where) { where_ = std::move(where); }
 
  private:
   // The table's columns as the server describes them (for quoting key literals).
@@ -67,6 +73,7 @@ class MysqlSnapshotReader final : public SnapshotReader {
 
   mysqlclient::MysqlConnection& conn_;
   std::map<std::string, std::vector<mysqlclient::ColumnDefinition>> columns_;
+  std::string where_;
 };
 
 // `name` as a backquoted identifier.

@@ -1,6 +1,9 @@
 #include "server/pipeline/mysql_source.h"
 
+#include <algorithm>
 #include <map>
+#include <thread>
+#include <tuple>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -49,18 +52,36 @@ v1::SourceCheckpoint BinlogCheckpoint(const BinlogPosition& pos, const std::stri
   return cp;
 }
 
+constexpr char kSignalTable[] = "sluice_signal";
+
 // One replication session: from connect to the first error or Stop().
 class Session : private SessionBase<MysqlSourceOptions> {
  public:
-  using SessionBase::SessionBase;
+  Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
+          SourceRegistry& registry, const MysqlSourceOptions& options,
+          const std::atomic<bool>& stopping, ResnapshotQueue& requests)
+      : SessionBase(config, log, id, registry, options, stopping), requests_(requests) {}
 
-  ~Session() { appends_.Drain(); }
+  ~Session() {
+    StopResnapshot();
+    appends_.Drain();
+  }
 
   absl::Status Run();
 
  private:
+  mysqlclient::ConnectOptions Options() const;
   absl::Status Connect();
   absl::Status Prepare();
+  // On-demand re-snapshot: starts the worker for a queued request, stops it, the worker body,
+  // and appending a chunk whose high watermark was just committed.
+  void MaybeStartResnapshot();
+  void StopResnapshot();
+  absl::Status Resnapshot(const ResnapshotRequest& request);
+  void EmitReadyChunk(const BinlogPosition& at);
+  bool IsSignal(std::string_view db, std::string_view table) const {
+    return !config_.database.empty() && db == config_.database && table == kSignalTable;
+  }
   // `resnapshot_reason`: why the stored position is lost (empty for an initial snapshot).
   absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
                         const std::string& resnapshot_reason = "");
@@ -104,10 +125,16 @@ class Session : private SessionBase<MysqlSourceOptions> {
   std::optional<BinlogPosition> idle_;
   Clock::time_point last_idle_store_{};
   Clock::time_point last_event_{};
+
+  ResnapshotQueue& requests_;
+  WatermarkWindows windows_;
+  std::thread worker_;
+  std::atomic<bool> worker_stop_{false};
+  std::atomic<bool> worker_done_{false};
 };
 
 bool Session::Selected(std::string_view db, std::string_view table) const {
-  if (config_.tables.empty()) return true;
+  if (config_.tables.empty() || IsSignal(db, table)) return true;
   const std::string qualified = absl::StrCat(std::string(db), ".", std::string(table));
   for (const std::string& pattern : config_.tables) {
     if (table.empty()) {
@@ -199,17 +226,22 @@ absl::Status Session::Explain(absl::Status st) const {
   return st;
 }
 
-absl::Status Session::Connect() {
-  conn_.reset();
+mysqlclient::ConnectOptions Session::Options() const {
   mysqlclient::ConnectOptions opts;
   opts.host = config_.host;
   opts.port = config_.port;
   opts.user = config_.user;
   opts.password = config_.password;
   opts.timeout = ToAbsl(options_.connect_timeout);
-  SLUICE_ASSIGN_OR_RETURN(opts.tls, mysqlclient::ParseTlsMode(config_.tls_mode));
+  opts.tls = mysqlclient::ParseTlsMode(config_.tls_mode).value_or(mysqlclient::TlsMode::kPreferred);
   opts.tls_ca_file = config_.tls_ca_file;
-  absl::StatusOr<std::unique_ptr<MysqlConnection>> conn = MysqlConnection::Connect(opts);
+  return opts;
+}
+
+absl::Status Session::Connect() {
+  conn_.reset();
+  SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTlsMode(config_.tls_mode).status());
+  absl::StatusOr<std::unique_ptr<MysqlConnection>> conn = MysqlConnection::Connect(Options());
   if (absl::IsUnavailable(conn.status()) || absl::IsDeadlineExceeded(conn.status())) {
     return absl::Status(
         conn.status().code(),
@@ -233,7 +265,7 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
     SLUICE_ASSIGN_OR_RETURN(
         std::vector<storagepb::SnapshotTable> tables,
         ListMysqlTables(*conn_, [this](std::string_view db, std::string_view table) {
-          return Selected(db, table);
+          return Selected(db, table) && !IsSignal(db, table);
         }));
     SLUICE_RETURN_IF_ERROR(CheckKeyless(config_, tables));
     for (auto& t : tables) *state.add_tables() = std::move(t);
@@ -372,6 +404,14 @@ absl::Status Session::OnBegin(const mysql::TransactionBegin& begin) {
 
 absl::Status Session::OnChange(v1::ChangeEvent event) {
   if (!txn_) return absl::InternalError("change outside a transaction");
+  if (IsSignal(event.source().database(), event.source().table())) {
+    // A watermark (ours, or another sluice's on the same server): never stored.
+    for (const v1::Field& f : event.after().fields()) {
+      if (f.name() == "mark") windows_.OnWatermark(f.value().string());
+    }
+    return absl::OkStatus();
+  }
+  windows_.OnChange(event);
   txn_->bytes += event.ByteSizeLong();
   txn_->events.push_back(std::move(event));
   if (txn_->bytes >= options_.stage_threshold_bytes ||
@@ -389,7 +429,11 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
   OpenTxn txn = std::move(*txn_);
   txn_.reset();
   if (!commit.gtid.empty()) last_gtid_ = commit.gtid;
-  if (txn.events.empty() && !txn.staged) return OnIdle(commit.next);  // all rows filtered out
+  if (txn.events.empty() && !txn.staged) {  // all rows filtered out (or a watermark)
+    SLUICE_RETURN_IF_ERROR(OnIdle(commit.next));
+    EmitReadyChunk(commit.next);
+    return absl::OkStatus();
+  }
 
   v1::SourceInfo info;
   info.set_name(config_.name);
@@ -411,7 +455,108 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
   } else {
     log_.AppendAsync(id_, std::move(txn.events), info, std::move(checkpoint), appends_.Track());
   }
+  EmitReadyChunk(commit.next);
   return absl::OkStatus();
+}
+
+void Session::EmitReadyChunk(const BinlogPosition& at) {
+  std::string id;
+  std::optional<SnapshotRows> rows = windows_.TakeReady(id);
+  if (!rows) return;  // nothing ready, or the chunk must be read again (the worker knows)
+  if (!rows->events.empty()) {
+    v1::SourceInfo info;
+    info.set_name(config_.name);
+    info.set_kind(v1::SOURCE_KIND_MYSQL);
+    std::tie(*info.mutable_database(), *info.mutable_table()) = windows_.table();
+    info.set_snapshot(true);
+    info.set_commit_ts_micros(NowMicros());
+    info.set_position(at.ToString());
+    auto* b = info.mutable_typed_position()->mutable_binlog();
+    b->set_file(at.file);
+    b->set_position(at.offset);
+    idle_.reset();
+    log_.AppendAsync(id_, std::move(rows->events), info, CheckpointAt(at, last_gtid_),
+                     appends_.Track());
+  }
+  windows_.Emitted(id, true);
+}
+
+void Session::MaybeStartResnapshot() {
+  if (worker_.joinable()) {
+    if (!worker_done_.load()) return;
+    worker_.join();
+  }
+  std::optional<ResnapshotRequest> request = requests_.Pop();
+  if (!request) return;
+  worker_stop_ = false;
+  worker_done_ = false;
+  worker_ = std::thread([this, request = *std::move(request)] {
+    absl::Status st = Resnapshot(request);
+    if (!st.ok() && !absl::IsCancelled(st)) {
+      registry_.SetError(config_.name,
+                         absl::Status(st.code(), absl::StrCat("re-snapshot of ", request.table,
+                                                              " failed: ", st.message())));
+      registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
+    }
+    requests_.Done();
+    worker_done_ = true;
+  });
+}
+
+void Session::StopResnapshot() {
+  worker_stop_ = true;
+  windows_.Abort();
+  if (worker_.joinable()) worker_.join();
+}
+
+absl::Status Session::Resnapshot(const ResnapshotRequest& request) {
+  SLUICE_ASSIGN_OR_RETURN(auto names, SplitTableName(request.table));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MysqlConnection> conn,
+                          MysqlConnection::Connect(Options()));
+  SLUICE_RETURN_IF_ERROR(PrepareMysqlReadSession(*conn));
+  const std::string signal =
+      absl::StrCat(QuoteMysqlIdentifier(config_.database), ".", QuoteMysqlIdentifier(kSignalTable));
+  SLUICE_RETURN_IF_ERROR(conn->Query(absl::StrCat("CREATE TABLE IF NOT EXISTS ", signal,
+                                                  " (source VARCHAR(64) PRIMARY KEY, "
+                                                  "mark VARCHAR(128) NOT NULL)"))
+                             .status());
+  SLUICE_ASSIGN_OR_RETURN(
+      std::vector<storagepb::SnapshotTable> tables,
+      ListMysqlTables(*conn, [&](std::string_view db, std::string_view table) {
+        return db == names.first && table == names.second;
+      }));
+  if (tables.empty()) {
+    return absl::NotFoundError(absl::StrCat("there is no base table ", request.table));
+  }
+  if (tables[0].key_columns().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
+  }
+  windows_.SetTable(names.first, names.second);
+  MysqlSnapshotReader reader(*conn);
+  reader.set_where(request.where);
+  const uint64_t estimate = tables[0].rows_estimated();
+  auto progress = [&](uint64_t rows, bool done) {
+    v1::TableSnapshotProgress p;
+    p.set_table(request.table);
+    p.set_rows_done(rows);
+    p.set_rows_estimated(std::max(estimate, rows));
+    p.set_done(done);
+    registry_.SetSnapshotProgress(config_.name, {p});
+  };
+  progress(0, false);
+  const std::string upsert_prefix = absl::StrCat(
+      "INSERT INTO ", signal, " (source, mark) VALUES (", QuoteMysqlLiteral(config_.name, false),
+      ", ");
+  return RunWatermarkChunks(
+      windows_, tables[0], reader, config_.snapshot_chunk_size,
+      [&](const std::string& mark) {
+        return conn
+            ->Query(absl::StrCat(upsert_prefix, QuoteMysqlLiteral(mark, false),
+                                 ") ON DUPLICATE KEY UPDATE mark = VALUES(mark)"))
+            .status();
+      },
+      progress, worker_stop_);
 }
 
 absl::Status Session::OnRollback() {
@@ -463,6 +608,7 @@ absl::Status Session::Run() {
   last_event_ = Clock::now();
   while (!stopping_.load()) {
     SLUICE_RETURN_IF_ERROR(appends_.error());
+    MaybeStartResnapshot();
     absl::StatusOr<std::string> bytes = conn_->ReadBinlogEvent(absl::Milliseconds(200));
     if (absl::IsDeadlineExceeded(bytes.status())) {
       if (Clock::now() - last_event_ > dead_after) {
@@ -495,8 +641,20 @@ absl::Status Session::Run() {
 }  // namespace
 
 absl::Status MysqlSource::RunSession(const std::atomic<bool>& stopping) {
-  Session session(config_, log_, id_, registry_, options_, stopping);
+  Session session(config_, log_, id_, registry_, options_, stopping, requests_);
   return session.Run();
+}
+
+absl::Status MysqlSource::RequestSnapshot(const std::string& table, const std::string& where) {
+  SLUICE_RETURN_IF_ERROR(SplitTableName(table).status());
+  if (config_.database.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "source '", config_.name,
+        "': a re-snapshot writes watermarks to a table DATABASE.sluice_signal, and the source "
+        "URL names no database: add one (mysql://USER@HOST:PORT/DATABASE?...); sluice creates "
+        "the table there and needs INSERT, UPDATE and CREATE on it"));
+  }
+  return requests_.Push({table, where});
 }
 
 }  // namespace sluice::pipeline

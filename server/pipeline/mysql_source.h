@@ -25,6 +25,7 @@
 #include "server/pipeline/source_registry.h"
 #include "server/pipeline/source_runner.h"
 #include "server/pipeline/source_support.h"
+#include "server/pipeline/watermark_snapshot.h"
 #include "storage/change_log.h"
 
 namespace sluice::pipeline {
@@ -47,8 +48,15 @@ class MysqlSource final : public SessionSource<MysqlSourceOptions> {
   using SessionSource::SessionSource;
   ~MysqlSource() override { Stop(); }
 
+  // On-demand re-snapshot with watermarks written to DATABASE.sluice_signal (DATABASE from the
+  // source URL's path, which is then required; sluice creates the table and keeps one row per
+  // source in it).
+  absl::Status RequestSnapshot(const std::string& table, const std::string& where) override;
+
  private:
   absl::Status RunSession(const std::atomic<bool>& stopping) override;
+
+  ResnapshotQueue requests_;
 };
 
 }  // namespace sluice::pipeline

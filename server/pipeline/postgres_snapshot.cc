@@ -88,19 +88,25 @@ absl::StatusOr<SnapshotRows> PostgresSnapshotReader::ReadChunk(
   std::string sql;
   if (keyless) {
     sql = absl::StrCat("SELECT ctid", columns.empty() ? "" : ", ", columns, " FROM ", from);
+    std::vector<std::string> conditions;
     if (table.last_key_size() == 1) {
-      absl::StrAppend(&sql, " WHERE ctid > ", conn_.QuoteLiteral(table.last_key(0)), "::tid");
+      conditions.push_back(absl::StrCat("ctid > ", conn_.QuoteLiteral(table.last_key(0)), "::tid"));
     }
+    if (!where_.empty()) conditions.push_back(absl::StrCat("(", where_, ")"));
+    if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
     absl::StrAppend(&sql, " ORDER BY ctid LIMIT ", limit);
   } else {
     std::vector<std::string> keys, values;
     for (const std::string& k : table.key_columns()) keys.push_back(conn_.QuoteIdentifier(k));
     for (const std::string& v : table.last_key()) values.push_back(conn_.QuoteLiteral(v));
     sql = absl::StrCat("SELECT ", columns.empty() ? "NULL" : columns, " FROM ", from);
+    std::vector<std::string> conditions;
     if (table.last_key_size() == table.key_columns_size()) {
-      absl::StrAppend(&sql, " WHERE (", absl::StrJoin(keys, ", "), ") > (",
-                      absl::StrJoin(values, ", "), ")");
+      conditions.push_back(absl::StrCat("(", absl::StrJoin(keys, ", "), ") > (",
+                                        absl::StrJoin(values, ", "), ")"));
     }
+    if (!where_.empty()) conditions.push_back(absl::StrCat("(", where_, ")"));
+    if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
     absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(keys, ", "), " LIMIT ", limit);
   }
   SLUICE_ASSIGN_OR_RETURN(pgclient::TextResult rs, conn_.QueryText(sql));

@@ -42,6 +42,8 @@ class PostgresSnapshotReader final : public SnapshotReader {
       : conn_(conn), resolver_(resolver) {}
   absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table,
                                          size_t limit) override;
+  // An SQL condition every chunk must also satisfy (on-demand re-snapshots); "" for none.
+  void set_where(std::string where) { where_ = std::move(where); }
 
  private:
   // The quoted column list pgoutput would send for `table`.
@@ -50,6 +52,7 @@ class PostgresSnapshotReader final : public SnapshotReader {
   pgclient::ReplicationConnection& conn_;
   const postgres::TypeResolver& resolver_;
   std::map<std::string, std::string> columns_;
+  std::string where_;
 };
 
 }  // namespace sluice::pipeline

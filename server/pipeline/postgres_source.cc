@@ -1,6 +1,9 @@
 #include "server/pipeline/postgres_source.h"
 
+#include <algorithm>
 #include <map>
+#include <thread>
+#include <tuple>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -34,10 +37,16 @@ std::string SslMode(const std::string& tls_mode) {
 // One replication session: from connect to the first error or Stop().
 class Session : private SessionBase<PostgresSourceOptions> {
  public:
-  using SessionBase::SessionBase;
+  Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
+          SourceRegistry& registry, const PostgresSourceOptions& options,
+          const std::atomic<bool>& stopping, ResnapshotQueue& requests)
+      : SessionBase(config, log, id, registry, options, stopping), requests_(requests) {}
 
   // Appends still queued call back into this session; wait for them.
-  ~Session() { appends_.Drain(); }
+  ~Session() {
+    StopResnapshot();
+    appends_.Drain();
+  }
 
   absl::Status Run();
 
@@ -57,6 +66,7 @@ class Session : private SessionBase<PostgresSourceOptions> {
   void AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid);
   absl::Status FlushStreamBuffer();
   absl::Status Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
+  absl::Status CommitTransaction(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
   v1::SourceCheckpoint CheckpointAt(Lsn lsn) const;
   void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn);
 
@@ -91,6 +101,17 @@ class Session : private SessionBase<PostgresSourceOptions> {
   Lsn durable_;  // guarded by mu_: flush LSN we may report
   std::chrono::steady_clock::time_point last_status_{};
   std::chrono::steady_clock::time_point last_idle_checkpoint_{};
+
+  // On-demand re-snapshot (watermark_snapshot.h).
+  void MaybeStartResnapshot();
+  void StopResnapshot();
+  absl::Status Resnapshot(const ResnapshotRequest& request, postgres::TypeResolver resolver);
+  void EmitReadyChunk(Lsn end_lsn);
+  ResnapshotQueue& requests_;
+  WatermarkWindows windows_;
+  std::thread worker_;
+  std::atomic<bool> worker_stop_{false};
+  std::atomic<bool> worker_done_{false};
 };
 
 v1::SourceCheckpoint Session::CheckpointAt(Lsn lsn) const {
@@ -334,6 +355,8 @@ void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn
 }
 
 void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid) {
+  // Outside a stream, pgoutput sends a transaction's changes after its commit, in commit order.
+  if (!in_stream_) windows_.OnChange(event);
   // name, database, txid, commit time and position are added at commit (commit_info).
   auto* s = event.mutable_source();
   s->set_kind(v1::SOURCE_KIND_POSTGRES);
@@ -370,6 +393,16 @@ absl::Status Session::FlushStreamBuffer() {
 }
 
 absl::Status Session::Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed) {
+  // A streamed transaction's changes arrived before its commit: their keys are not known to
+  // the open windows, whose chunks are therefore read again.
+  if (streamed) windows_.SpoilOpen();
+  absl::Status st = CommitTransaction(xid, end_lsn, commit_ts_pg, streamed);
+  if (st.ok()) EmitReadyChunk(end_lsn);
+  return st;
+}
+
+absl::Status Session::CommitTransaction(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg,
+                                        bool streamed) {
   v1::SourceInfo commit;
   commit.set_name(config_.name);
   commit.set_kind(v1::SOURCE_KIND_POSTGRES);
@@ -462,6 +495,9 @@ absl::Status Session::Handle(std::string_view payload) {
                                                   m->cascade() ? " CASCADE" : ""));
       AddEvent(std::move(e), m->xid);
     }
+  } else if (auto* m = std::get_if<postgres::LogicalMessage>(&message);
+             m != nullptr && m->prefix == kWatermarkPrefix) {
+    windows_.OnWatermark(std::string(m->content.begin(), m->content.end()));  // never stored
   } else if (auto* m = std::get_if<postgres::LogicalMessage>(&message)) {
     v1::ChangeEvent e;
     e.set_op(v1::OP_MESSAGE);
@@ -560,6 +596,7 @@ absl::Status Session::Run() {
   registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
   while (!stopping_.load()) {
     SLUICE_RETURN_IF_ERROR(appends_.error());
+    MaybeStartResnapshot();
     SLUICE_ASSIGN_OR_RETURN(std::optional<std::string> data,
                             conn_->ReadCopyData(std::chrono::milliseconds(200)));
     bool reply = false;
@@ -586,11 +623,120 @@ absl::Status Session::Run() {
   return SendStatus(false);
 }
 
+void Session::EmitReadyChunk(Lsn end_lsn) {
+  std::string id;
+  std::optional<SnapshotRows> rows = windows_.TakeReady(id);
+  if (!rows) return;  // nothing ready, or the chunk must be read again (the worker knows)
+  if (!rows->events.empty()) {
+    v1::SourceInfo info;
+    info.set_name(config_.name);
+    info.set_kind(v1::SOURCE_KIND_POSTGRES);
+    info.set_database(config_.database);
+    std::tie(*info.mutable_schema(), *info.mutable_table()) = windows_.table();
+    info.set_snapshot(true);
+    info.set_commit_ts_micros(NowMicros());
+    info.set_position(FormatLsn(end_lsn));
+    auto* pg = info.mutable_typed_position()->mutable_pg();
+    pg->set_lsn(end_lsn.value());
+    pg->set_system_id(identity_.system_id);
+    pg->set_timeline(identity_.timeline);
+    v1::SourceCheckpoint checkpoint = CheckpointAt(end_lsn);
+    std::vector<v1::ChangeEvent> events = std::move(rows->events);
+    Submit(
+        [&](storage::AppendCallback done) {
+          log_.AppendAsync(id_, std::move(events), info, std::move(checkpoint), std::move(done));
+        },
+        end_lsn);
+  }
+  windows_.Emitted(id, true);
+}
+
+void Session::MaybeStartResnapshot() {
+  if (worker_.joinable()) {
+    if (!worker_done_.load()) return;
+    worker_.join();
+  }
+  std::optional<ResnapshotRequest> request = requests_.Pop();
+  if (!request) return;
+  worker_stop_ = false;
+  worker_done_ = false;
+  // The worker gets its own copy of the catalog types (the session thread keeps using its own).
+  postgres::TypeResolver resolver = [types = catalog_types_](uint32_t oid) {
+    auto it = types.find(oid);
+    return it == types.end() ? postgres::TypeResolution{} : it->second;
+  };
+  worker_ = std::thread([this, request = *std::move(request), resolver = std::move(resolver)] {
+    absl::Status st = Resnapshot(request, resolver);
+    if (!st.ok() && !absl::IsCancelled(st)) {
+      registry_.SetError(config_.name,
+                         absl::Status(st.code(), absl::StrCat("re-snapshot of ", request.table,
+                                                              " failed: ", st.message())));
+      registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
+    }
+    requests_.Done();
+    worker_done_ = true;
+  });
+}
+
+void Session::StopResnapshot() {
+  worker_stop_ = true;
+  windows_.Abort();
+  if (worker_.joinable()) worker_.join();
+}
+
+absl::Status Session::Resnapshot(const ResnapshotRequest& request,
+                                 postgres::TypeResolver resolver) {
+  SLUICE_ASSIGN_OR_RETURN(auto names, SplitTableName(request.table));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<pgclient::ReplicationConnection> sql,
+                          pgclient::ReplicationConnection::Connect(Params(false)));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<storagepb::SnapshotTable> tables,
+                          ListPostgresTables(*sql, config_.publication));
+  std::erase_if(tables, [&](const storagepb::SnapshotTable& t) {
+    return t.database() != names.first || t.table() != names.second;
+  });
+  if (tables.empty()) {
+    return absl::NotFoundError(absl::StrCat(request.table, " is not in publication \"",
+                                            config_.publication, "\""));
+  }
+  if (tables[0].key_columns().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
+  }
+  windows_.SetTable(names.first, names.second);
+  PostgresSnapshotReader reader(*sql, resolver);
+  reader.set_where(request.where);
+  const uint64_t estimate = tables[0].rows_estimated();
+  auto progress = [&](uint64_t rows, bool done) {
+    v1::TableSnapshotProgress p;
+    p.set_table(request.table);
+    p.set_rows_done(rows);
+    p.set_rows_estimated(std::max(estimate, rows));
+    p.set_done(done);
+    registry_.SetSnapshotProgress(config_.name, {p});
+  };
+  progress(0, false);
+  return RunWatermarkChunks(
+      windows_, tables[0], reader, config_.snapshot_chunk_size,
+      [&](const std::string& mark) {
+        return sql
+            ->Query(absl::StrCat("SELECT pg_logical_emit_message(true, ",
+                                 sql->QuoteLiteral(kWatermarkPrefix), ", ",
+                                 sql->QuoteLiteral(mark), ")"))
+            .status();
+      },
+      progress, worker_stop_);
+}
+
 }  // namespace
 
 absl::Status PostgresSource::RunSession(const std::atomic<bool>& stopping) {
-  Session session(config_, log_, id_, registry_, options_, stopping);
+  Session session(config_, log_, id_, registry_, options_, stopping, requests_);
   return session.Run();
+}
+
+absl::Status PostgresSource::RequestSnapshot(const std::string& table, const std::string& where) {
+  SLUICE_RETURN_IF_ERROR(SplitTableName(table).status());
+  return requests_.Push({table, where});
 }
 
 }  // namespace sluice::pipeline

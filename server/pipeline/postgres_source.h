@@ -23,6 +23,7 @@
 #include "server/pipeline/source_registry.h"
 #include "server/pipeline/source_runner.h"
 #include "server/pipeline/source_support.h"
+#include "server/pipeline/watermark_snapshot.h"
 #include "storage/change_log.h"
 
 namespace sluice::pipeline {
@@ -38,8 +39,15 @@ class PostgresSource final : public SessionSource<PostgresSourceOptions> {
   using SessionSource::SessionSource;
   ~PostgresSource() override { Stop(); }
 
+  // On-demand re-snapshot with watermarks written as transactional logical decoding messages
+  // (pg_logical_emit_message, prefix "sluice-wm"): no table in the source is needed. The table
+  // must be in the source's publication.
+  absl::Status RequestSnapshot(const std::string& table, const std::string& where) override;
+
  private:
   absl::Status RunSession(const std::atomic<bool>& stopping) override;
+
+  ResnapshotQueue requests_;
 };
 
 }  // namespace sluice::pipeline

@@ -5,6 +5,10 @@
 //
 // Lifecycle: construct, Start(), Stop() (idempotent; also run by the destructor).
 
+#include <string>
+
+#include "absl/status/status.h"
+
 namespace sluice::pipeline {
 
 class SourceRunner {
@@ -12,6 +16,14 @@ class SourceRunner {
   virtual ~SourceRunner() = default;
   virtual void Start() = 0;
   virtual void Stop() = 0;
+  // Queues an on-demand re-snapshot of `table` ("db.table" / "schema.table"), limited by the
+  // SQL condition `where` when it is not empty, while the source keeps streaming
+  // (watermark_snapshot.h). Returns once queued; progress shows in the registry. Errors:
+  // InvalidArgument for a malformed table name, FailedPrecondition when the source cannot take
+  // one now (not streaming, another one running), Unimplemented for sources without support.
+  virtual absl::Status RequestSnapshot(const std::string& table, const std::string& where) {
+    return absl::UnimplementedError("this source cannot re-snapshot a table");
+  }
 };
 
 }  // namespace sluice::pipeline

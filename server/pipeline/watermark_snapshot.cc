@@ -1,0 +1,202 @@
+#include "server/pipeline/watermark_snapshot.h"
+
+#include <chrono>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "proto/base/status_macros.h"
+
+namespace sluice::pipeline {
+
+absl::Status ResnapshotQueue::Push(ResnapshotRequest request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queued_ || !running_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a re-snapshot of ", queued_ ? queued_->table : running_,
+        " is already queued or running on this source; wait for it (sluicectl status shows its "
+        "progress)"));
+  }
+  queued_ = std::move(request);
+  return absl::OkStatus();
+}
+
+std::optional<ResnapshotRequest> ResnapshotQueue::Pop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!queued_ || !running_.empty()) return std::nullopt;
+  std::optional<ResnapshotRequest> out = std::move(queued_);
+  queued_.reset();
+  running_ = out->table;
+  return out;
+}
+
+void ResnapshotQueue::Done() {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_.clear();
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> SplitTableName(const std::string& table) {
+  const size_t dot = table.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == table.size() ||
+      table.find('.', dot + 1) != std::string::npos ||
+      table.find_first_of("*?") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table \"", table, "\" is not of the form database.table (MySQL) or schema.table "
+        "(Postgres), without globs"));
+  }
+  return std::make_pair(table.substr(0, dot), table.substr(dot + 1));
+}
+
+void WatermarkWindows::SetTable(std::string database, std::string table) {
+  std::lock_guard<std::mutex> lock(mu_);
+  database_ = std::move(database);
+  table_ = std::move(table);
+}
+
+std::string WatermarkWindows::NewId() {
+  static std::atomic<uint64_t> salt{std::random_device()()};
+  std::lock_guard<std::mutex> lock(mu_);
+  return absl::StrCat(salt.load() % 1'000'000'007, "-", ++next_);
+}
+
+void WatermarkWindows::Offer(const std::string& id, SnapshotRows rows) {
+  std::lock_guard<std::mutex> lock(mu_);
+  windows_[id].rows = std::move(rows);
+}
+
+absl::StatusOr<bool> WatermarkWindows::AwaitEmitted(const std::string& id,
+                                                    const std::atomic<bool>& stopping) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (aborted_ || stopping.load()) {
+      windows_.erase(id);
+      return absl::CancelledError("the source session ended during a re-snapshot");
+    }
+    auto it = windows_.find(id);
+    if (it != windows_.end() && it->second.result != Window::Result::kPending) {
+      const bool emitted = it->second.result == Window::Result::kEmitted;
+      windows_.erase(it);
+      return emitted;
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
+bool WatermarkWindows::OnWatermark(const std::string& value) {
+  std::vector<std::string> parts = absl::StrSplit(value, ':');
+  if (parts.size() != 3 || parts[0] != kWatermarkPrefix) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = windows_.find(parts[1]);
+  if (it == windows_.end()) return true;  // an old watermark (before a restart): ignore it
+  if (parts[2] == "L") {
+    it->second.open = true;
+  } else if (parts[2] == "H" && it->second.open) {
+    it->second.open = false;
+    ready_ = parts[1];
+  }
+  return true;
+}
+
+std::string WatermarkWindows::KeyOf(const v1::ChangeEvent& event) const {
+  const v1::Row& row = event.has_after() ? event.after() : event.before();
+  std::string key;
+  for (const std::string& k : event.key_columns()) {
+    for (const v1::Field& f : row.fields()) {
+      if (f.name() == k) {
+        absl::StrAppend(&key, f.value().SerializeAsString(), "\x1f");
+        break;
+      }
+    }
+  }
+  return key;
+}
+
+void WatermarkWindows::OnChange(const v1::ChangeEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (windows_.empty()) return;
+  const auto& s = event.source();
+  const std::string& db = s.schema().empty() ? s.database() : s.schema();
+  if (s.table() != table_ || db != database_) return;
+  for (auto& [id, w] : windows_) {
+    if (!w.open) continue;
+    if (event.op() == v1::OP_TRUNCATE) {
+      w.spoiled = true;
+    } else {
+      w.changed.insert(KeyOf(event));
+    }
+  }
+}
+
+void WatermarkWindows::SpoilOpen() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, w] : windows_) {
+    if (w.open) w.spoiled = true;
+  }
+}
+
+std::optional<SnapshotRows> WatermarkWindows::TakeReady(std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ready_) return std::nullopt;
+  id = *ready_;
+  ready_.reset();
+  auto it = windows_.find(id);
+  if (it == windows_.end() || !it->second.rows || it->second.spoiled) {
+    if (it != windows_.end()) it->second.result = Window::Result::kRedo;
+    cv_.notify_all();
+    return std::nullopt;
+  }
+  SnapshotRows rows = std::move(*it->second.rows);
+  it->second.rows.reset();
+  std::vector<v1::ChangeEvent> kept;
+  kept.reserve(rows.events.size());
+  for (v1::ChangeEvent& e : rows.events) {
+    if (!it->second.changed.contains(KeyOf(e))) kept.push_back(std::move(e));
+  }
+  rows.events = std::move(kept);
+  return rows;
+}
+
+void WatermarkWindows::Emitted(const std::string& id, bool appended) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = windows_.find(id);
+  if (it != windows_.end()) {
+    it->second.result = appended ? Window::Result::kEmitted : Window::Result::kRedo;
+  }
+  cv_.notify_all();
+}
+
+void WatermarkWindows::Abort() {
+  std::lock_guard<std::mutex> lock(mu_);
+  aborted_ = true;
+  cv_.notify_all();
+}
+
+absl::Status RunWatermarkChunks(
+    WatermarkWindows& windows, storagepb::SnapshotTable table, SnapshotReader& reader,
+    size_t chunk_size, const std::function<absl::Status(const std::string&)>& write_watermark,
+    const std::function<void(uint64_t rows_done, bool done)>& on_progress,
+    const std::atomic<bool>& stopping) {
+  while (!table.done()) {
+    if (stopping.load()) return absl::CancelledError("stopping during a re-snapshot");
+    const std::string id = windows.NewId();
+    windows.Offer(id, {});  // registers the window before L can be seen
+    SLUICE_RETURN_IF_ERROR(write_watermark(absl::StrCat(kWatermarkPrefix, ":", id, ":L")));
+    SLUICE_ASSIGN_OR_RETURN(SnapshotRows rows, reader.ReadChunk(table, chunk_size));
+    const size_t n = rows.events.size();
+    std::vector<std::string> last_key = rows.last_key;
+    windows.Offer(id, std::move(rows));
+    SLUICE_RETURN_IF_ERROR(write_watermark(absl::StrCat(kWatermarkPrefix, ":", id, ":H")));
+    SLUICE_ASSIGN_OR_RETURN(bool emitted, windows.AwaitEmitted(id, stopping));
+    if (!emitted) continue;  // spoiled: read the same chunk again
+    table.set_rows_done(table.rows_done() + n);
+    if (n > 0) {
+      table.clear_last_key();
+      for (std::string& k : last_key) table.add_last_key(std::move(k));
+    }
+    if (n < chunk_size) table.set_done(true);
+    on_progress(table.rows_done(), table.done());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::pipeline

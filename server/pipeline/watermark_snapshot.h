@@ -1,0 +1,128 @@
+#pragma once
+// On-demand re-snapshot of one table while the source streams, with Netflix DBLog's watermark
+// algorithm: no locks, and streaming never pauses.
+//
+// A worker thread (one per request, with its own SQL session) repeats, chunk by chunk:
+//   1. write a low watermark L into the source (a row in a signal table for MySQL, a
+//      transactional pg_logical_emit_message for Postgres), committed;
+//   2. SELECT the next primary-key chunk (keyset pagination, optional WHERE);
+//   3. hand the rows to the stream side (Offer), then write the high watermark H;
+//   4. wait until the stream side has emitted the chunk (or asks for it again).
+// The session thread, which reads the stream in commit order, sees L, then every change
+// committed between L and H, then H. Keys of the table changed inside that window are dropped
+// from the chunk (their newer state is in the log already, or comes right after); the remaining
+// rows are appended as op "r" events right after H's transaction. So the log stays a valid
+// history: every "r" event shows a row as it was at that point of the stream.
+//
+// A change inside a window whose keys the stream side cannot list (a Postgres transaction that
+// was streamed in progress and committed inside the window) spoils the window: the chunk is
+// read again with new watermarks.
+//
+// Thread-safety: WatermarkWindows is used by the worker and the session thread; all methods are
+// thread-safe.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "server/pipeline/snapshot.h"
+#include "sluice/v1/event.pb.h"
+
+namespace sluice::pipeline {
+
+// A request from the admin API: `table` is "db.table" / "schema.table"; `where` an optional SQL
+// condition that limits the rows.
+struct ResnapshotRequest {
+  std::string table;
+  std::string where;
+};
+
+// One queued or running re-snapshot per source. Thread-safe.
+class ResnapshotQueue {
+ public:
+  // FailedPrecondition when one is already queued or running.
+  absl::Status Push(ResnapshotRequest request);
+  // The queued request, which is then running until Done().
+  std::optional<ResnapshotRequest> Pop();
+  void Done();
+
+ private:
+  std::mutex mu_;
+  std::optional<ResnapshotRequest> queued_;
+  std::string running_;  // table of the running request, "" when none
+};
+
+// "db.table" split in two; InvalidArgument naming the expected form otherwise.
+absl::StatusOr<std::pair<std::string, std::string>> SplitTableName(const std::string& table);
+
+// The watermark prefix in signal rows / logical messages: "sluice-wm:<id>:L" / ":H".
+inline constexpr char kWatermarkPrefix[] = "sluice-wm";
+
+class WatermarkWindows {
+ public:
+  // The table the windows are about ("db"/"schema" and name).
+  void SetTable(std::string database, std::string table);
+  std::pair<std::string, std::string> table() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {database_, table_};
+  }
+
+  // Worker: a fresh watermark id.
+  std::string NewId();
+  // Worker: the chunk read between L and H of `id`.
+  void Offer(const std::string& id, SnapshotRows rows);
+  // Worker: waits until the chunk `id` is emitted (true) or must be read again (false).
+  // Cancelled when `stopping` is set first.
+  absl::StatusOr<bool> AwaitEmitted(const std::string& id, const std::atomic<bool>& stopping);
+
+  // Session: a watermark value seen in the stream ("sluice-wm:<id>:L" etc.). Returns true
+  // when `value` is a watermark (then it must not be stored).
+  bool OnWatermark(const std::string& value);
+  // Session: a committed change in stream order.
+  void OnChange(const v1::ChangeEvent& event);
+  // Session: a committed change whose keys are unknown.
+  void SpoilOpen();
+  // Session: after the transaction that held a high watermark is appended, the chunk to append
+  // (nullopt: nothing to do). Then Emitted().
+  std::optional<SnapshotRows> TakeReady(std::string& id);
+  void Emitted(const std::string& id, bool appended);
+  // Session: the session ends; every waiting worker gets Cancelled.
+  void Abort();
+
+ private:
+  struct Window {
+    bool open = false;     // L seen, H not yet
+    bool spoiled = false;
+    std::set<std::string> changed;  // keys changed inside the window
+    std::optional<SnapshotRows> rows;
+    enum class Result { kPending, kEmitted, kRedo } result = Result::kPending;
+  };
+  std::string KeyOf(const v1::ChangeEvent& event) const;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string database_, table_;
+  std::map<std::string, Window> windows_;
+  std::optional<std::string> ready_;  // H seen for this id; append its chunk after the commit
+  bool aborted_ = false;
+  uint64_t next_ = 0;
+};
+
+// The worker loop, source-independent: `write_watermark(value)` commits one watermark,
+// `reader` reads chunks of `table` (with the WHERE condition applied). Runs until the table is
+// done, an error, or `stopping`. Progress goes to `on_progress(rows_done, done)`.
+absl::Status RunWatermarkChunks(WatermarkWindows& windows, storagepb::SnapshotTable table,
+                                SnapshotReader& reader, size_t chunk_size,
+                                const std::function<absl::Status(const std::string&)>& write_watermark,
+                                const std::function<void(uint64_t rows_done, bool done)>& on_progress,
+                                const std::atomic<bool>& stopping);
+
+}  // namespace sluice::pipeline
