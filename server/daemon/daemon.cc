@@ -19,6 +19,7 @@
 #include "server/config/listen_address.h"
 #include "server/config/source_config.h"
 #include "server/config/token_file.h"
+#include "server/daemon/daemon_metrics.h"
 #include "server/daemon/source_supervisor.h"
 #include "server/logging/log.h"
 #include "server/pipeline/source_registry.h"
@@ -118,7 +119,9 @@ std::string Usage() {
 
   --data-dir DIR             where the change log lives (created if missing)
   --listen HOST:PORT         gRPC address (default 127.0.0.1:7070; port 0 picks a free one)
-  --metrics-listen HOST:PORT HTTP metrics address (reserved; not served yet)
+  --metrics-listen HOST:PORT serve /metrics (Prometheus), /healthz and /readyz over HTTP there
+                             (port 0 picks a free one; off when not given)
+  --log-format text|json     log lines for people (default) or one JSON object per line
   --source URL               a source to capture; repeatable. Forms:
       mysql://USER:PASS@HOST:PORT/?name=NAME&server_id=N&tables=DB.T,DB.*&snapshot=initial|never
       postgres://USER:PASS@HOST:PORT/DB?name=NAME&slot=S&publication=P&tables=SCHEMA.T&snapshot=initial|never
@@ -185,6 +188,8 @@ absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
       have_data_dir = true;
     } else if (flag == "--listen") {
       options.config.listen = value;
+    } else if (flag == "--log-format") {
+      SLUICE_ASSIGN_OR_RETURN(options.log_format, logging::ParseFormat(value));
     } else if (flag == "--metrics-listen") {
       options.config.metrics_listen = value;
     } else if (flag == "--source") {
@@ -291,8 +296,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
 
   std::unique_ptr<Daemon> d(new Daemon(std::move(options)));
   d->authorizer_ = std::move(authorizer);
-  SLUICE_ASSIGN_OR_RETURN(d->log_, storage::ChangeLog::Open(d->options_.config.data_dir));
-  d->registry_ = std::make_unique<pipeline::SourceRegistry>();
+  SLUICE_ASSIGN_OR_RETURN(d->metrics_, DaemonMetrics::Create());
+  storage::ChangeLogOptions log_options;
+  log_options.observer = d->metrics_.get();
+  SLUICE_ASSIGN_OR_RETURN(d->log_,
+                          storage::ChangeLog::Open(d->options_.config.data_dir, log_options));
+  d->registry_ = std::make_unique<pipeline::SourceRegistry>(d->metrics_->RegistryHooks(*d->log_));
   d->sources_ = std::make_unique<SourceSupervisor>(*d->log_, *d->registry_, d->options_.retention,
                                                    [raw = d.get()] { raw->KickRetention(); });
   for (const auto& source : d->options_.config.sources) {
@@ -300,6 +309,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   }
   service::SubscribeOptions subscribe;
   subscribe.authorizer = d->authorizer_.get();
+  subscribe.stats = d->metrics_->subscriber_stats();
   d->stream_service_ = std::make_unique<service::ChangeStreamService>(*d->log_, subscribe);
   d->admin_service_ = std::make_unique<service::AdminService>(
       *d->log_, *d->registry_, d->sources_.get(), d->authorizer_.get());
@@ -307,6 +317,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   SLUICE_ASSIGN_OR_RETURN(d->subscriptions_, storage::SubscriptionStore::Open(*d->log_));
   d->admin_service_->set_subscriptions(d->subscriptions_.get());
   service::ConsumeOptions consume;
+  consume.stats = d->metrics_->subscriber_stats();
   consume.authorizer = d->authorizer_.get();
   d->subscriptions_service_ =
       std::make_unique<service::SubscriptionsService>(*d->log_, *d->subscriptions_, consume);
@@ -324,6 +335,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot listen on ", d->options_.config.listen,
                      ": the gRPC server failed to bind (check the --listen address)"));
+  }
+  SLUICE_RETURN_IF_ERROR(d->metrics_->Attach(*d->log_, *d->registry_));
+  if (!d->options_.config.metrics_listen.empty()) {
+    SLUICE_RETURN_IF_ERROR(d->metrics_->Serve(d->options_.config.metrics_listen));
   }
   d->retention_thread_ = std::thread([raw = d.get()] { raw->RetentionLoop(); });
   d->sources_->StartAll();
@@ -348,8 +363,9 @@ void Daemon::RetentionLoop() {
       if (policy.max_age_micros == 0 && policy.max_bytes == 0) continue;
       auto r = subscriptions_->ApplyRetention(s.id, policy, options_.retention_force);
       if (!r.ok()) {
-        std::cerr << "sluiced: retention of source '" << s.name << "' failed: " << r.status()
-                  << "\n";
+        logging::Error(s.name, "retention failed",
+                       {{"code", absl::StatusCodeToString(r.status().code())},
+                        {"error", std::string(r.status().message())}});
       }
     }
     lock.lock();
@@ -365,6 +381,7 @@ void Daemon::Shutdown() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (metrics_) metrics_->Shutdown();  // its scrapes read the log and the registry
   // Phase 1: streams end with a status naming where to resume; the server stops accepting and
   // waits (briefly) for the unary calls in flight.
   if (stream_service_) stream_service_->CloseAll();
@@ -383,6 +400,8 @@ void Daemon::Shutdown() {
   subscriptions_.reset();
   log_.reset();
 }
+
+int Daemon::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
 Daemon::~Daemon() { Shutdown(); }
 

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "proto/base/units.h"
 #include "server/config/server_config.h"
+#include "server/logging/log.h"
 #include "storage/change_log.h"
 #include "storage/subscriptions.h"
 
@@ -46,8 +47,11 @@ class SourceRegistry;
 namespace sluice::daemon {
 
 class SourceSupervisor;
+class DaemonMetrics;
 
 struct DaemonOptions {
+  // --log-format: text (default) or json lines.
+  logging::Format log_format = logging::Format::kText;
   config::ServerConfig config;
   storage::RetentionPolicy retention;  // every source's policy until changed at runtime
   int64_t retention_interval_ms = 60'000;
@@ -81,6 +85,8 @@ class Daemon {
 
   // The port the gRPC server listens on (useful with port 0).
   int port() const { return port_; }
+  // The port of the HTTP metrics server (--metrics-listen); 0 when it is not served.
+  int metrics_port() const;
   void Shutdown();
 
  private:
@@ -89,6 +95,7 @@ class Daemon {
   void KickRetention();
 
   DaemonOptions options_;
+  std::unique_ptr<DaemonMetrics> metrics_;  // the log's observer: outlives log_
   std::unique_ptr<storage::ChangeLog> log_;
   std::unique_ptr<storage::SubscriptionStore> subscriptions_;
   std::unique_ptr<pipeline::SourceRegistry> registry_;

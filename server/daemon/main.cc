@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "server/daemon/daemon.h"
+#include "server/logging/log.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
     std::cout << "configuration OK\n" << sluice::daemon::DescribeOptions(*options) << "\n";
     return 0;
   }
+  sluice::logging::Configure(options->log_format);
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -40,15 +43,19 @@ int main(int argc, char** argv) {
   const size_t sources = options->config.sources.size();
   auto daemon = sluice::daemon::Daemon::Start(*std::move(options));
   if (!daemon.ok()) {
-    std::cerr << "sluiced: error: " << daemon.status().message() << "\n";
+    sluice::logging::Error("", absl::StrCat("cannot start: ", daemon.status().message()));
     return 1;
   }
-  std::cerr << "sluiced: serving on port " << (*daemon)->port() << ", data dir " << data_dir << ", "
-            << sources << " source(s)" << std::endl;
+  // Tests and scripts read the ports from this line.
+  sluice::logging::Info("", absl::StrCat("serving on port ", (*daemon)->port()),
+                        {{"data_dir", data_dir},
+                         {"sources", std::to_string(sources)},
+                         {"metrics_port", std::to_string((*daemon)->metrics_port())}});
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "sluiced: received " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  sluice::logging::Info("", absl::StrCat("received ", name, ", shutting down"));
   (*daemon)->Shutdown();
+  sluice::logging::Info("", "stopped");
   return 0;
 }
