@@ -122,7 +122,7 @@ TEST_F(AdminE2E, StatusSourcesLogRetentionSnapshotInTextAndJson) {
                                 R"([0-9]+\.[0-9]{3},"retention":\{"max_age_micros":0,)")))
       << r.stdout_text;
   EXPECT_NE(
-      r.stdout_text.find(std::string(R"("retention":)") + kEmptyRetention + R"(,"snapshot":[]}]})"),
+      r.stdout_text.find(std::string(R"("retention":)") + kEmptyRetention + R"(,"snapshot":[],)"),
       std::string::npos)
       << r.stdout_text;
 
@@ -222,6 +222,28 @@ TEST_F(AdminE2E, StatusSourcesLogRetentionSnapshotInTextAndJson) {
   }
   EXPECT_EQ(status.find("\"first_offset\":1,"), std::string::npos) << status;
   EXPECT_NE(status.find("\"last_offset\":3,"), std::string::npos) << status;
+}
+
+TEST_F(AdminE2E, StatusShowsSnapshotProgress) {
+  for (int id = 1; id <= 5; ++id) Insert(id);
+  std::vector<std::string> args = Args("snap", 9105);
+  args.back() =
+      db_->MysqlUrl() + "?name=snap&server_id=9105&tables=test.adm_items&snapshot=initial";
+  SluicedProcess d(args);
+  ExpectRows(e2e::TailJson(d, "snap", 5), {1, 2, 3, 4, 5});
+  WaitStreaming(d);
+  auto r = Ctl(d, {"status", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_TRUE(std::regex_search(
+      r.stdout_text, std::regex(R"re("snapshot":\[\{"table":"test\.adm_items","rows_done":5,)re"
+                                R"re("rows_estimated":[0-9]+,"done":true\}\],)re")))
+      << r.stdout_text;
+  r = Ctl(d, {"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_TRUE(std::regex_search(r.stdout_text,
+                                std::regex("\n\nsnapshot of snap:\nTABLE +ROWS +ESTIMATED +DONE\n"
+                                           "test\\.adm_items +5 +[0-9?]+ +yes\n$")))
+      << r.stdout_text;
 }
 
 TEST_F(AdminE2E, PauseAndResumeLoseNothing) {
