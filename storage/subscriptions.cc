@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<SubscriptionStore>> SubscriptionStore::Open(Chang
                                               "with `sluicectl subscriptions delete ",
                                               name, "` and create it again"));
     }
+    entry->generation = store->next_generation_++;
     store->entries_.emplace(name, std::move(entry));
   }
   return store;
@@ -103,15 +104,18 @@ absl::StatusOr<storagepb::SubscriptionRecord> SubscriptionStore::Create(
   SLUICE_RETURN_IF_ERROR(Write(record));
   auto entry = std::make_shared<Entry>();
   entry->record = record;
+  entry->generation = next_generation_++;
   entries_.emplace(record.name(), std::move(entry));
   return record;
 }
 
-absl::StatusOr<storagepb::SubscriptionRecord> SubscriptionStore::Get(std::string_view name) const {
+absl::StatusOr<storagepb::SubscriptionRecord> SubscriptionStore::Get(std::string_view name,
+                                                                     uint64_t* generation) const {
   auto entry = Find(name);
   if (entry == nullptr) return NoSuchSubscription(name);
   std::lock_guard<std::mutex> lock(entry->mu);
   if (entry->deleted) return NoSuchSubscription(name);
+  if (generation != nullptr) *generation = entry->generation;
   return entry->record;
 }
 
@@ -159,15 +163,23 @@ absl::StatusOr<storagepb::SubscriptionRecord> SubscriptionStore::Reset(std::stri
   next.set_acked_ts_micros(NowMicros());
   SLUICE_RETURN_IF_ERROR(Write(next));
   entry->record = std::move(next);
+  entry->generation = next_generation_++;
   return entry->record;
 }
 
 absl::StatusOr<LogOffset> SubscriptionStore::Ack(std::string_view name, LogOffset offset,
-                                                 LogOffset limit) {
+                                                 LogOffset limit,
+                                                 std::optional<uint64_t> generation) {
   auto entry = Find(name);
   if (entry == nullptr) return NoSuchSubscription(name);
   std::lock_guard<std::mutex> lock(entry->mu);
   if (entry->deleted) return NoSuchSubscription(name);
+  if (generation && *generation != entry->generation) {
+    return absl::AbortedError(
+        absl::StrCat("subscription '", std::string(name),
+                     "' was reset or recreated after this consumer opened it; its ack of offset ",
+                     offset.value(), " was not applied: reconnect to continue from its position"));
+  }
   const LogOffset committed(entry->record.committed_offset());
   if (offset <= committed) return committed;
   if (offset > limit) {

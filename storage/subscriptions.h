@@ -17,6 +17,7 @@
 // Thread-safety: every method may be called from any thread. The ChangeLog must outlive the
 // store.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,7 +52,11 @@ class SubscriptionStore {
   // `start`, which must be in [first, last + 1] of the source's log.
   absl::StatusOr<storagepb::SubscriptionRecord> Create(storagepb::SubscriptionRecord record,
                                                        LogOffset start);
-  absl::StatusOr<storagepb::SubscriptionRecord> Get(std::string_view name) const;
+  // `generation`, when not null, receives the subscription's generation: a number that changes
+  // whenever its position is set from outside (Create, Reset), never by Ack. A consumer passes it
+  // to Ack so that its acks cannot undo a reset, or reach a new subscription of the same name.
+  absl::StatusOr<storagepb::SubscriptionRecord> Get(std::string_view name,
+                                                    uint64_t* generation = nullptr) const;
   // Every subscription, or those of `source` when it is not empty, in name order.
   std::vector<storagepb::SubscriptionRecord> List(std::string_view source = {}) const;
   absl::Status Delete(std::string_view name);
@@ -60,8 +65,11 @@ class SubscriptionStore {
 
   // Cumulative ack of every event at or below `offset`. An offset at or below the committed one
   // is ignored (acks may repeat after a redelivery); one above `limit` (the last offset the
-  // consumer was sent, or the log's last offset) is InvalidArgument. Returns the committed offset.
-  absl::StatusOr<LogOffset> Ack(std::string_view name, LogOffset offset, LogOffset limit);
+  // consumer was sent, or the log's last offset) is InvalidArgument. With `generation`, Aborted
+  // when the subscription was reset or recreated since that generation. Returns the committed
+  // offset.
+  absl::StatusOr<LogOffset> Ack(std::string_view name, LogOffset offset, LogOffset limit,
+                                std::optional<uint64_t> generation = std::nullopt);
 
   // ChangeLog::ApplyRetention for `source`, keeping every event some subscription of it has not
   // acked unless `force`. Subscriptions whose next event was already removed (a forced trim) do
@@ -75,6 +83,7 @@ class SubscriptionStore {
     std::mutex mu;                         // serializes the writes of this subscription
     storagepb::SubscriptionRecord record;  // guarded by mu
     bool deleted = false;                  // guarded by mu
+    uint64_t generation = 0;               // guarded by mu; see Get
   };
 
   explicit SubscriptionStore(ChangeLog& log) : log_(log) {}
@@ -89,6 +98,7 @@ class SubscriptionStore {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_;  // guarded by mu_
   std::map<std::string, RetentionHold, std::less<>> holds_;             // guarded by mu_
+  std::atomic<uint64_t> next_generation_{1};
 };
 
 }  // namespace sluice::storage

@@ -128,6 +128,28 @@ TEST_F(SubscriptionsTest, AcksMoveForwardDurablyAndNeverPastWhatWasSent) {
   EXPECT_EQ(store_->Get("a")->committed_offset(), 5u);
 }
 
+TEST_F(SubscriptionsTest, AnAckFromBeforeAResetOrARecreationIsRefused) {
+  Fill(2);
+  ASSERT_TRUE(store_->Create(Spec("a"), LogOffset(1)).ok());
+  uint64_t opened = 0;
+  ASSERT_TRUE(store_->Get("a", &opened).ok());
+  EXPECT_EQ(*store_->Ack("a", LogOffset(5), LogOffset(20), opened), LogOffset(5));
+  ASSERT_TRUE(store_->Reset("a", LogOffset(3)).ok());
+  auto stale = store_->Ack("a", LogOffset(9), LogOffset(20), opened);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_NE(stale.status().message().find("reset or recreated"), std::string::npos);
+  EXPECT_EQ(store_->Get("a")->committed_offset(), 2u);  // the reset stands
+
+  uint64_t after_reset = 0;
+  ASSERT_TRUE(store_->Get("a", &after_reset).ok());
+  EXPECT_NE(after_reset, opened);
+  ASSERT_TRUE(store_->Delete("a").ok());
+  ASSERT_TRUE(store_->Create(Spec("a"), LogOffset(1)).ok());
+  EXPECT_EQ(store_->Ack("a", LogOffset(4), LogOffset(20), after_reset).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->Get("a")->committed_offset(), 0u);
+}
+
 TEST_F(SubscriptionsTest, ResetMovesEitherWayAndDeleteForgets) {
   Fill(2);
   ASSERT_TRUE(store_->Create(Spec("a"), LogOffset(1)).ok());

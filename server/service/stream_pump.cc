@@ -23,6 +23,7 @@ void ApplyCommittedLocked(DurableState& d, LogOffset committed) {
 void CommitAcks(const std::shared_ptr<Stream>& s) {
   while (true) {
     std::string name;
+    uint64_t generation = 0;
     storage::SubscriptionStore* store = nullptr;
     LogOffset target;
     {
@@ -33,11 +34,12 @@ void CommitAcks(const std::shared_ptr<Stream>& s) {
         break;
       }
       name = d.name;
+      generation = d.generation;
       store = d.store;
       target = d.pending_ack;
     }
     // The offset was checked against what the stream sent when it arrived.
-    auto committed = store->Ack(name, target, target);
+    auto committed = store->Ack(name, target, target, generation);
     std::lock_guard<std::mutex> lock(s->mu);
     if (!committed.ok()) {
       s->durable->ack_writing = false;

@@ -45,6 +45,7 @@ class StreamReactor {
 // Ack bookkeeping of a durable (Consume) stream.
 struct DurableState {
   std::string name;
+  uint64_t generation = 0;  // SubscriptionStore::Get's, when opened: acks cannot undo a reset
   storage::SubscriptionStore* store = nullptr;
   boost::asio::thread_pool* ack_pool = nullptr;  // commits acks (synced writes) off the pump
   size_t max_unacked_events = 0;

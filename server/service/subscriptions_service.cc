@@ -93,7 +93,8 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
   wanted.set_source(open.source());
   SetFilters(open.tables(), open.ops(), open.projections(), wanted);
   SLUICE_RETURN_IF_ERROR(CheckProjections(wanted));
-  auto record = store_.Get(open.subscription());
+  uint64_t generation = 0;
+  auto record = store_.Get(open.subscription(), &generation);
   if (!record.ok() && record.status().code() == absl::StatusCode::kNotFound &&
       open.create_if_missing()) {
     if (open.source().empty()) {
@@ -104,8 +105,9 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
     SLUICE_ASSIGN_OR_RETURN(storage::SourceId id, log_.FindSource(open.source()));
     SLUICE_ASSIGN_OR_RETURN(LogOffset start, ResolveStart(log_, id, open.start()));
     record = store_.Create(wanted, start);
-    if (record.status().code() == absl::StatusCode::kAlreadyExists) {
-      record = store_.Get(open.subscription());  // created meanwhile by another consumer
+    // Created meanwhile by another consumer, or just now: read it back with its generation.
+    if (record.ok() || record.status().code() == absl::StatusCode::kAlreadyExists) {
+      record = store_.Get(open.subscription(), &generation);
     }
   }
   SLUICE_RETURN_IF_ERROR(record.status());
@@ -158,6 +160,7 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
   }
   DurableState& d = stream.durable.emplace();
   d.name = record->name();
+  d.generation = generation;
   d.store = &store_;
   d.ack_pool = &ack_pool_;
   d.max_unacked_events =
