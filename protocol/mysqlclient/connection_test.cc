@@ -247,6 +247,7 @@ TEST(MysqlConnectionFakeTest, GarbageHandshakeIsDataLoss) {
 }
 
 TEST(MysqlConnectionFakeTest, BinlogStreamEventsEofAndTimeout) {
+  std::atomic<bool> idle_done{false};
   FakeServer server([&](FakeServer& s) {
     s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
     s.Read();
@@ -261,7 +262,8 @@ TEST(MysqlConnectionFakeTest, BinlogStreamEventsEofAndTimeout) {
     std::string big(kMaxPacketPayload + 5, 'e');
     big[0] = '\0';
     s.Send(big, 2);
-    ::usleep(400 * 1000);  // the client's first read times out meanwhile
+    // EOF only once the client's idle read has timed out (no sleep: the machine may be slow).
+    for (int i = 0; i < 6000 && !idle_done.load(); ++i) ::usleep(10 * 1000);
     s.Send(S("\xfe\x00\x00\x00\x00"), 4);
     s.WaitClose();
   });
@@ -276,6 +278,7 @@ TEST(MysqlConnectionFakeTest, BinlogStreamEventsEofAndTimeout) {
   EXPECT_EQ(e2->size(), kMaxPacketPayload + 4);
   auto idle = (*c)->ReadBinlogEvent(absl::Milliseconds(100));
   EXPECT_EQ(idle.status().code(), absl::StatusCode::kDeadlineExceeded) << idle.status();
+  idle_done = true;
   auto eof = (*c)->ReadBinlogEvent(absl::Seconds(5));
   EXPECT_EQ(eof.status().code(), absl::StatusCode::kOutOfRange) << eof.status();
 }
