@@ -288,6 +288,52 @@ TEST_F(AdminE2E, PauseAndResumeLoseNothing) {
             "sluicectl: error: no configured source is named \"nope\" (configured: pz)\n");
 }
 
+// The same against Postgres: the slot keeps what was not confirmed while the source is paused.
+TEST(AdminPostgresE2E, PauseAndResumeLoseNothing) {
+  auto db = TestDatabase::Shared(TestDatabase::Kind::kPostgres);
+  ASSERT_TRUE(db.ok()) << db.status();
+  TestDatabase* pg = *db;
+  (void)pg->Exec("SELECT pg_drop_replication_slot('adm_slot')");
+  ASSERT_TRUE(pg->Exec("DROP TABLE IF EXISTS adm_items; DROP PUBLICATION IF EXISTS adm_pub; "
+                       "CREATE TABLE adm_items (id int PRIMARY KEY, v text)")
+                  .ok());
+  auto insert = [&](int id) {
+    ASSERT_TRUE(pg->Exec("INSERT INTO adm_items VALUES (" + std::to_string(id) + ", 'v')").ok());
+  };
+  TempDir data;
+  {
+    SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0", "--source",
+                      pg->PostgresUrl() +
+                          "?name=pgp&slot=adm_slot&publication=adm_pub&tables=public.adm_items"
+                          "&tls=disabled&snapshot=never"});
+    WaitStreaming(d);
+    insert(1);
+    insert(2);
+    ASSERT_EQ(e2e::TailJson(d, "pgp", 2).size(), 2u);
+    auto r = RunCommand({Sluicectl(), "--server", d.address(), "pause", "pgp"});
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+    EXPECT_TRUE(std::regex_match(
+        r.stdout_text,
+        std::regex("paused pgp: state paused, last offset 2, position [0-9A-F]+/[0-9A-F]+\n")))
+        << r.stdout_text;
+    insert(3);
+    insert(4);
+    r = RunCommand({Sluicectl(), "--server", d.address(), "resume", "pgp"});
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+    insert(5);
+    auto lines = e2e::TailJson(d, "pgp", 5);
+    ASSERT_EQ(lines.size(), 5u);
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(Offset(lines[i]), static_cast<uint64_t>(i + 1)) << lines[i];
+      EXPECT_EQ(RowId(lines[i]), i + 1) << lines[i];
+    }
+  }
+  for (int i = 0; i < 50; ++i) {
+    if (pg->Exec("SELECT pg_drop_replication_slot('adm_slot')").ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 TEST_F(AdminE2E, SigtermEndsStreamsExitsZeroAndRestartContinuesExactly) {
   constexpr int kRows = 400;
   auto d = std::make_unique<SluicedProcess>(Args("term", 9103));
