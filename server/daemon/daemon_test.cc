@@ -47,6 +47,38 @@ TEST(ParseArgs, DuplicateSourceNamesAreRefused) {
             std::string::npos);
 }
 
+TEST(ParseArgs, TlsTokenAndCheckConfig) {
+  auto r = ParseArgs({"--data-dir=/d", "--tls-cert", "s.pem", "--tls-key", "s.key",
+                      "--tls-client-ca", "ca.pem", "--token-file", "tokens", "--check-config",
+                      "--source", "postgres://u:secret@db/app?name=app"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->config.tls.cert_file, "s.pem");
+  EXPECT_EQ(r->config.tls.key_file, "s.key");
+  EXPECT_EQ(r->config.tls.client_ca_file, "ca.pem");
+  EXPECT_EQ(r->config.token_file, "tokens");
+  EXPECT_TRUE(r->check_config);
+  EXPECT_EQ(DescribeOptions(*r),
+            "data dir /d\nlisten 127.0.0.1:7070 (TLS, client certificates), tokens from "
+            "tokens\n1 source(s)\n  app  postgres://u:***@db/app?name=app");
+  auto plain = ParseArgs({"--data-dir=/d"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->check_config);
+  EXPECT_EQ(DescribeOptions(*plain),
+            "data dir /d\nlisten 127.0.0.1:7070 (plaintext), no authentication\n0 source(s)");
+}
+
+TEST(ParseArgs, TlsFlagsGoTogether) {
+  auto r = ParseArgs({"--data-dir=/d", "--tls-cert", "s.pem"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("--tls-key is missing"), std::string::npos)
+      << r.status();
+  r = ParseArgs({"--data-dir=/d", "--tls-client-ca", "ca.pem"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("--tls-client-ca needs --tls-cert"),
+            std::string::npos)
+      << r.status();
+}
+
 TEST(ParseUnits, DurationsAndSizes) {
   EXPECT_EQ(*ParseDurationMicros("500ms"), 500'000);
   EXPECT_EQ(*ParseDurationMicros("2h"), int64_t{7'200'000'000});
