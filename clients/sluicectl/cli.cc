@@ -1,5 +1,6 @@
 #include "clients/sluicectl/cli.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/support/client_interceptor.h>
 
 #include <fstream>
@@ -102,6 +103,9 @@ std::string ReadTokenFile(const std::string& path) {
 }
 
 bool SetConnectionSecurity(const GlobalOptions& global) {
+  // gRPC's own log lines (e.g. a failed TLS handshake) would add a second, raw line to the
+  // one-line errors; the failed call's status says the same.
+  gpr_set_log_function([](gpr_log_func_args*) {});
   Security& s = TheSecurity();
   s.token = global.token;
   s.tls = !global.tls_ca.empty() || !global.tls_cert.empty() || !global.tls_key.empty();

@@ -210,6 +210,9 @@ TEST_F(TlsE2E, ServerTls) {
       << plain.stderr_text;
   auto wrong_ca = Ctl({"--server", d.address(), "--tls-ca", other_ca_, "status"});
   EXPECT_EQ(wrong_ca.exit_code, 1);
+  EXPECT_EQ(Lines(wrong_ca.stderr_text), 1u) << wrong_ca.stderr_text;
+  EXPECT_NE(wrong_ca.stderr_text.find("certificate verify failed"), std::string::npos)
+      << wrong_ca.stderr_text;
   EXPECT_NE(wrong_ca.stderr_text.find("cannot reach sluiced at " + d.address()), std::string::npos)
       << wrong_ca.stderr_text;
 }
