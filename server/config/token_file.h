@@ -4,7 +4,8 @@
 //   # comment lines and blank lines are ignored
 //   TOKEN ROLE
 //
-// TOKEN is 16 to 512 printable ASCII characters without spaces (e.g. `openssl rand -hex 32`);
+// TOKEN is 16 to 512 printable ASCII characters without spaces, not starting with '#' (that
+// line would be a comment), e.g. `openssl rand -hex 32`;
 // ROLE is `subscribe` (ChangeStream RPCs) or `admin` (every RPC). A token may appear once.
 //
 // Like ssh with private keys, LoadTokenFile refuses a file that group or others may read or
