@@ -60,10 +60,11 @@ class Session : private SessionBase<MysqlSourceOptions> {
   Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
           SourceRegistry& registry, const MysqlSourceOptions& options,
           const std::atomic<bool>& stopping, ResnapshotQueue& requests)
-      : SessionBase(config, log, id, registry, options, stopping), requests_(requests) {}
+      : SessionBase(config, log, id, registry, options, stopping),
+        resnapshots_(requests, windows_, registry, config.name) {}
 
   ~Session() {
-    StopResnapshot();
+    resnapshots_.Stop();
     appends_.Drain();
   }
 
@@ -73,11 +74,9 @@ class Session : private SessionBase<MysqlSourceOptions> {
   mysqlclient::ConnectOptions Options() const;
   absl::Status Connect();
   absl::Status Prepare();
-  // On-demand re-snapshot: starts the worker for a queued request, stops it, the worker body,
-  // and appending a chunk whose high watermark was just committed.
-  void MaybeStartResnapshot();
-  void StopResnapshot();
-  absl::Status Resnapshot(const ResnapshotRequest& request);
+  // On-demand re-snapshot: the worker body, and appending a chunk whose high watermark was
+  // just committed.
+  absl::Status Resnapshot(const ResnapshotRequest& request, const std::atomic<bool>& stopping);
   void EmitReadyChunk(const BinlogPosition& at);
   bool IsSignal(std::string_view db, std::string_view table) const {
     return !config_.database.empty() && db == config_.database && table == kSignalTable;
@@ -126,11 +125,8 @@ class Session : private SessionBase<MysqlSourceOptions> {
   Clock::time_point last_idle_store_{};
   Clock::time_point last_event_{};
 
-  ResnapshotQueue& requests_;
   WatermarkWindows windows_;
-  std::thread worker_;
-  std::atomic<bool> worker_stop_{false};
-  std::atomic<bool> worker_done_{false};
+  ResnapshotWorker resnapshots_;
 };
 
 bool Session::Selected(std::string_view db, std::string_view table) const {
@@ -481,35 +477,8 @@ void Session::EmitReadyChunk(const BinlogPosition& at) {
   windows_.Emitted(id, true);
 }
 
-void Session::MaybeStartResnapshot() {
-  if (worker_.joinable()) {
-    if (!worker_done_.load()) return;
-    worker_.join();
-  }
-  std::optional<ResnapshotRequest> request = requests_.Pop();
-  if (!request) return;
-  worker_stop_ = false;
-  worker_done_ = false;
-  worker_ = std::thread([this, request = *std::move(request)] {
-    absl::Status st = Resnapshot(request);
-    if (!st.ok() && !absl::IsCancelled(st)) {
-      registry_.SetError(config_.name,
-                         absl::Status(st.code(), absl::StrCat("re-snapshot of ", request.table,
-                                                              " failed: ", st.message())));
-      registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
-    }
-    requests_.Done();
-    worker_done_ = true;
-  });
-}
-
-void Session::StopResnapshot() {
-  worker_stop_ = true;
-  windows_.Abort();
-  if (worker_.joinable()) worker_.join();
-}
-
-absl::Status Session::Resnapshot(const ResnapshotRequest& request) {
+absl::Status Session::Resnapshot(const ResnapshotRequest& request,
+                                 const std::atomic<bool>& stopping) {
   SLUICE_ASSIGN_OR_RETURN(auto names, SplitTableName(request.table));
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MysqlConnection> conn,
                           MysqlConnection::Connect(Options()));
@@ -535,15 +504,8 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request) {
   windows_.SetTable(names.first, names.second);
   MysqlSnapshotReader reader(*conn);
   reader.set_where(request.where);
-  const uint64_t estimate = tables[0].rows_estimated();
-  auto progress = [&](uint64_t rows, bool done) {
-    v1::TableSnapshotProgress p;
-    p.set_table(request.table);
-    p.set_rows_done(rows);
-    p.set_rows_estimated(std::max(estimate, rows));
-    p.set_done(done);
-    registry_.SetSnapshotProgress(config_.name, {p});
-  };
+  auto progress =
+      ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
   progress(0, false);
   const std::string upsert_prefix = absl::StrCat(
       "INSERT INTO ", signal, " (source, mark) VALUES (", QuoteMysqlLiteral(config_.name, false),
@@ -556,7 +518,7 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request) {
                                  ") ON DUPLICATE KEY UPDATE mark = VALUES(mark)"))
             .status();
       },
-      progress, worker_stop_);
+      progress, stopping);
 }
 
 absl::Status Session::OnRollback() {
@@ -608,7 +570,11 @@ absl::Status Session::Run() {
   last_event_ = Clock::now();
   while (!stopping_.load()) {
     SLUICE_RETURN_IF_ERROR(appends_.error());
-    MaybeStartResnapshot();
+    resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
+      return [this](const ResnapshotRequest& r, const std::atomic<bool>& stop) {
+        return Resnapshot(r, stop);
+      };
+    });
     absl::StatusOr<std::string> bytes = conn_->ReadBinlogEvent(absl::Milliseconds(200));
     if (absl::IsDeadlineExceeded(bytes.status())) {
       if (Clock::now() - last_event_ > dead_after) {

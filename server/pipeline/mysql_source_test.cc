@@ -705,6 +705,9 @@ TEST_F(MysqlSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
                              " WHERE id = ", id);
       }
       ASSERT_TRUE((*conn)->Exec(sql).ok()) << sql;
+      // Paced so that the stream (one durable append per transaction) keeps up: each chunk
+      // waits for its high watermark to come through the stream.
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
   auto wait_done = [&](const std::string& table) {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
@@ -40,11 +41,12 @@ class Session : private SessionBase<PostgresSourceOptions> {
   Session(const config::SourceConfig& config, storage::ChangeLog& log, storage::SourceId id,
           SourceRegistry& registry, const PostgresSourceOptions& options,
           const std::atomic<bool>& stopping, ResnapshotQueue& requests)
-      : SessionBase(config, log, id, registry, options, stopping), requests_(requests) {}
+      : SessionBase(config, log, id, registry, options, stopping),
+        resnapshots_(requests, windows_, registry, config.name) {}
 
   // Appends still queued call back into this session; wait for them.
   ~Session() {
-    StopResnapshot();
+    resnapshots_.Stop();
     appends_.Drain();
   }
 
@@ -104,14 +106,11 @@ class Session : private SessionBase<PostgresSourceOptions> {
 
   // On-demand re-snapshot (watermark_snapshot.h).
   void MaybeStartResnapshot();
-  void StopResnapshot();
-  absl::Status Resnapshot(const ResnapshotRequest& request, postgres::TypeResolver resolver);
+  absl::Status Resnapshot(const ResnapshotRequest& request, const postgres::TypeResolver& resolver,
+                          const std::atomic<bool>& stopping);
   void EmitReadyChunk(Lsn end_lsn);
-  ResnapshotQueue& requests_;
   WatermarkWindows windows_;
-  std::thread worker_;
-  std::atomic<bool> worker_stop_{false};
-  std::atomic<bool> worker_done_{false};
+  ResnapshotWorker resnapshots_;
 };
 
 v1::SourceCheckpoint Session::CheckpointAt(Lsn lsn) const {
@@ -652,40 +651,42 @@ void Session::EmitReadyChunk(Lsn end_lsn) {
 }
 
 void Session::MaybeStartResnapshot() {
-  if (worker_.joinable()) {
-    if (!worker_done_.load()) return;
-    worker_.join();
-  }
-  std::optional<ResnapshotRequest> request = requests_.Pop();
-  if (!request) return;
-  worker_stop_ = false;
-  worker_done_ = false;
-  // The worker gets its own copy of the catalog types (the session thread keeps using its own).
-  postgres::TypeResolver resolver = [types = catalog_types_](uint32_t oid) {
-    auto it = types.find(oid);
-    return it == types.end() ? postgres::TypeResolution{} : it->second;
-  };
-  worker_ = std::thread([this, request = *std::move(request), resolver = std::move(resolver)] {
-    absl::Status st = Resnapshot(request, resolver);
-    if (!st.ok() && !absl::IsCancelled(st)) {
-      registry_.SetError(config_.name,
-                         absl::Status(st.code(), absl::StrCat("re-snapshot of ", request.table,
-                                                              " failed: ", st.message())));
-      registry_.SetState(config_.name, v1::SOURCE_STATE_STREAMING);
-    }
-    requests_.Done();
-    worker_done_ = true;
+  resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
+    // The worker gets its own copy of the catalog types (this thread keeps using its own).
+    postgres::TypeResolver resolver = [types = catalog_types_](uint32_t oid) {
+      auto it = types.find(oid);
+      return it == types.end() ? postgres::TypeResolution{} : it->second;
+    };
+    return [this, resolver](const ResnapshotRequest& r, const std::atomic<bool>& stop) {
+      return Resnapshot(r, resolver, stop);
+    };
   });
 }
 
-void Session::StopResnapshot() {
-  worker_stop_ = true;
-  windows_.Abort();
-  if (worker_.joinable()) worker_.join();
+// Postgres writes a commit record to the WAL before the transaction becomes visible to new
+// snapshots, so a transaction that precedes the low watermark in the stream may still be
+// invisible to the chunk's SELECT; its change would then sit before an older "r" row. Wait until
+// every transaction in progress when the watermark committed has finished (long-open
+// transactions delay the chunk; they commit after the watermark, which is harmless).
+absl::Status AwaitInFlightCommits(pgclient::ReplicationConnection& sql,
+                                  const std::atomic<bool>& stopping) {
+  SLUICE_ASSIGN_OR_RETURN(auto snap, sql.Query("SELECT txid_current_snapshot()::text"));
+  if (snap.empty() || snap[0].empty()) return absl::DataLossError("no txid_current_snapshot()");
+  const std::string check = absl::StrCat(
+      "SELECT count(*) FROM txid_snapshot_xip(", sql.QuoteLiteral(snap[0][0]),
+      "::txid_snapshot) x WHERE NOT txid_visible_in_snapshot(x, txid_current_snapshot())");
+  for (auto waited = std::chrono::milliseconds(0); !stopping.load();
+       waited += std::chrono::milliseconds(2)) {
+    SLUICE_ASSIGN_OR_RETURN(auto rows, sql.Query(check));
+    if (!rows.empty() && !rows[0].empty() && rows[0][0] == "0") return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return absl::CancelledError("stopping during a re-snapshot");
 }
 
 absl::Status Session::Resnapshot(const ResnapshotRequest& request,
-                                 postgres::TypeResolver resolver) {
+                                 const postgres::TypeResolver& resolver,
+                                 const std::atomic<bool>& stopping) {
   SLUICE_ASSIGN_OR_RETURN(auto names, SplitTableName(request.table));
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<pgclient::ReplicationConnection> sql,
                           pgclient::ReplicationConnection::Connect(Params(false)));
@@ -705,26 +706,20 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
   windows_.SetTable(names.first, names.second);
   PostgresSnapshotReader reader(*sql, resolver);
   reader.set_where(request.where);
-  const uint64_t estimate = tables[0].rows_estimated();
-  auto progress = [&](uint64_t rows, bool done) {
-    v1::TableSnapshotProgress p;
-    p.set_table(request.table);
-    p.set_rows_done(rows);
-    p.set_rows_estimated(std::max(estimate, rows));
-    p.set_done(done);
-    registry_.SetSnapshotProgress(config_.name, {p});
-  };
+  auto progress =
+      ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
   progress(0, false);
   return RunWatermarkChunks(
       windows_, tables[0], reader, config_.snapshot_chunk_size,
-      [&](const std::string& mark) {
-        return sql
-            ->Query(absl::StrCat("SELECT pg_logical_emit_message(true, ",
-                                 sql->QuoteLiteral(kWatermarkPrefix), ", ",
-                                 sql->QuoteLiteral(mark), ")"))
-            .status();
+      [&](const std::string& mark) -> absl::Status {
+        SLUICE_RETURN_IF_ERROR(sql->Query(absl::StrCat("SELECT pg_logical_emit_message(true, ",
+                                                       sql->QuoteLiteral(kWatermarkPrefix), ", ",
+                                                       sql->QuoteLiteral(mark), ")"))
+                                   .status());
+        if (!absl::EndsWith(mark, ":L")) return absl::OkStatus();
+        return AwaitInFlightCommits(*sql, stopping);
       },
-      progress, worker_stop_);
+      progress, stopping);
 }
 
 }  // namespace

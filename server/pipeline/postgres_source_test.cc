@@ -491,6 +491,9 @@ TEST_F(PostgresSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
           sql = "UPDATE ps_orders SET name = 'upd' WHERE id = " + std::to_string(id);
       }
       ASSERT_TRUE((*conn)->Exec(sql).ok()) << sql;
+      // Paced so that the stream (one durable append per transaction) keeps up: each chunk
+      // waits for its high watermark to come through the stream.
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
   ASSERT_TRUE(source_->RequestSnapshot("public.ps_orders", "").ok());

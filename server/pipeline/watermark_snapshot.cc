@@ -1,5 +1,6 @@
 #include "server/pipeline/watermark_snapshot.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -197,6 +198,52 @@ absl::Status RunWatermarkChunks(
     on_progress(table.rows_done(), table.done());
   }
   return absl::OkStatus();
+}
+
+}  // namespace sluice::pipeline
+
+namespace sluice::pipeline {
+
+void ResnapshotWorker::MaybeStart(const std::function<Body()>& make_body) {
+  if (thread_.joinable()) {
+    if (!done_.load()) return;
+    thread_.join();
+  }
+  std::optional<ResnapshotRequest> request = queue_.Pop();
+  if (!request) return;
+  stop_ = false;
+  done_ = false;
+  thread_ = std::thread([this, request = *std::move(request), body = make_body()] {
+    absl::Status st = body(request, stop_);
+    if (!st.ok() && !absl::IsCancelled(st)) {
+      registry_.SetError(source_, absl::Status(st.code(), absl::StrCat("re-snapshot of ",
+                                                                      request.table, " failed: ",
+                                                                      st.message())));
+      registry_.SetState(source_, v1::SOURCE_STATE_STREAMING);
+    }
+    queue_.Done();
+    done_ = true;
+  });
+}
+
+void ResnapshotWorker::Stop() {
+  stop_ = true;
+  windows_.Abort();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::function<void(uint64_t, bool)> ResnapshotProgress(SourceRegistry& registry,
+                                                       const std::string& source,
+                                                       const std::string& table,
+                                                       uint64_t estimate) {
+  return [&registry, source, table, estimate](uint64_t rows, bool done) {
+    v1::TableSnapshotProgress p;
+    p.set_table(table);
+    p.set_rows_done(rows);
+    p.set_rows_estimated(std::max(estimate, rows));
+    p.set_done(done);
+    registry.SetSnapshotProgress(source, {p});
+  };
 }
 
 }  // namespace sluice::pipeline

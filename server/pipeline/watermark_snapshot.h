@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "server/pipeline/snapshot.h"
+#include "server/pipeline/source_registry.h"
 #include "sluice/v1/event.pb.h"
 
 namespace sluice::pipeline {
@@ -115,6 +116,39 @@ class WatermarkWindows {
   bool aborted_ = false;
   uint64_t next_ = 0;
 };
+
+// A session's re-snapshot worker thread: one request at a time, taken from the queue on the
+// session thread, joined when the next one starts or the session ends. A failure becomes the
+// source's last error (with the state put back to streaming: the stream is unaffected).
+class ResnapshotWorker {
+ public:
+  using Body =
+      std::function<absl::Status(const ResnapshotRequest&, const std::atomic<bool>& stopping)>;
+  ResnapshotWorker(ResnapshotQueue& queue, WatermarkWindows& windows, SourceRegistry& registry,
+                   std::string source)
+      : queue_(queue), windows_(windows), registry_(registry), source_(std::move(source)) {}
+  ~ResnapshotWorker() { Stop(); }
+  // Session thread: runs make_body()'s result on the worker thread for a queued request, unless
+  // one is running. make_body runs on the session thread (to copy what the worker needs).
+  void MaybeStart(const std::function<Body()>& make_body);
+  // Stops and joins the worker (it gets Cancelled).
+  void Stop();
+
+ private:
+  ResnapshotQueue& queue_;
+  WatermarkWindows& windows_;
+  SourceRegistry& registry_;
+  const std::string source_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+};
+
+// RunWatermarkChunks's progress callback: one table entry in the registry.
+std::function<void(uint64_t rows_done, bool done)> ResnapshotProgress(SourceRegistry& registry,
+                                                                      const std::string& source,
+                                                                      const std::string& table,
+                                                                      uint64_t estimate);
 
 // The worker loop, source-independent: `write_watermark(value)` commits one watermark,
 // `reader` reads chunks of `table` (with the WHERE condition applied). Runs until the table is
