@@ -173,6 +173,9 @@ class ChangeLog {
   virtual absl::Status DiscardAllStaged(SourceId source) = 0;
 
   virtual absl::StatusOr<LogBounds> Bounds(SourceId source) const = 0;
+  // Bytes of RocksDB's live SST files over every column family: the data dir's size on disk
+  // without the WAL (0 until the first memtable flush). For metrics.
+  virtual uint64_t LiveSstBytes() const = 0;
   // The checkpoint stored with the last append (empty before the first).
   virtual absl::StatusOr<v1::SourceCheckpoint> Checkpoint(SourceId source) const = 0;
 

@@ -188,6 +188,7 @@ class ChangeLogImpl final : public ChangeLog {
   absl::Status DiscardStaged(SourceId source, uint64_t stage_id) override;
   absl::Status DiscardAllStaged(SourceId source) override;
   absl::StatusOr<LogBounds> Bounds(SourceId source) const override;
+  uint64_t LiveSstBytes() const override;
   absl::StatusOr<v1::SourceCheckpoint> Checkpoint(SourceId source) const override;
   absl::StatusOr<LogOffset> Read(SourceId source, LogOffset from, const ReadLimits& limits,
                                  absl::FunctionRef<void(const StoredRecord&)> fn) const override;

@@ -79,6 +79,12 @@ absl::StatusOr<LogOffset> ChangeLogImpl::OffsetForTime(SourceId source, int64_t 
   return LogOffset(std::clamp<uint64_t>(key->offset.value(), first, last + 1));
 }
 
+uint64_t ChangeLogImpl::LiveSstBytes() const {
+  uint64_t bytes = 0;
+  if (!db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &bytes)) return 0;
+  return bytes;
+}
+
 absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
                                                          const RetentionPolicy& policy) {
   SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));

@@ -222,6 +222,12 @@ absl::Status DaemonMetrics::Attach(const storage::ChangeLog& log,
           out.push_back(Value({s.source, std::to_string(s.id)}, static_cast<double>(lag)));
         }
       }));
+  SLUICE_RETURN_IF_ERROR(
+      registry_.AddCollector("sluice_rocksdb_live_sst_bytes",
+                             "Bytes of RocksDB's live SST files in the data dir (without the WAL).",
+                             MetricType::kGauge, {}, [&log](std::vector<Sample>& out) {
+                               out.push_back(Value({}, static_cast<double>(log.LiveSstBytes())));
+                             }));
   return registry_.AddCollector(
       "sluice_log_last_offset", "The last committed offset of each source's log.",
       MetricType::kGauge, {"source"}, [&log](std::vector<Sample>& out) {
