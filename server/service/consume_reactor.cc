@@ -62,12 +62,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
   void OnCancel() override { service::OnCancel(stream_); }
 
   void OnDone() override {
-    std::string name;
-    {
-      std::lock_guard<std::mutex> lock(stream_->mu);
-      if (stream_->durable) name = stream_->durable->name;
-    }
-    if (!name.empty()) service_.consumers_.Detach(name, stream_.get());
+    service_.consumers_.Detach(stream_.get());
     --*active_;
     delete this;
   }

@@ -24,12 +24,12 @@ void ConsumerRegistry::Attach(const std::string& name, const std::shared_ptr<Str
   }
 }
 
-void ConsumerRegistry::Detach(const std::string& name, const Stream* stream) {
+void ConsumerRegistry::Detach(const Stream* stream) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = streams_.find(name);
-  if (it == streams_.end()) return;
-  auto current = it->second.lock();
-  if (current == nullptr || current.get() == stream) streams_.erase(it);
+  std::erase_if(streams_, [stream](const auto& entry) {
+    auto current = entry.second.lock();
+    return current == nullptr || current.get() == stream;
+  });
 }
 
 std::shared_ptr<Stream> ConsumerRegistry::Find(std::string_view name) const {

@@ -23,8 +23,9 @@ namespace sluice::service {
 class ConsumerRegistry {
  public:
   void Attach(const std::string& name, const std::shared_ptr<Stream>& stream);
-  // Forgets `stream` if it is still the consumer of `name`.
-  void Detach(const std::string& name, const Stream* stream);
+  // Forgets `stream` wherever it is still the consumer (and streams that are gone). Takes no
+  // stream lock, so a reactor's OnDone may call it whatever thread and locks it runs under.
+  void Detach(const Stream* stream);
   // The open stream of `name`, or nullptr.
   std::shared_ptr<Stream> Find(std::string_view name) const;
   // Ends the stream of `name`, if any, with `status`.
