@@ -45,6 +45,11 @@ function startMariaDb() {
     adminUser: env.ADMIN_USER,
     adminPassword: env.ADMIN_PASSWORD,
     dir,
+    // The throwaway CA and the server certificate (IP:127.0.0.1) testdb.sh made for MariaDB;
+    // empty when the openssl CLI is missing.
+    tlsCa: env.TLS_CA,
+    tlsCert: env.TLS_CA ? path.join(path.dirname(env.TLS_CA), 'server-cert.pem') : '',
+    tlsKey: env.TLS_CA ? path.join(path.dirname(env.TLS_CA), 'server-key.pem') : '',
     // Runs SQL as the administrator in database `test`; returns the rows as arrays of strings
     // (tab-separated batch output; NULL is the string 'NULL').
     sql(text) {
