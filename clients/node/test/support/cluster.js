@@ -14,7 +14,9 @@ const path = require('node:path');
 
 const NODE_DIR = path.resolve(__dirname, '..', '..');
 const REPO_ROOT = path.resolve(NODE_DIR, '..', '..');
-const BINARY_DIR = path.resolve(NODE_DIR, process.env.SLUICE_BINARY_DIR ?? '../../build');
+// SLUICE_BINARY_DIR is taken relative to the working directory, the default to clients/node.
+const BINARY_DIR = process.env.SLUICE_BINARY_DIR ? path.resolve(process.env.SLUICE_BINARY_DIR) :
+  path.resolve(NODE_DIR, '..', '..', 'build');
 const SLUICED = path.join(BINARY_DIR, 'server', 'daemon', 'sluiced');
 const SLUICECTL = path.join(BINARY_DIR, 'clients', 'sluicectl', 'sluicectl');
 const TESTDB = path.join(REPO_ROOT, 'tests', 'testdb', 'testdb.sh');
