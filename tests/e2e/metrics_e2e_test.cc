@@ -183,6 +183,44 @@ TEST_F(MetricsE2E, CountersMoveUnderLoadAndReadyzFlipsOnSourceError) {
   EXPECT_EQ(*more.Find("sluice_log_last_offset", my), 100);
   EXPECT_EQ(more.Sum("sluice_source_errors_total", my), 0);
 
+  // A following subscriber shows up in sluice_subscribers with its lag, which reaches 0 once it
+  // has read all 100 events, and goes away with it.
+  EXPECT_EQ(*more.Find("sluice_subscribers", my), 0);
+  pid_t tail = 0;
+  {
+    std::vector<std::string> args = {e2e::Sluicectl(), "--server", d.address(), "tail", "my",
+                                     "--from",         "earliest", "--format",  "json"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    ASSERT_EQ(posix_spawn(&tail, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  PromScrape following;
+  for (int i = 0; i < 600; ++i) {
+    following = Scrape(port);
+    auto lag = following.Find("sluice_subscriber_lag_events", my);
+    if (following.Sum("sluice_subscribers", my) == 1 && lag.has_value() && *lag == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(following.Sum("sluice_subscribers", my), 1);
+  EXPECT_EQ(following.Count("sluice_subscriber_lag_events", my), 1u);
+  EXPECT_EQ(following.Sum("sluice_subscriber_lag_events", my), 0);
+  EXPECT_GE(following.Sum("sluice_events_served_total", my), 150) << "50 + 50 tailed, 100 followed";
+  kill(tail, SIGTERM);
+  waitpid(tail, nullptr, 0);
+  PromScrape after_tail;
+  for (int i = 0; i < 600; ++i) {
+    after_tail = Scrape(port);
+    if (after_tail.Sum("sluice_subscribers", my) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(after_tail.Sum("sluice_subscribers", my), 0);
+  EXPECT_EQ(after_tail.Count("sluice_subscriber_lag_events", my), 0u);
+
   // Every metric the shipped Grafana dashboard queries is one sluiced exports.
   const char* src = std::getenv("SLUICE_SOURCE_DIR");
   ASSERT_NE(src, nullptr);
