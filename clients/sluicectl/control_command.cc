@@ -1,7 +1,12 @@
 // sluicectl pause, resume, retention and snapshot: changing what a source does.
+#include <chrono>
+#include <thread>
+#include <cstdlib>
+#include <optional>
 #include <iostream>
 
 #include "clients/sluicectl/cli.h"
+#include "clients/sluicectl/progress.h"
 #include "clients/sluicectl/output.h"
 #include "proto/base/units.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -117,26 +122,91 @@ int RunRetention(const GlobalOptions& global, const std::vector<std::string>& ar
   return kExitOk;
 }
 
+// Polls Status until the re-snapshot of req.table() is done (returns its rows), failed or
+// `seconds` passed (prints why and returns nullopt).
+static std::optional<uint64_t> WaitForSnapshot(const GlobalOptions& global, v1::Admin::Stub& stub,
+                                               const v1::SnapshotTableRequest& req, int seconds) {
+  ProgressLine progress("rows of " + req.table());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  std::string first_error;
+  bool first = true;
+  while (std::chrono::steady_clock::now() < deadline) {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    v1::StatusResponse resp;
+    grpc::Status st = stub.Status(&ctx, v1::StatusRequest(), &resp);
+    if (!st.ok()) {
+      Fail(kExitFailed, DescribeRpcError(st, global.server));
+      return std::nullopt;
+    }
+    for (const auto& s : resp.sources()) {
+      if (s.name() != req.source()) continue;
+      if (first) {
+        first_error = s.last_error();
+        first = false;
+      } else if (s.last_error() != first_error &&
+                 s.last_error().find("re-snapshot of " + req.table()) != std::string::npos) {
+        progress.Clear();
+        Fail(kExitFailed, s.last_error());
+        return std::nullopt;
+      }
+      for (const auto& t : s.snapshot_tables()) {
+        if (t.table() != req.table()) continue;
+        progress.Update(t.rows_done(), t.rows_estimated());
+        if (t.done()) {
+          progress.Clear();
+          return t.rows_done();
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  progress.Clear();
+  Fail(kExitFailed, "the re-snapshot of " + req.table() + " did not finish within " +
+                        std::to_string(seconds) + " s; it goes on: see sluicectl status");
+  return std::nullopt;
+}
+
 int RunSnapshot(const GlobalOptions& global, const std::vector<std::string>& args) {
-  auto parsed = ParseVerbArgs(global, args, {"--where"}, 2, 2,
+  auto parsed = ParseVerbArgs(global, args, {"--where", "--wait"}, 2, 2,
                               "usage: sluicectl snapshot SOURCE TABLE [--where SQL] "
-                              "[--format text|json]");
+                              "[--wait SECONDS] [--format text|json]");
   if (!parsed) return kExitUsage;
   v1::SnapshotTableRequest req;
   req.set_source(parsed->positional[0]);
   req.set_table(parsed->positional[1]);
   if (auto it = parsed->flags.find("--where"); it != parsed->flags.end()) req.set_where(it->second);
+  int wait_seconds = 0;
+  if (auto it = parsed->flags.find("--wait"); it != parsed->flags.end()) {
+    char* end = nullptr;
+    const long v = std::strtol(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end != '\0' || v <= 0 || v > 86'400) {
+      return Fail(kExitUsage, "--wait \"" + it->second + "\" is not a number of seconds (1..86400)");
+    }
+    wait_seconds = static_cast<int>(v);
+  }
   auto stub = v1::Admin::NewStub(Connect(global.server));
   grpc::ClientContext ctx;
   SetDeadline(ctx);
   v1::SnapshotTableResponse resp;
   grpc::Status status = stub->SnapshotTable(&ctx, req, &resp);
   if (!status.ok()) return Fail(kExitFailed, DescribeRpcError(status, global.server));
+  std::optional<uint64_t> rows;
+  if (wait_seconds > 0) {
+    rows = WaitForSnapshot(global, *stub, req, wait_seconds);
+    if (!rows) return kExitFailed;
+  }
   if (parsed->format == "json") {
     std::cout << "{\"source\":" << JsonString(req.source())
-              << ",\"table\":" << JsonString(req.table()) << ",\"started\":true}" << std::endl;
+              << ",\"table\":" << JsonString(req.table()) << ",\"started\":true"
+              << (rows ? ",\"done\":true,\"rows\":" + std::to_string(*rows) : std::string())
+              << "}" << std::endl;
+  } else if (rows) {
+    std::cout << "snapshot of " << req.table() << " on " << req.source() << " done: " << *rows
+              << " rows" << std::endl;
   } else {
-    std::cout << "snapshot of " << req.table() << " started on " << req.source() << std::endl;
+    std::cout << "snapshot of " << req.table() << " started on " << req.source()
+              << " (sluicectl status shows its progress)" << std::endl;
   }
   return kExitOk;
 }

@@ -23,8 +23,9 @@ verbs:
                               show or change a source's retention (until sluiced restarts)
   log SOURCE [--from OFFSET|earliest] [--limit N]
                               the stored events, like tail without following
-  snapshot SOURCE TABLE [--where SQL]
-                              re-read a table as snapshot events (not available yet)
+  snapshot SOURCE TABLE [--where SQL] [--wait SECONDS]
+                              re-read a table as "r" events while the source streams
+                              (watermarks; no locks); --wait follows it to the end
   tail SOURCE [--from earliest|latest|OFFSET|TIME] [--table GLOB]... [--op c,u,d,...]
               [--format json|text|debezium] [--limit N] [--idle-exit SECONDS]
                               stream a source's events, one per line (debezium: Debezium's

@@ -100,6 +100,20 @@ absl::Status SourceSupervisor::Resume(const std::string& source) {
   return absl::OkStatus();
 }
 
+absl::Status SourceSupervisor::Snapshot(const std::string& source, const std::string& table,
+                                        const std::string& where) {
+  std::lock_guard<std::mutex> lock(control_mu_);
+  if (stopped_) return absl::FailedPreconditionError("sluiced is shutting down");
+  auto it = sources_.find(source);
+  if (it == sources_.end()) return UnknownSource(source);
+  if (it->second.paused || it->second.runner == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "source \"", source, "\" is paused: resume it (sluicectl resume ", source,
+        ") before re-snapshotting a table"));
+  }
+  return it->second.runner->RequestSnapshot(table, where);
+}
+
 std::vector<v1::ConfiguredSource> SourceSupervisor::ListSources() const {
   std::map<std::string, v1::SourceState> states;
   for (const auto& r : registry_.Snapshot()) states[r.name] = r.state;

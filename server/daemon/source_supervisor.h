@@ -1,6 +1,6 @@
 #pragma once
 // SourceSupervisor: owns the runners of sluiced's configured sources and implements the Admin
-// service's SourceControl: list, pause, resume, and per-source retention.
+// service's SourceControl: list, pause, resume, per-source retention, and re-snapshots.
 //
 // Pause stops the source's runner (its session ends, its queued appends finish, and the source
 // is acknowledged up to them), destroys it and marks the source PAUSED; Resume builds a new
@@ -53,6 +53,8 @@ class SourceSupervisor final : public service::SourceControl {
   absl::StatusOr<storage::RetentionPolicy> SetRetention(const std::string& source,
                                                         std::optional<int64_t> max_age_micros,
                                                         std::optional<uint64_t> max_bytes) override;
+  absl::Status Snapshot(const std::string& source, const std::string& table,
+                        const std::string& where) override;
 
  private:
   struct Managed {

@@ -98,12 +98,14 @@ grpc::ServerUnaryReactor* AdminService::SnapshotTable(grpc::CallbackServerContex
   grpc::Status st = Authorize(authorizer_, *context, config::Role::kAdmin, "Admin.SnapshotTable");
   if (st.ok()) st = NeedSource(request->source());
   if (!st.ok()) return Done(context, st);
-  return Done(context, grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                    "on-demand re-snapshot is not available yet: to re-read table "
-                                    "\"" +
-                                        request->table() +
-                                        "\", restart the source with snapshot=initial on an "
-                                        "empty data dir"));
+  if (control_ == nullptr) return Done(context, NoControl());
+  if (request->table().empty()) {
+    return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "the request names no table (database.table or "
+                                      "schema.table)"));
+  }
+  return Done(context, ToGrpcStatus(control_->Snapshot(request->source(), request->table(),
+                                                       request->where())));
 }
 
 }  // namespace sluice::service

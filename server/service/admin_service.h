@@ -1,8 +1,8 @@
 #pragma once
 // AdminService: the operator-facing RPCs. Status reads the change log's bounds and checkpoints
 // and the runtime state the pipeline reports; ListSources, PauseSource, ResumeSource and
-// Retention go to the SourceControl (the daemon); ReadLog reads stored events; SnapshotTable
-// is not available yet (UNIMPLEMENTED). Every RPC needs the admin role when an Authorizer is set.
+// Retention and SnapshotTable go to the SourceControl (the daemon); ReadLog reads stored
+// events. Every RPC needs the admin role when an Authorizer is set.
 // Lifecycle as ChangeStreamService.
 
 #include <grpcpp/grpcpp.h>

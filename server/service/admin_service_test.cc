@@ -212,7 +212,7 @@ TEST_F(AdminServiceTest, ControlRpcsWithoutAControllerAreUnimplemented) {
   v1::SnapshotTableResponse snap_resp;
   st = admin_stub_->SnapshotTable(&snap_ctx, snap, &snap_resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(st.error_message(), HasSubstr("on-demand re-snapshot is not available yet"));
+  EXPECT_THAT(st.error_message(), HasSubstr("cannot control them"));
 }
 
 }  // namespace

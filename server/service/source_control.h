@@ -37,6 +37,13 @@ class SourceControl {
   virtual absl::StatusOr<storage::RetentionPolicy> SetRetention(
       const std::string& source, std::optional<int64_t> max_age_micros,
       std::optional<uint64_t> max_bytes) = 0;
+
+  // Queues an on-demand re-snapshot of `table` on `source` (pipeline::SourceRunner::
+  // RequestSnapshot); progress shows in Status. FailedPrecondition for a paused source.
+  virtual absl::Status Snapshot(const std::string& source, const std::string& table,
+                                const std::string& where) {
+    return absl::UnimplementedError("this server cannot re-snapshot tables");
+  }
 };
 
 }  // namespace sluice::service
