@@ -620,7 +620,10 @@ absl::Status MysqlSource::RequestSnapshot(const std::string& table, const std::s
         "URL names no database: add one (mysql://USER@HOST:PORT/DATABASE?...); sluice creates "
         "the table there and needs INSERT, UPDATE and CREATE on it"));
   }
-  return requests_.Push({table, where});
+  SLUICE_RETURN_IF_ERROR(requests_.Push({table, where}));
+  // Shown at once, so nobody mistakes an earlier snapshot's "done" for this one's.
+  ResnapshotProgress(registry_, config_.name, table, 0)(0, false);
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::pipeline

@@ -731,7 +731,10 @@ absl::Status PostgresSource::RunSession(const std::atomic<bool>& stopping) {
 
 absl::Status PostgresSource::RequestSnapshot(const std::string& table, const std::string& where) {
   SLUICE_RETURN_IF_ERROR(SplitTableName(table).status());
-  return requests_.Push({table, where});
+  SLUICE_RETURN_IF_ERROR(requests_.Push({table, where}));
+  // Shown at once, so nobody mistakes an earlier snapshot's "done" for this one's.
+  ResnapshotProgress(registry_, config_.name, table, 0)(0, false);
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::pipeline
