@@ -28,8 +28,8 @@ using internal::Message;
 constexpr uintmax_t kMaxPasswordFileBytes = 64 * 1024;
 constexpr uintmax_t kMaxConfigFileBytes = 16 * 1024 * 1024;
 
-const std::vector<std::string_view> kTopLevelKeys = {"data_dir", "listen", "metrics_listen",
-                                                     "sources",  "tls",    "token_file"};
+const std::vector<std::string_view> kTopLevelKeys = {
+    "data_dir", "listen", "metrics_listen", "log_format", "sources", "tls", "token_file"};
 const std::vector<std::string_view> kServerTlsKeys = {"cert_file", "key_file", "client_ca_file"};
 const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
@@ -511,10 +511,11 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
                  "the config file is empty: it needs at least data_dir: DIR");
   }
   if (!root.IsMap()) {
-    return Error(root.Mark(), absl::StrFormat("the top level must be a mapping with the keys "
-                                              "data_dir, listen, metrics_listen, sources, tls and "
-                                              "token_file, got %s",
-                                              Describe(root)));
+    return Error(root.Mark(),
+                 absl::StrFormat("the top level must be a mapping with the keys "
+                                 "data_dir, listen, metrics_listen, log_format, sources, "
+                                 "tls and token_file, got %s",
+                                 Describe(root)));
   }
   const std::string context = "top level";
   SLUICE_ASSIGN_OR_RETURN(std::vector<Field> fields, Fields(root, context, kTopLevelKeys));
@@ -547,6 +548,12 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
     } else if (f.key == "metrics_listen") {
       config.metrics_listen = std::move(value);
       metrics = &f;
+    } else if (f.key == "log_format") {
+      if (value != "text" && value != "json") {
+        return FieldError(
+            f, context, absl::StrFormat("log_format \"%s\" is not known: use text or json", value));
+      }
+      config.log_format = std::move(value);
     }
   }
   if (!has_data_dir) {

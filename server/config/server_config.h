@@ -65,6 +65,7 @@ struct ServerConfig {
   std::string data_dir;
   std::string listen = "127.0.0.1:7070";  // validated by ParseListenAddress
   std::string metrics_listen;             // empty: no metrics endpoint
+  std::string log_format = "text";        // "text" or "json" (sluiced --log-format)
   std::vector<SourceConfig> sources;      // complete and validated, unique names
   ServerTls tls;
   std::string token_file;  // empty: no authentication (then keep `listen` on loopback)

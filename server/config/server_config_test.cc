@@ -279,8 +279,8 @@ TEST_F(ServerConfigTest, TopLevelNotAMapping) {
 TEST_F(ServerConfigTest, UnknownTopLevelKey) {
   EXPECT_THAT(LoadError("data_dir: /d\nsorces: []\n"),
               AllOf(StartsWith(At(2) + "1: "), HasSubstr("unknown key \"sorces\""),
-                    HasSubstr("(known keys: data_dir, listen, metrics_listen, sources, tls, "
-                              "token_file)"),
+                    HasSubstr("(known keys: data_dir, listen, metrics_listen, log_format, "
+                              "sources, tls, token_file)"),
                     HasSubstr("did you mean \"sources\"?")));
 }
 
@@ -598,6 +598,14 @@ TEST_F(ServerConfigTest, ParseConfigYamlNamesTheOrigin) {
   absl::StatusOr<ServerConfig> r = ParseConfigYaml("listen: x\n", "inline.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), StartsWith("inline.yaml:1:1: "));
+}
+
+TEST_F(ServerConfigTest, LogFormat) {
+  EXPECT_EQ(MustLoad("data_dir: /d\n").log_format, "text");
+  EXPECT_EQ(MustLoad("data_dir: /d\nlog_format: json\n").log_format, "json");
+  EXPECT_THAT(LoadError("data_dir: /d\nlog_format: xml\n"),
+              AllOf(StartsWith(At(2) + "13: "),
+                    HasSubstr("log_format \"xml\" is not known: use text or json")));
 }
 
 }  // namespace

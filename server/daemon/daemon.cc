@@ -156,6 +156,7 @@ absl::StatusOr<DaemonOptions> ParseArgs(const std::vector<std::string>& args) {
         path = args[i].substr(9);
       }
       SLUICE_ASSIGN_OR_RETURN(options.config, config::LoadConfigFile(path));
+      if (options.config.log_format == "json") options.log_format = logging::Format::kJson;
     }
   }
   bool have_data_dir = !options.config.data_dir.empty();
