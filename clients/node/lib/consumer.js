@@ -17,7 +17,8 @@
 // FAILED_PRECONDITION: other source or filters, or retention removed its next event; ABORTED:
 // another consumer opened the same subscription, or it was deleted) is thrown from the iteration
 // as a SluiceError. A reset of the subscription (ABORTED "was reset") reconnects from the new
-// position. ack() of an offset that was never delivered throws RangeError.
+// position; acks not committed before the reset are dropped, and only offsets delivered after
+// it may be acked. ack() of an offset that was never delivered throws RangeError.
 // Thread-safety: single-threaded JS; iterate once.
 'use strict';
 
@@ -26,6 +27,7 @@ const {StreamSession} = require('./session');
 const {toOffset} = require('./options');
 
 const max = (a, b) => (a > b ? a : b);
+const isReset = (err) => err?.code === Status.ABORTED && /was reset/.test(err.details ?? '');
 const min = (a, b) => (a < b ? a : b);
 
 class Consumer {
@@ -56,8 +58,11 @@ class Consumer {
       describe,
       onReconnect,
       beforeReopen: () => this.#commitWanted(),
-      onStreamEnd: () => (this.#call = null),
-      retryExtra: (err) => err?.code === Status.ABORTED && /was reset/.test(err.details ?? ''),
+      onStreamEnd: (err) => {
+        this.#call = null;
+        if (isReset(err)) this.#forgetAcks();
+      },
+      retryExtra: isReset,
       onMessage: (message) => {
         this.#committed = max(this.#committed, BigInt(message.committedOffset ?? 0));
         this.#streamSent = max(this.#streamSent, BigInt(message.nextOffset) - 1n);
@@ -93,6 +98,14 @@ class Consumer {
     if (this.#call === null || target <= this.#streamAcked || target <= this.#committed) return;
     this.#streamAcked = target;
     this.#call.write({ack: target.toString()});
+  }
+
+  // After a reset the subscription starts over at its new position: acks given before it must
+  // not move the committed offset again, and only what is delivered from now on may be acked.
+  #forgetAcks() {
+    this.#wanted = 0n;
+    this.#committed = 0n;
+    this.#ackable = 0n;
   }
 
   async #commitWanted() {

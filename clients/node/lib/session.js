@@ -28,7 +28,7 @@ class StreamSession {
 
   // hooks: open() -> grpc-js call; describe: string for errors; retryExtra(err) -> bool;
   // beforeReopen() -> Promise (may throw a grpc error, counted as a failed attempt);
-  // onMessage(message); onStreamEnd(); onReconnect({error, attempt, delayMs}).
+  // onMessage(message); onStreamEnd(error or null); onReconnect({error, attempt, delayMs}).
   constructor(hooks, policy) {
     this.#hooks = hooks;
     this.#policy = policy;
@@ -67,7 +67,7 @@ class StreamSession {
         } finally {
           this.#reader = null;
           reader.cancel();  // a no-op once the call has ended
-          this.#hooks.onStreamEnd?.();
+          this.#hooks.onStreamEnd?.(reader.error);
         }
         error = reader.error ??
             {code: Status.UNAVAILABLE, details: 'the server ended the stream without an error'};

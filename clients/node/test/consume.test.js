@@ -170,3 +170,27 @@ test('bad consume arguments and unknown subscriptions are clear errors', LIMIT, 
       /nobody/.test(err.message));
   await client.close();
 });
+
+test('a reset of the subscription restarts delivery at the new position', LIMIT, async () => {
+  db.sql('CREATE TABLE resets (id INT PRIMARY KEY, label VARCHAR(20))');
+  insertRows('resets', 1, 4);
+  const client = new SluiceClient(sluiced.address);
+  const consumer = client.consume({subscription: 'resets-reader', source: SOURCE,
+    createIfMissing: true, tables: ['test.resets'], ops: ['c']});
+  const events = consumer[Symbol.asyncIterator]();
+  const seen = await cluster.take(events, 4);
+  // Not flushed: whether this ack is committed before the reset or refused after it, the
+  // consumer must not commit it again when it reconnects.
+  consumer.ack(seen[3].offset);
+
+  await admin.resetSubscription('resets-reader', seen[1].offset);
+  insertRows('resets', 5, 5);
+  const again = await cluster.take(events, 4);
+  assert.deepEqual(again.map((e) => e.after.id), [2, 3, 4, 5]);
+  assert.deepEqual(again.slice(0, 3).map((e) => e.offset), seen.slice(1).map((e) => e.offset));
+  // The ack given before the reset did not move the committed offset back up.
+  assert.equal(await committedOffset('resets-reader'), (BigInt(seen[1].offset) - 1n).toString());
+  consumer.ack(again[0].offset);
+  assert.equal(await consumer.flush(), again[0].offset);
+  await client.close();
+});
