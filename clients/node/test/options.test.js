@@ -60,3 +60,23 @@ test('reconnect policy', () => {
   assert.equal(isRetryable({code: 11}), false);  // OUT_OF_RANGE
   assert.equal(isRetryable({code: 10}, (e) => e.code === 10), true);
 });
+
+test('protoDir: the default is the repo, an override must hold sluice/v1/service.proto', () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const {SluiceClient, DEFAULT_PROTO_DIR} = require('..');
+  assert.ok(fs.existsSync(path.join(DEFAULT_PROTO_DIR, 'sluice', 'v1', 'event.proto')));
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-node-protos-'));
+  try {
+    assert.throws(() => new SluiceClient('127.0.0.1:1', {protoDir: empty}),
+        /service\.proto does not exist; pass the directory that holds sluice\/v1\/\*\.proto/);
+    fs.cpSync(path.join(DEFAULT_PROTO_DIR, 'sluice'), path.join(empty, 'sluice'),
+        {recursive: true});
+    const client = new SluiceClient('127.0.0.1:1', {protoDir: empty});
+    assert.equal(client.address, '127.0.0.1:1');
+    client.close();
+  } finally {
+    fs.rmSync(empty, {recursive: true, force: true});
+  }
+});
