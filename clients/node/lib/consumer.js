@@ -17,7 +17,8 @@
 // FAILED_PRECONDITION: other source or filters, or retention removed its next event; ABORTED:
 // another consumer opened the same subscription, or it was deleted) is thrown from the iteration
 // as a SluiceError. A reset of the subscription (ABORTED "was reset") reconnects from the new
-// position; acks not committed before the reset are dropped, and only offsets delivered after
+// position (so does a reset made while the consumer was away, seen as a committed offset that
+// went down); acks not committed before the reset are dropped, and only offsets delivered after
 // it may be acked. ack() of an offset that was never delivered throws RangeError.
 // Thread-safety: single-threaded JS; iterate once.
 'use strict';
@@ -40,6 +41,7 @@ class Consumer {
   #wanted = 0n;      // the highest ack the application gave
   #ackable = 0n;     // the highest offset the application may ack
   #committed = 0n;   // the highest committed offset the server confirmed
+  #fresh = false;    // no message has arrived yet on the open stream
   #closing = null;
   #onClose;
 
@@ -52,6 +54,7 @@ class Consumer {
       open: () => {
         this.#streamSent = 0n;
         this.#streamAcked = 0n;
+        this.#fresh = true;
         this.#call = open();
         return this.#call;
       },
@@ -64,7 +67,12 @@ class Consumer {
       },
       retryExtra: isReset,
       onMessage: (message) => {
-        this.#committed = max(this.#committed, BigInt(message.committedOffset ?? 0));
+        const committed = BigInt(message.committedOffset ?? 0);
+        // Every ack was committed before this stream opened, so a lower committed offset means
+        // the subscription was reset (or re-created) while the consumer was away.
+        if (this.#fresh && committed < this.#committed) this.#forgetAcks();
+        this.#fresh = false;
+        this.#committed = max(this.#committed, committed);
         this.#streamSent = max(this.#streamSent, BigInt(message.nextOffset) - 1n);
         this.#sendAcks();
       },

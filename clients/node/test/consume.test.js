@@ -194,3 +194,30 @@ test('a reset of the subscription restarts delivery at the new position', LIMIT,
   assert.equal(await consumer.flush(), again[0].offset);
   await client.close();
 });
+
+test('a reset while the consumer is disconnected also restarts delivery', LIMIT, async () => {
+  db.sql('CREATE TABLE away (id INT PRIMARY KEY, label VARCHAR(20))');
+  insertRows('away', 1, 4);
+  const client = new SluiceClient(sluiced.address);
+  // A slow first reconnect, so that the reset below usually happens while the consumer is away
+  // (if it reconnects first, the reset ends its stream instead: the outcome is the same).
+  const consumer = client.consume({subscription: 'away-reader', source: SOURCE,
+    createIfMissing: true, tables: ['test.away'], ops: ['c'],
+    reconnect: {initialDelayMs: 2000}});
+  const events = consumer[Symbol.asyncIterator]();
+  const seen = await cluster.take(events, 4);
+  consumer.ack(seen[3].offset);
+  await consumer.flush();
+
+  await sluiced.kill9();
+  await sluiced.start();
+  await cluster.waitFor(() => admin.resetSubscription('away-reader', seen[1].offset),
+      'the reset to succeed');
+  const again = await cluster.take(events, 3);
+  assert.deepEqual(again.map((e) => e.after.id), [2, 3, 4]);
+  // Acks of redelivered events count again.
+  consumer.ack(again[0].offset);
+  assert.equal(await consumer.flush(), again[0].offset);
+  assert.equal(await committedOffset('away-reader'), again[0].offset);
+  await client.close();
+});
