@@ -35,7 +35,7 @@ const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
     "user", "password",    "password_file", "server_id", "database",
     "slot", "publication", "tables",        "snapshot",  "snapshot_chunk_size",
-    "snapshot_keyless", "tls"};
+    "snapshot_keyless", "snapshot_pause_ms", "tls"};
 const std::vector<std::string_view> kTlsKeys = {"mode", "ca_file"};
 
 std::string Describe(const YAML::Node& node) {
@@ -395,6 +395,10 @@ absl::Status Loader::ApplyField(const Field& f, std::string_view context, Source
     absl::StatusOr<uint32_t> n = internal::ParseSnapshotChunkSize(value);
     SLUICE_RETURN_IF_ERROR(check(n.status()));
     s.snapshot_chunk_size = *n;
+  } else if (f.key == "snapshot_pause_ms") {
+    absl::StatusOr<uint32_t> ms = internal::ParseSnapshotPauseMs(value);
+    SLUICE_RETURN_IF_ERROR(check(ms.status()));
+    s.snapshot_pause_ms = *ms;
   } else if (f.key == "snapshot_keyless") {
     absl::StatusOr<bool> whole = internal::ParseSnapshotKeyless(value);
     SLUICE_RETURN_IF_ERROR(check(whole.status()));

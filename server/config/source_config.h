@@ -6,11 +6,12 @@
 //
 //   mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]?name=NAME&server_id=N[&KEY=VALUE...]
 //     (mariadb:// is an alias; PORT defaults to 3306; /DATABASE is optional)
-//     keys: name, server_id, tables, snapshot, snapshot_chunk_size, snapshot_keyless, tls, tls_ca
+//     keys: name, server_id, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
+//           snapshot_pause_ms, tls, tls_ca
 //   postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?name=NAME[&KEY=VALUE...]
 //     (postgresql:// is an alias; PORT defaults to 5432)
 //     keys: name, slot, publication, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
-//           tls, tls_ca
+//           snapshot_pause_ms, tls, tls_ca
 //
 //   name         required; 1 to 64 characters from [a-z0-9_-]
 //   server_id    mysql, required; 1..4294967295, unique among the primary's replicas
@@ -23,6 +24,8 @@
 //                default 10000
 //   snapshot_keyless     error (default) | whole_table: what the snapshot does with a table
 //                that has no primary key (whole_table reads it in one pass; Postgres by ctid)
+//   snapshot_pause_ms    pause after each snapshot chunk, to spare a busy source; 0..60000,
+//                default 0
 //   tls          disabled | preferred (default) | required | verify_ca | verify_identity
 //   tls_ca       path of a PEM CA bundle; not allowed with tls=disabled
 //
@@ -72,6 +75,7 @@ struct SourceConfig {
   SnapshotMode snapshot = SnapshotMode::kInitial;
   uint32_t snapshot_chunk_size = 10'000;
   bool snapshot_keyless_whole_table = false;
+  uint32_t snapshot_pause_ms = 0;
   std::string tls_mode = "preferred";
   std::string tls_ca_file;
   // The source as a URL with the password replaced by "***". For a parsed URL this is the

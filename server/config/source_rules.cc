@@ -137,6 +137,17 @@ absl::StatusOr<uint32_t> ParseSnapshotChunkSize(std::string_view text) {
   return static_cast<uint32_t>(*v);
 }
 
+absl::StatusOr<uint32_t> ParseSnapshotPauseMs(std::string_view text) {
+  std::optional<uint64_t> v = ParseDigits(text, 5);
+  if (!v || *v > 60'000) {
+    return Invalid(absl::StrFormat(
+        "snapshot_pause_ms \"%s\" is not a number of milliseconds between 0 and 60000 (the "
+        "pause after each snapshot chunk)",
+        text));
+  }
+  return static_cast<uint32_t>(*v);
+}
+
 absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text) {
   if (text == "error") return false;
   if (text == "whole_table") return true;

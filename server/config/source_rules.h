@@ -37,6 +37,7 @@ absl::StatusOr<uint16_t> ParsePort(std::string_view text, uint16_t min);
 absl::StatusOr<uint32_t> ParseServerId(std::string_view text);
 absl::StatusOr<SnapshotMode> ParseSnapshotMode(std::string_view text);
 absl::StatusOr<uint32_t> ParseSnapshotChunkSize(std::string_view text);
+absl::StatusOr<uint32_t> ParseSnapshotPauseMs(std::string_view text);
 // "error" -> false, "whole_table" -> true.
 absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text);
 absl::Status ValidateTlsMode(std::string_view mode);

@@ -24,11 +24,11 @@ using internal::Absl;
 
 const std::vector<std::string_view>& KnownQueryKeys(v1::SourceKind kind) {
   static const std::vector<std::string_view> kMysql = {
-      "name", "server_id", "tables", "snapshot", "snapshot_chunk_size", "snapshot_keyless",
-      "tls",  "tls_ca"};
+      "name",     "server_id", "tables", "snapshot", "snapshot_chunk_size", "snapshot_keyless",
+      "snapshot_pause_ms", "tls", "tls_ca"};
   static const std::vector<std::string_view> kPostgres = {
       "name",     "slot", "publication", "tables", "snapshot", "snapshot_chunk_size",
-      "snapshot_keyless", "tls", "tls_ca"};
+      "snapshot_keyless", "snapshot_pause_ms", "tls", "tls_ca"};
   return kind == v1::SOURCE_KIND_MYSQL ? kMysql : kPostgres;
 }
 
@@ -69,6 +69,8 @@ absl::Status ApplyQueryParam(SourceConfig& s, std::string_view key, std::string_
     SLUICE_ASSIGN_OR_RETURN(s.snapshot, internal::ParseSnapshotMode(value));
   } else if (key == "snapshot_chunk_size") {
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_chunk_size, internal::ParseSnapshotChunkSize(value));
+  } else if (key == "snapshot_pause_ms") {
+    SLUICE_ASSIGN_OR_RETURN(s.snapshot_pause_ms, internal::ParseSnapshotPauseMs(value));
   } else if (key == "snapshot_keyless") {
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_keyless_whole_table, internal::ParseSnapshotKeyless(value));
   } else if (key == "tls") {
@@ -260,6 +262,7 @@ std::string FormatRedactedSourceUrl(const SourceConfig& s) {
     absl::StrAppend(&out, "&snapshot_chunk_size=", s.snapshot_chunk_size);
   }
   if (s.snapshot_keyless_whole_table) absl::StrAppend(&out, "&snapshot_keyless=whole_table");
+  if (s.snapshot_pause_ms != 0) absl::StrAppend(&out, "&snapshot_pause_ms=", s.snapshot_pause_ms);
   if (s.tls_mode != "preferred") {
     absl::StrAppend(&out, "&tls=", s.tls_mode);
   }

@@ -65,17 +65,22 @@ TEST(ParseSourceUrlTest, MysqlAllKeys) {
 
 TEST(ParseSourceUrlTest, SnapshotChunkSizeAndKeyless) {
   SourceConfig s = MustParse(
-      "postgres://u:hunter2@pg/app?name=app&snapshot_chunk_size=500&snapshot_keyless=whole_table");
+      "postgres://u:hunter2@pg/app?name=app&snapshot_chunk_size=500&snapshot_keyless=whole_table"
+      "&snapshot_pause_ms=20");
   EXPECT_EQ(s.snapshot_chunk_size, 500u);
+  EXPECT_EQ(s.snapshot_pause_ms, 20u);
   EXPECT_TRUE(s.snapshot_keyless_whole_table);
   EXPECT_EQ(FormatRedactedSourceUrl(s),
             "postgres://u:***@pg:5432/app?name=app&slot=sluice_app&publication=sluice_app"
-            "&snapshot_chunk_size=500&snapshot_keyless=whole_table");
+            "&snapshot_chunk_size=500&snapshot_keyless=whole_table&snapshot_pause_ms=20");
   SourceConfig d = MustParse("postgres://u:hunter2@pg/app?name=app");
   EXPECT_EQ(d.snapshot_chunk_size, 10'000u);
   EXPECT_FALSE(d.snapshot_keyless_whole_table);
   EXPECT_THAT(ParseSourceUrl("postgres://u@pg/app?name=app&snapshot_chunk_size=0").status().message(),
               HasSubstr("snapshot_chunk_size \"0\" is not a number between 1 and 1000000"));
+  EXPECT_THAT(
+      ParseSourceUrl("postgres://u@pg/app?name=app&snapshot_pause_ms=61000").status().message(),
+      HasSubstr("snapshot_pause_ms \"61000\" is not a number of milliseconds between 0 and 60000"));
   EXPECT_THAT(ParseSourceUrl("postgres://u@pg/app?name=app&snapshot_keyless=yes").status().message(),
               HasSubstr("snapshot_keyless \"yes\" is invalid: use error"));
 }
@@ -250,13 +255,13 @@ TEST(ParseSourceUrlErrorTest, UnknownQueryKeyListsKnownKeysAndSuggests) {
   EXPECT_THAT(msg,
               AllOf(StartsWith("source URL \"mysql://u:***@h/?name=a&server_id=1&tabels=a.b\""),
                     HasSubstr("unknown query key \"tabels\" (known keys: name, server_id, "
-                              "tables, snapshot, snapshot_chunk_size, snapshot_keyless, tls, "
-                              "tls_ca)"),
+                              "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
+                              "snapshot_pause_ms, tls, tls_ca)"),
                     HasSubstr("did you mean \"tables\"?")));
   EXPECT_THAT(UrlError("postgres://u@h/d?name=a&xyzzy=1"),
               AllOf(HasSubstr("unknown query key \"xyzzy\" (known keys: name, slot, publication, "
-                              "tables, snapshot, snapshot_chunk_size, snapshot_keyless, tls, "
-                              "tls_ca)"),
+                              "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
+                              "snapshot_pause_ms, tls, tls_ca)"),
                     Not(HasSubstr("did you mean"))));
   // A password passed as a query key is not echoed.
   EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password=hunter2"),

@@ -511,7 +511,7 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
       "INSERT INTO ", signal, " (source, mark) VALUES (", QuoteMysqlLiteral(config_.name, false),
       ", ");
   return RunWatermarkChunks(
-      windows_, tables[0], reader, config_.snapshot_chunk_size,
+      windows_, tables[0], reader, config_,
       [&](const std::string& mark) {
         return conn
             ->Query(absl::StrCat(upsert_prefix, QuoteMysqlLiteral(mark, false),

@@ -710,7 +710,7 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
       ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
   progress(0, false);
   return RunWatermarkChunks(
-      windows_, tables[0], reader, config_.snapshot_chunk_size,
+      windows_, tables[0], reader, config_,
       [&](const std::string& mark) -> absl::Status {
         SLUICE_RETURN_IF_ERROR(sql->Query(absl::StrCat("SELECT pg_logical_emit_message(true, ",
                                                        sql->QuoteLiteral(kWatermarkPrefix), ", ",

@@ -1,6 +1,8 @@
 #include "server/pipeline/snapshot.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -106,6 +108,15 @@ v1::SourceCheckpoint WithSnapshotState(const v1::SourceCheckpoint& cut,
   return cp;
 }
 
+void PauseBetweenChunks(const config::SourceConfig& config, const std::atomic<bool>& stopping) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config.snapshot_pause_ms);
+  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+  }
+}
+
 absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& config,
                          storage::ChangeLog& log, storage::SourceId id, SourceRegistry& registry,
                          const std::atomic<bool>& stopping, const v1::SourceCheckpoint& cut,
@@ -149,6 +160,7 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       log.AppendAsync(id, std::move(rows.events), commit,
                       WithSnapshotState(cut, all_done() ? nullptr : &state), appends.Track());
       registry.SetSnapshotProgress(config.name, SnapshotProgress(state));
+      PauseBetweenChunks(config, stopping);
     }
   }
   appends.Drain();

@@ -90,6 +90,9 @@ std::vector<v1::ChangeEvent> ResnapshotMarkers(const storagepb::SnapshotState& s
                                                const v1::SourceInfo& info,
                                                const std::string& reason);
 
+// Sleeps config.snapshot_pause_ms (returns early when `stopping`): the pause after a chunk.
+void PauseBetweenChunks(const config::SourceConfig& config, const std::atomic<bool>& stopping);
+
 // `cut` with `state` as its connector state.
 v1::SourceCheckpoint WithSnapshotState(const v1::SourceCheckpoint& cut,
                                        const storagepb::SnapshotState* state);

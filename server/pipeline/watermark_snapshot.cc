@@ -174,9 +174,11 @@ void WatermarkWindows::Abort() {
 
 absl::Status RunWatermarkChunks(
     WatermarkWindows& windows, storagepb::SnapshotTable table, SnapshotReader& reader,
-    size_t chunk_size, const std::function<absl::Status(const std::string&)>& write_watermark,
+    const config::SourceConfig& config,
+    const std::function<absl::Status(const std::string&)>& write_watermark,
     const std::function<void(uint64_t rows_done, bool done)>& on_progress,
     const std::atomic<bool>& stopping) {
+  const size_t chunk_size = std::max<uint32_t>(config.snapshot_chunk_size, 1);
   while (!table.done()) {
     if (stopping.load()) return absl::CancelledError("stopping during a re-snapshot");
     const std::string id = windows.NewId();
@@ -196,6 +198,7 @@ absl::Status RunWatermarkChunks(
     }
     if (n < chunk_size) table.set_done(true);
     on_progress(table.rows_done(), table.done());
+    if (!table.done()) PauseBetweenChunks(config, stopping);
   }
   return absl::OkStatus();
 }

@@ -151,10 +151,11 @@ std::function<void(uint64_t rows_done, bool done)> ResnapshotProgress(SourceRegi
                                                                       uint64_t estimate);
 
 // The worker loop, source-independent: `write_watermark(value)` commits one watermark,
-// `reader` reads chunks of `table` (with the WHERE condition applied). Runs until the table is
+// `reader` reads chunks of `table` (with the WHERE condition applied), config's
+// snapshot_chunk_size rows each, pausing snapshot_pause_ms after each. Runs until the table is
 // done, an error, or `stopping`. Progress goes to `on_progress(rows_done, done)`.
 absl::Status RunWatermarkChunks(WatermarkWindows& windows, storagepb::SnapshotTable table,
-                                SnapshotReader& reader, size_t chunk_size,
+                                SnapshotReader& reader, const config::SourceConfig& config,
                                 const std::function<absl::Status(const std::string&)>& write_watermark,
                                 const std::function<void(uint64_t rows_done, bool done)>& on_progress,
                                 const std::atomic<bool>& stopping);

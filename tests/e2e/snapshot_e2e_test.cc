@@ -222,6 +222,9 @@ class SnapshotE2E : public ::testing::TestWithParam<TestDatabase::Kind> {
                   : "?name=snap&slot=snap_slot&publication=snap_pub&tables=public.snap_t1,"
                     "public.snap_t2&tls=disabled";
     url += "&snapshot=" + snapshot + "&snapshot_chunk_size=" + std::to_string(chunk_size);
+    // A pause after each chunk keeps the initial snapshot running for a few seconds (about 5),
+    // so that the first kill can land inside it however fast the machine is.
+    if (snapshot == "initial") url += "&snapshot_pause_ms=10";
     return {"--data-dir", data_dir, "--listen", "127.0.0.1:0", "--source", url};
   }
 
