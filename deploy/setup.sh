@@ -32,6 +32,16 @@ if ((${#missing[@]})); then
     "${missing[@]}" >/dev/null
 fi
 
+# Node.js runs the Node client's tests (clients/node); the machine's own Node is fine (18+).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup.sh: installing nodejs npm"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    nodejs npm >/dev/null
+fi
+
 BUILD="${SLUICE_BUILD_DIR:-build}"
 JOBS="${SLUICE_JOBS:-2}"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
