@@ -266,6 +266,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
   if (!source.ok()) return new ErrorReactor(ToGrpcStatus(source.status()));
   auto start = ResolveStart(log_, *source, req->start());
   if (!start.ok()) return new ErrorReactor(ToGrpcStatus(start.status()));
+  {
+    // Refused before any event is sent (a stream that races with CloseAll below ends after
+    // what it already sent, naming where to resume).
+    std::lock_guard<std::mutex> lock(live_->mu);
+    if (live_->closed) return new ErrorReactor(ShuttingDown(*start));
+  }
 
   std::vector<Projection> projections;
   for (const auto& p : req->projections()) {
