@@ -35,8 +35,9 @@ const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
     "user", "password",    "password_file", "server_id", "database",
     "slot", "publication", "tables",        "snapshot",  "snapshot_chunk_size",
-    "snapshot_keyless", "snapshot_pause_ms", "tls"};
+    "snapshot_keyless", "snapshot_pause_ms", "heartbeat_ms", "retention", "tls"};
 const std::vector<std::string_view> kTlsKeys = {"mode", "ca_file"};
+const std::vector<std::string_view> kRetentionKeys = {"max_age", "max_bytes"};
 
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
@@ -94,6 +95,7 @@ class Loader {
   absl::StatusOr<std::string> String(const Field& f, std::string_view context) const;
   absl::StatusOr<SourceConfig> LoadSource(const YAML::Node& node, size_t index);
   absl::Status LoadTls(const Field& f, std::string_view context, SourceConfig& s) const;
+  absl::Status LoadRetention(const Field& f, std::string_view context, SourceConfig& s) const;
   absl::Status LoadServerTls(const Field& f, ServerTls& tls) const;
   // A path naming an existing readable file; relative paths are relative to the config file.
   absl::StatusOr<std::string> ExistingFile(const Field& f, std::string_view context) const;
@@ -238,6 +240,31 @@ absl::StatusOr<std::string> Loader::ReadPasswordFile(const Field& f, std::string
   return password;
 }
 
+absl::Status Loader::LoadRetention(const Field& f, std::string_view context,
+                                   SourceConfig& s) const {
+  if (!f.value.IsMap()) {
+    return FieldError(f, context,
+                      absl::StrFormat("\"retention\" must be a mapping such as {max_age: 7d, "
+                                      "max_bytes: 50GiB}, got %s",
+                                      Describe(f.value)));
+  }
+  const std::string r_context = absl::StrCat(Absl(context), ": retention");
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Field> fields, Fields(f.value, r_context, kRetentionKeys));
+  for (const Field& r : fields) {
+    SLUICE_ASSIGN_OR_RETURN(std::string value, String(r, r_context));
+    if (r.key == "max_age") {
+      absl::StatusOr<int64_t> age = internal::ParseRetentionAge(value, "max_age");
+      if (!age.ok()) return FieldError(r, r_context, Message(age.status()));
+      s.retention_max_age_micros = *age;
+    } else {
+      absl::StatusOr<uint64_t> bytes = internal::ParseRetentionBytes(value, "max_bytes");
+      if (!bytes.ok()) return FieldError(r, r_context, Message(bytes.status()));
+      s.retention_max_bytes = *bytes;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Loader::LoadTls(const Field& f, std::string_view context, SourceConfig& s) const {
   if (f.value.IsScalar()) {  // tls: required
     if (absl::Status st = internal::ValidateTlsMode(f.value.Scalar()); !st.ok()) {
@@ -350,6 +377,9 @@ absl::Status Loader::ApplyField(const Field& f, std::string_view context, Source
   if (f.key == "tls") {
     return LoadTls(f, context, s);
   }
+  if (f.key == "retention") {
+    return LoadRetention(f, context, s);
+  }
   SLUICE_ASSIGN_OR_RETURN(std::string value, String(f, context));
   if (f.key == "name") {
     SLUICE_RETURN_IF_ERROR(check(internal::ValidateName(value)));
@@ -395,6 +425,10 @@ absl::Status Loader::ApplyField(const Field& f, std::string_view context, Source
     absl::StatusOr<uint32_t> n = internal::ParseSnapshotChunkSize(value);
     SLUICE_RETURN_IF_ERROR(check(n.status()));
     s.snapshot_chunk_size = *n;
+  } else if (f.key == "heartbeat_ms") {
+    absl::StatusOr<uint32_t> ms = internal::ParseHeartbeatMs(value);
+    SLUICE_RETURN_IF_ERROR(check(ms.status()));
+    s.heartbeat_ms = *ms;
   } else if (f.key == "snapshot_pause_ms") {
     absl::StatusOr<uint32_t> ms = internal::ParseSnapshotPauseMs(value);
     SLUICE_RETURN_IF_ERROR(check(ms.status()));

@@ -29,6 +29,8 @@
 //       snapshot_chunk_size: 10000     # rows per snapshot chunk
 //       snapshot_keyless: error        # error | whole_table (tables without a primary key)
 //       snapshot_pause_ms: 0           # pause after each snapshot chunk
+//       heartbeat_ms: 5000             # mysql heartbeat period / postgres status interval
+//       retention: {max_age: 7d, max_bytes: 50GiB}   # overrides --retention-*; none = no limit
 //       tls: {mode: preferred, ca_file: /etc/ssl/ca.pem}   # or tls: required
 //     - url: postgres://sluice@db:5432/app?name=app        # the URL form (see source_config.h)
 //       password_file: /run/secrets/app                    # only password/password_file may

@@ -145,6 +145,40 @@ TEST_F(ServerConfigTest, FullExample) {
             "&tables=public.orders&snapshot=when_needed&tls=verify_identity");
 }
 
+TEST_F(ServerConfigTest, PerSourceHeartbeatRetentionAndSnapshotKnobs) {
+  ServerConfig c = MustLoad(R"(data_dir: /d
+sources:
+  - name: shop
+    kind: mysql
+    host: h
+    user: u
+    server_id: 1
+    heartbeat_ms: 2000
+    snapshot_chunk_size: 500
+    snapshot_pause_ms: 5
+    snapshot_keyless: whole_table
+    retention: {max_age: 12h, max_bytes: 10GiB}
+)");
+  const SourceConfig& s = c.sources[0];
+  EXPECT_EQ(s.heartbeat_ms, 2000u);
+  EXPECT_EQ(s.snapshot_chunk_size, 500u);
+  EXPECT_EQ(s.snapshot_pause_ms, 5u);
+  EXPECT_TRUE(s.snapshot_keyless_whole_table);
+  EXPECT_EQ(s.retention_max_age_micros, int64_t{12} * 3'600'000'000);
+  EXPECT_EQ(s.retention_max_bytes, uint64_t{10} << 30);
+  const std::string head =
+      "data_dir: /d\nsources:\n  - name: shop\n    kind: mysql\n    host: h\n    user: u\n"
+      "    server_id: 1\n";
+  EXPECT_THAT(LoadError(head + "    retention: {max_age: forever}\n"),
+              AllOf(HasSubstr(":8:"), HasSubstr("max_age: "), HasSubstr("or none")));
+  EXPECT_THAT(LoadError(head + "    retention: {keep: 1d}\n"),
+              HasSubstr("unknown key \"keep\""));
+  EXPECT_THAT(LoadError(head + "    retention: 7d\n"),
+              HasSubstr("\"retention\" must be a mapping such as {max_age: 7d"));
+  EXPECT_THAT(LoadError(head + "    heartbeat_ms: 5\n"),
+              HasSubstr("heartbeat_ms \"5\" is not a number of milliseconds"));
+}
+
 TEST_F(ServerConfigTest, DefaultsAndNoSources) {
   ServerConfig c = MustLoad("data_dir: /d\n");
   EXPECT_EQ(c.listen, "127.0.0.1:7070");

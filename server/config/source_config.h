@@ -7,11 +7,11 @@
 //   mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]?name=NAME&server_id=N[&KEY=VALUE...]
 //     (mariadb:// is an alias; PORT defaults to 3306; /DATABASE is optional)
 //     keys: name, server_id, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
-//           snapshot_pause_ms, tls, tls_ca
+//           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca
 //   postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?name=NAME[&KEY=VALUE...]
 //     (postgresql:// is an alias; PORT defaults to 5432)
 //     keys: name, slot, publication, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
-//           snapshot_pause_ms, tls, tls_ca
+//           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca
 //
 //   name         required; 1 to 64 characters from [a-z0-9_-]
 //   server_id    mysql, required; 1..4294967295, unique among the primary's replicas
@@ -26,6 +26,11 @@
 //                that has no primary key (whole_table reads it in one pass; Postgres by ctid)
 //   snapshot_pause_ms    pause after each snapshot chunk, to spare a busy source; 0..60000,
 //                default 0
+//   heartbeat_ms MySQL: the binlog heartbeat period (a silent server is presumed dead after 3
+//                of them + 5 s); Postgres: the standby status interval. 100..600000;
+//                default 5000 (MySQL) / 10000 (Postgres)
+//   retention_max_age    this source's retention age (7d, 12h, ...), overriding sluiced's
+//   retention_max_bytes  and its size limit (50GiB, ...); "none" for no limit
 //   tls          disabled | preferred (default) | required | verify_ca | verify_identity
 //   tls_ca       path of a PEM CA bundle; not allowed with tls=disabled
 //
@@ -39,6 +44,7 @@
 // Thread-safety: all functions here are pure and may be called from any thread.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +82,10 @@ struct SourceConfig {
   uint32_t snapshot_chunk_size = 10'000;
   bool snapshot_keyless_whole_table = false;
   uint32_t snapshot_pause_ms = 0;
+  std::optional<uint32_t> heartbeat_ms;  // unset: the connector's default
+  // Per-source retention; unset fields follow sluiced's --retention-* flags. 0 = no limit.
+  std::optional<int64_t> retention_max_age_micros;
+  std::optional<uint64_t> retention_max_bytes;
   std::string tls_mode = "preferred";
   std::string tls_ca_file;
   // The source as a URL with the password replaced by "***". For a parsed URL this is the

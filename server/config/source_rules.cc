@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
+#include "proto/base/units.h"
 
 namespace sluice::config::internal {
 namespace {
@@ -146,6 +147,33 @@ absl::StatusOr<uint32_t> ParseSnapshotPauseMs(std::string_view text) {
         text));
   }
   return static_cast<uint32_t>(*v);
+}
+
+absl::StatusOr<uint32_t> ParseHeartbeatMs(std::string_view text) {
+  std::optional<uint64_t> v = ParseDigits(text, 6);
+  if (!v || *v < 100 || *v > 600'000) {
+    return Invalid(absl::StrFormat(
+        "heartbeat_ms \"%s\" is not a number of milliseconds between 100 and 600000", text));
+  }
+  return static_cast<uint32_t>(*v);
+}
+
+absl::StatusOr<int64_t> ParseRetentionAge(std::string_view text, std::string_view field) {
+  if (text == "none") return 0;
+  absl::StatusOr<int64_t> v = ParseDurationMicros(text);
+  if (!v.ok()) {
+    return Invalid(absl::StrCat(Absl(field), ": ", v.status().message(), ", or none"));
+  }
+  return *v;
+}
+
+absl::StatusOr<uint64_t> ParseRetentionBytes(std::string_view text, std::string_view field) {
+  if (text == "none") return 0;
+  absl::StatusOr<uint64_t> v = ParseByteSize(text);
+  if (!v.ok()) {
+    return Invalid(absl::StrCat(Absl(field), ": ", v.status().message(), ", or none"));
+  }
+  return *v;
 }
 
 absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text) {

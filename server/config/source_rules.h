@@ -38,6 +38,10 @@ absl::StatusOr<uint32_t> ParseServerId(std::string_view text);
 absl::StatusOr<SnapshotMode> ParseSnapshotMode(std::string_view text);
 absl::StatusOr<uint32_t> ParseSnapshotChunkSize(std::string_view text);
 absl::StatusOr<uint32_t> ParseSnapshotPauseMs(std::string_view text);
+absl::StatusOr<uint32_t> ParseHeartbeatMs(std::string_view text);
+// "7d" etc. (proto/base/units.h) or "none" (0: no limit), named `field` in errors.
+absl::StatusOr<int64_t> ParseRetentionAge(std::string_view text, std::string_view field);
+absl::StatusOr<uint64_t> ParseRetentionBytes(std::string_view text, std::string_view field);
 // "error" -> false, "whole_table" -> true.
 absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text);
 absl::Status ValidateTlsMode(std::string_view mode);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
+#include "proto/base/units.h"
 #include "server/config/source_config.h"
 #include "server/config/source_rules.h"
 
@@ -24,11 +25,15 @@ using internal::Absl;
 
 const std::vector<std::string_view>& KnownQueryKeys(v1::SourceKind kind) {
   static const std::vector<std::string_view> kMysql = {
-      "name",     "server_id", "tables", "snapshot", "snapshot_chunk_size", "snapshot_keyless",
-      "snapshot_pause_ms", "tls", "tls_ca"};
+      "name",         "server_id",         "tables",
+      "snapshot",     "snapshot_chunk_size", "snapshot_keyless",
+      "snapshot_pause_ms", "heartbeat_ms",  "retention_max_age",
+      "retention_max_bytes", "tls",          "tls_ca"};
   static const std::vector<std::string_view> kPostgres = {
-      "name",     "slot", "publication", "tables", "snapshot", "snapshot_chunk_size",
-      "snapshot_keyless", "snapshot_pause_ms", "tls", "tls_ca"};
+      "name",         "slot",              "publication",       "tables",
+      "snapshot",     "snapshot_chunk_size", "snapshot_keyless", "snapshot_pause_ms",
+      "heartbeat_ms", "retention_max_age", "retention_max_bytes", "tls",
+      "tls_ca"};
   return kind == v1::SOURCE_KIND_MYSQL ? kMysql : kPostgres;
 }
 
@@ -69,6 +74,14 @@ absl::Status ApplyQueryParam(SourceConfig& s, std::string_view key, std::string_
     SLUICE_ASSIGN_OR_RETURN(s.snapshot, internal::ParseSnapshotMode(value));
   } else if (key == "snapshot_chunk_size") {
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_chunk_size, internal::ParseSnapshotChunkSize(value));
+  } else if (key == "heartbeat_ms") {
+    SLUICE_ASSIGN_OR_RETURN(s.heartbeat_ms, internal::ParseHeartbeatMs(value));
+  } else if (key == "retention_max_age") {
+    SLUICE_ASSIGN_OR_RETURN(s.retention_max_age_micros,
+                            internal::ParseRetentionAge(value, "retention_max_age"));
+  } else if (key == "retention_max_bytes") {
+    SLUICE_ASSIGN_OR_RETURN(s.retention_max_bytes,
+                            internal::ParseRetentionBytes(value, "retention_max_bytes"));
   } else if (key == "snapshot_pause_ms") {
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_pause_ms, internal::ParseSnapshotPauseMs(value));
   } else if (key == "snapshot_keyless") {
@@ -263,6 +276,18 @@ std::string FormatRedactedSourceUrl(const SourceConfig& s) {
   }
   if (s.snapshot_keyless_whole_table) absl::StrAppend(&out, "&snapshot_keyless=whole_table");
   if (s.snapshot_pause_ms != 0) absl::StrAppend(&out, "&snapshot_pause_ms=", s.snapshot_pause_ms);
+  if (s.heartbeat_ms) absl::StrAppend(&out, "&heartbeat_ms=", *s.heartbeat_ms);
+  if (s.retention_max_age_micros) {
+    absl::StrAppend(&out, "&retention_max_age=",
+                    *s.retention_max_age_micros == 0
+                        ? std::string("none")
+                        : FormatDurationMicros(*s.retention_max_age_micros));
+  }
+  if (s.retention_max_bytes) {
+    absl::StrAppend(&out, "&retention_max_bytes=",
+                    *s.retention_max_bytes == 0 ? std::string("none")
+                                                : FormatByteSize(*s.retention_max_bytes));
+  }
   if (s.tls_mode != "preferred") {
     absl::StrAppend(&out, "&tls=", s.tls_mode);
   }

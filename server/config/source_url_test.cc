@@ -85,6 +85,25 @@ TEST(ParseSourceUrlTest, SnapshotChunkSizeAndKeyless) {
               HasSubstr("snapshot_keyless \"yes\" is invalid: use error"));
 }
 
+TEST(ParseSourceUrlTest, HeartbeatAndRetentionPerSource) {
+  SourceConfig s = MustParse(
+      "mysql://u:hunter2@h/?name=a&server_id=1&heartbeat_ms=1500&retention_max_age=7d"
+      "&retention_max_bytes=none");
+  EXPECT_EQ(s.heartbeat_ms, 1500u);
+  EXPECT_EQ(s.retention_max_age_micros, int64_t{7} * 86'400'000'000);
+  EXPECT_EQ(s.retention_max_bytes, 0u);
+  EXPECT_THAT(FormatRedactedSourceUrl(s),
+              HasSubstr("&heartbeat_ms=1500&retention_max_age=7d&retention_max_bytes=none"));
+  SourceConfig d = MustParse("mysql://u:hunter2@h/?name=a&server_id=1");
+  EXPECT_FALSE(d.heartbeat_ms.has_value());
+  EXPECT_FALSE(d.retention_max_age_micros.has_value());
+  EXPECT_THAT(ParseSourceUrl("mysql://u@h/?name=a&server_id=1&heartbeat_ms=50").status().message(),
+              HasSubstr("heartbeat_ms \"50\" is not a number of milliseconds between 100"));
+  EXPECT_THAT(
+      ParseSourceUrl("mysql://u@h/?name=a&server_id=1&retention_max_age=7 days").status().message(),
+      HasSubstr("retention_max_age: "));
+}
+
 TEST(ParseSourceUrlTest, MariadbAliasAndDefaults) {
   SourceConfig s = MustParse("mariadb://repl:hunter2@10.0.0.5/?name=m1&server_id=1");
   EXPECT_EQ(s.kind, v1::SOURCE_KIND_MYSQL);
@@ -256,12 +275,14 @@ TEST(ParseSourceUrlErrorTest, UnknownQueryKeyListsKnownKeysAndSuggests) {
               AllOf(StartsWith("source URL \"mysql://u:***@h/?name=a&server_id=1&tabels=a.b\""),
                     HasSubstr("unknown query key \"tabels\" (known keys: name, server_id, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
-                              "snapshot_pause_ms, tls, tls_ca)"),
+                              "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
+                              "retention_max_bytes, tls, tls_ca)"),
                     HasSubstr("did you mean \"tables\"?")));
   EXPECT_THAT(UrlError("postgres://u@h/d?name=a&xyzzy=1"),
               AllOf(HasSubstr("unknown query key \"xyzzy\" (known keys: name, slot, publication, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
-                              "snapshot_pause_ms, tls, tls_ca)"),
+                              "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
+                              "retention_max_bytes, tls, tls_ca)"),
                     Not(HasSubstr("did you mean"))));
   // A password passed as a query key is not echoed.
   EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password=hunter2"),

@@ -1,5 +1,7 @@
 #include "server/daemon/source_supervisor.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
@@ -23,6 +25,14 @@ absl::Status SourceSupervisor::Add(const config::SourceConfig& source) {
   runtime.kind = source.kind;
   runtime.url_redacted = source.url_redacted;
   registry_.Upsert(runtime);
+  if (source.retention_max_age_micros || source.retention_max_bytes) {
+    // The source's own retention settings, over the daemon-wide policy.
+    storage::RetentionPolicy policy = default_retention_;
+    if (source.retention_max_age_micros) policy.max_age_micros = *source.retention_max_age_micros;
+    if (source.retention_max_bytes) policy.max_bytes = *source.retention_max_bytes;
+    std::lock_guard<std::mutex> lock(retention_mu_);
+    retention_[source.name] = policy;
+  }
   std::lock_guard<std::mutex> lock(control_mu_);
   sources_[source.name] = Managed{source, id, nullptr, false};
   return absl::OkStatus();
@@ -30,9 +40,13 @@ absl::Status SourceSupervisor::Add(const config::SourceConfig& source) {
 
 std::unique_ptr<pipeline::SourceRunner> SourceSupervisor::MakeRunner(const Managed& m) const {
   if (m.config.kind == v1::SOURCE_KIND_POSTGRES) {
-    return std::make_unique<pipeline::PostgresSource>(m.config, log_, m.id, registry_);
+    pipeline::PostgresSourceOptions options;
+    if (m.config.heartbeat_ms) options.status_interval = std::chrono::milliseconds(*m.config.heartbeat_ms);
+    return std::make_unique<pipeline::PostgresSource>(m.config, log_, m.id, registry_, options);
   }
-  return std::make_unique<pipeline::MysqlSource>(m.config, log_, m.id, registry_);
+  pipeline::MysqlSourceOptions options;
+  if (m.config.heartbeat_ms) options.heartbeat_period = std::chrono::milliseconds(*m.config.heartbeat_ms);
+  return std::make_unique<pipeline::MysqlSource>(m.config, log_, m.id, registry_, options);
 }
 
 void SourceSupervisor::StartAll() {

@@ -102,5 +102,17 @@ TEST_F(SourceSupervisorTest, RetentionPerSource) {
   EXPECT_EQ(retention_changes_, 2);
 }
 
+TEST_F(SourceSupervisorTest, RetentionFromTheSourceConfig) {
+  auto source = config::ParseSourceUrl(
+      "mysql://u:hunter2@127.0.0.1:1/?name=own&server_id=8&snapshot=never"
+      "&retention_max_bytes=10GiB&heartbeat_ms=1000");
+  ASSERT_TRUE(source.ok()) << source.status();
+  ASSERT_TRUE(supervisor_->Add(*source).ok());
+  const storage::RetentionPolicy p = supervisor_->RetentionFor("own");
+  EXPECT_EQ(p.max_bytes, uint64_t{10} << 30);
+  EXPECT_EQ(p.max_age_micros, 3'600'000'000);  // not set for the source: the daemon's
+  EXPECT_EQ(supervisor_->RetentionFor("shop").max_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace sluice::daemon

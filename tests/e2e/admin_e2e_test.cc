@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -344,11 +345,15 @@ TEST_F(AdminE2E, SigtermEndsStreamsExitsZeroAndRestartContinuesExactly) {
     for (int id = 1; id <= kRows; ++id) Insert(id);
     written = true;
   });
-  // A follower that runs until the server ends its stream.
+  // A follower that runs until the server ends its stream. Its output goes to a file (tail
+  // flushes each batch), so the test can see that it is connected before the SIGTERM.
+  TempDir out_dir;
+  const std::string out_file = out_dir.path() + "/follower.json";
   testing::SubprocessResult follower;
   std::thread tail([&] {
-    follower = RunCommand(
-        {Sluicectl(), "--server", address, "tail", "term", "--from", "1", "--format", "json"});
+    follower = RunCommand({"/bin/sh", "-c",
+                           Sluicectl() + " --server " + address +
+                               " tail term --from 1 --format json > " + out_file});
   });
   std::string status;
   for (int i = 0; i < 600 && LastOffset(status) < 50; ++i) {
@@ -356,6 +361,15 @@ TEST_F(AdminE2E, SigtermEndsStreamsExitsZeroAndRestartContinuesExactly) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_GE(LastOffset(status), 50u) << status;
+  auto out_size = [&] {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(out_file, ec);
+    return ec ? 0 : n;
+  };
+  for (int i = 0; i < 1500 && out_size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(out_size(), 0u) << "the follower never received events";
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(d->Stop(), 0) << d->Log();
   const auto took = std::chrono::steady_clock::now() - t0;
@@ -371,7 +385,8 @@ TEST_F(AdminE2E, SigtermEndsStreamsExitsZeroAndRestartContinuesExactly) {
       std::regex("sluicectl: error: sluiced is shutting down; resume from offset ([0-9]+)\n")))
       << follower.stderr_text;
   const uint64_t resume_at = std::stoull(m[1]);
-  const auto before = SplitLines(follower.stdout_text);
+  std::ifstream follower_out(out_file);
+  const auto before = SplitLines(std::string(std::istreambuf_iterator<char>(follower_out), {}));
   ASSERT_EQ(before.size(), resume_at - 1);
   EXPECT_NE(d->Log().find("shutting down"), std::string::npos);
 
