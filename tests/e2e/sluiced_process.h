@@ -107,8 +107,8 @@ class SluicedProcess {
   int exit_code_ = -1;
 };
 
-// Waits until `sluicectl status` shows a source streaming (sources capture changes from then on;
-// snapshots are a separate feature).
+// Waits until `sluicectl status` shows a source streaming (after its initial snapshot, if any;
+// changes committed from then on are streamed).
 inline void WaitStreaming(const SluicedProcess& d) {
   std::string out;
   for (int i = 0; i < 200; ++i) {
