@@ -8,6 +8,7 @@
 #include "server/service/batch_encoder.h"
 #include "server/service/grpc_status.h"
 #include "server/service/projection.h"
+#include "server/service/start_position.h"
 #include "server/service/subscriber_stats.h"
 
 namespace sluice::service {
@@ -31,33 +32,6 @@ absl::StatusOr<v1::SubscribeRequest> ParseRequest(const grpc::ByteBuffer* reques
     return absl::InvalidArgumentError("SubscribeRequest is not a valid sluice.v1 message");
   }
   return req;
-}
-
-absl::StatusOr<LogOffset> ResolveStart(const storage::ChangeLog& log, storage::SourceId source,
-                                       const v1::StartPosition& start) {
-  auto bounds = log.Bounds(source);
-  if (!bounds.ok()) return bounds.status();
-  switch (start.kind_case()) {
-    case v1::StartPosition::kLatest:
-      return bounds->last.next();
-    case v1::StartPosition::kOffset:
-      if (start.offset() == 0) {
-        return absl::InvalidArgumentError("start offset 0 is not valid: offsets start at 1");
-      }
-      if (start.offset() < bounds->first.value()) {
-        return absl::OutOfRangeError(absl::StrCat(
-            "offset ", start.offset(),
-            " is no longer stored (retention removed it); the earliest available offset is ",
-            bounds->first.value()));
-      }
-      return LogOffset(start.offset());
-    case v1::StartPosition::kCommitTsMicros:
-      return log.OffsetForTime(source, start.commit_ts_micros());
-    case v1::StartPosition::kEarliest:
-    case v1::StartPosition::KIND_NOT_SET:
-      return bounds->first;
-  }
-  return bounds->first;
 }
 
 // State shared by a reactor and the pump jobs and waiter callbacks that refer to it. Jobs hold a
