@@ -256,24 +256,10 @@ absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::Sna
   }
   SLUICE_ASSIGN_OR_RETURN(ResultSet rs, Select(conn_, sql));
 
-  std::vector<int> key_index;
-  for (const std::string& k : table.key_columns()) {
-    int found = -1;
-    for (size_t c = 0; c < rs.columns.size(); ++c) {
-      if (rs.columns[c].name == k) found = static_cast<int>(c);
-    }
-    if (found < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("snapshot: table ", QualifiedName(table), " has no column ", k,
-                       " any more (its primary key changed during the snapshot); restart sluice "
-                       "to list the tables again, or take the table out of tables="));
-    }
-    key_index.push_back(found);
-  }
-  v1::ChangeEvent skeleton;
-  skeleton.set_op(v1::OP_READ);
-  // kind, database/schema and table come from the chunk's commit info (RunSnapshot).
-  for (const std::string& k : table.key_columns()) skeleton.add_key_columns(k);
+  std::vector<std::string> names;
+  for (const auto& c : rs.columns) names.push_back(c.name);
+  SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> key_index, KeyColumnIndices(table, names));
+  const v1::ChangeEvent skeleton = ReadEventTemplate(table);
 
   SnapshotRows out;
   out.events.reserve(rs.rows.size());
@@ -287,7 +273,7 @@ absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::Sna
     }
   }
   if (!rs.rows.empty()) {
-    for (int index : key_index) out.last_key.push_back(rs.rows.back()[index].value_or(""));
+    for (size_t index : key_index) out.last_key.push_back(rs.rows.back()[index].value_or(""));
   }
   return out;
 }

@@ -112,24 +112,9 @@ absl::StatusOr<SnapshotRows> PostgresSnapshotReader::ReadChunk(
   SLUICE_ASSIGN_OR_RETURN(pgclient::TextResult rs, conn_.QueryText(sql));
 
   const size_t first = keyless ? 1 : 0;  // skip the ctid column
-  std::vector<size_t> key_index;
-  for (const std::string& k : table.key_columns()) {
-    size_t found = rs.names.size();
-    for (size_t c = first; c < rs.names.size(); ++c) {
-      if (rs.names[c] == k) found = c;
-    }
-    if (found == rs.names.size()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "snapshot: table ", QualifiedName(table), " has no column ", k,
-          " any more (its primary key changed during the snapshot); restart sluice to list the "
-          "tables again"));
-    }
-    key_index.push_back(found);
-  }
-  v1::ChangeEvent skeleton;
-  skeleton.set_op(v1::OP_READ);
-  // kind, database/schema and table come from the chunk's commit info (RunSnapshot).
-  for (const std::string& k : table.key_columns()) skeleton.add_key_columns(k);
+  SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> key_index,
+                          KeyColumnIndices(table, rs.names, first));
+  const v1::ChangeEvent skeleton = ReadEventTemplate(table);
 
   SnapshotRows out;
   out.events.reserve(rs.rows.size());

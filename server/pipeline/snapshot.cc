@@ -54,6 +54,33 @@ absl::Status CheckKeyless(const config::SourceConfig& config,
       "crash)")));
 }
 
+absl::StatusOr<std::vector<size_t>> KeyColumnIndices(const storagepb::SnapshotTable& table,
+                                                     const std::vector<std::string>& names,
+                                                     size_t first) {
+  std::vector<size_t> out;
+  for (const std::string& k : table.key_columns()) {
+    size_t found = names.size();
+    for (size_t c = first; c < names.size(); ++c) {
+      if (names[c] == k) found = c;
+    }
+    if (found == names.size()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("snapshot: table ", QualifiedName(table), " has no column ", k,
+                       " any more (its primary key changed during the snapshot); restart sluice "
+                       "to list the tables again, or take the table out of tables="));
+    }
+    out.push_back(found);
+  }
+  return out;
+}
+
+v1::ChangeEvent ReadEventTemplate(const storagepb::SnapshotTable& table) {
+  v1::ChangeEvent e;
+  e.set_op(v1::OP_READ);
+  for (const std::string& k : table.key_columns()) e.add_key_columns(k);
+  return e;
+}
+
 std::string QualifiedName(const storagepb::SnapshotTable& table) {
   return absl::StrCat(table.database(), ".", table.table());
 }

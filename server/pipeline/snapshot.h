@@ -69,6 +69,16 @@ std::vector<v1::TableSnapshotProgress> SnapshotProgress(const storagepb::Snapsho
 absl::Status CheckKeyless(const config::SourceConfig& config,
                           const std::vector<storagepb::SnapshotTable>& tables);
 
+// Where each of `table`'s key columns is among the result's column `names` (from index `first`
+// on). FailedPrecondition naming the missing column when the key changed during the snapshot.
+absl::StatusOr<std::vector<size_t>> KeyColumnIndices(const storagepb::SnapshotTable& table,
+                                                     const std::vector<std::string>& names,
+                                                     size_t first = 0);
+
+// The template of every row event of a chunk: op "r" with the table's key columns (the source
+// fields come from the chunk's commit info, see RunSnapshot).
+v1::ChangeEvent ReadEventTemplate(const storagepb::SnapshotTable& table);
+
 // "db.table" / "schema.table".
 std::string QualifiedName(const storagepb::SnapshotTable& table);
 
