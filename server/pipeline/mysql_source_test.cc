@@ -257,13 +257,10 @@ const std::vector<std::pair<std::string, std::string>>& TypeColumns() {
   return *columns;
 }
 
-TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
-  ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS test.ms_types").ok());
-  StartSource();
-  ASSERT_TRUE(db_->Exec("SET time_zone = '+00:00'").ok());
-  ASSERT_TRUE(db_->Exec("SET sql_mode = ''").ok());  // zero dates allowed
-  ASSERT_TRUE(db_->Exec(kTypesTable).ok());
-  absl::Status inserted_all = db_->Exec(R"sql(INSERT INTO test.ms_types VALUES
+// Three rows of every type for kTypesTable-shaped `table`: extreme values, zero values and
+// NULLs. `uuid_inet6` is row 1's UUID and INET6 (their text form, or NULL, NULL).
+std::string TypesRowsInsert(const std::string& table, const std::string& uuid_inet6) {
+  std::string values = R"sql(
     (1, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295,
      9223372036854775807, 18446744073709551615, '12345678901234.123456',
      '-12345678901234567890123456789012345.123456789012345678901234567890', 3.5,
@@ -272,7 +269,7 @@ TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
      '2038-01-19 03:14:07.999999', 'abc', '😀 emoji 中文 日本語 한국어', 'café', 'plain',
      REPEAT('long text ', 100), 'm', 0x00FF1020, X'', 0xDEADBEEF, REPEAT('x', 70000), 'b',
      'x,z', '{"a":[1,2,{"b":null}],"s":"ü"}', ST_GeomFromText('LINESTRING(0 0,1 1)'),
-     POINT(1, 2), 'q', '123e4567-e89b-12d3-a456-426614174000', '2001:db8::1'),
+     POINT(1, 2), 'q', %UUID_INET6%),
     (2, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
      '0.000000', '0.000000000000000000000000000001', -0.25, -2.5e-300, b'0', 0,
      '0000-00-00', '-838:59:59', '00:00:00.000001', '0000-00-00 00:00:00',
@@ -280,7 +277,19 @@ TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
      0x00, X'', X'', '', '', '[]', ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'), POINT(-1, 0.5), '', NULL, NULL),
     (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL))sql");
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL))sql";
+  values.replace(values.find("%UUID_INET6%"), 12, uuid_inet6);
+  return "INSERT INTO " + table + " VALUES" + values;
+}
+
+TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
+  ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS test.ms_types").ok());
+  StartSource();
+  ASSERT_TRUE(db_->Exec("SET time_zone = '+00:00'").ok());
+  ASSERT_TRUE(db_->Exec("SET sql_mode = ''").ok());  // zero dates allowed
+  ASSERT_TRUE(db_->Exec(kTypesTable).ok());
+  absl::Status inserted_all = db_->Exec(TypesRowsInsert(
+      "test.ms_types", "'123e4567-e89b-12d3-a456-426614174000', '2001:db8::1'"));
   ASSERT_TRUE(inserted_all.ok()) << inserted_all;
   const std::vector<v1::ChangeEvent> events = Sync();
 
@@ -360,24 +369,8 @@ TEST_F(MysqlSourceTest, SnapshotRowsRenderExactlyAsStreamedRows) {
   std::string create = kTypesTable;
   create.replace(create.find("ms_types"), 8, "ms_snap_types");
   ASSERT_TRUE(db_->Exec(create).ok());
-  absl::Status st = db_->Exec(R"sql(INSERT INTO test.ms_snap_types VALUES
-    (1, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295,
-     9223372036854775807, 18446744073709551615, '12345678901234.123456',
-     '-12345678901234567890123456789012345.123456789012345678901234567890', 3.5,
-     1.7976931348623157e308, b'1010101010', 2155, '9999-12-31', '838:59:59',
-     '-507:48:27.123456', '9999-12-31 23:59:59', '2024-02-29 12:34:56.789',
-     '2038-01-19 03:14:07.999999', 'abc', '😀 emoji 中文 日本語 한국어', 'café', 'plain',
-     REPEAT('long text ', 100), 'm', 0x00FF1020, X'', 0xDEADBEEF, REPEAT('x', 70000), 'b',
-     'x,z', '{"a":[1,2,{"b":null}],"s":"ü"}', ST_GeomFromText('LINESTRING(0 0,1 1)'),
-     POINT(1, 2), 'q', NULL, NULL),
-    (2, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
-     '0.000000', '0.000000000000000000000000000001', -0.25, -2.5e-300, b'0', 0,
-     '0000-00-00', '-838:59:59', '00:00:00.000001', '0000-00-00 00:00:00',
-     '1000-01-01 00:00:00.001', '1970-01-01 00:00:01', '', '', '', '', '', '', 0x00000000,
-     0x00, X'', X'', '', '', '[]', ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'), POINT(-1, 0.5), '', NULL, NULL),
-    (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL))sql");
+  // UUID and INET6 are NULL: the stream has their stored bytes, SELECT their text.
+  absl::Status st = db_->Exec(TypesRowsInsert("test.ms_snap_types", "NULL, NULL"));
   ASSERT_TRUE(st.ok()) << st;
   config_.snapshot = config::SnapshotMode::kInitial;
   config_.snapshot_chunk_size = 2;  // two chunks, so keyset pagination runs too
