@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "clients/sluicectl/cli.h"
+#include "proto/base/event_json.h"
 #include "proto/base/time_format.h"
 #include "proto/base/value_json.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -106,27 +107,6 @@ bool ParseColumns(const std::string& text, v1::CreateSubscriptionRequest& req, s
   return true;
 }
 
-std::string OpCode(int op) {
-  switch (op) {
-    case v1::OP_READ:
-      return "r";
-    case v1::OP_INSERT:
-      return "c";
-    case v1::OP_UPDATE:
-      return "u";
-    case v1::OP_DELETE:
-      return "d";
-    case v1::OP_TRUNCATE:
-      return "t";
-    case v1::OP_DDL:
-      return "ddl";
-    case v1::OP_MESSAGE:
-      return "m";
-    default:
-      return "?";
-  }
-}
-
 std::string Json(const v1::SubscriptionInfo& s) {
   std::string out = "{\"name\":";
   AppendJsonString(s.name(), out);
@@ -145,7 +125,7 @@ std::string Json(const v1::SubscriptionInfo& s) {
   out += "],\"ops\":[";
   for (int i = 0; i < s.ops_size(); ++i) {
     if (i) out += ",";
-    AppendJsonString(OpCode(s.ops(i)), out);
+    AppendJsonString(OpCode(static_cast<v1::Op>(s.ops(i))), out);
   }
   out += "],\"projections\":[";
   for (int i = 0; i < s.projections_size(); ++i) {
@@ -175,7 +155,9 @@ std::string Filters(const v1::SubscriptionInfo& s) {
   std::string out;
   for (const auto& t : s.tables()) out += (out.empty() ? "tables=" : ",") + t;
   std::string ops;
-  for (int op : s.ops()) ops += (ops.empty() ? "" : ",") + OpCode(op);
+  for (int op : s.ops()) {
+    ops += (ops.empty() ? "" : ",") + std::string(OpCode(static_cast<v1::Op>(op)));
+  }
   if (!ops.empty()) out += (out.empty() ? "" : " ") + std::string("ops=") + ops;
   for (const auto& p : s.projections()) {
     out += (out.empty() ? "" : " ") + std::string("columns=") + p.table() + "=";
