@@ -163,6 +163,40 @@ void ChangeLogImpl::AppendStagedAsync(SourceId source, uint64_t stage_id,
   Submit(source, stage_id, std::move(events), commit_info, std::move(checkpoint), std::move(done));
 }
 
+void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
+                                       const v1::SourceInfo& commit_info,
+                                       v1::SourceCheckpoint checkpoint, AppendCallback done) {
+  auto slot = Slot(source);
+  if (!slot.ok()) {
+    std::move(done)(slot.status());
+    return;
+  }
+  PendingAppend p;
+  p.slot = *slot;
+  std::string info = commit_info.SerializeAsString();
+  if (!info.empty()) {
+    p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
+    AppendVarint(info.size(), p.overlay);
+    p.overlay.append(info);
+  }
+  p.commit_ts_micros = commit_info.commit_ts_micros();
+  p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
+  p.events.reserve(events.size());
+  for (EncodedEvent& e : events) {
+    SerializedEvent& se = p.events.emplace_back();
+    se.body = std::move(e.body);
+    se.table = std::move(e.table);
+    se.op = static_cast<uint8_t>(e.op);
+    p.approx_bytes += MemoryCost(se);
+  }
+  events.clear();
+  events.shrink_to_fit();
+  p.checkpoint = std::move(checkpoint);
+  p.done = std::move(done);
+  p.queued = std::chrono::steady_clock::now();
+  Enqueue(std::move(p));
+}
+
 void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
                            std::vector<v1::ChangeEvent> events, const v1::SourceInfo& commit_info,
                            v1::SourceCheckpoint checkpoint, AppendCallback done) {

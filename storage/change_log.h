@@ -81,6 +81,18 @@ struct TrimResult {
   uint64_t events_held = 0;
 };
 
+// An event already in its stored form, for a source that encodes events itself (the snapshot
+// readers encode rows straight off the wire). `body` is the protobuf wire format of a
+// v1::ChangeEvent without the fields the log assigns (offset, transaction_index,
+// last_in_transaction, ingest_ts_micros); the log prepends those and appends the commit info.
+// `table` ("db.table" / "schema.table", or empty) and `op` go into the record header, which
+// subscribers filter on.
+struct EncodedEvent {
+  std::string body;
+  std::string table;
+  v1::Op op = v1::OP_UNSPECIFIED;
+};
+
 struct ReadLimits {
   size_t max_events = 1024;
   size_t max_bytes = size_t{1} << 20;  // stops after the record that crosses it
@@ -144,6 +156,12 @@ class ChangeLog {
   virtual void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                            const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
                            AppendCallback done) = 0;
+
+  // AppendAsync for events that are already encoded (see EncodedEvent): the same queue, group
+  // commit, ordering and failure rules, without a protobuf message per event.
+  virtual void AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
+                                  const v1::SourceInfo& commit_info,
+                                  v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
 
   // Staging, for transactions too large to hold in memory and for Postgres in-progress
   // (streamed) transactions. Events staged under (source, stage_id) are stored but invisible to

@@ -179,6 +179,9 @@ class ChangeLogImpl final : public ChangeLog {
   void AppendAsync(SourceId source, std::vector<v1::ChangeEvent> events,
                    const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
                    AppendCallback done) override;
+  void AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
+                          const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                          AppendCallback done) override;
   absl::Status Stage(SourceId source, uint64_t stage_id,
                      std::vector<v1::ChangeEvent> events) override;
   void AppendStagedAsync(SourceId source, uint64_t stage_id, std::vector<v1::ChangeEvent> events,
