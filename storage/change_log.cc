@@ -182,8 +182,10 @@ void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent
   p.commit_ts_micros = commit_info.commit_ts_micros();
   p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
   p.events.reserve(events.size());
+  p.table_state = p.slot->table_state.load(std::memory_order_relaxed);
   for (EncodedEvent& e : events) {
     SerializedEvent& se = p.events.emplace_back();
+    if (p.table_state) se.state = ComputeTableStateUpdate(e.body);
     se.body = std::move(e.body);
     se.table = std::move(e.table);
     se.op = static_cast<uint8_t>(e.op);
@@ -221,8 +223,10 @@ void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
   }
   p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
   p.events.reserve(events.size());
+  p.table_state = p.slot->table_state.load(std::memory_order_relaxed);
   for (auto& e : events) {
     p.events.push_back(Serialize(e));
+    if (p.table_state) p.events.back().state = ComputeTableStateUpdate(e);
     p.approx_bytes += MemoryCost(p.events.back());
   }
   events.clear();
@@ -284,6 +288,7 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
   rocksdb::WriteBatch batch;
   std::string event_bytes;
   std::string record;
+  std::string state_value;
   absl::Status status;
   for (size_t i = 0; i < group.size() && status.ok(); ++i) {
     PendingAppend& p = group[i];
@@ -304,7 +309,8 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
     uint64_t staged = 0;
     if (p.staged) {
       uint64_t stored = st.stored_bytes();
-      auto copied = CopyStage(p, txn_first, p.events.empty(), now, stored, table_runs);
+      auto copied = CopyStage(p, txn_first, p.events.empty(), now, stored, table_runs,
+                              p.table_state ? &batch : nullptr);
       if (!copied.ok()) {
         status = copied.status();
         break;
@@ -329,8 +335,12 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       batch.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
       st.set_stored_bytes(st.stored_bytes() + record.size());
       if (table_runs != nullptr) CountTableEvent(e.table, *table_runs);
+      if (p.table_state) {
+        WriteTableState(batch, p.slot->id, e.table, e.state, offset, p.overlay, state_value);
+      }
     }
     const uint64_t total = staged + n;
+    if (!p.table_state && total > 0) st.set_table_state_incomplete(true);
     if (total > 0) {
       int64_t ts = p.commit_ts_micros;
       if (ts == 0) ts = now;
@@ -454,6 +464,7 @@ absl::StatusOr<v1::SourceCheckpoint> ChangeLogImpl::Checkpoint(SourceId source) 
 using internal::ChangeLogImpl;
 using internal::kLogCf;
 using internal::kStageCf;
+using internal::kTableCf;
 using internal::kTimeCf;
 
 namespace {
@@ -512,7 +523,14 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
       {kLogCf, log_options},
       {kTimeCf, small_options},
       {kStageCf, log_options},
+      {kTableCf, small_options},
   };
+  // A data dir from before table state existed gets an empty table CF: its sources' state
+  // would not match their logs.
+  std::vector<std::string> existing_cfs;
+  const bool lacks_table_state =
+      rocksdb::DB::ListColumnFamilies(db_options, dir, &existing_cfs).ok() &&
+      std::find(existing_cfs.begin(), existing_cfs.end(), kTableCf) == existing_cfs.end();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, cfs, &handles, &raw);
@@ -532,6 +550,7 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
   auto log = std::make_unique<ChangeLogImpl>(std::move(options), std::unique_ptr<rocksdb::DB>(raw),
                                              std::move(handles));
   SLUICE_RETURN_IF_ERROR(log->Load());
+  if (lacks_table_state) SLUICE_RETURN_IF_ERROR(log->MarkTableStateIncomplete());
   log->StartWriter();
   return std::unique_ptr<ChangeLog>(std::move(log));
 }

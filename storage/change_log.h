@@ -105,6 +105,32 @@ struct StoredRecord {
   size_t stored_size = 0;
 };
 
+// One row of a source's table state (storage/table_state.h), borrowed from the read buffer:
+// valid only inside the callback.
+struct TableRow {
+  std::string_view table;    // "database.table" / "schema.table"
+  std::string_view row_key;  // the encoded primary key
+  // A serialized ChangeEvent: offset (of the event that last wrote the row), op r, source,
+  // key_columns, after. StateRowEvent (table_state.h) turns it into the row's `r` event.
+  std::string_view value;
+};
+
+// A consistent, read-only view of a source's table state at one log offset: a RocksDB snapshot.
+// It pins the data it sees (older SST files stay until it is destroyed), so hold it only while
+// reading. Destroy it before the log. Thread-compatible: one reader at a time.
+class TableStateView {
+ public:
+  virtual ~TableStateView() = default;
+  // The state reflects every event at or below this offset and none above it.
+  virtual LogOffset offset() const = 0;
+  // Calls `fn` for the rows after `cursor` (empty: from the first row) in key order, of `table`
+  // only when it is not empty, until `limits` is reached. Returns the cursor to continue from,
+  // or an empty string when every row was read. DataLoss for a malformed stored key.
+  virtual absl::StatusOr<std::string> Read(std::string_view table, std::string_view cursor,
+                                           const ReadLimits& limits,
+                                           absl::FunctionRef<void(const TableRow&)> fn) const = 0;
+};
+
 // Called once, on the writer thread, with the last offset of the appended transaction (or the
 // current last offset for a checkpoint-only append), or with the error that failed the write.
 // It must not block: hand work to another thread.
@@ -225,6 +251,19 @@ class ChangeLog {
   // Every stored record as (name, value), in name order.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SubscriptionRecords()
       const = 0;
+
+  // Table state: the latest row per primary key of each table, written in the same WriteBatch
+  // as the log append (staged transactions: as they are published), so it matches the log at
+  // every durable offset. Retention never touches it. Keyless tables are not kept.
+  //
+  // On by default for every source. Turning it off removes the source's state; once events are
+  // appended while it is off the state is incomplete for good, and OpenTableState refuses it.
+  // Call before the source appends (at startup).
+  virtual absl::Status SetTableState(SourceId source, bool enabled) = 0;
+  // A consistent view of the state at the current last offset. FailedPrecondition when the
+  // source does not keep table state or its state is incomplete.
+  virtual absl::StatusOr<std::unique_ptr<TableStateView>> OpenTableState(
+      SourceId source) const = 0;
 };
 
 }  // namespace sluice::storage

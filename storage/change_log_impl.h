@@ -27,12 +27,14 @@
 #include "sluice/v1/storage.pb.h"
 #include "storage/change_log.h"
 #include "storage/rocksdb_status.h"
+#include "storage/table_state.h"
 
 namespace sluice::storage::internal {
 
 inline constexpr char kLogCf[] = "log";
 inline constexpr char kTimeCf[] = "time";
 inline constexpr char kStageCf[] = "stage";
+inline constexpr char kTableCf[] = "table";  // table state (storage/table_state.h)
 // Staged transactions are copied into the log in writes of about this size.
 inline constexpr size_t kStageChunkBytes = size_t{4} << 20;
 
@@ -71,6 +73,9 @@ struct SourceSlot {
 
   std::mutex stage_mu;
   std::map<uint64_t, uint64_t> stage_next_seq;  // guarded by stage_mu
+
+  // Keep the table state of this source (ChangeLog::SetTableState).
+  std::atomic<bool> table_state{true};
 };
 
 class WaiterHandle final : public AppendWaiter {
@@ -87,16 +92,21 @@ class WaiterHandle final : public AppendWaiter {
 };
 
 // An event serialized by the appending thread, without the fields the writer assigns.
+// `state` is ComputeTableStateUpdate(event) (storage/table_state.h) when the source keeps table
+// state, also computed on the appending thread: every path that builds a SerializedEvent for a
+// table-state source must fill it with that function.
 struct SerializedEvent {
   std::string body;
   std::string table;
   uint8_t op = 0;
+  TableStateUpdate state;
 };
 
 // Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
 struct PendingAppend {
   SourceSlot* slot = nullptr;
   bool staged = false;  // publish the stage `stage_id` before `events`
+  bool table_state = false;  // the source kept table state when this was submitted
   uint64_t stage_id = 0;
   std::string overlay;  // field 3 (source) bytes merged into every event, or empty
   std::vector<SerializedEvent> events;
@@ -138,7 +148,7 @@ inline SerializedEvent Serialize(v1::ChangeEvent& e) {
 }
 
 inline size_t MemoryCost(const SerializedEvent& se) {
-  return se.body.size() + se.table.size() + 2 * sizeof(std::string) + 48;
+  return se.body.size() + se.table.size() + se.state.memory_cost() + 5 * sizeof(std::string) + 48;
 }
 
 class ChangeLogImpl final : public ChangeLog {
@@ -151,7 +161,8 @@ class ChangeLogImpl final : public ChangeLog {
         meta_(handles_[0]),
         log_(handles_[1]),
         time_(handles_[2]),
-        stage_(handles_[3]) {
+        stage_(handles_[3]),
+        table_(handles_[4]) {
     if (!options_.clock) options_.clock = SystemClockMicros;
   }
 
@@ -204,6 +215,10 @@ class ChangeLogImpl final : public ChangeLog {
   absl::Status DeleteSubscriptionRecord(std::string_view name) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SubscriptionRecords()
       const override;
+  absl::Status SetTableState(SourceId source, bool enabled) override;
+  absl::StatusOr<std::unique_ptr<TableStateView>> OpenTableState(SourceId source) const override;
+  // Marks the table state of every source with events incomplete (a data dir from before it).
+  absl::Status MarkTableStateIncomplete();
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
@@ -216,9 +231,15 @@ class ChangeLogImpl final : public ChangeLog {
   void CommitGroup(std::vector<PendingAppend>& group);
   // Copies the stage of `p` into the log from offset `first`; returns the number of events.
   // Counts the events' tables into `tables` when it is not null.
+  // Adds the events' table state updates to `state_batch` when it is not null.
   absl::StatusOr<uint64_t> CopyStage(const PendingAppend& p, uint64_t first, bool last_is_final,
                                      int64_t now, uint64_t& stored_bytes,
-                                     std::vector<TableEvents>* tables);
+                                     std::vector<TableEvents>* tables,
+                                     rocksdb::WriteBatch* state_batch);
+  // Adds `update` of an event at `offset` of `table` to `batch` (change_log_table_state.cc).
+  void WriteTableState(rocksdb::WriteBatch& batch, SourceId source, std::string_view table,
+                       const TableStateUpdate& update, uint64_t offset, std::string_view overlay,
+                       std::string& scratch);
   void Publish(SourceSlot& slot, const storagepb::LogState& state);
   // Reports the group's stored appends (those not refused) to options_.observer.
   void Observe(const std::vector<PendingAppend>& group, const std::vector<absl::Status>& refused,
@@ -232,6 +253,7 @@ class ChangeLogImpl final : public ChangeLog {
   rocksdb::ColumnFamilyHandle* log_;
   rocksdb::ColumnFamilyHandle* time_;
   rocksdb::ColumnFamilyHandle* stage_;
+  rocksdb::ColumnFamilyHandle* table_;
 
   mutable std::shared_mutex sources_mu_;
   std::map<std::string, std::unique_ptr<SourceSlot>, std::less<>> by_name_;  // guarded

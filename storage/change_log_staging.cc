@@ -74,7 +74,8 @@ absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
 absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64_t first,
                                                   bool last_is_final, int64_t now,
                                                   uint64_t& stored_bytes,
-                                                  std::vector<TableEvents>* tables) {
+                                                  std::vector<TableEvents>* tables,
+                                                  rocksdb::WriteBatch* state_batch) {
   const std::string end = StageKeyEnd(p.slot->id, p.stage_id);
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
@@ -84,6 +85,7 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
   rocksdb::WriteBatch chunk;
   std::string event_bytes;
   std::string record;
+  std::string state_value;
   uint64_t count = 0;
   struct Held {
     uint8_t op = 0;
@@ -103,6 +105,19 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
     chunk.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
     stored_bytes += record.size();
     if (tables != nullptr) CountTableEvent(held->table, *tables);
+    if (state_batch != nullptr) {
+      // Staged events carry no precomputed update: parse them here, on the writer thread (only
+      // for transactions large enough to be staged). The updates join the group's WriteBatch, so
+      // the state changes atomically with the log's state, after these chunks.
+      v1::ChangeEvent event;
+      if (!event.ParseFromString(held->body)) {
+        return absl::DataLossError(absl::StrCat("source '", p.slot->name, "': staged event ",
+                                                count, " of stage ", p.stage_id,
+                                                " is not a valid ChangeEvent"));
+      }
+      WriteTableState(*state_batch, p.slot->id, held->table, ComputeTableStateUpdate(event),
+                      offset, p.overlay, state_value);
+    }
     ++count;
     if (chunk.GetDataSize() < kStageChunkBytes) return absl::OkStatus();
     absl::Status s =

@@ -1,0 +1,176 @@
+// ChangeLog table state: writing the updates into a group's WriteBatch, turning the state off,
+// and consistent reads at one offset.
+#include "storage/change_log_impl.h"
+
+namespace sluice::storage::internal {
+namespace {
+
+class TableStateViewImpl final : public TableStateView {
+ public:
+  TableStateViewImpl(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                     const rocksdb::Snapshot* snapshot, SourceId source, LogOffset offset)
+      : db_(db), cf_(cf), snapshot_(snapshot), source_(source), offset_(offset) {}
+  ~TableStateViewImpl() override { db_->ReleaseSnapshot(snapshot_); }
+
+  LogOffset offset() const override { return offset_; }
+
+  absl::StatusOr<std::string> Read(std::string_view table, std::string_view cursor,
+                                   const ReadLimits& limits,
+                                   absl::FunctionRef<void(const TableRow&)> fn) const override {
+    const std::string begin =
+        table.empty() ? SourceStateBegin(source_) : TableStatePrefix(source_, table);
+    const std::string end =
+        table.empty() ? SourceStateEnd(source_) : TableStatePrefixEnd(source_, table);
+    if (!cursor.empty() && (cursor < begin || cursor >= end)) {
+      return absl::InvalidArgumentError("the table state cursor does not belong to this read");
+    }
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
+    if (cursor.empty()) {
+      it->Seek(begin);
+    } else {
+      it->Seek(rocksdb::Slice(cursor.data(), cursor.size()));
+      if (it->Valid() && it->key() == rocksdb::Slice(cursor.data(), cursor.size())) it->Next();
+    }
+    size_t events = 0;
+    size_t bytes = 0;
+    std::string last_key;
+    for (; it->Valid(); it->Next()) {
+      if (events >= limits.max_events || bytes >= limits.max_bytes) return last_key;
+      std::string_view key(it->key().data(), it->key().size());
+      SLUICE_ASSIGN_OR_RETURN(DecodedTableStateKey decoded, DecodeTableStateKey(key));
+      std::string_view value(it->value().data(), it->value().size());
+      fn(TableRow{decoded.table, decoded.row_key, value});
+      ++events;
+      bytes += value.size();
+      last_key.assign(key);
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(it->status(), "reading the table state"));
+    return std::string();
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  const rocksdb::Snapshot* snapshot_;
+  SourceId source_;
+  LogOffset offset_;
+};
+
+}  // namespace
+
+void ChangeLogImpl::WriteTableState(rocksdb::WriteBatch& batch, SourceId source,
+                                    std::string_view table, const TableStateUpdate& update,
+                                    uint64_t offset, std::string_view overlay,
+                                    std::string& scratch) {
+  switch (update.kind) {
+    case TableStateUpdate::Kind::kNone:
+      return;
+    case TableStateUpdate::Kind::kClear:
+      batch.DeleteRange(table_, TableStatePrefix(source, table),
+                        TableStatePrefixEnd(source, table));
+      return;
+    case TableStateUpdate::Kind::kDelete:
+      batch.Delete(table_, TableStateKey(source, table, update.key));
+      return;
+    case TableStateUpdate::Kind::kPut:
+      if (!update.old_key.empty()) batch.Delete(table_, TableStateKey(source, table, update.old_key));
+      scratch.clear();
+      scratch.push_back(static_cast<char>(0x08));  // 1: offset, varint
+      AppendVarint(offset, scratch);
+      scratch.append(update.row);
+      scratch.append(overlay);
+      batch.Put(table_, TableStateKey(source, table, update.key), scratch);
+      return;
+  }
+}
+
+absl::Status ChangeLogImpl::SetTableState(SourceId source, bool enabled) {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  const bool was = slot->table_state.exchange(enabled);
+  if (enabled || !was) return absl::OkStatus();
+  storagepb::LogState state;
+  {
+    std::lock_guard<std::mutex> lock(slot->state_mu);
+    state = slot->state;
+  }
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(table_, SourceStateBegin(slot->id), SourceStateEnd(slot->id));
+  if (state.last_offset() > 0) {
+    state.set_table_state_incomplete(true);
+    batch.Put(meta_, StateKey(slot->id), state.SerializeAsString());
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch),
+                absl::StrCat("removing the table state of source '", slot->name, "'")));
+  std::lock_guard<std::mutex> lock(slot->state_mu);
+  slot->state.set_table_state_incomplete(state.table_state_incomplete());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<TableStateView>> ChangeLogImpl::OpenTableState(
+    SourceId source) const {
+  SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  if (!slot->table_state.load()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "source '", slot->name,
+        "' does not keep table state (table_state: false in its configuration); start from an "
+        "offset instead, or turn table_state on for a new source"));
+  }
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  // The source's LogState is written in the same WriteBatch as its table state, so the one read
+  // at the snapshot names exactly the offset the state reflects.
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string bytes;
+  rocksdb::Status s = db_->Get(ro, meta_, StateKey(slot->id), &bytes);
+  storagepb::LogState state;
+  if (!s.ok() && !s.IsNotFound()) {
+    db_->ReleaseSnapshot(snapshot);
+    return FromRocks(s, absl::StrCat("reading the state of source '", slot->name, "'"));
+  }
+  if (s.ok() && !state.ParseFromString(bytes)) {
+    db_->ReleaseSnapshot(snapshot);
+    return absl::DataLossError(
+        absl::StrCat("log state of source '", slot->name, "' is not parseable"));
+  }
+  if (state.table_state_incomplete()) {
+    db_->ReleaseSnapshot(snapshot);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the table state of source '", slot->name,
+        "' is incomplete: events were appended while it was off (table_state: false, or a data "
+        "dir from before table state existed), so it does not match the log; start from an "
+        "offset instead"));
+  }
+  return std::unique_ptr<TableStateView>(std::make_unique<TableStateViewImpl>(
+      db_.get(), table_, snapshot, slot->id, LogOffset(state.last_offset())));
+}
+
+}  // namespace sluice::storage::internal
+
+namespace sluice::storage::internal {
+
+absl::Status ChangeLogImpl::MarkTableStateIncomplete() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::shared_lock<std::shared_mutex> lock(sources_mu_);
+  for (auto& [id, slot] : by_id_) {
+    std::lock_guard<std::mutex> state_lock(slot->state_mu);
+    if (slot->state.last_offset() == 0 || slot->state.table_state_incomplete()) continue;
+    storagepb::LogState state = slot->state;
+    state.set_table_state_incomplete(true);
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    SLUICE_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_, StateKey(slot->id), state.SerializeAsString()),
+                                     "marking the table state incomplete"));
+    slot->state = state;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::storage::internal

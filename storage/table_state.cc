@@ -1,0 +1,235 @@
+#include "storage/table_state.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace sluice::storage {
+namespace {
+
+constexpr char kEscape = '\x00';
+constexpr char kEscapedZero = '\xff';
+constexpr char kTerminator = '\x01';
+
+enum KeyTag : uint8_t {
+  kTagNull = 0x01,
+  kTagBool = 0x02,
+  kTagInt64 = 0x03,
+  kTagUint64 = 0x04,
+  kTagString = 0x05,
+  kTagBytes = 0x06,
+  kTagOther = 0x07,
+};
+
+void PutU32(uint32_t v, std::string& out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+void PutU64(uint64_t v, std::string& out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// escaped(b) 0x00 0x01
+void PutEscaped(std::string_view bytes, std::string& out) {
+  for (char c : bytes) {
+    out.push_back(c);
+    if (c == kEscape) out.push_back(kEscapedZero);
+  }
+  out.push_back(kEscape);
+  out.push_back(kTerminator);
+}
+
+void PutKeyValue(const v1::Value& v, std::string& out) {
+  switch (v.kind_case()) {
+    case v1::Value::kNull:
+    case v1::Value::KIND_NOT_SET:
+      out.push_back(static_cast<char>(kTagNull));
+      return;
+    case v1::Value::kBool:
+      out.push_back(static_cast<char>(kTagBool));
+      out.push_back(v.bool_() ? 1 : 0);
+      return;
+    case v1::Value::kInt64:
+      out.push_back(static_cast<char>(kTagInt64));
+      PutU64(static_cast<uint64_t>(v.int64()) ^ (uint64_t{1} << 63), out);
+      return;
+    case v1::Value::kUint64:
+      out.push_back(static_cast<char>(kTagUint64));
+      PutU64(v.uint64(), out);
+      return;
+    case v1::Value::kString:
+      out.push_back(static_cast<char>(kTagString));
+      PutEscaped(v.string(), out);
+      return;
+    case v1::Value::kBytes:
+      out.push_back(static_cast<char>(kTagBytes));
+      PutEscaped(v.bytes(), out);
+      return;
+    default: {
+      out.push_back(static_cast<char>(kTagOther));
+      out.push_back(static_cast<char>(v.kind_case()));
+      std::string bytes;
+      {
+        google::protobuf::io::StringOutputStream stream(&bytes);
+        google::protobuf::io::CodedOutputStream coded(&stream);
+        coded.SetSerializationDeterministic(true);
+        v.SerializeToCodedStream(&coded);
+      }
+      PutEscaped(bytes, out);
+      return;
+    }
+  }
+}
+
+const v1::Value* FindColumn(const v1::Row& row, std::string_view name) {
+  for (const auto& f : row.fields()) {
+    if (f.name() == name) return &f.value();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> EncodeRowKey(
+    const google::protobuf::RepeatedPtrField<std::string>& key_columns, const v1::Row& row) {
+  if (key_columns.empty()) return std::nullopt;
+  std::string key;
+  for (const auto& column : key_columns) {
+    const v1::Value* v = FindColumn(row, column);
+    if (v == nullptr) return std::nullopt;
+    PutKeyValue(*v, key);
+  }
+  return key;
+}
+
+TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& e) {
+  TableStateUpdate u;
+  if (e.source().table().empty()) return u;
+  switch (e.op()) {
+    case v1::OP_READ:
+    case v1::OP_INSERT:
+    case v1::OP_UPDATE: {
+      if (!e.has_after()) return u;
+      auto key = EncodeRowKey(e.key_columns(), e.after());
+      if (!key) return u;
+      if (e.op() == v1::OP_UPDATE && e.has_before()) {
+        auto old_key = EncodeRowKey(e.key_columns(), e.before());
+        if (old_key && *old_key != *key) u.old_key = *std::move(old_key);
+      }
+      v1::ChangeEvent row;
+      row.set_op(v1::OP_READ);
+      *row.mutable_source() = e.source();
+      *row.mutable_key_columns() = e.key_columns();
+      *row.mutable_after() = e.after();
+      row.SerializeToString(&u.row);
+      u.key = *std::move(key);
+      u.kind = TableStateUpdate::Kind::kPut;
+      return u;
+    }
+    case v1::OP_DELETE: {
+      if (!e.has_before()) return u;
+      auto key = EncodeRowKey(e.key_columns(), e.before());
+      if (!key) return u;
+      u.key = *std::move(key);
+      u.kind = TableStateUpdate::Kind::kDelete;
+      return u;
+    }
+    case v1::OP_TRUNCATE:
+      u.kind = TableStateUpdate::Kind::kClear;
+      return u;
+    default:
+      return u;
+  }
+}
+
+TableStateUpdate ComputeTableStateUpdate(std::string_view encoded_event) {
+  v1::ChangeEvent e;
+  if (!e.ParseFromArray(encoded_event.data(), static_cast<int>(encoded_event.size()))) return {};
+  TableStateUpdate u = ComputeTableStateUpdate(e);
+  if (u.kind == TableStateUpdate::Kind::kPut && !e.has_before() && e.unchanged().empty() &&
+      !e.has_ddl() && !e.has_message() && e.op() == v1::OP_READ) {
+    // A snapshot row is already the state row: keep its bytes rather than re-encoding them.
+    u.row.assign(encoded_event);
+  }
+  return u;
+}
+
+std::string TableStatePrefix(SourceId source, std::string_view table) {
+  std::string key;
+  key.reserve(4 + table.size() + 2);
+  PutU32(source.value(), key);
+  PutEscaped(table, key);
+  return key;
+}
+
+std::string TableStatePrefixEnd(SourceId source, std::string_view table) {
+  std::string key = TableStatePrefix(source, table);
+  key.back() = static_cast<char>(kTerminator + 1);  // 0x00 0x02: above every 0x00 0x01 ...
+  return key;
+}
+
+std::string TableStateKey(SourceId source, std::string_view table, std::string_view row_key) {
+  std::string key = TableStatePrefix(source, table);
+  key.append(row_key);
+  return key;
+}
+
+std::string SourceStateBegin(SourceId source) {
+  std::string key;
+  PutU32(source.value(), key);
+  return key;
+}
+
+std::string SourceStateEnd(SourceId source) {
+  std::string key;
+  PutU32(source.value() + 1, key);
+  return key;
+}
+
+absl::StatusOr<DecodedTableStateKey> DecodeTableStateKey(std::string_view key) {
+  auto bad = [&](std::string_view what) {
+    return absl::DataLossError(absl::StrCat("table state key ", absl::BytesToHexString(absl::string_view(key.data(), key.size())),
+                                            " is malformed: ", std::string(what)));
+  };
+  if (key.size() < 4 + 2) return bad("shorter than a source id and a table name");
+  DecodedTableStateKey d;
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id = (id << 8) | static_cast<uint8_t>(key[i]);
+  d.source = SourceId(id);
+  size_t i = 4;
+  for (;;) {
+    if (i >= key.size()) return bad("the table name is not terminated");
+    char c = key[i++];
+    if (c != kEscape) {
+      d.table.push_back(c);
+      continue;
+    }
+    if (i >= key.size()) return bad("the table name ends inside an escape");
+    char next = key[i++];
+    if (next == kEscapedZero) {
+      d.table.push_back(kEscape);
+    } else if (next == kTerminator) {
+      break;
+    } else {
+      return bad("an invalid escape in the table name");
+    }
+  }
+  d.row_key = key.substr(i);
+  return d;
+}
+
+absl::StatusOr<v1::ChangeEvent> StateRowEvent(std::string_view value, LogOffset* changed_at) {
+  v1::ChangeEvent e;
+  if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError("a stored table state row is not a valid ChangeEvent");
+  }
+  if (changed_at != nullptr) *changed_at = LogOffset(e.offset());
+  e.clear_offset();
+  e.set_op(v1::OP_READ);
+  e.mutable_source()->set_snapshot(true);
+  return e;
+}
+
+}  // namespace sluice::storage

@@ -1,0 +1,84 @@
+#pragma once
+// Table state: the latest row per primary key of every table of a source, kept beside the log.
+// This header holds the pure part: what one event does to the state (computed on the appending
+// thread) and the key layout. No RocksDB. The grammar is in storage/README.md.
+//
+//   table CF key   = source_id:u32be escaped(table) 0x00 0x01 row_key
+//            value = a serialized sluice.v1.ChangeEvent: offset (of the event that wrote the
+//                    row), op r, source, key_columns, after
+//   escaped(b)     = b with each 0x00 byte written as 0x00 0xFF (so 0x00 0x01 ends it and no
+//                    table's prefix is a prefix of another's)
+//   row_key        = one component per key column, in key_columns order:
+//                    null 0x01 | bool 0x02 b:u8 | int64 0x03 (v ^ 2^63):u64be | uint64 0x04 v:u64be
+//                    | string 0x05 escaped 0x00 0x01 | bytes 0x06 escaped 0x00 0x01
+//                    | other 0x07 kind:u8 escaped(deterministic Value bytes) 0x00 0x01
+//
+// Integers, strings and bytes sort in value order; other kinds (decimal, dates, ...) are
+// unambiguous but not ordered by value.
+//
+// Thread-safety: every function here is pure.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "proto/base/positions.h"
+#include "sluice/v1/event.pb.h"
+#include "storage/key_format.h"
+
+namespace sluice::storage {
+
+// What one event does to its table's state.
+struct TableStateUpdate {
+  enum class Kind : uint8_t {
+    kNone,    // nothing: keyless table, a key column missing from the image, ddl, message
+    kPut,     // c, u, r: `row` becomes the row at `key` (and `old_key` is deleted, when set)
+    kDelete,  // d: the row at `key` is deleted
+    kClear,   // t: every row of the table is deleted
+  };
+  Kind kind = Kind::kNone;
+  std::string key;      // row_key (kPut, kDelete)
+  std::string old_key;  // kPut of an update that changed the key: the old row_key; else empty
+  // kPut: a serialized ChangeEvent {op r, source, key_columns, after}, without offset. The
+  // writer prepends the offset and appends the transaction's source overlay.
+  std::string row;
+
+  size_t memory_cost() const { return key.size() + old_key.size() + row.size(); }
+};
+
+// The update for `event`. Call it on the thread that serializes the event (ChangeLog's
+// appending thread), so the writer thread only copies bytes. Every append path must use it.
+TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& event);
+// The same for an event already encoded (ChangeLog::EncodedEvent's body). An event that does not
+// parse changes nothing (the log stores it as given).
+TableStateUpdate ComputeTableStateUpdate(std::string_view encoded_event);
+
+// row_key of `row` for `key_columns`; nullopt when `key_columns` is empty or a key column is not
+// in `row`.
+std::optional<std::string> EncodeRowKey(const google::protobuf::RepeatedPtrField<std::string>& key_columns,
+                                        const v1::Row& row);
+
+// Keys of the table CF.
+std::string TableStatePrefix(SourceId source, std::string_view table);
+// The smallest key above every key of (source, table).
+std::string TableStatePrefixEnd(SourceId source, std::string_view table);
+std::string TableStateKey(SourceId source, std::string_view table, std::string_view row_key);
+// The bounds of every table of a source: [SourceStateBegin, SourceStateEnd).
+std::string SourceStateBegin(SourceId source);
+std::string SourceStateEnd(SourceId source);
+
+struct DecodedTableStateKey {
+  SourceId source;
+  std::string table;        // unescaped
+  std::string_view row_key; // borrowed from the key
+};
+// DataLoss naming the key when it does not follow the grammar.
+absl::StatusOr<DecodedTableStateKey> DecodeTableStateKey(std::string_view key);
+
+// The stored value as the row event a reader sees: offset cleared (0 marks a state row),
+// source.snapshot set. `changed_at` receives the offset of the event that wrote the row.
+absl::StatusOr<v1::ChangeEvent> StateRowEvent(std::string_view value, LogOffset* changed_at);
+
+}  // namespace sluice::storage

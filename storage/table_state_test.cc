@@ -1,0 +1,418 @@
+// Table state: the key layout, c/u/d/t and key changes through ChangeLog, staged publish,
+// retention, table_state off, and a kill -9 at random instants after which the state equals a
+// replay of the log.
+#include "storage/table_state.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "storage/change_log.h"
+#include "storage/test_util.h"
+
+namespace sluice::storage {
+namespace {
+
+using testing::MakeCheckpoint;
+using testing::TempDir;
+
+v1::Row IdRow(int64_t id, const std::string& payload) {
+  v1::Row row;
+  auto* f = row.add_fields();
+  f->set_name("id");
+  f->mutable_value()->set_int64(id);
+  f = row.add_fields();
+  f->set_name("payload");
+  f->mutable_value()->set_string(payload);
+  return row;
+}
+
+v1::ChangeEvent Event(const std::string& table, v1::Op op, std::optional<v1::Row> before,
+                      std::optional<v1::Row> after) {
+  v1::ChangeEvent e;
+  e.set_op(op);
+  e.mutable_source()->set_name("src");
+  e.mutable_source()->set_database("db");
+  e.mutable_source()->set_table(table);
+  e.add_key_columns("id");
+  if (before) *e.mutable_before() = *before;
+  if (after) *e.mutable_after() = *after;
+  return e;
+}
+v1::ChangeEvent Insert(const std::string& t, int64_t id, const std::string& p) {
+  return Event(t, v1::OP_INSERT, std::nullopt, IdRow(id, p));
+}
+v1::ChangeEvent Update(const std::string& t, int64_t old_id, int64_t id, const std::string& p) {
+  return Event(t, v1::OP_UPDATE, IdRow(old_id, "?"), IdRow(id, p));
+}
+v1::ChangeEvent Delete(const std::string& t, int64_t id) {
+  return Event(t, v1::OP_DELETE, IdRow(id, "?"), std::nullopt);
+}
+v1::ChangeEvent Truncate(const std::string& t) {
+  return Event(t, v1::OP_TRUNCATE, std::nullopt, std::nullopt);
+}
+
+// (table, id) -> payload, as the state holds it; also checks each row's event shape.
+using Rows = std::map<std::pair<std::string, int64_t>, std::string>;
+
+Rows ReadState(const TableStateView& view, std::string_view table = {}, size_t page = 3) {
+  Rows rows;
+  std::string cursor;
+  do {
+    auto next = view.Read(table, cursor, ReadLimits{.max_events = page},
+                          [&](const TableRow& row) {
+                            LogOffset changed_at;
+                            auto e = StateRowEvent(row.value, &changed_at);
+                            ASSERT_TRUE(e.ok()) << e.status();
+                            EXPECT_EQ(e->op(), v1::OP_READ);
+                            EXPECT_EQ(e->offset(), 0u);
+                            EXPECT_TRUE(e->source().snapshot());
+                            EXPECT_GE(changed_at.value(), 1u);
+                            EXPECT_LE(changed_at.value(), view.offset().value());
+                            EXPECT_EQ(std::string(row.table), "db." + e->source().table());
+                            ASSERT_EQ(e->after().fields_size(), 2);
+                            rows[{std::string(row.table), e->after().fields(0).value().int64()}] =
+                                e->after().fields(1).value().string();
+                          });
+    EXPECT_TRUE(next.ok()) << next.status();
+    if (!next.ok()) break;
+    cursor = *next;
+  } while (!cursor.empty());
+  return rows;
+}
+
+// The state the log implies, replayed event by event.
+Rows Replay(const ChangeLog& log, SourceId id, LogOffset upto) {
+  Rows rows;
+  LogOffset next(1);
+  while (next <= upto) {
+    auto r = log.Read(id, next, ReadLimits{}, [&](const StoredRecord& rec) {
+      if (rec.offset > upto) return;
+      v1::ChangeEvent e;
+      ASSERT_TRUE(e.ParseFromArray(rec.view.event.data(), static_cast<int>(rec.view.event.size())));
+      const std::string table = "db." + e.source().table();
+      switch (e.op()) {
+        case v1::OP_INSERT:
+        case v1::OP_READ:
+        case v1::OP_UPDATE:
+          if (e.has_before()) rows.erase({table, e.before().fields(0).value().int64()});
+          rows[{table, e.after().fields(0).value().int64()}] = e.after().fields(1).value().string();
+          break;
+        case v1::OP_DELETE:
+          rows.erase({table, e.before().fields(0).value().int64()});
+          break;
+        case v1::OP_TRUNCATE:
+          std::erase_if(rows, [&](const auto& kv) { return kv.first.first == table; });
+          break;
+        default:
+          break;
+      }
+    });
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok() || *r == next) break;
+    next = *r;
+  }
+  return rows;
+}
+
+TEST(TableStateKey, TablesAreUnambiguousAndKeysOrdered) {
+  const std::string a = TableStateKey(SourceId(1), "db.a", "k");
+  const std::string a0 = TableStateKey(SourceId(1), std::string("db.a\0b", 6), "k");
+  EXPECT_FALSE(a0.starts_with(TableStatePrefix(SourceId(1), "db.a")));
+  EXPECT_TRUE(a.starts_with(TableStatePrefix(SourceId(1), "db.a")));
+  EXPECT_LT(a, TableStatePrefixEnd(SourceId(1), "db.a"));
+  EXPECT_GE(a0, TableStatePrefixEnd(SourceId(1), "db.a"));
+  auto d = DecodeTableStateKey(a0);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->table, std::string("db.a\0b", 6));
+  EXPECT_EQ(d->row_key, "k");
+  EXPECT_EQ(d->source, SourceId(1));
+  EXPECT_FALSE(DecodeTableStateKey(std::string("\0\0\0\1db", 6)).ok());
+
+  google::protobuf::RepeatedPtrField<std::string> cols;
+  cols.Add("id");
+  std::vector<int64_t> ids = {INT64_MIN, -5, -1, 0, 1, 7, 300, INT64_MAX};
+  std::string prev;
+  for (int64_t id : ids) {
+    auto k = EncodeRowKey(cols, IdRow(id, ""));
+    ASSERT_TRUE(k.has_value());
+    if (!prev.empty()) {
+      EXPECT_LT(prev, *k) << id;
+    }
+    prev = *k;
+  }
+  // Strings: "a" < "a\0" < "ab" < "b", and a two-column key is not confused by embedded zeros.
+  cols.Add("payload");
+  auto k1 = EncodeRowKey(cols, IdRow(1, "a"));
+  auto k2 = EncodeRowKey(cols, IdRow(1, std::string("a\0", 2)));
+  auto k3 = EncodeRowKey(cols, IdRow(1, "ab"));
+  auto k4 = EncodeRowKey(cols, IdRow(1, "b"));
+  EXPECT_LT(*k1, *k2);
+  EXPECT_LT(*k2, *k3);
+  EXPECT_LT(*k3, *k4);
+  cols.Add("missing");
+  EXPECT_FALSE(EncodeRowKey(cols, IdRow(1, "a")).has_value());
+}
+
+TEST(TableStateUpdate, KeylessAndDdlEventsAreNotKept) {
+  auto e = Insert("t", 1, "x");
+  e.clear_key_columns();
+  EXPECT_EQ(ComputeTableStateUpdate(e).kind, TableStateUpdate::Kind::kNone);
+  v1::ChangeEvent ddl;
+  ddl.set_op(v1::OP_DDL);
+  ddl.mutable_source()->set_table("t");
+  EXPECT_EQ(ComputeTableStateUpdate(ddl).kind, TableStateUpdate::Kind::kNone);
+  EXPECT_EQ(ComputeTableStateUpdate(Update("t", 1, 2, "x")).old_key,
+            *EncodeRowKey(e.key_columns().empty() ? Insert("t", 0, "").key_columns()
+                                                  : e.key_columns(),
+                          IdRow(1, "")));
+}
+
+TEST(TableState, FollowsInsertUpdateDeleteTruncateAndKeyChanges) {
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+  auto append = [&](std::vector<v1::ChangeEvent> events) {
+    auto r = (*log)->Append(id, std::move(events), MakeCheckpoint("x"));
+    ASSERT_TRUE(r.ok()) << r.status();
+  };
+  append({Insert("a", 1, "one"), Insert("a", 2, "two"), Insert("a", 3, "three"),
+          Insert("b", 1, "b-one")});
+  append({Update("a", 2, 2, "TWO")});      // same key
+  append({Update("a", 3, 30, "thirty")});  // key change: 3 disappears
+  append({Delete("a", 1)});
+  append({Insert("b", 2, "b-two"), Truncate("b"), Insert("b", 3, "b-three")});
+  auto keyless = Insert("c", 1, "nokey");
+  keyless.clear_key_columns();
+  append({keyless});
+
+  auto view = (*log)->OpenTableState(id);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ((*view)->offset(), LogOffset(11));
+  Rows expected = {{{"db.a", 2}, "TWO"}, {{"db.a", 30}, "thirty"}, {{"db.b", 3}, "b-three"}};
+  EXPECT_EQ(ReadState(**view), expected);
+  EXPECT_EQ(ReadState(**view, "db.b"), (Rows{{{"db.b", 3}, "b-three"}}));
+  EXPECT_EQ(ReadState(**view, "db.nothing"), Rows{});
+
+  // A view is a snapshot: later appends do not change it.
+  append({Delete("a", 2)});
+  EXPECT_EQ(ReadState(**view), expected);
+  auto later = (*log)->OpenTableState(id);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ((*later)->offset(), LogOffset(12));
+  expected.erase({"db.a", 2});
+  EXPECT_EQ(ReadState(**later), expected);
+}
+
+TEST(TableState, RowsCarryTheLastEventsSourceWithTheCommitOverlay) {
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok());
+  auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+  v1::SourceInfo info;
+  info.set_commit_ts_micros(1234);
+  info.set_position("binlog.000001:99");
+  std::vector<v1::ChangeEvent> events = {Insert("a", 1, "one")};
+  ASSERT_TRUE((*log)->AppendStaged(id, 0, std::move(events), info, MakeCheckpoint("x")).ok());
+  auto view = (*log)->OpenTableState(id);
+  ASSERT_TRUE(view.ok());
+  int rows = 0;
+  ASSERT_TRUE((*view)
+                  ->Read({}, {}, ReadLimits{},
+                         [&](const TableRow& row) {
+                           LogOffset at;
+                           auto e = StateRowEvent(row.value, &at);
+                           ASSERT_TRUE(e.ok());
+                           EXPECT_EQ(at, LogOffset(1));
+                           EXPECT_EQ(e->source().commit_ts_micros(), 1234);
+                           EXPECT_EQ(e->source().position(), "binlog.000001:99");
+                           EXPECT_EQ(e->source().table(), "a");
+                           EXPECT_EQ(e->key_columns_size(), 1);
+                           EXPECT_FALSE(e->has_before());
+                           ++rows;
+                         })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+}
+
+TEST(TableState, StagedTransactionUpdatesTheStateWhenPublished) {
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok());
+  auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_POSTGRES);
+  ASSERT_TRUE((*log)->Append(id, {Insert("a", 1, "one"), Insert("a", 2, "two")}, {}).ok());
+  std::vector<v1::ChangeEvent> chunk;
+  for (int i = 10; i < 2000; ++i) chunk.push_back(Insert("a", i, std::string(3000, 'p')));
+  ASSERT_TRUE((*log)->Stage(id, 7, std::move(chunk)).ok());
+  ASSERT_TRUE((*log)->Stage(id, 7, {Update("a", 1, 1, "ONE"), Delete("a", 2)}).ok());
+  // Staged but not published: the state is unchanged.
+  auto before = (*log)->OpenTableState(id);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(ReadState(**before, {}, 1000).size(), 2u);
+  before->reset();
+  ASSERT_TRUE((*log)->AppendStaged(id, 7, {Update("a", 10, 5, "five")}, {}, {}).ok());
+  auto view = (*log)->OpenTableState(id);
+  ASSERT_TRUE(view.ok());
+  Rows rows = ReadState(**view, {}, 1000);
+  EXPECT_EQ(rows.size(), 1991u);  // 1, 5 and 11..1999
+  EXPECT_EQ(rows[std::make_pair(std::string("db.a"), int64_t{1})], "ONE");
+  EXPECT_EQ(rows.count({"db.a", 2}), 0u);
+  EXPECT_EQ(rows.count({"db.a", 10}), 0u);
+  EXPECT_EQ(rows[std::make_pair(std::string("db.a"), int64_t{5})], "five");
+  EXPECT_EQ(rows, Replay(**log, id, (*view)->offset()));
+}
+
+TEST(TableState, EncodedEventsUpdateTheStateToo) {
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok());
+  auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+  std::vector<EncodedEvent> events;
+  for (int i = 1; i <= 3; ++i) {
+    auto e = Event("a", v1::OP_READ, std::nullopt, IdRow(i, "snap" + std::to_string(i)));
+    events.push_back(EncodedEvent{e.SerializeAsString(), "db.a", v1::OP_READ});
+  }
+  std::promise<absl::StatusOr<LogOffset>> done;
+  (*log)->AppendEncodedAsync(id, std::move(events), {}, {},
+                             [&](absl::StatusOr<LogOffset> r) { done.set_value(r); });
+  ASSERT_TRUE(done.get_future().get().ok());
+  ASSERT_TRUE((*log)->Append(id, {Update("a", 2, 2, "changed")}, {}).ok());
+  auto view = (*log)->OpenTableState(id);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(ReadState(**view),
+            (Rows{{{"db.a", 1}, "snap1"}, {{"db.a", 2}, "changed"}, {{"db.a", 3}, "snap3"}}));
+}
+
+TEST(TableState, RetentionDoesNotTouchTheState) {
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok());
+  auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE((*log)->Append(id, {Insert("a", i, "row")}, MakeCheckpoint("x")).ok());
+  }
+  auto trimmed = (*log)->ApplyRetention(id, RetentionPolicy{.max_bytes = 1});
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_GT(trimmed->events_removed, 40u);
+  auto view = (*log)->OpenTableState(id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(ReadState(**view).size(), 50u);
+}
+
+TEST(TableState, OffRemovesTheStateAndRefusesReads) {
+  TempDir dir;
+  {
+    auto log = ChangeLog::Open(dir.path());
+    ASSERT_TRUE(log.ok());
+    auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+    auto other = *(*log)->RegisterSource("other", v1::SOURCE_KIND_MYSQL);
+    ASSERT_TRUE((*log)->Append(id, {Insert("a", 1, "one")}, {}).ok());
+    ASSERT_TRUE((*log)->Append(other, {Insert("a", 1, "one")}, {}).ok());
+    ASSERT_TRUE((*log)->SetTableState(id, false).ok());
+    auto refused = (*log)->OpenTableState(id);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("table_state: false"), std::string::npos);
+    ASSERT_TRUE((*log)->Append(id, {Insert("a", 2, "two")}, {}).ok());
+    auto view = (*log)->OpenTableState(other);
+    ASSERT_TRUE(view.ok());
+    EXPECT_EQ(ReadState(**view).size(), 1u);
+  }
+  // Turned on again after a restart: the state missed events, so it stays refused.
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok());
+  auto id = *(*log)->FindSource("s");
+  auto refused = (*log)->OpenTableState(id);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("incomplete"), std::string::npos);
+}
+
+// Random transactions over three tables with 20 keys each, so updates, key changes, deletes
+// and truncates all hit existing rows.
+std::vector<v1::ChangeEvent> RandomTxn(std::mt19937& rng, uint64_t k) {
+  std::vector<v1::ChangeEvent> txn;
+  const int n = static_cast<int>(rng() % 8) + 1;
+  for (int i = 0; i < n; ++i) {
+    const std::string table = std::string(1, static_cast<char>('a' + rng() % 3));
+    const int64_t id = static_cast<int64_t>(rng() % 20);
+    const std::string payload = "v" + std::to_string(k) + "." + std::to_string(i);
+    switch (rng() % 10) {
+      case 0:
+      case 1:
+        txn.push_back(Delete(table, id));
+        break;
+      case 2:
+        txn.push_back(Update(table, id, static_cast<int64_t>(rng() % 20), payload));
+        break;
+      case 3:
+        if (rng() % 8 == 0) {
+          txn.push_back(Truncate(table));
+          break;
+        }
+        [[fallthrough]];
+      default:
+        txn.push_back(Update(table, id, id, payload));
+        break;
+    }
+  }
+  return txn;
+}
+
+[[noreturn]] void RunAppender(const std::string& dir, uint32_t seed) {
+  auto log = ChangeLog::Open(dir);
+  if (!log.ok()) _exit(3);
+  auto id = (*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+  if (!id.ok()) _exit(4);
+  std::mt19937 rng(seed);
+  for (uint64_t k = 0;; ++k) {
+    auto txn = RandomTxn(rng, k);
+    if (k % 5 == 0) {
+      if (!(*log)->Stage(*id, k, std::move(txn)).ok()) _exit(5);
+      (*log)->AppendStagedAsync(*id, k, {}, {}, {}, [](absl::StatusOr<LogOffset> r) {
+        if (!r.ok()) _exit(6);
+      });
+    } else {
+      (*log)->AppendAsync(*id, std::move(txn), {}, [](absl::StatusOr<LogOffset> r) {
+        if (!r.ok()) _exit(6);
+      });
+    }
+  }
+}
+
+TEST(TableState, AfterKillNineTheStateEqualsAReplayOfTheLog) {
+  TempDir dir;
+  std::mt19937 rng(777);
+  for (int round = 0; round < 4; ++round) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) RunAppender(dir.path(), 1000 + round);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 250));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "appender exited early with " << WEXITSTATUS(status);
+
+    auto log = ChangeLog::Open(dir.path());
+    ASSERT_TRUE(log.ok()) << log.status();
+    auto id = (*log)->FindSource("s");
+    ASSERT_TRUE(id.ok());
+    auto view = (*log)->OpenTableState(*id);
+    ASSERT_TRUE(view.ok()) << view.status();
+    auto bounds = (*log)->Bounds(*id);
+    ASSERT_TRUE(bounds.ok());
+    EXPECT_EQ((*view)->offset(), bounds->last);
+    EXPECT_GT(bounds->last.value(), 0u);
+    Rows state = ReadState(**view, {}, 64);
+    EXPECT_EQ(state, Replay(**log, *id, (*view)->offset())) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::storage
