@@ -46,6 +46,9 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* SnapshotTable(grpc::CallbackServerContext* context,
                                           const v1::SnapshotTableRequest* request,
                                           v1::SnapshotTableResponse* response) override;
+  grpc::ServerUnaryReactor* ReadTable(grpc::CallbackServerContext* context,
+                                      const v1::ReadTableRequest* request,
+                                      v1::ReadTableResponse* response) override;
 
   // The Status answer, also used by tests without gRPC. `now_micros` is the clock lag is
   // measured against.
@@ -59,6 +62,9 @@ class AdminService final : public v1::Admin::CallbackService {
   }
   // The ReadLog answer. NotFound for an unknown source, OutOfRange for a trimmed offset.
   absl::StatusOr<v1::ReadLogResponse> BuildReadLog(const v1::ReadLogRequest& request) const;
+  // The ReadTable answer (admin_table.cc). NotFound for an unknown source, FailedPrecondition
+  // when it keeps no table state, InvalidArgument for a bad limit or cursor.
+  absl::StatusOr<v1::ReadTableResponse> BuildReadTable(const v1::ReadTableRequest& request) const;
 
  private:
   // Finishes the call with `status` and returns the reactor.

@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "proto/base/varint.h"
 #include "server/service/batch_encoder.h"
 #include "server/service/grpc_status.h"
 #include "server/service/projection.h"
 #include "server/service/start_position.h"
 #include "server/service/subscriber_stats.h"
+#include "storage/table_state.h"
 
 namespace sluice::service {
 namespace {
@@ -58,6 +60,10 @@ struct Stream {
   grpc::ByteBuffer message;                       // guarded by mu; valid while a write is in flight
   // Set by CloseAll: finish instead of the next write. Guarded by mu.
   bool closing = false;
+  // SNAPSHOT_THEN_STREAM: the table state still being sent (then null), consistent at offset
+  // next - 1, and where its next read starts. Guarded by mu.
+  std::unique_ptr<storage::TableStateView> bootstrap;
+  std::string bootstrap_cursor;
 };
 
 void Pump(const std::shared_ptr<Stream>& s);
@@ -79,6 +85,77 @@ grpc::Status ShuttingDown(LogOffset next) {
                       absl::StrCat("sluiced is shutting down; resume from offset ", next.value()));
 }
 
+// Sends the encoder's events as one SubscribeResponse; `s.mu` held. A bootstrap message also
+// carries snapshot_offset (and snapshot_done on its last message).
+void SendLocked(Stream& s, LogOffset next, uint64_t snapshot_offset = 0,
+                bool snapshot_done = false) {
+  auto bounds = s.log->Bounds(s.source);
+  const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
+  if (s.stats) SubscriberStats::Sent(*s.stats, s.encoder.events(), next);
+  s.encoder.Finish(next.value(), last);
+  // The slice takes ownership of the buffer: no copy of the batch.
+  auto* owned = new std::string(s.encoder.Release());
+  if (snapshot_offset != 0) {
+    owned->push_back(static_cast<char>(0x28));  // 5: snapshot_offset, varint
+    AppendVarint(snapshot_offset, *owned);
+  }
+  if (snapshot_done) {
+    owned->push_back(static_cast<char>(0x30));  // 6: snapshot_done, varint
+    owned->push_back(1);
+  }
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  s.message = grpc::ByteBuffer(&slice, 1);
+  s.write_in_flight = true;
+  s.reactor->StartWrite(&s.message);
+}
+
+// One message of a SNAPSHOT_THEN_STREAM bootstrap: the next state rows that pass the filter,
+// as op "r" events with offset 0. Reads at most max_scan_events rows per message, so memory is
+// one batch and a slow client only holds back its own stream. `s.mu` held.
+void PumpBootstrap(Stream& s) {
+  s.encoder.Clear();
+  const LogOffset n = s.bootstrap->offset();
+  size_t scanned = 0;
+  bool done = false;
+  std::string cursor = s.bootstrap_cursor;
+  while (s.encoder.events() == 0 && scanned < s.max_scan_events) {
+    absl::Status bad;
+    auto r = s.bootstrap->Read({}, cursor, s.limits, [&](const storage::TableRow& row) {
+      ++scanned;
+      if (!bad.ok() || !s.filter.Matches(row.table, v1::OP_READ)) return;
+      auto event = storage::StateRowEvent(row.value, nullptr);
+      if (!event.ok()) {
+        bad = event.status();
+        return;
+      }
+      std::string bytes = event->SerializeAsString();
+      if (const Projection* p = s.projector.Match(row.table)) {
+        auto projected = ColumnProjector::Apply(*p, bytes);
+        if (!projected.ok()) {
+          bad = projected.status();
+          return;
+        }
+        bytes = *std::move(projected);
+      }
+      s.encoder.AddEvent(bytes);
+    });
+    if (r.ok() && !bad.ok()) r = bad;
+    if (!r.ok()) {
+      FinishLocked(s, ToGrpcStatus(r.status()));
+      return;
+    }
+    cursor = *std::move(r);
+    if (cursor.empty()) {
+      done = true;
+      break;
+    }
+  }
+  s.bootstrap_cursor = cursor;
+  if (done) s.bootstrap.reset();  // releases the RocksDB snapshot; the log follows from n + 1
+  SendLocked(s, n.next(), n.value(), done);
+}
+
 void Pump(const std::shared_ptr<Stream>& s) {
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->finished || s->write_in_flight) return;
@@ -91,6 +168,10 @@ void Pump(const std::shared_ptr<Stream>& s) {
     return;
   }
   s->waiter.reset();
+  if (s->bootstrap) {
+    PumpBootstrap(*s);
+    return;
+  }
   s->encoder.Clear();
   size_t scanned = 0;
   LogOffset next = s->next;
@@ -125,17 +206,7 @@ void Pump(const std::shared_ptr<Stream>& s) {
   s->next = next;
   if (s->encoder.events() > 0 || progressed) {
     // Events, or a heartbeat telling a filtered subscriber how far the server has read.
-    auto bounds = s->log->Bounds(s->source);
-    const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
-    if (s->stats) SubscriberStats::Sent(*s->stats, s->encoder.events(), next);
-    s->encoder.Finish(next.value(), last);
-    // The slice takes ownership of the buffer: no copy of the batch.
-    auto* owned = new std::string(s->encoder.Release());
-    grpc::Slice slice(
-        owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
-    s->message = grpc::ByteBuffer(&slice, 1);
-    s->write_in_flight = true;
-    s->reactor->StartWrite(&s->message);
+    SendLocked(*s, next);
     return;
   }
   // Caught up: sleep until the next append.
@@ -238,7 +309,16 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
   }
   auto source = log_.FindSource(req->source());
   if (!source.ok()) return new ErrorReactor(ToGrpcStatus(source.status()));
-  auto start = ResolveStart(log_, *source, req->start());
+  std::unique_ptr<storage::TableStateView> bootstrap;
+  absl::StatusOr<LogOffset> start;
+  if (req->start().has_snapshot_then_stream()) {
+    auto view = log_.OpenTableState(*source);
+    if (!view.ok()) return new ErrorReactor(ToGrpcStatus(view.status()));
+    bootstrap = *std::move(view);
+    start = bootstrap->offset().next();
+  } else {
+    start = ResolveStart(log_, *source, req->start());
+  }
   if (!start.ok()) return new ErrorReactor(ToGrpcStatus(start.status()));
   {
     // Refused before any event is sent (a stream that races with CloseAll below ends after
@@ -275,6 +355,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
       options_.max_batch_bytes);
   stream->max_scan_events = std::max(options_.max_scan_events, stream->limits.max_events);
   stream->next = *start;
+  stream->bootstrap = std::move(bootstrap);
   auto* reactor = new SubscribeReactor(stream, active_);  // sets stream->reactor
   std::lock_guard<std::mutex> lock(live_->mu);
   if (live_->closed) {
