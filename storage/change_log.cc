@@ -185,7 +185,15 @@ void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent
   p.table_state = p.slot->table_state.load(std::memory_order_relaxed);
   for (EncodedEvent& e : events) {
     SerializedEvent& se = p.events.emplace_back();
-    if (p.table_state) se.state = ComputeTableStateUpdate(e.body);
+    if (p.table_state && e.op == v1::OP_READ && e.row_key.has_value()) {
+      if (!e.row_key->empty()) {
+        se.state.kind = TableStateUpdate::Kind::kPut;
+        se.state.key = std::move(*e.row_key);
+        se.state.row = e.body;
+      }
+    } else if (p.table_state) {
+      se.state = ComputeTableStateUpdate(e.body);
+    }
     se.body = std::move(e.body);
     se.table = std::move(e.table);
     se.op = static_cast<uint8_t>(e.op);

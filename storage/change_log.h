@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +92,11 @@ struct EncodedEvent {
   std::string body;
   std::string table;
   v1::Op op = v1::OP_UNSPECIFIED;
+  // For op r (a snapshot row, whose body is already a table-state row): its table-state key,
+  // EncodeRowKey(key_columns, after) of storage/table_state.h, or "" when it has none (keyless
+  // table), so the log need not parse the body. nullopt: the log derives the update from
+  // `body` (ComputeTableStateUpdate).
+  std::optional<std::string> row_key;
 };
 
 struct ReadLimits {
