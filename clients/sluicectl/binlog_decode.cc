@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "proto/base/status_macros.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/change_mapping.h"
+#include "protocol/mysql/flat_row.h"
 #include "protocol/mysql/transaction_assembler.h"
 
 namespace sluice::cli {
@@ -104,6 +106,21 @@ bool EndsTransactionGroup(uint8_t type) {
   }
 }
 
+// What the look-ahead found at the end of the open transaction.
+struct TxnEnd {
+  enum class Kind { kCommit, kRollback, kUnknown };
+  Kind kind = Kind::kUnknown;
+  int64_t commit_micros = 0;  // kCommit: 0 when the commit time is 0
+};
+
+// `"false"` in the `"txn":{"index":N,"last":false}` of a JSON line, or npos.
+size_t LastFlagAt(std::string_view line) {
+  const size_t txn = line.find("\"txn\":{\"index\":");
+  if (txn == std::string_view::npos) return std::string_view::npos;
+  const size_t last = line.find("\"last\":false", txn);
+  return last == std::string_view::npos ? last : last + 7;
+}
+
 class Decoder {
  public:
   Decoder(const BinlogDecodeOptions& options,
@@ -113,6 +130,9 @@ class Decoder {
     sink_.change = [this](v1::ChangeEvent e) { return OnChange(std::move(e)); };
     sink_.commit = [this](const mysql::TransactionCommit& c) { return OnCommit(c); };
     sink_.rollback = [this] { return OnRollback(); };
+    visit_ = [this](const mysql::RowsEvent& header, const mysql::FlatRowChange& row) {
+      return RenderRow(header, row);
+    };
   }
 
   absl::Status Run() {
@@ -123,15 +143,14 @@ class Decoder {
   }
 
  private:
-  // The open transaction's changes and identity.
+  // The open transaction's identity. Its changes are not kept: each is rendered when decoded and
+  // printed when the next one is (the newest is held back for its txn.last flag).
   struct Txn {
     std::string gtid;
     std::string txid;
     uint32_t index = 0;
-    std::vector<v1::ChangeEvent> buffered;
-    bool streaming = false;
-    std::optional<v1::ChangeEvent> held;  // streaming: the newest change, emitted on the next
-    int64_t commit_micros = 0;            // streaming: from the look-ahead (0 = unknown)
+    int64_t commit_micros = 0;  // from the look-ahead (0 = unknown)
+    bool dropped = false;       // the look-ahead found its ROLLBACK: nothing of it is printed
   };
 
   absl::Status DecodeFile(size_t index) {
@@ -141,10 +160,13 @@ class Decoder {
     name_ = BaseName(path);
     mysql::BinlogDecoder decoder;
     decoder.set_file_name(path);
+    decoder.set_defer_rows(true);  // rows are decoded by RenderRows, one at a time
     decoder_ = &decoder;
     mysql::TransactionAssembler assembler(BinlogPosition{name_, mysql::kBinlogMagic.size()});
     assembler.set_skip_statement_dml(true);
     txn_ = Txn{};
+    held_.clear();
+    holding_ = false;
     gtid_commit_micros_.reset();
 
     const std::string_view head(reinterpret_cast<const char*>(data_.data()),
@@ -198,14 +220,8 @@ class Decoder {
       after_jump = false;
       ++stats_.events;
       stats_.bytes += header->event_size;
-      if (const auto* g = std::get_if<mysql::Gtid>(&event->body)) {
-        gtid_commit_micros_ = g->immediate_commit_micros;
-      } else if (std::holds_alternative<mysql::MariaGtid>(event->body)) {
-        gtid_commit_micros_.reset();
-      }
-      in_payload_ = std::holds_alternative<mysql::TransactionPayload>(event->body);
       SetEventPosition(pos);
-      st = assembler.Feed(*std::move(event), sink_);
+      st = Feed(*event, assembler);
       if (!st.ok()) return Finish(st, false);
       pos += header->event_size;
       if (jump_pending) {
@@ -222,6 +238,47 @@ class Decoder {
     }
     decoder_ = nullptr;
     return absl::OkStatus();
+  }
+
+  // One event through the assembler (which frames transactions), the inner events of a
+  // TRANSACTION_PAYLOAD one at a time; rows are rendered here, after the assembler has seen
+  // their event.
+  absl::Status Feed(mysql::Event& event, mysql::TransactionAssembler& assembler) {
+    if (auto* payload = std::get_if<mysql::TransactionPayload>(&event.body)) {
+      payload_ = payload;
+      for (size_t i = 0; i < payload->events.size(); ++i) {
+        payload_index_ = i;
+        payload->events[i].position = event.position;
+        absl::Status st = FeedOne(payload->events[i], assembler);
+        if (!st.ok()) {
+          payload_ = nullptr;
+          return st;
+        }
+      }
+      payload_ = nullptr;
+      return absl::OkStatus();
+    }
+    return FeedOne(event, assembler);
+  }
+
+  absl::Status FeedOne(mysql::Event& event, mysql::TransactionAssembler& assembler) {
+    if (const auto* g = std::get_if<mysql::Gtid>(&event.body)) {
+      gtid_commit_micros_ = g->immediate_commit_micros;
+    } else if (std::holds_alternative<mysql::MariaGtid>(event.body)) {
+      gtid_commit_micros_.reset();
+    }
+    const auto* rows = std::get_if<mysql::RowsEvent>(&event.body);
+    if (rows == nullptr) return assembler.Feed(std::move(event), sink_);
+    // The assembler gets the event without its rows (it opens the transaction if needed).
+    mysql::RowsEvent framing;
+    framing.kind = rows->kind;
+    framing.type = rows->type;
+    framing.table_id = rows->table_id;
+    framing.flags = rows->flags;
+    framing.table = rows->table;
+    SLUICE_RETURN_IF_ERROR(
+        assembler.Feed(mysql::Event{event.header, event.position, std::move(framing)}, sink_));
+    return RenderRows(*rows);
   }
 
   // Emits what the open transaction decoded, then returns `error` (with a hint when the event
@@ -246,20 +303,41 @@ class Decoder {
     position_text_ = absl::StrCat(name_, ":", pos);
   }
 
-  absl::Status Emit(const v1::ChangeEvent& e) {
-    ++stats_.changes;
+  // The tail line of `e` without its offset: the JSON object without "offset", or the text line
+  // with the event's position in place of the offset.
+  std::string Render(const v1::ChangeEvent& e) const {
     if (options_.json) {
-      // EventToJson starts with {"offset":0, -- an offline change has no offset: drop the key.
       std::string line = EventToJson(e);
       constexpr std::string_view kOffsetKey = "{\"offset\":0,";
       line[kOffsetKey.size() - 1] = '{';
-      return emit_(std::string_view(line).substr(kOffsetKey.size() - 1));
+      return line.substr(kOffsetKey.size() - 1);
     }
-    // EventToText starts with the offset ("0 c db.t ..."): the event's position replaces it.
     std::string text = EventToText(e);
     std::string line = e.source().position();
     line.append(text, 1);
+    return line;
+  }
+
+  absl::Status EmitLine(std::string_view line) {
+    ++stats_.changes;
     return emit_(line);
+  }
+
+  // Prints the held change, marked as the last of its transaction or not.
+  absl::Status Release(bool last) {
+    if (!holding_) return absl::OkStatus();
+    holding_ = false;
+    if (last && held_flag_at_ != std::string::npos) held_.replace(held_flag_at_, 5, "true");
+    return EmitLine(held_);
+  }
+
+  // A new change of the open transaction: the held one is printed, this one is held.
+  absl::Status Hold(std::string_view line, size_t flag_at) {
+    SLUICE_RETURN_IF_ERROR(Release(false));
+    held_.assign(line);
+    held_flag_at_ = flag_at;
+    holding_ = true;
+    return absl::OkStatus();
   }
 
   absl::Status OnBegin(const mysql::TransactionBegin& begin) {
@@ -268,120 +346,238 @@ class Decoder {
     // Without a GTID the txid is the file:pos of the first event, named like source.position (a
     // file that starts with a ROTATE would otherwise give the server's name for it).
     txn_.txid = begin.gtid.empty() ? absl::StrCat(name_, ":", begin.position.offset) : begin.gtid;
+    const TxnEnd end = payload_ != nullptr ? LookAheadInPayload() : LookAhead();
+    txn_.commit_micros = end.kind == TxnEnd::Kind::kCommit ? end.commit_micros : 0;
+    txn_.dropped = end.kind == TxnEnd::Kind::kRollback;
     return absl::OkStatus();
   }
 
+  // A DDL statement (row events give the assembler no changes: RenderRows prints their rows).
   absl::Status OnChange(v1::ChangeEvent e) {
+    if (txn_.dropped) return absl::OkStatus();
     v1::SourceInfo* source = e.mutable_source();
     source->set_position(position_text_);
     if (!txn_.gtid.empty()) source->set_gtid(txn_.gtid);
     source->set_txid(txn_.txid);
+    if (txn_.commit_micros != 0) source->set_commit_ts_micros(txn_.commit_micros);
     e.set_transaction_index(txn_.index++);
-    if (!txn_.streaming) {
-      txn_.buffered.push_back(std::move(e));
-      // A TRANSACTION_PAYLOAD is decoded whole already; its commit is inside it.
-      if (txn_.buffered.size() > options_.max_buffered_changes && !in_payload_) {
-        return StartStreaming();
-      }
+    const std::string line = Render(e);
+    return Hold(line, options_.json ? LastFlagAt(line) : std::string::npos);
+  }
+
+  // Per row event: the line up to "key" (JSON) or up to the table name (text), and the table's
+  // quoted column names.
+  void PrepareEvent(const mysql::RowsEvent& rows) {
+    v1::ChangeEvent e;
+    v1::Op op = v1::OP_INSERT;
+    if (rows.kind == mysql::RowsKind::kUpdate) op = v1::OP_UPDATE;
+    if (rows.kind == mysql::RowsKind::kDelete) op = v1::OP_DELETE;
+    e.set_op(op);
+    v1::SourceInfo* source = e.mutable_source();
+    source->set_kind(v1::SOURCE_KIND_MYSQL);
+    source->set_database(rows.table->database);
+    source->set_table(rows.table->table);
+    source->set_position(position_text_);
+    if (!txn_.gtid.empty()) source->set_gtid(txn_.gtid);
+    source->set_txid(txn_.txid);
+    if (txn_.commit_micros != 0) source->set_commit_ts_micros(txn_.commit_micros);
+    // JSON: the line up to and including "key": (no string value can hold `,"key":` unescaped).
+    // Text: "<position> <op> <db.table>", the whole line of a change without key and images.
+    prefix_ = Render(e);
+    if (options_.json) prefix_.resize(prefix_.find(",\"key\":") + 7);
+    if (keys_table_ != rows.table) {
+      keys_.emplace(*rows.table);
+      keys_table_ = rows.table;  // held, so that the cache never outlives the table map it is for
+      key_columns_ = rows.table->primary_key;
+    }
+  }
+
+  absl::Status RenderRows(const mysql::RowsEvent& rows) {
+    if (txn_.dropped || rows.table == nullptr || rows.deferred_body.empty()) {
       return absl::OkStatus();
     }
-    if (txn_.held) SLUICE_RETURN_IF_ERROR(Emit(*txn_.held));
-    txn_.held = std::move(e);
-    if (txn_.commit_micros != 0)
-      txn_.held->mutable_source()->set_commit_ts_micros(txn_.commit_micros);
-    return absl::OkStatus();
-  }
-
-  absl::Status StartStreaming() {
-    txn_.streaming = true;
-    txn_.commit_micros = LookAheadCommitMicros();
-    std::vector<v1::ChangeEvent> buffered = std::move(txn_.buffered);
-    txn_.buffered.clear();
-    txn_.held = std::move(buffered.back());
-    buffered.pop_back();
-    for (v1::ChangeEvent& e : buffered) {
-      if (txn_.commit_micros != 0) e.mutable_source()->set_commit_ts_micros(txn_.commit_micros);
-      SLUICE_RETURN_IF_ERROR(Emit(e));
-    }
-    if (txn_.commit_micros != 0) {
-      txn_.held->mutable_source()->set_commit_ts_micros(txn_.commit_micros);
+    PrepareEvent(rows);
+    lines_.clear();
+    line_ends_.clear();
+    // The whole event is decoded before any of its lines is printed, so that a bad row prints
+    // nothing of its event (as when every row was decoded first).
+    SLUICE_RETURN_IF_ERROR(mysql::ForEachFlatRow(rows, decoder_->format(), visit_));
+    size_t begin = 0;
+    for (size_t i = 0; i < line_ends_.size(); ++i) {
+      const std::string_view line = std::string_view(lines_).substr(begin, line_ends_[i] - begin);
+      begin = line_ends_[i];
+      if (i + 1 < line_ends_.size()) {
+        SLUICE_RETURN_IF_ERROR(Release(false));
+        SLUICE_RETURN_IF_ERROR(EmitLine(line));
+      } else {
+        SLUICE_RETURN_IF_ERROR(Hold(line, options_.json ? line.size() - 7 : std::string::npos));
+      }
     }
     return absl::OkStatus();
   }
 
-  // The commit time of the open transaction, found by walking the event headers from the current
-  // event up to the commit event (XID, QUERY COMMIT, XA PREPARE, or the current event when it is
-  // a DDL statement, which commits on its own), without decoding rows. 0 when there is none
-  // before the next transaction, the stop position or the end of the file.
-  int64_t LookAheadCommitMicros() const {
+  // Renders `row` as {"col":value,...} into `out`, noting where each column's value is.
+  void RenderImage(const mysql::FlatRow& row, std::string& out,
+                   std::vector<std::pair<uint32_t, uint32_t>>& spans) {
+    spans.assign(keys_->size(), {0, 0});
+    out.clear();
+    out.push_back('{');
+    bool first = true;
+    for (const mysql::FlatValue& v : row.values()) {
+      if (!first) out.push_back(',');
+      first = false;
+      out.append(keys_->key(v.column));
+      const size_t at = out.size();
+      mysql::AppendFlatValueJson(row, v, out);
+      spans[v.column] = {static_cast<uint32_t>(at), static_cast<uint32_t>(out.size())};
+    }
+    out.push_back('}');
+  }
+
+  // {"k":value,...} for the key columns: from the after image, else the before image; columns in
+  // neither are left out (as EventToJson does).
+  void AppendKey(const mysql::FlatRowChange& row, std::string& out) const {
+    out.push_back('{');
+    bool first = true;
+    for (uint32_t k : key_columns_) {
+      std::string_view value;
+      if (k < after_spans_.size() && row.after != nullptr && after_spans_[k].second != 0) {
+        value = std::string_view(after_json_).substr(after_spans_[k].first,
+                                                     after_spans_[k].second - after_spans_[k].first);
+      } else if (k < before_spans_.size() && row.before != nullptr &&
+                 before_spans_[k].second != 0) {
+        value = std::string_view(before_json_)
+                    .substr(before_spans_[k].first, before_spans_[k].second - before_spans_[k].first);
+      } else {
+        continue;
+      }
+      if (!first) out.push_back(',');
+      first = false;
+      out.append(keys_->key(k));
+      out.append(value);
+    }
+    out.push_back('}');
+  }
+
+  absl::Status RenderRow(const mysql::RowsEvent&, const mysql::FlatRowChange& row) {
+    if (row.before != nullptr) RenderImage(*row.before, before_json_, before_spans_);
+    if (row.after != nullptr) RenderImage(*row.after, after_json_, after_spans_);
+    lines_.append(prefix_);
+    if (options_.json) {
+      AppendKey(row, lines_);
+      lines_.append(",\"before\":");
+      lines_.append(row.before != nullptr ? std::string_view(before_json_) : "null");
+      lines_.append(",\"after\":");
+      lines_.append(row.after != nullptr ? std::string_view(after_json_) : "null");
+      lines_.append(",\"unchanged\":[],\"txn\":{\"index\":");
+      char digits[16];
+      const auto end = std::to_chars(digits, digits + sizeof digits, txn_.index++).ptr;
+      lines_.append(digits, end);
+      lines_.append(",\"last\":false}}");
+    } else {
+      ++txn_.index;
+      if (!key_columns_.empty()) {
+        lines_.append(" key=");
+        AppendKey(row, lines_);
+      }
+      if (row.before != nullptr) {
+        lines_.append(" before=");
+        lines_.append(before_json_);
+      }
+      if (row.after != nullptr) {
+        lines_.append(" after=");
+        lines_.append(after_json_);
+      }
+    }
+    line_ends_.push_back(lines_.size());
+    return absl::OkStatus();
+  }
+
+  // How the open transaction ends, found by walking the event headers from the current event
+  // up to the commit event (XID, QUERY COMMIT, XA PREPARE, or the current event when it is a
+  // DDL statement, which commits on its own) or a ROLLBACK, without decoding rows. kUnknown when
+  // there is none before the next transaction, the stop position or the end of the file.
+  TxnEnd LookAhead() const {
     const mysql::FormatDescription& fde = decoder_->format();
     for (uint64_t pos = event_pos_; pos < data_.size() && pos < stop_;) {
       auto h = mysql::DecodeEventHeader(data_.subspan(pos));
-      if (!h.ok() || h->event_size > data_.size() - pos) return 0;
+      if (!h.ok() || h->event_size > data_.size() - pos || h->event_size == 0) return {};
       const int64_t micros = gtid_commit_micros_ ? static_cast<int64_t>(*gtid_commit_micros_)
                                                  : int64_t{h->timestamp} * 1'000'000;
       const auto type = static_cast<EventType>(h->type);
-      if (type == EventType::kXid || type == EventType::kXaPrepare) return micros;
+      if (type == EventType::kXid || type == EventType::kXaPrepare) {
+        return {TxnEnd::Kind::kCommit, micros};
+      }
       if (type == EventType::kQuery) {
         Bytes event = data_.subspan(pos, h->event_size);
         const size_t trailer =
             fde.checksum == mysql::ChecksumAlg::kCrc32 ? mysql::kChecksumLength : 0;
-        if (event.size() < fde.header_length + trailer) return 0;
+        if (event.size() < fde.header_length + trailer) return {};
         auto q = mysql::DecodeQuery(
             event.subspan(fde.header_length, event.size() - fde.header_length - trailer), fde);
-        if (!q.ok()) return 0;
-        const mysql::QueryKind kind = mysql::ClassifyQuery(q->query);
-        if (kind == mysql::QueryKind::kCommit) return micros;
-        if (kind == mysql::QueryKind::kDdl && pos == event_pos_) return micros;
-        if (kind == mysql::QueryKind::kRollback) return 0;
+        if (!q.ok()) return {};
+        const TxnEnd end = QueryEnd(q->query, pos == event_pos_, micros);
+        if (end.kind != TxnEnd::Kind::kUnknown) return end;
       }
-      if (pos != event_pos_ && EndsTransactionGroup(h->type)) return 0;
+      if (pos != event_pos_ && EndsTransactionGroup(h->type)) return {};
       pos += h->event_size;
     }
-    return 0;
+    return {};
   }
 
-  absl::Status OnCommit(const mysql::TransactionCommit& commit) {
+  // The same over the inner events of the TRANSACTION_PAYLOAD being fed, from the current one.
+  TxnEnd LookAheadInPayload() const {
+    for (size_t i = payload_index_; i < payload_->events.size(); ++i) {
+      const mysql::Event& e = payload_->events[i];
+      const int64_t micros = gtid_commit_micros_ ? static_cast<int64_t>(*gtid_commit_micros_)
+                                                 : int64_t{e.header.timestamp} * 1'000'000;
+      const auto type = static_cast<EventType>(e.header.type);
+      if (type == EventType::kXid || type == EventType::kXaPrepare) {
+        return {TxnEnd::Kind::kCommit, micros};
+      }
+      if (const auto* q = std::get_if<mysql::Query>(&e.body)) {
+        const TxnEnd end = QueryEnd(q->query, i == payload_index_, micros);
+        if (end.kind != TxnEnd::Kind::kUnknown) return end;
+      }
+      if (i != payload_index_ && EndsTransactionGroup(e.header.type)) return {};
+    }
+    return {};
+  }
+
+  static TxnEnd QueryEnd(std::string_view sql, bool current, int64_t micros) {
+    const mysql::QueryKind kind = mysql::ClassifyQuery(sql);
+    if (kind == mysql::QueryKind::kCommit) return {TxnEnd::Kind::kCommit, micros};
+    if (kind == mysql::QueryKind::kDdl && current) return {TxnEnd::Kind::kCommit, micros};
+    if (kind == mysql::QueryKind::kRollback) return {TxnEnd::Kind::kRollback, 0};
+    return {};
+  }
+
+  absl::Status OnCommit(const mysql::TransactionCommit&) {
     ++stats_.transactions;
     gtid_commit_micros_.reset();
-    Txn txn = std::move(txn_);
     txn_ = Txn{};
-    if (txn.streaming) {
-      if (!txn.held) return absl::OkStatus();
-      txn.held->set_last_in_transaction(true);
-      return Emit(*txn.held);
-    }
-    const int64_t micros = commit.commit_micros ? static_cast<int64_t>(*commit.commit_micros)
-                                                : int64_t{commit.timestamp} * 1'000'000;
-    for (size_t i = 0; i < txn.buffered.size(); ++i) {
-      v1::ChangeEvent& e = txn.buffered[i];
-      if (micros != 0) e.mutable_source()->set_commit_ts_micros(micros);
-      e.set_last_in_transaction(i + 1 == txn.buffered.size());
-      SLUICE_RETURN_IF_ERROR(Emit(e));
-    }
-    return absl::OkStatus();
+    return Release(true);
   }
 
   absl::Status OnRollback() {
     gtid_commit_micros_.reset();
     txn_ = Txn{};
+    holding_ = false;  // nothing of a rolled-back transaction is printed
     return absl::OkStatus();
   }
 
-  // Emits the changes of a transaction that has no commit in the decoded range (end of file,
-  // --stop-position, an error): they were decoded fine, but their commit is unknown.
+  // Prints the held change of a transaction that has no commit in the decoded range (end of
+  // file, --stop-position, an error): it was decoded fine, but its commit is unknown.
   absl::Status FlushUnfinished() {
-    Txn txn = std::move(txn_);
     txn_ = Txn{};
-    for (const v1::ChangeEvent& e : txn.buffered) SLUICE_RETURN_IF_ERROR(Emit(e));
-    if (txn.held) SLUICE_RETURN_IF_ERROR(Emit(*txn.held));
-    return absl::OkStatus();
+    return Release(false);
   }
 
   const BinlogDecodeOptions& options_;
   const std::function<absl::Status(std::string_view)>& emit_;
   BinlogDecodeStats& stats_;
   mysql::TransactionAssembler::Sink sink_;
+  mysql::FlatRowVisitor visit_;
 
   // The file being decoded.
   Bytes data_;
@@ -390,9 +586,27 @@ class Decoder {
   uint64_t stop_ = 0;
   uint64_t event_pos_ = 0;
   std::string position_text_;
-  bool in_payload_ = false;
+  const mysql::TransactionPayload* payload_ = nullptr;  // while its inner events are fed
+  size_t payload_index_ = 0;
   std::optional<uint64_t> gtid_commit_micros_;  // of the last MySQL GTID event
   Txn txn_;
+
+  // The newest change, not printed yet (its txn.last is known at the next change or the commit).
+  std::string held_;
+  size_t held_flag_at_ = std::string::npos;
+  bool holding_ = false;
+
+  // Row rendering, reused from row to row.
+  std::string prefix_;
+  std::optional<mysql::ColumnKeys> keys_;
+  std::shared_ptr<const mysql::TableMap> keys_table_;
+  std::vector<uint32_t> key_columns_;
+  std::string before_json_;
+  std::string after_json_;
+  std::vector<std::pair<uint32_t, uint32_t>> before_spans_;
+  std::vector<std::pair<uint32_t, uint32_t>> after_spans_;
+  std::string lines_;             // the current event's lines, back to back
+  std::vector<size_t> line_ends_;  // where each ends in lines_
 };
 
 }  // namespace

@@ -11,9 +11,14 @@
 // source.gtid is the transaction's GTID, source.txid the GTID or, without one, the file:pos of the
 // transaction's first event; source.commit_ts the commit time (the MySQL GTID's immediate commit
 // timestamp, else the commit event's header time) and txn.index/last the place in the
-// transaction. Changes are held until their commit so these fields are known. A transaction with
-// more than `max_buffered_changes` changes is streamed instead: its commit time then comes from a
-// look-ahead over the event headers up to the commit event, so memory stays bounded.
+// transaction.
+//
+// Memory stays bounded whatever the transaction's size: no transaction's changes are kept. Rows
+// are decoded one at a time into reused flat buffers (protocol/mysql/flat_row.h) and rendered
+// from them; an event's lines are printed once the whole event has decoded, except the newest,
+// which is held back until the next change or the commit decides its txn.last. The commit time
+// (and whether the transaction rolls back: then nothing of it is printed) comes from a
+// look-ahead over the event headers up to the commit event, done when the transaction begins.
 //
 // Several files form one stream, like mysqlbinlog: `start_position` applies to the first file
 // (its FORMAT_DESCRIPTION is read first, then decoding jumps to the position), `stop_position`
@@ -44,7 +49,6 @@ struct BinlogDecodeOptions {
   bool json = true;                        // false: the human line of EventToText
   std::optional<uint64_t> start_position;  // first file; >= 4
   std::optional<uint64_t> stop_position;   // last file
-  size_t max_buffered_changes = 16384;     // per transaction, before it is streamed
 };
 
 struct BinlogDecodeStats {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <span>
+#include <vector>
 
 #include "proto/base/utf8.h"
 
@@ -238,12 +239,28 @@ std::optional<uint32_t> ExceptionFor(const MultiByteCharset& cs, uint32_t code) 
 
 }  // namespace
 
-CharsetInfo CharsetForCollation(uint32_t id) {
+namespace {
+
+CharsetInfo LookUpCollation(uint32_t id) {
   if (id >= kMariaNopadFirst && id <= kMariaNopadLast) id -= kMariaNopadFirst;
   for (const Range& r : kRanges) {
     if (id >= r.first && id <= r.last) return {r.kind, r.name};
   }
   return {CharsetKind::kUnknown, ""};
+}
+
+// Every id below this is looked up once, in a table (the row decoders ask once per string value).
+constexpr uint32_t kTabulatedIds = 2048;
+
+}  // namespace
+
+CharsetInfo CharsetForCollation(uint32_t id) {
+  static const std::vector<CharsetInfo>* const table = [] {
+    auto* t = new std::vector<CharsetInfo>(kTabulatedIds);
+    for (uint32_t i = 0; i < kTabulatedIds; ++i) (*t)[i] = LookUpCollation(i);
+    return t;
+  }();
+  return id < kTabulatedIds ? (*table)[id] : LookUpCollation(id);
 }
 
 std::string Latin1ToUtf8(std::string_view in) {

@@ -1,28 +1,21 @@
 #include "protocol/mysql/crc32.h"
 
-#include <array>
+#include <zlib.h>
+
+#include <algorithm>
 
 namespace sluice::mysql {
-namespace {
-
-constexpr std::array<uint32_t, 256> MakeTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-    table[i] = c;
-  }
-  return table;
-}
-
-constexpr std::array<uint32_t, 256> kTable = MakeTable();
-
-}  // namespace
 
 uint32_t Crc32(std::span<const std::byte> data, uint32_t crc) {
-  crc = ~crc;
-  for (std::byte b : data) crc = kTable[(crc ^ static_cast<uint8_t>(b)) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  // zlib's crc32 is the same CRC (it applies the initial and final XOR itself), computed several
+  // bytes at a time; a byte-at-a-time table took a sixth of the offline decode time.
+  uLong c = crc;
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), size_t{1} << 30);  // uInt lengths
+    c = ::crc32(c, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n));
+    data = data.subspan(n);
+  }
+  return static_cast<uint32_t>(c);
 }
 
 uint32_t Crc32(std::string_view data, uint32_t crc) {

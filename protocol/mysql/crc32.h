@@ -1,6 +1,7 @@
 #pragma once
 // CRC-32 (ISO-HDLC / zlib: reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF), the
-// checksum MySQL appends to binlog events when binlog_checksum=CRC32. Pure and thread-safe.
+// checksum MySQL appends to binlog events when binlog_checksum=CRC32, computed with zlib's crc32.
+// Pure and thread-safe.
 
 #include <cstdint>
 #include <span>

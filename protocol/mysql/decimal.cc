@@ -21,7 +21,7 @@ size_t BinaryDecimalSize(int precision, int scale) {
          (scale / kDigitsPerGroup) * 4 + kDig2Bytes[scale % kDigitsPerGroup];
 }
 
-absl::StatusOr<std::string> ReadBinaryDecimal(wire::ByteReader& r, int precision, int scale) {
+absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, std::string& out) {
   if (precision <= 0 || precision > 65 || scale < 0 || scale > precision) {
     return absl::DataLossError(
         absl::StrCat("DECIMAL(", precision, ",", scale, ") is out of range"));
@@ -43,45 +43,55 @@ absl::StatusOr<std::string> ReadBinaryDecimal(wire::ByteReader& r, int precision
     for (size_t i = 0; i < n; ++i) v = (v << 8) | buf[pos++];
     return v;
   };
-  int intg = precision - scale;
-  std::string int_digits;
-  std::string frac_digits;
-  auto append_group = [&](std::string& out, uint32_t v, int digits) -> bool {
-    if (v >= kPow10[digits]) return false;
-    char tmp[10];
-    for (int i = digits - 1; i >= 0; --i) {
-      tmp[i] = static_cast<char>('0' + v % 10);
+  // At most 65 digits in all (precision <= 65), each part in its own buffer.
+  char int_digits[72];
+  char frac_digits[72];
+  size_t n_int = 0, n_frac = 0;
+  auto append_group = [](char* digits, size_t& n, uint32_t v, int count) -> bool {
+    if (v >= kPow10[count]) return false;
+    for (int i = count - 1; i >= 0; --i) {
+      digits[n + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
       v /= 10;
     }
-    out.append(tmp, static_cast<size_t>(digits));
+    n += static_cast<size_t>(count);
     return true;
   };
+  int intg = precision - scale;
   bool ok = true;
   int lead = intg % kDigitsPerGroup;
-  if (lead > 0) ok &= append_group(int_digits, take(kDig2Bytes[lead]), lead);
+  if (lead > 0) ok &= append_group(int_digits, n_int, take(kDig2Bytes[lead]), lead);
   for (int g = 0; g < intg / kDigitsPerGroup; ++g)
-    ok &= append_group(int_digits, take(4), kDigitsPerGroup);
+    ok &= append_group(int_digits, n_int, take(4), kDigitsPerGroup);
   for (int g = 0; g < scale / kDigitsPerGroup; ++g)
-    ok &= append_group(frac_digits, take(4), kDigitsPerGroup);
+    ok &= append_group(frac_digits, n_frac, take(4), kDigitsPerGroup);
   int tail = scale % kDigitsPerGroup;
-  if (tail > 0) ok &= append_group(frac_digits, take(kDig2Bytes[tail]), tail);
+  if (tail > 0) ok &= append_group(frac_digits, n_frac, take(kDig2Bytes[tail]), tail);
   if (!ok) {
     return absl::DataLossError(absl::StrCat("DECIMAL(", precision, ",", scale, ") at offset ",
                                             start, ": a digit group exceeds its digit count"));
   }
-  size_t first = int_digits.find_first_not_of('0');
-  std::string out;
-  bool zero = first == std::string::npos && frac_digits.find_first_not_of('0') == std::string::npos;
+  const std::string_view ints(int_digits, n_int);
+  const std::string_view fracs(frac_digits, n_frac);
+  const size_t first = ints.find_first_not_of('0');
+  const bool zero =
+      first == std::string_view::npos && fracs.find_first_not_of('0') == std::string_view::npos;
   if (negative && !zero) out.push_back('-');
-  if (first == std::string::npos) {
+  if (first == std::string_view::npos) {
     out.push_back('0');
   } else {
-    out.append(int_digits, first, std::string::npos);
+    out.append(ints.substr(first));
   }
   if (scale > 0) {
     out.push_back('.');
-    out.append(frac_digits);
+    out.append(fracs);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadBinaryDecimal(wire::ByteReader& r, int precision, int scale) {
+  std::string out;
+  absl::Status st = AppendBinaryDecimal(r, precision, scale, out);
+  if (!st.ok()) return st;
   return out;
 }
 

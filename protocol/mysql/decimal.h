@@ -21,5 +21,8 @@ size_t BinaryDecimalSize(int precision, int scale);
 // Reads one DECIMAL(precision, scale) and returns its text with the scale kept ("-12.30", "0.00",
 // "7"). DataLoss if the input is short or a group holds more digits than it may.
 absl::StatusOr<std::string> ReadBinaryDecimal(wire::ByteReader& r, int precision, int scale);
+// The same text appended to `out` (no allocation beyond `out`'s growth). On error `out` is left
+// as it was.
+absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, std::string& out);
 
 }  // namespace sluice::mysql

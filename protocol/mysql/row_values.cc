@@ -1,6 +1,7 @@
 #include "protocol/mysql/row_values.h"
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -88,6 +89,34 @@ void SetText(std::string_view s, const ColumnDef& c, bool blob, v1::Value& out) 
       return;
     }
   }
+}
+
+// The text kinds the flat decoder keeps without converting; nullopt for the converting charsets
+// (and unknown ones), which go through SetText into a v1::Value slot.
+std::optional<FlatKind> FlatTextKind(const ColumnDef& c, bool blob) {
+  if (!c.collation) return blob ? FlatKind::kBytes : FlatKind::kString;
+  switch (CharsetForCollation(*c.collation).kind) {
+    case CharsetKind::kUtf8:
+      return FlatKind::kString;
+    case CharsetKind::kBinary:
+      return FlatKind::kBytes;
+    default:
+      return std::nullopt;
+  }
+}
+
+void SetFlatText(std::string_view s, const ColumnDef& c, bool blob, FlatValue& v, FlatRow& row) {
+  if (std::optional<FlatKind> kind = FlatTextKind(c, blob)) {
+    row.SetText(v, *kind, s);
+    return;
+  }
+  if (c.collation && CharsetForCollation(*c.collation).kind == CharsetKind::kLatin1) {
+    const size_t begin = row.arena().size();
+    row.arena() += Latin1ToUtf8(s);
+    row.SetArenaText(v, FlatKind::kString, begin);
+    return;
+  }
+  SetText(s, c, blob, row.SetSlot(v));
 }
 
 }  // namespace
@@ -285,6 +314,187 @@ absl::Status ReadColumnValue(ByteReader& r, const ColumnDef& c, v1::Value& out) 
       return absl::UnimplementedError(absl::StrCat("column type ",
                                                    std::string(ColumnTypeName(c.type)), " (",
                                                    static_cast<int>(c.type), ") is not supported"));
+  }
+  if (!r.ok()) return r.status(absl::StrCat(std::string(ColumnTypeName(c.type)), " value"));
+  return absl::OkStatus();
+}
+
+absl::Status ReadFlatColumnValue(ByteReader& r, const ColumnDef& c, uint32_t column,
+                                 FlatRow& row) {
+  const bool is_unsigned = c.is_unsigned.value_or(false);
+  FlatValue& v = row.Add(column);
+  auto set_int = [&](int64_t signed_value, uint64_t unsigned_value) {
+    if (is_unsigned) {
+      v.kind = FlatKind::kUint64;
+      v.u64 = unsigned_value;
+    } else {
+      v.kind = FlatKind::kInt64;
+      v.i64 = signed_value;
+    }
+  };
+  switch (c.type) {
+    case ColumnType::kTiny: {
+      uint8_t x = r.ReadU8();
+      set_int(static_cast<int8_t>(x), x);
+      break;
+    }
+    case ColumnType::kShort: {
+      uint16_t x = r.ReadU16Le();
+      set_int(static_cast<int16_t>(x), x);
+      break;
+    }
+    case ColumnType::kInt24: {
+      uint32_t x = r.ReadU24Le();
+      set_int(static_cast<int32_t>(x << 8) >> 8, x);
+      break;
+    }
+    case ColumnType::kLong: {
+      uint32_t x = r.ReadU32Le();
+      set_int(static_cast<int32_t>(x), x);
+      break;
+    }
+    case ColumnType::kLongLong: {
+      uint64_t x = r.ReadU64Le();
+      set_int(static_cast<int64_t>(x), x);
+      break;
+    }
+    case ColumnType::kYear: {
+      uint8_t x = r.ReadU8();
+      v.kind = FlatKind::kInt64;
+      v.i64 = x == 0 ? 0 : 1900 + x;
+      break;
+    }
+    case ColumnType::kFloat: {
+      uint32_t bits = r.ReadU32Le();
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      v.kind = FlatKind::kDouble;
+      v.f64 = f;
+      break;
+    }
+    case ColumnType::kDouble: {
+      uint64_t bits = r.ReadU64Le();
+      v.kind = FlatKind::kDouble;
+      std::memcpy(&v.f64, &bits, sizeof v.f64);
+      break;
+    }
+    case ColumnType::kNewDecimal: {
+      const size_t begin = row.arena().size();
+      absl::Status st = AppendBinaryDecimal(r, c.precision, c.scale, row.arena());
+      if (!st.ok()) return st;
+      row.SetArenaText(v, FlatKind::kDecimal, begin);
+      break;
+    }
+    case ColumnType::kBit: {
+      std::string_view b = r.ReadString((c.bits + 7) / 8);
+      uint64_t x = 0;
+      for (char ch : b) x = (x << 8) | static_cast<uint8_t>(ch);
+      v.kind = FlatKind::kUint64;
+      v.u64 = x;
+      break;
+    }
+    case ColumnType::kDate:
+    case ColumnType::kNewDate:
+      v.kind = FlatKind::kDate;
+      v.date = ReadDateParts(r);
+      break;
+    case ColumnType::kTime:
+      v.kind = FlatKind::kTime;
+      v.time = ReadOldTimeParts(r);
+      break;
+    case ColumnType::kTime2:
+      v.kind = FlatKind::kTime;
+      v.time = ReadTime2Parts(r, c.fsp);
+      break;
+    case ColumnType::kDateTime:
+      v.kind = FlatKind::kDateTime;
+      v.datetime = ReadOldDateTimeParts(r);
+      break;
+    case ColumnType::kDateTime2:
+      v.kind = FlatKind::kDateTime;
+      v.datetime = ReadDateTime2Parts(r, c.fsp);
+      break;
+    case ColumnType::kTimestamp:
+      v.kind = FlatKind::kTimestampMicros;
+      v.i64 = static_cast<int64_t>(r.ReadU32Le()) * 1000000;
+      break;
+    case ColumnType::kTimestamp2:
+      v.kind = FlatKind::kTimestampMicros;
+      v.i64 = ReadTimestamp2Micros(r, c.fsp);
+      break;
+    case ColumnType::kVarchar:
+    case ColumnType::kVarString:
+    case ColumnType::kString: {
+      std::string_view s = ReadLengthPrefixed(r, c.max_length > 255 ? 2 : 1);
+      if (!r.ok()) break;
+      // BINARY(n) holds n bytes, but the server logs it without its trailing 0x00 padding.
+      if (c.type == ColumnType::kString && c.collation == 63u /* binary */ &&
+          s.size() < c.max_length) {
+        const size_t begin = row.arena().size();
+        row.arena().append(s);
+        row.arena().append(c.max_length - s.size(), '\0');
+        row.SetArenaText(v, FlatKind::kBytes, begin);
+        break;
+      }
+      SetFlatText(s, c, false, v, row);
+      break;
+    }
+    case ColumnType::kBlob:
+    case ColumnType::kTinyBlob:
+    case ColumnType::kMediumBlob:
+    case ColumnType::kLongBlob: {
+      std::string_view s = ReadLengthPrefixed(r, c.length_bytes);
+      if (r.ok()) SetFlatText(s, c, true, v, row);
+      break;
+    }
+    case ColumnType::kGeometry: {
+      std::string_view s = ReadLengthPrefixed(r, c.length_bytes);
+      if (r.ok()) row.SetText(v, FlatKind::kBytes, s);
+      break;
+    }
+    case ColumnType::kEnum: {
+      uint64_t index = ReadUintLe(r, c.length_bytes);
+      if (!r.ok()) break;
+      if (c.enum_values.empty()) {
+        v.kind = FlatKind::kUint64;
+        v.u64 = index;
+      } else if (index == 0) {
+        row.SetText(v, FlatKind::kString, std::string_view());
+      } else if (index > c.enum_values.size()) {
+        return Bad(r, c,
+                   absl::StrCat("index ", index, " beyond the ", c.enum_values.size(), " members"));
+      } else {
+        row.SetText(v, FlatKind::kString, c.enum_values[index - 1]);
+      }
+      break;
+    }
+    case ColumnType::kSet: {
+      uint64_t bits = ReadUintLe(r, c.length_bytes);
+      if (!r.ok()) break;
+      if (c.set_values.empty()) {
+        v.kind = FlatKind::kUint64;
+        v.u64 = bits;
+        break;
+      }
+      const size_t begin = row.arena().size();
+      for (size_t i = 0; i < 64 && bits != 0; ++i, bits >>= 1) {
+        if (!(bits & 1)) continue;
+        if (i >= c.set_values.size()) {
+          return Bad(r, c,
+                     absl::StrCat("bit ", i, " set beyond the ", c.set_values.size(), " members"));
+        }
+        if (row.arena().size() != begin) row.arena().push_back(',');
+        row.arena() += c.set_values[i];
+      }
+      row.SetArenaText(v, FlatKind::kString, begin);
+      break;
+    }
+    case ColumnType::kNull:
+      v.kind = FlatKind::kNull;
+      break;
+    default:
+      // JSON, VECTOR and the types ReadColumnValue rejects: decoded by it, into a slot.
+      return ReadColumnValue(r, c, row.SetSlot(v));
   }
   if (!r.ok()) return r.status(absl::StrCat(std::string(ColumnTypeName(c.type)), " value"));
   return absl::OkStatus();

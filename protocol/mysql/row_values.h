@@ -15,6 +15,7 @@
 // GEOMETRY -> bytes (SRID + WKB); VECTOR -> array of doubles (float32 LE).
 
 #include "absl/status/status.h"
+#include "protocol/mysql/flat_row.h"
 #include "protocol/mysql/table_map.h"
 #include "protocol/wire/byte_reader.h"
 #include "sluice/v1/event.pb.h"
@@ -25,5 +26,10 @@ namespace sluice::mysql {
 // column's bytes. Errors: DataLoss (truncated or malformed value, ENUM index out of range, ...),
 // Unimplemented (the pre-5.0 DECIMAL type).
 absl::Status ReadColumnValue(wire::ByteReader& r, const ColumnDef& c, v1::Value& out);
+
+// The same value appended to `row` as a FlatValue for `column` (flat_row.h): the same bytes
+// consumed, the same value, the same errors. Views into `r`'s input and into `c` stay in the row.
+absl::Status ReadFlatColumnValue(wire::ByteReader& r, const ColumnDef& c, uint32_t column,
+                                 FlatRow& row);
 
 }  // namespace sluice::mysql

@@ -43,6 +43,17 @@ std::optional<Layout> LayoutFor(uint8_t type) {
   }
 }
 
+// The indexes of the set bits of an LSB-first bitmap of `count` bits, in order.
+std::vector<uint32_t> ReadColumnList(ByteReader& r, size_t count) {
+  std::vector<uint32_t> columns;
+  std::string_view bytes = r.ReadString((count + 7) / 8);
+  if (!r.ok()) return columns;
+  for (size_t i = 0; i < count; ++i) {
+    if ((static_cast<uint8_t>(bytes[i / 8]) >> (i % 8)) & 1) columns.push_back(static_cast<uint32_t>(i));
+  }
+  return columns;
+}
+
 std::vector<bool> ReadLsbBitmap(ByteReader& r, size_t count) {
   std::vector<bool> bits(count);
   std::string_view bytes = r.ReadString((count + 7) / 8);
@@ -50,6 +61,66 @@ std::vector<bool> ReadLsbBitmap(ByteReader& r, size_t count) {
   for (size_t i = 0; i < count; ++i) bits[i] = (static_cast<uint8_t>(bytes[i / 8]) >> (i % 8)) & 1;
   return bits;
 }
+
+// A row image as a v1::Row. `row` may hold the previous row (ForEachRow): its fields are
+// overwritten in place, so their names and string buffers are reused, and the surplus is removed
+// at the end.
+class ProtoImage {
+ public:
+  explicit ProtoImage(v1::Row& row) : row_(row) {}
+  void Begin(size_t npresent) { row_.mutable_fields()->Reserve(static_cast<int>(npresent)); }
+  void Null(size_t, const std::string& name) { Next(name)->set_null(true); }
+  v1::Value& Slot(size_t, const std::string& name) { return *Next(name); }
+  absl::Status Value(wire::ByteReader& r, const ColumnDef& c, size_t, const std::string& name) {
+    return ReadColumnValue(r, c, *Next(name));
+  }
+  void End() {
+    auto* fields = row_.mutable_fields();
+    while (fields->size() > used_) fields->RemoveLast();
+  }
+
+ private:
+  // The next field, named `name`, with a value ready to be overwritten.
+  v1::Value* Next(const std::string& name) {
+    auto* fields = row_.mutable_fields();
+    v1::Field* field = used_ < fields->size() ? fields->Mutable(used_) : fields->Add();
+    ++used_;
+    if (field->name() != name) field->set_name(name);
+    v1::Value* value = field->mutable_value();
+    // A string-like value is overwritten whole by the next decode; anything else (dates,
+    // times, raw values) starts from empty so that no field of the previous value survives.
+    switch (value->kind_case()) {
+      case v1::Value::kString:
+      case v1::Value::kBytes:
+      case v1::Value::KIND_NOT_SET:
+        break;
+      default:
+        value->Clear();
+    }
+    return value;
+  }
+
+  v1::Row& row_;
+  int used_ = 0;
+};
+
+// A row image as a FlatRow (flat_row.h), cleared first.
+class FlatImage {
+ public:
+  explicit FlatImage(FlatRow& row) : row_(row) {}
+  void Begin(size_t) { row_.Clear(); }
+  void Null(size_t column, const std::string&) { row_.Add(static_cast<uint32_t>(column)); }
+  v1::Value& Slot(size_t column, const std::string&) {
+    return row_.SetSlot(row_.Add(static_cast<uint32_t>(column)));
+  }
+  absl::Status Value(wire::ByteReader& r, const ColumnDef& c, size_t column, const std::string&) {
+    return ReadFlatColumnValue(r, c, static_cast<uint32_t>(column), row_);
+  }
+  void End() {}
+
+ private:
+  FlatRow& row_;
+};
 
 class ImageReader {
  public:
@@ -61,10 +132,13 @@ class ImageReader {
     for (size_t i = 0; i < t_.columns.size(); ++i) names_.push_back(t_.ColumnName(i));
   }
 
-  // Reads one image. `after` selects the after image of an UPDATE (which may carry value options
-  // in a PARTIAL_UPDATE_ROWS event). `npresent` is the number of set bits in `present`.
-  absl::Status Read(const std::vector<bool>& present, size_t npresent, bool after, size_t row_index,
-                    v1::Row& row) {
+  // Reads one image into `out` (ProtoImage or FlatImage below). `after` selects the after image
+  // of an UPDATE (which may carry value options in a PARTIAL_UPDATE_ROWS event). `present` lists
+  // the indexes of the image's columns, in order.
+  template <typename Image>
+  absl::Status Read(const std::vector<uint32_t>& present, bool after, size_t row_index,
+                    Image& out) {
+    const size_t npresent = present.size();
     size_t image_at = r_.position();
     const bool partial_image = partial_event_ && after;
     if (partial_image) {
@@ -83,39 +157,19 @@ class ImageReader {
     // The NULL bitmap, indexed by the ordinal among present columns; read in place.
     std::string_view nulls = r_.ReadString((npresent + 7) / 8);
     if (!r_.ok()) return Wrap(r_.status("row image"), row_index, image_at);
-    // `row` may hold the previous row (ForEachRow): its fields are overwritten in place, so
-    // their names and string buffers are reused, and the surplus is removed at the end.
-    auto* fields = row.mutable_fields();
-    fields->Reserve(static_cast<int>(npresent));
-    int used = 0;
-    size_t ordinal = 0;
-    for (size_t i = 0; i < present.size(); ++i) {
-      if (!present[i]) continue;
-      v1::Field* field = used < fields->size() ? fields->Mutable(used) : fields->Add();
-      ++used;
-      if (field->name() != names_[i]) field->set_name(names_[i]);
-      v1::Value* value = field->mutable_value();
-      // A string-like value is overwritten whole by the next decode; anything else (dates,
-      // times, raw values) starts from empty so that no field of the previous value survives.
-      switch (value->kind_case()) {
-        case v1::Value::kString:
-        case v1::Value::kBytes:
-        case v1::Value::KIND_NOT_SET:
-          break;
-        default:
-          value->Clear();
-      }
+    out.Begin(npresent);
+    for (size_t ordinal = 0; ordinal < npresent; ++ordinal) {
+      const size_t i = present[ordinal];
       const bool is_null = (static_cast<uint8_t>(nulls[ordinal / 8]) >> (ordinal % 8)) & 1;
-      ++ordinal;
       if (is_null) {
-        value->set_null(true);
+        out.Null(i, names_[i]);
         continue;
       }
       size_t at = r_.position();
       const ColumnDef& c = t_.columns[i];
       absl::Status st = partial_image && partial_[i]
-                            ? ReadPartialJson(i, *field->mutable_value())
-                            : ReadColumnValue(r_, c, *field->mutable_value());
+                            ? ReadPartialJson(i, out.Slot(i, names_[i]))
+                            : out.Value(r_, c, i, names_[i]);
       if (st.ok() && partial_event_ && !after && c.type == ColumnType::kJson) {
         // Keep the before image's binary document: partial diffs in the after image apply to it.
         before_json_[i] =
@@ -128,7 +182,7 @@ class ImageReader {
                          " column `", names_[i], "` at offset ", at, ": ", st.message()));
       }
     }
-    while (fields->size() > used) fields->RemoveLast();
+    out.End();
     return absl::OkStatus();
   }
 
@@ -188,15 +242,30 @@ bool IsRowsEventType(uint8_t type) { return LayoutFor(type).has_value(); }
 namespace {
 
 // What DecodeRows does with the rows: keep them, visit them one at a time, or leave them for later.
-enum class RowsMode { kKeep, kVisit, kDefer };
+enum class RowsMode { kKeep, kVisit, kVisitFlat, kDefer };
+
+// The rows' destination: kKeep appends to ev.rows, kVisit decodes into `scratch` (reusing its
+// allocations) and calls `visit`, kVisitFlat decodes into two FlatRows and calls `flat_visit`.
+struct RowsTarget {
+  const RowVisitor* visit = nullptr;
+  RowChange* scratch = nullptr;
+  const FlatRowVisitor* flat_visit = nullptr;
+  FlatRow* flat_before = nullptr;
+  FlatRow* flat_after = nullptr;
+};
 
 // A row image to (re)fill: the previous row when there is one (ImageReader::Read overwrites its
 // fields in place), created otherwise.
 v1::Row& Reuse(std::optional<v1::Row>& row) { return row ? *row : row.emplace(); }
 
+absl::Status EmptyRow(const std::string& name, size_t index, size_t row_at) {
+  return absl::DataLossError(absl::StrCat(name, ": row ", index, " at offset ", row_at,
+                                          " is empty (no column present) but bytes remain"));
+}
+
 absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
-                        const TableMapCache& tables, RowsMode mode, const RowVisitor* visit,
-                        RowChange* scratch, RowsEvent& ev) {
+                        const TableMapCache& tables, RowsMode mode, const RowsTarget& target,
+                        RowsEvent& ev) {
   std::optional<Layout> layout = LayoutFor(type);
   std::string name(EventTypeName(type));
   if (!layout) return absl::InvalidArgumentError(absl::StrCat(name, " is not a row event"));
@@ -244,34 +313,47 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
                                             " but table ", t.database, ".", t.table, " has ",
                                             t.columns.size()));
   }
-  std::vector<bool> present = ReadLsbBitmap(r, ncols);
-  std::vector<bool> present_after;
-  if (layout->kind == RowsKind::kUpdate) present_after = ReadLsbBitmap(r, ncols);
+  const std::vector<uint32_t> present = ReadColumnList(r, ncols);
+  std::vector<uint32_t> present_after;
+  if (layout->kind == RowsKind::kUpdate) present_after = ReadColumnList(r, ncols);
   if (!r.ok()) return r.status(name);
-
-  const size_t npresent = static_cast<size_t>(std::count(present.begin(), present.end(), true));
-  const size_t npresent_after =
-      static_cast<size_t>(std::count(present_after.begin(), present_after.end(), true));
   ImageReader images(r, body, t, name, layout->partial);
   size_t index = 0;
   while (r.remaining() > 0) {
     size_t row_at = r.position();
+    absl::Status st;
+    if (mode == RowsMode::kVisitFlat) {
+      FlatRow* before = layout->kind == RowsKind::kWrite ? nullptr : target.flat_before;
+      FlatRow* after = layout->kind == RowsKind::kDelete ? nullptr : target.flat_after;
+      FlatImage first(before != nullptr ? *before : *after);
+      st = images.Read(present, false, index, first);
+      if (!st.ok()) return st;
+      if (layout->kind == RowsKind::kUpdate) {
+        FlatImage second(*after);
+        st = images.Read(present_after, true, index, second);
+        if (!st.ok()) return st;
+      }
+      if (r.position() == row_at) return EmptyRow(name, index, row_at);
+      ++index;
+      st = (*target.flat_visit)(ev, FlatRowChange{before, after});
+      if (!st.ok()) return st;
+      continue;
+    }
     // kVisit: every row is decoded into `scratch`, reusing its allocations.
-    RowChange& change = mode == RowsMode::kVisit ? *scratch : ev.rows.emplace_back();
-    v1::Row& first = layout->kind == RowsKind::kWrite ? Reuse(change.after) : Reuse(change.before);
-    absl::Status st = images.Read(present, npresent, false, index, first);
+    RowChange& change = mode == RowsMode::kVisit ? *target.scratch : ev.rows.emplace_back();
+    ProtoImage first(layout->kind == RowsKind::kWrite ? Reuse(change.after)
+                                                      : Reuse(change.before));
+    st = images.Read(present, false, index, first);
     if (!st.ok()) return st;
     if (layout->kind == RowsKind::kUpdate) {
-      st = images.Read(present_after, npresent_after, true, index, Reuse(change.after));
+      ProtoImage second(Reuse(change.after));
+      st = images.Read(present_after, true, index, second);
       if (!st.ok()) return st;
     }
-    if (r.position() == row_at) {
-      return absl::DataLossError(absl::StrCat(name, ": row ", index, " at offset ", row_at,
-                                              " is empty (no column present) but bytes remain"));
-    }
+    if (r.position() == row_at) return EmptyRow(name, index, row_at);
     ++index;
     if (mode == RowsMode::kVisit) {
-      st = (*visit)(ev, change);
+      st = (*target.visit)(ev, change);
       if (!st.ok()) return st;
     }
   }
@@ -284,8 +366,8 @@ absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const Format
                                           const TableMapCache& tables, bool defer_rows) {
   RowsEvent ev;
   absl::Status st =
-      DecodeRows(body, type, fde, tables, defer_rows ? RowsMode::kDefer : RowsMode::kKeep, nullptr,
-                 nullptr, ev);
+      DecodeRows(body, type, fde, tables, defer_rows ? RowsMode::kDefer : RowsMode::kKeep,
+                 RowsTarget{}, ev);
   if (!st.ok()) return st;
   return ev;
 }
@@ -301,7 +383,27 @@ absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
   thread_local RowChange scratch;
   if (deferred.kind == RowsKind::kWrite) scratch.before.reset();
   if (deferred.kind == RowsKind::kDelete) scratch.after.reset();
-  return DecodeRows(body, deferred.type, fde, tables, RowsMode::kVisit, &visit, &scratch, header);
+  RowsTarget target;
+  target.visit = &visit;
+  target.scratch = &scratch;
+  return DecodeRows(body, deferred.type, fde, tables, RowsMode::kVisit, target, header);
+}
+
+absl::Status ForEachFlatRow(const RowsEvent& deferred, const FormatDescription& fde,
+                            const FlatRowVisitor& visit) {
+  if (deferred.table == nullptr || deferred.deferred_body.empty()) return absl::OkStatus();
+  const TableMapCache tables = {{deferred.table_id, deferred.table}};
+  const Bytes body(reinterpret_cast<const std::byte*>(deferred.deferred_body.data()),
+                   deferred.deferred_body.size());
+  RowsEvent header;
+  // Two rows per thread, reused across events (their buffers keep their capacity).
+  thread_local FlatRow before;
+  thread_local FlatRow after;
+  RowsTarget target;
+  target.flat_visit = &visit;
+  target.flat_before = &before;
+  target.flat_after = &after;
+  return DecodeRows(body, deferred.type, fde, tables, RowsMode::kVisitFlat, target, header);
 }
 
 }  // namespace sluice::mysql

@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "protocol/mysql/control_events.h"
+#include "protocol/mysql/flat_row.h"
 #include "protocol/mysql/table_map.h"
 #include "sluice/v1/event.pb.h"
 
@@ -76,5 +77,18 @@ using RowVisitor = std::function<absl::Status(const RowsEvent& header, const Row
 // as DecodeRowsEvent, or the first error `visit` returns.
 absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
                         const RowVisitor& visit);
+
+// Called once per row with its images as FlatRows (flat_row.h); `row` and the rows it points to
+// are only valid during the call.
+using FlatRowVisitor =
+    std::function<absl::Status(const RowsEvent& header, const FlatRowChange& row)>;
+
+// ForEachRow without a heap object per value: each image is decoded into one of two reused
+// per-thread FlatRows, whose views point into `deferred.deferred_body` and `deferred.table`.
+// The same rows, values and errors as ForEachRow (and DecodeRowsEvent); PARTIAL_UPDATE_ROWS
+// included. After the buffers have grown to the table's size, a row of the common types (all
+// but JSON, VECTOR and the converting charsets) is decoded without allocating.
+absl::Status ForEachFlatRow(const RowsEvent& deferred, const FormatDescription& fde,
+                            const FlatRowVisitor& visit);
 
 }  // namespace sluice::mysql

@@ -24,7 +24,41 @@
 
 namespace sluice::mysql {
 
+// A date, a time of day or duration, and both, as plain values (no protobuf): what the flat row
+// decoder (flat_row.h) keeps per value. Fields mean what they mean in v1::Date / v1::Time.
+struct DateParts {
+  int32_t year = 0;
+  uint32_t month = 0;
+  uint32_t day = 0;
+};
+struct TimeParts {
+  bool negative = false;
+  uint32_t hours = 0;
+  uint32_t minutes = 0;
+  uint32_t seconds = 0;
+  uint32_t micros = 0;
+};
+struct DateTimeParts {
+  DateParts date;
+  TimeParts time;  // never negative
+};
+
 // Each Read* consumes exactly its bytes or leaves the reader failed (check r.ok()).
+DateParts ReadDateParts(wire::ByteReader& r);
+TimeParts ReadOldTimeParts(wire::ByteReader& r);
+DateTimeParts ReadOldDateTimeParts(wire::ByteReader& r);
+TimeParts ReadTime2Parts(wire::ByteReader& r, int fsp);
+DateTimeParts ReadDateTime2Parts(wire::ByteReader& r, int fsp);
+
+// The same values as protobuf messages.
+v1::Date ToProto(const DateParts& d);
+v1::Time ToProto(const TimeParts& t);
+v1::DateTime ToProto(const DateTimeParts& dt);
+// Overwrites every field of `out` (no allocation when `out` already has its submessages).
+void AssignProto(const DateParts& d, v1::Date& out);
+void AssignProto(const TimeParts& t, v1::Time& out);
+void AssignProto(const DateTimeParts& dt, v1::DateTime& out);
+
 v1::Date ReadDate(wire::ByteReader& r);
 v1::Time ReadOldTime(wire::ByteReader& r);
 v1::DateTime ReadOldDateTime(wire::ByteReader& r);

@@ -12,15 +12,18 @@
 //      `mariadb-binlog -v --base64-output=decode-rows FILE > /dev/null`, wall time.
 // Not a test: it prints figures (best of --repeat runs).
 //
-// Usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG]   (--file: skip MariaDB and
-// time an existing binlog file)
+// Usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG] [--keep COPY] [--flat-only]
+//   --file: skip MariaDB and time an existing binlog file; --keep: copy the generated binlog there;
+//   --flat-only: only the flat decode (with and without row JSON), e.g. under perf record.
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -29,6 +32,7 @@
 #include "clients/sluicectl/binlog_decode.h"
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/flat_row.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_database.h"
 
@@ -174,6 +178,61 @@ DecodeResult DecodeStreaming(const std::string& bytes, bool render, uint64_t* ou
   return r;
 }
 
+// 1c. The flat path (what `sluicectl binlog decode` runs): rows deferred by the decoder and
+// decoded with mysql::ForEachFlatRow into two reused FlatRows, no heap object per value. With
+// `render`, every row image is also rendered as canonical JSON (AppendFlatRowJson).
+DecodeResult DecodeFlat(const std::string& bytes, bool render, uint64_t* out_bytes) {
+  DecodeResult r;
+  const auto start = Clock::now();
+  mysql::BinlogDecoder decoder;
+  decoder.set_defer_rows(true);
+  std::string json;
+  uint64_t rendered = 0;
+  std::optional<mysql::ColumnKeys> keys;
+  std::shared_ptr<const mysql::TableMap> keys_table;
+  const mysql::FlatRowVisitor visit = [&](const mysql::RowsEvent& header,
+                                          const mysql::FlatRowChange& c) {
+    ++r.rows;
+    if (render) {
+      if (keys_table != header.table) {
+        keys.emplace(*header.table);
+        keys_table = header.table;
+      }
+      json.clear();
+      if (c.before) AppendFlatRowJson(*c.before, *keys, json);
+      if (c.after) AppendFlatRowJson(*c.after, *keys, json);
+      rendered += json.size() + 1;
+    }
+    return absl::OkStatus();
+  };
+  std::function<void(const mysql::Event&)> walk = [&](const mysql::Event& e) {
+    if (const auto* p = std::get_if<mysql::TransactionPayload>(&e.body)) {
+      for (const auto& inner : p->events) walk(inner);
+    }
+    if (const auto* rows = std::get_if<mysql::RowsEvent>(&e.body)) {
+      absl::Status st = mysql::ForEachFlatRow(*rows, decoder.format(), visit);
+      if (!st.ok()) Die("visit rows", st);
+    }
+  };
+  const std::string_view file(bytes);
+  uint64_t pos = 4;
+  while (pos + mysql::kEventHeaderLength <= file.size()) {
+    const auto* data = reinterpret_cast<const std::byte*>(file.data() + pos);
+    auto h = mysql::DecodeEventHeader({data, file.size() - pos});
+    if (!h.ok() || h->event_size < mysql::kEventHeaderLength || h->event_size > file.size() - pos) {
+      Die("decode", h.ok() ? absl::DataLossError("bad event size") : h.status());
+    }
+    auto e = decoder.Decode({data, h->event_size}, pos);
+    if (!e.ok()) Die("decode", e.status());
+    ++r.events;
+    walk(*e);
+    pos += h->event_size;
+  }
+  r.seconds = Seconds(start);
+  if (out_bytes != nullptr) *out_bytes = rendered;
+  return r;
+}
+
 struct RenderResult {
   uint64_t lines = 0;
   uint64_t bytes = 0;
@@ -231,13 +290,17 @@ std::string CpuModel() {
   return "unknown CPU";
 }
 
-int Main(uint64_t rows, int repeat, std::string file) {
+int Main(uint64_t rows, int repeat, std::string file, const std::string& keep, bool flat_only) {
   std::unique_ptr<testing::TestDatabase> db;
   if (file.empty()) {
     auto started = testing::TestDatabase::Start(testing::TestDatabase::Kind::kMariaDb);
     if (!started.ok()) Die("cannot start MariaDB", started.status());
     db = *std::move(started);
     file = Generate(*db, rows);
+    if (!keep.empty()) {
+      std::filesystem::copy_file(file, keep, std::filesystem::copy_options::overwrite_existing);
+      std::printf("copied the binlog to %s\n", keep.c_str());
+    }
   }
   const std::string bytes = ReadFile(file);
   const double mb = static_cast<double>(bytes.size()) / 1e6;
@@ -251,10 +314,25 @@ int Main(uint64_t rows, int repeat, std::string file) {
     std::printf("%s\n", l.c_str());
   }
 
+  if (flat_only) {
+    // For profiling (perf record): the flat decode alone, then with row JSON.
+    for (int i = 0; i < repeat; ++i) {
+      DecodeResult f = DecodeFlat(bytes, false, nullptr);
+      uint64_t json_bytes = 0;
+      DecodeResult fj = DecodeFlat(bytes, true, &json_bytes);
+      std::printf("flat decode %.3f s (%.0f rows/s); + row JSON %.3f s (%.0f rows/s, %.1f MB)\n",
+                  f.seconds, static_cast<double>(f.rows) / f.seconds, fj.seconds,
+                  static_cast<double>(fj.rows) / fj.seconds, static_cast<double>(json_bytes) / 1e6);
+    }
+    return 0;
+  }
   DecodeResult decode;
   DecodeResult streaming;
   DecodeResult streaming_json;
   uint64_t streaming_json_bytes = 0;
+  DecodeResult flat;
+  DecodeResult flat_json;
+  uint64_t flat_json_bytes = 0;
   RenderResult render;
   double sluicectl = 1e99, mariadb = 1e99;
   const std::string sluicectl_cmd =
@@ -268,6 +346,10 @@ int Main(uint64_t rows, int repeat, std::string file) {
     if (i == 0 || s.seconds < streaming.seconds) streaming = s;
     DecodeResult sj = DecodeStreaming(bytes, true, &streaming_json_bytes);
     if (i == 0 || sj.seconds < streaming_json.seconds) streaming_json = sj;
+    DecodeResult f = DecodeFlat(bytes, false, nullptr);
+    if (i == 0 || f.seconds < flat.seconds) flat = f;
+    DecodeResult fj = DecodeFlat(bytes, true, &flat_json_bytes);
+    if (i == 0 || fj.seconds < flat_json.seconds) flat_json = fj;
     RenderResult r = DecodeAssembleRender(file);
     if (i == 0 || r.seconds < render.seconds) render = r;
     sluicectl = std::min(sluicectl, TimeCommand(sluicectl_cmd));
@@ -281,18 +363,24 @@ int Main(uint64_t rows, int repeat, std::string file) {
   std::printf("%llu rows in %llu events; best of %d runs, one thread each:\n",
               static_cast<unsigned long long>(decode.rows),
               static_cast<unsigned long long>(decode.events), repeat);
-  if (streaming.rows != decode.rows || streaming_json.rows != decode.rows) {
+  if (streaming.rows != decode.rows || streaming_json.rows != decode.rows ||
+      flat.rows != decode.rows || flat_json.rows != decode.rows) {
     Die("streaming decode", absl::InternalError("row counts differ between decode paths"));
   }
   line("sluice decode (BinlogFileReader, rows to values)", decode.seconds);
   line("sluice streaming decode (ForEachRow, reused row)", streaming.seconds);
   line("sluice streaming decode + row JSON (AppendRowJson)", streaming_json.seconds);
+  line("sluice flat decode (ForEachFlatRow)", flat.seconds);
+  line("sluice flat decode + row JSON (AppendFlatRowJson)", flat_json.seconds);
   line("sluice decode + assemble + JSON lines (in process)", render.seconds);
   line("sluicectl binlog decode --format json > /dev/null", sluicectl);
   line("mariadb-binlog -v --base64-output=decode-rows > /dev/null", mariadb);
-  std::printf("  (JSON output: %llu lines, %.1f MB)\n",
+  std::printf("  (JSON output: %llu lines, %.1f MB; row JSON alone %.1f MB)\n",
               static_cast<unsigned long long>(render.lines),
-              static_cast<double>(render.bytes) / 1e6);
+              static_cast<double>(render.bytes) / 1e6, static_cast<double>(flat_json_bytes) / 1e6);
+  if (flat_json_bytes != streaming_json_bytes) {
+    Die("flat decode", absl::InternalError("flat and protobuf row JSON differ in size"));
+  }
   return 0;
 }
 
@@ -303,18 +391,31 @@ int main(int argc, char** argv) {
   uint64_t rows = 1'000'000;
   int repeat = 3;
   std::string file;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  std::string keep;
+  bool flat_only = false;
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--flat-only") {
+      flat_only = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "binlog_decode_bench: %s needs a value\n", flag.c_str());
+      return 2;
+    }
     if (flag == "--rows") {
       rows = std::stoull(argv[i + 1]);
     } else if (flag == "--repeat") {
       repeat = std::max(1, std::stoi(argv[i + 1]));
     } else if (flag == "--file") {
       file = argv[i + 1];
+    } else if (flag == "--keep") {
+      keep = argv[i + 1];
     } else {
-      std::fprintf(stderr, "usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG]\n");
+      std::fprintf(stderr, "usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG] [--keep COPY] [--flat-only]\n");
       return 2;
     }
   }
-  return sluice::Main(rows, repeat, file);
+  return sluice::Main(rows, repeat, file, keep, flat_only);
 }

@@ -4,8 +4,9 @@
 //
 // Checks besides "no crash, no sanitizer report": decoding is deterministic, a decoded row has at
 // most as many fields as the table has columns, every row renders as valid JSON, the streaming
-// decoder (ForEachRow) sees the same rows as the eager one, and ReadColumnValue never reads past
-// its input.
+// decoder (ForEachRow) and the flat one (ForEachFlatRow) see the same rows as the eager one, with
+// the same JSON and the same error, ReadColumnValue never reads past its input, and
+// ReadFlatColumnValue consumes the same bytes, gives the same value and JSON, or the same error.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/flat_row.h"
 #include "protocol/mysql/row_values.h"
 #include "protocol/mysql/rows_event.h"
 #include "protocol/mysql/table_map.h"
@@ -107,12 +109,44 @@ std::string Run(std::string_view in) {
     }
   }
 
-  // The value decoders on their own, one value per column.
-  wire::ByteReader r(rows_body.substr(std::min<size_t>(skip, rows_body.size())));
+  // The flat path: the same rows rendered byte for byte alike, or the same error.
+  if (deferred.ok()) {
+    std::string flat;
+    size_t visited = 0;
+    const mysql::ColumnKeys keys(*table);
+    absl::Status st = mysql::ForEachFlatRow(
+        *deferred, fde, [&](const mysql::RowsEvent&, const mysql::FlatRowChange& c) {
+          ++visited;
+          for (const mysql::FlatRow* row : {c.before, c.after}) {
+            if (row) AppendFlatRowJson(*row, keys, flat);
+          }
+          return absl::OkStatus();
+        });
+    SLUICE_FUZZ_CHECK(st == rows.status(), st.ToString() + " vs " + rows.status().ToString());
+    if (rows.ok()) {
+      std::string eager;
+      for (const mysql::RowChange& c : rows->rows) {
+        for (const auto* row : {c.before ? &*c.before : nullptr, c.after ? &*c.after : nullptr}) {
+          if (row) AppendRowJson(*row, eager);
+        }
+      }
+      SLUICE_FUZZ_CHECK(visited == rows->rows.size() && flat == eager, flat);
+    }
+  }
+
+  // The value decoders on their own, one value per column; the flat one alongside.
+  const std::string_view values = rows_body.substr(std::min<size_t>(skip, rows_body.size()));
+  wire::ByteReader r(values);
+  wire::ByteReader fr(values);
+  mysql::FlatRow flat_row;
+  uint32_t column = 0;
   for (const mysql::ColumnDef& c : table->columns) {
     v1::Value v;
     size_t before = r.position();
     absl::Status st = mysql::ReadColumnValue(r, c, v);
+    absl::Status flat_st = mysql::ReadFlatColumnValue(fr, c, column, flat_row);
+    SLUICE_FUZZ_CHECK(flat_st == st, flat_st.ToString() + " vs " + st.ToString());
+    SLUICE_FUZZ_CHECK(fr.position() == r.position() && fr.ok() == r.ok());
     if (!st.ok()) {
       digest += " value error " + st.ToString();
       break;
@@ -121,7 +155,11 @@ std::string Run(std::string_view in) {
     json.clear();
     AppendValueJson(v, json);
     SLUICE_FUZZ_CHECK(CheckJson(json, kMaxJsonDepth, nullptr), json);
+    std::string flat_json;
+    AppendFlatValueJson(flat_row, flat_row.values().back(), flat_json);
+    SLUICE_FUZZ_CHECK(flat_json == json, flat_json + " vs " + json);
     digest += json;
+    ++column;
   }
   return digest;
 }

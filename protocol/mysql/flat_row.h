@@ -1,0 +1,135 @@
+#pragma once
+// FlatRow: one row image decoded without a heap object per value, for callers that render or
+// count rows without keeping them (`sluicectl binlog decode`, benchmarks). The live source keeps
+// using v1::Row (rows_event.h), which it stores.
+//
+// A FlatRow is a reused buffer: a vector of small tagged values (FlatValue) plus one text arena
+// and a few reused v1::Value slots. Integers, floats, dates and times are held inline; text is a
+// view into the event's bytes (UTF-8 / binary strings, BLOBs, GEOMETRY), into the table map (ENUM
+// members) or into the arena (DECIMAL text, latin1 converted to UTF-8, SET members joined, padded
+// BINARY). The rare kinds (JSON, VECTOR, the converting charsets, partial JSON) are decoded into
+// a v1::Value slot by the same code as the v1::Row decoder. Once the row's buffers have grown to
+// the table's size, decoding a row allocates nothing.
+//
+// Every value means exactly what ReadColumnValue (row_values.h) would store in a v1::Value, and
+// AppendFlatValueJson renders it byte for byte like AppendValueJson (proto/base/value_json.h).
+//
+// Lifetime: views point into the event body and the TableMap the row was decoded from; a FlatRow
+// is valid until it is cleared or those are gone. Not thread-safe; thread-compatible.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/mysql/table_map.h"
+#include "protocol/mysql/temporal.h"
+#include "sluice/v1/event.pb.h"
+
+namespace sluice::mysql {
+
+enum class FlatKind : uint8_t {
+  kNull,             // SQL NULL (or a NULL-type column)
+  kInt64,            // i64
+  kUint64,           // u64
+  kDouble,           // f64 (FLOAT widened)
+  kDecimal,          // text: "-12.30"
+  kString,           // text: UTF-8
+  kBytes,            // text: raw bytes
+  kDate,             // date
+  kTime,             // time
+  kDateTime,         // datetime
+  kTimestampMicros,  // i64: UTC microseconds
+  kValue,            // slot: a v1::Value (the rare kinds)
+};
+
+struct FlatValue {
+  uint32_t column = 0;  // index in the table map
+  FlatKind kind = FlatKind::kNull;
+  bool in_arena = false;  // text: `offset` into the row's arena rather than `data`
+  // The field named in FlatKind holds the value.
+  int64_t i64 = 0;
+  uint64_t u64 = 0;
+  double f64 = 0;
+  DateParts date;
+  TimeParts time;
+  DateTimeParts datetime;
+  const char* data = nullptr;  // text outside the arena
+  size_t offset = 0;           // text in the arena; kValue: the slot index
+  size_t size = 0;             // text length
+};
+
+class FlatRow {
+ public:
+  // The present columns of the image, in column order.
+  std::span<const FlatValue> values() const { return {values_.data(), size_}; }
+  // The text of a kDecimal, kString or kBytes value.
+  std::string_view text(const FlatValue& v) const {
+    return v.in_arena ? std::string_view(arena_).substr(v.offset, v.size)
+                      : std::string_view(v.data, v.size);
+  }
+  // The v1::Value of a kValue value.
+  const v1::Value& slot(const FlatValue& v) const { return slots_[v.offset]; }
+
+  // For the decoder. Clear keeps every buffer's capacity.
+  void Clear() {
+    size_ = 0;
+    arena_.clear();
+    slots_used_ = 0;
+  }
+  // A new value for `column`, kNull until set. The reference is valid until the next Add.
+  FlatValue& Add(uint32_t column);
+  void SetText(FlatValue& v, FlatKind kind, std::string_view outside_arena) {
+    v.kind = kind;
+    v.in_arena = false;
+    v.data = outside_arena.data();
+    v.size = outside_arena.size();
+  }
+  // Text appended to arena() since `begin` (arena().size() before appending).
+  std::string& arena() { return arena_; }
+  void SetArenaText(FlatValue& v, FlatKind kind, size_t begin) {
+    v.kind = kind;
+    v.in_arena = true;
+    v.offset = begin;
+    v.size = arena_.size() - begin;
+  }
+  // Makes `v` a kValue and returns its slot, cleared.
+  v1::Value& SetSlot(FlatValue& v);
+
+ private:
+  std::vector<FlatValue> values_;
+  size_t size_ = 0;
+  std::string arena_;
+  std::vector<v1::Value> slots_;
+  size_t slots_used_ = 0;
+};
+
+// One row change of a row event: `before` for UPDATE and DELETE, `after` for WRITE and UPDATE;
+// null otherwise. Valid during the visit only.
+struct FlatRowChange {
+  const FlatRow* before = nullptr;
+  const FlatRow* after = nullptr;
+};
+
+// The JSON object keys of a table's columns, escaped and quoted once: `"name":`.
+class ColumnKeys {
+ public:
+  explicit ColumnKeys(const TableMap& table);
+  std::string_view key(size_t column) const { return keys_[column]; }
+  size_t size() const { return keys_.size(); }
+
+ private:
+  std::vector<std::string> keys_;
+};
+
+// Appends the canonical JSON of `v` (the bytes AppendValueJson appends for the same v1::Value).
+void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, std::string& out);
+// Appends {"col":value,...} in column order, as AppendRowJson does for the same v1::Row.
+// `keys` must be of the table the row was decoded with.
+void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, std::string& out);
+// The v1::Value that `v` stands for (tests, and callers that need to keep one value).
+void FlatValueToProto(const FlatRow& row, const FlatValue& v, v1::Value& out);
+
+}  // namespace sluice::mysql
