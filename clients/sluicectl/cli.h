@@ -53,6 +53,8 @@ int RunStatus(const GlobalOptions& global, const std::vector<std::string>& args)
 int RunTail(const GlobalOptions& global, const std::vector<std::string>& args);
 // `subscriptions list|create|reset|delete`: durable subscriptions.
 int RunSubscriptions(const GlobalOptions& global, const std::vector<std::string>& args);
+// `table SOURCE TABLE`: the current rows of a table from the server's table state.
+int RunTable(const GlobalOptions& global, const std::vector<std::string>& args);
 // `binlog decode FILE...`: offline, no server involved.
 int RunBinlog(const GlobalOptions& global, const std::vector<std::string>& args);
 

@@ -34,6 +34,9 @@ verbs:
               [--op LIST] [--columns TABLE_GLOB=COL,...]... | reset NAME --to POS | delete NAME
                               durable subscriptions: lag, unacked events, filters (POS:
                               earliest|latest|OFFSET|TIME)
+  table SOURCE TABLE [--key COLUMN=VALUE]... [--limit N]
+                              the current rows of a table (the latest row per primary key,
+                              kept beside the log; docs/subscriptions.md)
   binlog decode FILE... [--format json|text] [--start-position N] [--stop-position N]
                               print the changes in MySQL/MariaDB binlog files (offline,
                               no server needed), in the shape tail prints
@@ -110,5 +113,6 @@ int main(int argc, char** argv) {
   if (verb == "log") return sluice::cli::RunLog(global, rest);
   if (verb == "snapshot") return sluice::cli::RunSnapshot(global, rest);
   if (verb == "subscriptions") return sluice::cli::RunSubscriptions(global, rest);
+  if (verb == "table") return sluice::cli::RunTable(global, rest);
   return sluice::cli::Fail(sluice::cli::kExitUsage, "unknown verb \"" + verb + "\"\n" + kUsage);
 }
