@@ -67,6 +67,7 @@ std::vector<bool> ReadLsbBitmap(ByteReader& r, size_t count) {
 // at the end.
 class ProtoImage {
  public:
+  static constexpr bool kKeepsNames = true;
   explicit ProtoImage(v1::Row& row) : row_(row) {}
   void Begin(size_t npresent) { row_.mutable_fields()->Reserve(static_cast<int>(npresent)); }
   void Null(size_t, const std::string& name) { Next(name)->set_null(true); }
@@ -107,6 +108,7 @@ class ProtoImage {
 // A row image as a FlatRow (flat_row.h), cleared first.
 class FlatImage {
  public:
+  static constexpr bool kKeepsNames = false;
   explicit FlatImage(FlatRow& row) : row_(row) {}
   void Begin(size_t) { row_.Clear(); }
   void Null(size_t column, const std::string&) { row_.Add(static_cast<uint32_t>(column)); }
@@ -126,11 +128,7 @@ class ImageReader {
  public:
   ImageReader(ByteReader& r, Bytes body, const TableMap& t, std::string_view event_name,
               bool partial_event)
-      : r_(r), body_(body), t_(t), event_name_(event_name), partial_event_(partial_event) {
-    // Column names once per event, not once per value.
-    names_.reserve(t_.columns.size());
-    for (size_t i = 0; i < t_.columns.size(); ++i) names_.push_back(t_.ColumnName(i));
-  }
+      : r_(r), body_(body), t_(t), event_name_(event_name), partial_event_(partial_event) {}
 
   // Reads one image into `out` (ProtoImage or FlatImage below). `after` selects the after image
   // of an UPDATE (which may carry value options in a PARTIAL_UPDATE_ROWS event). `present` lists
@@ -161,15 +159,18 @@ class ImageReader {
     for (size_t ordinal = 0; ordinal < npresent; ++ordinal) {
       const size_t i = present[ordinal];
       const bool is_null = (static_cast<uint8_t>(nulls[ordinal / 8]) >> (ordinal % 8)) & 1;
+      // The column's name, for an image that keeps names (a FlatImage does not).
+      static const std::string kNoName;
+      const std::string& name = Image::kKeepsNames ? Name(i) : kNoName;
       if (is_null) {
-        out.Null(i, names_[i]);
+        out.Null(i, name);
         continue;
       }
       size_t at = r_.position();
       const ColumnDef& c = t_.columns[i];
       absl::Status st = partial_image && partial_[i]
-                            ? ReadPartialJson(i, out.Slot(i, names_[i]))
-                            : out.Value(r_, c, i, names_[i]);
+                            ? ReadPartialJson(i, out.Slot(i, name))
+                            : out.Value(r_, c, i, name);
       if (st.ok() && partial_event_ && !after && c.type == ColumnType::kJson) {
         // Keep the before image's binary document: partial diffs in the after image apply to it.
         before_json_[i] =
@@ -179,7 +180,7 @@ class ImageReader {
         return absl::Status(
             st.code(),
             absl::StrCat(event_name_, " (table ", t_.database, ".", t_.table, "): row ", row_index,
-                         " column `", names_[i], "` at offset ", at, ": ", st.message()));
+                         " column `", Name(i), "` at offset ", at, ": ", st.message()));
       }
     }
     out.End();
@@ -187,6 +188,16 @@ class ImageReader {
   }
 
  private:
+  // Column names once per event, not once per value, and only when asked for (a FlatImage needs
+  // them for error messages only).
+  const std::string& Name(size_t i) {
+    if (names_.empty()) {
+      names_.reserve(t_.columns.size());
+      for (size_t k = 0; k < t_.columns.size(); ++k) names_.push_back(t_.ColumnName(k));
+    }
+    return names_[i];
+  }
+
   static std::string_view ToView(Bytes b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
   }

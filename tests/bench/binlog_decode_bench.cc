@@ -4,17 +4,22 @@
 // It starts a throwaway MariaDB 10.11, fills a mixed-type table (15 columns: integers, DECIMAL,
 // DOUBLE, DATETIME(6), TIMESTAMP(3), DATE, TIME, utf8mb4 VARCHAR, CHAR, ENUM, TEXT with NULLs)
 // with bulk INSERT ... SELECT in transactions of 250,000 rows, flushes the binlog, then times on
-// the binlog file that holds the rows (warm page cache, one thread each):
-//   1. sluice decode: BinlogFileReader over the file in memory, every row decoded to values;
-//   2. sluice decode + assemble + JSON: sluice::cli::DecodeBinlogFiles (what `sluicectl binlog
-//      decode --format json` runs) with the lines counted, not written;
-//   3. the CLIs: `sluicectl binlog decode --format json FILE > /dev/null` and
-//      `mariadb-binlog -v --base64-output=decode-rows FILE > /dev/null`, wall time.
-// Not a test: it prints figures (best of --repeat runs).
+// the binlog file that holds the rows (warm page cache, one thread each), in the same run:
+//   0. the reference: `mariadb-binlog -v --base64-output=decode-rows FILE > /dev/null`;
+//   1. sluice decode with every row as a v1::Row (what the live source does), and with one reused
+//      v1::Row (ForEachRow), with and without rendering the row images as JSON;
+//   2. the flat decode (ForEachFlatRow: no heap object per value), with and without row JSON;
+//   3. sluice::cli::DecodeBinlogFiles (what `sluicectl binlog decode --format json` runs) with
+//      the lines counted, and the CLI itself, JSON and text, with stdout to /dev/null.
+// Each is timed in wall-clock and CPU seconds (this thread's, or the child's for the commands);
+// rates and the ratio to mariadb-binlog are printed from both. Not a test: it prints figures
+// (best of --repeat runs, by CPU time).
 //
 // Usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG] [--keep COPY] [--flat-only]
 //   --file: skip MariaDB and time an existing binlog file; --keep: copy the generated binlog there;
 //   --flat-only: only the flat decode (with and without row JSON), e.g. under perf record.
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +49,28 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
+
+// CPU seconds of this thread, and of the waited-for children (user + system).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+double ChildrenCpuSeconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+// Wall and CPU time of one measurement. On the shared, loaded build machine the wall time
+// includes waiting for a core; the CPU time is what the work took on the core it had.
+struct Timing {
+  double wall = 0;
+  double cpu = 0;
+};
 
 [[noreturn]] void Die(const std::string& what, const absl::Status& st) {
   std::fprintf(stderr, "binlog_decode_bench: %s: %s\n", what.c_str(),
@@ -110,13 +137,15 @@ std::string ReadFile(const std::string& path) {
 struct DecodeResult {
   uint64_t rows = 0;
   uint64_t events = 0;
-  double seconds = 0;
+  double seconds = 0;  // wall
+  double cpu = 0;      // this thread's CPU time
 };
 
 // 1. BinlogFileReader over the whole file: every event decoded, every row to values.
 DecodeResult DecodeOnly(const std::string& bytes, const std::string& name) {
   DecodeResult r;
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   mysql::BinlogFileReader reader(
       mysql::Bytes(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()), name);
   while (true) {
@@ -127,6 +156,7 @@ DecodeResult DecodeOnly(const std::string& bytes, const std::string& name) {
     if (const auto* rows = std::get_if<mysql::RowsEvent>(&(*ev)->body)) r.rows += rows->rows.size();
   }
   r.seconds = Seconds(start);
+  r.cpu = ThreadCpuSeconds() - cpu_start;
   return r;
 }
 
@@ -136,6 +166,7 @@ DecodeResult DecodeOnly(const std::string& bytes, const std::string& name) {
 DecodeResult DecodeStreaming(const std::string& bytes, bool render, uint64_t* out_bytes) {
   DecodeResult r;
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   mysql::BinlogDecoder decoder;
   decoder.set_defer_rows(true);
   std::string json;
@@ -174,6 +205,7 @@ DecodeResult DecodeStreaming(const std::string& bytes, bool render, uint64_t* ou
     pos += h->event_size;
   }
   r.seconds = Seconds(start);
+  r.cpu = ThreadCpuSeconds() - cpu_start;
   if (out_bytes != nullptr) *out_bytes = rendered;
   return r;
 }
@@ -184,6 +216,7 @@ DecodeResult DecodeStreaming(const std::string& bytes, bool render, uint64_t* ou
 DecodeResult DecodeFlat(const std::string& bytes, bool render, uint64_t* out_bytes) {
   DecodeResult r;
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   mysql::BinlogDecoder decoder;
   decoder.set_defer_rows(true);
   std::string json;
@@ -229,6 +262,7 @@ DecodeResult DecodeFlat(const std::string& bytes, bool render, uint64_t* out_byt
     pos += h->event_size;
   }
   r.seconds = Seconds(start);
+  r.cpu = ThreadCpuSeconds() - cpu_start;
   if (out_bytes != nullptr) *out_bytes = rendered;
   return r;
 }
@@ -237,6 +271,7 @@ struct RenderResult {
   uint64_t lines = 0;
   uint64_t bytes = 0;
   double seconds = 0;
+  double cpu = 0;
 };
 
 // 2. What `sluicectl binlog decode --format json` runs, with the output counted.
@@ -246,6 +281,7 @@ RenderResult DecodeAssembleRender(const std::string& path) {
   options.files = {path};
   options.json = true;
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   absl::Status st = cli::DecodeBinlogFiles(
       options,
       [&r](std::string_view line) {
@@ -256,20 +292,22 @@ RenderResult DecodeAssembleRender(const std::string& path) {
       nullptr);
   if (!st.ok()) Die("decode + render", st);
   r.seconds = Seconds(start);
+  r.cpu = ThreadCpuSeconds() - cpu_start;
   return r;
 }
 
 // 3. A command with its stdout sent to /dev/null; wall time.
-double TimeCommand(const std::string& command) {
+Timing TimeCommand(const std::string& command) {
   const auto start = Clock::now();
+  const double cpu_start = ChildrenCpuSeconds();
   auto r =
       testing::RunSubprocess({"sh", "-c", command + " > /dev/null"}, {}, std::chrono::minutes(30));
-  const double secs = Seconds(start);
+  const Timing t{Seconds(start), ChildrenCpuSeconds() - cpu_start};
   if (!r.ok()) Die(command, r.status());
   if (r->exit_code != 0) {
     Die(command, absl::InternalError(absl::StrCat("exit ", r->exit_code, ": ", r->stderr_text)));
   }
-  return secs;
+  return t;
 }
 
 std::string SluicectlPath() {
@@ -334,52 +372,64 @@ int Main(uint64_t rows, int repeat, std::string file, const std::string& keep, b
   DecodeResult flat_json;
   uint64_t flat_json_bytes = 0;
   RenderResult render;
-  double sluicectl = 1e99, mariadb = 1e99;
+  Timing sluicectl{1e99, 1e99}, sluicectl_text{1e99, 1e99}, mariadb{1e99, 1e99};
   const std::string sluicectl_cmd =
       absl::StrCat("'", SluicectlPath(), "' binlog decode --format json '", file, "'");
+  const std::string sluicectl_text_cmd =
+      absl::StrCat("'", SluicectlPath(), "' binlog decode --format text '", file, "'");
   const std::string mariadb_cmd =
       absl::StrCat("mariadb-binlog -v --base64-output=decode-rows '", file, "'");
+  // Best of `repeat`, by CPU time (wall time is kept alongside).
+  auto keep_best = [](int i, auto& best, const auto& run) {
+    if (i == 0 || run.cpu < best.cpu) best = run;
+  };
+  auto keep_best_timing = [](Timing& best, const Timing& run) {
+    if (run.cpu < best.cpu) best = run;
+  };
   for (int i = 0; i < repeat; ++i) {
-    DecodeResult d = DecodeOnly(bytes, name);
-    if (i == 0 || d.seconds < decode.seconds) decode = d;
-    DecodeResult s = DecodeStreaming(bytes, false, nullptr);
-    if (i == 0 || s.seconds < streaming.seconds) streaming = s;
-    DecodeResult sj = DecodeStreaming(bytes, true, &streaming_json_bytes);
-    if (i == 0 || sj.seconds < streaming_json.seconds) streaming_json = sj;
-    DecodeResult f = DecodeFlat(bytes, false, nullptr);
-    if (i == 0 || f.seconds < flat.seconds) flat = f;
-    DecodeResult fj = DecodeFlat(bytes, true, &flat_json_bytes);
-    if (i == 0 || fj.seconds < flat_json.seconds) flat_json = fj;
-    RenderResult r = DecodeAssembleRender(file);
-    if (i == 0 || r.seconds < render.seconds) render = r;
-    sluicectl = std::min(sluicectl, TimeCommand(sluicectl_cmd));
-    mariadb = std::min(mariadb, TimeCommand(mariadb_cmd));
+    keep_best_timing(mariadb, TimeCommand(mariadb_cmd));
+    keep_best(i, decode, DecodeOnly(bytes, name));
+    keep_best(i, streaming, DecodeStreaming(bytes, false, nullptr));
+    keep_best(i, streaming_json, DecodeStreaming(bytes, true, &streaming_json_bytes));
+    keep_best(i, flat, DecodeFlat(bytes, false, nullptr));
+    keep_best(i, flat_json, DecodeFlat(bytes, true, &flat_json_bytes));
+    keep_best(i, render, DecodeAssembleRender(file));
+    keep_best_timing(sluicectl, TimeCommand(sluicectl_cmd));
+    keep_best_timing(sluicectl_text, TimeCommand(sluicectl_text_cmd));
   }
   const double n = static_cast<double>(decode.rows);
-  auto line = [&](const char* what, double secs) {
-    std::printf("  %-52s %7.3f s  %11.0f rows/s  %8.1f MB/s  %6.1fx mariadb-binlog\n", what, secs,
-                n / secs, mb / secs, mariadb / secs);
-  };
-  std::printf("%llu rows in %llu events; best of %d runs, one thread each:\n",
+  std::printf("%llu rows in %llu events; best of %d runs (by CPU time), one thread each;\n",
               static_cast<unsigned long long>(decode.rows),
               static_cast<unsigned long long>(decode.events), repeat);
+  std::printf("rates and ratios from CPU time (wall-clock rate and ratio in brackets):\n");
+  auto line = [&](const char* what, double wall, double cpu) {
+    std::printf("  %-55s %6.3f s cpu %6.3f s wall %9.0f rows/s %6.1f MB/s %5.1fx  [%9.0f rows/s %5.1fx]\n",
+                what, cpu, wall, n / cpu, mb / cpu, mariadb.cpu / cpu, n / wall, mariadb.wall / wall);
+  };
   if (streaming.rows != decode.rows || streaming_json.rows != decode.rows ||
       flat.rows != decode.rows || flat_json.rows != decode.rows) {
     Die("streaming decode", absl::InternalError("row counts differ between decode paths"));
   }
-  line("sluice decode (BinlogFileReader, rows to values)", decode.seconds);
-  line("sluice streaming decode (ForEachRow, reused row)", streaming.seconds);
-  line("sluice streaming decode + row JSON (AppendRowJson)", streaming_json.seconds);
-  line("sluice flat decode (ForEachFlatRow)", flat.seconds);
-  line("sluice flat decode + row JSON (AppendFlatRowJson)", flat_json.seconds);
-  line("sluice decode + assemble + JSON lines (in process)", render.seconds);
-  line("sluicectl binlog decode --format json > /dev/null", sluicectl);
-  line("mariadb-binlog -v --base64-output=decode-rows > /dev/null", mariadb);
-  std::printf("  (JSON output: %llu lines, %.1f MB; row JSON alone %.1f MB)\n",
-              static_cast<unsigned long long>(render.lines),
-              static_cast<double>(render.bytes) / 1e6, static_cast<double>(flat_json_bytes) / 1e6);
   if (flat_json_bytes != streaming_json_bytes) {
     Die("flat decode", absl::InternalError("flat and protobuf row JSON differ in size"));
+  }
+  line("reference: mariadb-binlog -v --base64-output=decode-rows", mariadb.wall, mariadb.cpu);
+  line("sluice decode, rows as v1::Row (BinlogFileReader)", decode.seconds, decode.cpu);
+  line("sluice decode, one reused v1::Row (ForEachRow)", streaming.seconds, streaming.cpu);
+  line("  + row JSON (AppendRowJson)", streaming_json.seconds, streaming_json.cpu);
+  line("sluice flat decode (ForEachFlatRow)", flat.seconds, flat.cpu);
+  line("  + row JSON (AppendFlatRowJson)", flat_json.seconds, flat_json.cpu);
+  line("sluice binlog decode --format json, in process", render.seconds, render.cpu);
+  line("sluicectl binlog decode --format json > /dev/null", sluicectl.wall, sluicectl.cpu);
+  line("sluicectl binlog decode --format text > /dev/null", sluicectl_text.wall, sluicectl_text.cpu);
+  std::printf("  (JSON output: %llu lines, %.1f MB; the row images' JSON alone: %.1f MB)\n",
+              static_cast<unsigned long long>(render.lines),
+              static_cast<double>(render.bytes) / 1e6, static_cast<double>(flat_json_bytes) / 1e6);
+  {
+    std::ifstream load("/proc/loadavg");
+    std::string l;
+    std::getline(load, l);
+    std::printf("load average after: %s\n", l.c_str());
   }
   return 0;
 }
