@@ -1,5 +1,6 @@
 #include "protocol/mysql/flat_row.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "proto/base/time_format.h"
@@ -13,6 +14,95 @@ void AppendInt(Int v, std::string& out) {
   char buf[24];
   const auto result = std::to_chars(buf, buf + sizeof(buf), v);
   out.append(buf, result.ptr);
+}
+
+// The common dates and times are written here directly, in the canonical text of
+// proto/base/value_json.h (AppendValueJson) and time_format.h (AppendTimestampMicros); anything
+// outside the ranges below (years past 9999, hours past 9999, fractions of a million micros and
+// more, times before 1970) goes through those functions instead. flat_row_test and rows_fuzz
+// compare both renderings.
+
+// Writes the `width` low decimal digits of `v`.
+char* PutDigits(char* p, uint32_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+// ".f" with the trailing zeros removed, nothing for 0. Precondition: micros < 1,000,000.
+char* PutFraction(char* p, uint32_t micros) {
+  if (micros == 0) return p;
+  *p++ = '.';
+  int digits = 6;
+  while (micros % 10 == 0) {
+    micros /= 10;
+    --digits;
+  }
+  return PutDigits(p, micros, digits);
+}
+
+bool FastDate(const DateParts& d) { return d.year >= 0 && d.year <= 9999 && d.month <= 99 && d.day <= 99; }
+bool FastTimeOfDay(const TimeParts& t) {
+  return t.hours <= 9999 && t.minutes <= 99 && t.seconds <= 99 && t.micros < 1'000'000;
+}
+
+char* PutDate(char* p, const DateParts& d) {
+  p = PutDigits(p, static_cast<uint32_t>(d.year), 4);
+  *p++ = '-';
+  p = PutDigits(p, d.month, 2);
+  *p++ = '-';
+  return PutDigits(p, d.day, 2);
+}
+
+// "HH:MM:SS[.f]", at least two hour digits.
+char* PutTimeOfDay(char* p, const TimeParts& t) {
+  p = PutDigits(p, t.hours, t.hours < 100 ? 2 : t.hours < 1000 ? 3 : 4);
+  *p++ = ':';
+  p = PutDigits(p, t.minutes, 2);
+  *p++ = ':';
+  p = PutDigits(p, t.seconds, 2);
+  return PutFraction(p, t.micros);
+}
+
+// `"YYYY-MM-DDTHH:MM:SS[.f]Z"` for 1970-01-01 up to the end of 9999; false otherwise. The date of
+// the last day rendered is kept (rows of one event are mostly of the same day).
+bool PutTimestamp(int64_t micros, std::string& out) {
+  constexpr int64_t kLastDay = 2'932'896;  // 9999-12-31
+  if (micros < 0 || micros / kMicrosPerDay > kLastDay) return false;
+  struct DayCache {
+    int64_t day = -1;
+    char text[10];
+  };
+  thread_local DayCache cache;
+  const int64_t day = micros / kMicrosPerDay;
+  if (day != cache.day) {
+    const CivilDate date = CivilFromDays(day);
+    DateParts parts;
+    parts.year = static_cast<int32_t>(date.year);
+    parts.month = date.month;
+    parts.day = date.day;
+    PutDate(cache.text, parts);
+    cache.day = day;
+  }
+  const int64_t time = micros % kMicrosPerDay;
+  const auto seconds = static_cast<uint32_t>(time / kMicrosPerSecond);
+  char buf[40];
+  char* p = buf;
+  *p++ = '"';
+  p = std::copy(cache.text, cache.text + 10, p);
+  *p++ = 'T';
+  p = PutDigits(p, seconds / 3600, 2);
+  *p++ = ':';
+  p = PutDigits(p, seconds / 60 % 60, 2);
+  *p++ = ':';
+  p = PutDigits(p, seconds % 60, 2);
+  p = PutFraction(p, static_cast<uint32_t>(time % kMicrosPerSecond));
+  *p++ = 'Z';
+  *p++ = '"';
+  out.append(buf, p);
+  return true;
 }
 
 // Reused protobuf values for the kinds whose canonical text value_json.cc owns (doubles, dates
@@ -87,24 +177,58 @@ void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, std::string& ou
       out.push_back('"');
       return;
     case FlatKind::kDate: {
+      if (FastDate(v.date)) {
+        char buf[16];
+        char* p = buf;
+        *p++ = '"';
+        p = PutDate(p, v.date);
+        *p++ = '"';
+        out.append(buf, p);
+        return;
+      }
       v1::Value& scratch = ThreadScratch().date;
       AssignProto(v.date, *scratch.mutable_date());
       AppendValueJson(scratch, out);
       return;
     }
     case FlatKind::kTime: {
+      if (FastTimeOfDay(v.time)) {
+        const TimeParts& t = v.time;
+        char buf[32];
+        char* p = buf;
+        *p++ = '"';
+        if (t.negative && (t.hours != 0 || t.minutes != 0 || t.seconds != 0 || t.micros != 0)) {
+          *p++ = '-';
+        }
+        p = PutTimeOfDay(p, t);
+        *p++ = '"';
+        out.append(buf, p);
+        return;
+      }
       v1::Value& scratch = ThreadScratch().time;
       AssignProto(v.time, *scratch.mutable_time());
       AppendValueJson(scratch, out);
       return;
     }
     case FlatKind::kDateTime: {
+      if (FastDate(v.datetime.date) && FastTimeOfDay(v.datetime.time)) {
+        char buf[48];
+        char* p = buf;
+        *p++ = '"';
+        p = PutDate(p, v.datetime.date);
+        *p++ = ' ';
+        p = PutTimeOfDay(p, v.datetime.time);  // a DATETIME's time has no sign
+        *p++ = '"';
+        out.append(buf, p);
+        return;
+      }
       v1::Value& scratch = ThreadScratch().datetime;
       AssignProto(v.datetime, *scratch.mutable_datetime());
       AppendValueJson(scratch, out);
       return;
     }
     case FlatKind::kTimestampMicros:
+      if (PutTimestamp(v.i64, out)) return;
       out.push_back('"');
       AppendTimestampMicros(v.i64, out);
       out.push_back('"');

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <random>
 
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
@@ -213,6 +214,77 @@ std::vector<Case> Cases() {
 
 TEST(FlatRowTest, EveryColumnTypeDecodesAsTheProtoDecoderDoes) {
   for (const Case& c : Cases()) ExpectSameAsProto(c);
+}
+
+// Dates and times, rendered directly for the common ranges and through value_json otherwise: the
+// same text as AppendValueJson for any field values, in range or not.
+TEST(FlatRowTest, TemporalJsonEqualsValueJsonForAnyFields) {
+  std::mt19937_64 rng(20261206);
+  auto pick = [&](std::initializer_list<uint32_t> edges, uint32_t below) {
+    if (rng() % 3 == 0) return *(edges.begin() + rng() % edges.size());
+    return static_cast<uint32_t>(rng() % below);
+  };
+  auto time = [&] {
+    TimeParts t;
+    t.negative = rng() % 2 == 0;
+    t.hours = pick({0, 9, 10, 99, 100, 838, 999, 1000, 1023, 9999, 10000, 4000000000u}, 2000);
+    t.minutes = pick({0, 59, 60, 63, 99, 100}, 64);
+    t.seconds = pick({0, 59, 60, 63, 99, 100}, 64);
+    t.micros = pick({0, 1, 10, 100000, 120000, 999999, 1000000, 2550000}, 1000000);
+    return t;
+  };
+  auto date = [&] {
+    DateParts d;
+    d.year = static_cast<int32_t>(pick({0, 1, 999, 1000, 9999, 10000, 10082, 32767}, 12000));
+    if (rng() % 20 == 0) d.year = -d.year;
+    d.month = pick({0, 1, 12, 13, 15, 99, 100}, 16);
+    d.day = pick({0, 1, 28, 31, 99, 100}, 32);
+    return d;
+  };
+  FlatRow row;
+  size_t compared = 0;
+  for (int i = 0; i < 20000; ++i) {
+    row.Clear();
+    FlatValue& v = row.Add(0);
+    switch (i % 4) {
+      case 0:
+        v.kind = FlatKind::kDate;
+        v.date = date();
+        break;
+      case 1:
+        v.kind = FlatKind::kTime;
+        v.time = time();
+        break;
+      case 2:
+        v.kind = FlatKind::kDateTime;
+        v.datetime.date = date();
+        v.datetime.time = time();
+        v.datetime.time.negative = false;
+        break;
+      case 3: {
+        v.kind = FlatKind::kTimestampMicros;
+        const int64_t edges[] = {0,
+                                 1,
+                                 86'400'000'000 - 1,
+                                 int64_t{4294967295} * 1'000'000 + 999'999,
+                                 253'402'300'799'999'999,  // 9999-12-31T23:59:59.999999
+                                 253'402'300'800'000'000,
+                                 -1,
+                                 INT64_MAX,
+                                 INT64_MIN};
+        v.i64 = rng() % 3 == 0 ? edges[rng() % std::size(edges)]
+                               : static_cast<int64_t>(rng() % (uint64_t{1} << 52));
+        break;
+      }
+    }
+    std::string flat;
+    AppendFlatValueJson(row, row.values()[0], flat);
+    v1::Value proto;
+    FlatValueToProto(row, row.values()[0], proto);
+    ASSERT_EQ(flat, ValueToJson(proto)) << proto.ShortDebugString();
+    ++compared;
+  }
+  EXPECT_EQ(compared, 20000u);
 }
 
 TEST(FlatRowTest, ReuseKeepsEarlierTextValid) {
