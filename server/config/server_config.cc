@@ -35,7 +35,7 @@ const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
     "user", "password",    "password_file", "server_id", "database",
     "slot", "publication", "tables",        "snapshot",  "snapshot_chunk_size",
-    "snapshot_keyless", "snapshot_pause_ms", "heartbeat_ms", "retention", "tls"};
+    "snapshot_keyless", "snapshot_pause_ms", "heartbeat_ms", "retention", "tls", "table_state"};
 const std::vector<std::string_view> kTlsKeys = {"mode", "ca_file"};
 const std::vector<std::string_view> kRetentionKeys = {"max_age", "max_bytes"};
 
@@ -437,6 +437,10 @@ absl::Status Loader::ApplyField(const Field& f, std::string_view context, Source
     absl::StatusOr<bool> whole = internal::ParseSnapshotKeyless(value);
     SLUICE_RETURN_IF_ERROR(check(whole.status()));
     s.snapshot_keyless_whole_table = *whole;
+  } else if (f.key == "table_state") {
+    absl::StatusOr<bool> on = internal::ParseTableState(value);
+    SLUICE_RETURN_IF_ERROR(check(on.status()));
+    s.table_state = *on;
   }
   return absl::OkStatus();
 }

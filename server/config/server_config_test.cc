@@ -158,12 +158,14 @@ sources:
     snapshot_pause_ms: 5
     snapshot_keyless: whole_table
     retention: {max_age: 12h, max_bytes: 10GiB}
+    table_state: false
 )");
   const SourceConfig& s = c.sources[0];
   EXPECT_EQ(s.heartbeat_ms, 2000u);
   EXPECT_EQ(s.snapshot_chunk_size, 500u);
   EXPECT_EQ(s.snapshot_pause_ms, 5u);
   EXPECT_TRUE(s.snapshot_keyless_whole_table);
+  EXPECT_FALSE(s.table_state);
   EXPECT_EQ(s.retention_max_age_micros, int64_t{12} * 3'600'000'000);
   EXPECT_EQ(s.retention_max_bytes, uint64_t{10} << 30);
   const std::string head =
@@ -177,6 +179,8 @@ sources:
               HasSubstr("\"retention\" must be a mapping such as {max_age: 7d"));
   EXPECT_THAT(LoadError(head + "    heartbeat_ms: 5\n"),
               HasSubstr("heartbeat_ms \"5\" is not a number of milliseconds"));
+  EXPECT_THAT(LoadError(head + "    table_state: maybe\n"),
+              AllOf(HasSubstr(":8:"), HasSubstr("table_state \"maybe\" is invalid")));
 }
 
 TEST_F(ServerConfigTest, DefaultsAndNoSources) {

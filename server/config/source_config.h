@@ -7,11 +7,13 @@
 //   mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]?name=NAME&server_id=N[&KEY=VALUE...]
 //     (mariadb:// is an alias; PORT defaults to 3306; /DATABASE is optional)
 //     keys: name, server_id, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
-//           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca
+//           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca,
+//           table_state
 //   postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?name=NAME[&KEY=VALUE...]
 //     (postgresql:// is an alias; PORT defaults to 5432)
 //     keys: name, slot, publication, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
-//           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca
+//           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca,
+//           table_state
 //
 //   name         required; 1 to 64 characters from [a-z0-9_-]
 //   server_id    mysql, required; 1..4294967295, unique among the primary's replicas
@@ -31,6 +33,8 @@
 //                default 5000 (MySQL) / 10000 (Postgres)
 //   retention_max_age    this source's retention age (7d, 12h, ...), overriding sluiced's
 //   retention_max_bytes  and its size limit (50GiB, ...); "none" for no limit
+//   table_state  true (default) | false: keep the latest row per primary key of each table beside
+//                the log (SNAPSHOT_THEN_STREAM, sluicectl table; docs/subscriptions.md)
 //   tls          disabled | preferred (default) | required | verify_ca | verify_identity
 //   tls_ca       path of a PEM CA bundle; not allowed with tls=disabled
 //
@@ -86,6 +90,7 @@ struct SourceConfig {
   // Per-source retention; unset fields follow sluiced's --retention-* flags. 0 = no limit.
   std::optional<int64_t> retention_max_age_micros;
   std::optional<uint64_t> retention_max_bytes;
+  bool table_state = true;  // keep the table state (storage/table_state.h)
   std::string tls_mode = "preferred";
   std::string tls_ca_file;
   // The source as a URL with the password replaced by "***". For a parsed URL this is the

@@ -185,6 +185,15 @@ absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text) {
       text));
 }
 
+absl::StatusOr<bool> ParseTableState(std::string_view text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return Invalid(absl::StrFormat(
+      "table_state \"%s\" is invalid: use true (keep the latest row per primary key beside the "
+      "log, for SNAPSHOT_THEN_STREAM and sluicectl table) or false",
+      text));
+}
+
 absl::Status ValidateTlsMode(std::string_view mode) {
   for (std::string_view m : {"disabled", "preferred", "required", "verify_ca", "verify_identity"}) {
     if (mode == m) {

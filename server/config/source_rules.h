@@ -44,6 +44,8 @@ absl::StatusOr<int64_t> ParseRetentionAge(std::string_view text, std::string_vie
 absl::StatusOr<uint64_t> ParseRetentionBytes(std::string_view text, std::string_view field);
 // "error" -> false, "whole_table" -> true.
 absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text);
+// table_state: "true" / "false".
+absl::StatusOr<bool> ParseTableState(std::string_view text);
 absl::Status ValidateTlsMode(std::string_view mode);
 absl::Status ValidateSlot(std::string_view slot);
 absl::Status ValidatePublication(std::string_view publication);

@@ -28,12 +28,12 @@ const std::vector<std::string_view>& KnownQueryKeys(v1::SourceKind kind) {
       "name",         "server_id",         "tables",
       "snapshot",     "snapshot_chunk_size", "snapshot_keyless",
       "snapshot_pause_ms", "heartbeat_ms",  "retention_max_age",
-      "retention_max_bytes", "tls",          "tls_ca"};
+      "retention_max_bytes", "tls",          "tls_ca",   "table_state"};
   static const std::vector<std::string_view> kPostgres = {
       "name",         "slot",              "publication",       "tables",
       "snapshot",     "snapshot_chunk_size", "snapshot_keyless", "snapshot_pause_ms",
       "heartbeat_ms", "retention_max_age", "retention_max_bytes", "tls",
-      "tls_ca"};
+      "tls_ca",       "table_state"};
   return kind == v1::SOURCE_KIND_MYSQL ? kMysql : kPostgres;
 }
 
@@ -86,6 +86,8 @@ absl::Status ApplyQueryParam(SourceConfig& s, std::string_view key, std::string_
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_pause_ms, internal::ParseSnapshotPauseMs(value));
   } else if (key == "snapshot_keyless") {
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_keyless_whole_table, internal::ParseSnapshotKeyless(value));
+  } else if (key == "table_state") {
+    SLUICE_ASSIGN_OR_RETURN(s.table_state, internal::ParseTableState(value));
   } else if (key == "tls") {
     SLUICE_RETURN_IF_ERROR(internal::ValidateTlsMode(value));
     s.tls_mode = std::move(value);
@@ -277,6 +279,7 @@ std::string FormatRedactedSourceUrl(const SourceConfig& s) {
   if (s.snapshot_keyless_whole_table) absl::StrAppend(&out, "&snapshot_keyless=whole_table");
   if (s.snapshot_pause_ms != 0) absl::StrAppend(&out, "&snapshot_pause_ms=", s.snapshot_pause_ms);
   if (s.heartbeat_ms) absl::StrAppend(&out, "&heartbeat_ms=", *s.heartbeat_ms);
+  if (!s.table_state) absl::StrAppend(&out, "&table_state=false");
   if (s.retention_max_age_micros) {
     absl::StrAppend(&out, "&retention_max_age=",
                     *s.retention_max_age_micros == 0

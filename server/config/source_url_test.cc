@@ -85,6 +85,16 @@ TEST(ParseSourceUrlTest, SnapshotChunkSizeAndKeyless) {
               HasSubstr("snapshot_keyless \"yes\" is invalid: use error"));
 }
 
+TEST(ParseSourceUrlTest, TableStateDefaultsOnAndRoundTrips) {
+  EXPECT_TRUE(MustParse("mysql://u@h/?name=a&server_id=1").table_state);
+  SourceConfig off = MustParse("postgres://u@pg/app?name=app&table_state=false");
+  EXPECT_FALSE(off.table_state);
+  EXPECT_THAT(FormatRedactedSourceUrl(off), HasSubstr("&table_state=false"));
+  EXPECT_TRUE(MustParse("mysql://u@h/?name=a&server_id=1&table_state=true").table_state);
+  EXPECT_THAT(ParseSourceUrl("mysql://u@h/?name=a&server_id=1&table_state=no").status().message(),
+              HasSubstr("table_state \"no\" is invalid: use true"));
+}
+
 TEST(ParseSourceUrlTest, HeartbeatAndRetentionPerSource) {
   SourceConfig s = MustParse(
       "mysql://u:hunter2@h/?name=a&server_id=1&heartbeat_ms=1500&retention_max_age=7d"
@@ -276,13 +286,13 @@ TEST(ParseSourceUrlErrorTest, UnknownQueryKeyListsKnownKeysAndSuggests) {
                     HasSubstr("unknown query key \"tabels\" (known keys: name, server_id, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
                               "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
-                              "retention_max_bytes, tls, tls_ca)"),
+                              "retention_max_bytes, tls, tls_ca, table_state)"),
                     HasSubstr("did you mean \"tables\"?")));
   EXPECT_THAT(UrlError("postgres://u@h/d?name=a&xyzzy=1"),
               AllOf(HasSubstr("unknown query key \"xyzzy\" (known keys: name, slot, publication, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
                               "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
-                              "retention_max_bytes, tls, tls_ca)"),
+                              "retention_max_bytes, tls, tls_ca, table_state)"),
                     Not(HasSubstr("did you mean"))));
   // A password passed as a query key is not echoed.
   EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password=hunter2"),

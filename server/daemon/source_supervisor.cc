@@ -20,6 +20,7 @@ SourceSupervisor::SourceSupervisor(storage::ChangeLog& log, pipeline::SourceRegi
 
 absl::Status SourceSupervisor::Add(const config::SourceConfig& source) {
   SLUICE_ASSIGN_OR_RETURN(storage::SourceId id, log_.RegisterSource(source.name, source.kind));
+  SLUICE_RETURN_IF_ERROR(log_.SetTableState(id, source.table_state));
   pipeline::SourceRuntime runtime;
   runtime.name = source.name;
   runtime.kind = source.kind;
