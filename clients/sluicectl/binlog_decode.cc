@@ -416,22 +416,13 @@ class Decoder {
     return absl::OkStatus();
   }
 
-  // Renders `row` as {"col":value,...} into `out`, noting where each column's value is.
-  void RenderImage(const mysql::FlatRow& row, std::string& out,
-                   std::vector<std::pair<uint32_t, uint32_t>>& spans) {
-    spans.assign(keys_->size(), {0, 0});
-    out.clear();
-    out.push_back('{');
-    bool first = true;
+  // The value of `column` in `row`, or null when the image does not hold it.
+  static const mysql::FlatValue* FindColumn(const mysql::FlatRow& row, uint32_t column) {
     for (const mysql::FlatValue& v : row.values()) {
-      if (!first) out.push_back(',');
-      first = false;
-      out.append(keys_->key(v.column));
-      const size_t at = out.size();
-      mysql::AppendFlatValueJson(row, v, out);
-      spans[v.column] = {static_cast<uint32_t>(at), static_cast<uint32_t>(out.size())};
+      if (v.column == column) return &v;
+      if (v.column > column) break;  // values are in column order
     }
-    out.push_back('}');
+    return nullptr;
   }
 
   // {"k":value,...} for the key columns: from the after image, else the before image; columns in
@@ -440,35 +431,38 @@ class Decoder {
     out.push_back('{');
     bool first = true;
     for (uint32_t k : key_columns_) {
-      std::string_view value;
-      if (k < after_spans_.size() && row.after != nullptr && after_spans_[k].second != 0) {
-        value = std::string_view(after_json_).substr(after_spans_[k].first,
-                                                     after_spans_[k].second - after_spans_[k].first);
-      } else if (k < before_spans_.size() && row.before != nullptr &&
-                 before_spans_[k].second != 0) {
-        value = std::string_view(before_json_)
-                    .substr(before_spans_[k].first, before_spans_[k].second - before_spans_[k].first);
-      } else {
-        continue;
+      if (k >= keys_->size()) continue;
+      const mysql::FlatRow* image = row.after;
+      const mysql::FlatValue* value = image != nullptr ? FindColumn(*image, k) : nullptr;
+      if (value == nullptr && row.before != nullptr) {
+        image = row.before;
+        value = FindColumn(*image, k);
       }
+      if (value == nullptr) continue;
       if (!first) out.push_back(',');
       first = false;
       out.append(keys_->key(k));
-      out.append(value);
+      mysql::AppendFlatValueJson(*image, *value, out);
     }
     out.push_back('}');
   }
 
   absl::Status RenderRow(const mysql::RowsEvent&, const mysql::FlatRowChange& row) {
-    if (row.before != nullptr) RenderImage(*row.before, before_json_, before_spans_);
-    if (row.after != nullptr) RenderImage(*row.after, after_json_, after_spans_);
     lines_.append(prefix_);
     if (options_.json) {
       AppendKey(row, lines_);
       lines_.append(",\"before\":");
-      lines_.append(row.before != nullptr ? std::string_view(before_json_) : "null");
+      if (row.before != nullptr) {
+        mysql::AppendFlatRowJson(*row.before, *keys_, lines_);
+      } else {
+        lines_.append("null");
+      }
       lines_.append(",\"after\":");
-      lines_.append(row.after != nullptr ? std::string_view(after_json_) : "null");
+      if (row.after != nullptr) {
+        mysql::AppendFlatRowJson(*row.after, *keys_, lines_);
+      } else {
+        lines_.append("null");
+      }
       lines_.append(",\"unchanged\":[],\"txn\":{\"index\":");
       char digits[16];
       const auto end = std::to_chars(digits, digits + sizeof digits, txn_.index++).ptr;
@@ -482,11 +476,11 @@ class Decoder {
       }
       if (row.before != nullptr) {
         lines_.append(" before=");
-        lines_.append(before_json_);
+        mysql::AppendFlatRowJson(*row.before, *keys_, lines_);
       }
       if (row.after != nullptr) {
         lines_.append(" after=");
-        lines_.append(after_json_);
+        mysql::AppendFlatRowJson(*row.after, *keys_, lines_);
       }
     }
     line_ends_.push_back(lines_.size());
@@ -601,10 +595,6 @@ class Decoder {
   std::optional<mysql::ColumnKeys> keys_;
   std::shared_ptr<const mysql::TableMap> keys_table_;
   std::vector<uint32_t> key_columns_;
-  std::string before_json_;
-  std::string after_json_;
-  std::vector<std::pair<uint32_t, uint32_t>> before_spans_;
-  std::vector<std::pair<uint32_t, uint32_t>> after_spans_;
   std::string lines_;             // the current event's lines, back to back
   std::vector<size_t> line_ends_;  // where each ends in lines_
 };
