@@ -70,8 +70,13 @@ void ChangeLogImpl::WriteTableState(rocksdb::WriteBatch& batch, SourceId source,
     case TableStateUpdate::Kind::kNone:
       return;
     case TableStateUpdate::Kind::kClear:
-      batch.DeleteRange(table_, TableStatePrefix(source, table),
-                        TableStatePrefixEnd(source, table));
+      if (update.clear_tables.empty()) {
+        batch.DeleteRange(table_, TableStatePrefix(source, table),
+                          TableStatePrefixEnd(source, table));
+      }
+      for (const std::string& t : update.clear_tables) {
+        batch.DeleteRange(table_, TableStatePrefix(source, t), TableStatePrefixEnd(source, t));
+      }
       return;
     case TableStateUpdate::Kind::kDelete:
       batch.Delete(table_, TableStateKey(source, table, update.key));

@@ -3,6 +3,8 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <cctype>
+
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -104,8 +106,126 @@ std::optional<std::string> EncodeRowKey(
   return key;
 }
 
+namespace {
+
+// A small tokenizer over a MySQL statement: words, `quoted` identifiers and punctuation, with
+// whitespace and comments skipped.
+class SqlTokens {
+ public:
+  explicit SqlTokens(std::string_view s) : s_(s) {}
+  // The next token: an identifier or keyword (unquoted), or one punctuation character; empty
+  // at the end or on something unexpected. `quoted` tells a `quoted` identifier.
+  std::string Next(bool* quoted = nullptr) {
+    SkipSpace();
+    if (quoted != nullptr) *quoted = false;
+    if (i_ >= s_.size()) return {};
+    const char c = s_[i_];
+    if (c == '`') {
+      std::string out;
+      for (++i_; i_ < s_.size(); ++i_) {
+        if (s_[i_] == '`') {
+          if (i_ + 1 < s_.size() && s_[i_ + 1] == '`') {
+            out.push_back('`');
+            ++i_;
+            continue;
+          }
+          ++i_;
+          if (quoted != nullptr) *quoted = true;
+          return out;
+        }
+        out.push_back(s_[i_]);
+      }
+      return {};  // unterminated
+    }
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$') {
+      size_t start = i_;
+      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
+                                s_[i_] == '_' || s_[i_] == '$')) {
+        ++i_;
+      }
+      return std::string(s_.substr(start, i_ - start));
+    }
+    ++i_;
+    return std::string(1, c);
+  }
+
+ private:
+  void SkipSpace() {
+    while (i_ < s_.size()) {
+      if (std::isspace(static_cast<unsigned char>(s_[i_]))) {
+        ++i_;
+      } else if (s_.substr(i_, 2) == "/*") {
+        size_t end = s_.find("*/", i_ + 2);
+        i_ = end == std::string_view::npos ? s_.size() : end + 2;
+      } else if (s_.substr(i_, 2) == "--" || s_[i_] == '#') {
+        size_t end = s_.find('\n', i_);
+        i_ = end == std::string_view::npos ? s_.size() : end + 1;
+      } else {
+        return;
+      }
+    }
+  }
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+bool Keyword(const std::string& token, std::string_view word) {
+  if (token.size() != word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(token[i])) != word[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> TablesClearedByDdl(std::string_view statement,
+                                            std::string_view database) {
+  SqlTokens tokens(statement);
+  std::string t = tokens.Next();
+  bool drop = false;
+  if (Keyword(t, "TRUNCATE")) {
+    t = tokens.Next();
+    if (Keyword(t, "TABLE")) t = tokens.Next();
+  } else if (Keyword(t, "DROP")) {
+    drop = true;
+    t = tokens.Next();
+    if (Keyword(t, "TEMPORARY")) return {};  // temporary tables are not replicated as rows
+    if (!Keyword(t, "TABLE")) return {};
+    t = tokens.Next();
+    if (Keyword(t, "IF")) {
+      if (!Keyword(tokens.Next(), "EXISTS")) return {};
+      t = tokens.Next();
+    }
+  } else {
+    return {};
+  }
+  std::vector<std::string> tables;
+  for (;;) {
+    if (t.empty() || t == "," || t == ".") return {};
+    std::string first = t;
+    std::string name = absl::StrCat(std::string(database), ".", first);
+    t = tokens.Next();
+    if (t == ".") {
+      std::string second = tokens.Next();
+      if (second.empty()) return {};
+      name = absl::StrCat(first, ".", second);
+      t = tokens.Next();
+    }
+    tables.push_back(std::move(name));
+    if (t != "," || !drop) break;
+    t = tokens.Next();
+  }
+  return tables;
+}
+
 TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& e) {
   TableStateUpdate u;
+  if (e.op() == v1::OP_DDL) {
+    u.clear_tables = TablesClearedByDdl(e.ddl().statement(), e.source().database());
+    if (!u.clear_tables.empty()) u.kind = TableStateUpdate::Kind::kClear;
+    return u;
+  }
   if (e.source().table().empty()) return u;
   switch (e.op()) {
     case v1::OP_READ:

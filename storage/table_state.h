@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/base/positions.h"
@@ -33,10 +34,12 @@ namespace sluice::storage {
 // What one event does to its table's state.
 struct TableStateUpdate {
   enum class Kind : uint8_t {
-    kNone,    // nothing: keyless table, a key column missing from the image, ddl, message
+    kNone,    // nothing: keyless table, a key column missing from the image, other ddl, message
     kPut,     // c, u, r: `row` becomes the row at `key` (and `old_key` is deleted, when set)
     kDelete,  // d: the row at `key` is deleted
-    kClear,   // t: every row of the table is deleted
+    // t: every row of the event's table is deleted; ddl "TRUNCATE [TABLE] t" and
+    // "DROP TABLE [IF EXISTS] t1, t2 ..." (MySQL logs these as statements): of `clear_tables`.
+    kClear,
   };
   Kind kind = Kind::kNone;
   std::string key;      // row_key (kPut, kDelete)
@@ -44,8 +47,15 @@ struct TableStateUpdate {
   // kPut: a serialized ChangeEvent {op r, source, key_columns, after}, without offset. The
   // writer prepends the offset and appends the transaction's source overlay.
   std::string row;
+  // kClear from a ddl statement: the tables it names, as "database.table" (an unqualified name
+  // is in the event's source.database).
+  std::vector<std::string> clear_tables;
 
-  size_t memory_cost() const { return key.size() + old_key.size() + row.size(); }
+  size_t memory_cost() const {
+    size_t n = key.size() + old_key.size() + row.size();
+    for (const auto& t : clear_tables) n += t.size() + sizeof(std::string);
+    return n;
+  }
 };
 
 // The update for `event`. Call it on the thread that serializes the event (ChangeLog's
@@ -54,6 +64,11 @@ TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& event);
 // The same for an event already encoded (ChangeLog::EncodedEvent's body). An event that does not
 // parse changes nothing (the log stores it as given).
 TableStateUpdate ComputeTableStateUpdate(std::string_view encoded_event);
+
+// The tables a MySQL ddl statement empties: "TRUNCATE [TABLE] name" and
+// "DROP TABLE [IF EXISTS] name, ..." (names bare or `quoted`, optionally database-qualified;
+// comments skipped). Empty for any other statement. Unqualified names get `database`.
+std::vector<std::string> TablesClearedByDdl(std::string_view statement, std::string_view database);
 
 // row_key of `row` for `key_columns`; nullopt when `key_columns` is empty or a key column is not
 // in `row`.
