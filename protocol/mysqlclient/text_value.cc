@@ -3,9 +3,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include "proto/base/time_format.h"
+#include "proto/base/value_wire.h"
 #include "protocol/mysql/event_types.h"
 
 namespace sluice::mysqlclient {
@@ -50,22 +52,25 @@ bool Fraction(std::string_view s, size_t& pos, uint32_t& micros) {
   return pos == s.size();
 }
 
-bool ParseDate(std::string_view s, size_t& pos, v1::Date& d) {
+using DateParts = value_wire::DateParts;
+using TimeParts = value_wire::TimeParts;
+
+bool ParseDate(std::string_view s, size_t& pos, DateParts& d) {
   uint32_t y = 0, m = 0, day = 0;
   if (!Digits(s, pos, 4, y) || !Expect(s, pos, '-') || !Digits(s, pos, 2, m) ||
       !Expect(s, pos, '-') || !Digits(s, pos, 2, day) || m > 12 || day > 31) {
     return false;
   }
-  d.set_year(static_cast<int32_t>(y));
-  d.set_month(m);
-  d.set_day(day);
+  d.year = static_cast<int32_t>(y);
+  d.month = m;
+  d.day = day;
   return true;
 }
 
 // "HH:MM:SS[.f]" with exactly two hour digits (DATETIME) or "[-]H+:MM:SS[.f]" (TIME).
-bool ParseClock(std::string_view s, size_t& pos, bool duration, v1::Time& t) {
+bool ParseClock(std::string_view s, size_t& pos, bool duration, TimeParts& t) {
   if (duration && pos < s.size() && s[pos] == '-') {
-    t.set_negative(true);
+    t.negative = true;
     ++pos;
   }
   uint32_t h = 0;
@@ -81,19 +86,19 @@ bool ParseClock(std::string_view s, size_t& pos, bool duration, v1::Time& t) {
       !Digits(s, pos, 2, sec) || !Fraction(s, pos, micros) || m > 59 || sec > 59) {
     return false;
   }
-  t.set_hours(h);
-  t.set_minutes(m);
-  t.set_seconds(sec);
-  t.set_micros(micros);
+  t.hours = h;
+  t.minutes = m;
+  t.seconds = sec;
+  t.micros = micros;
   // "-00:00:00" is not negative in the binlog either.
-  if (h == 0 && m == 0 && sec == 0 && micros == 0) t.set_negative(false);
+  if (h == 0 && m == 0 && sec == 0 && micros == 0) t.negative = false;
   return true;
 }
 
-bool ParseDateTime(std::string_view s, v1::DateTime& dt) {
+bool ParseDateTime(std::string_view s, DateParts& d, TimeParts& t) {
   size_t pos = 0;
-  if (!ParseDate(s, pos, *dt.mutable_date()) || !Expect(s, pos, ' ')) return false;
-  return ParseClock(s, pos, false, *dt.mutable_time());
+  if (!ParseDate(s, pos, d) || !Expect(s, pos, ' ')) return false;
+  return ParseClock(s, pos, false, t);
 }
 
 template <typename T>
@@ -102,7 +107,81 @@ bool Integer(std::string_view s, T& out) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-bool Decode(ColumnType type, const ColumnDefinition& c, const std::string& s, v1::Value& out) {
+// strtod needs a terminated string: short texts are copied to the stack.
+bool Double(std::string_view s, double& out) {
+  if (s.empty()) return false;
+  char small[64];
+  std::string large;
+  const char* text = small;
+  if (s.size() < sizeof(small)) {
+    std::memcpy(small, s.data(), s.size());
+    small[s.size()] = '\0';
+  } else {
+    large.assign(s);
+    text = large.c_str();
+  }
+  char* end = nullptr;
+  out = std::strtod(text, &end);
+  return end == text + s.size();
+}
+
+// Where a decoded value goes: a v1::Value message, or its wire bytes.
+class MessageSink {
+ public:
+  explicit MessageSink(v1::Value& v) : v_(v) {}
+  void Int64(int64_t v) { v_.set_int64(v); }
+  void Uint64(uint64_t v) { v_.set_uint64(v); }
+  void Double(double v) { v_.set_double_(v); }
+  void Decimal(std::string_view s) { v_.set_decimal(std::string(s)); }
+  void String(std::string_view s) { v_.set_string(std::string(s)); }
+  void Bytes(std::string_view s) { v_.set_bytes(std::string(s)); }
+  void Json(std::string_view s) { v_.set_json(std::string(s)); }
+  void Timestamp(int64_t v) { v_.set_timestamp_micros(v); }
+  void Date(const DateParts& d) { SetDate(d, *v_.mutable_date()); }
+  void Time(const TimeParts& t) { SetTime(t, *v_.mutable_time()); }
+  void DateTime(const DateParts& d, const TimeParts& t) {
+    SetDate(d, *v_.mutable_datetime()->mutable_date());
+    SetTime(t, *v_.mutable_datetime()->mutable_time());
+  }
+
+ private:
+  static void SetDate(const DateParts& d, v1::Date& out) {
+    out.set_year(d.year);
+    out.set_month(d.month);
+    out.set_day(d.day);
+  }
+  static void SetTime(const TimeParts& t, v1::Time& out) {
+    out.set_negative(t.negative);
+    out.set_hours(t.hours);
+    out.set_minutes(t.minutes);
+    out.set_seconds(t.seconds);
+    out.set_micros(t.micros);
+  }
+  v1::Value& v_;
+};
+
+class WireSink {
+ public:
+  explicit WireSink(std::string& out) : out_(out) {}
+  void Int64(int64_t v) { value_wire::AppendInt64(v, out_); }
+  void Uint64(uint64_t v) { value_wire::AppendUint64(v, out_); }
+  void Double(double v) { value_wire::AppendDouble(v, out_); }
+  void Decimal(std::string_view s) { value_wire::AppendDecimal(s, out_); }
+  void String(std::string_view s) { value_wire::AppendString(s, out_); }
+  void Bytes(std::string_view s) { value_wire::AppendBytes(s, out_); }
+  void Json(std::string_view s) { value_wire::AppendJson(s, out_); }
+  void Timestamp(int64_t v) { value_wire::AppendTimestampMicros(v, out_); }
+  void Date(const DateParts& d) { value_wire::AppendDate(d, out_); }
+  void Time(const TimeParts& t) { value_wire::AppendTime(t, out_); }
+  void DateTime(const DateParts& d, const TimeParts& t) { value_wire::AppendDateTime(d, t, out_); }
+
+ private:
+  std::string& out_;
+};
+
+// Decodes `s` into `out`, or returns false having written nothing.
+template <typename Sink>
+bool Decode(ColumnType type, const ColumnDefinition& c, std::string_view s, Sink& out) {
   const bool is_unsigned = (c.flags & kUnsignedFlag) != 0;
   switch (type) {
     case ColumnType::kTiny:
@@ -113,67 +192,75 @@ bool Decode(ColumnType type, const ColumnDefinition& c, const std::string& s, v1
       if (is_unsigned) {
         uint64_t v = 0;
         if (!Integer(s, v)) return false;
-        out.set_uint64(v);
+        out.Uint64(v);
       } else {
         int64_t v = 0;
         if (!Integer(s, v)) return false;
-        out.set_int64(v);
+        out.Int64(v);
       }
       return true;
     }
     case ColumnType::kYear: {
       int64_t v = 0;
       if (!Integer(s, v)) return false;
-      out.set_int64(v);
+      out.Int64(v);
       return true;
     }
     case ColumnType::kFloat:
     case ColumnType::kDouble: {
-      if (s.empty()) return false;
-      char* end = nullptr;
-      const double d = std::strtod(s.c_str(), &end);
-      if (end != s.c_str() + s.size()) return false;
-      out.set_double_(type == ColumnType::kFloat ? static_cast<double>(static_cast<float>(d)) : d);
+      double d = 0;
+      if (!Double(s, d)) return false;
+      out.Double(type == ColumnType::kFloat ? static_cast<double>(static_cast<float>(d)) : d);
       return true;
     }
     case ColumnType::kDecimal:
     case ColumnType::kNewDecimal:
-      out.set_decimal(s);
+      out.Decimal(s);
       return true;
     case ColumnType::kBit: {
       if (s.size() > 8) return false;
       uint64_t v = 0;
       for (char ch : s) v = (v << 8) | static_cast<uint8_t>(ch);
-      out.set_uint64(v);
+      out.Uint64(v);
       return true;
     }
     case ColumnType::kDate:
     case ColumnType::kNewDate: {
       size_t pos = 0;
-      return ParseDate(s, pos, *out.mutable_date()) && pos == s.size();
+      DateParts d;
+      if (!ParseDate(s, pos, d) || pos != s.size()) return false;
+      out.Date(d);
+      return true;
     }
     case ColumnType::kTime:
     case ColumnType::kTime2: {
       size_t pos = 0;
-      return ParseClock(s, pos, true, *out.mutable_time());
+      TimeParts t;
+      if (!ParseClock(s, pos, true, t)) return false;
+      out.Time(t);
+      return true;
     }
     case ColumnType::kDateTime:
-    case ColumnType::kDateTime2:
-      return ParseDateTime(s, *out.mutable_datetime());
+    case ColumnType::kDateTime2: {
+      DateParts d;
+      TimeParts t;
+      if (!ParseDateTime(s, d, t)) return false;
+      out.DateTime(d, t);
+      return true;
+    }
     case ColumnType::kTimestamp:
     case ColumnType::kTimestamp2: {
-      v1::DateTime dt;
-      if (!ParseDateTime(s, dt)) return false;
-      const v1::Date& d = dt.date();
-      if (d.year() == 0 && d.month() == 0 && d.day() == 0) {
-        out.set_timestamp_micros(0);  // the zero timestamp is 0 in the binlog
+      DateParts d;
+      TimeParts t;
+      if (!ParseDateTime(s, d, t)) return false;
+      if (d.year == 0 && d.month == 0 && d.day == 0) {
+        out.Timestamp(0);  // the zero timestamp is 0 in the binlog
         return true;
       }
-      if (d.month() == 0 || d.day() == 0) return false;
-      const int64_t days = DaysFromCivil(d.year(), d.month(), d.day());
-      const v1::Time& t = dt.time();
-      const int64_t secs = days * 86'400 + int64_t{t.hours()} * 3600 + t.minutes() * 60 + t.seconds();
-      out.set_timestamp_micros(secs * 1'000'000 + t.micros());
+      if (d.month == 0 || d.day == 0) return false;
+      const int64_t days = DaysFromCivil(d.year, d.month, d.day);
+      const int64_t secs = days * 86'400 + int64_t{t.hours} * 3600 + t.minutes * 60 + t.seconds;
+      out.Timestamp(secs * 1'000'000 + t.micros);
       return true;
     }
     case ColumnType::kVarchar:
@@ -186,16 +273,16 @@ bool Decode(ColumnType type, const ColumnDefinition& c, const std::string& s, v1
     case ColumnType::kLongBlob:
     case ColumnType::kBlob:
       if ((c.flags & (kEnumFlag | kSetFlag)) == 0 && c.charset == kBinaryCharset) {
-        out.set_bytes(s);
+        out.Bytes(s);
       } else {
-        out.set_string(s);
+        out.String(s);
       }
       return true;
     case ColumnType::kJson:
-      out.set_json(s);
+      out.Json(s);
       return true;
     case ColumnType::kGeometry:
-      out.set_bytes(s);
+      out.Bytes(s);
       return true;
     default:
       return false;
@@ -211,13 +298,26 @@ v1::Value DecodeTextColumn(const ColumnDefinition& column, const std::optional<s
     return out;
   }
   const auto type = static_cast<ColumnType>(column.type);
-  if (!Decode(type, column, *text, out)) {
-    out.Clear();
+  MessageSink sink(out);
+  if (!Decode(type, column, *text, sink)) {
     v1::RawValue* raw = out.mutable_raw();
     raw->set_type_name(std::string(mysql::ColumnTypeName(type)));
     raw->set_text(*text);
   }
   return out;
+}
+
+void AppendTextColumnWire(const ColumnDefinition& column, std::optional<std::string_view> text,
+                          std::string& out) {
+  if (!text) {
+    value_wire::AppendNull(out);
+    return;
+  }
+  const auto type = static_cast<ColumnType>(column.type);
+  WireSink sink(out);
+  if (!Decode(type, column, *text, sink)) {
+    value_wire::AppendRaw(mysql::ColumnTypeName(type), *text, out);
+  }
 }
 
 }  // namespace sluice::mysqlclient

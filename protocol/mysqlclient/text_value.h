@@ -23,6 +23,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "protocol/mysqlclient/messages.h"
 #include "sluice/v1/event.pb.h"
@@ -36,5 +37,12 @@ inline constexpr uint16_t kSetFlag = 2048;
 inline constexpr uint16_t kBinaryCharset = 63;
 
 v1::Value DecodeTextColumn(const ColumnDefinition& column, const std::optional<std::string>& text);
+
+// The same value in protobuf wire format: appends to `out` exactly the bytes
+// DecodeTextColumn(column, text).SerializeToString() gives (the contents of the Value message,
+// without a tag or length), with no allocation beyond growing `out`. For encoders that write
+// stored events directly (snapshot rows).
+void AppendTextColumnWire(const ColumnDefinition& column, std::optional<std::string_view> text,
+                          std::string& out);
 
 }  // namespace sluice::mysqlclient

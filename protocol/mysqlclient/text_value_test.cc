@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "protocol/mysql/event_types.h"
 
 namespace sluice::mysqlclient {
@@ -80,6 +84,61 @@ TEST(TextValueTest, NullAndMalformed) {
   EXPECT_EQ(bad.raw().text(), "12x");
   EXPECT_EQ(D(ColumnType::kDate, "2024-13-01").kind_case(), v1::Value::kRaw);
   EXPECT_EQ(D(ColumnType::kDateTime, "2024-01-01 24:61:00").kind_case(), v1::Value::kRaw);
+}
+
+// AppendTextColumnWire writes exactly the bytes of the message DecodeTextColumn builds, for
+// every type, well-formed or not (malformed text takes the raw path in both).
+TEST(TextValueTest, WireBytesEqualTheMessageBytes) {
+  struct Case {
+    ColumnType type;
+    uint16_t flags;
+    uint16_t charset;
+    std::vector<std::string> texts;
+  };
+  const std::string long_text(300, 'x');
+  const std::vector<Case> cases = {
+      {ColumnType::kTiny, 0, 45, {"0", "-128", "127", "x", ""}},
+      {ColumnType::kLong, 0, 45, {"-42", "0", "2147483647", "1.5"}},
+      {ColumnType::kLongLong, kUnsignedFlag, 45, {"0", "18446744073709551615", "-1"}},
+      {ColumnType::kLongLong, 0, 45, {"-9223372036854775808", "9223372036854775807"}},
+      {ColumnType::kYear, 0, 45, {"0000", "2024", "20x4"}},
+      {ColumnType::kFloat, 0, 45, {"3.14", "-1e30", "0", "nan?", ""}},
+      {ColumnType::kDouble, 0, 45, {"3.14", "-2.5e-300", "0", "1e400"}},
+      {ColumnType::kNewDecimal, 0, 45, {"-0.10", "0", "12345678901234567890.123456789", ""}},
+      {ColumnType::kBit, 0, kBinaryCharset, {std::string("\x01\x02", 2), "", "123456789"}},
+      {ColumnType::kDate, 0, 45, {"2024-02-29", "0000-00-00", "9999-12-31", "2024-13-01", "x"}},
+      {ColumnType::kTime, 0, 45,
+       {"00:00:00", "-00:00:00", "-838:59:59.000000", "12:34:56.5", "1:2:3", "25:61:00"}},
+      {ColumnType::kDateTime2, 0, 45,
+       {"2026-01-01 00:00:00", "0000-00-00 00:00:00", "2026-01-01 23:59:59.999999",
+        "2026-01-01T00:00:00", "2026-01-01 24:00:00.1234567"}},
+      {ColumnType::kTimestamp2, 0, 45,
+       {"1970-01-01 00:00:00", "0000-00-00 00:00:00", "2038-01-19 03:14:07.123456",
+        "2024-00-10 00:00:00"}},
+      {ColumnType::kVarchar, 0, 45, {"", "name-1", "caf\xc3\xa9", long_text}},
+      {ColumnType::kBlob, 0, kBinaryCharset, {"", std::string("\0\xff", 2), long_text}},
+      {ColumnType::kString, kEnumFlag, kBinaryCharset, {"red"}},
+      {ColumnType::kJson, 0, 63, {"{\"a\": [1, 2]}"}},
+      {ColumnType::kGeometry, 0, kBinaryCharset, {std::string("\0\0\0\0\x01", 5)}},
+      {ColumnType::kNull, 0, 45, {"?"}},
+  };
+  for (const Case& c : cases) {
+    const ColumnDefinition col = Col(c.type, c.flags, c.charset);
+    std::vector<std::optional<std::string>> texts(c.texts.begin(), c.texts.end());
+    texts.push_back(std::nullopt);
+    for (const auto& text : texts) {
+      const v1::Value message = DecodeTextColumn(col, text);
+      std::string wire = "prefix";
+      AppendTextColumnWire(col, text ? std::optional<std::string_view>(*text) : std::nullopt,
+                           wire);
+      EXPECT_EQ(wire.substr(6), message.SerializeAsString())
+          << mysql::ColumnTypeName(c.type) << " " << text.value_or("NULL") << " -> "
+          << message.ShortDebugString();
+      v1::Value parsed;
+      ASSERT_TRUE(parsed.ParseFromString(wire.substr(6)));
+      EXPECT_EQ(parsed.SerializeAsString(), message.SerializeAsString());
+    }
+  }
 }
 
 }  // namespace
