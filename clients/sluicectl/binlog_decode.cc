@@ -595,7 +595,7 @@ class Decoder {
   std::optional<mysql::ColumnKeys> keys_;
   std::shared_ptr<const mysql::TableMap> keys_table_;
   std::vector<uint32_t> key_columns_;
-  std::string lines_;             // the current event's lines, back to back
+  std::string lines_;              // the current event's lines, back to back
   std::vector<size_t> line_ends_;  // where each ends in lines_
 };
 

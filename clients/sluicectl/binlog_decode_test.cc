@@ -140,8 +140,8 @@ std::vector<std::string> ReferenceLines(const std::string& path, bool json) {
     return absl::OkStatus();
   };
   sink.commit = [&](const mysql::TransactionCommit& c) {
-    const int64_t micros = c.commit_micros ? static_cast<int64_t>(*c.commit_micros)
-                                           : int64_t{c.timestamp} * 1'000'000;
+    const int64_t micros =
+        c.commit_micros ? static_cast<int64_t>(*c.commit_micros) : int64_t{c.timestamp} * 1'000'000;
     for (size_t i = 0; i < txn.size(); ++i) {
       if (micros != 0) txn[i].mutable_source()->set_commit_ts_micros(micros);
       txn[i].set_last_in_transaction(i + 1 == txn.size());

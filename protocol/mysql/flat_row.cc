@@ -43,7 +43,9 @@ char* PutFraction(char* p, uint32_t micros) {
   return PutDigits(p, micros, digits);
 }
 
-bool FastDate(const DateParts& d) { return d.year >= 0 && d.year <= 9999 && d.month <= 99 && d.day <= 99; }
+bool FastDate(const DateParts& d) {
+  return d.year >= 0 && d.year <= 9999 && d.month <= 99 && d.day <= 99;
+}
 bool FastTimeOfDay(const TimeParts& t) {
   return t.hours <= 9999 && t.minutes <= 99 && t.seconds <= 99 && t.micros < 1'000'000;
 }

@@ -119,7 +119,8 @@ std::vector<Case> Cases() {
   add("bit", bit, "\x0A\xBC");
   add("date", Col(ColumnType::kDate), Le((2024 << 9) | (2 << 5) | 29, 3));
   add("zero date", Col(ColumnType::kDate), Le(0, 3));
-  add("old time negative", Col(ColumnType::kTime), Le(static_cast<uint32_t>(-5074827) & 0xFFFFFF, 3));
+  add("old time negative", Col(ColumnType::kTime),
+      Le(static_cast<uint32_t>(-5074827) & 0xFFFFFF, 3));
   ColumnDef time2 = Col(ColumnType::kTime2);
   time2.fsp = 3;
   // -507:48:27.5 and 838:59:59.999
@@ -151,8 +152,14 @@ std::vector<Case> Cases() {
   ColumnDef binary = Col(ColumnType::kString);
   binary.max_length = 8;
   binary.collation = 63;
-  add("binary padded", binary, std::string("\x03" "a\0b", 4));
-  add("binary full", binary, std::string("\x08" "abcdefgh", 9));
+  add("binary padded", binary,
+      std::string("\x03"
+                  "a\0b",
+                  4));
+  add("binary full", binary,
+      std::string("\x08"
+                  "abcdefgh",
+                  9));
   ColumnDef chr = Col(ColumnType::kString);
   chr.max_length = 1020;
   chr.collation = 224;
@@ -196,10 +203,10 @@ std::vector<Case> Cases() {
   add("null type", Col(ColumnType::kNull), "");
   add("old decimal", Col(ColumnType::kDecimal), "\x01\x02");
   // Every fixed-width type cut short.
-  for (ColumnType t : {ColumnType::kTiny, ColumnType::kShort, ColumnType::kInt24, ColumnType::kLong,
-                       ColumnType::kLongLong, ColumnType::kFloat, ColumnType::kDouble,
-                       ColumnType::kDate, ColumnType::kTime, ColumnType::kDateTime,
-                       ColumnType::kTimestamp, ColumnType::kYear}) {
+  for (ColumnType t :
+       {ColumnType::kTiny, ColumnType::kShort, ColumnType::kInt24, ColumnType::kLong,
+        ColumnType::kLongLong, ColumnType::kFloat, ColumnType::kDouble, ColumnType::kDate,
+        ColumnType::kTime, ColumnType::kDateTime, ColumnType::kTimestamp, ColumnType::kYear}) {
     add("truncated " + std::string(ColumnTypeName(t)), Col(t), "");
   }
   add("truncated time2", time2, std::string("\x80\x00", 2));

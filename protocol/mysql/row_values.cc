@@ -319,8 +319,7 @@ absl::Status ReadColumnValue(ByteReader& r, const ColumnDef& c, v1::Value& out) 
   return absl::OkStatus();
 }
 
-absl::Status ReadFlatColumnValue(ByteReader& r, const ColumnDef& c, uint32_t column,
-                                 FlatRow& row) {
+absl::Status ReadFlatColumnValue(ByteReader& r, const ColumnDef& c, uint32_t column, FlatRow& row) {
   const bool is_unsigned = c.is_unsigned.value_or(false);
   FlatValue& v = row.Add(column);
   auto set_int = [&](int64_t signed_value, uint64_t unsigned_value) {

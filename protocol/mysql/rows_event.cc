@@ -49,7 +49,8 @@ std::vector<uint32_t> ReadColumnList(ByteReader& r, size_t count) {
   std::string_view bytes = r.ReadString((count + 7) / 8);
   if (!r.ok()) return columns;
   for (size_t i = 0; i < count; ++i) {
-    if ((static_cast<uint8_t>(bytes[i / 8]) >> (i % 8)) & 1) columns.push_back(static_cast<uint32_t>(i));
+    if ((static_cast<uint8_t>(bytes[i / 8]) >> (i % 8)) & 1)
+      columns.push_back(static_cast<uint32_t>(i));
   }
   return columns;
 }
@@ -168,9 +169,8 @@ class ImageReader {
       }
       size_t at = r_.position();
       const ColumnDef& c = t_.columns[i];
-      absl::Status st = partial_image && partial_[i]
-                            ? ReadPartialJson(i, out.Slot(i, name))
-                            : out.Value(r_, c, i, name);
+      absl::Status st = partial_image && partial_[i] ? ReadPartialJson(i, out.Slot(i, name))
+                                                     : out.Value(r_, c, i, name);
       if (st.ok() && partial_event_ && !after && c.type == ColumnType::kJson) {
         // Keep the before image's binary document: partial diffs in the after image apply to it.
         before_json_[i] =
@@ -352,8 +352,7 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
     }
     // kVisit: every row is decoded into `scratch`, reusing its allocations.
     RowChange& change = mode == RowsMode::kVisit ? *target.scratch : ev.rows.emplace_back();
-    ProtoImage first(layout->kind == RowsKind::kWrite ? Reuse(change.after)
-                                                      : Reuse(change.before));
+    ProtoImage first(layout->kind == RowsKind::kWrite ? Reuse(change.after) : Reuse(change.before));
     st = images.Read(present, false, index, first);
     if (!st.ok()) return st;
     if (layout->kind == RowsKind::kUpdate) {
@@ -376,9 +375,8 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
 absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
                                           const TableMapCache& tables, bool defer_rows) {
   RowsEvent ev;
-  absl::Status st =
-      DecodeRows(body, type, fde, tables, defer_rows ? RowsMode::kDefer : RowsMode::kKeep,
-                 RowsTarget{}, ev);
+  absl::Status st = DecodeRows(body, type, fde, tables,
+                               defer_rows ? RowsMode::kDefer : RowsMode::kKeep, RowsTarget{}, ev);
   if (!st.ok()) return st;
   return ev;
 }

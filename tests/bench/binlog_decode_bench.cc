@@ -25,8 +25,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -403,8 +403,9 @@ int Main(uint64_t rows, int repeat, std::string file, const std::string& keep, b
               static_cast<unsigned long long>(decode.events), repeat);
   std::printf("rates and ratios from CPU time (wall-clock rate and ratio in brackets):\n");
   auto line = [&](const char* what, double wall, double cpu) {
-    std::printf("  %-55s %6.3f s cpu %6.3f s wall %9.0f rows/s %6.1f MB/s %5.1fx  [%9.0f rows/s %5.1fx]\n",
-                what, cpu, wall, n / cpu, mb / cpu, mariadb.cpu / cpu, n / wall, mariadb.wall / wall);
+    std::printf(
+        "  %-55s %6.3f s cpu %6.3f s wall %9.0f rows/s %6.1f MB/s %5.1fx  [%9.0f rows/s %5.1fx]\n",
+        what, cpu, wall, n / cpu, mb / cpu, mariadb.cpu / cpu, n / wall, mariadb.wall / wall);
   };
   if (streaming.rows != decode.rows || streaming_json.rows != decode.rows ||
       flat.rows != decode.rows || flat_json.rows != decode.rows) {
@@ -421,7 +422,8 @@ int Main(uint64_t rows, int repeat, std::string file, const std::string& keep, b
   line("  + row JSON (AppendFlatRowJson)", flat_json.seconds, flat_json.cpu);
   line("sluice binlog decode --format json, in process", render.seconds, render.cpu);
   line("sluicectl binlog decode --format json > /dev/null", sluicectl.wall, sluicectl.cpu);
-  line("sluicectl binlog decode --format text > /dev/null", sluicectl_text.wall, sluicectl_text.cpu);
+  line("sluicectl binlog decode --format text > /dev/null", sluicectl_text.wall,
+       sluicectl_text.cpu);
   std::printf("  (JSON output: %llu lines, %.1f MB; the row images' JSON alone: %.1f MB)\n",
               static_cast<unsigned long long>(render.lines),
               static_cast<double>(render.bytes) / 1e6, static_cast<double>(flat_json_bytes) / 1e6);
@@ -463,7 +465,9 @@ int main(int argc, char** argv) {
     } else if (flag == "--keep") {
       keep = argv[i + 1];
     } else {
-      std::fprintf(stderr, "usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG] [--keep COPY] [--flat-only]\n");
+      std::fprintf(stderr,
+                   "usage: binlog_decode_bench [--rows N] [--repeat R] [--file BINLOG] [--keep "
+                   "COPY] [--flat-only]\n");
       return 2;
     }
   }
