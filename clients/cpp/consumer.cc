@@ -1,0 +1,214 @@
+#include "clients/cpp/consumer.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "clients/cpp/connection.h"
+
+namespace sluice::client {
+namespace {
+
+absl::StatusOr<LogOffset> UnaryAck(v1::Subscriptions::Stub& stub, const std::string& subscription,
+                                   uint64_t offset, std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  v1::AckRequest req;
+  req.set_subscription(subscription);
+  req.set_offset(offset);
+  v1::AckResponse resp;
+  grpc::Status status = stub.Ack(&ctx, req, &resp);
+  if (!status.ok()) return FromGrpc(status);
+  return LogOffset(resp.committed_offset());
+}
+
+// ABORTED with this text: the subscription was reset; reconnecting continues from the new
+// position (the server's message says "... was reset ...").
+bool IsReset(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted &&
+         status.message().find("was reset") != absl::string_view::npos;
+}
+
+}  // namespace
+
+Consumer::Consumer(std::shared_ptr<grpc::Channel> channel, ConsumeOptions options)
+    : stub_(v1::Subscriptions::NewStub(std::move(channel))), options_(std::move(options)) {}
+
+Consumer::~Consumer() {
+  canceller_.Cancel();
+  CloseStream().IgnoreError();
+}
+
+void Consumer::Cancel() { canceller_.Cancel(); }
+
+LogOffset Consumer::committed_offset() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LogOffset(committed_);
+}
+
+LogOffset Consumer::acked_offset() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LogOffset(acked_);
+}
+
+// Acks that a broken stream may not have carried: commit them before the server redelivers.
+// Best effort: if this fails the new stream carries them once it has caught up to them.
+void Consumer::CommitPendingAcks() {
+  uint64_t pending = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (acked_ > committed_) pending = acked_;
+  }
+  if (pending == 0) return;
+  auto committed = UnaryAck(*stub_, options_.open.subscription(), pending, std::chrono::seconds(5));
+  if (committed.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    committed_ = std::max(committed_, committed->value());
+  }
+}
+
+void Consumer::Open() {
+  CommitPendingAcks();
+  ctx_ = std::make_unique<grpc::ClientContext>();
+  canceller_.SetContext(ctx_.get());
+  stream_ = stub_->Consume(ctx_.get());
+  v1::ConsumeRequest open;
+  *open.mutable_open() = options_.open;
+  first_message_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  stream_sent_ = 0;
+  stream_acked_ = 0;
+  writable_ = stream_->Write(open);
+}
+
+absl::Status Consumer::CloseStream() {
+  if (stream_ == nullptr) return absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writable_ = false;
+  }
+  grpc::Status status = stream_->Finish();
+  canceller_.SetContext(nullptr);
+  stream_.reset();
+  ctx_.reset();
+  if (status.ok()) return absl::UnavailableError(kStreamEndedMessage);
+  return FromGrpc(status);
+}
+
+void Consumer::SendAckLocked() {
+  if (!writable_) return;
+  // Never beyond what this stream was sent: the server would end it (INVALID_ARGUMENT).
+  const uint64_t target = std::min(acked_, stream_sent_);
+  if (target <= stream_acked_ || target <= committed_) return;
+  v1::ConsumeRequest ack;
+  ack.set_ack(target);
+  if (stream_->Write(ack)) {
+    stream_acked_ = target;
+  } else {
+    writable_ = false;  // the stream broke; Next() notices and reconnects
+  }
+}
+
+absl::Status Consumer::Ack(LogOffset offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (offset.value() > ackable_) {
+    return absl::InvalidArgumentError("ack of offset " + std::to_string(offset.value()) +
+                                      " is beyond the last offset handed out (" +
+                                      std::to_string(ackable_) + ")");
+  }
+  if (offset.value() <= acked_) return absl::OkStatus();
+  acked_ = offset.value();
+  SendAckLocked();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LogOffset> Consumer::Flush(std::chrono::milliseconds timeout) {
+  uint64_t target = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (acked_ <= committed_) return LogOffset(committed_);
+    // With this consumer connected the server accepts at most what the stream was sent.
+    target = writable_ ? std::min(acked_, std::max(stream_sent_, committed_)) : acked_;
+    if (target <= committed_) return LogOffset(committed_);
+  }
+  auto committed = UnaryAck(*stub_, options_.open.subscription(), target, timeout);
+  if (!committed.ok()) return committed.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  committed_ = std::max(committed_, committed->value());
+  return LogOffset(committed_);
+}
+
+absl::Status Consumer::Close() {
+  absl::StatusOr<LogOffset> flushed = Flush();
+  canceller_.Cancel();
+  if (stream_ != nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writable_ = false;
+    }
+    stream_->WritesDone();
+  }
+  CloseStream().IgnoreError();
+  return flushed.status();
+}
+
+absl::Status Consumer::Next(Batch& batch) {
+  while (true) {
+    if (canceller_.cancelled()) {
+      CloseStream().IgnoreError();
+      return absl::CancelledError("the consumer was cancelled");
+    }
+    if (stream_ == nullptr) Open();
+    if (stream_->Read(&batch.response)) {
+      failures_ = 0;
+      v1::SubscribeResponse& r = batch.response;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (first_message_ && r.committed_offset() < committed_) {
+        // Reset while we were away: start over at the new position.
+        delivered_ = 0;
+        acked_ = 0;
+        ackable_ = 0;
+        committed_ = 0;
+      }
+      first_message_ = false;
+      committed_ = std::max(committed_, r.committed_offset());
+      if (r.next_offset() > 0) stream_sent_ = std::max(stream_sent_, r.next_offset() - 1);
+      // Drop the redelivered events that were handed out already (a prefix: offsets ascend).
+      int skip = 0;
+      while (skip < r.events_size() && r.events(skip).offset() <= delivered_) ++skip;
+      if (skip > 0) r.mutable_events()->DeleteSubrange(0, skip);
+      if (!r.events().empty()) delivered_ = r.events(r.events_size() - 1).offset();
+      ackable_ = std::max(ackable_, stream_sent_);
+      SendAckLocked();
+      return absl::OkStatus();
+    }
+    absl::Status error = CloseStream();
+    if (canceller_.cancelled()) return absl::CancelledError("the consumer was cancelled");
+    const bool reset = IsReset(error);
+    if (reset) {
+      std::lock_guard<std::mutex> lock(mu_);
+      delivered_ = 0;
+      acked_ = 0;
+      ackable_ = 0;
+      committed_ = 0;
+    }
+    const bool retryable = reset || IsTransient(static_cast<grpc::StatusCode>(error.code()));
+    ++failures_;
+    if (!retryable || (options_.reconnect.max_attempts >= 0 &&
+                       failures_ > options_.reconnect.max_attempts)) {
+      return error;
+    }
+    const std::chrono::milliseconds delay = BackoffDelay(options_.reconnect, failures_);
+    if (options_.reconnect.on_reconnect) options_.reconnect.on_reconnect(error, failures_, delay);
+    if (!canceller_.Sleep(delay)) return absl::CancelledError("the consumer was cancelled");
+  }
+}
+
+absl::StatusOr<LogOffset> AckSubscription(std::shared_ptr<grpc::Channel> channel,
+                                          const std::string& subscription, LogOffset offset,
+                                          std::chrono::milliseconds timeout) {
+  auto stub = v1::Subscriptions::NewStub(std::move(channel));
+  return UnaryAck(*stub, subscription, offset.value(), timeout);
+}
+
+}  // namespace sluice::client
