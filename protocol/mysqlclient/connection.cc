@@ -224,6 +224,37 @@ absl::StatusOr<ResultSet> MysqlConnection::Query(std::string_view sql) {
   }
 }
 
+absl::Status MysqlConnection::QueryStream(
+    std::string_view sql, std::vector<ColumnDefinition>& columns,
+    absl::FunctionRef<absl::Status(std::string_view row)> on_row) {
+  if (dumping_) {
+    return absl::FailedPreconditionError("cannot run a query on a connection streaming binlogs");
+  }
+  if (absl::Status st = SendCommand(EncodeComQuery(sql)); !st.ok()) return st;
+  TextResultSetReader reader;
+  absl::Status failed;  // the first error of on_row; later rows are dropped
+  bool first = true;
+  reader.StreamRows([&](std::string_view row) {
+    if (first) columns = reader.result().columns;
+    first = false;
+    if (failed.ok()) failed = on_row(row);
+    return absl::OkStatus();
+  });
+  while (true) {
+    absl::StatusOr<std::string> p = ReadPayload(io_timeout_);
+    if (!p.ok()) return Broken(p.status());
+    absl::StatusOr<bool> done = reader.Add(*p);
+    if (!done.ok()) {
+      if (IsErrPacket(*p)) return done.status();
+      return Broken(done.status());
+    }
+    if (*done) {
+      columns = reader.result().columns;
+      return failed;
+    }
+  }
+}
+
 absl::Status MysqlConnection::RegisterReplica(uint32_t server_id) {
   if (absl::Status st = SendCommand(EncodeRegisterSlave(server_id)); !st.ok()) return st;
   absl::StatusOr<std::string> p = ReadPayload(io_timeout_);

@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -110,6 +111,12 @@ class MysqlConnection {
   // strings), or ResultSet::ok for statements without one. FailedPrecondition once a binlog dump
   // has started on this connection.
   absl::StatusOr<ResultSet> Query(std::string_view sql);
+  // Query for large results: each row's payload (ParseTextRowView reads it) goes to `on_row`
+  // as it arrives, after the column definitions are in `columns`, instead of being collected;
+  // memory is one row. An error from `on_row` is returned after the rest of the result has
+  // been read and dropped, so the session stays usable.
+  absl::Status QueryStream(std::string_view sql, std::vector<ColumnDefinition>& columns,
+                           absl::FunctionRef<absl::Status(std::string_view row)> on_row);
 
   // COM_REGISTER_SLAVE with `server_id` (host, user, password empty; port 0; rank 0).
   absl::Status RegisterReplica(uint32_t server_id);

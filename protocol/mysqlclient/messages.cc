@@ -122,6 +122,30 @@ absl::StatusOr<TextRow> ParseTextRow(std::string_view payload, size_t columns) {
   return row;
 }
 
+absl::Status ParseTextRowView(std::string_view payload, size_t columns, TextRowView& out) {
+  wire::ByteReader r(payload);
+  out.clear();
+  if (columns > payload.size()) {
+    return absl::DataLossError(absl::StrCat("text row: ", payload.size(),
+                                            " bytes cannot hold ", columns, " columns"));
+  }
+  for (size_t i = 0; i < columns; ++i) {
+    if (r.ok() && r.remaining() > 0 && r.PeekU8() == 0xFB) {
+      r.Skip(1);
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    std::string_view v = r.ReadLenencString();
+    if (!r.ok()) return r.status(absl::StrCat("text row column ", i));
+    out.emplace_back(v);
+  }
+  if (r.remaining() != 0) {
+    return absl::DataLossError(absl::StrCat("text row: ", r.remaining(),
+                                            " trailing bytes after ", columns, " columns"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> TextResultSetReader::Add(std::string_view payload) {
   switch (state_) {
     case State::kStart: {
@@ -170,6 +194,10 @@ absl::StatusOr<bool> TextResultSetReader::Add(std::string_view payload) {
       if (terminator) {
         state_ = State::kDone;
         return true;
+      }
+      if (row_sink_) {
+        if (absl::Status st = row_sink_(payload); !st.ok()) return st;
+        return false;
       }
       absl::StatusOr<TextRow> row = ParseTextRow(payload, result_.columns.size());
       if (!row.ok()) return row.status();

@@ -26,6 +26,7 @@
 // Pure; peer bytes are read with wire::ByteReader. Thread-safety: none.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -90,6 +91,9 @@ absl::StatusOr<ColumnDefinition> ParseColumnDefinition(std::string_view payload)
 
 using TextRow = std::vector<std::optional<std::string>>;  // NULL is std::nullopt
 absl::StatusOr<TextRow> ParseTextRow(std::string_view payload, size_t columns);
+// The same without copies: `out` (reused) gets `columns` values that borrow `payload`.
+using TextRowView = std::vector<std::optional<std::string_view>>;
+absl::Status ParseTextRowView(std::string_view payload, size_t columns, TextRowView& out);
 
 struct ResultSet {
   std::vector<ColumnDefinition> columns;
@@ -106,9 +110,15 @@ class TextResultSetReader {
   absl::StatusOr<bool> Add(std::string_view payload);
   bool done() const { return state_ == State::kDone; }
   ResultSet& result() { return result_; }
+  // Streaming: each row's payload goes to `sink` instead of result().rows (the columns are in
+  // result().columns by then); an error from it is Add()'s error.
+  void StreamRows(std::function<absl::Status(std::string_view payload)> sink) {
+    row_sink_ = std::move(sink);
+  }
 
  private:
   enum class State { kStart, kColumns, kColumnsEof, kRows, kDone };
+  std::function<absl::Status(std::string_view)> row_sink_;
   bool deprecate_eof_;
   State state_ = State::kStart;
   uint64_t column_count_ = 0;

@@ -92,6 +92,39 @@ TEST(ResultSetTest, TwoColumnsWithNull) {
   EXPECT_EQ(r.rows[1][1], "");
 }
 
+TEST(ResultSetTest, StreamedRowsGoToTheSinkAndParseWithoutCopies) {
+  TextResultSetReader rs;
+  std::vector<std::string> rows;
+  rs.StreamRows([&](std::string_view row) {
+    EXPECT_EQ(rs.result().columns.size(), 2u);  // the columns are known by the first row
+    rows.emplace_back(row);
+    return rows.size() < 3 ? absl::OkStatus() : absl::AbortedError("enough");
+  });
+  std::vector<std::string> payloads = {
+      S("\x02"), ColumnDef("a"), ColumnDef("b"), S("\xfe\x00\x00\x02\x00"),
+      S("\x07" "10.11.6" "\x03ROW"), S("\xfb\x00"), S("\x01x\x01y"),
+  };
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    auto done = rs.Add(payloads[i]);
+    if (i + 1 == payloads.size()) {
+      EXPECT_EQ(done.status().code(), absl::StatusCode::kAborted);  // the sink's error
+    } else {
+      ASSERT_TRUE(done.ok()) << i << ": " << done.status();
+    }
+  }
+  EXPECT_TRUE(rs.result().rows.empty());
+  ASSERT_EQ(rows.size(), 3u);
+  TextRowView values;
+  ASSERT_TRUE(ParseTextRowView(rows[0], 2, values).ok());
+  EXPECT_EQ(values, (TextRowView{"10.11.6", "ROW"}));
+  EXPECT_GE(values[0]->data(), rows[0].data());  // borrowed from the payload
+  EXPECT_LT(values[0]->data(), rows[0].data() + rows[0].size());
+  ASSERT_TRUE(ParseTextRowView(rows[1], 2, values).ok());
+  EXPECT_EQ(values, (TextRowView{std::nullopt, ""}));
+  EXPECT_FALSE(ParseTextRowView(rows[2], 3, values).ok());
+  EXPECT_FALSE(ParseTextRowView(S("\x01" "ab"), 1, values).ok());  // trailing byte
+}
+
 TEST(ResultSetTest, OkInsteadOfResultSet) {
   TextResultSetReader rs;
   auto done = rs.Add(S("\x00\x00\x00\x02\x00\x00\x00"));

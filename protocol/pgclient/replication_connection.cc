@@ -169,6 +169,41 @@ absl::StatusOr<TextResult> ReplicationConnection::QueryText(const std::string& s
   return out;
 }
 
+absl::StatusOr<uint64_t> ReplicationConnection::CopyOut(
+    const std::string& sql, absl::FunctionRef<absl::Status(std::string_view row)> on_row) {
+  const std::string what = absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\"");
+  {
+    Result r(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COPY_OUT) {
+      return Classify(what, OneLine(PQresultErrorMessage(r.get())));
+    }
+  }
+  uint64_t rows = 0;
+  absl::Status failed;  // the first error of on_row; later rows are dropped
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(conn_, &buffer, /*async=*/0);
+    if (n > 0) {
+      if (failed.ok()) failed = on_row(std::string_view(buffer, static_cast<size_t>(n)));
+      PQfreemem(buffer);
+      ++rows;
+      continue;
+    }
+    if (n == -2) return Error("reading COPY data");
+    break;  // -1: the copy is complete; its outcome is in the results that follow
+  }
+  absl::Status outcome;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    Result r(raw);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && outcome.ok()) {
+      outcome = Classify(what, OneLine(PQresultErrorMessage(r.get())));
+    }
+  }
+  if (!outcome.ok()) return outcome;
+  if (!failed.ok()) return failed;
+  return rows;
+}
+
 absl::StatusOr<std::vector<std::vector<std::string>>> ReplicationConnection::Query(
     const std::string& sql) {
   // A non-blocking connection still allows PQexec: it waits for the whole result.

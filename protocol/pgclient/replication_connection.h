@@ -15,8 +15,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "proto/base/positions.h"
 
@@ -99,6 +101,13 @@ class ReplicationConnection {
 
   // Runs a simple query and returns its result with column names and type OIDs.
   absl::StatusOr<TextResult> QueryText(const std::string& sql);
+
+  // Runs `sql`, a COPY ... TO STDOUT, and hands each row (one CopyData message, with its
+  // newline in text format) to `on_row` as it arrives, so memory is one row. An error from
+  // `on_row` is returned after the rest of the copy has been read and dropped (the session
+  // stays usable). Returns the number of rows.
+  absl::StatusOr<uint64_t> CopyOut(const std::string& sql,
+                                   absl::FunctionRef<absl::Status(std::string_view row)> on_row);
 
   // Runs a simple query and returns its rows as text ("\N" for NULL).
   absl::StatusOr<std::vector<std::vector<std::string>>> Query(const std::string& sql);

@@ -157,5 +157,38 @@ TEST_F(ReplicationConnectionTest, SessionSettingsArePinned) {
   EXPECT_EQ((*rows)[0], (std::vector<std::string>{"ISO, MDY", "postgres", "3", "UTC", "UTF8"}));
 }
 
+TEST_F(ReplicationConnectionTest, CopyOutStreamsRowsAndSurvivesACallbackError) {
+  params_.replication = false;
+  auto conn = ReplicationConnection::Connect(params_);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  std::vector<std::string> rows;
+  auto n = (*conn)->CopyOut(
+      "COPY (SELECT g, CASE WHEN g = 2 THEN NULL ELSE E'a\\tb\\\\' || g END "
+      "FROM generate_series(1, 3) g ORDER BY g) TO STDOUT",
+      [&](std::string_view row) {
+        rows.emplace_back(row);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(rows, (std::vector<std::string>{"1\ta\\tb\\\\1\n", "2\t\\N\n",
+                                            "3\ta\\tb\\\\3\n"}));
+
+  int seen = 0;
+  auto failed = (*conn)->CopyOut("COPY (SELECT generate_series(1, 1000)) TO STDOUT",
+                                 [&](std::string_view) {
+                                   ++seen;
+                                   return absl::AbortedError("stop");
+                                 });
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(seen, 1);
+  auto bad = (*conn)->CopyOut("COPY (SELECT * FROM no_such_table) TO STDOUT",
+                              [](std::string_view) { return absl::OkStatus(); });
+  EXPECT_FALSE(bad.ok());
+  auto after = (*conn)->Query("SELECT 42");  // the session is still usable
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ((*after)[0][0], "42");
+}
+
 }  // namespace
 }  // namespace sluice::pgclient
