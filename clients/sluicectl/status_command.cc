@@ -1,4 +1,5 @@
-// sluicectl status: per-source state, offsets, lag, checkpoint, last error and snapshot progress.
+// sluicectl status: per-source state, offsets, lag (seconds behind the last commit; bytes and
+// events behind the server's head), checkpoint, last error and snapshot progress.
 #include <cstdio>
 #include <iostream>
 
@@ -16,6 +17,23 @@ std::string LagText(const v1::SourceStatus& s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(s.lag_micros()) / 1e6);
   return buf;
+}
+
+// Behind the server's head: "-" before the first probe, "?" when unknown, ">=N" for a lower bound.
+std::string BytesBehindText(const v1::SourceStatus& s) {
+  if (!s.has_head_lag()) return "-";
+  return s.head_lag().has_bytes() ? std::to_string(s.head_lag().bytes()) : "?";
+}
+
+std::string EventsBehindText(const v1::SourceStatus& s) {
+  if (!s.has_head_lag()) return "-";
+  const auto& lag = s.head_lag();
+  if (!lag.has_events()) return "?";
+  return (lag.events_lower_bound() ? ">=" : "") + std::to_string(lag.events());
+}
+
+std::string OptionalJson(bool has, uint64_t value) {
+  return has ? std::to_string(value) : std::string("null");
 }
 
 std::string SnapshotJson(const v1::SourceStatus& s) {
@@ -63,6 +81,14 @@ void PrintJson(const v1::StatusResponse& resp) {
       std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(s.lag_micros()) / 1e6);
       out += buf;
     }
+    const auto& lag = s.head_lag();
+    out += ",\"lag_bytes\":" + OptionalJson(lag.has_bytes(), lag.bytes());
+    out += ",\"lag_events\":" + OptionalJson(lag.has_events(), lag.events());
+    out += ",\"lag_events_lower_bound\":";
+    out += lag.events_lower_bound() ? "true" : "false";
+    out += ",\"head\":" + (lag.head().empty() ? "null" : JsonString(lag.head()));
+    out += ",\"lag_probe_time\":" + JsonTime(lag.probed_ts_micros());
+    out += ",\"lag_error\":" + (lag.error().empty() ? "null" : JsonString(lag.error()));
     out += ",\"retention\":" + RetentionJson(s.retention());
     out += ",\"snapshot\":" + SnapshotJson(s);
     out += ",\"retention_hold\":" + RetentionHoldJson(s);
@@ -77,8 +103,8 @@ void PrintText(const v1::StatusResponse& resp) {
     std::cout << "no sources (start sluiced with --source URL)" << std::endl;
     return;
   }
-  TextTable table(
-      {"SOURCE", "KIND", "STATE", "FIRST", "LAST", "STORED", "LAG", "CHECKPOINT", "LAST ERROR"});
+  TextTable table({"SOURCE", "KIND", "STATE", "FIRST", "LAST", "STORED", "LAG", "BYTES BEHIND",
+                   "EVENTS BEHIND", "CHECKPOINT", "LAST ERROR"});
   for (const auto& s : resp.sources()) {
     std::string error = s.last_error();
     if (s.last_error_ts_micros() != 0) {
@@ -86,10 +112,15 @@ void PrintText(const v1::StatusResponse& resp) {
     }
     table.AddRow({s.name(), std::string(SourceKindName(s.kind())), StateName(s.state()),
                   std::to_string(s.first_offset()), std::to_string(s.last_offset()),
-                  std::to_string(s.stored_bytes()), LagText(s),
-                  s.checkpoint().empty() ? "-" : s.checkpoint(), error.empty() ? "-" : error});
+                  std::to_string(s.stored_bytes()), LagText(s), BytesBehindText(s),
+                  EventsBehindText(s), s.checkpoint().empty() ? "-" : s.checkpoint(),
+                  error.empty() ? "-" : error});
   }
   table.Print();
+  for (const auto& s : resp.sources()) {
+    if (!s.has_head_lag() || s.head_lag().error().empty()) continue;
+    std::cout << "\nlag of " << s.name() << ": " << s.head_lag().error() << std::endl;
+  }
   for (const auto& s : resp.sources()) {
     if (!s.has_retention_hold()) continue;
     const auto& h = s.retention_hold();

@@ -150,6 +150,34 @@ absl::Status DaemonMetrics::Attach(const storage::ChangeLog& log,
         }
       }));
   SLUICE_RETURN_IF_ERROR(registry_.AddCollector(
+      "sluice_source_lag_bytes",
+      "Binlog / WAL bytes from the stored position to the source server's head, as the last "
+      "head probe measured them (no sample while unknown).",
+      MetricType::kGauge, {"source"}, [&registry](std::vector<Sample>& out) {
+        for (const auto& s : registry.Snapshot()) {
+          if (s.lag.bytes) out.push_back(Value({s.name}, static_cast<double>(*s.lag.bytes)));
+        }
+      }));
+  SLUICE_RETURN_IF_ERROR(registry_.AddCollector(
+      "sluice_source_lag_events",
+      "Events behind the source server's head (MySQL: binlog row events after the stored "
+      "position; Postgres: received events not yet durable, a lower bound); see docs/metrics.md.",
+      MetricType::kGauge, {"source"}, [&registry](std::vector<Sample>& out) {
+        for (const auto& s : registry.Snapshot()) {
+          if (s.lag.events) out.push_back(Value({s.name}, static_cast<double>(*s.lag.events)));
+        }
+      }));
+  SLUICE_RETURN_IF_ERROR(registry_.AddCollector(
+      "sluice_source_head_probe_ok",
+      "1 when the last head probe measured the lag in bytes, 0 when it could not (no position "
+      "stored yet, or the probe failed: the log says why).",
+      MetricType::kGauge, {"source"}, [&registry](std::vector<Sample>& out) {
+        for (const auto& s : registry.Snapshot()) {
+          if (s.lag.probed_ts_micros == 0) continue;
+          out.push_back(Value({s.name}, s.lag.bytes ? 1.0 : 0.0));
+        }
+      }));
+  SLUICE_RETURN_IF_ERROR(registry_.AddCollector(
       "sluice_source_state", "1 for the state each source is in, 0 for the others.",
       MetricType::kGauge, {"source", "state"}, [&registry](std::vector<Sample>& out) {
         for (const auto& s : registry.Snapshot()) {

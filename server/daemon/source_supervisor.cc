@@ -34,8 +34,11 @@ absl::Status SourceSupervisor::Add(const config::SourceConfig& source) {
     std::lock_guard<std::mutex> lock(retention_mu_);
     retention_[source.name] = policy;
   }
+  pipeline::HeadProbeOptions probe;
+  if (source.heartbeat_ms) probe.interval = std::chrono::milliseconds(*source.heartbeat_ms);
+  auto head = std::make_unique<pipeline::SourceHeadProbe>(source, log_, id, registry_, probe);
   std::lock_guard<std::mutex> lock(control_mu_);
-  sources_[source.name] = Managed{source, id, nullptr, false};
+  sources_[source.name] = Managed{source, id, nullptr, false, std::move(head)};
   return absl::OkStatus();
 }
 
@@ -58,12 +61,14 @@ void SourceSupervisor::StartAll() {
     m.runner = MakeRunner(m);
     m.runner->Start();
   }
+  for (auto& [name, m] : sources_) m.head->Start();
 }
 
 void SourceSupervisor::StopAll() {
   std::lock_guard<std::mutex> lock(control_mu_);
   if (stopped_) return;
   stopped_ = true;
+  for (auto& [name, m] : sources_) m.head->Stop();
   for (auto& [name, m] : sources_) {
     if (m.runner == nullptr) continue;
     m.runner->Stop();

@@ -7,6 +7,10 @@
 // runner, which starts from the stored checkpoint, so no committed change is lost or repeated.
 // A pause lasts until Resume or until sluiced restarts (a restart runs every configured source).
 //
+// Every source also has a head probe (pipeline/source_head.h) that publishes its lag in bytes and
+// events behind the server's head in the registry; it runs from StartAll to StopAll, also while
+// the source is paused, every heartbeat_ms (5 s when the source sets none).
+//
 // Retention starts as the daemon-wide policy; SetRetention overrides it per source until
 // sluiced restarts. RetentionFor is what the retention loop applies.
 //
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "server/config/source_config.h"
+#include "server/pipeline/source_head.h"
 #include "server/pipeline/source_registry.h"
 #include "server/pipeline/source_runner.h"
 #include "server/service/source_control.h"
@@ -62,6 +67,7 @@ class SourceSupervisor final : public service::SourceControl {
     storage::SourceId id;
     std::unique_ptr<pipeline::SourceRunner> runner;  // null while paused or before StartAll
     bool paused = false;
+    std::unique_ptr<pipeline::SourceHeadProbe> head;  // runs from StartAll to StopAll
   };
   std::unique_ptr<pipeline::SourceRunner> MakeRunner(const Managed& m) const;
   absl::Status UnknownSource(const std::string& name) const;

@@ -115,6 +115,7 @@ class Session : private SessionBase<MysqlSourceOptions> {
     std::string txid;
     std::vector<v1::ChangeEvent> events;
     uint64_t bytes = 0;
+    uint64_t count = 0;  // every event of the transaction, staged or not
     bool staged = false;
   };
   std::optional<OpenTxn> txn_;
@@ -409,6 +410,7 @@ absl::Status Session::OnChange(v1::ChangeEvent event) {
   }
   windows_.OnChange(event);
   txn_->bytes += event.ByteSizeLong();
+  ++txn_->count;
   txn_->events.push_back(std::move(event));
   if (txn_->bytes >= options_.stage_threshold_bytes ||
       txn_->events.size() >= options_.max_buffered_events) {
@@ -447,9 +449,10 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
   idle_.reset();
   if (txn.staged) {
     log_.AppendStagedAsync(id_, txn.stage_id, std::move(txn.events), info, std::move(checkpoint),
-                           appends_.Track());
+                           appends_.Track({}, txn.count));
   } else {
-    log_.AppendAsync(id_, std::move(txn.events), info, std::move(checkpoint), appends_.Track());
+    log_.AppendAsync(id_, std::move(txn.events), info, std::move(checkpoint),
+                     appends_.Track({}, txn.count));
   }
   EmitReadyChunk(commit.next);
   return absl::OkStatus();
@@ -471,8 +474,9 @@ void Session::EmitReadyChunk(const BinlogPosition& at) {
     b->set_file(at.file);
     b->set_position(at.offset);
     idle_.reset();
+    const uint64_t count = rows->events.size();
     log_.AppendAsync(id_, std::move(rows->events), info, CheckpointAt(at, last_gtid_),
-                     appends_.Track());
+                     appends_.Track({}, count));
   }
   windows_.Emitted(id, true);
 }

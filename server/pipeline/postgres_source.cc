@@ -27,14 +27,6 @@ namespace {
 
 using postgres::PgoutputMessage;
 
-std::string SslMode(const std::string& tls_mode) {
-  if (tls_mode == "disabled") return "disable";
-  if (tls_mode == "required") return "require";
-  if (tls_mode == "verify_ca") return "verify-ca";
-  if (tls_mode == "verify_identity") return "verify-full";
-  return "prefer";
-}
-
 // One replication session: from connect to the first error or Stop().
 class Session : private SessionBase<PostgresSourceOptions> {
  public:
@@ -70,7 +62,8 @@ class Session : private SessionBase<PostgresSourceOptions> {
   absl::Status Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
   absl::Status CommitTransaction(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
   v1::SourceCheckpoint CheckpointAt(Lsn lsn) const;
-  void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn);
+  // `events`: how many change events the append stores (for the lag in events).
+  void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn, uint64_t events = 0);
 
   std::unique_ptr<pgclient::ReplicationConnection> conn_;
   pgclient::SystemIdentity identity_;
@@ -86,6 +79,7 @@ class Session : private SessionBase<PostgresSourceOptions> {
     int64_t commit_ts_pg = 0;
     std::vector<v1::ChangeEvent> events;
     bool staged = false;
+    uint64_t staged_events = 0;  // events already in the stage
   };
   std::optional<OpenTxn> txn_;
 
@@ -201,7 +195,7 @@ pgclient::ConnectParams Session::Params(bool replication) const {
   params.user = config_.user;
   params.password = config_.password;
   params.database = config_.database;
-  params.sslmode = SslMode(config_.tls_mode);
+  params.sslmode = PostgresSslMode(config_.tls_mode);
   params.sslrootcert = config_.tls_ca_file;
   params.replication = replication;
   return params;
@@ -346,11 +340,14 @@ absl::Status Session::Prepare() {
   return conn_->StartReplication(config_.slot, start, options);
 }
 
-void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn) {
-  start(appends_.Track([this, lsn] {
-    std::lock_guard<std::mutex> lock(mu_);
-    durable_ = std::max(durable_, lsn);
-  }));
+void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn,
+                     uint64_t events) {
+  start(appends_.Track(
+      [this, lsn] {
+        std::lock_guard<std::mutex> lock(mu_);
+        durable_ = std::max(durable_, lsn);
+      },
+      events));
 }
 
 void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xid) {
@@ -373,6 +370,7 @@ void Session::AddEvent(v1::ChangeEvent event, std::optional<uint32_t> message_xi
   }
   txn_->events.push_back(std::move(event));
   if (txn_->events.size() >= options_.stage_threshold_events) {
+    txn_->staged_events += txn_->events.size();
     absl::Status st = log_.Stage(id_, txn_->xid, std::move(txn_->events));
     txn_->events.clear();
     txn_->staged = true;
@@ -416,33 +414,37 @@ absl::Status Session::CommitTransaction(uint32_t xid, Lsn end_lsn, int64_t commi
   v1::SourceCheckpoint checkpoint = CheckpointAt(end_lsn);
 
   bool staged = false;
+  uint64_t staged_events = 0;
   std::vector<v1::ChangeEvent> events;
   if (streamed) {
     auto it = streams_.find(xid);
     if (it != streams_.end()) {
       events = std::move(it->second.buffer);
       staged = it->second.staged > 0;
+      staged_events = it->second.staged;
       streams_.erase(it);
     }
   } else if (txn_) {
     events = std::move(txn_->events);
     staged = txn_->staged;
+    staged_events = txn_->staged_events;
     txn_.reset();
   }
+  const uint64_t count = staged_events + events.size();
   if (staged) {
     Submit(
         [&](storage::AppendCallback done) {
           log_.AppendStagedAsync(id_, xid, std::move(events), commit, std::move(checkpoint),
                                  std::move(done));
         },
-        end_lsn);
+        end_lsn, count);
     return absl::OkStatus();
   }
   Submit(
       [&](storage::AppendCallback done) {
         log_.AppendAsync(id_, std::move(events), commit, std::move(checkpoint), std::move(done));
       },
-      end_lsn);
+      end_lsn, count);
   return absl::OkStatus();
 }
 
@@ -451,7 +453,7 @@ absl::Status Session::Handle(std::string_view payload) {
                           postgres::DecodePgoutput(payload, in_stream_.has_value()));
   const postgres::TypeResolver& resolver = resolver_;
   if (auto* m = std::get_if<postgres::BeginMessage>(&message)) {
-    txn_ = OpenTxn{m->xid, m->commit_ts_pg_micros, {}, false};
+    txn_ = OpenTxn{m->xid, m->commit_ts_pg_micros, {}, false, 0};
   } else if (auto* m = std::get_if<postgres::CommitMessage>(&message)) {
     const uint32_t xid = txn_ ? txn_->xid : 0;
     const int64_t ts = m->commit_ts_pg_micros;
@@ -523,7 +525,7 @@ absl::Status Session::Handle(std::string_view payload) {
           [&](storage::AppendCallback done) {
             log_.AppendAsync(id_, std::move(one), std::move(current), std::move(done));
           },
-          keep);
+          keep, 1);
     }
   } else if (auto* m = std::get_if<postgres::StreamStartMessage>(&message)) {
     in_stream_ = m->xid;
@@ -641,11 +643,12 @@ void Session::EmitReadyChunk(Lsn end_lsn) {
     pg->set_timeline(identity_.timeline);
     v1::SourceCheckpoint checkpoint = CheckpointAt(end_lsn);
     std::vector<v1::ChangeEvent> events = std::move(rows->events);
+    const uint64_t count = events.size();
     Submit(
         [&](storage::AppendCallback done) {
           log_.AppendAsync(id_, std::move(events), info, std::move(checkpoint), std::move(done));
         },
-        end_lsn);
+        end_lsn, count);
   }
   windows_.Emitted(id, true);
 }

@@ -72,6 +72,18 @@ void SourceRegistry::SetSnapshotProgress(const std::string& name,
   sources_[name].snapshot_tables = std::move(tables);
 }
 
+void SourceRegistry::SetLag(const std::string& name, SourceLag lag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sources_[name].lag = std::move(lag);
+}
+
+std::shared_ptr<std::atomic<int64_t>> SourceRegistry::InFlightEvents(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& counter = in_flight_[name];
+  if (counter == nullptr) counter = std::make_shared<std::atomic<int64_t>>(0);
+  return counter;
+}
+
 std::vector<SourceRuntime> SourceRegistry::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SourceRuntime> out;

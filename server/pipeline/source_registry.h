@@ -8,10 +8,13 @@
 // Thread-safety: all methods may be called from any thread. Hooks run outside the registry's
 // lock, on the calling thread.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,18 @@
 
 namespace sluice::pipeline {
 
+// How far the change log is behind the source server's head, as the last head probe saw it
+// (source_head.h; the meaning of each number is in docs/metrics.md). A number the probe could not
+// measure is nullopt, with the reason in `error`.
+struct SourceLag {
+  std::string head;                // the server's head position ("binlog.000003:1234", "0/16B3748")
+  std::optional<uint64_t> bytes;   // binlog / WAL bytes from the stored position to the head
+  std::optional<uint64_t> events;  // events behind (see docs/metrics.md)
+  bool events_lower_bound = false;  // true when `events` counts only what sluice has received
+  int64_t probed_ts_micros = 0;     // when the probe ran (0: never)
+  std::string error;                // why the last probe failed or measured only part
+};
+
 struct SourceRuntime {
   std::string name;
   v1::SourceKind kind = v1::SOURCE_KIND_UNSPECIFIED;
@@ -29,6 +44,7 @@ struct SourceRuntime {
   std::string last_error;
   int64_t last_error_ts_micros = 0;
   std::vector<v1::TableSnapshotProgress> snapshot_tables;
+  SourceLag lag;
 };
 
 struct RegistryHooks {
@@ -52,7 +68,14 @@ class SourceRegistry {
   void SetError(const std::string& name, const absl::Status& error);
   // Replaces the source's snapshot progress.
   void SetSnapshotProgress(const std::string& name, std::vector<v1::TableSnapshotProgress> tables);
+  // Replaces the source's lag behind the server's head (from its head probe).
+  void SetLag(const std::string& name, SourceLag lag);
   std::vector<SourceRuntime> Snapshot() const;
+
+  // The count of the source's change events handed to the change log and not durable yet
+  // (AppendTracker adds and subtracts; the head probe reads it). Never null; the same counter
+  // for the same name as long as the registry lives.
+  std::shared_ptr<std::atomic<int64_t>> InFlightEvents(const std::string& name);
 
  private:
   std::string Position(const std::string& name) const;
@@ -60,6 +83,7 @@ class SourceRegistry {
   const RegistryHooks hooks_;
   mutable std::mutex mu_;
   std::map<std::string, SourceRuntime> sources_;  // guarded by mu_
+  std::map<std::string, std::shared_ptr<std::atomic<int64_t>>> in_flight_;  // guarded by mu_
 };
 
 }  // namespace sluice::pipeline

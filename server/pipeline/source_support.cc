@@ -19,6 +19,14 @@ int64_t NowMicros() {
       .count();
 }
 
+std::string PostgresSslMode(const std::string& tls_mode) {
+  if (tls_mode == "disabled") return "disable";
+  if (tls_mode == "required") return "require";
+  if (tls_mode == "verify_ca") return "verify-ca";
+  if (tls_mode == "verify_identity") return "verify-full";
+  return "prefer";
+}
+
 void RunSessions(const std::string& name, SourceRegistry& registry,
                  const std::atomic<bool>& stopping, std::chrono::milliseconds max_backoff,
                  const std::function<absl::Status()>& session) {
@@ -54,13 +62,18 @@ void SessionThread::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-storage::AppendCallback AppendTracker::Track(std::function<void()> on_durable) {
+storage::AppendCallback AppendTracker::Track(std::function<void()> on_durable, uint64_t events) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++pending_;
   }
-  return [this, on_durable = std::move(on_durable)](absl::StatusOr<LogOffset> r) {
+  const auto n = static_cast<int64_t>(events);
+  if (in_flight_ && n > 0) in_flight_->fetch_add(n);
+  return [this, on_durable = std::move(on_durable), n](absl::StatusOr<LogOffset> r) {
     if (r.ok() && on_durable) on_durable();
+    // A failed append's events are not durable either, but the session ends and a new one
+    // reads them again: they stop counting here.
+    if (in_flight_ && n > 0) in_flight_->fetch_sub(n);
     std::lock_guard<std::mutex> lock(mu_);
     if (!r.ok() && error_.ok()) error_ = r.status();
     if (--pending_ == 0) drained_.notify_all();

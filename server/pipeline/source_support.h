@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,6 +27,10 @@ absl::Status Fatal(absl::Status s);
 bool IsFatal(const absl::Status& s);
 
 int64_t NowMicros();
+
+// libpq's sslmode for a source's tls mode (disabled, preferred, required, verify_ca,
+// verify_identity; anything else is "prefer").
+std::string PostgresSslMode(const std::string& tls_mode);
 
 // Runs `session` (connect, stream until an error or `stopping`) again and again until `stopping`
 // is set. After a transient error the source's registry entry shows the error and the next
@@ -55,10 +60,14 @@ class SessionThread {
 // Thread-safe: callbacks run on the log's writer thread.
 class AppendTracker {
  public:
+  // `in_flight` (may be null) counts the change events of the tracked appends that are not
+  // durable yet (SourceRegistry::InFlightEvents), for the lag in events.
+  explicit AppendTracker(std::shared_ptr<std::atomic<int64_t>> in_flight = nullptr)
+      : in_flight_(std::move(in_flight)) {}
   ~AppendTracker() { Drain(); }
-  // The callback for one AppendAsync. On success `on_durable` (if any) runs before the append
-  // stops counting as pending; a failure is kept as error().
-  storage::AppendCallback Track(std::function<void()> on_durable = {});
+  // The callback for one AppendAsync of `events` change events. On success `on_durable` (if
+  // any) runs before the append stops counting as pending; a failure is kept as error().
+  storage::AppendCallback Track(std::function<void()> on_durable = {}, uint64_t events = 0);
   // Records `st` as the error if there is none yet.
   void Fail(absl::Status st);
   absl::Status error() const;
@@ -70,6 +79,7 @@ class AppendTracker {
   std::condition_variable drained_;
   int pending_ = 0;     // guarded by mu_
   absl::Status error_;  // guarded by mu_
+  const std::shared_ptr<std::atomic<int64_t>> in_flight_;
 };
 
 // A connector that runs sessions on its own thread (RunSessions): construct, Start(), Stop().
@@ -124,7 +134,7 @@ class SessionBase {
   SourceRegistry& registry_;
   const Options& options_;
   const std::atomic<bool>& stopping_;
-  AppendTracker appends_;
+  AppendTracker appends_{registry_.InFlightEvents(config_.name)};
 };
 
 }  // namespace sluice::pipeline

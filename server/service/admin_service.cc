@@ -68,6 +68,15 @@ v1::StatusResponse AdminService::BuildStatus(int64_t now_micros) const {
     st.set_last_error(r.last_error);
     st.set_last_error_ts_micros(r.last_error_ts_micros);
     for (const auto& t : r.snapshot_tables) *st.add_snapshot_tables() = t;
+    if (r.lag.probed_ts_micros != 0) {
+      v1::SourceLag* lag = st.mutable_head_lag();
+      lag->set_head(r.lag.head);
+      if (r.lag.bytes) lag->set_bytes(*r.lag.bytes);
+      if (r.lag.events) lag->set_events(*r.lag.events);
+      lag->set_events_lower_bound(r.lag.events_lower_bound);
+      lag->set_probed_ts_micros(r.lag.probed_ts_micros);
+      lag->set_error(r.lag.error);
+    }
   }
   if (subscriptions_ != nullptr) {
     for (auto& [name, st] : by_name) {

@@ -101,14 +101,23 @@ TEST_F(AdminE2E, StatusSourcesLogRetentionSnapshotInTextAndJson) {
   WaitStreaming(d);
   for (int id = 1; id <= 3; ++id) Insert(id);
   ExpectRows(e2e::TailJson(d, "adm", 3), {1, 2, 3});
+  // The head probe (every 5 s; sooner until the first position is stored) has measured the lag.
+  for (int i = 0; i < 200; ++i) {
+    if (std::regex_search(Ctl(d, {"status", "--format", "json"}).stdout_text,
+                          std::regex(R"("lag_bytes":[0-9])")))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 
   // status
   auto r = Ctl(d, {"status"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_TRUE(std::regex_search(
       r.stdout_text,
-      std::regex("^SOURCE +KIND +STATE +FIRST +LAST +STORED +LAG +CHECKPOINT +LAST ERROR\n"
-                 "adm +mysql +streaming +1 +3 +[0-9]+ +[0-9]+\\.[0-9]s +\\S+:[0-9]+ +-\n$")))
+      std::regex("^SOURCE +KIND +STATE +FIRST +LAST +STORED +LAG +BYTES BEHIND +EVENTS BEHIND "
+                 "+CHECKPOINT +LAST ERROR\n"
+                 "adm +mysql +streaming +1 +3 +[0-9]+ +[0-9]+\\.[0-9]s +[0-9]+ +[0-9]+ "
+                 "+\\S+:[0-9]+ +-\n$")))
       << r.stdout_text;
   r = Ctl(d, {"status", "--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -120,7 +129,10 @@ TEST_F(AdminE2E, StatusSourcesLogRetentionSnapshotInTextAndJson) {
       r.stdout_text, std::regex(R"("last_error":null,"last_error_time":null,"url":"mysql://)"
                                 R"(sluice:\*\*\*@127\.0\.0\.1:[0-9]+/\?name=adm[^"]*",)"
                                 R"("last_commit_time":"20[0-9-]+T[0-9:.]+Z","lag_seconds":)"
-                                R"([0-9]+\.[0-9]{3},"retention":\{"max_age_micros":0,)")))
+                                R"([0-9]+\.[0-9]{3},"lag_bytes":[0-9]+,"lag_events":[0-9]+,)"
+                                R"("lag_events_lower_bound":false,"head":"[^"]+:[0-9]+",)"
+                                R"("lag_probe_time":"20[0-9-]+T[0-9:.]+Z","lag_error":null,)"
+                                R"("retention":\{"max_age_micros":0,)")))
       << r.stdout_text;
   EXPECT_NE(
       r.stdout_text.find(std::string(R"("retention":)") + kEmptyRetention + R"(,"snapshot":[],)"),

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -279,6 +280,145 @@ TEST_F(MetricsE2E, CountersMoveUnderLoadAndReadyzFlipsOnSourceError) {
   EXPECT_TRUE(saw_streaming) << d.Log();
   EXPECT_TRUE(saw_error) << d.Log();
   EXPECT_EQ(d.Log().find(kPassword), std::string::npos) << d.Log();
+}
+
+// "lag_bytes" / "lag_events" of `sluicectl status --format json` (one source): -1 for null.
+struct HeadLag {
+  int64_t bytes = -1;
+  int64_t events = -1;
+  bool lower_bound = false;
+};
+
+HeadLag StatusLag(const SluicedProcess& d) {
+  const std::string json =
+      e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "status", "--format", "json"})
+          .stdout_text;
+  static const std::regex lag(
+      R"re("lag_bytes":(null|[0-9]+),"lag_events":(null|[0-9]+),)re"
+      R"re("lag_events_lower_bound":(true|false),)re");
+  std::smatch m;
+  HeadLag out;
+  if (!std::regex_search(json, m, lag)) return out;  // WaitLag reports what status showed
+  if (m[1] != "null") out.bytes = std::stoll(m[1]);
+  if (m[2] != "null") out.events = std::stoll(m[2]);
+  out.lower_bound = m[3] == "true";
+  return out;
+}
+
+// Polls status (and /metrics, which must agree) until `done` holds for the lag; fails after 60 s.
+HeadLag WaitLag(const SluicedProcess& d, int metrics_port, const std::string& source,
+                const std::function<bool(const HeadLag&)>& done, const std::string& what) {
+  HeadLag lag;
+  for (int i = 0; i < 600; ++i) {
+    lag = StatusLag(d);
+    if (done(lag)) {
+      // /metrics shows what the same probe measured (unless a new probe ran in between).
+      PromScrape s = Scrape(metrics_port);
+      auto bytes = s.Find("sluice_source_lag_bytes", {{"source", source}});
+      auto events = s.Find("sluice_source_lag_events", {{"source", source}});
+      if (bytes && events && done(HeadLag{static_cast<int64_t>(*bytes),
+                                          static_cast<int64_t>(*events), lag.lower_bound})) {
+        EXPECT_EQ(*s.Find("sluice_source_head_probe_ok", {{"source", source}}), 1);
+        return lag;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "the lag of " << source << " never became " << what << "; last: bytes "
+                << lag.bytes << ", events " << lag.events << "\n"
+                << e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "status"})
+                       .stdout_text
+                << d.Log();
+  return lag;
+}
+
+// While the source is paused and the database is written to, the lag behind the server's head
+// in bytes (and on MariaDB in row events) grows; after the resume it returns to 0.
+TEST_F(MetricsE2E, LagBehindTheHeadGrowsWhilePausedAndReturnsToZero) {
+  SluicedProcess d({"--data-dir", data_.path(), "--listen", "127.0.0.1:0", "--metrics-listen",
+                    "127.0.0.1:0", "--source", SourceUrl() + "&heartbeat_ms=200"});
+  const int port = MetricsPort(d);
+  ASSERT_NE(port, 0) << d.Log();
+  WaitStreaming(d);
+  auto caught_up = [](const HeadLag& l) { return l.bytes == 0 && l.events == 0; };
+  EXPECT_FALSE(WaitLag(d, port, "my", caught_up, "0").lower_bound);
+
+  auto r = e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "pause", "my"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  auto write = [&](int first) {  // one transaction of 5 inserts: 5 binlog row events
+    std::string sql = "BEGIN;";
+    for (int i = first; i < first + 5; ++i) {
+      absl::StrAppend(&sql, "INSERT INTO test.metrics_items VALUES (", i, ", 'paused');");
+    }
+    ASSERT_TRUE(db_->Exec(absl::StrCat(sql, "COMMIT;")).ok());
+  };
+  write(0);
+  const HeadLag first =
+      WaitLag(d, port, "my", [](const HeadLag& l) { return l.events == 5; }, "5 events");
+  EXPECT_GT(first.bytes, 0);
+  EXPECT_FALSE(first.lower_bound);
+  write(5);
+  const HeadLag second = WaitLag(
+      d, port, "my", [&](const HeadLag& l) { return l.events == 10 && l.bytes > first.bytes; },
+      "10 events and more bytes");
+  EXPECT_GT(second.bytes, first.bytes);
+
+  r = e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "resume", "my"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  ASSERT_EQ(e2e::TailJson(d, "my", 10).size(), 10u);
+  WaitLag(d, port, "my", caught_up, "0 after the resume");
+  r = e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "status"});
+  EXPECT_TRUE(
+      std::regex_search(r.stdout_text, std::regex("\nmy +mysql +streaming +1 +10 .* 0 +0 ")))
+      << r.stdout_text;
+  ASSERT_EQ(d.Stop(), 0);
+}
+
+// The same against Postgres: WAL bytes behind grow while paused and return to 0; events count
+// only what was received and is not durable yet (a lower bound, 0 while paused).
+TEST(MetricsPostgresE2E, LagBehindTheHeadGrowsWhilePausedAndReturnsToZero) {
+  auto db = TestDatabase::Shared(TestDatabase::Kind::kPostgres);
+  ASSERT_TRUE(db.ok()) << db.status();
+  TestDatabase* pg = *db;
+  (void)pg->Exec("SELECT pg_drop_replication_slot('lag_slot')");
+  ASSERT_TRUE(pg->Exec("DROP TABLE IF EXISTS lag_items; DROP PUBLICATION IF EXISTS lag_pub; "
+                       "CREATE TABLE lag_items (id int PRIMARY KEY, v text)")
+                  .ok());
+  TempDir data;
+  {
+    SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0", "--metrics-listen",
+                      "127.0.0.1:0", "--source",
+                      pg->PostgresUrl() +
+                          "?name=pgl&slot=lag_slot&publication=lag_pub&tables=public.lag_items"
+                          "&tls=disabled&snapshot=never&heartbeat_ms=200"});
+    const int port = MetricsPort(d);
+    ASSERT_NE(port, 0) << d.Log();
+    WaitStreaming(d);
+    auto caught_up = [](const HeadLag& l) { return l.bytes == 0 && l.events == 0; };
+    EXPECT_TRUE(WaitLag(d, port, "pgl", caught_up, "0").lower_bound);
+
+    auto r = e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "pause", "pgl"});
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    ASSERT_TRUE(pg->Exec("INSERT INTO lag_items SELECT g, 'paused' FROM generate_series(1, 5) g")
+                    .ok());
+    const HeadLag first =
+        WaitLag(d, port, "pgl", [](const HeadLag& l) { return l.bytes > 0; }, "> 0");
+    EXPECT_EQ(first.events, 0) << "nothing is received while paused";
+    ASSERT_TRUE(pg->Exec("INSERT INTO lag_items SELECT g, 'paused' FROM generate_series(6, 10) g")
+                    .ok());
+    WaitLag(d, port, "pgl", [&](const HeadLag& l) { return l.bytes > first.bytes; },
+            "more than before");
+
+    r = e2e::RunCommand({e2e::Sluicectl(), "--server", d.address(), "resume", "pgl"});
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    ASSERT_EQ(e2e::TailJson(d, "pgl", 10).size(), 10u);
+    WaitLag(d, port, "pgl", caught_up, "0 after the resume");
+    ASSERT_EQ(d.Stop(), 0);
+  }
+  for (int i = 0; i < 50; ++i) {
+    if (pg->Exec("SELECT pg_drop_replication_slot('lag_slot')").ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 // A source whose server is not there: never ready, /healthz still answers, text log lines follow
