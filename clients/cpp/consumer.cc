@@ -194,8 +194,8 @@ absl::Status Consumer::Next(Batch& batch) {
     }
     const bool retryable = reset || IsTransient(static_cast<grpc::StatusCode>(error.code()));
     ++failures_;
-    if (!retryable || (options_.reconnect.max_attempts >= 0 &&
-                       failures_ > options_.reconnect.max_attempts)) {
+    if (!retryable ||
+        (options_.reconnect.max_attempts >= 0 && failures_ > options_.reconnect.max_attempts)) {
       return error;
     }
     const std::chrono::milliseconds delay = BackoffDelay(options_.reconnect, failures_);

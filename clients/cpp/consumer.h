@@ -100,10 +100,10 @@ class Consumer {
   bool first_message_ = true;  // the next message is the first of its stream
   uint64_t delivered_ = 0;     // the highest event offset handed out (Next's thread only)
 
-  mutable std::mutex mu_;  // guards the fields below and writes on stream_
-  bool writable_ = false;  // stream_ is open for acks
-  uint64_t ackable_ = 0;   // the highest offset the caller may ack
-  uint64_t acked_ = 0;     // the highest offset the caller acked
+  mutable std::mutex mu_;      // guards the fields below and writes on stream_
+  bool writable_ = false;      // stream_ is open for acks
+  uint64_t ackable_ = 0;       // the highest offset the caller may ack
+  uint64_t acked_ = 0;         // the highest offset the caller acked
   uint64_t stream_sent_ = 0;   // next_offset - 1 of the last message of this stream
   uint64_t stream_acked_ = 0;  // the highest ack written on this stream
   uint64_t committed_ = 0;     // the server's committed offset, as last confirmed
@@ -112,8 +112,8 @@ class Consumer {
 // Commits a cumulative ack of `subscription` without a stream (Subscriptions.Ack); returns the
 // committed offset once it is durable. With a consumer connected, the offset may be at most
 // what that consumer was sent; without one, the log's last offset.
-absl::StatusOr<LogOffset> AckSubscription(std::shared_ptr<grpc::Channel> channel, const std::string& subscription,
-                                          LogOffset offset,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+absl::StatusOr<LogOffset> AckSubscription(
+    std::shared_ptr<grpc::Channel> channel, const std::string& subscription, LogOffset offset,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace sluice::client

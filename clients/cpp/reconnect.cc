@@ -21,7 +21,8 @@ bool IsTransient(grpc::StatusCode code) {
 
 std::chrono::milliseconds BackoffDelay(const ReconnectPolicy& policy, int attempt) {
   double base = static_cast<double>(policy.initial_delay.count());
-  for (int i = 1; i < attempt && base < static_cast<double>(policy.max_delay.count()); ++i) base *= 2;
+  for (int i = 1; i < attempt && base < static_cast<double>(policy.max_delay.count()); ++i)
+    base *= 2;
   base = std::min(base, static_cast<double>(policy.max_delay.count()));
   thread_local std::minstd_rand rng{std::random_device{}()};
   std::uniform_real_distribution<double> jitter(0.8, 1.2);

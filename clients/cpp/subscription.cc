@@ -53,8 +53,8 @@ absl::Status Subscription::Next(Batch& batch) {
     // ABORTED: the server closed every subscription (admin CloseAll); a new one is welcome.
     const bool retryable = IsTransient(code) || code == grpc::StatusCode::ABORTED;
     ++failures_;
-    if (!retryable || (options_.reconnect.max_attempts >= 0 &&
-                       failures_ > options_.reconnect.max_attempts)) {
+    if (!retryable ||
+        (options_.reconnect.max_attempts >= 0 && failures_ > options_.reconnect.max_attempts)) {
       return error;
     }
     const std::chrono::milliseconds delay = BackoffDelay(options_.reconnect, failures_);

@@ -1,63 +1,27 @@
 #include "clients/sluicectl/cli.h"
 
 #include <grpc/support/log.h>
-#include <grpcpp/support/client_interceptor.h>
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
+
+#include "clients/cpp/connection.h"
 
 namespace sluice::cli {
 namespace {
 
 // What SetConnectionSecurity chose; read by Connect. Set once by main before any channel.
-struct Security {
-  bool tls = false;
-  grpc::SslCredentialsOptions ssl;
-  std::string token;
-};
-Security& TheSecurity() {
-  static Security security;
+client::ConnectionOptions& TheSecurity() {
+  static client::ConnectionOptions security;
   return security;
 }
 
-// Adds "authorization: Bearer TOKEN" to every call of a channel.
-class TokenInterceptor final : public grpc::experimental::Interceptor {
- public:
-  explicit TokenInterceptor(const std::string& token) : header_("Bearer " + token) {}
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
-      methods->GetSendInitialMetadata()->insert({"authorization", header_});
-    }
-    methods->Proceed();
-  }
-
- private:
-  std::string header_;
-};
-
-class TokenInterceptorFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
- public:
-  explicit TokenInterceptorFactory(std::string token) : token_(std::move(token)) {}
-  grpc::experimental::Interceptor* CreateClientInterceptor(
-      grpc::experimental::ClientRpcInfo* /*info*/) override {
-    return new TokenInterceptor(token_);
-  }
-
- private:
-  std::string token_;
-};
-
 bool ReadFile(const std::string& path, const std::string& flag, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) {
-    Fail(kExitUsage, flag + " " + path + ": cannot read the file");
+  absl::StatusOr<std::string> text = client::ReadFileText(path);
+  if (!text.ok()) {
+    Fail(kExitUsage, flag + " " + std::string(text.status().message()));
     return false;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  out = buf.str();
+  out = *std::move(text);
   return true;
 }
 
@@ -89,53 +53,38 @@ std::string DescribeRpcError(const grpc::Status& status, const std::string& serv
 }
 
 std::string ReadTokenFile(const std::string& path) {
-  std::string text;
-  if (!ReadFile(path, "--token-file", text)) return "";
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::string token;
-    if (!(words >> token) || token.starts_with("#")) continue;
-    return token;
+  absl::StatusOr<std::string> token = client::ReadTokenFile(path);
+  if (!token.ok()) {
+    Fail(kExitUsage, "--token-file " + std::string(token.status().message()));
+    return "";
   }
-  Fail(kExitUsage, "--token-file " + path + ": holds no token");
-  return "";
+  return *token;
 }
 
 bool SetConnectionSecurity(const GlobalOptions& global) {
   // gRPC's own log lines (e.g. a failed TLS handshake) would add a second, raw line to the
   // one-line errors; the failed call's status says the same.
   gpr_set_log_function([](gpr_log_func_args*) {});
-  Security& s = TheSecurity();
+  client::ConnectionOptions& s = TheSecurity();
   s.token = global.token;
   s.tls = !global.tls_ca.empty() || !global.tls_cert.empty() || !global.tls_key.empty();
   if (global.tls_cert.empty() != global.tls_key.empty()) {
     Fail(kExitUsage, "--tls-cert and --tls-key go together: give both for a client certificate");
     return false;
   }
-  if (!global.tls_ca.empty() && !ReadFile(global.tls_ca, "--tls-ca", s.ssl.pem_root_certs)) {
-    return false;
-  }
-  if (!global.tls_cert.empty() && (!ReadFile(global.tls_cert, "--tls-cert", s.ssl.pem_cert_chain) ||
-                                   !ReadFile(global.tls_key, "--tls-key", s.ssl.pem_private_key))) {
+  if (!global.tls_ca.empty() && !ReadFile(global.tls_ca, "--tls-ca", s.tls_ca_pem)) return false;
+  if (!global.tls_cert.empty() && (!ReadFile(global.tls_cert, "--tls-cert", s.tls_cert_pem) ||
+                                   !ReadFile(global.tls_key, "--tls-key", s.tls_key_pem))) {
     return false;
   }
   return true;
 }
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& server) {
-  const Security& s = TheSecurity();
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      s.tls ? grpc::SslCredentials(s.ssl) : grpc::InsecureChannelCredentials();
-  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
-  if (!s.token.empty()) {
-    interceptors.push_back(std::make_unique<TokenInterceptorFactory>(s.token));
-  }
-  return grpc::experimental::CreateCustomChannelWithInterceptors(server, credentials, args,
-                                                                 std::move(interceptors));
+  client::ConnectionOptions options = TheSecurity();
+  options.target = server;
+  // SetConnectionSecurity checked the certificate/key pair, the only error MakeChannel has.
+  return *client::MakeChannel(options);
 }
 
 }  // namespace sluice::cli

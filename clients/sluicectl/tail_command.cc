@@ -9,12 +9,13 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
+#include "clients/cpp/connection.h"
+#include "clients/cpp/subscription.h"
 #include "clients/sluicectl/cli.h"
 #include "clients/sluicectl/progress.h"
 #include "proto/base/debezium_json.h"
 #include "proto/base/event_json.h"
 #include "proto/base/time_format.h"
-#include "sluice/v1/service.grpc.pb.h"
 
 namespace sluice::cli {
 namespace {
@@ -80,10 +81,10 @@ bool ParseOps(const std::string& list, v1::SubscribeRequest& req, std::string& e
   return true;
 }
 
-// Cancels the stream when no event has arrived for `idle` (heartbeats do not count).
+// Cancels the subscription when no event has arrived for `idle` (heartbeats do not count).
 class IdleWatchdog {
  public:
-  IdleWatchdog(grpc::ClientContext& ctx, std::chrono::milliseconds idle) : ctx_(ctx), idle_(idle) {
+  IdleWatchdog(client::Subscription& sub, std::chrono::milliseconds idle) : sub_(sub), idle_(idle) {
     if (idle_.count() > 0) thread_ = std::thread([this] { Run(); });
   }
   ~IdleWatchdog() {
@@ -107,14 +108,14 @@ class IdleWatchdog {
       auto deadline = last_ + idle_;
       if (std::chrono::steady_clock::now() >= deadline) {
         fired_ = true;
-        ctx_.TryCancel();
+        sub_.Cancel();
         return;
       }
       cv_.wait_until(lock, deadline);
     }
   }
 
-  grpc::ClientContext& ctx_;
+  client::Subscription& sub_;
   std::chrono::milliseconds idle_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -170,23 +171,27 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
   std::string error;
   if (!ParseStart(from, *req.mutable_start(), error)) return Fail(kExitUsage, error);
 
-  auto stub = v1::ChangeStream::NewStub(Connect(global.server));
-  grpc::ClientContext ctx;
-  IdleWatchdog watchdog(ctx, std::chrono::milliseconds(static_cast<int64_t>(idle_exit * 1000)));
-  auto reader = stub->Subscribe(&ctx, req);
-  v1::SubscribeResponse resp;
+  // Through sluice::client, without reconnecting: tail reports the first error (a shutdown
+  // names the offset to resume from) and the caller decides.
+  client::SubscribeOptions options;
+  options.request = std::move(req);
+  options.reconnect.max_attempts = 0;
+  client::Subscription sub(Connect(global.server), std::move(options));
+  IdleWatchdog watchdog(sub, std::chrono::milliseconds(static_cast<int64_t>(idle_exit * 1000)));
+  client::Batch batch;
+  absl::Status status;
   uint64_t printed = 0;
   bool reached_limit = false;
   std::string out;
   DebeziumRenderer debezium;  // keeps the transaction counters across batches
   // On a terminal only: how far catching up has come.
   ProgressLine progress("events");
-  while (!reached_limit && reader->Read(&resp)) {
-    progress.Update(resp.next_offset() - 1, resp.last_offset());
-    if (resp.events_size() == 0) continue;
+  while (!reached_limit && (status = sub.Next(batch)).ok()) {
+    progress.Update(batch.next_offset().value() - 1, batch.last_offset().value());
+    if (batch.heartbeat()) continue;
     watchdog.Activity();
     out.clear();
-    for (const auto& e : resp.events()) {
+    for (const auto& e : batch.events()) {
       if (format == "debezium") {
         // DDL events have no Debezium data-change shape and print nothing (docs/event-format.md).
         if (std::optional<std::string> line = debezium.Render(e)) {
@@ -204,17 +209,14 @@ int RunTail(const GlobalOptions& global, const std::vector<std::string>& args) {
     }
     if (progress.enabled()) progress.Clear();  // the line is redrawn after the events
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
-      ctx.TryCancel();
-      reader->Finish();
       return kExitOk;  // the reader of our output went away (e.g. `| head`)
     }
   }
   progress.Clear();
-  if (reached_limit) ctx.TryCancel();
-  grpc::Status status = reader->Finish();
   if (reached_limit || watchdog.fired()) return kExitOk;
-  if (!status.ok()) return Fail(kExitFailed, DescribeRpcError(status, global.server));
-  return Fail(kExitFailed, "the server ended the stream");
+  if (status.message() == client::kStreamEndedMessage)
+    return Fail(kExitFailed, client::kStreamEndedMessage);
+  return Fail(kExitFailed, DescribeRpcError(client::ToGrpc(status), global.server));
 }
 
 }  // namespace sluice::cli

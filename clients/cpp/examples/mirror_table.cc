@@ -23,12 +23,13 @@ std::string Key(const sluice::v1::ChangeEvent& e, const sluice::v1::Row& row) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 5) return std::fprintf(stderr, "usage: %s HOST:PORT SOURCE DB.TABLE FILE\n", argv[0]), 2;
+  if (argc != 5)
+    return std::fprintf(stderr, "usage: %s HOST:PORT SOURCE DB.TABLE FILE\n", argv[0]), 2;
   const std::string file = argv[4];
   uint64_t offset = 0;                      // the last offset applied to the file
   std::map<std::string, std::string> rows;  // key -> row
   std::ifstream in(file);
-  in >> offset && in.ignore();
+  if (in >> offset) in.ignore();  // the rest of the first line
   for (std::string k, v; std::getline(in, k, '\t') && std::getline(in, v);) rows[k] = v;
   sluice::client::ConsumeOptions options;  // a durable subscription, created on first use
   options.open.set_subscription(std::string("mirror.") + argv[3]);

@@ -88,9 +88,13 @@ class ClientE2E : public ::testing::Test {
     port_ = FreePort();
   }
   std::vector<std::string> SluicedArgs() {
-    return {"--data-dir", data_.path(), "--listen", address(), "--source",
-            "mysql://" + db_->user() + ":" + db_->password() + "@127.0.0.1:" +
-                std::to_string(db_->port()) +
+    return {"--data-dir",
+            data_.path(),
+            "--listen",
+            address(),
+            "--source",
+            "mysql://" + db_->user() + ":" + db_->password() +
+                "@127.0.0.1:" + std::to_string(db_->port()) +
                 "/?name=my&server_id=9201&tables=test.cpp_items&snapshot=never"};
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -187,7 +191,8 @@ TEST_F(ClientE2E, SubscriptionAndConsumerReconnectAcrossKillNineOfSluiced) {
   ASSERT_EQ(d->port(), port_);
   writer.join();
   ASSERT_FALSE(writer_failed_);
-  const bool finished = WaitFor([&] { return sub_seen.size() >= kRows && con_seen.size() >= kRows; });
+  const bool finished =
+      WaitFor([&] { return sub_seen.size() >= kRows && con_seen.size() >= kRows; });
   if (!finished) {
     sub.Cancel();
     consumer.Cancel();
@@ -238,7 +243,11 @@ TEST_F(ClientE2E, ConsumerProcessKilledResumesAfterItsLastCommittedAck) {
   WaitStreaming(d);
   const std::string journal = work_.path() + "/journal";
   const std::vector<std::string> args = {e2e::BinaryDir() + "/clients/cpp/tests/journal_consumer",
-                                         address(), "my", "journaled", journal, "7"};
+                                         address(),
+                                         "my",
+                                         "journaled",
+                                         journal,
+                                         "7"};
   // The highest offset in the journal.
   auto reached = [&] {
     uint64_t top = 0;
@@ -262,7 +271,8 @@ TEST_F(ClientE2E, ConsumerProcessKilledResumesAfterItsLastCommittedAck) {
     }
   }
   ASSERT_TRUE(WaitFor([&] { return reached() >= static_cast<uint64_t>(kRows); }))
-      << "offset " << kRows << " never arrived\n" << d.Log();
+      << "offset " << kRows << " never arrived\n"
+      << d.Log();
   consumer->Kill();
 
   uint64_t confirmed = 0;  // the highest committed offset any run saw confirmed
@@ -324,7 +334,8 @@ TEST_F(ClientE2E, MirrorExampleEqualsTheSourceAcrossKillAndRestart) {
     auto result = db_->Query("SELECT id, v FROM test.cpp_items");
     EXPECT_TRUE(result.ok()) << result.status();
     if (result.ok()) {
-      for (const auto& r : *result) rows[r[0] + ","] = "{\"id\":" + r[0] + ",\"v\":\"" + r[1] + "\"}";
+      for (const auto& r : *result)
+        rows[r[0] + ","] = "{\"id\":" + r[0] + ",\"v\":\"" + r[1] + "\"}";
     }
     return rows;
   };
@@ -337,9 +348,10 @@ TEST_F(ClientE2E, MirrorExampleEqualsTheSourceAcrossKillAndRestart) {
     for (int i = from; i <= to; ++i) {
       const std::string id = std::to_string(i);
       std::string sql = "BEGIN; INSERT INTO test.cpp_items VALUES (" + id + ", 'new'); " +
-                        "UPDATE test.cpp_items SET v = 'u" + id + "' WHERE id = " +
-                        std::to_string(i / 2) + ";";
-      if (i % 4 == 0) sql += " DELETE FROM test.cpp_items WHERE id = " + std::to_string(i - 5) + ";";
+                        "UPDATE test.cpp_items SET v = 'u" + id +
+                        "' WHERE id = " + std::to_string(i / 2) + ";";
+      if (i % 4 == 0)
+        sql += " DELETE FROM test.cpp_items WHERE id = " + std::to_string(i - 5) + ";";
       ASSERT_TRUE(db_->Exec(sql + " COMMIT").ok());
     }
   };
