@@ -16,20 +16,20 @@
 namespace sluice::value_wire {
 
 // Wire tags: field number << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited).
-inline constexpr char kNull = 0x08;        // 1 bool
-inline constexpr char kInt64 = 0x10;       // 2 int64
-inline constexpr char kUint64 = 0x18;      // 3 uint64
-inline constexpr char kDouble = 0x21;      // 4 double
-inline constexpr char kDecimal = 0x2A;     // 5 string
-inline constexpr char kString = 0x32;      // 6 string
-inline constexpr char kBytes = 0x3A;       // 7 bytes
-inline constexpr char kBool = 0x40;        // 8 bool
-inline constexpr char kDate = 0x4A;        // 9 Date
-inline constexpr char kTime = 0x52;        // 10 Time
-inline constexpr char kDateTime = 0x5A;    // 11 DateTime
-inline constexpr char kTimestamp = 0x60;   // 12 int64
-inline constexpr char kJson = 0x6A;        // 13 string
-inline constexpr char kRaw = 0x7A;         // 15 RawValue
+inline constexpr char kNull = 0x08;       // 1 bool
+inline constexpr char kInt64 = 0x10;      // 2 int64
+inline constexpr char kUint64 = 0x18;     // 3 uint64
+inline constexpr char kDouble = 0x21;     // 4 double
+inline constexpr char kDecimal = 0x2A;    // 5 string
+inline constexpr char kString = 0x32;     // 6 string
+inline constexpr char kBytes = 0x3A;      // 7 bytes
+inline constexpr char kBool = 0x40;       // 8 bool
+inline constexpr char kDate = 0x4A;       // 9 Date
+inline constexpr char kTime = 0x52;       // 10 Time
+inline constexpr char kDateTime = 0x5A;   // 11 DateTime
+inline constexpr char kTimestamp = 0x60;  // 12 int64
+inline constexpr char kJson = 0x6A;       // 13 string
+inline constexpr char kRaw = 0x7A;        // 15 RawValue
 
 // A v1::Date / v1::Time as plain numbers (the fields a text decoder fills).
 struct DateParts {

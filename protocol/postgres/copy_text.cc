@@ -64,12 +64,24 @@ absl::Status CopyTextRow::Parse(std::string_view row, size_t columns) {
       }
       ch = field[++i];
       switch (ch) {
-        case 'b': unescaped_.push_back('\b'); break;
-        case 'f': unescaped_.push_back('\f'); break;
-        case 'n': unescaped_.push_back('\n'); break;
-        case 'r': unescaped_.push_back('\r'); break;
-        case 't': unescaped_.push_back('\t'); break;
-        case 'v': unescaped_.push_back('\v'); break;
+        case 'b':
+          unescaped_.push_back('\b');
+          break;
+        case 'f':
+          unescaped_.push_back('\f');
+          break;
+        case 'n':
+          unescaped_.push_back('\n');
+          break;
+        case 'r':
+          unescaped_.push_back('\r');
+          break;
+        case 't':
+          unescaped_.push_back('\t');
+          break;
+        case 'v':
+          unescaped_.push_back('\v');
+          break;
         case 'x':
           if (i + 1 < field.size() && HexValue(field[i + 1]) >= 0) {
             int v = HexValue(field[++i]);
@@ -96,8 +108,7 @@ absl::Status CopyTextRow::Parse(std::string_view row, size_t columns) {
     values_.emplace_back(std::string_view(unescaped_).substr(start));
   }
   if (pos != row.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("COPY row: more than ", columns, " columns"));
+    return absl::InvalidArgumentError(absl::StrCat("COPY row: more than ", columns, " columns"));
   }
   return absl::OkStatus();
 }

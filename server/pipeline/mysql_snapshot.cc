@@ -117,7 +117,8 @@ absl::Status PrepareMysqlReadSession(MysqlConnection& conn) {
   conn.set_io_timeout(absl::Minutes(10));  // one chunk's SELECT may take a while
   SLUICE_RETURN_IF_ERROR(Run(conn, "SET NAMES utf8mb4"));
   SLUICE_RETURN_IF_ERROR(Run(conn, "SET time_zone = '+00:00'"));
-  return Run(conn, "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+  return Run(conn,
+             "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
 }
 
 absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, bool fresh) {
@@ -132,10 +133,9 @@ absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, 
     SLUICE_RETURN_IF_ERROR(Run(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT"));
     SLUICE_ASSIGN_OR_RETURN(cut.position, MariadbSnapshotPosition(conn));
     if (cut.position.file.find_first_of("'\\") == std::string::npos) {
-      SLUICE_ASSIGN_OR_RETURN(ResultSet g,
-                              Select(conn, absl::StrCat("SELECT BINLOG_GTID_POS('",
-                                                        cut.position.file, "', ",
-                                                        cut.position.offset, ")")));
+      SLUICE_ASSIGN_OR_RETURN(
+          ResultSet g, Select(conn, absl::StrCat("SELECT BINLOG_GTID_POS('", cut.position.file,
+                                                 "', ", cut.position.offset, ")")));
       if (const std::string* s = Cell(g, 0, 0)) cut.gtid_state = *s;
     }
     return cut;
@@ -154,8 +154,8 @@ absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, 
     return cut;
   }
   if (!absl::IsPermissionDenied(lock)) {
-    return absl::Status(lock.code(), absl::StrCat("snapshot: FLUSH TABLES WITH READ LOCK: ",
-                                                  lock.message()));
+    return absl::Status(lock.code(),
+                        absl::StrCat("snapshot: FLUSH TABLES WITH READ LOCK: ", lock.message()));
   }
   // No RELOAD privilege: position first, then the transaction (rows read just after the cut).
   SLUICE_ASSIGN_OR_RETURN(cut.position, MysqlCurrentPosition(conn, cut.gtid_state));
@@ -167,8 +167,7 @@ absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, 
 absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListMysqlTables(
     MysqlConnection& conn,
     const std::function<bool(std::string_view db, std::string_view table)>& selected) {
-  constexpr const char* kSystem =
-      "('mysql', 'information_schema', 'performance_schema', 'sys')";
+  constexpr const char* kSystem = "('mysql', 'information_schema', 'performance_schema', 'sys')";
   SLUICE_ASSIGN_OR_RETURN(
       ResultSet tables,
       Select(conn, absl::StrCat("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM "
@@ -208,16 +207,15 @@ absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> MysqlSnapshotR
   const std::string name = QualifiedName(table);
   auto it = columns_.find(name);
   if (it != columns_.end()) return &it->second;
-  SLUICE_ASSIGN_OR_RETURN(ResultSet rs,
-                          Select(conn_, absl::StrCat("SELECT * FROM ",
-                                                     QuoteMysqlIdentifier(table.database()), ".",
-                                                     QuoteMysqlIdentifier(table.table()),
-                                                     " LIMIT 0")));
+  SLUICE_ASSIGN_OR_RETURN(
+      ResultSet rs,
+      Select(conn_, absl::StrCat("SELECT * FROM ", QuoteMysqlIdentifier(table.database()), ".",
+                                 QuoteMysqlIdentifier(table.table()), " LIMIT 0")));
   return &(columns_[name] = std::move(rs.columns));
 }
 
-absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::SnapshotTable& table,
-                                                            size_t limit) {
+absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::SnapshotTable& table,
+                                                          size_t limit) {
   std::string sql = absl::StrCat("SELECT * FROM ", QuoteMysqlIdentifier(table.database()), ".",
                                  QuoteMysqlIdentifier(table.table()));
   const int nkeys = table.key_columns_size();
@@ -236,9 +234,9 @@ absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::Sna
       for (int i = 0; i < nkeys; ++i) {
         std::vector<std::string> terms;
         for (int j = 0; j <= i; ++j) {
-          terms.push_back(absl::StrCat(
-              QuoteMysqlIdentifier(table.key_columns(j)), j == i ? " > " : " = ",
-              QuoteMysqlLiteral(table.last_key(j), binary(table.key_columns(j)))));
+          terms.push_back(
+              absl::StrCat(QuoteMysqlIdentifier(table.key_columns(j)), j == i ? " > " : " = ",
+                           QuoteMysqlLiteral(table.last_key(j), binary(table.key_columns(j)))));
         }
         disjuncts.push_back(absl::StrCat("(", absl::StrJoin(terms, " AND "), ")"));
       }
@@ -254,27 +252,45 @@ absl::StatusOr<SnapshotRows> MysqlSnapshotReader::ReadChunk(const storagepb::Sna
     if (!where_.empty()) absl::StrAppend(&sql, " WHERE (", where_, ")");
     absl::StrAppend(&sql, " LIMIT ", limit, " OFFSET ", table.rows_done());
   }
-  SLUICE_ASSIGN_OR_RETURN(ResultSet rs, Select(conn_, sql));
+  return sql;
+}
 
-  std::vector<std::string> names;
-  for (const auto& c : rs.columns) names.push_back(c.name);
-  SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> key_index, KeyColumnIndices(table, names));
-  const v1::ChangeEvent skeleton = ReadEventTemplate(table);
-
-  SnapshotRows out;
-  out.events.reserve(rs.rows.size());
-  for (const mysqlclient::TextRow& row : rs.rows) {
-    v1::ChangeEvent& e = out.events.emplace_back(skeleton);
-    v1::Row* after = e.mutable_after();
-    for (size_t c = 0; c < rs.columns.size() && c < row.size(); ++c) {
-      v1::Field* f = after->add_fields();
-      f->set_name(rs.columns[c].name);
-      *f->mutable_value() = mysqlclient::DecodeTextColumn(rs.columns[c], row[c]);
+absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
+    const storagepb::SnapshotTable& table, size_t limit) {
+  SLUICE_ASSIGN_OR_RETURN(std::string sql, ChunkSql(table, limit));
+  EncodedRows out;
+  out.events.reserve(limit);
+  std::vector<mysqlclient::ColumnDefinition> columns;
+  std::vector<size_t> key_index;
+  mysqlclient::TextRowView values;
+  // Rows are encoded as they arrive, while the server sends the next ones.
+  absl::Status st = conn_.QueryStream(sql, columns, [&](std::string_view row) -> absl::Status {
+    if (out.events.empty()) {
+      std::vector<std::string> names;
+      for (const auto& c : columns) names.push_back(c.name);
+      SLUICE_ASSIGN_OR_RETURN(key_index, KeyColumnIndices(table, names));
+      encoder_.Reset(QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
+                     names);
     }
+    SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(row, columns.size(), values));
+    for (size_t c = 0; c < columns.size(); ++c) {
+      mysqlclient::AppendTextColumnWire(columns[c], values[c], encoder_.AddColumn());
+    }
+    out.events.push_back(encoder_.FinishRow());
+    last_row_.assign(row);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) {
+    return absl::Status(st.code(), absl::StrCat("snapshot: ", sql, ": ", st.message()));
   }
-  if (!rs.rows.empty()) {
-    for (size_t index : key_index) out.last_key.push_back(rs.rows.back()[index].value_or(""));
+  if (out.events.empty()) {
+    std::vector<std::string> names;
+    for (const auto& c : columns) names.push_back(c.name);
+    SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names).status());
+    return out;
   }
+  SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(last_row_, columns.size(), values));
+  for (size_t index : key_index) out.last_key.emplace_back(values[index].value_or(""));
   return out;
 }
 

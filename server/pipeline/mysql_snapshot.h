@@ -16,8 +16,9 @@
 //
 // MysqlSnapshotReader reads primary-key chunks with keyset pagination
 //   SELECT * FROM `db`.`t` WHERE (k1 > v1) OR (k1 = v1 AND k2 > v2) ... ORDER BY k1, k2 LIMIT n
-// and decodes them with mysqlclient::DecodeTextColumn, so snapshot rows render exactly as the
-// stream's rows. Tables without a primary key are read with LIMIT/OFFSET in the one
+// streamed row by row (MysqlConnection::QueryStream) and encoded as they arrive with
+// mysqlclient::AppendTextColumnWire (DecodeTextColumn's bytes), so snapshot rows render exactly
+// as the stream's rows. Tables without a primary key are read with LIMIT/OFFSET in the one
 // transaction. The session runs with time_zone '+00:00' (TIMESTAMP text is UTC) and utf8mb4.
 //
 // Thread-compatible: one connection, one thread.
@@ -32,6 +33,7 @@
 #include "absl/time/time.h"
 #include "proto/base/positions.h"
 #include "protocol/mysqlclient/connection.h"
+#include "server/pipeline/read_event_encoder.h"
 #include "server/pipeline/snapshot.h"
 
 namespace sluice::pipeline {
@@ -61,8 +63,8 @@ absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListMysqlTables(
 class MysqlSnapshotReader final : public SnapshotReader {
  public:
   explicit MysqlSnapshotReader(mysqlclient::MysqlConnection& conn) : conn_(conn) {}
-  absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table,
-                                         size_t limit) override;
+  absl::StatusOr<EncodedRows> ReadEncodedChunk(const storagepb::SnapshotTable& table,
+                                               size_t limit) override;
   // An SQL condition every chunk must also satisfy (on-demand re-snapshots); "" for none.
   void set_where(std::string where) { where_ = std::move(where); }
 
@@ -71,9 +73,14 @@ class MysqlSnapshotReader final : public SnapshotReader {
   absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> Columns(
       const storagepb::SnapshotTable& table);
 
+  // The SELECT of the chunk after table.last_key().
+  absl::StatusOr<std::string> ChunkSql(const storagepb::SnapshotTable& table, size_t limit);
+
   mysqlclient::MysqlConnection& conn_;
   std::map<std::string, std::vector<mysqlclient::ColumnDefinition>> columns_;
   std::string where_;
+  ReadEventEncoder encoder_;
+  std::string last_row_;  // the chunk's last row as sent, for its key
 };
 
 // `name` as a backquoted identifier.

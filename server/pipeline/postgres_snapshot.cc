@@ -4,13 +4,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
+#include "protocol/postgres/pg_value_wire.h"
 
 namespace sluice::pipeline {
 
 absl::Status OpenPostgresSnapshot(pgclient::ReplicationConnection& conn,
                                   const std::string& exported_snapshot) {
-  SLUICE_RETURN_IF_ERROR(
-      conn.Query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").status());
+  SLUICE_RETURN_IF_ERROR(conn.Query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").status());
   if (!exported_snapshot.empty()) {
     SLUICE_RETURN_IF_ERROR(
         conn.Query(absl::StrCat("SET TRANSACTION SNAPSHOT ", conn.QuoteLiteral(exported_snapshot)))
@@ -23,13 +23,13 @@ absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListPostgresTables(
     pgclient::ReplicationConnection& conn, const std::string& publication) {
   SLUICE_ASSIGN_OR_RETURN(
       pgclient::TextResult tables,
-      conn.QueryText(absl::StrCat(
-          "SELECT pt.schemaname, pt.tablename, GREATEST(c.reltuples, 0)::bigint "
-          "FROM pg_publication_tables pt "
-          "JOIN pg_namespace n ON n.nspname = pt.schemaname "
-          "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
-          "WHERE pt.pubname = ",
-          conn.QuoteLiteral(publication), " ORDER BY 1, 2")));
+      conn.QueryText(
+          absl::StrCat("SELECT pt.schemaname, pt.tablename, GREATEST(c.reltuples, 0)::bigint "
+                       "FROM pg_publication_tables pt "
+                       "JOIN pg_namespace n ON n.nspname = pt.schemaname "
+                       "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+                       "WHERE pt.pubname = ",
+                       conn.QuoteLiteral(publication), " ORDER BY 1, 2")));
   SLUICE_ASSIGN_OR_RETURN(
       pgclient::TextResult keys,
       conn.QueryText("SELECT n.nspname, c.relname, a.attname FROM pg_index i "
@@ -59,81 +59,99 @@ absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListPostgresTables(
   return out;
 }
 
-absl::StatusOr<std::string> PostgresSnapshotReader::ColumnList(
+absl::StatusOr<const PostgresSnapshotReader::TableColumns*> PostgresSnapshotReader::Columns(
     const storagepb::SnapshotTable& table) {
   const std::string name = QualifiedName(table);
   auto it = columns_.find(name);
-  if (it != columns_.end()) return it->second;
+  if (it != columns_.end()) return &it->second;
   SLUICE_ASSIGN_OR_RETURN(
       pgclient::TextResult rs,
-      conn_.QueryText(absl::StrCat(
-          "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ",
-          conn_.QuoteLiteral(absl::StrCat(conn_.QuoteIdentifier(table.database()), ".",
-                                          conn_.QuoteIdentifier(table.table()))),
-          "::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
-          "ORDER BY a.attnum")));
+      conn_.QueryText(
+          absl::StrCat("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ",
+                       conn_.QuoteLiteral(absl::StrCat(conn_.QuoteIdentifier(table.database()), ".",
+                                                       conn_.QuoteIdentifier(table.table()))),
+                       "::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+                       "ORDER BY a.attnum")));
   std::vector<std::string> columns;
   for (const auto& row : rs.rows) {
     if (!row.empty() && row[0]) columns.push_back(conn_.QuoteIdentifier(*row[0]));
   }
-  return columns_[name] = absl::StrJoin(columns, ", ");
+  TableColumns t;
+  t.list = absl::StrJoin(columns, ", ");
+  const bool keyless = table.key_columns().empty();
+  t.select = keyless ? absl::StrCat("SELECT ctid", t.list.empty() ? "" : ", ", t.list)
+                     : absl::StrCat("SELECT ", t.list.empty() ? "NULL" : t.list);
+  // COPY gives no column names or types: the same select list with LIMIT 0 does.
+  SLUICE_ASSIGN_OR_RETURN(
+      pgclient::TextResult shape,
+      conn_.QueryText(absl::StrCat(t.select, " FROM ", conn_.QuoteIdentifier(table.database()), ".",
+                                   conn_.QuoteIdentifier(table.table()), " LIMIT 0")));
+  t.names = std::move(shape.names);
+  t.type_oids = std::move(shape.type_oids);
+  return &(columns_[name] = std::move(t));
 }
 
-absl::StatusOr<SnapshotRows> PostgresSnapshotReader::ReadChunk(
+absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
     const storagepb::SnapshotTable& table, size_t limit) {
-  SLUICE_ASSIGN_OR_RETURN(std::string columns, ColumnList(table));
-  const std::string from =
-      absl::StrCat(conn_.QuoteIdentifier(table.database()), ".", conn_.QuoteIdentifier(table.table()));
+  SLUICE_ASSIGN_OR_RETURN(const TableColumns* columns, Columns(table));
+  const std::string from = absl::StrCat(conn_.QuoteIdentifier(table.database()), ".",
+                                        conn_.QuoteIdentifier(table.table()));
   const bool keyless = table.key_columns().empty();
-  std::string sql;
+  std::string sql = absl::StrCat(columns->select, " FROM ", from);
+  std::vector<std::string> conditions;
+  std::string order;
   if (keyless) {
-    sql = absl::StrCat("SELECT ctid", columns.empty() ? "" : ", ", columns, " FROM ", from);
-    std::vector<std::string> conditions;
     if (table.last_key_size() == 1) {
       conditions.push_back(absl::StrCat("ctid > ", conn_.QuoteLiteral(table.last_key(0)), "::tid"));
     }
-    if (!where_.empty()) conditions.push_back(absl::StrCat("(", where_, ")"));
-    if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
-    absl::StrAppend(&sql, " ORDER BY ctid LIMIT ", limit);
+    order = "ctid";
   } else {
     std::vector<std::string> keys, values;
     for (const std::string& k : table.key_columns()) keys.push_back(conn_.QuoteIdentifier(k));
     for (const std::string& v : table.last_key()) values.push_back(conn_.QuoteLiteral(v));
-    sql = absl::StrCat("SELECT ", columns.empty() ? "NULL" : columns, " FROM ", from);
-    std::vector<std::string> conditions;
     if (table.last_key_size() == table.key_columns_size()) {
-      conditions.push_back(absl::StrCat("(", absl::StrJoin(keys, ", "), ") > (",
-                                        absl::StrJoin(values, ", "), ")"));
+      conditions.push_back(
+          absl::StrCat("(", absl::StrJoin(keys, ", "), ") > (", absl::StrJoin(values, ", "), ")"));
     }
-    if (!where_.empty()) conditions.push_back(absl::StrCat("(", where_, ")"));
-    if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
-    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(keys, ", "), " LIMIT ", limit);
+    order = absl::StrJoin(keys, ", ");
   }
-  SLUICE_ASSIGN_OR_RETURN(pgclient::TextResult rs, conn_.QueryText(sql));
+  if (!where_.empty()) conditions.push_back(absl::StrCat("(", where_, ")"));
+  if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
+  absl::StrAppend(&sql, " ORDER BY ", order, " LIMIT ", limit);
 
   const size_t first = keyless ? 1 : 0;  // skip the ctid column
   SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> key_index,
-                          KeyColumnIndices(table, rs.names, first));
-  const v1::ChangeEvent skeleton = ReadEventTemplate(table);
+                          KeyColumnIndices(table, columns->names, first));
+  encoder_.Reset(
+      QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
+      {columns->names.begin() + static_cast<std::ptrdiff_t>(first), columns->names.end()});
+  const size_t ncols = columns->names.size();
 
-  SnapshotRows out;
-  out.events.reserve(rs.rows.size());
-  for (const auto& row : rs.rows) {
-    v1::ChangeEvent& e = out.events.emplace_back(skeleton);
-    v1::Row* after = e.mutable_after();
-    for (size_t c = first; c < rs.names.size() && c < row.size(); ++c) {
-      v1::Field* f = after->add_fields();
-      f->set_name(rs.names[c]);
-      *f->mutable_value() = row[c] ? postgres::DecodeTextValue(rs.type_oids[c], *row[c], resolver_)
-                                   : postgres::NullValue();
-    }
-  }
-  if (!rs.rows.empty()) {
-    const auto& last = rs.rows.back();
+  EncodedRows out;
+  out.events.reserve(limit);
+  // COPY streams the rows in text format; each is encoded as it arrives.
+  SLUICE_RETURN_IF_ERROR(conn_
+                             .CopyOut(absl::StrCat("COPY (", sql, ") TO STDOUT"),
+                                      [&](std::string_view row) -> absl::Status {
+                                        SLUICE_RETURN_IF_ERROR(copy_row_.Parse(row, ncols));
+                                        const auto& values = copy_row_.values();
+                                        for (size_t c = first; c < ncols; ++c) {
+                                          postgres::AppendTextValueWire(columns->type_oids[c],
+                                                                        values[c], resolver_,
+                                                                        encoder_.AddColumn());
+                                        }
+                                        out.events.push_back(encoder_.FinishRow());
+                                        last_row_.assign(row);
+                                        return absl::OkStatus();
+                                      })
+                             .status());
+  if (!out.events.empty()) {
+    SLUICE_RETURN_IF_ERROR(copy_row_.Parse(last_row_, ncols));
+    const auto& last = copy_row_.values();
     if (keyless) {
-      out.last_key.push_back(last[0].value_or(""));
+      out.last_key.emplace_back(last[0].value_or(""));
     } else {
-      for (size_t index : key_index) out.last_key.push_back(last[index].value_or(""));
+      for (size_t index : key_index) out.last_key.emplace_back(last[index].value_or(""));
     }
   }
   return out;

@@ -9,10 +9,12 @@
 // REPEATABLE READ transaction; the stream from the consistent point replays the window.
 //
 // PostgresSnapshotReader reads primary-key chunks with keyset pagination
-//   SELECT cols FROM s.t WHERE (k1, k2) > ('v1', 'v2') ORDER BY k1, k2 LIMIT n
-// (cols: the columns pgoutput sends, i.e. not generated ones) and decodes them with
-// postgres::DecodeTextValue and the source's type resolver. Tables without a primary key are
-// read in ctid order (a TID range scan on 14+).
+//   COPY (SELECT cols FROM s.t WHERE (k1, k2) > ('v1', 'v2') ORDER BY k1, k2 LIMIT n) TO STDOUT
+// (cols: the columns pgoutput sends, i.e. not generated ones). COPY streams the rows in text
+// format (the output functions' text, escaped); each row is encoded as it arrives with
+// postgres::AppendTextValueWire (DecodeTextValue's bytes) and the source's type resolver. The
+// result's column names and types come from the same SELECT with LIMIT 0, once per table. Tables
+// without a primary key are read in ctid order (a TID range scan on 14+).
 //
 // Thread-compatible: one connection, one thread.
 
@@ -22,7 +24,9 @@
 
 #include "absl/status/statusor.h"
 #include "protocol/pgclient/replication_connection.h"
+#include "protocol/postgres/copy_text.h"
 #include "protocol/postgres/pg_text_value.h"
+#include "server/pipeline/read_event_encoder.h"
 #include "server/pipeline/snapshot.h"
 
 namespace sluice::pipeline {
@@ -40,19 +44,27 @@ class PostgresSnapshotReader final : public SnapshotReader {
   PostgresSnapshotReader(pgclient::ReplicationConnection& conn,
                          const postgres::TypeResolver& resolver)
       : conn_(conn), resolver_(resolver) {}
-  absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table,
-                                         size_t limit) override;
+  absl::StatusOr<EncodedRows> ReadEncodedChunk(const storagepb::SnapshotTable& table,
+                                               size_t limit) override;
   // An SQL condition every chunk must also satisfy (on-demand re-snapshots); "" for none.
   void set_where(std::string where) { where_ = std::move(where); }
 
  private:
-  // The quoted column list pgoutput would send for `table`.
-  absl::StatusOr<std::string> ColumnList(const storagepb::SnapshotTable& table);
+  struct TableColumns {
+    std::string list;                // the quoted columns pgoutput would send, comma-separated
+    std::string select;              // "SELECT <list>" (keyless tables: "SELECT ctid, <list>")
+    std::vector<std::string> names;  // of `select`'s result
+    std::vector<uint32_t> type_oids;
+  };
+  absl::StatusOr<const TableColumns*> Columns(const storagepb::SnapshotTable& table);
 
   pgclient::ReplicationConnection& conn_;
   const postgres::TypeResolver& resolver_;
-  std::map<std::string, std::string> columns_;
+  std::map<std::string, TableColumns> columns_;
   std::string where_;
+  ReadEventEncoder encoder_;
+  postgres::CopyTextRow copy_row_;
+  std::string last_row_;  // the chunk's last row as sent, for its key
 };
 
 }  // namespace sluice::pipeline

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -15,9 +17,9 @@ absl::StatusOr<storagepb::ConnectorState> ParseConnectorState(
   storagepb::ConnectorState state;
   if (!checkpoint.connector_state().empty() &&
       !state.ParseFromString(checkpoint.connector_state())) {
-    return absl::DataLossError(
-        absl::StrCat("the stored connector state at ", checkpoint.position_text(),
-                     " does not parse; the data dir is damaged"));
+    return absl::DataLossError(absl::StrCat("the stored connector state at ",
+                                            checkpoint.position_text(),
+                                            " does not parse; the data dir is damaged"));
   }
   return state;
 }
@@ -74,11 +76,19 @@ absl::StatusOr<std::vector<size_t>> KeyColumnIndices(const storagepb::SnapshotTa
   return out;
 }
 
-v1::ChangeEvent ReadEventTemplate(const storagepb::SnapshotTable& table) {
-  v1::ChangeEvent e;
-  e.set_op(v1::OP_READ);
-  for (const std::string& k : table.key_columns()) e.add_key_columns(k);
-  return e;
+absl::StatusOr<SnapshotRows> SnapshotReader::ReadChunk(const storagepb::SnapshotTable& table,
+                                                       size_t limit) {
+  SLUICE_ASSIGN_OR_RETURN(EncodedRows encoded, ReadEncodedChunk(table, limit));
+  SnapshotRows out;
+  out.events.resize(encoded.events.size());
+  for (size_t i = 0; i < encoded.events.size(); ++i) {
+    if (!out.events[i].ParseFromString(encoded.events[i].body)) {
+      return absl::DataLossError(absl::StrCat("snapshot: row ", i + 1, " of a chunk of ",
+                                              QualifiedName(table), " does not parse"));
+    }
+  }
+  out.last_key = std::move(encoded.last_key);
+  return out;
 }
 
 std::string QualifiedName(const storagepb::SnapshotTable& table) {
@@ -144,6 +154,31 @@ void PauseBetweenChunks(const config::SourceConfig& config, const std::atomic<bo
   }
 }
 
+namespace {
+
+// Bounds the chunks handed to the log and not yet durable.
+class ChunkWindow {
+ public:
+  explicit ChunkWindow(int size) : free_(size) {}
+  void Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return free_ > 0; });
+    --free_;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++free_;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;  // guarded by mu_
+};
+
+}  // namespace
+
 absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& config,
                          storage::ChangeLog& log, storage::SourceId id, SourceRegistry& registry,
                          const std::atomic<bool>& stopping, const v1::SourceCheckpoint& cut,
@@ -155,6 +190,7 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
     return std::all_of(state.tables().begin(), state.tables().end(),
                        [](const storagepb::SnapshotTable& t) { return t.done(); });
   };
+  ChunkWindow window(2);  // before `appends`, whose destructor waits for the callbacks
   AppendTracker appends;
   if (all_done()) {
     // Nothing (left) to read: only the end of the snapshot needs storing.
@@ -167,7 +203,7 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
         return absl::CancelledError("stopping during the snapshot");
       }
       SLUICE_RETURN_IF_ERROR(appends.error());
-      SLUICE_ASSIGN_OR_RETURN(SnapshotRows rows, reader.ReadChunk(state.tables(i), limit));
+      SLUICE_ASSIGN_OR_RETURN(EncodedRows rows, reader.ReadEncodedChunk(state.tables(i), limit));
       storagepb::SnapshotTable* t = state.mutable_tables(i);
       t->set_rows_done(t->rows_done() + rows.events.size());
       if (!rows.events.empty()) {
@@ -184,8 +220,13 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       commit.set_table(t->table());
       commit.set_snapshot(true);
       commit.set_commit_ts_micros(NowMicros());
-      log.AppendAsync(id, std::move(rows.events), commit,
-                      WithSnapshotState(cut, all_done() ? nullptr : &state), appends.Track());
+      window.Acquire();
+      log.AppendEncodedAsync(id, std::move(rows.events), commit,
+                             WithSnapshotState(cut, all_done() ? nullptr : &state),
+                             [&window, done = appends.Track()](auto result) mutable {
+                               window.Release();
+                               std::move(done)(std::move(result));
+                             });
       registry.SetSnapshotProgress(config.name, SnapshotProgress(state));
       PauseBetweenChunks(config, stopping);
     }

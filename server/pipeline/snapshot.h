@@ -38,14 +38,23 @@ struct SnapshotRows {
   std::vector<std::string> last_key;
 };
 
+// The same chunk in stored form (ReadEventEncoder): what the initial snapshot appends.
+struct EncodedRows {
+  std::vector<storage::EncodedEvent> events;
+  std::vector<std::string> last_key;  // as in SnapshotRows
+};
+
 class SnapshotReader {
  public:
   virtual ~SnapshotReader() = default;
   // The next rows of `table` after table.last_key() (keyless tables: after table.rows_done()
-  // rows, or after the ctid in last_key), at most `limit` of them, in key order. Fewer than
-  // `limit` rows means the table is finished.
-  virtual absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table,
-                                                 size_t limit) = 0;
+  // rows, or after the ctid in last_key), at most `limit` of them, in key order, encoded as
+  // they arrive from the server. Fewer than `limit` rows means the table is finished.
+  virtual absl::StatusOr<EncodedRows> ReadEncodedChunk(const storagepb::SnapshotTable& table,
+                                                       size_t limit) = 0;
+  // The same rows as messages (the watermark re-snapshot looks at each row's key): each
+  // event is its encoded body parsed. DataLoss if a body does not parse (a bug).
+  absl::StatusOr<SnapshotRows> ReadChunk(const storagepb::SnapshotTable& table, size_t limit);
 };
 
 // The connector state stored in `checkpoint` (empty when it has none). DataLoss when the bytes
@@ -75,18 +84,16 @@ absl::StatusOr<std::vector<size_t>> KeyColumnIndices(const storagepb::SnapshotTa
                                                      const std::vector<std::string>& names,
                                                      size_t first = 0);
 
-// The template of every row event of a chunk: op "r" with the table's key columns (the source
-// fields come from the chunk's commit info, see RunSnapshot).
-v1::ChangeEvent ReadEventTemplate(const storagepb::SnapshotTable& table);
-
 // "db.table" / "schema.table".
 std::string QualifiedName(const storagepb::SnapshotTable& table);
 
 // Runs the snapshot described by `state` to its end (or until `stopping`, which returns
-// Cancelled). `cut` is the checkpoint the snapshot started at; its position stays the stored
-// position throughout. `info` holds the source fields of every event (name, kind, database,
-// position of the cut); RunSnapshot sets snapshot = true and the read time as commit time.
-// `chunk_size` rows per chunk. Every chunk's append is durable when this returns OK.
+// Cancelled). The reader reads chunk k+1 while the log stores chunk k; at most two chunks are
+// waiting for the log at any time, which bounds memory. `cut` is the checkpoint the snapshot
+// started at; its position stays the stored position throughout. `info` holds the source fields of
+// every event (name, kind, database, position of the cut); RunSnapshot sets snapshot = true and the
+// read time as commit time. `chunk_size` rows per chunk. Every chunk's append is durable when this
+// returns OK.
 absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& config,
                          storage::ChangeLog& log, storage::SourceId id, SourceRegistry& registry,
                          const std::atomic<bool>& stopping, const v1::SourceCheckpoint& cut,

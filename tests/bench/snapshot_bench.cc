@@ -5,17 +5,26 @@
 // sluice is timed from Start() until the source streams (every chunk durable, WAL synced).
 // For MariaDB it also counts the lock statements the server executed during the snapshot
 // (Com_flush, Com_lock_tables, Com_unlock_tables): the target is zero.
-// Not a test: it prints figures. Usage: snapshot_bench [--rows N] [--chunk N] [--only mariadb|postgres]
+// With --stages it also times the two halves apart: the reader alone (every chunk read and
+// encoded, nothing stored) and the log alone (the same number of encoded rows appended).
+// Not a test: it prints figures.
+// --no-table-state runs sluice with table_state=false (no latest-row state beside the log).
+// Usage: snapshot_bench [--rows N] [--chunk N] [--only mariadb|postgres] [--stages]
+//                       [--no-table-state]
 #include <sys/resource.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
+#include "server/pipeline/mysql_snapshot.h"
 #include "server/pipeline/mysql_source.h"
+#include "server/pipeline/postgres_snapshot.h"
 #include "server/pipeline/postgres_source.h"
 #include "storage/change_log.h"
 #include "storage/test_util.h"
@@ -26,6 +35,9 @@ namespace sluice {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// --no-table-state: the sluice run keeps no table state (table_state=false).
+bool g_table_state = true;
 using testing::TestDatabase;
 
 double Seconds(Clock::time_point since) {
@@ -78,6 +90,7 @@ double TimeSluice(const config::SourceConfig& config, uint64_t rows) {
   Must(log.status(), "open log");
   auto id = (*log)->RegisterSource(config.name, config.kind);
   Must(id.status(), "register");
+  if (!g_table_state) Must((*log)->SetTableState(*id, false), "table state off");
   pipeline::SourceRegistry registry;
   pipeline::SourceRuntime runtime;
   runtime.name = config.name;
@@ -106,6 +119,66 @@ double TimeSluice(const config::SourceConfig& config, uint64_t rows) {
   return secs;
 }
 
+// The reader alone: every chunk of `table` read and encoded, nothing stored.
+double TimeReader(pipeline::SnapshotReader& reader, storagepb::SnapshotTable table, uint32_t chunk,
+                  std::vector<storage::EncodedEvent>* first_chunk) {
+  const auto start = Clock::now();
+  uint64_t rows = 0;
+  while (true) {
+    auto got = reader.ReadEncodedChunk(table, chunk);
+    Must(got.status(), "read chunk");
+    rows += got->events.size();
+    table.set_rows_done(rows);
+    if (got->events.size() < chunk) break;
+    table.clear_last_key();
+    for (auto& k : got->last_key) table.add_last_key(k);
+    if (first_chunk != nullptr && first_chunk->empty()) *first_chunk = std::move(got->events);
+  }
+  return Seconds(start);
+}
+
+// The log alone: `rows` events appended in transactions of `chunk` (copies of one read chunk),
+// WAL synced, two appends in flight as in RunSnapshot.
+double TimeLog(const std::vector<storage::EncodedEvent>& sample, uint64_t rows, bool state = true) {
+  storage::testing::TempDir dir;
+  auto log = storage::ChangeLog::Open(dir.path());
+  Must(log.status(), "open log");
+  auto id = (*log)->RegisterSource("bench", v1::SOURCE_KIND_MYSQL);
+  Must(id.status(), "register");
+  if (!state) Must((*log)->SetTableState(*id, false), "table state off");
+  v1::SourceInfo info;
+  info.set_name("bench");
+  info.set_snapshot(true);
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  const auto start = Clock::now();
+  for (uint64_t done = 0; done < rows; done += sample.size()) {
+    std::vector<storage::EncodedEvent> events = sample;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return in_flight < 2; });
+      ++in_flight;
+    }
+    (*log)->AppendEncodedAsync(*id, std::move(events), info, {}, [&](auto r) {
+      Must(r.status(), "append");
+      std::lock_guard<std::mutex> lock(mu);
+      --in_flight;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return in_flight == 0; });
+  return Seconds(start);
+}
+
+void ReportStages(uint64_t rows, double reader_secs, double log_secs) {
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
+              "stage: reader alone (read + encode)", rows / reader_secs, reader_secs);
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
+              "stage: log alone (append, fsync'd)", rows / log_secs, log_secs);
+}
+
 void Report(const char* who, uint64_t rows, double ref_secs, const char* ref_name,
             double sluice_secs) {
   std::printf("%-9s %9llu rows  %-44s %8.0f rows/s (%.2f s)\n", who,
@@ -115,16 +188,17 @@ void Report(const char* who, uint64_t rows, double ref_secs, const char* ref_nam
               100.0 * ref_secs / sluice_secs);
 }
 
-void BenchMariaDb(uint64_t rows, uint32_t chunk) {
+void BenchMariaDb(uint64_t rows, uint32_t chunk, bool stages) {
   auto db = TestDatabase::Start(TestDatabase::Kind::kMariaDb);
   Must(db.status(), "start mariadb");
   TestDatabase& my = **db;
   Must(my.Exec("CREATE TABLE test.bench_snap (id INT PRIMARY KEY, name VARCHAR(40), "
                "amount DECIMAL(12,2), created DATETIME(6), note TEXT)"),
        "create");
-  Must(my.Exec("INSERT INTO test.bench_snap SELECT seq, CONCAT('name-', seq), seq / 100, "
-               "TIMESTAMP('2026-01-01') + INTERVAL seq SECOND, REPEAT('n', seq % 60) FROM seq_1_to_" +
-               std::to_string(rows)),
+  Must(my.Exec(
+           "INSERT INTO test.bench_snap SELECT seq, CONCAT('name-', seq), seq / 100, "
+           "TIMESTAMP('2026-01-01') + INTERVAL seq SECOND, REPEAT('n', seq % 60) FROM seq_1_to_" +
+           std::to_string(rows)),
        "fill");
   const std::string client = "mariadb -h 127.0.0.1 -P " + std::to_string(my.port()) + " -u " +
                              my.user() + " -p" + my.password() +
@@ -147,6 +221,27 @@ void BenchMariaDb(uint64_t rows, uint32_t chunk) {
   const double ours = TimeSluice<pipeline::MysqlSource>(c, rows);
   const auto after = LockCounters(my);
   Report("mariadb", rows, ref, "mariadb -e 'SELECT * ...' > /dev/null", ours);
+  if (stages) {
+    mysqlclient::ConnectOptions o;
+    o.host = c.host;
+    o.port = c.port;
+    o.user = c.user;
+    o.password = c.password;
+    o.tls = mysqlclient::TlsMode::kDisabled;
+    auto conn = mysqlclient::MysqlConnection::Connect(o);
+    Must(conn.status(), "connect");
+    Must(pipeline::OpenMysqlSnapshot(**conn, true, false).status(), "open snapshot");
+    auto tables = pipeline::ListMysqlTables(
+        **conn, [](std::string_view db, std::string_view t) { return t == "bench_snap"; });
+    Must(tables.status(), "list tables");
+    pipeline::MysqlSnapshotReader reader(**conn);
+    std::vector<storage::EncodedEvent> sample;
+    const double read = TimeReader(reader, (*tables)[0], chunk, &sample);
+    ReportStages(rows, read, TimeLog(sample, rows));
+    const double no_state = TimeLog(sample, rows, false);
+    std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
+                "stage: log alone, table state off", rows / no_state, no_state);
+  }
   std::printf("%-9s lock statements during the snapshot:", "");
   for (const auto& [name, n] : after) {
     std::printf(" %s +%llu", name.c_str(),
@@ -155,7 +250,7 @@ void BenchMariaDb(uint64_t rows, uint32_t chunk) {
   std::printf("  (lock held: 0 ms)\n");
 }
 
-void BenchPostgres(uint64_t rows, uint32_t chunk) {
+void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
   auto db = TestDatabase::Start(TestDatabase::Kind::kPostgres);
   Must(db.status(), "start postgres");
   TestDatabase& pg = **db;
@@ -170,8 +265,7 @@ void BenchPostgres(uint64_t rows, uint32_t chunk) {
   Must(pg.Exec("VACUUM ANALYZE bench_snap"), "vacuum");
   Must(pg.Exec("CREATE PUBLICATION bench_pub FOR TABLE bench_snap"), "publication");
   const std::string client = "psql -h 127.0.0.1 -p " + std::to_string(pg.port()) + " -U " +
-                             pg.user() + " -d " + pg.database() +
-                             " -c 'COPY bench_snap TO STDOUT'";
+                             pg.user() + " -d " + pg.database() + " -c 'COPY bench_snap TO STDOUT'";
   const std::map<std::string, std::string> env = {{"PGPASSWORD", pg.password()}};
   TimeShell(client, env);
   const double ref = TimeShell(client, env);
@@ -190,21 +284,56 @@ void BenchPostgres(uint64_t rows, uint32_t chunk) {
   c.snapshot_chunk_size = chunk;
   const double ours = TimeSluice<pipeline::PostgresSource>(c, rows);
   Report("postgres", rows, ref, "psql -c 'COPY ... TO STDOUT' > /dev/null", ours);
+  if (stages) {
+    pgclient::ConnectParams params;
+    params.host = c.host;
+    params.port = c.port;
+    params.user = c.user;
+    params.password = c.password;
+    params.database = c.database;
+    params.sslmode = "disable";
+    params.replication = false;
+    auto conn = pgclient::ReplicationConnection::Connect(params);
+    Must(conn.status(), "connect");
+    Must(pipeline::OpenPostgresSnapshot(**conn, ""), "open snapshot");
+    auto tables = pipeline::ListPostgresTables(**conn, "bench_pub");
+    Must(tables.status(), "list tables");
+    const postgres::TypeResolver resolver;
+    pipeline::PostgresSnapshotReader reader(**conn, resolver);
+    std::vector<storage::EncodedEvent> sample;
+    const double read = TimeReader(reader, (*tables)[0], chunk, &sample);
+    ReportStages(rows, read, TimeLog(sample, rows));
+    const double no_state = TimeLog(sample, rows, false);
+    std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
+                "stage: log alone, table state off", rows / no_state, no_state);
+  }
 }
 
 int Main(int argc, char** argv) {
   uint64_t rows = 1'000'000;
   uint32_t chunk = 10'000;
   std::string only;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--rows")) rows = std::stoull(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--chunk")) chunk = static_cast<uint32_t>(std::stoul(argv[i + 1]));
-    if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+  bool stages = false;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--stages")) {
+      stages = true;
+    } else if (!std::strcmp(argv[i], "--no-table-state")) {
+      g_table_state = false;
+    } else if (!std::strcmp(argv[i], "--rows") && has_value) {
+      rows = std::stoull(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--chunk") && has_value) {
+      chunk = static_cast<uint32_t>(std::stoul(argv[++i]));
+    } else if (!std::strcmp(argv[i], "--only") && has_value) {
+      only = argv[++i];
+    }
   }
-  std::printf("snapshot_bench: %llu rows (id, varchar, decimal, datetime, text), chunks of %u\n",
-              static_cast<unsigned long long>(rows), chunk);
-  if (only.empty() || only == "mariadb") BenchMariaDb(rows, chunk);
-  if (only.empty() || only == "postgres") BenchPostgres(rows, chunk);
+  std::printf(
+      "snapshot_bench: %llu rows (id, varchar, decimal, datetime, text), chunks of %u, "
+      "table state %s\n",
+      static_cast<unsigned long long>(rows), chunk, g_table_state ? "on" : "off");
+  if (only.empty() || only == "mariadb") BenchMariaDb(rows, chunk, stages);
+  if (only.empty() || only == "postgres") BenchPostgres(rows, chunk, stages);
   std::printf("max RSS of this process (server side of sluice included): %ld MiB\n", MaxRssMiB());
   return 0;
 }

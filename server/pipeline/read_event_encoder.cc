@@ -1,0 +1,123 @@
+#include "server/pipeline/read_event_encoder.h"
+
+#include "proto/base/value_wire.h"
+#include "proto/base/varint.h"
+#include "storage/table_state.h"
+
+namespace sluice::pipeline {
+namespace {
+
+// ChangeEvent fields (event.proto), as wire tags.
+constexpr char kOpTag = 0x10;         // 2: op, varint
+constexpr char kKeyColumnTag = 0x22;  // 4: key_columns, length-delimited
+constexpr char kAfterTag = 0x32;      // 6: after, length-delimited
+// Row.fields (1) and Field.name (1) / Field.value (2).
+constexpr char kRowFieldTag = 0x0A;
+constexpr char kFieldNameTag = 0x0A;
+constexpr char kFieldValueTag = 0x12;
+
+using value_wire::VarintSize;
+
+}  // namespace
+
+void ReadEventEncoder::Reset(std::string table, const std::vector<std::string>& key_columns,
+                             const std::vector<std::string>& columns) {
+  table_ = std::move(table);
+  prefix_.clear();
+  prefix_.push_back(kOpTag);
+  AppendVarint(v1::OP_READ, prefix_);
+  for (const std::string& k : key_columns) {
+    value_wire::AppendLengthDelimited(kKeyColumnTag, k, prefix_);
+  }
+  key_columns_.Clear();
+  key_row_.Clear();
+  key_positions_.clear();
+  for (const std::string& k : key_columns) {
+    size_t found = columns.size();
+    for (size_t c = 0; c < columns.size() && found == columns.size(); ++c) {
+      if (columns[c] == k) found = c;
+    }
+    if (found == columns.size()) {
+      key_positions_.clear();  // a key column is missing: no table-state key
+      break;
+    }
+    key_positions_.push_back(found);
+    key_row_.add_fields()->set_name(k);
+    *key_columns_.Add() = k;
+  }
+  names_.clear();
+  for (const std::string& c : columns) {
+    std::string& n = names_.emplace_back();
+    // proto3: an empty name is not written.
+    if (!c.empty()) value_wire::AppendLengthDelimited(kFieldNameTag, c, n);
+  }
+  BeginRow();
+}
+
+void ReadEventEncoder::BeginRow() {
+  values_.clear();
+  ends_.clear();
+}
+
+std::string& ReadEventEncoder::AddColumn() {
+  ends_.push_back(values_.size());  // replaced by the end in FinishRow/the next AddColumn
+  if (ends_.size() > 1) ends_[ends_.size() - 2] = values_.size();
+  return values_;
+}
+
+storage::EncodedEvent ReadEventEncoder::FinishRow() {
+  if (!ends_.empty()) ends_.back() = values_.size();
+  const size_t n = std::min(ends_.size(), names_.size());
+  // Sizes first (a length precedes each message), then one pass of appends.
+  size_t row_size = 0;
+  size_t begin = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t value_size = ends_[i] - begin;
+    const size_t field_size = names_[i].size() + 1 + VarintSize(value_size) + value_size;
+    row_size += 1 + VarintSize(field_size) + field_size;
+    begin = ends_[i];
+  }
+  storage::EncodedEvent e;
+  e.op = v1::OP_READ;
+  e.table = table_;
+  std::string& body = e.body;
+  body.reserve(prefix_.size() + 1 + VarintSize(row_size) + row_size);
+  body.append(prefix_);
+  body.push_back(kAfterTag);
+  AppendVarint(row_size, body);
+  begin = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t value_size = ends_[i] - begin;
+    body.push_back(kRowFieldTag);
+    AppendVarint(names_[i].size() + 1 + VarintSize(value_size) + value_size, body);
+    body.append(names_[i]);
+    body.push_back(kFieldValueTag);
+    AppendVarint(value_size, body);
+    body.append(values_, begin, value_size);
+    begin = ends_[i];
+  }
+  e.row_key.emplace();
+  if (!key_positions_.empty()) {
+    bool parsed = true;
+    for (size_t k = 0; k < key_positions_.size() && parsed; ++k) {
+      const size_t c = key_positions_[k];
+      if (c >= n) {
+        parsed = false;
+        break;
+      }
+      const size_t from = c == 0 ? 0 : ends_[c - 1];
+      parsed =
+          parsed && key_row_.mutable_fields(static_cast<int>(k))
+                        ->mutable_value()
+                        ->ParseFromArray(values_.data() + from, static_cast<int>(ends_[c] - from));
+    }
+    if (parsed) {
+      std::optional<std::string> key = storage::EncodeRowKey(key_columns_, key_row_);
+      if (key) *e.row_key = *std::move(key);
+    }
+  }
+  BeginRow();
+  return e;
+}
+
+}  // namespace sluice::pipeline
