@@ -295,6 +295,22 @@ TEST_F(AdminE2E, PauseAndResumeLoseNothing) {
   EXPECT_EQ(r.stderr_text, "sluicectl: error: source \"pz\" is not paused\n");
   Insert(7);
   ExpectRows(e2e::TailJson(d, "pz", 7), {1, 2, 3, 4, 5, 6, 7});
+  // The other format of each: pause in JSON, resume in text; again nothing is lost.
+  r = Ctl(d, {"pause", "pz", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_TRUE(std::regex_match(r.stdout_text,
+                               std::regex(R"re(\{"source":"pz","state":"paused",)re"
+                                          R"re("last_offset":7,"checkpoint":"\S+:[0-9]+"\}
+)re")))
+      << r.stdout_text;
+  Insert(8);
+  r = Ctl(d, {"resume", "pz"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_TRUE(std::regex_match(r.stdout_text,
+                               std::regex("resumed pz: state (connecting|streaming), "
+                                          "last offset 7, position \\S+:[0-9]+\n")))
+      << r.stdout_text;
+  ExpectRows(e2e::TailJson(d, "pz", 8), {1, 2, 3, 4, 5, 6, 7, 8});
   r = Ctl(d, {"pause", "nope"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.stderr_text,
