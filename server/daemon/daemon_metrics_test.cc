@@ -74,6 +74,31 @@ TEST(DaemonMetrics, ScrapeShowsIngestionErrorsSnapshotAndSubscribers) {
   EXPECT_EQ(*scrape->Find("sluice_subscriber_lag_events", shop), 1) << "sent 2 of 3";
   EXPECT_EQ(*scrape->Find("sluice_events_served_total", shop), 2);
   EXPECT_EQ(*scrape->Find("sluice_log_last_offset", shop), 3);
+  // No head probe yet: no lag in bytes or events, and no probe verdict.
+  EXPECT_FALSE(scrape->Find("sluice_source_lag_bytes", shop).has_value());
+  EXPECT_FALSE(scrape->Find("sluice_source_lag_events", shop).has_value());
+  EXPECT_FALSE(scrape->Find("sluice_source_head_probe_ok", shop).has_value());
+  pipeline::SourceLag lag;
+  lag.head = "binlog.000002:400";
+  lag.bytes = 1234;
+  lag.events = 7;
+  lag.probed_ts_micros = commit;
+  registry.SetLag("shop", lag);
+  scrape = testing::ParsePrometheusText((*metrics)->registry().RenderText());
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(*scrape->Find("sluice_source_lag_bytes", shop), 1234);
+  EXPECT_EQ(*scrape->Find("sluice_source_lag_events", shop), 7);
+  EXPECT_EQ(*scrape->Find("sluice_source_head_probe_ok", shop), 1);
+  // A failed probe: unknown lag (no samples) and the verdict 0.
+  pipeline::SourceLag failed;
+  failed.probed_ts_micros = commit;
+  failed.error = "head probe failed: refused";
+  registry.SetLag("shop", failed);
+  scrape = testing::ParsePrometheusText((*metrics)->registry().RenderText());
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_FALSE(scrape->Find("sluice_source_lag_bytes", shop).has_value());
+  EXPECT_FALSE(scrape->Find("sluice_source_lag_events", shop).has_value());
+  EXPECT_EQ(*scrape->Find("sluice_source_head_probe_ok", shop), 0);
   stream.reset();
   scrape = testing::ParsePrometheusText((*metrics)->registry().RenderText());
   ASSERT_TRUE(scrape.ok()) << scrape.status();

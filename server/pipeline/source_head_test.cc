@@ -1,5 +1,7 @@
 #include "server/pipeline/source_head.h"
 
+#include "server/pipeline/source_support.h"
+
 #include "gtest/gtest.h"
 
 namespace sluice::pipeline {
@@ -49,6 +51,26 @@ TEST(IsRowEventType, MysqlAndMariadbNames) {
   for (const char* t : {"Table_map", "Query", "Xid", "Gtid", "Rotate", "Annotate_rows"}) {
     EXPECT_FALSE(IsRowEventType(t)) << t;
   }
+}
+
+// The events of tracked appends count as in flight until their callback, failed or not.
+TEST(AppendTracker, CountsEventsInFlightUntilDurableOrFailed) {
+  SourceRegistry registry;
+  std::shared_ptr<std::atomic<int64_t>> in_flight = registry.InFlightEvents("s");
+  EXPECT_EQ(registry.InFlightEvents("s"), in_flight) << "one counter per source";
+  AppendTracker tracker(in_flight);
+  storage::AppendCallback first = tracker.Track({}, 5);
+  storage::AppendCallback second = tracker.Track({}, 3);
+  storage::AppendCallback checkpoint_only = tracker.Track();
+  EXPECT_EQ(in_flight->load(), 8);
+  std::move(first)(LogOffset(5));
+  EXPECT_EQ(in_flight->load(), 3);
+  std::move(second)(absl::UnavailableError("append failed"));
+  EXPECT_EQ(in_flight->load(), 0);
+  std::move(checkpoint_only)(LogOffset(5));
+  EXPECT_EQ(in_flight->load(), 0);
+  EXPECT_EQ(tracker.pending(), 0);
+  EXPECT_TRUE(absl::IsUnavailable(tracker.error()));
 }
 
 }  // namespace
