@@ -28,7 +28,9 @@
 // FailedPrecondition for a file that cannot be opened or mapped; DataLoss for a bad magic, a
 // truncated or corrupt event (the decoder's message); InvalidArgument for a start position past the
 // end of the file or inside an event; whatever `emit` returns. Every change decoded before the
-// error has been passed to `emit`, including those of an unfinished transaction.
+// error has been passed to `emit`, including those of an unfinished transaction (a row event that
+// fails prints none of its rows; the lines already printed keep the commit time the look-ahead
+// found, which it can find past an event that later fails to decode, e.g. on a CRC mismatch).
 //
 // Not thread-safe; one call decodes one stream.
 
