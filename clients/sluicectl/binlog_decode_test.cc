@@ -2,6 +2,7 @@
 // damaged copies of them.
 #include "clients/sluicectl/binlog_decode.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/event_json.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/event_builder_test_util.h"
 #include "protocol/mysql/test_util.h"
 #include "protocol/mysql/transaction_assembler.h"
 
@@ -287,6 +289,99 @@ TEST_F(BinlogDecodeTest, AnErrorFromTheSinkStopsDecoding) {
       nullptr);
   EXPECT_EQ(st.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(calls, 1u);
+}
+
+// A handcrafted binlog (no fixtures needed): a transaction that ends in ROLLBACK prints nothing,
+// the next prints its rows with the XID's time as commit_ts and the last one marked last, and one
+// cut off by the end of the file prints its rows without a commit.
+TEST(BinlogDecodeStreamingTest, RollbackPrintsNothingAndCommitTimeComesFromTheXid) {
+  using mysql::EventType;
+  using mysql::testing::MakeEvent;
+  using mysql::testing::PutLe;
+  auto query = [](const std::string& sql) {
+    std::string body;
+    PutLe(body, 7, 4);  // thread id
+    PutLe(body, 0, 4);  // exec time
+    body.push_back(1);  // db length
+    PutLe(body, 0, 2);  // error code
+    PutLe(body, 0, 2);  // status vars length
+    body += "d";
+    body.push_back('\0');
+    body += sql;
+    return MakeEvent(static_cast<uint8_t>(EventType::kQuery), body, false);
+  };
+  auto table_map = [] {
+    std::string body;
+    PutLe(body, 42, 6);  // table id
+    PutLe(body, 0, 2);   // flags
+    body += std::string(
+                "\x01"
+                "d",
+                2) +
+            '\0' +
+            std::string(
+                "\x01"
+                "t",
+                2) +
+            '\0';
+    body.push_back(1);  // columns
+    body.push_back(static_cast<char>(mysql::ColumnType::kLong));
+    body.push_back(0);  // metadata length
+    body.push_back(0);  // NULL bitmap
+    return MakeEvent(static_cast<uint8_t>(EventType::kTableMap), body, false);
+  };
+  auto write_rows = [](std::initializer_list<uint32_t> ids) {
+    std::string body;
+    PutLe(body, 42, 6);
+    PutLe(body, 1, 2);  // end of statement
+    PutLe(body, 2, 2);  // extra data length (itself only)
+    body.push_back(1);  // columns
+    body.push_back(1);  // present bitmap
+    for (uint32_t id : ids) {
+      body.push_back(0);  // NULL bitmap
+      PutLe(body, id, 4);
+    }
+    return MakeEvent(static_cast<uint8_t>(EventType::kWriteRowsV2), body, false);
+  };
+  std::string xid_body;
+  PutLe(xid_body, 99, 8);
+  std::string xid = MakeEvent(static_cast<uint8_t>(EventType::kXid), xid_body, false);
+  xid[0] = 5;  // header timestamp 1700000005: 2023-11-14T22:13:25Z
+
+  std::string file = std::string(mysql::kBinlogMagic) + mysql::testing::MakeFde(false);
+  file += query("BEGIN") + table_map() + write_rows({1, 2}) + query("ROLLBACK");
+  file += query("BEGIN") + table_map() + write_rows({3, 4}) + write_rows({5}) + xid;
+  file += query("BEGIN") + table_map() + write_rows({6});  // the file ends here
+
+  const fs::path path =
+      fs::temp_directory_path() / absl::StrCat("sluicectl-binlog-rollback-", ::getpid(), ".000001");
+  std::ofstream(path, std::ios::binary)
+      .write(file.data(), static_cast<std::streamsize>(file.size()));
+  Result r = Decode({path.string()});
+  fs::remove(path);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  std::vector<std::string> summary;
+  for (const std::string& line : r.lines) {
+    const size_t after = line.find("\"after\":");
+    const size_t commit = line.find("\"commit_ts\":");
+    const size_t txn = line.find("\"txn\":");
+    ASSERT_NE(after, std::string::npos);
+    summary.push_back(line.substr(commit, line.find(',', commit) - commit) + " " +
+                      line.substr(after, line.find('}', after) + 1 - after) + " " +
+                      line.substr(txn));
+  }
+  EXPECT_THAT(
+      summary,
+      ::testing::ElementsAre(
+          "\"commit_ts\":\"2023-11-14T22:13:25Z\" \"after\":{\"col_1\":3} "
+          "\"txn\":{\"index\":0,\"last\":false}}",
+          "\"commit_ts\":\"2023-11-14T22:13:25Z\" \"after\":{\"col_1\":4} "
+          "\"txn\":{\"index\":1,\"last\":false}}",
+          "\"commit_ts\":\"2023-11-14T22:13:25Z\" \"after\":{\"col_1\":5} "
+          "\"txn\":{\"index\":2,\"last\":true}}",
+          "\"commit_ts\":null \"after\":{\"col_1\":6} \"txn\":{\"index\":0,\"last\":false}}"));
+  EXPECT_EQ(r.stats.transactions, 1u);
+  EXPECT_EQ(r.stats.unfinished.size(), 1u);
 }
 
 }  // namespace
