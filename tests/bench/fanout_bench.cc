@@ -20,6 +20,7 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,6 +53,13 @@ int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// CPU seconds of the calling thread.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 void Must(const absl::Status& s, const std::string& what) {
@@ -201,6 +209,7 @@ struct Subscriber {
   Histogram latency;
   std::atomic<int64_t> max_id{0};
   uint64_t measured = 0;
+  uint64_t messages = 0;  // messages with events
   absl::Status status;
   std::unique_ptr<client::Subscription> sub;
   std::unique_ptr<client::Consumer> consumer;
@@ -243,6 +252,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
         raw->status = raw->consumer ? raw->consumer->Next(batch) : raw->sub->Next(batch);
         if (!raw->status.ok()) return;
         const int64_t now = NowMicros();
+        raw->messages += !batch.heartbeat();
         const int64_t first = first_measured.load(std::memory_order_relaxed);
         for (const auto& e : batch.events()) {
           if (e.op() != v1::OP_INSERT || e.after().fields_size() < 2) continue;
@@ -268,6 +278,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   Must(conn.status(), "connect writer");
   const double cpu0 = d.CpuSeconds();
   const double client_cpu0 = CpuSeconds(getpid());
+  const double writer_cpu0 = ThreadCpuSeconds();
   const double db_cpu0 = CpuSeconds(db.pid());
   const auto start = std::chrono::steady_clock::now();
   const auto warmup = std::chrono::seconds(1);
@@ -289,6 +300,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
     }
     Must((*conn)->Exec(sql), "insert");
   }
+  const double writer_cpu = ThreadCpuSeconds() - writer_cpu0;
   const double wrote_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int64_t last_id = next_id - 1;
@@ -315,12 +327,14 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   }
   Histogram all;
   uint64_t delivered = 0;
+  uint64_t messages = 0;
   int complete = 0;
   const uint64_t expected = static_cast<uint64_t>(last_id - measured_from + 1);
   for (auto& s : subs) {
     s->thread.join();
     all.Merge(s->latency);
     delivered += s->measured;
+    messages += s->messages;
     complete += s->measured == expected;
   }
   const double written_rate = static_cast<double>(last_id - measured_from + 1) /
@@ -328,15 +342,21 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   std::printf("%s: %d subscribers (%d durable, acking every batch), phase %.1f s\n", name.c_str(),
               subscribers, durable, phase_secs);
   std::printf("  written    %.0f rows/s (measured window, after 1 s of warm-up)\n", written_rate);
-  std::printf("  delivered  %.0f events/s in total; %d of %d subscribers got every row\n",
-              static_cast<double>(delivered) / delivered_secs, complete, subscribers);
+  std::printf(
+      "  delivered  %.0f events/s in total (%.1f events per message); %d of %d subscribers got "
+      "every row within 60 s of the last insert\n",
+      static_cast<double>(delivered) / delivered_secs,
+      messages ? static_cast<double>(delivered) / static_cast<double>(messages) : 0.0, complete,
+      subscribers);
   std::printf("  latency    p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms (%llu samples)\n",
               all.QuantileMs(0.5), all.QuantileMs(0.99), all.QuantileMs(0.999), all.max_ms(),
               static_cast<unsigned long long>(all.total()));
   std::printf("  sluiced    cpu %.2f s (%.0f%% of one core)  VmHWM %.0f MiB  VmRSS %.0f MiB\n", cpu,
               100.0 * cpu / phase_secs, hwm, rss);
-  std::printf("  others     clients (this process) cpu %.2f s, mariadbd cpu %.2f s; load %s\n",
-              client_cpu, db_cpu, Uptime().c_str());
+  std::printf(
+      "  others     subscriber threads cpu %.2f s, writer thread %.2f s, mariadbd %.2f s; load "
+      "%s\n",
+      client_cpu - writer_cpu, writer_cpu, db_cpu, Uptime().c_str());
   std::fflush(stdout);
 }
 
