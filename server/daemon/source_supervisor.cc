@@ -68,6 +68,8 @@ void SourceSupervisor::StopAll() {
   std::lock_guard<std::mutex> lock(control_mu_);
   if (stopped_) return;
   stopped_ = true;
+  // Probes end together: each may be inside a probe (bounded by its connect timeout).
+  for (auto& [name, m] : sources_) m.head->RequestStop();
   for (auto& [name, m] : sources_) m.head->Stop();
   for (auto& [name, m] : sources_) {
     if (m.runner == nullptr) continue;

@@ -97,12 +97,16 @@ void SourceHeadProbe::Start() {
   });
 }
 
-void SourceHeadProbe::Stop() {
+void SourceHeadProbe::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
+}
+
+void SourceHeadProbe::Stop() {
+  RequestStop();
   if (thread_.joinable()) thread_.join();
 }
 

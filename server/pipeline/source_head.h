@@ -82,6 +82,9 @@ class SourceHeadProbe {
 
   // Probes at once, then every interval, on a new thread (once: a running probe stays).
   void Start();
+  // Tells the thread to end after the probe in progress (if any), without waiting: for stopping
+  // many probes at once. Stop() also waits for it.
+  void RequestStop();
   void Stop();
 
   // One probe and its publication in the registry (what the thread runs). Also for tests; not
