@@ -24,6 +24,12 @@ std::optional<uint64_t> Number(const std::optional<std::string>& cell) {
   return n;
 }
 
+bool HasStoredPosition(const v1::SourceCheckpoint& c, v1::SourceKind kind) {
+  if (kind == v1::SOURCE_KIND_POSTGRES)
+    return c.position().has_pg() && c.position().pg().lsn() != 0;
+  return c.position().has_binlog() && !c.position().binlog().file().empty();
+}
+
 }  // namespace
 
 absl::StatusOr<uint64_t> BinlogBytesBehind(const BinlogPosition& stored, const BinlogPosition& head,
@@ -113,15 +119,28 @@ void SourceHeadProbe::Stop() {
 SourceLag SourceHeadProbe::ProbeOnce() {
   SourceLag lag;
   absl::StatusOr<v1::SourceCheckpoint> stored = log_.Checkpoint(id_);
-  absl::StatusOr<SourceLag> probed = !stored.ok() ? absl::StatusOr<SourceLag>(stored.status())
-                                     : config_.kind == v1::SOURCE_KIND_POSTGRES
-                                         ? ProbePostgres(*stored)
-                                         : ProbeMysql(*stored);
+  if (stored.ok() && !HasStoredPosition(*stored, config_.kind)) {
+    lag.error = "no position stored yet";  // not a failure: the source has not started yet
+    lag.probed_ts_micros = NowMicros();
+    registry_.SetLag(config_.name, lag);
+    return lag;
+  }
+  auto probe = [&]() -> absl::StatusOr<SourceLag> {
+    if (!stored.ok()) return stored.status();
+    return config_.kind == v1::SOURCE_KIND_POSTGRES ? ProbePostgres(*stored) : ProbeMysql(*stored);
+  };
+  const bool reused = mysql_ != nullptr || pg_ != nullptr;
+  absl::StatusOr<SourceLag> probed = probe();
+  if (!probed.ok() && reused) {
+    // The kept connection may have been closed by the server (wait_timeout, a restart): try
+    // once more on a new one before calling the probe failed.
+    mysql_.reset();
+    pg_.reset();
+    probed = probe();
+  }
   if (probed.ok()) {
     lag = *std::move(probed);
     Report(absl::OkStatus());
-  } else if (absl::IsFailedPrecondition(probed.status())) {
-    lag.error = std::string(probed.status().message());  // nothing stored yet: not a failure
   } else {
     lag.error = absl::StrCat("head probe failed: ", probed.status().message());
     mysql_.reset();  // reconnect next time
@@ -228,12 +247,17 @@ absl::StatusOr<uint64_t> SourceHeadProbe::CountRowEvents(const BinlogPosition& s
     absl::StrAppend(&sql, " LIMIT ", budget);
     SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet rs, mysql_->Query(sql));
     const bool head_file = file.name == head.file;
+    bool past_head = false;
     for (const auto& row : rs.rows) {
       if (row.size() <= kEventTypeColumn || !row[kEventTypeColumn]) continue;
       // Events written after SHOW MASTER STATUS are past the head this probe measures.
-      if (head_file && Number(row[kPosColumn]).value_or(0) >= head.offset) break;
+      if (head_file && Number(row[kPosColumn]).value_or(0) >= head.offset) {
+        past_head = true;
+        break;
+      }
       if (IsRowEventType(*row[kEventTypeColumn])) ++rows_events;
     }
+    if (past_head) return rows_events;
     if (rs.rows.size() >= budget) {
       lower_bound = true;
       return rows_events;

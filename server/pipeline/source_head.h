@@ -17,7 +17,9 @@
 //
 // A failed probe never touches the source: the lag becomes unknown (nullopt, with the reason in
 // SourceLag::error), a warning is logged at most once per `warn_every` (and an info line when
-// probes work again), and the next probe reconnects.
+// probes work again), and the next probe reconnects. The connection is kept between probes;
+// when a probe on a kept connection fails (the server closed it: wait_timeout, a restart), it is
+// retried at once on a new connection before it counts as failed.
 //
 // Thread-safety: Start/Stop from one thread; the probe runs on its own thread. `log` and
 // `registry` must outlive the probe. Stop() is idempotent and run by the destructor.
