@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "proto/base/status_macros.h"
 #include "server/config/listen_address.h"
+#include "server/config/password_file.h"
 #include "server/config/source_rules.h"
 #include "yaml-cpp/yaml.h"
 
@@ -25,7 +26,6 @@ namespace {
 using internal::Absl;
 using internal::Message;
 
-constexpr uintmax_t kMaxPasswordFileBytes = 64 * 1024;
 constexpr uintmax_t kMaxConfigFileBytes = 16 * 1024 * 1024;
 
 const std::vector<std::string_view> kTopLevelKeys = {
@@ -203,39 +203,9 @@ absl::StatusOr<std::string> Loader::ReadPasswordFile(const Field& f, std::string
   if (p.is_relative()) {
     p = base_dir_ / p;
   }
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(p, ec);
-  if (ec) {
-    return FieldError(
-        f, context,
-        absl::StrFormat("password_file \"%s\" cannot be read: %s", p.string(), ec.message()));
-  }
-  if (size > kMaxPasswordFileBytes) {
-    return FieldError(f, context,
-                      absl::StrFormat("password_file \"%s\" is %d bytes: it should hold only the "
-                                      "password (at most 64 KiB)",
-                                      p.string(), size));
-  }
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream buf;
-  if (in.is_open()) {
-    buf << in.rdbuf();
-  }
-  if (!in.is_open() || in.bad()) {
-    return FieldError(f, context,
-                      absl::StrFormat("password_file \"%s\" cannot be read", p.string()));
-  }
-  std::string password = buf.str();
-  if (!password.empty() && password.back() == '\n') {
-    password.pop_back();
-    if (!password.empty() && password.back() == '\r') {
-      password.pop_back();
-    }
-  }
-  if (password.empty()) {
-    return FieldError(
-        f, context,
-        absl::StrFormat("password_file \"%s\" is empty: put the password in it", p.string()));
+  absl::StatusOr<std::string> password = internal::ReadPasswordFile(p);
+  if (!password.ok()) {
+    return FieldError(f, context, internal::Message(password.status()));
   }
   return password;
 }

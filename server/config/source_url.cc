@@ -15,6 +15,7 @@
 #include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/units.h"
+#include "server/config/password_file.h"
 #include "server/config/source_config.h"
 #include "server/config/source_rules.h"
 
@@ -28,12 +29,13 @@ const std::vector<std::string_view>& KnownQueryKeys(v1::SourceKind kind) {
       "name",         "server_id",         "tables",
       "snapshot",     "snapshot_chunk_size", "snapshot_keyless",
       "snapshot_pause_ms", "heartbeat_ms",  "retention_max_age",
-      "retention_max_bytes", "tls",          "tls_ca",   "table_state"};
+      "retention_max_bytes", "tls",          "tls_ca",   "table_state",
+      "password_file"};
   static const std::vector<std::string_view> kPostgres = {
       "name",         "slot",              "publication",       "tables",
       "snapshot",     "snapshot_chunk_size", "snapshot_keyless", "snapshot_pause_ms",
       "heartbeat_ms", "retention_max_age", "retention_max_bytes", "tls",
-      "tls_ca",       "table_state"};
+      "tls_ca",       "table_state",       "password_file"};
   return kind == v1::SOURCE_KIND_MYSQL ? kMysql : kPostgres;
 }
 
@@ -91,6 +93,17 @@ absl::Status ApplyQueryParam(SourceConfig& s, std::string_view key, std::string_
   } else if (key == "tls") {
     SLUICE_RETURN_IF_ERROR(internal::ValidateTlsMode(value));
     s.tls_mode = std::move(value);
+  } else if (key == "password_file") {
+    if (value.empty()) {
+      return absl::InvalidArgumentError(
+          "password_file is empty: give the path of a file that holds the password");
+    }
+    if (!s.password.empty()) {
+      return absl::InvalidArgumentError(
+          "both a password in the URL and password_file: give only password_file, so that the "
+          "password stays out of argv");
+    }
+    SLUICE_ASSIGN_OR_RETURN(s.password, internal::ReadPasswordFile(value));
   } else if (key == "tls_ca") {
     if (value.empty()) {
       return absl::InvalidArgumentError(
@@ -238,7 +251,9 @@ std::string RedactSourceUrl(std::string_view url) {
     first = false;
     const size_t eq = param.find('=');
     const std::string key = absl::AsciiStrToLower(param.substr(0, eq));
-    if (eq != absl::string_view::npos && absl::StrContains(key, "pass")) {
+    // password_file names a path, not a secret: it stays readable.
+    if (eq != absl::string_view::npos && absl::StrContains(key, "pass") &&
+        key != "password_file") {
       absl::StrAppend(&redacted, param.substr(0, eq + 1), "***");
     } else {
       absl::StrAppend(&redacted, param);

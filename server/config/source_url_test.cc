@@ -1,3 +1,4 @@
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -184,6 +185,24 @@ TEST(ParseSourceUrlTest, UnencodedSpecialCharactersInPassword) {
   EXPECT_EQ(s.url_redacted, "mysql://u:***@h:3306/?name=a&server_id=1");
 }
 
+// A file in the test's temporary directory holding `content`; returns its path.
+std::string WriteTempFile(const std::string& name, const std::string& content) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  return path;
+}
+
+TEST(ParseSourceUrlTest, PasswordFileKeepsThePasswordOutOfTheUrl) {
+  const std::string path = WriteTempFile("url_password", std::string(kSecret) + "\n");
+  SourceConfig s = MustParse("mysql://sluice@db:3306/?name=shop&server_id=7&password_file=" + path);
+  EXPECT_EQ(s.password, kSecret);  // one trailing newline dropped
+  EXPECT_THAT(s.url_redacted, HasSubstr("password_file=" + path));  // a path, not a secret
+  EXPECT_THAT(s.url_redacted, Not(HasSubstr(kSecret)));
+  EXPECT_THAT(FormatRedactedSourceUrl(s), Not(HasSubstr(kSecret)));
+  SourceConfig pg = MustParse("postgres://sluice@db/shop?name=pg&password_file=" + path);
+  EXPECT_EQ(pg.password, kSecret);
+}
+
 TEST(ParseSourceUrlTest, Ipv6Host) {
   SourceConfig s = MustParse("postgres://u@[::1]:6432/db?name=x");
   EXPECT_EQ(s.host, "::1");
@@ -286,13 +305,13 @@ TEST(ParseSourceUrlErrorTest, UnknownQueryKeyListsKnownKeysAndSuggests) {
                     HasSubstr("unknown query key \"tabels\" (known keys: name, server_id, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
                               "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
-                              "retention_max_bytes, tls, tls_ca, table_state)"),
+                              "retention_max_bytes, tls, tls_ca, table_state, password_file)"),
                     HasSubstr("did you mean \"tables\"?")));
   EXPECT_THAT(UrlError("postgres://u@h/d?name=a&xyzzy=1"),
               AllOf(HasSubstr("unknown query key \"xyzzy\" (known keys: name, slot, publication, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
                               "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
-                              "retention_max_bytes, tls, tls_ca, table_state)"),
+                              "retention_max_bytes, tls, tls_ca, table_state, password_file)"),
                     Not(HasSubstr("did you mean"))));
   // A password passed as a query key is not echoed.
   EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password=hunter2"),
@@ -453,6 +472,21 @@ TEST(ParseSourceUrlErrorTest, BadPercentEncodingNeverEchoesThePassword) {
               HasSubstr("name has an invalid percent-escape"));
   EXPECT_THAT(UrlError("mysql://u@h/%zz?name=x&server_id=1"),
               HasSubstr("database has an invalid percent-escape"));
+}
+
+TEST(ParseSourceUrlErrorTest, BadPasswordFile) {
+  const std::string missing = ::testing::TempDir() + "/no_such_password_file";
+  EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password_file=" + missing),
+              AllOf(HasSubstr("password_file \"" + missing + "\" cannot be read"),
+                    HasSubstr("No such file")));
+  const std::string empty = WriteTempFile("empty_password", "\n");
+  EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password_file=" + empty),
+              HasSubstr("is empty: put the password in it"));
+  EXPECT_THAT(UrlError("mysql://u@h/?name=a&server_id=1&password_file="),
+              HasSubstr("password_file is empty: give the path"));
+  const std::string good = WriteTempFile("good_password", "x");
+  EXPECT_THAT(UrlError("mysql://u:hunter2@h/?name=a&server_id=1&password_file=" + good),
+              HasSubstr("both a password in the URL and password_file"));
 }
 
 TEST(ParseSourceUrlErrorTest, PasswordNeverAppearsInAnyError) {
