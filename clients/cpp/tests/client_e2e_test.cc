@@ -217,6 +217,55 @@ TEST_F(ClientE2E, SubscriptionAndConsumerReconnectAcrossKillNineOfSluiced) {
   EXPECT_EQ(consumer.Ack(LogOffset(kRows + 5)).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(ClientE2E, ConsumerStartsOverAtTheNewPositionAfterAReset) {
+  SluicedProcess d(SluicedArgs());
+  WaitStreaming(d);
+  std::thread writer = Writer(1, 100);
+  writer.join();
+  ASSERT_FALSE(writer_failed_);
+  auto channel = client::MakeChannel(address());
+  client::ConsumeOptions options;
+  options.open.set_subscription("resettable");
+  options.open.set_create_if_missing(true);
+  options.open.set_source("my");
+  options.reconnect.max_delay = std::chrono::milliseconds(200);
+  client::Consumer consumer(channel, options);
+  client::Batch batch;
+  std::vector<uint64_t> offsets;
+  while (offsets.empty() || offsets.back() < 100) {
+    ASSERT_TRUE(consumer.Next(batch).ok());
+    for (const auto& e : batch.events()) offsets.push_back(e.offset());
+  }
+  ASSERT_TRUE(consumer.Ack(LogOffset(100)).ok());
+  auto committed = consumer.Flush();
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(committed->value(), 100u);
+
+  // Reset back to 41: the open stream ends (ABORTED "was reset"), and the consumer hands out
+  // 41..100 again although it handed them out before.
+  auto stub = v1::Subscriptions::NewStub(channel);
+  grpc::ClientContext ctx;
+  v1::ResetSubscriptionRequest reset;
+  reset.set_name("resettable");
+  reset.mutable_start()->set_offset(41);
+  v1::SubscriptionInfo info;
+  ASSERT_TRUE(stub->ResetSubscription(&ctx, reset, &info).ok());
+  EXPECT_EQ(info.committed_offset(), 40u);
+  std::vector<uint64_t> again;
+  while (again.empty() || again.back() < 100) {
+    ASSERT_TRUE(consumer.Next(batch).ok());
+    for (const auto& e : batch.events()) again.push_back(e.offset());
+  }
+  ASSERT_EQ(again.size(), 60u);
+  for (size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i], 41 + i);
+  // The ack of 100 given before the reset was dropped; acking anew commits again.
+  EXPECT_LT(consumer.acked_offset().value(), 100u);
+  ASSERT_TRUE(consumer.Ack(LogOffset(70)).ok());
+  committed = consumer.Flush();
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(committed->value(), 70u);
+}
+
 struct JournalLine {
   char kind = 0;
   uint64_t a = 0;
