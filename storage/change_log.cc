@@ -232,9 +232,14 @@ void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
   p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
   p.events.reserve(events.size());
   p.table_state = p.slot->table_state.load(std::memory_order_relaxed);
+  // A snapshot chunk names its table in the commit info: the record header (filters) and the
+  // table state need the merged name.
+  const bool names_table = !commit_info.table().empty() || !commit_info.schema().empty() ||
+                           !commit_info.database().empty();
   for (auto& e : events) {
     p.events.push_back(Serialize(e));
-    if (p.table_state) p.events.back().state = ComputeTableStateUpdate(e);
+    if (names_table) p.events.back().table = TableKeyWith(e.source(), commit_info);
+    if (p.table_state) p.events.back().state = ComputeTableStateUpdate(e, commit_info);
     p.approx_bytes += MemoryCost(p.events.back());
   }
   events.clear();

@@ -49,6 +49,16 @@ inline std::string TableKey(const v1::SourceInfo& s) {
   return absl::StrCat(s.schema().empty() ? s.database() : s.schema(), ".", s.table());
 }
 
+// TableKey of the event's source once `commit` (the commit info overlay, whose non-default
+// fields override the event's) is merged into it.
+inline std::string TableKeyWith(const v1::SourceInfo& s, const v1::SourceInfo& commit) {
+  const std::string& table = commit.table().empty() ? s.table() : commit.table();
+  if (table.empty()) return {};
+  const std::string& schema = commit.schema().empty() ? s.schema() : commit.schema();
+  const std::string& database = commit.database().empty() ? s.database() : commit.database();
+  return absl::StrCat(schema.empty() ? database : schema, ".", table);
+}
+
 // One registered source. `state` is the committed LogState; `first`/`last` mirror it for
 // lock-free reads.
 struct SourceSlot {

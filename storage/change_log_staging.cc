@@ -93,6 +93,12 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
     std::string body;
   };
   std::optional<Held> held;
+  // The commit info (its non-default fields override the events'), for the table state.
+  v1::ChangeEvent commit_holder;
+  if (state_batch != nullptr && !p.overlay.empty() &&
+      !commit_holder.ParseFromString(p.overlay)) {
+    return absl::InternalError("the commit info of a staged transaction does not parse");
+  }
   auto emit = [&](bool last) -> absl::Status {
     const uint64_t offset = first + count;
     event_bytes.clear();
@@ -115,7 +121,8 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
                                                 count, " of stage ", p.stage_id,
                                                 " is not a valid ChangeEvent"));
       }
-      WriteTableState(*state_batch, p.slot->id, held->table, ComputeTableStateUpdate(event),
+      WriteTableState(*state_batch, p.slot->id, held->table,
+                      ComputeTableStateUpdate(event, commit_holder.source()),
                       offset, p.overlay, state_value);
     }
     ++count;

@@ -219,14 +219,18 @@ std::vector<std::string> TablesClearedByDdl(std::string_view statement,
   return tables;
 }
 
-TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& e) {
+namespace {
+
+// `table` and `database`: the event's, after the commit info's override.
+TableStateUpdate Compute(const v1::ChangeEvent& e, std::string_view table,
+                         std::string_view database) {
   TableStateUpdate u;
   if (e.op() == v1::OP_DDL) {
-    u.clear_tables = TablesClearedByDdl(e.ddl().statement(), e.source().database());
+    u.clear_tables = TablesClearedByDdl(e.ddl().statement(), database);
     if (!u.clear_tables.empty()) u.kind = TableStateUpdate::Kind::kClear;
     return u;
   }
-  if (e.source().table().empty()) return u;
+  if (table.empty()) return u;
   switch (e.op()) {
     case v1::OP_READ:
     case v1::OP_INSERT:
@@ -262,6 +266,18 @@ TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& e) {
     default:
       return u;
   }
+}
+
+}  // namespace
+
+TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& e) {
+  return Compute(e, e.source().table(), e.source().database());
+}
+
+TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& e,
+                                         const v1::SourceInfo& commit_info) {
+  return Compute(e, commit_info.table().empty() ? e.source().table() : commit_info.table(),
+                 commit_info.database().empty() ? e.source().database() : commit_info.database());
 }
 
 TableStateUpdate ComputeTableStateUpdate(std::string_view encoded_event) {

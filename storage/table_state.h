@@ -61,6 +61,11 @@ struct TableStateUpdate {
 // The update for `event`. Call it on the thread that serializes the event (ChangeLog's
 // appending thread), so the writer thread only copies bytes. Every append path must use it.
 TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& event);
+// The same for an event whose source fields the transaction's commit info completes
+// (ChangeLog::AppendAsync's commit_info: its non-default fields override the event's; a
+// snapshot chunk names its table there).
+TableStateUpdate ComputeTableStateUpdate(const v1::ChangeEvent& event,
+                                         const v1::SourceInfo& commit_info);
 // The same for an event already encoded (ChangeLog::EncodedEvent's body). An event that does not
 // parse changes nothing (the log stores it as given).
 TableStateUpdate ComputeTableStateUpdate(std::string_view encoded_event);

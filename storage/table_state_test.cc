@@ -262,6 +262,26 @@ TEST(TableState, RowsCarryTheLastEventsSourceWithTheCommitOverlay) {
                          })
                   .ok());
   EXPECT_EQ(rows, 1);
+
+  // A snapshot chunk names its table only in the commit info.
+  v1::SourceInfo chunk;
+  chunk.set_database("db");
+  chunk.set_table("snap");
+  chunk.set_snapshot(true);
+  std::vector<v1::ChangeEvent> rows_only;
+  for (int i = 1; i <= 3; ++i) {
+    auto e = Event("", v1::OP_READ, std::nullopt, IdRow(i, "s"));
+    e.clear_source();
+    rows_only.push_back(std::move(e));
+  }
+  std::promise<absl::StatusOr<LogOffset>> done;
+  (*log)->AppendAsync(id, std::move(rows_only), chunk, {},
+                      [&](absl::StatusOr<LogOffset> r) { done.set_value(r); });
+  ASSERT_TRUE(done.get_future().get().ok());
+  auto after = (*log)->OpenTableState(id);
+  ASSERT_TRUE(after.ok());
+  Rows state = ReadState(**after, "db.snap");
+  EXPECT_EQ(state, (Rows{{{"db.snap", 1}, "s"}, {{"db.snap", 2}, "s"}, {{"db.snap", 3}, "s"}}));
 }
 
 TEST(TableState, StagedTransactionUpdatesTheStateWhenPublished) {
