@@ -159,9 +159,9 @@ absl::Status Consumer::Next(Batch& batch) {
       return absl::CancelledError("the consumer was cancelled");
     }
     if (stream_ == nullptr) Open();
-    if (stream_->Read(&batch.response)) {
+    if (stream_->Read(&batch.Fresh())) {
       failures_ = 0;
-      v1::SubscribeResponse& r = batch.response;
+      v1::SubscribeResponse& r = batch.mutable_response();
       std::lock_guard<std::mutex> lock(mu_);
       if (first_message_ && r.committed_offset() < committed_) {
         // Reset while we were away: start over at the new position.

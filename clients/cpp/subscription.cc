@@ -42,9 +42,9 @@ absl::Status Subscription::Next(Batch& batch) {
       return absl::CancelledError("the subscription was cancelled");
     }
     if (reader_ == nullptr) Open();
-    if (reader_->Read(&batch.response)) {
+    if (reader_->Read(&batch.Fresh())) {
       failures_ = 0;
-      if (batch.response.next_offset() != 0) resume_ = LogOffset(batch.response.next_offset());
+      if (batch.response().next_offset() != 0) resume_ = batch.next_offset();
       return absl::OkStatus();
     }
     absl::Status error = CloseStream();
