@@ -476,7 +476,8 @@ void Session::EmitReadyChunk(const BinlogPosition& at) {
     idle_.reset();
     const uint64_t count = rows->events.size();
     log_.AppendAsync(id_, std::move(rows->events), info, CheckpointAt(at, last_gtid_),
-                     appends_.Track({}, count));
+                     windows_.EmitWhenDurable(id, appends_.Track({}, count)));
+    return;
   }
   windows_.Emitted(id, true);
 }

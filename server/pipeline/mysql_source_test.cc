@@ -719,6 +719,8 @@ TEST_F(MysqlSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
   EXPECT_THAT(source_->RequestSnapshot("test.ms_rs", "").message(),
               ::testing::HasSubstr("already queued or running"));
   EXPECT_EQ(wait_done("test.ms_rs"), "");
+  // "done" is reported once the last chunk is durable (not when it is queued to the log), so
+  // every "r" event of the first pass is at or before this offset.
   stop = true;
   writer.join();
   const uint64_t first_pass_end = log_->Bounds(id_)->last.value();

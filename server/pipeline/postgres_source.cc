@@ -646,9 +646,11 @@ void Session::EmitReadyChunk(Lsn end_lsn) {
     const uint64_t count = events.size();
     Submit(
         [&](storage::AppendCallback done) {
-          log_.AppendAsync(id_, std::move(events), info, std::move(checkpoint), std::move(done));
+          log_.AppendAsync(id_, std::move(events), info, std::move(checkpoint),
+                           windows_.EmitWhenDurable(id, std::move(done)));
         },
         end_lsn, count);
+    return;
   }
   windows_.Emitted(id, true);
 }

@@ -511,6 +511,8 @@ TEST_F(PostgresSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(outcome, "");
+  // "done" means durable: every "r" event is readable when the progress says so.
+  const uint64_t done_end = log_->Bounds(id_)->last.value();
   stop = true;
   writer.join();
   ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (-1, 'marker')").ok());
@@ -529,7 +531,10 @@ TEST_F(PostgresSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
       const int64_t id = e.after().fields(0).value().int64();
       marker = marker || id == -1;
       replay[id] = Field(e.after(), "name") + "|" + Field(e.after(), "amount");
-      if (e.op() == v1::OP_READ) ++reads;
+      if (e.op() == v1::OP_READ) {
+        ++reads;
+        EXPECT_LE(e.offset(), done_end) << "a re-snapshot row was stored after \"done\"";
+      }
     }
     if (!marker) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -221,13 +221,17 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       commit.set_snapshot(true);
       commit.set_commit_ts_micros(NowMicros());
       window.Acquire();
+      // The progress is shown once the chunk is durable (the callbacks run in append order), so
+      // that `status` and `snapshot --wait` never report rows that a reader cannot see yet.
       log.AppendEncodedAsync(id, std::move(rows.events), commit,
                              WithSnapshotState(cut, all_done() ? nullptr : &state),
-                             [&window, done = appends.Track()](auto result) mutable {
+                             [&window, &registry, name = config.name,
+                              progress = SnapshotProgress(state),
+                              done = appends.Track()](auto result) mutable {
+                               if (result.ok()) registry.SetSnapshotProgress(name, progress);
                                window.Release();
                                std::move(done)(std::move(result));
                              });
-      registry.SetSnapshotProgress(config.name, SnapshotProgress(state));
       PauseBetweenChunks(config, stopping);
     }
   }

@@ -166,6 +166,15 @@ void WatermarkWindows::Emitted(const std::string& id, bool appended) {
   cv_.notify_all();
 }
 
+storage::AppendCallback WatermarkWindows::EmitWhenDurable(std::string id,
+                                                          storage::AppendCallback done) {
+  return [this, id = std::move(id),
+          done = std::move(done)](absl::StatusOr<LogOffset> result) mutable {
+    Emitted(id, result.ok());
+    std::move(done)(std::move(result));
+  };
+}
+
 void WatermarkWindows::Abort() {
   std::lock_guard<std::mutex> lock(mu_);
   aborted_ = true;

@@ -92,9 +92,17 @@ class WatermarkWindows {
   // Session: a committed change whose keys are unknown.
   void SpoilOpen();
   // Session: after the transaction that held a high watermark is appended, the chunk to append
-  // (nullopt: nothing to do). Then Emitted().
+  // (nullopt: nothing to do). Then, if the chunk has rows, append them with EmitWhenDurable's
+  // callback; if it has none, call Emitted(id, true).
   std::optional<SnapshotRows> TakeReady(std::string& id);
   void Emitted(const std::string& id, bool appended);
+  // Session: the append callback for chunk `id`'s rows. When the log's append has finished (on
+  // the writer thread) it calls Emitted(id, result.ok()), then `done`. So the worker, and the
+  // progress it reports ("done" included), moves on only once the chunk is durable: a chunk
+  // counted as emitted at queue time let the worker run ahead of a lagging log, and "done" came
+  // before the last chunks could be read. `this` must outlive the callback (the session drains
+  // its appends before it ends).
+  storage::AppendCallback EmitWhenDurable(std::string id, storage::AppendCallback done);
   // Session: the session ends; every waiting worker gets Cancelled.
   void Abort();
 
