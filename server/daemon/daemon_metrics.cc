@@ -224,10 +224,14 @@ absl::Status DaemonMetrics::Attach(const storage::ChangeLog& log,
         }
       }));
   SLUICE_RETURN_IF_ERROR(
-      registry_.AddCollector("sluice_events_served_total", "Events sent to subscribers, by source.",
-                             MetricType::kCounter, {"source"}, [this](std::vector<Sample>& out) {
-                               for (const auto& [source, n] : subscribers_.Served()) {
-                                 out.push_back(Value({source}, static_cast<double>(n)));
+      registry_.AddCollector("sluice_events_served_total",
+                             "Events sent to subscribers (Subscribe and Consume), by source and "
+                             "table; a series appears once a table's first event is sent.",
+                             MetricType::kCounter, {"source", "table"},
+                             [this](std::vector<Sample>& out) {
+                               for (const auto& [key, n] : subscribers_.ServedByTable()) {
+                                 out.push_back(
+                                     Value({key.first, key.second}, static_cast<double>(n)));
                                }
                              }));
   SLUICE_RETURN_IF_ERROR(registry_.AddCollector(

@@ -48,6 +48,8 @@ TEST(DaemonMetrics, ScrapeShowsIngestionErrorsSnapshotAndSubscribers) {
   registry.SetError("shop", absl::UnavailableError("lost the server again"));
   registry.SetError("shop", absl::DataLossError("bad event"));
   auto stream = (*metrics)->subscriber_stats()->Open("shop", *id, LogOffset(1));
+  service::SubscriberStats::Count(*stream, "db.orders");
+  service::SubscriberStats::Count(*stream, "db.items");
   service::SubscriberStats::Sent(*stream, 2, LogOffset(3));
 
   auto scrape = testing::ParsePrometheusText((*metrics)->registry().RenderText());
@@ -72,7 +74,11 @@ TEST(DaemonMetrics, ScrapeShowsIngestionErrorsSnapshotAndSubscribers) {
   EXPECT_EQ(*scrape->Find("sluice_snapshot_rows_estimated", {{"table", "db.orders"}}), 2000);
   EXPECT_EQ(*scrape->Find("sluice_subscribers", shop), 1);
   EXPECT_EQ(*scrape->Find("sluice_subscriber_lag_events", shop), 1) << "sent 2 of 3";
-  EXPECT_EQ(*scrape->Find("sluice_events_served_total", shop), 2);
+  EXPECT_EQ(scrape->Sum("sluice_events_served_total", shop), 2);
+  EXPECT_EQ(*scrape->Find("sluice_events_served_total", {{"source", "shop"}, {"table", "db.orders"}}),
+            1);
+  EXPECT_EQ(*scrape->Find("sluice_events_served_total", {{"source", "shop"}, {"table", "db.items"}}),
+            1);
   EXPECT_EQ(*scrape->Find("sluice_log_last_offset", shop), 3);
   // No head probe yet: no lag in bytes or events, and no probe verdict.
   EXPECT_FALSE(scrape->Find("sluice_source_lag_bytes", shop).has_value());

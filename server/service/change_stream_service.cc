@@ -139,6 +139,7 @@ void PumpBootstrap(Stream& s) {
         bytes = *std::move(projected);
       }
       s.encoder.AddEvent(bytes);
+      if (s.stats) SubscriberStats::Count(*s.stats, row.table);
     });
     if (r.ok() && !bad.ok()) r = bad;
     if (!r.ok()) {
@@ -182,6 +183,7 @@ void Pump(const std::shared_ptr<Stream>& s) {
     auto r = s->log->Read(s->source, next, s->limits, [&](const storage::StoredRecord& rec) {
       ++scanned;
       if (!bad.ok() || !s->filter.Matches(rec.view.table, rec.view.op)) return;
+      if (s->stats) SubscriberStats::Count(*s->stats, rec.view.table);
       const Projection* p = s->projector.Match(rec.view.table);
       if (p == nullptr) {
         s->encoder.AddEvent(rec.view.event);

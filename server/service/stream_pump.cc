@@ -97,6 +97,7 @@ void Pump(const std::shared_ptr<Stream>& s) {
     auto r = s->log->Read(s->source, next, limits, [&](const storage::StoredRecord& rec) {
       ++scanned;
       if (!bad.ok() || !s->filter.Matches(rec.view.table, rec.view.op)) return;
+      if (s->stats) SubscriberStats::Count(*s->stats, rec.view.table);
       size_t bytes = rec.view.event.size();
       if (const Projection* p = s->projector.Match(rec.view.table)) {
         auto projected = ColumnProjector::Apply(*p, rec.view.event);

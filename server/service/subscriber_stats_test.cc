@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
+#include <utility>
 
 namespace sluice::service {
 namespace {
@@ -26,6 +28,32 @@ TEST(SubscriberStats, TracksOpenStreamsAndServedEvents) {
   auto served = stats.Served();
   EXPECT_EQ(served["shop"], 10u);
   EXPECT_EQ(served["pg"], 3u);
+}
+
+TEST(SubscriberStats, CountsServedEventsByTableWhenTheBatchIsSent) {
+  SubscriberStats stats;
+  auto a = stats.Open("shop", storage::SourceId(1), LogOffset(1));
+  auto b = stats.Open("shop", storage::SourceId(1), LogOffset(1));
+  auto c = stats.Open("pg", storage::SourceId(2), LogOffset(1));
+  for (const char* t : {"db.orders", "db.items", "db.orders"}) SubscriberStats::Count(*a, t);
+  EXPECT_TRUE(stats.ServedByTable().at({"shop", "db.orders"}) == 0)
+      << "a batch being built is not served yet";
+  SubscriberStats::Sent(*a, 3, LogOffset(4));
+  SubscriberStats::Count(*b, "db.orders");
+  SubscriberStats::Sent(*b, 1, LogOffset(2));
+  SubscriberStats::Count(*a, "db.items");
+  SubscriberStats::Sent(*a, 1, LogOffset(5));
+  SubscriberStats::Sent(*a, 0, LogOffset(6));  // a heartbeat: nothing counted twice
+  SubscriberStats::Count(*c, "public.orders");
+  SubscriberStats::Sent(*c, 1, LogOffset(2));
+  const auto by_table = stats.ServedByTable();
+  using Key = std::pair<std::string, std::string>;
+  const std::map<Key, uint64_t> want = {{{"shop", "db.orders"}, 3},
+                                        {{"shop", "db.items"}, 2},
+                                        {{"pg", "public.orders"}, 1}};
+  EXPECT_EQ(by_table, want) << "one series per table actually served, summed over streams";
+  EXPECT_EQ(stats.Served()["shop"], 5u);
+  EXPECT_EQ(stats.Served()["pg"], 1u);
 }
 
 TEST(SubscriberStats, ConcurrentSendsAddUpAndHandlesMayOutliveTheStats) {
