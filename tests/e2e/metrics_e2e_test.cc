@@ -174,6 +174,7 @@ TEST_F(MetricsE2E, CountersMoveUnderLoadAndReadyzFlipsOnSourceError) {
   ASSERT_TRUE(after.Find("sluice_source_lag_seconds", my).has_value());
   EXPECT_GE(*after.Find("sluice_source_lag_seconds", my), 0);
   EXPECT_GE(after.Sum("sluice_events_served_total", my), 50) << "the tail read 50 events";
+  EXPECT_GE(after.Sum("sluice_events_served_total", table), 50) << "served, by table";
 
   // More load moves the counters by exactly what was written: one UPDATE of 50 rows.
   ASSERT_TRUE(db_->Exec("UPDATE test.metrics_items SET v = 'changed'").ok());
@@ -211,6 +212,7 @@ TEST_F(MetricsE2E, CountersMoveUnderLoadAndReadyzFlipsOnSourceError) {
   EXPECT_EQ(following.Count("sluice_subscriber_lag_events", my), 1u);
   EXPECT_EQ(following.Sum("sluice_subscriber_lag_events", my), 0);
   EXPECT_GE(following.Sum("sluice_events_served_total", my), 150) << "50 + 50 tailed, 100 followed";
+  EXPECT_GE(following.Sum("sluice_events_served_total", table), 150) << "served, by table";
   kill(tail, SIGTERM);
   waitpid(tail, nullptr, 0);
   PromScrape after_tail;
