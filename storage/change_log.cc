@@ -40,6 +40,7 @@ absl::Status ChangeLogImpl::Load() {
     slot->first.store(state.first_offset());
     slot->last.store(state.last_offset());
     SLUICE_RETURN_IF_ERROR(RemoveUncommittedTail(*slot));
+    SLUICE_RETURN_IF_ERROR(RecoverTableState(*slot));
     if (state.last_offset() >= state.first_offset()) {
       std::string probe;
       rocksdb::Status ps =

@@ -37,6 +37,16 @@ inline constexpr char kStageCf[] = "stage";
 inline constexpr char kTableCf[] = "table";  // table state (storage/table_state.h)
 // Staged transactions are copied into the log in writes of about this size.
 inline constexpr size_t kStageChunkBytes = size_t{4} << 20;
+// Meta key "tstate_dirty/" source_id:u32be: present while (or because) a staged transaction's
+// table state updates were written in chunks ahead of its commit. The commit's batch deletes it;
+// found on open (a crash in between), the source's table state is marked incomplete.
+inline std::string TableStateDirtyKey(SourceId source) {
+  std::string key = "tstate_dirty/";
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((source.value() >> shift) & 0xff));
+  }
+  return key;
+}
 
 inline int64_t SystemClockMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -229,6 +239,9 @@ class ChangeLogImpl final : public ChangeLog {
   absl::StatusOr<std::unique_ptr<TableStateView>> OpenTableState(SourceId source) const override;
   // Marks the table state of every source with events incomplete (a data dir from before it).
   absl::Status MarkTableStateIncomplete();
+  // On open: a stored dirty marker (a crash while a staged transaction's state was written
+  // ahead of its commit) makes the source's table state incomplete.
+  absl::Status RecoverTableState(SourceSlot& slot);
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
@@ -246,6 +259,8 @@ class ChangeLogImpl final : public ChangeLog {
                                      int64_t now, uint64_t& stored_bytes,
                                      std::vector<TableEvents>* tables,
                                      rocksdb::WriteBatch* state_batch);
+  // Re-applies `from`'s operations (all on the table CF) to `to`.
+  absl::Status CopyTableStateOps(const rocksdb::WriteBatch& from, rocksdb::WriteBatch& to);
   // Adds `update` of an event at `offset` of `table` to `batch` (change_log_table_state.cc).
   void WriteTableState(rocksdb::WriteBatch& batch, SourceId source, std::string_view table,
                        const TableStateUpdate& update, uint64_t offset, std::string_view overlay,
@@ -270,8 +285,9 @@ class ChangeLogImpl final : public ChangeLog {
   std::map<uint32_t, SourceSlot*> by_id_;                                    // guarded
   uint32_t next_source_id_ = 1;                                              // guarded
 
-  // Serializes every change of LogState: group commits and retention.
-  std::mutex write_mu_;
+  // Serializes every change of LogState: group commits and retention. Mutable: OpenTableState
+  // takes it for a moment so its snapshot never falls inside a group commit.
+  mutable std::mutex write_mu_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;  // writer waits for work

@@ -68,6 +68,36 @@ absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
                    absl::StrCat("discarding the staged transactions of source '", slot->name, "'"));
 }
 
+namespace {
+
+// Re-applies a batch of table-CF operations to another batch.
+class CopyOps final : public rocksdb::WriteBatch::Handler {
+ public:
+  CopyOps(rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatch& out) : cf_(cf), out_(out) {}
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    return out_.Put(cf_, key, value);
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice& key) override {
+    return out_.Delete(cf_, key);
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    return out_.DeleteRange(cf_, begin, end);
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::WriteBatch& out_;
+};
+
+}  // namespace
+
+absl::Status ChangeLogImpl::CopyTableStateOps(const rocksdb::WriteBatch& from,
+                                              rocksdb::WriteBatch& to) {
+  CopyOps copy(table_, to);
+  return FromRocks(from.Iterate(&copy), "copying table state updates");
+}
+
 // Writes the staged events into the log above the committed end, where readers cannot see them,
 // in chunks of kStageChunkBytes. They become visible with the group's state update; after a crash
 // before it, Load() removes them as an uncommitted tail.
@@ -93,6 +123,13 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
     std::string body;
   };
   std::optional<Held> held;
+  // Table state updates gather in `state_chunk`. A transaction whose updates fit in one chunk
+  // adds them to the group's batch (atomic with the commit). A larger one writes them in chunks
+  // ahead of the commit, with the dirty marker in the first, so memory stays bounded; the group's
+  // batch deletes the marker. Readers never see the partial state: OpenTableState waits for the
+  // group commit, and refuses the state while the marker is stored.
+  rocksdb::WriteBatch state_chunk;
+  bool state_spilled = false;
   // The commit info (its non-default fields override the events'), for the table state.
   v1::ChangeEvent commit_holder;
   if (state_batch != nullptr && !p.overlay.empty() &&
@@ -121,9 +158,17 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
                                                 count, " of stage ", p.stage_id,
                                                 " is not a valid ChangeEvent"));
       }
-      WriteTableState(*state_batch, p.slot->id, held->table,
+      WriteTableState(state_chunk, p.slot->id, held->table,
                       ComputeTableStateUpdate(event, commit_holder.source()),
                       offset, p.overlay, state_value);
+      if (state_chunk.GetDataSize() >= kStageChunkBytes) {
+        if (!state_spilled) state_chunk.Put(meta_, TableStateDirtyKey(p.slot->id), "");
+        state_spilled = true;
+        absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &state_chunk),
+                                   "writing the table state of a staged transaction");
+        state_chunk.Clear();
+        SLUICE_RETURN_IF_ERROR(s);
+      }
     }
     ++count;
     if (chunk.GetDataSize() < kStageChunkBytes) return absl::OkStatus();
@@ -147,6 +192,15 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
   if (chunk.Count() > 0) {
     SLUICE_RETURN_IF_ERROR(
         FromRocks(db_->Write(rocksdb::WriteOptions(), &chunk), "publishing a staged transaction"));
+  }
+  if (state_batch != nullptr && state_spilled) {
+    if (state_chunk.Count() > 0) {
+      SLUICE_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &state_chunk),
+                                       "writing the table state of a staged transaction"));
+    }
+    state_batch->Delete(meta_, TableStateDirtyKey(p.slot->id));
+  } else if (state_batch != nullptr && state_chunk.Count() > 0) {
+    SLUICE_RETURN_IF_ERROR(CopyTableStateOps(state_chunk, *state_batch));
   }
   return count;
 }

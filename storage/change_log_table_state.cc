@@ -128,7 +128,12 @@ absl::StatusOr<std::unique_ptr<TableStateView>> ChangeLogImpl::OpenTableState(
         "' does not keep table state (table_state: false in its configuration); start from an "
         "offset instead, or turn table_state on for a new source"));
   }
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  const rocksdb::Snapshot* snapshot = nullptr;
+  {
+    // Not inside a group commit: a staged transaction may write its state ahead of its commit.
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    snapshot = db_->GetSnapshot();
+  }
   // The source's LogState is written in the same WriteBatch as its table state, so the one read
   // at the snapshot names exactly the offset the state reflects.
   rocksdb::ReadOptions ro;
@@ -145,6 +150,9 @@ absl::StatusOr<std::unique_ptr<TableStateView>> ChangeLogImpl::OpenTableState(
     return absl::DataLossError(
         absl::StrCat("log state of source '", slot->name, "' is not parseable"));
   }
+  std::string marker;
+  rocksdb::Status dirty = db_->Get(ro, meta_, TableStateDirtyKey(slot->id), &marker);
+  if (dirty.ok()) state.set_table_state_incomplete(true);  // a failed publish wrote part of it
   if (state.table_state_incomplete()) {
     db_->ReleaseSnapshot(snapshot);
     return absl::FailedPreconditionError(absl::StrCat(
@@ -176,6 +184,25 @@ absl::Status ChangeLogImpl::MarkTableStateIncomplete() {
     slot->state = state;
   }
   return absl::OkStatus();
+}
+
+}  // namespace sluice::storage::internal
+
+namespace sluice::storage::internal {
+
+absl::Status ChangeLogImpl::RecoverTableState(SourceSlot& slot) {
+  std::string marker;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, TableStateDirtyKey(slot.id), &marker);
+  if (s.IsNotFound()) return absl::OkStatus();
+  SLUICE_RETURN_IF_ERROR(FromRocks(s, "reading the table state marker"));
+  slot.state.set_table_state_incomplete(true);
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, StateKey(slot.id), slot.state.SerializeAsString());
+  batch.Delete(meta_, TableStateDirtyKey(slot.id));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &batch),
+                   absl::StrCat("marking the table state of source '", slot.name, "' incomplete"));
 }
 
 }  // namespace sluice::storage::internal
