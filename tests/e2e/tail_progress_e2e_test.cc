@@ -1,22 +1,17 @@
 // sluicectl tail's progress line: on a terminal (a pseudo-terminal here) while catching up,
 // and nothing extra on stderr when it is piped.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "storage/change_log.h"
 #include "tests/e2e/sluiced_process.h"
-
-extern char** environ;
+#include "tests/e2e/terminal.h"
 
 namespace sluice {
 namespace {
 
 using e2e::Lines;
 using e2e::RunCommand;
+using e2e::RunWithTerminalStderr;
 using e2e::Sluicectl;
 using e2e::SluicedProcess;
 using storage::testing::TempDir;
@@ -44,39 +39,6 @@ void SeedLog(const std::string& data_dir) {
   }
 }
 
-// Runs `argv` with stdout to /dev/null and stderr on a new pseudo-terminal; returns what the
-// terminal received.
-std::string RunWithTerminalStderr(std::vector<std::string> argv) {
-  int master = posix_openpt(O_RDWR | O_NOCTTY);
-  EXPECT_GE(master, 0);
-  EXPECT_EQ(grantpt(master), 0);
-  EXPECT_EQ(unlockpt(master), 0);
-  const std::string slave_name = ptsname(master);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, slave_name.c_str(), O_RDWR | O_NOCTTY, 0);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(master, buf, sizeof buf);  // EIO once the child closed the terminal
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(master);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
-  return out;
-}
-
 TEST(TailProgressE2E, ProgressOnATerminalOnly) {
   TempDir data;
   SeedLog(data.path());
@@ -97,7 +59,9 @@ TEST(TailProgressE2E, ProgressOnATerminalOnly) {
   EXPECT_EQ(Lines(piped.stdout_text), static_cast<size_t>(kEvents));
   EXPECT_EQ(piped.stderr_text, "");
 
-  const std::string terminal = RunWithTerminalStderr(tail);
+  const e2e::TerminalRun run = RunWithTerminalStderr(tail);
+  EXPECT_EQ(run.exit_code, 0) << run.terminal;
+  const std::string& terminal = run.terminal;
   EXPECT_NE(terminal.find("caught up 4096 of 30000 events"), std::string::npos) << terminal;
   // The line is erased at the end, so the terminal is left clean.
   EXPECT_NE(terminal.rfind("\r\033[K"), std::string::npos);
