@@ -189,16 +189,7 @@ absl::Status Session::LoadCatalogTypes() {
 }
 
 pgclient::ConnectParams Session::Params(bool replication) const {
-  pgclient::ConnectParams params;
-  params.host = config_.host;
-  params.port = config_.port;
-  params.user = config_.user;
-  params.password = config_.password;
-  params.database = config_.database;
-  params.sslmode = PostgresSslMode(config_.tls_mode);
-  params.sslrootcert = config_.tls_ca_file;
-  params.replication = replication;
-  return params;
+  return PostgresConnectParams(config_, replication);
 }
 
 // Takes (fresh) or continues the snapshot on a second, ordinary session while the replication

@@ -274,19 +274,11 @@ absl::StatusOr<SourceLag> SourceHeadProbe::ProbePostgres(const v1::SourceCheckpo
   }
   const Lsn stored(checkpoint.position().pg().lsn());
   if (pg_ == nullptr) {
-    pgclient::ConnectParams params;
-    params.host = config_.host;
-    params.port = config_.port;
-    params.user = config_.user;
-    params.password = config_.password;
-    params.database = config_.database;
-    params.sslmode = PostgresSslMode(config_.tls_mode);
-    params.sslrootcert = config_.tls_ca_file;
+    pgclient::ConnectParams params = PostgresConnectParams(config_, /*replication=*/false);
     params.connect_timeout =
         std::max(std::chrono::seconds(1),
                  std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout));
     params.application_name = "sluice-head-probe";
-    params.replication = false;
     SLUICE_ASSIGN_OR_RETURN(pg_, pgclient::ReplicationConnection::Connect(params));
   }
   SLUICE_ASSIGN_OR_RETURN(

@@ -27,6 +27,20 @@ std::string PostgresSslMode(const std::string& tls_mode) {
   return "prefer";
 }
 
+pgclient::ConnectParams PostgresConnectParams(const config::SourceConfig& config,
+                                              bool replication) {
+  pgclient::ConnectParams params;
+  params.host = config.host;
+  params.port = config.port;
+  params.user = config.user;
+  params.password = config.password;
+  params.database = config.database;
+  params.sslmode = PostgresSslMode(config.tls_mode);
+  params.sslrootcert = config.tls_ca_file;
+  params.replication = replication;
+  return params;
+}
+
 void RunSessions(const std::string& name, SourceRegistry& registry,
                  const std::atomic<bool>& stopping, std::chrono::milliseconds max_backoff,
                  const std::function<absl::Status()>& session) {

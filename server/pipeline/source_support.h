@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "protocol/pgclient/replication_connection.h"
 #include "server/config/source_config.h"
 #include "server/pipeline/source_registry.h"
 #include "server/pipeline/source_runner.h"
@@ -31,6 +32,11 @@ int64_t NowMicros();
 // libpq's sslmode for a source's tls mode (disabled, preferred, required, verify_ca,
 // verify_identity; anything else is "prefer").
 std::string PostgresSslMode(const std::string& tls_mode);
+
+// The libpq parameters for a Postgres source: host, port, user, password, database and TLS
+// (sslmode, sslrootcert) from `config`; the caller adds a timeout or an application name.
+pgclient::ConnectParams PostgresConnectParams(const config::SourceConfig& config,
+                                              bool replication);
 
 // Runs `session` (connect, stream until an error or `stopping`) again and again until `stopping`
 // is set. After a transient error the source's registry entry shows the error and the next

@@ -26,6 +26,7 @@
 #include "server/pipeline/mysql_source.h"
 #include "server/pipeline/postgres_snapshot.h"
 #include "server/pipeline/postgres_source.h"
+#include "server/pipeline/source_support.h"
 #include "storage/change_log.h"
 #include "storage/test_util.h"
 #include "tests/testing/subprocess.h"
@@ -295,15 +296,8 @@ void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
   const double ours = TimeSluice<pipeline::PostgresSource>(c, rows);
   Report("postgres", rows, ref, "psql -c 'COPY ... TO STDOUT' > /dev/null", ours);
   if (stages) {
-    pgclient::ConnectParams params;
-    params.host = c.host;
-    params.port = c.port;
-    params.user = c.user;
-    params.password = c.password;
-    params.database = c.database;
-    params.sslmode = "disable";
-    params.replication = false;
-    auto conn = pgclient::ReplicationConnection::Connect(params);
+    auto conn = pgclient::ReplicationConnection::Connect(
+        pipeline::PostgresConnectParams(c, /*replication=*/false));
     Must(conn.status(), "connect");
     Must(pipeline::OpenPostgresSnapshot(**conn, ""), "open snapshot");
     auto tables = pipeline::ListPostgresTables(**conn, "bench_pub");
