@@ -11,8 +11,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -96,11 +97,67 @@ std::vector<Line> ReadJournal(const std::string& path) {
   return out;
 }
 
-size_t EventsIn(const std::string& path) {
-  size_t n = 0;
-  for (const Line& l : ReadJournal(path)) n += l.kind == 'E';
-  return n;
+// The highest offset the journal shows an event of (0: none yet).
+uint64_t LastOffsetIn(const std::string& path) {
+  uint64_t last = 0;
+  for (const Line& l : ReadJournal(path)) {
+    if (l.kind == 'E') last = std::max(last, l.a);
+  }
+  return last;
 }
+
+// Inserts rows 1..rows into test.sub_items on its own thread, but only up to the row the test
+// allows so far: so the test knows which rows can exist when it kills something. Destruction
+// (also when an ASSERT ends the test early) stops the thread and joins it.
+class GatedWriter {
+ public:
+  GatedWriter(TestDatabase* db, int rows)
+      : thread_([this, db, rows] {
+          for (int i = 1; i <= rows; ++i) {
+            {
+              std::unique_lock<std::mutex> lock(mu_);
+              cv_.wait(lock, [&] { return stop_ || i <= allowed_; });
+              if (stop_) return;
+            }
+            if (!db->Exec("INSERT INTO test.sub_items VALUES (" + std::to_string(i) + ", 'v')")
+                     .ok()) {
+              std::lock_guard<std::mutex> lock(mu_);
+              failed_ = true;
+              return;
+            }
+          }
+        }) {}
+  ~GatedWriter() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Lets the writer go on up to row `row`.
+  void Allow(int row) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      allowed_ = row;
+    }
+    cv_.notify_all();
+  }
+  // Waits until the thread has written every allowed row or failed; true if it failed.
+  bool Join() {
+    thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    return failed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int allowed_ = 0;
+  bool stop_ = false;
+  bool failed_ = false;
+  std::thread thread_;  // last: it starts after the members it uses
+};
 
 class SubscriptionsE2E : public ::testing::Test {
  protected:
@@ -127,13 +184,14 @@ class SubscriptionsE2E : public ::testing::Test {
     args.insert(args.begin(), {Sluicectl(), "--server", address(), "subscriptions"});
     return args;
   }
-  // Waits (up to two minutes, then fails) until the journal holds `n` more events than now.
-  void WaitMoreEvents(const std::string& journal, size_t n) {
-    const size_t want = EventsIn(journal) + n;
-    for (int i = 0; i < 2400 && EventsIn(journal) < want; ++i) {
+  // Waits (up to two minutes, then fails) until the journal shows the event at `offset`.
+  void WaitForOffset(const std::string& journal, uint64_t offset, const SluicedProcess& d) {
+    for (int i = 0; i < 2400 && LastOffsetIn(journal) < offset; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ASSERT_GE(EventsIn(journal), want) << "the consumer stopped receiving events";
+    ASSERT_GE(LastOffsetIn(journal), offset)
+        << "the consumer stopped receiving events before offset " << offset << "\n"
+        << d.Log();
   }
 
   TestDatabase* db_ = nullptr;
@@ -151,39 +209,33 @@ TEST_F(SubscriptionsE2E, KillNineOfConsumerAndServerLosesNothingAndRepeatsOnlyUn
   auto created = RunCommand(Ctl({"create", "lake", "--source", "my", "--from", "earliest"}));
   ASSERT_EQ(created.exit_code, 0) << created.stderr_text;
 
-  std::atomic<bool> writer_failed{false};
-  std::thread writer([&] {
-    for (int i = 1; i <= kRows; ++i) {
-      if (!db_->Exec("INSERT INTO test.sub_items VALUES (" + std::to_string(i) + ", 'v')").ok()) {
-        writer_failed = true;
-        return;
-      }
-    }
-  });
+  // Offsets are row ids here (a fresh log of one table). The writer runs ahead of each kill by
+  // at most one step, and each wait asks for a row that did not exist at the previous kill,
+  // so every kill lands while rows are still to come and every stream after a kill must
+  // deliver new events: the test never depends on how fast the writer or the consumer is.
   // The consumer acks every 7 events and may hold at most 20 unacked, so it advances at the
-  // pace of committed acks and every kill lands in the middle of its stream.
+  // pace of committed acks and a kill usually finds unacked events in flight.
+  GatedWriter writer(db_, kRows);
+  writer.Allow(400);
   auto consumer = std::make_unique<ConsumerProcess>(address(), journal);
-  WaitMoreEvents(journal, 200);
-  consumer->Kill();  // the client dies
+  WaitForOffset(journal, 200, *d);
+  consumer->Kill();  // the client dies (rows 1..400 exist at most)
   consumer = std::make_unique<ConsumerProcess>(address(), journal);
-  WaitMoreEvents(journal, 200);
-  d->Kill();  // the server dies; the consumer reconnects on its own
+  writer.Allow(800);
+  WaitForOffset(journal, 600, *d);
+  d->Kill();  // the server dies (rows 1..800 at most); the consumer reconnects on its own
   d = std::make_unique<SluicedProcess>(SluicedArgs());
-  WaitMoreEvents(journal, 200);
-  consumer->Kill();  // both die
+  writer.Allow(1200);
+  WaitForOffset(journal, 1000, *d);
+  consumer->Kill();  // both die (rows 1..1200 at most)
   d->Kill();
   d = std::make_unique<SluicedProcess>(SluicedArgs());
   consumer = std::make_unique<ConsumerProcess>(address(), journal);
-  writer.join();
-  ASSERT_FALSE(writer_failed);
-  // Wait until the last row arrived.
-  bool done = false;
-  for (int i = 0; i < 2400 && !done; ++i) {
-    for (const Line& l : ReadJournal(journal)) done = done || (l.kind == 'E' && l.a == kRows);
-    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  writer.Allow(kRows);
+  ASSERT_FALSE(writer.Join()) << "an INSERT failed";
+  // Wait until the last row arrived: the fourth consumer must deliver rows 1201..kRows.
+  WaitForOffset(journal, kRows, *d);
   consumer->Kill();
-  ASSERT_TRUE(done) << "offset " << kRows << " never arrived\n" << d->Log();
 
   // Replay the journal.
   uint64_t confirmed = 0;    // the highest committed offset the server confirmed so far
