@@ -40,7 +40,6 @@ absl::Status ChangeLogImpl::Load() {
     slot->first.store(state.first_offset());
     slot->last.store(state.last_offset());
     SLUICE_RETURN_IF_ERROR(RemoveUncommittedTail(*slot));
-    SLUICE_RETURN_IF_ERROR(RecoverTableState(*slot));
     if (state.last_offset() >= state.first_offset()) {
       std::string probe;
       rocksdb::Status ps =
@@ -278,6 +277,10 @@ void ChangeLogImpl::WriterLoop() {
       if (queue_.empty()) return;  // stopping, and everything queued was written
       size_t bytes = 0;
       while (!queue_.empty() && (group.empty() || bytes < options_.max_group_bytes)) {
+        if (!group.empty() &&
+            (PublishesInChunks(group.back()) || PublishesInChunks(queue_.front()))) {
+          break;  // it commits alone
+        }
         bytes += queue_.front().approx_bytes;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -333,6 +336,8 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       st.set_stored_bytes(stored);
       batch.DeleteRange(stage_, StageKey(p.slot->id, p.stage_id, 0),
                         StageKeyEnd(p.slot->id, p.stage_id));
+      // Also the marker of an earlier attempt that Open() is finishing.
+      if (PublishesInChunks(p)) batch.Delete(meta_, TableStateDirtyKey(p.slot->id));
     }
     const size_t n = p.events.size();
     for (size_t k = 0; k < n; ++k) {
@@ -564,6 +569,7 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
   auto log = std::make_unique<ChangeLogImpl>(std::move(options), std::unique_ptr<rocksdb::DB>(raw),
                                              std::move(handles));
   SLUICE_RETURN_IF_ERROR(log->Load());
+  SLUICE_RETURN_IF_ERROR(log->FinishPendingPublishes());
   if (lacks_table_state) SLUICE_RETURN_IF_ERROR(log->MarkTableStateIncomplete());
   log->StartWriter();
   return std::unique_ptr<ChangeLog>(std::move(log));

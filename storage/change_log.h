@@ -50,6 +50,9 @@ struct ChangeLogOptions {
   // Told about every durable append (metrics), on the writer thread. May be null; must outlive
   // the log.
   AppendObserver* observer = nullptr;
+  // Tests only: called on the writer thread after each chunk of a big staged transaction's table
+  // state is written ahead of its commit (a test stops the process there).
+  std::function<void()> after_state_chunk_for_testing;
 };
 
 struct SourceSummary {

@@ -38,8 +38,9 @@ inline constexpr char kTableCf[] = "table";  // table state (storage/table_state
 // Staged transactions are copied into the log in writes of about this size.
 inline constexpr size_t kStageChunkBytes = size_t{4} << 20;
 // Meta key "tstate_dirty/" source_id:u32be: present while (or because) a staged transaction's
-// table state updates were written in chunks ahead of its commit. The commit's batch deletes it;
-// found on open (a crash in between), the source's table state is marked incomplete.
+// table state updates were written in chunks ahead of its commit; the value is a
+// storagepb::PendingPublish. The commit's batch deletes it; found on open (a crash in between),
+// the publish is finished (change_log_publish.cc).
 inline std::string TableStateDirtyKey(SourceId source) {
   std::string key = "tstate_dirty/";
   for (int shift = 24; shift >= 0; shift -= 8) {
@@ -136,6 +137,11 @@ struct PendingAppend {
   AppendCallback done;
   std::chrono::steady_clock::time_point queued;  // when AppendAsync was called
 };
+
+// A staged transaction of a source that keeps table state may write its state ahead of its commit
+// under a PendingPublish marker, which Open() follows to finish it after a crash; so it commits in
+// a group of its own (the marker names the log's end as that group found it).
+inline bool PublishesInChunks(const PendingAppend& p) { return p.staged && p.table_state; }
 
 // The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
 // any order, so these bytes followed by a body serialized without them parse as the whole event.
@@ -239,9 +245,10 @@ class ChangeLogImpl final : public ChangeLog {
   absl::StatusOr<std::unique_ptr<TableStateView>> OpenTableState(SourceId source) const override;
   // Marks the table state of every source with events incomplete (a data dir from before it).
   absl::Status MarkTableStateIncomplete();
-  // On open: a stored dirty marker (a crash while a staged transaction's state was written
-  // ahead of its commit) makes the source's table state incomplete.
-  absl::Status RecoverTableState(SourceSlot& slot);
+  // On open, after Load() and before the writer starts: finishes every staged publish a crash
+  // interrupted (its marker is stored), or, when the marker cannot be followed, marks that
+  // source's table state incomplete (change_log_publish.cc).
+  absl::Status FinishPendingPublishes();
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
@@ -259,6 +266,8 @@ class ChangeLogImpl final : public ChangeLog {
                                      int64_t now, uint64_t& stored_bytes,
                                      std::vector<TableEvents>* tables,
                                      rocksdb::WriteBatch* state_batch);
+  // The PendingPublish marker of `p`, whose stage is copied from offset `first`.
+  std::string PendingPublishMarker(const PendingAppend& p, uint64_t first);
   // Re-applies `from`'s operations (all on the table CF) to `to`.
   absl::Status CopyTableStateOps(const rocksdb::WriteBatch& from, rocksdb::WriteBatch& to);
   // Adds `update` of an event at `offset` of `table` to `batch` (change_log_table_state.cc).

@@ -162,12 +162,15 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
                       ComputeTableStateUpdate(event, commit_holder.source()),
                       offset, p.overlay, state_value);
       if (state_chunk.GetDataSize() >= kStageChunkBytes) {
-        if (!state_spilled) state_chunk.Put(meta_, TableStateDirtyKey(p.slot->id), "");
+        if (!state_spilled) {
+          state_chunk.Put(meta_, TableStateDirtyKey(p.slot->id), PendingPublishMarker(p, first));
+        }
         state_spilled = true;
         absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &state_chunk),
                                    "writing the table state of a staged transaction");
         state_chunk.Clear();
         SLUICE_RETURN_IF_ERROR(s);
+        if (options_.after_state_chunk_for_testing) options_.after_state_chunk_for_testing();
       }
     }
     ++count;

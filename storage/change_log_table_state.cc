@@ -188,21 +188,3 @@ absl::Status ChangeLogImpl::MarkTableStateIncomplete() {
 
 }  // namespace sluice::storage::internal
 
-namespace sluice::storage::internal {
-
-absl::Status ChangeLogImpl::RecoverTableState(SourceSlot& slot) {
-  std::string marker;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, TableStateDirtyKey(slot.id), &marker);
-  if (s.IsNotFound()) return absl::OkStatus();
-  SLUICE_RETURN_IF_ERROR(FromRocks(s, "reading the table state marker"));
-  slot.state.set_table_state_incomplete(true);
-  rocksdb::WriteBatch batch;
-  batch.Put(meta_, StateKey(slot.id), slot.state.SerializeAsString());
-  batch.Delete(meta_, TableStateDirtyKey(slot.id));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocks(db_->Write(wo, &batch),
-                   absl::StrCat("marking the table state of source '", slot.name, "' incomplete"));
-}
-
-}  // namespace sluice::storage::internal
