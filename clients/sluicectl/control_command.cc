@@ -126,7 +126,7 @@ int RunRetention(const GlobalOptions& global, const std::vector<std::string>& ar
 // `seconds` passed (prints why and returns nullopt).
 static std::optional<uint64_t> WaitForSnapshot(const GlobalOptions& global, v1::Admin::Stub& stub,
                                                const v1::SnapshotTableRequest& req, int seconds) {
-  ProgressLine progress("rows of " + req.table());
+  ProgressLine progress("rows of " + req.table(), ProgressLine::Total::kEstimate);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   std::string first_error;
   bool first = true;
