@@ -193,14 +193,9 @@ absl::Status Consumer::Next(Batch& batch) {
       committed_ = 0;
     }
     const bool retryable = reset || IsTransient(static_cast<grpc::StatusCode>(error.code()));
-    ++failures_;
-    if (!retryable ||
-        (options_.reconnect.max_attempts >= 0 && failures_ > options_.reconnect.max_attempts)) {
-      return error;
-    }
-    const std::chrono::milliseconds delay = BackoffDelay(options_.reconnect, failures_);
-    if (options_.reconnect.on_reconnect) options_.reconnect.on_reconnect(error, failures_, delay);
-    if (!canceller_.Sleep(delay)) return absl::CancelledError("the consumer was cancelled");
+    absl::Status wait = WaitToReconnect(options_.reconnect, canceller_, error, retryable,
+                                        failures_, "the consumer was cancelled");
+    if (!wait.ok()) return wait;
   }
 }
 

@@ -55,4 +55,15 @@ bool Canceller::Sleep(std::chrono::milliseconds delay) {
   return !cancelled_;
 }
 
+absl::Status WaitToReconnect(const ReconnectPolicy& policy, Canceller& canceller,
+                             const absl::Status& error, bool retryable, int& failures,
+                             absl::string_view cancelled_message) {
+  ++failures;
+  if (!retryable || (policy.max_attempts >= 0 && failures > policy.max_attempts)) return error;
+  const std::chrono::milliseconds delay = BackoffDelay(policy, failures);
+  if (policy.on_reconnect) policy.on_reconnect(error, failures, delay);
+  if (!canceller.Sleep(delay)) return absl::CancelledError(cancelled_message);
+  return absl::OkStatus();
+}
+
 }  // namespace sluice::client

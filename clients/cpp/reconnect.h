@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace sluice::client {
 
@@ -54,5 +55,13 @@ class Canceller {
   grpc::ClientContext* ctx_ = nullptr;
   bool cancelled_ = false;
 };
+
+// After a stream ended with `error`: counts the failure in `failures` and, when `retryable` and
+// the policy allows another attempt, reports it (on_reconnect) and waits the backoff delay.
+// Returns OK to reconnect, `error` to give up, or CANCELLED with `cancelled_message` when
+// Cancel() cut the wait short.
+absl::Status WaitToReconnect(const ReconnectPolicy& policy, Canceller& canceller,
+                             const absl::Status& error, bool retryable, int& failures,
+                             absl::string_view cancelled_message);
 
 }  // namespace sluice::client

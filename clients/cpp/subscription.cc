@@ -52,14 +52,9 @@ absl::Status Subscription::Next(Batch& batch) {
     const auto code = static_cast<grpc::StatusCode>(error.code());
     // ABORTED: the server closed every subscription (admin CloseAll); a new one is welcome.
     const bool retryable = IsTransient(code) || code == grpc::StatusCode::ABORTED;
-    ++failures_;
-    if (!retryable ||
-        (options_.reconnect.max_attempts >= 0 && failures_ > options_.reconnect.max_attempts)) {
-      return error;
-    }
-    const std::chrono::milliseconds delay = BackoffDelay(options_.reconnect, failures_);
-    if (options_.reconnect.on_reconnect) options_.reconnect.on_reconnect(error, failures_, delay);
-    if (!canceller_.Sleep(delay)) return absl::CancelledError("the subscription was cancelled");
+    absl::Status wait = WaitToReconnect(options_.reconnect, canceller_, error, retryable,
+                                        failures_, "the subscription was cancelled");
+    if (!wait.ok()) return wait;
   }
 }
 
