@@ -30,15 +30,22 @@
 #include "absl/strings/str_join.h"
 #include "proto/base/value_json.h"
 #include "sluice/v1/service.grpc.pb.h"
+#include "tests/e2e/replay_rows.h"
 #include "tests/e2e/sluiced_process.h"
 #include "tests/testing/test_database.h"
 
 namespace sluice {
 namespace {
 
+using e2e::JsonText;
+using e2e::KeyOf;
+using e2e::Kind;
+using e2e::Normalize;
+using e2e::Rows;
 using e2e::RunCommand;
 using e2e::Sluicectl;
 using e2e::SluicedProcess;
+using e2e::TableSpec;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 using storage::testing::TempDir;
@@ -46,50 +53,6 @@ using testing::TestDatabase;
 
 constexpr int kRows1 = 3000;
 constexpr int kRows2 = 1000;
-
-enum class Kind { kNumber, kText, kDateTime };
-
-struct TableSpec {
-  std::string name;
-  std::vector<std::string> keys;
-  std::vector<std::string> columns;
-  std::vector<Kind> kinds;
-  std::string select;  // the columns as text, in canonical form
-};
-
-using Rows = std::map<std::string, std::vector<std::string>>;  // key text -> column texts
-
-std::string Normalize(Kind kind, const std::string& text) {
-  if (text == "\\N") return text;
-  if (kind == Kind::kNumber) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", std::strtod(text.c_str(), nullptr));
-    return buf;
-  }
-  if (kind == Kind::kDateTime) {
-    std::string out = text.size() >= 19 ? text.substr(0, 19) : text;
-    std::string frac = text.size() > 20 ? text.substr(20) : "";
-    frac.resize(6, '0');
-    return out + "." + frac;
-  }
-  return text;
-}
-
-std::string JsonText(const Value& v) {
-  switch (v.kind_case()) {
-    case Value::kNullValue:
-      return "\\N";
-    case Value::kNumberValue: {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", v.number_value());
-      return buf;
-    }
-    case Value::kStringValue:
-      return v.string_value();
-    default:
-      return "<unexpected JSON>";
-  }
-}
 
 const std::vector<TableSpec>& Tables() {
   static const std::vector<TableSpec> tables = {
@@ -106,16 +69,6 @@ const std::vector<TableSpec>& Tables() {
        "SELECT a, b, val FROM test.boot_t2"},
   };
   return tables;
-}
-
-std::string KeyOf(const TableSpec& t, const std::vector<std::string>& row) {
-  std::vector<std::string> parts;
-  for (const std::string& k : t.keys) {
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-      if (t.columns[c] == k) parts.push_back(row[c]);
-    }
-  }
-  return absl::StrJoin(parts, "|");
 }
 
 // A row rendered as canonical JSON (the shape sluicectl prints), as normalized column texts.
@@ -160,20 +113,7 @@ class BootstrapE2E : public ::testing::Test {
                     .ok());
   }
 
-  std::vector<Rows> SourceRows() {
-    std::vector<Rows> out;
-    for (const TableSpec& t : Tables()) {
-      auto rows = db_->Query(t.select);
-      EXPECT_TRUE(rows.ok()) << rows.status();
-      Rows& m = out.emplace_back();
-      if (!rows.ok()) continue;
-      for (auto& row : *rows) {
-        for (size_t c = 0; c < row.size(); ++c) row[c] = Normalize(t.kinds[c], row[c]);
-        m[KeyOf(t, row)] = row;
-      }
-    }
-    return out;
-  }
+  std::vector<Rows> SourceRows() { return e2e::SourceRows(*db_, Tables()); }
 
   std::string StatusJson(const SluicedProcess& d) {
     return RunCommand({Sluicectl(), "--server", d.address(), "status", "--format", "json"})
@@ -410,25 +350,7 @@ TEST_F(BootstrapE2E, SnapshotThenStreamRebuildsTheTablesAfterRetentionTrimmed) {
 
   const std::vector<Rows> source = SourceRows();
   for (size_t ti = 0; ti < Tables().size(); ++ti) {
-    int reported = 0;
-    for (const auto& [k, row] : source[ti]) {
-      auto it = replay[ti].find(k);
-      if (it == replay[ti].end()) {
-        if (reported++ < 5) ADD_FAILURE() << Tables()[ti].name << " " << k << " missing";
-      } else if (it->second != row) {
-        if (reported++ < 5) {
-          ADD_FAILURE() << Tables()[ti].name << " " << k << " differs: source ["
-                        << absl::StrJoin(row, ", ") << "] replayed ["
-                        << absl::StrJoin(it->second, ", ") << "]";
-        }
-      }
-    }
-    for (const auto& [k, row] : replay[ti]) {
-      if (!source[ti].contains(k) && reported++ < 5) {
-        ADD_FAILURE() << Tables()[ti].name << " " << k << " is in the replay, not the source";
-      }
-    }
-    EXPECT_EQ(reported, 0) << Tables()[ti].name << ": " << reported << " rows differ";
+    e2e::ExpectSameRows(Tables()[ti], source[ti], replay[ti]);
   }
 
   // sluicectl table: the same rows, one JSON object each.

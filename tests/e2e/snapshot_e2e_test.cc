@@ -32,15 +32,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tests/e2e/replay_rows.h"
 #include "tests/e2e/sluiced_process.h"
 #include "tests/testing/test_database.h"
 
 namespace sluice {
 namespace {
 
+using e2e::JsonText;
+using e2e::Kind;
+using e2e::Normalize;
+using e2e::Rows;
 using e2e::RunCommand;
 using e2e::Sluicectl;
 using e2e::SluicedProcess;
+using e2e::TableSpec;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 using storage::testing::TempDir;
@@ -48,54 +54,6 @@ using testing::TestDatabase;
 
 constexpr int kRows1 = 30'000;  // t1 preload
 constexpr int kRows2 = 20'000;  // t2 preload
-
-// Column kinds, for comparing the JSON rendering with the SQL text of the same value.
-enum class Kind { kNumber, kText, kDateTime };
-
-struct TableSpec {
-  std::string name;                 // as the events name it
-  std::vector<std::string> keys;    // key columns
-  std::vector<std::string> columns; // every column, in order
-  std::vector<Kind> kinds;
-  std::string select;               // SQL giving the columns as text, canonical form
-};
-
-using Rows = std::map<std::string, std::vector<std::string>>;  // key text -> column texts
-
-std::string Normalize(Kind kind, const std::string& text) {
-  if (text == "\\N") return text;
-  if (kind == Kind::kNumber) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", std::strtod(text.c_str(), nullptr));
-    return buf;
-  }
-  if (kind == Kind::kDateTime) {
-    // "YYYY-MM-DD HH:MM:SS[.f]" -> six fraction digits.
-    std::string out = text.size() >= 19 ? text.substr(0, 19) : text;
-    std::string frac = text.size() > 20 ? text.substr(20) : "";
-    frac.resize(6, '0');
-    return out + "." + frac;
-  }
-  return text;
-}
-
-std::string JsonText(const Value& v) {
-  switch (v.kind_case()) {
-    case Value::kNullValue:
-      return "\\N";
-    case Value::kNumberValue: {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", v.number_value());
-      return buf;
-    }
-    case Value::kStringValue:
-      return v.string_value();
-    case Value::kBoolValue:
-      return v.bool_value() ? "1" : "0";
-    default:
-      return "<unexpected JSON>";
-  }
-}
 
 class SnapshotE2E : public ::testing::TestWithParam<TestDatabase::Kind> {
  protected:
@@ -187,31 +145,8 @@ class SnapshotE2E : public ::testing::TestWithParam<TestDatabase::Kind> {
     return {t1, t2};
   }
 
-  static std::string KeyOf(const TableSpec& t, const std::vector<std::string>& row) {
-    std::vector<std::string> parts;
-    for (const std::string& k : t.keys) {
-      for (size_t c = 0; c < t.columns.size(); ++c) {
-        if (t.columns[c] == k) parts.push_back(row[c]);
-      }
-    }
-    return absl::StrJoin(parts, "|");
-  }
-
   // The tables' current contents, normalized.
-  std::vector<Rows> SourceRows() {
-    std::vector<Rows> out;
-    for (const TableSpec& t : tables_) {
-      auto rows = db_->Query(t.select);
-      EXPECT_TRUE(rows.ok()) << rows.status();
-      Rows& m = out.emplace_back();
-      if (!rows.ok()) continue;
-      for (auto& row : *rows) {
-        for (size_t c = 0; c < row.size(); ++c) row[c] = Normalize(t.kinds[c], row[c]);
-        m[KeyOf(t, row)] = row;
-      }
-    }
-    return out;
-  }
+  std::vector<Rows> SourceRows() { return e2e::SourceRows(*db_, tables_); }
 
   std::vector<std::string> Args(const std::string& data_dir,
                                 const std::string& snapshot = "initial",
@@ -385,25 +320,7 @@ class SnapshotE2E : public ::testing::TestWithParam<TestDatabase::Kind> {
     const std::vector<Rows> source = SourceRows();
     for (size_t ti = 0; ti < tables_.size(); ++ti) {
       if (only_table && ti != *only_table) continue;
-      int reported = 0;
-      for (const auto& [k, row] : source[ti]) {
-        auto it = replay[ti].find(k);
-        if (it == replay[ti].end()) {
-          if (reported++ < 5) ADD_FAILURE() << tables_[ti].name << " " << k << " missing";
-        } else if (it->second != row) {
-          if (reported++ < 5) {
-            ADD_FAILURE() << tables_[ti].name << " " << k << " differs: source ["
-                          << absl::StrJoin(row, ", ") << "] replayed ["
-                          << absl::StrJoin(it->second, ", ") << "]";
-          }
-        }
-      }
-      for (const auto& [k, row] : replay[ti]) {
-        if (!source[ti].contains(k) && reported++ < 5) {
-          ADD_FAILURE() << tables_[ti].name << " " << k << " is in the replay, not the source";
-        }
-      }
-      EXPECT_EQ(reported, 0) << tables_[ti].name << ": " << reported << " rows differ";
+      e2e::ExpectSameRows(tables_[ti], source[ti], replay[ti]);
       if (only_table) continue;
       size_t missing = 0;
       for (const auto& [k, row] : preload_[ti]) missing += !seen[ti].contains(k);
