@@ -38,8 +38,6 @@ bool IsMariaGtidState(std::string_view s) {
   return true;
 }
 
-absl::Duration ToAbsl(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
-
 v1::SourceCheckpoint BinlogCheckpoint(const BinlogPosition& pos, const std::string& gtid,
                                       const std::string& gtid_set) {
   v1::SourceCheckpoint cp;
@@ -71,7 +69,7 @@ class Session : private SessionBase<MysqlSourceOptions> {
   absl::Status Run();
 
  private:
-  mysqlclient::ConnectOptions Options() const;
+  absl::StatusOr<mysqlclient::ConnectOptions> Options() const;
   absl::Status Connect();
   absl::Status Prepare();
   // On-demand re-snapshot: the worker body, and appending a chunk whose high watermark was
@@ -223,22 +221,14 @@ absl::Status Session::Explain(absl::Status st) const {
   return st;
 }
 
-mysqlclient::ConnectOptions Session::Options() const {
-  mysqlclient::ConnectOptions opts;
-  opts.host = config_.host;
-  opts.port = config_.port;
-  opts.user = config_.user;
-  opts.password = config_.password;
-  opts.timeout = ToAbsl(options_.connect_timeout);
-  opts.tls = mysqlclient::ParseTlsMode(config_.tls_mode).value_or(mysqlclient::TlsMode::kPreferred);
-  opts.tls_ca_file = config_.tls_ca_file;
-  return opts;
+absl::StatusOr<mysqlclient::ConnectOptions> Session::Options() const {
+  return MysqlConnectOptions(config_, options_.connect_timeout);
 }
 
 absl::Status Session::Connect() {
   conn_.reset();
-  SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTlsMode(config_.tls_mode).status());
-  absl::StatusOr<std::unique_ptr<MysqlConnection>> conn = MysqlConnection::Connect(Options());
+  SLUICE_ASSIGN_OR_RETURN(mysqlclient::ConnectOptions opts, Options());
+  absl::StatusOr<std::unique_ptr<MysqlConnection>> conn = MysqlConnection::Connect(opts);
   if (absl::IsUnavailable(conn.status()) || absl::IsDeadlineExceeded(conn.status())) {
     return absl::Status(
         conn.status().code(),
@@ -485,8 +475,8 @@ void Session::EmitReadyChunk(const BinlogPosition& at) {
 absl::Status Session::Resnapshot(const ResnapshotRequest& request,
                                  const std::atomic<bool>& stopping) {
   SLUICE_ASSIGN_OR_RETURN(auto names, SplitTableName(request.table));
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MysqlConnection> conn,
-                          MysqlConnection::Connect(Options()));
+  SLUICE_ASSIGN_OR_RETURN(mysqlclient::ConnectOptions opts, Options());
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MysqlConnection> conn, MysqlConnection::Connect(opts));
   SLUICE_RETURN_IF_ERROR(PrepareMysqlReadSession(*conn));
   const std::string signal =
       absl::StrCat(QuoteMysqlIdentifier(config_.database), ".", QuoteMysqlIdentifier(kSignalTable));

@@ -177,14 +177,8 @@ absl::StatusOr<SourceLag> SourceHeadProbe::ProbeMysql(const v1::SourceCheckpoint
   stored.file = checkpoint.position().binlog().file();
   stored.offset = checkpoint.position().binlog().position();
   if (mysql_ == nullptr) {
-    mysqlclient::ConnectOptions opts;
-    opts.host = config_.host;
-    opts.port = config_.port;
-    opts.user = config_.user;
-    opts.password = config_.password;
-    opts.timeout = absl::Milliseconds(options_.connect_timeout.count());
-    SLUICE_ASSIGN_OR_RETURN(opts.tls, mysqlclient::ParseTlsMode(config_.tls_mode));
-    opts.tls_ca_file = config_.tls_ca_file;
+    SLUICE_ASSIGN_OR_RETURN(mysqlclient::ConnectOptions opts,
+                            MysqlConnectOptions(config_, options_.connect_timeout));
     SLUICE_ASSIGN_OR_RETURN(mysql_, mysqlclient::MysqlConnection::Connect(opts));
   }
   absl::StatusOr<mysqlclient::ResultSet> status = mysql_->Query("SHOW MASTER STATUS");

@@ -3,6 +3,8 @@
 #include <thread>
 
 #include "absl/strings/cord.h"
+#include "absl/time/time.h"
+#include "proto/base/status_macros.h"
 
 namespace sluice::pipeline {
 
@@ -39,6 +41,19 @@ pgclient::ConnectParams PostgresConnectParams(const config::SourceConfig& config
   params.sslrootcert = config.tls_ca_file;
   params.replication = replication;
   return params;
+}
+
+absl::StatusOr<mysqlclient::ConnectOptions> MysqlConnectOptions(
+    const config::SourceConfig& config, std::chrono::milliseconds timeout) {
+  mysqlclient::ConnectOptions opts;
+  opts.host = config.host;
+  opts.port = config.port;
+  opts.user = config.user;
+  opts.password = config.password;
+  opts.timeout = absl::Milliseconds(timeout.count());
+  SLUICE_ASSIGN_OR_RETURN(opts.tls, mysqlclient::ParseTlsMode(config.tls_mode));
+  opts.tls_ca_file = config.tls_ca_file;
+  return opts;
 }
 
 void RunSessions(const std::string& name, SourceRegistry& registry,

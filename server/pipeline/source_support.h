@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "protocol/mysqlclient/connection.h"
 #include "protocol/pgclient/replication_connection.h"
 #include "server/config/source_config.h"
 #include "server/pipeline/source_registry.h"
@@ -37,6 +39,11 @@ std::string PostgresSslMode(const std::string& tls_mode);
 // (sslmode, sslrootcert) from `config`; the caller adds a timeout or an application name.
 pgclient::ConnectParams PostgresConnectParams(const config::SourceConfig& config,
                                               bool replication);
+
+// The connection options for a MySQL/MariaDB source: host, port, user, password, TLS (mode and
+// CA file) from `config`, and `timeout`. InvalidArgument for an unknown tls mode.
+absl::StatusOr<mysqlclient::ConnectOptions> MysqlConnectOptions(
+    const config::SourceConfig& config, std::chrono::milliseconds timeout);
 
 // Runs `session` (connect, stream until an error or `stopping`) again and again until `stopping`
 // is set. After a transient error the source's registry entry shows the error and the next

@@ -233,13 +233,9 @@ void BenchMariaDb(uint64_t rows, uint32_t chunk, bool stages) {
   const auto after = LockCounters(my);
   Report("mariadb", rows, ref, "mariadb -e 'SELECT * ...' > /dev/null", ours);
   if (stages) {
-    mysqlclient::ConnectOptions o;
-    o.host = c.host;
-    o.port = c.port;
-    o.user = c.user;
-    o.password = c.password;
-    o.tls = mysqlclient::TlsMode::kDisabled;
-    auto conn = mysqlclient::MysqlConnection::Connect(o);
+    auto options = pipeline::MysqlConnectOptions(c, std::chrono::seconds(10));
+    Must(options.status(), "connect options");
+    auto conn = mysqlclient::MysqlConnection::Connect(*options);
     Must(conn.status(), "connect");
     Must(pipeline::OpenMysqlSnapshot(**conn, true, false).status(), "open snapshot");
     auto tables = pipeline::ListMysqlTables(
