@@ -183,11 +183,20 @@ double TimeLog(const std::vector<storage::EncodedEvent>& sample, uint64_t rows, 
   return Seconds(start);
 }
 
-void ReportStages(uint64_t rows, double reader_secs, double log_secs) {
+// --stages: times the reader alone over `table`, then the log alone (with and without table
+// state) on copies of its first chunk, and prints the three.
+void TimeAndReportStages(pipeline::SnapshotReader& reader, const storagepb::SnapshotTable& table,
+                         uint32_t chunk, uint64_t rows) {
+  std::vector<storage::EncodedEvent> sample;
+  const double reader_secs = TimeReader(reader, table, chunk, &sample);
+  const double log_secs = TimeLog(sample, rows);
+  const double no_state_secs = TimeLog(sample, rows, false);
   std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
               "stage: reader alone (read + encode)", rows / reader_secs, reader_secs);
   std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
               "stage: log alone (append, fsync'd)", rows / log_secs, log_secs);
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
+              "stage: log alone, table state off", rows / no_state_secs, no_state_secs);
 }
 
 void Report(const char* who, uint64_t rows, double ref_secs, const char* ref_name,
@@ -242,12 +251,7 @@ void BenchMariaDb(uint64_t rows, uint32_t chunk, bool stages) {
         **conn, [](std::string_view db, std::string_view t) { return t == "bench_snap"; });
     Must(tables.status(), "list tables");
     pipeline::MysqlSnapshotReader reader(**conn);
-    std::vector<storage::EncodedEvent> sample;
-    const double read = TimeReader(reader, (*tables)[0], chunk, &sample);
-    ReportStages(rows, read, TimeLog(sample, rows));
-    const double no_state = TimeLog(sample, rows, false);
-    std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
-                "stage: log alone, table state off", rows / no_state, no_state);
+    TimeAndReportStages(reader, (*tables)[0], chunk, rows);
   }
   std::printf("%-9s lock statements during the snapshot:", "");
   for (const auto& [name, n] : after) {
@@ -300,12 +304,7 @@ void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
     Must(tables.status(), "list tables");
     const postgres::TypeResolver resolver;
     pipeline::PostgresSnapshotReader reader(**conn, resolver);
-    std::vector<storage::EncodedEvent> sample;
-    const double read = TimeReader(reader, (*tables)[0], chunk, &sample);
-    ReportStages(rows, read, TimeLog(sample, rows));
-    const double no_state = TimeLog(sample, rows, false);
-    std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
-                "stage: log alone, table state off", rows / no_state, no_state);
+    TimeAndReportStages(reader, (*tables)[0], chunk, rows);
   }
 }
 
