@@ -163,16 +163,15 @@ void ChangeLogImpl::AppendStagedAsync(SourceId source, uint64_t stage_id,
   Submit(source, stage_id, std::move(events), commit_info, std::move(checkpoint), std::move(done));
 }
 
-void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
-                                       const v1::SourceInfo& commit_info,
-                                       v1::SourceCheckpoint checkpoint, AppendCallback done) {
-  auto slot = Slot(source);
-  if (!slot.ok()) {
-    std::move(done)(slot.status());
-    return;
-  }
+namespace {
+
+// The parts of a queued append that AppendAsync and AppendEncodedAsync fill alike: the commit
+// info as the overlay merged into every event, its commit time, the queue's base byte cost and
+// whether the source keeps table state. Events, checkpoint and callback come after.
+PendingAppend NewPendingAppend(SourceSlot* slot, const v1::SourceInfo& commit_info,
+                               const v1::SourceCheckpoint& checkpoint) {
   PendingAppend p;
-  p.slot = *slot;
+  p.slot = slot;
   std::string info = commit_info.SerializeAsString();
   if (!info.empty()) {
     p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
@@ -181,8 +180,22 @@ void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent
   }
   p.commit_ts_micros = commit_info.commit_ts_micros();
   p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
+  p.table_state = slot->table_state.load(std::memory_order_relaxed);
+  return p;
+}
+
+}  // namespace
+
+void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
+                                       const v1::SourceInfo& commit_info,
+                                       v1::SourceCheckpoint checkpoint, AppendCallback done) {
+  auto slot = Slot(source);
+  if (!slot.ok()) {
+    std::move(done)(slot.status());
+    return;
+  }
+  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
   p.events.reserve(events.size());
-  p.table_state = p.slot->table_state.load(std::memory_order_relaxed);
   for (EncodedEvent& e : events) {
     SerializedEvent& se = p.events.emplace_back();
     if (p.table_state && e.op == v1::OP_READ && e.row_key.has_value()) {
@@ -215,23 +228,13 @@ void ChangeLogImpl::Submit(SourceId source, std::optional<uint64_t> stage_id,
     std::move(done)(slot.status());
     return;
   }
-  PendingAppend p;
-  p.slot = *slot;
+  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
   p.staged = stage_id.has_value();
   p.stage_id = stage_id.value_or(0);
-  std::string info = commit_info.SerializeAsString();
-  if (!info.empty()) {
-    p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
-    AppendVarint(info.size(), p.overlay);
-    p.overlay.append(info);
-  }
-  p.commit_ts_micros = commit_info.commit_ts_micros();
   if (p.commit_ts_micros == 0 && !events.empty()) {
     p.commit_ts_micros = events[0].source().commit_ts_micros();
   }
-  p.approx_bytes = 256 + p.overlay.size() + checkpoint.ByteSizeLong();
   p.events.reserve(events.size());
-  p.table_state = p.slot->table_state.load(std::memory_order_relaxed);
   // A snapshot chunk names its table in the commit info: the record header (filters) and the
   // table state need the merged name.
   const bool names_table = !commit_info.table().empty() || !commit_info.schema().empty() ||
