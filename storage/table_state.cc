@@ -108,8 +108,8 @@ std::optional<std::string> EncodeRowKey(
 
 namespace {
 
-// A small tokenizer over a MySQL statement: words, `quoted` identifiers and punctuation, with
-// whitespace and comments skipped.
+// A small tokenizer over a MySQL statement: words, `quoted` (or "quoted") identifiers and
+// punctuation, with whitespace and comments skipped.
 class SqlTokens {
  public:
   explicit SqlTokens(std::string_view s) : s_(s) {}
@@ -120,12 +120,14 @@ class SqlTokens {
     if (quoted != nullptr) *quoted = false;
     if (i_ >= s_.size()) return {};
     const char c = s_[i_];
-    if (c == '`') {
+    if (c == '`' || c == '"') {
+      // `name`, or "name" (a statement written under sql_mode ANSI_QUOTES; without it a
+      // double-quoted table name is a syntax error and never reaches the binlog).
       std::string out;
       for (++i_; i_ < s_.size(); ++i_) {
-        if (s_[i_] == '`') {
-          if (i_ + 1 < s_.size() && s_[i_ + 1] == '`') {
-            out.push_back('`');
+        if (s_[i_] == c) {
+          if (i_ + 1 < s_.size() && s_[i_ + 1] == c) {
+            out.push_back(c);
             ++i_;
             continue;
           }
@@ -137,12 +139,9 @@ class SqlTokens {
       }
       return {};  // unterminated
     }
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$') {
+    if (IdentifierByte(c)) {
       size_t start = i_;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
-                                s_[i_] == '_' || s_[i_] == '$')) {
-        ++i_;
-      }
+      while (i_ < s_.size() && IdentifierByte(s_[i_])) ++i_;
       return std::string(s_.substr(start, i_ - start));
     }
     ++i_;
@@ -150,6 +149,12 @@ class SqlTokens {
   }
 
  private:
+  // A byte of an unquoted identifier: [0-9A-Za-z$_] or any byte of a multi-byte UTF-8 character
+  // (MySQL allows U+0080 .. U+FFFF unquoted), so `TRUNCATE tëst` names "tëst", not "t".
+  static bool IdentifierByte(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x80 || std::isalnum(u) || c == '_' || c == '$';
+  }
   void SkipSpace() {
     while (i_ < s_.size()) {
       if (std::isspace(static_cast<unsigned char>(s_[i_]))) {

@@ -79,7 +79,8 @@ Rows ReadState(const TableStateView& view, std::string_view table = {}, size_t p
                             EXPECT_TRUE(e->source().snapshot());
                             EXPECT_GE(changed_at.value(), 1u);
                             EXPECT_LE(changed_at.value(), view.offset().value());
-                            EXPECT_EQ(std::string(row.table), "db." + e->source().table());
+                            EXPECT_EQ(std::string(row.table),
+                                      e->source().database() + "." + e->source().table());
                             ASSERT_EQ(e->after().fields_size(), 2);
                             rows[{std::string(row.table), e->after().fields(0).value().int64()}] =
                                 e->after().fields(1).value().string();
@@ -176,6 +177,17 @@ TEST(TableStateUpdate, TruncateAndDropStatementsNameTheTablesTheyEmpty) {
   EXPECT_EQ(TablesClearedByDdl("ALTER TABLE t ADD COLUMN c INT", "db"), V{});
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE", "db"), V{});
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE `unterminated", "db"), V{});
+  // A qualified name is in its own database, whatever the session's default database is.
+  EXPECT_EQ(TablesClearedByDdl("TRUNCATE otherdb.t", "db"), (V{"otherdb.t"}));
+  EXPECT_EQ(TablesClearedByDdl("TRUNCATE TABLE x", "db"), (V{"db.x"}));
+  EXPECT_EQ(TablesClearedByDdl("DROP TABLE a, b.c", "db"), (V{"db.a", "b.c"}));
+  EXPECT_EQ(TablesClearedByDdl("drop table `o d`.`t 1` , `x` . y", "db"),
+            (V{"o d.t 1", "x.y"}));
+  // Unquoted names may hold any non-ASCII character (it used to end the name: "db.t").
+  EXPECT_EQ(TablesClearedByDdl("TRUNCATE t\xc3\xabst", "db"), (V{"db.t\xc3\xabst"}));
+  EXPECT_EQ(TablesClearedByDdl("TRUNCATE \xc3\xa9tat.t", "db"), (V{"\xc3\xa9tat.t"}));
+  // sql_mode ANSI_QUOTES: "quoted" identifiers.
+  EXPECT_EQ(TablesClearedByDdl("TRUNCATE \"o\"\"d\".\"t\"", "db"), (V{"o\"d.t"}));
 }
 
 TEST(TableStateUpdate, KeylessAndDdlEventsAreNotKept) {
@@ -234,6 +246,49 @@ TEST(TableState, FollowsInsertUpdateDeleteTruncateAndKeyChanges) {
   EXPECT_EQ((*later)->offset(), LogOffset(15));
   expected.erase({"db.a", 2});
   EXPECT_EQ(ReadState(**later), expected);
+}
+
+// MySQL logs TRUNCATE and DROP TABLE as statements with the session's default database; a
+// qualified name in the statement is another database's table.
+TEST(TableState, DdlStatementsClearTheTablesTheyNameInAnyDatabase) {
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path());
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+  auto append = [&](std::vector<v1::ChangeEvent> events) {
+    auto r = (*log)->Append(id, std::move(events), MakeCheckpoint("x"));
+    ASSERT_TRUE(r.ok()) << r.status();
+  };
+  auto in_db = [](v1::ChangeEvent e, const std::string& database) {
+    e.mutable_source()->set_database(database);
+    return e;
+  };
+  auto ddl = [](const std::string& default_database, const std::string& statement) {
+    v1::ChangeEvent e;
+    e.set_op(v1::OP_DDL);
+    e.mutable_source()->set_database(default_database);
+    e.mutable_ddl()->set_statement(statement);
+    return e;
+  };
+  append({Insert("t", 1, "db-t"), in_db(Insert("t", 1, "other-t"), "otherdb"),
+          Insert("a", 1, "db-a"), in_db(Insert("c", 1, "b-c"), "b"), Insert("c", 1, "db-c"),
+          in_db(Insert("a", 1, "b-a"), "b")});
+  append({ddl("db", "TRUNCATE otherdb.t")});
+  {
+    auto view = (*log)->OpenTableState(id);
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ(ReadState(**view), (Rows{{{"db.t", 1}, "db-t"},
+                                       {{"db.a", 1}, "db-a"},
+                                       {{"b.c", 1}, "b-c"},
+                                       {{"db.c", 1}, "db-c"},
+                                       {{"b.a", 1}, "b-a"}}));
+  }
+  append({ddl("db", "DROP TABLE a, `b`.`c`")});
+  auto view = (*log)->OpenTableState(id);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(ReadState(**view), (Rows{{{"db.t", 1}, "db-t"},
+                                     {{"db.c", 1}, "db-c"},
+                                     {{"b.a", 1}, "b-a"}}));
 }
 
 TEST(TableState, RowsCarryTheLastEventsSourceWithTheCommitOverlay) {
