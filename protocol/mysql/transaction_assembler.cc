@@ -49,7 +49,95 @@ std::string TransactionAssembler::where(uint64_t pos) const {
   return absl::StrCat(file_, ":", pos);
 }
 
+void TransactionAssembler::TrackExecutedGtids(GtidSet executed) {
+  executed_ = std::move(executed);
+  gtids_ = Gtids::kKnown;
+  skip_until_.reset();
+}
+
+void TransactionAssembler::DeriveExecutedGtids() {
+  executed_ = GtidSet();
+  gtids_ = Gtids::kDeriving;
+  skip_until_ = position_.offset;
+}
+
+const GtidSet* TransactionAssembler::executed_gtids() const {
+  return gtids_ == Gtids::kKnown && !skip_until_ ? &executed_ : nullptr;
+}
+
+bool TransactionAssembler::BeforeStart(const Event& event) const {
+  return skip_until_ && event.header.log_pos != 0 && event.header.log_pos <= *skip_until_ &&
+         file_ == position_.file;
+}
+
+absl::Status TransactionAssembler::ObserveBeforeStart(const Event& event) {
+  if (const auto* g = std::get_if<Gtid>(&event.body)) {
+    // Its transaction ends before the start position, so it is executed there.
+    if (g->anonymous) return absl::OkStatus();
+    return AddExecuted(g->sid, g->tag, g->gno, event.position);
+  }
+  if (const auto* p = std::get_if<PreviousGtids>(&event.body)) return SeedFromPrevious(event, *p);
+  return absl::OkStatus();
+}
+
+absl::Status TransactionAssembler::SeedFromPrevious(const Event& event,
+                                                    const PreviousGtids& previous) {
+  if (gtids_ == Gtids::kOff) return absl::OkStatus();
+  absl::StatusOr<GtidSet> set = GtidSet::FromPreviousGtids(previous);
+  if (!set.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        where(event.position), ": PREVIOUS_GTIDS: ", std::string(set.status().message())));
+  }
+  // Deriving: the set before this file. Known: every GTID of it is executed before this point
+  // too (it is the server's set when the file began), so the union is still exact.
+  executed_.AddAll(*set);
+  gtids_ = Gtids::kKnown;
+  return CheckExecutedSize();
+}
+
+absl::Status TransactionAssembler::AddExecuted(const Uuid& sid, const std::string& tag, int64_t gno,
+                                               uint64_t at) {
+  if (gtids_ == Gtids::kOff) return absl::OkStatus();
+  if (absl::Status st = executed_.Add(sid, tag, gno); !st.ok()) {
+    return absl::DataLossError(absl::StrCat(where(at), ": GTID ", UuidToString(sid),
+                                            tag.empty() ? "" : ":", tag, ":", gno, ": ",
+                                            std::string(st.message())));
+  }
+  return CheckExecutedSize();
+}
+
+absl::Status TransactionAssembler::CheckExecutedSize() {
+  size_t intervals = 0;
+  for (const auto& [key, v] : executed_.entries()) intervals += v.size();
+  if (intervals > kMaxExecutedGtidIntervals) {
+    // Too fragmented to store with every checkpoint: stop tracking (resume by file:pos).
+    gtids_ = Gtids::kOff;
+    executed_ = GtidSet();
+    pending_gtid_.reset();
+    gave_up_gtids_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TransactionAssembler::AddPendingGtid() {
+  if (!pending_gtid_) return absl::OkStatus();
+  PendingGtid g = std::move(*pending_gtid_);
+  pending_gtid_.reset();
+  return AddExecuted(g.sid, g.tag, g.gno, g.at);
+}
+
 absl::Status TransactionAssembler::Feed(Event event, const Sink& sink) {
+  if (skip_until_) {
+    // Derive mode, before the start position: only GTIDs are read. The event that ends right at
+    // the start, any later event, or another file ends this. A real ROTATE is handled as usual
+    // (the start is then at the end of its file).
+    if (BeforeStart(event) && !std::holds_alternative<Rotate>(event.body)) {
+      SLUICE_RETURN_IF_ERROR(ObserveBeforeStart(event));
+      if (event.header.log_pos == *skip_until_) skip_until_.reset();
+      return absl::OkStatus();
+    }
+    if (event.header.log_pos != 0 || file_ != position_.file) skip_until_.reset();
+  }
   if (auto* payload = std::get_if<TransactionPayload>(&event.body)) {
     // The inner events have log_pos 0: the whole payload is one resumable unit.
     for (Event& inner : payload->events) {
@@ -80,6 +168,7 @@ absl::Status TransactionAssembler::Commit(const EventHeader& header, uint32_t ne
   commit.timestamp = header.timestamp;
   commit.commit_micros = commit_micros_;
   commit.xid = xid;
+  SLUICE_RETURN_IF_ERROR(AddPendingGtid());
   position_ = commit.next;
   in_txn_ = false;
   standalone_pending_ = false;
@@ -126,6 +215,7 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
         // The server used up the GTID: it belongs to the state even though nothing committed.
         if (maria_pending_) maria_domains_[maria_pending_->first] = maria_pending_->second;
         maria_pending_.reset();
+        SLUICE_RETURN_IF_ERROR(AddPendingGtid());
         return sink.rollback ? sink.rollback() : absl::OkStatus();
       case QueryKind::kIgnored:
         return absl::OkStatus();
@@ -164,6 +254,12 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
     }
   }
   if (auto* g = std::get_if<Gtid>(&event.body)) {
+    // A GTID still pending belonged to a statement that formed no transaction here (e.g. XA
+    // COMMIT): it has ended all the same.
+    SLUICE_RETURN_IF_ERROR(AddPendingGtid());
+    if (!g->anonymous && gtids_ != Gtids::kOff) {
+      pending_gtid_ = PendingGtid{g->sid, g->tag, g->gno, event.position};
+    }
     gtid_ = g->anonymous ? "" : g->ToString();
     commit_micros_ = g->immediate_commit_micros;
     begin_at_ = event.position;
@@ -180,6 +276,7 @@ absl::Status TransactionAssembler::FeedOne(Event& event, uint32_t next_pos, cons
     }
     return Begin(sink);
   }
+  if (auto* p = std::get_if<PreviousGtids>(&event.body)) return SeedFromPrevious(event, *p);
   if (auto* r = std::get_if<Rotate>(&event.body)) {
     file_ = r->next_file;
     if (IsFakeRotate(h)) {

@@ -16,6 +16,18 @@
 // A real ROTATE, and a HEARTBEAT, between transactions report an idle position so the caller can
 // checkpoint an idle source.
 //
+// MySQL executed GTID set (for COM_BINLOG_DUMP_GTID): when tracking is on, the assembler keeps
+// the set of GTIDs executed up to position(): a transaction's GTID joins the set when the
+// transaction ends (commit, rollback, or the next GTID event for a statement that formed no
+// transaction), so the set always matches the position a checkpoint stores with it. It starts
+// either from a known set (a checkpoint's) or is derived from the binlog itself: for a stream
+// that starts at offset 4 of the file a position lies in, the set at that position is the
+// file's PREVIOUS_GTIDS plus the GTIDs of the transactions before the position. In derive mode
+// the events that end at or before the start position are read only for that (no callbacks);
+// `@@GLOBAL.gtid_executed` is not used because it is not tied to any position. A set that grows
+// beyond kMaxExecutedGtidIntervals intervals (a server whose gtid_executed has that many gaps)
+// stops being tracked: executed_gtids() returns null and the caller resumes by file:pos.
+//
 // Pure: no I/O, no clocks. Errors, naming file:pos: InvalidArgument for statement-based DML
 // (binlog_format is not ROW); DataLoss for an INCIDENT event and for a GTID that starts a
 // transaction while another is open. Thread-compatible.
@@ -30,6 +42,7 @@
 #include "absl/status/status.h"
 #include "proto/base/positions.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/gtid_set.h"
 #include "sluice/v1/event.pb.h"
 
 namespace sluice::mysql {
@@ -81,6 +94,19 @@ class TransactionAssembler {
   void set_skip_statement_dml(bool skip) { offline_ = skip; }
   uint64_t skipped_statements() const { return skipped_statements_; }
 
+  // MySQL executed GTID set tracking (see the top of this file). Call one of these before the
+  // first Feed. TrackExecutedGtids: `executed` is the set at the start position.
+  void TrackExecutedGtids(GtidSet executed);
+  // Derive the set: the caller streams from offset 4 of the start position's file; events that
+  // end at or before the start offset only contribute their GTIDs (and the PREVIOUS_GTIDS).
+  void DeriveExecutedGtids();
+  // The executed set at position(), or null while it is unknown (no tracking, deriving and no
+  // PREVIOUS_GTIDS seen yet, or given up for size).
+  const GtidSet* executed_gtids() const;
+  // Whether tracking stopped because the set outgrew kMaxExecutedGtidIntervals.
+  bool gave_up_gtids() const { return gave_up_gtids_; }
+  static constexpr size_t kMaxExecutedGtidIntervals = 1000;
+
   bool in_transaction() const { return in_txn_; }
   // The position after the last whole transaction or idle point seen.
   const BinlogPosition& position() const { return position_; }
@@ -92,6 +118,27 @@ class TransactionAssembler {
   absl::Status Commit(const EventHeader& header, uint32_t next_pos, uint64_t xid, const Sink& sink);
   absl::Status Ddl(const Query& query, const Sink& sink);
   std::string where(uint64_t pos) const;
+  // Derive mode: whether `event` ends at or before the start position (read for GTIDs only).
+  bool BeforeStart(const Event& event) const;
+  absl::Status ObserveBeforeStart(const Event& event);
+  absl::Status SeedFromPrevious(const Event& event, const PreviousGtids& previous);
+  // Adds the pending MySQL GTID (the transaction just ended) to the executed set.
+  absl::Status AddPendingGtid();
+  absl::Status AddExecuted(const Uuid& sid, const std::string& tag, int64_t gno, uint64_t at);
+  absl::Status CheckExecutedSize();
+
+  enum class Gtids { kOff, kDeriving, kKnown };
+  Gtids gtids_ = Gtids::kOff;
+  GtidSet executed_;
+  std::optional<uint64_t> skip_until_;  // derive mode: the start offset, until passed
+  struct PendingGtid {
+    Uuid sid{};
+    std::string tag;
+    int64_t gno = 0;
+    uint64_t at = 0;
+  };
+  std::optional<PendingGtid> pending_gtid_;
+  bool gave_up_gtids_ = false;
 
   std::function<bool(std::string_view, std::string_view)> filter_;
   BinlogPosition position_;
