@@ -35,7 +35,8 @@ const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
     "user", "password",    "password_file", "server_id", "database",
     "slot", "publication", "tables",        "snapshot",  "snapshot_chunk_size",
-    "snapshot_keyless", "snapshot_pause_ms", "heartbeat_ms", "retention", "tls", "table_state"};
+    "snapshot_keyless", "snapshot_pause_ms", "heartbeat_ms", "retention", "tls", "table_state",
+    "mysql_resume"};
 const std::vector<std::string_view> kTlsKeys = {"mode", "ca_file"};
 const std::vector<std::string_view> kRetentionKeys = {"max_age", "max_bytes"};
 
@@ -411,6 +412,10 @@ absl::Status Loader::ApplyField(const Field& f, std::string_view context, Source
     absl::StatusOr<bool> on = internal::ParseTableState(value);
     SLUICE_RETURN_IF_ERROR(check(on.status()));
     s.table_state = *on;
+  } else if (f.key == "mysql_resume") {
+    absl::StatusOr<MysqlResume> mode = internal::ParseMysqlResume(value);
+    SLUICE_RETURN_IF_ERROR(check(mode.status()));
+    s.mysql_resume = *mode;
   }
   return absl::OkStatus();
 }
@@ -498,7 +503,7 @@ absl::StatusOr<SourceConfig> Loader::LoadSource(const YAML::Node& node, size_t i
                                  context));
   }
   for (const Field& f : fields) {
-    const bool mysql_only = f.key == "server_id";
+    const bool mysql_only = f.key == "server_id" || f.key == "mysql_resume";
     const bool postgres_only = f.key == "slot" || f.key == "publication";
     if ((mysql_only && s.kind != v1::SOURCE_KIND_MYSQL) ||
         (postgres_only && s.kind != v1::SOURCE_KIND_POSTGRES)) {

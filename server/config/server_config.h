@@ -30,6 +30,7 @@
 //       snapshot_keyless: error        # error | whole_table (tables without a primary key)
 //       snapshot_pause_ms: 0           # pause after each snapshot chunk
 //       heartbeat_ms: 5000             # mysql heartbeat period / postgres status interval
+//       mysql_resume: auto             # mysql: auto | gtid | position (source_config.h)
 //       retention: {max_age: 7d, max_bytes: 50GiB}   # overrides --retention-*; none = no limit
 //       tls: {mode: preferred, ca_file: /etc/ssl/ca.pem}   # or tls: required
 //     - url: postgres://sluice@db:5432/app?name=app        # the URL form (see source_config.h)

@@ -159,6 +159,7 @@ sources:
     snapshot_keyless: whole_table
     retention: {max_age: 12h, max_bytes: 10GiB}
     table_state: false
+    mysql_resume: position
 )");
   const SourceConfig& s = c.sources[0];
   EXPECT_EQ(s.heartbeat_ms, 2000u);
@@ -166,6 +167,7 @@ sources:
   EXPECT_EQ(s.snapshot_pause_ms, 5u);
   EXPECT_TRUE(s.snapshot_keyless_whole_table);
   EXPECT_FALSE(s.table_state);
+  EXPECT_EQ(s.mysql_resume, MysqlResume::kPosition);
   EXPECT_EQ(s.retention_max_age_micros, int64_t{12} * 3'600'000'000);
   EXPECT_EQ(s.retention_max_bytes, uint64_t{10} << 30);
   const std::string head =

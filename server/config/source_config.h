@@ -8,7 +8,7 @@
 //     (mariadb:// is an alias; PORT defaults to 3306; /DATABASE is optional)
 //     keys: name, server_id, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
 //           snapshot_pause_ms, heartbeat_ms, retention_max_age, retention_max_bytes, tls, tls_ca,
-//           table_state
+//           table_state, mysql_resume
 //   postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?name=NAME[&KEY=VALUE...]
 //     (postgresql:// is an alias; PORT defaults to 5432)
 //     keys: name, slot, publication, tables, snapshot, snapshot_chunk_size, snapshot_keyless,
@@ -35,6 +35,10 @@
 //   retention_max_bytes  and its size limit (50GiB, ...); "none" for no limit
 //   table_state  true (default) | false: keep the latest row per primary key of each table beside
 //                the log (SNAPSHOT_THEN_STREAM, sluicectl table; docs/subscriptions.md)
+//   mysql_resume mysql: how a restart resumes (docs/mysql-source.md). auto (default): MySQL by
+//                the stored executed GTID set (COM_BINLOG_DUMP_GTID) when gtid_mode=ON and the
+//                set is not empty, MariaDB by its stored GTID state, else by file:pos; gtid: as
+//                auto, but a MySQL server without gtid_mode=ON is refused; position: file:pos
 //   tls          disabled | preferred (default) | required | verify_ca | verify_identity
 //   tls_ca       path of a PEM CA bundle; not allowed with tls=disabled
 //
@@ -68,6 +72,17 @@ enum class SnapshotMode {
 // "initial", "never", "when_needed".
 std::string_view SnapshotModeName(SnapshotMode mode);
 
+// How a MySQL source resumes after a restart (mysql_resume).
+enum class MysqlResume {
+  kAuto,      // MySQL: by the executed GTID set when gtid_mode=ON and it is not empty;
+              // MariaDB: by its GTID state; else by file:pos
+  kGtid,      // as kAuto, but a MySQL server without gtid_mode=ON is refused
+  kPosition,  // always by file:pos (MariaDB too: never by its GTID state)
+};
+
+// "auto", "gtid", "position".
+std::string_view MysqlResumeName(MysqlResume mode);
+
 // One source database. Produced by ParseSourceUrl or LoadConfigFile, which apply the defaults
 // and the validation described above; a SourceConfig they return is complete and consistent.
 struct SourceConfig {
@@ -91,6 +106,7 @@ struct SourceConfig {
   std::optional<int64_t> retention_max_age_micros;
   std::optional<uint64_t> retention_max_bytes;
   bool table_state = true;  // keep the table state (storage/table_state.h)
+  MysqlResume mysql_resume = MysqlResume::kAuto;  // mysql only
   std::string tls_mode = "preferred";
   std::string tls_ca_file;
   // The source as a URL with the password replaced by "***". For a parsed URL this is the

@@ -185,6 +185,15 @@ absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text) {
       text));
 }
 
+absl::StatusOr<MysqlResume> ParseMysqlResume(std::string_view text) {
+  for (MysqlResume m : {MysqlResume::kAuto, MysqlResume::kGtid, MysqlResume::kPosition}) {
+    if (text == MysqlResumeName(m)) return m;
+  }
+  return Invalid(absl::StrFormat(
+      "mysql_resume \"%s\" is invalid: use auto (by GTID set when gtid_mode=ON), gtid or position",
+      text));
+}
+
 absl::StatusOr<bool> ParseTableState(std::string_view text) {
   if (text == "true") return true;
   if (text == "false") return false;
@@ -481,6 +490,18 @@ std::string KnownKeysHint(std::string_view key, const std::vector<std::string_vi
 }  // namespace sluice::config::internal
 
 namespace sluice::config {
+
+std::string_view MysqlResumeName(MysqlResume mode) {
+  switch (mode) {
+    case MysqlResume::kAuto:
+      return "auto";
+    case MysqlResume::kGtid:
+      return "gtid";
+    case MysqlResume::kPosition:
+      return "position";
+  }
+  return "auto";
+}
 
 std::string_view SnapshotModeName(SnapshotMode mode) {
   switch (mode) {

@@ -46,6 +46,8 @@ absl::StatusOr<uint64_t> ParseRetentionBytes(std::string_view text, std::string_
 absl::StatusOr<bool> ParseSnapshotKeyless(std::string_view text);
 // table_state: "true" / "false".
 absl::StatusOr<bool> ParseTableState(std::string_view text);
+// mysql_resume: "auto" / "gtid" / "position".
+absl::StatusOr<MysqlResume> ParseMysqlResume(std::string_view text);
 absl::Status ValidateTlsMode(std::string_view mode);
 absl::Status ValidateSlot(std::string_view slot);
 absl::Status ValidatePublication(std::string_view publication);

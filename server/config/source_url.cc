@@ -30,7 +30,7 @@ const std::vector<std::string_view>& KnownQueryKeys(v1::SourceKind kind) {
       "snapshot",     "snapshot_chunk_size", "snapshot_keyless",
       "snapshot_pause_ms", "heartbeat_ms",  "retention_max_age",
       "retention_max_bytes", "tls",          "tls_ca",   "table_state",
-      "password_file"};
+      "password_file", "mysql_resume"};
   static const std::vector<std::string_view> kPostgres = {
       "name",         "slot",              "publication",       "tables",
       "snapshot",     "snapshot_chunk_size", "snapshot_keyless", "snapshot_pause_ms",
@@ -90,6 +90,8 @@ absl::Status ApplyQueryParam(SourceConfig& s, std::string_view key, std::string_
     SLUICE_ASSIGN_OR_RETURN(s.snapshot_keyless_whole_table, internal::ParseSnapshotKeyless(value));
   } else if (key == "table_state") {
     SLUICE_ASSIGN_OR_RETURN(s.table_state, internal::ParseTableState(value));
+  } else if (key == "mysql_resume") {
+    SLUICE_ASSIGN_OR_RETURN(s.mysql_resume, internal::ParseMysqlResume(value));
   } else if (key == "tls") {
     SLUICE_RETURN_IF_ERROR(internal::ValidateTlsMode(value));
     s.tls_mode = std::move(value);
@@ -295,6 +297,9 @@ std::string FormatRedactedSourceUrl(const SourceConfig& s) {
   if (s.snapshot_pause_ms != 0) absl::StrAppend(&out, "&snapshot_pause_ms=", s.snapshot_pause_ms);
   if (s.heartbeat_ms) absl::StrAppend(&out, "&heartbeat_ms=", *s.heartbeat_ms);
   if (!s.table_state) absl::StrAppend(&out, "&table_state=false");
+  if (s.mysql_resume != MysqlResume::kAuto) {
+    absl::StrAppend(&out, "&mysql_resume=", Absl(MysqlResumeName(s.mysql_resume)));
+  }
   if (s.retention_max_age_micros) {
     absl::StrAppend(&out, "&retention_max_age=",
                     *s.retention_max_age_micros == 0

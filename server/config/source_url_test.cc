@@ -96,6 +96,22 @@ TEST(ParseSourceUrlTest, TableStateDefaultsOnAndRoundTrips) {
               HasSubstr("table_state \"no\" is invalid: use true"));
 }
 
+TEST(ParseSourceUrlTest, MysqlResumeDefaultsToAutoAndRoundTrips) {
+  EXPECT_EQ(MustParse("mysql://u@h/?name=a&server_id=1").mysql_resume, MysqlResume::kAuto);
+  SourceConfig gtid = MustParse("mysql://u@h/?name=a&server_id=1&mysql_resume=gtid");
+  EXPECT_EQ(gtid.mysql_resume, MysqlResume::kGtid);
+  EXPECT_THAT(FormatRedactedSourceUrl(gtid), HasSubstr("&mysql_resume=gtid"));
+  EXPECT_EQ(MustParse("mysql://u@h/?name=a&server_id=1&mysql_resume=position").mysql_resume,
+            MysqlResume::kPosition);
+  EXPECT_THAT(FormatRedactedSourceUrl(MustParse("mysql://u@h/?name=a&server_id=1")),
+              Not(HasSubstr("mysql_resume")));
+  EXPECT_THAT(
+      ParseSourceUrl("mysql://u@h/?name=a&server_id=1&mysql_resume=file").status().message(),
+      HasSubstr("mysql_resume \"file\" is invalid: use auto"));
+  EXPECT_THAT(ParseSourceUrl("postgres://u@pg/app?name=app&mysql_resume=gtid").status().message(),
+              HasSubstr("query key \"mysql_resume\" applies only to mysql sources"));
+}
+
 TEST(ParseSourceUrlTest, HeartbeatAndRetentionPerSource) {
   SourceConfig s = MustParse(
       "mysql://u:hunter2@h/?name=a&server_id=1&heartbeat_ms=1500&retention_max_age=7d"
@@ -305,7 +321,8 @@ TEST(ParseSourceUrlErrorTest, UnknownQueryKeyListsKnownKeysAndSuggests) {
                     HasSubstr("unknown query key \"tabels\" (known keys: name, server_id, "
                               "tables, snapshot, snapshot_chunk_size, snapshot_keyless, "
                               "snapshot_pause_ms, heartbeat_ms, retention_max_age, "
-                              "retention_max_bytes, tls, tls_ca, table_state, password_file)"),
+                              "retention_max_bytes, tls, tls_ca, table_state, password_file, "
+                              "mysql_resume)"),
                     HasSubstr("did you mean \"tables\"?")));
   EXPECT_THAT(UrlError("postgres://u@h/d?name=a&xyzzy=1"),
               AllOf(HasSubstr("unknown query key \"xyzzy\" (known keys: name, slot, publication, "
