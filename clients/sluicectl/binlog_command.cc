@@ -13,8 +13,6 @@ constexpr char kBinlogUsage[] =
     "usage: sluicectl binlog decode FILE... [--format json|text] [--start-position N] "
     "[--stop-position N]";
 
-constexpr size_t kOutputChunk = 1 << 20;
-
 bool ParsePosition(const std::string& flag, const std::string& value, uint64_t& out,
                    std::string& error) {
   if (!absl::SimpleAtoi(value, &out)) {
@@ -24,20 +22,13 @@ bool ParsePosition(const std::string& flag, const std::string& value, uint64_t& 
   return true;
 }
 
-// Writes lines to stdout in large chunks. A failed write (the reader went away, e.g. `| head`)
-// turns into Cancelled so that decoding stops.
+// Writes chunks of lines to stdout. A failed write (the reader went away, e.g. `| head`) turns
+// into Cancelled so that decoding stops.
 class Output {
  public:
-  absl::Status Line(std::string_view line) {
-    buffer_.append(line);
-    buffer_.push_back('\n');
-    return buffer_.size() >= kOutputChunk ? Flush() : absl::OkStatus();
-  }
-  absl::Status Flush() {
-    if (buffer_.empty()) return absl::OkStatus();
-    const bool ok = std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) == buffer_.size() &&
+  absl::Status Chunk(std::string_view chunk) {
+    const bool ok = std::fwrite(chunk.data(), 1, chunk.size(), stdout) == chunk.size() &&
                     std::fflush(stdout) == 0;
-    buffer_.clear();
     if (!ok) {
       closed_ = true;
       return absl::CancelledError("stdout is closed");
@@ -47,7 +38,6 @@ class Output {
   bool closed() const { return closed_; }
 
  private:
-  std::string buffer_;
   bool closed_ = false;
 };
 
@@ -94,12 +84,10 @@ int RunDecode(const GlobalOptions& global, const std::vector<std::string>& args)
 
   Output out;
   BinlogDecodeStats stats;
-  absl::Status st = DecodeBinlogFiles(
-      options, [&out](std::string_view line) { return out.Line(line); }, &stats);
-  absl::Status flushed = out.Flush();
+  absl::Status st = DecodeBinlogFilesChunked(
+      options, [&out](std::string_view chunk) { return out.Chunk(chunk); }, &stats);
   if (out.closed()) return kExitOk;  // the reader of our output went away
   if (!st.ok()) return Fail(kExitFailed, std::string(st.message()));
-  if (!flushed.ok()) return Fail(kExitFailed, std::string(flushed.message()));
   if (stats.skipped_statements > 0) {
     std::cerr << "sluicectl: note: skipped " << stats.skipped_statements
               << " event(s) without rows: statement-based DML (binlog_format was not ROW) or "

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -15,9 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
+#include "proto/base/text_buffer.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/change_mapping.h"
 #include "protocol/mysql/flat_row.h"
+#include "protocol/mysql/flat_row_json.h"
 #include "protocol/mysql/transaction_assembler.h"
 
 namespace sluice::cli {
@@ -59,7 +62,7 @@ class MappedFile {
     }
     file->size_ = static_cast<size_t>(st.st_size);
     if (file->size_ > 0) {
-      void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (p == MAP_FAILED) {
         return absl::FailedPreconditionError(absl::StrCat("cannot map ", path, " (", file->size_,
                                                           " bytes): ", std::strerror(errno)));
@@ -113,6 +116,17 @@ struct TxnEnd {
   int64_t commit_micros = 0;  // kCommit: 0 when the commit time is 0
 };
 
+// Where the lines go: one call per line, or one per chunk of whole lines (each followed by '\n').
+struct LineSink {
+  const std::function<absl::Status(std::string_view)>* line = nullptr;
+  const std::function<absl::Status(std::string_view)>* chunk = nullptr;
+};
+
+char* Put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
 // `"false"` in the `"txn":{"index":N,"last":false}` of a JSON line, or npos.
 size_t LastFlagAt(std::string_view line) {
   const size_t txn = line.find("\"txn\":{\"index\":");
@@ -123,9 +137,8 @@ size_t LastFlagAt(std::string_view line) {
 
 class Decoder {
  public:
-  Decoder(const BinlogDecodeOptions& options,
-          const std::function<absl::Status(std::string_view)>& emit, BinlogDecodeStats& stats)
-      : options_(options), emit_(emit), stats_(stats) {
+  Decoder(const BinlogDecodeOptions& options, LineSink sink, BinlogDecodeStats& stats)
+      : options_(options), emit_(sink), stats_(stats) {
     sink_.begin = [this](const mysql::TransactionBegin& b) { return OnBegin(b); };
     sink_.change = [this](v1::ChangeEvent e) { return OnChange(std::move(e)); };
     sink_.commit = [this](const mysql::TransactionCommit& c) { return OnCommit(c); };
@@ -135,11 +148,14 @@ class Decoder {
     };
   }
 
+  // Decodes every file, then hands out the lines still buffered (also after an error, which is
+  // returned after them).
   absl::Status Run() {
-    for (size_t i = 0; i < options_.files.size(); ++i) {
-      SLUICE_RETURN_IF_ERROR(DecodeFile(i));
-    }
-    return absl::OkStatus();
+    absl::Status st;
+    for (size_t i = 0; i < options_.files.size() && st.ok(); ++i) st = DecodeFile(i);
+    if (emit_failed_) return st;
+    absl::Status flushed = Flush();
+    return st.ok() ? flushed : st;
   }
 
  private:
@@ -165,8 +181,7 @@ class Decoder {
     mysql::TransactionAssembler assembler(BinlogPosition{name_, mysql::kBinlogMagic.size()});
     assembler.set_skip_statement_dml(true);
     txn_ = Txn{};
-    held_.clear();
-    holding_ = false;
+    DropHeld();
     gtid_commit_micros_.reset();
 
     const std::string_view head(reinterpret_cast<const char*>(data_.data()),
@@ -318,23 +333,78 @@ class Decoder {
     return line;
   }
 
-  absl::Status EmitLine(std::string_view line) {
-    ++stats_.changes;
-    return emit_(line);
+  // Hands out the released lines (everything before the held one). After a failed emit nothing
+  // more is handed out.
+  absl::Status Flush() {
+    if (released_ == 0 || emit_failed_) return absl::OkStatus();
+    absl::Status st;
+    if (emit_.chunk != nullptr) {
+      st = (*emit_.chunk)(out_.view().substr(0, released_));
+      ends_used_ = 0;
+      while (ends_used_ < ends_.size() && ends_[ends_used_] <= released_) ++ends_used_;
+    } else {
+      size_t begin = 0;
+      while (ends_used_ < ends_.size() && ends_[ends_used_] <= released_ && st.ok()) {
+        const size_t end = ends_[ends_used_++];
+        st = (*emit_.line)(out_.view().substr(begin, end - 1 - begin));
+        begin = end;
+      }
+    }
+    if (!st.ok()) {
+      emit_failed_ = true;
+      return st;
+    }
+    // Keep the held line (and nothing else is buffered past it between events).
+    out_.Consume(released_);
+    ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(ends_used_));
+    ends_used_ = 0;
+    for (size_t& end : ends_) end -= released_;
+    if (holding_) {
+      held_at_ -= released_;
+      if (held_flag_at_ != std::string::npos) held_flag_at_ -= released_;
+    }
+    released_ = 0;
+    return absl::OkStatus();
   }
 
-  // Prints the held change, marked as the last of its transaction or not.
+  absl::Status MaybeFlush() {
+    return released_ >= options_.chunk_bytes ? Flush() : absl::OkStatus();
+  }
+
+  // Ends the newest line (appends its '\n').
+  void EndLine() {
+    out_.Push('\n');
+    ends_.push_back(out_.size());
+  }
+
+  // The held change may be printed now, marked as the last of its transaction or not.
   absl::Status Release(bool last) {
     if (!holding_) return absl::OkStatus();
     holding_ = false;
-    if (last && held_flag_at_ != std::string::npos) held_.replace(held_flag_at_, 5, "true");
-    return EmitLine(held_);
+    if (last && held_flag_at_ != std::string::npos) {
+      // "false" -> "true": one byte shorter.
+      std::memcpy(out_.data() + held_flag_at_, "true", 4);
+      out_.Erase(held_flag_at_ + 4, 1);
+      for (auto it = ends_.rbegin(); it != ends_.rend() && *it > held_flag_at_; ++it) --*it;
+    }
+    released_ = *std::upper_bound(ends_.begin(), ends_.end(), held_at_);
+    ++stats_.changes;
+    return MaybeFlush();
   }
 
-  // A new change of the open transaction: the held one is printed, this one is held.
-  absl::Status Hold(std::string_view line, size_t flag_at) {
+  // Drops the held change (a rolled-back transaction's).
+  void DropHeld() {
+    if (!holding_) return;
+    holding_ = false;
+    out_.Truncate(held_at_);
+    ends_.pop_back();
+  }
+
+  // The newest line in the buffer (starting at `begin`) is a new change of the open
+  // transaction: the held one is released, this one is held.
+  absl::Status Hold(size_t begin, size_t flag_at) {
     SLUICE_RETURN_IF_ERROR(Release(false));
-    held_.assign(line);
+    held_at_ = begin;
     held_flag_at_ = flag_at;
     holding_ = true;
     return absl::OkStatus();
@@ -362,7 +432,11 @@ class Decoder {
     if (txn_.commit_micros != 0) source->set_commit_ts_micros(txn_.commit_micros);
     e.set_transaction_index(txn_.index++);
     const std::string line = Render(e);
-    return Hold(line, options_.json ? LastFlagAt(line) : std::string::npos);
+    const size_t begin = out_.size();
+    out_.Append(line);
+    EndLine();
+    const size_t flag = options_.json ? LastFlagAt(line) : std::string::npos;
+    return Hold(begin, flag == std::string::npos ? flag : begin + flag);
   }
 
   // Per row event: the line up to "key" (JSON) or up to the table name (text), and the table's
@@ -397,23 +471,29 @@ class Decoder {
       return absl::OkStatus();
     }
     PrepareEvent(rows);
-    lines_.clear();
-    line_ends_.clear();
     // The whole event is decoded before any of its lines is printed, so that a bad row prints
-    // nothing of its event (as when every row was decoded first).
-    SLUICE_RETURN_IF_ERROR(mysql::ForEachFlatRow(rows, decoder_->format(), visit_));
-    size_t begin = 0;
-    for (size_t i = 0; i < line_ends_.size(); ++i) {
-      const std::string_view line = std::string_view(lines_).substr(begin, line_ends_[i] - begin);
-      begin = line_ends_[i];
-      if (i + 1 < line_ends_.size()) {
-        SLUICE_RETURN_IF_ERROR(Release(false));
-        SLUICE_RETURN_IF_ERROR(EmitLine(line));
-      } else {
-        SLUICE_RETURN_IF_ERROR(Hold(line, options_.json ? line.size() - 7 : std::string::npos));
-      }
+    // nothing of its event (as when every row was decoded first): its lines are rendered after
+    // the held line and cut off again on an error.
+    const size_t event_begin = out_.size();
+    const size_t event_lines = ends_.size();
+    absl::Status st = mysql::ForEachFlatRow(rows, decoder_->format(), visit_);
+    if (!st.ok()) {
+      out_.Truncate(event_begin);
+      ends_.resize(event_lines);
+      return st;
     }
-    return absl::OkStatus();
+    const size_t rendered = ends_.size() - event_lines;
+    if (rendered == 0) return absl::OkStatus();
+    // The held line and all but the newest line of the event are released; the newest is held
+    // for its txn.last.
+    if (holding_) ++stats_.changes;
+    const size_t last_begin = rendered == 1 ? event_begin : ends_[ends_.size() - 2];
+    released_ = last_begin;
+    stats_.changes += rendered - 1;
+    held_at_ = last_begin;
+    held_flag_at_ = options_.json ? ends_.back() - 1 - 7 : std::string::npos;
+    holding_ = true;
+    return MaybeFlush();
   }
 
   // The value of `column` in `row`, or null when the image does not hold it.
@@ -427,8 +507,8 @@ class Decoder {
 
   // {"k":value,...} for the key columns: from the after image, else the before image; columns in
   // neither are left out (as EventToJson does).
-  void AppendKey(const mysql::FlatRowChange& row, std::string& out) const {
-    out.push_back('{');
+  void AppendKey(const mysql::FlatRowChange& row, TextBuffer& out) const {
+    out.Push('{');
     bool first = true;
     for (uint32_t k : key_columns_) {
       if (k >= keys_->size()) continue;
@@ -439,51 +519,54 @@ class Decoder {
         value = FindColumn(*image, k);
       }
       if (value == nullptr) continue;
-      if (!first) out.push_back(',');
+      if (!first) out.Push(',');
       first = false;
-      out.append(keys_->key(k));
+      out.Append(keys_->key(k));
       mysql::AppendFlatValueJson(*image, *value, out);
     }
-    out.push_back('}');
+    out.Push('}');
   }
 
+  // Appends the row's line to the buffer.
   absl::Status RenderRow(const mysql::RowsEvent&, const mysql::FlatRowChange& row) {
-    lines_.append(prefix_);
     if (options_.json) {
-      AppendKey(row, lines_);
-      lines_.append(",\"before\":");
+      out_.Append(prefix_);
+      AppendKey(row, out_);
       if (row.before != nullptr) {
-        mysql::AppendFlatRowJson(*row.before, *keys_, lines_);
+        out_.Append(",\"before\":");
+        mysql::AppendFlatRowJson(*row.before, *keys_, out_);
       } else {
-        lines_.append("null");
+        out_.Append(",\"before\":null");
       }
-      lines_.append(",\"after\":");
       if (row.after != nullptr) {
-        mysql::AppendFlatRowJson(*row.after, *keys_, lines_);
+        out_.Append(",\"after\":");
+        mysql::AppendFlatRowJson(*row.after, *keys_, out_);
       } else {
-        lines_.append("null");
+        out_.Append(",\"after\":null");
       }
-      lines_.append(",\"unchanged\":[],\"txn\":{\"index\":");
-      char digits[16];
-      const auto end = std::to_chars(digits, digits + sizeof digits, txn_.index++).ptr;
-      lines_.append(digits, end);
-      lines_.append(",\"last\":false}}");
+      constexpr std::string_view kTxn = ",\"unchanged\":[],\"txn\":{\"index\":";
+      constexpr std::string_view kLast = ",\"last\":false}}";
+      char* p = out_.Reserve(kTxn.size() + 10 + kLast.size());
+      p = Put(p, kTxn);
+      p = std::to_chars(p, p + 10, txn_.index++).ptr;
+      out_.Commit(Put(p, kLast));
     } else {
+      out_.Append(prefix_);
       ++txn_.index;
       if (!key_columns_.empty()) {
-        lines_.append(" key=");
-        AppendKey(row, lines_);
+        out_.Append(" key=");
+        AppendKey(row, out_);
       }
       if (row.before != nullptr) {
-        lines_.append(" before=");
-        mysql::AppendFlatRowJson(*row.before, *keys_, lines_);
+        out_.Append(" before=");
+        mysql::AppendFlatRowJson(*row.before, *keys_, out_);
       }
       if (row.after != nullptr) {
-        lines_.append(" after=");
-        mysql::AppendFlatRowJson(*row.after, *keys_, lines_);
+        out_.Append(" after=");
+        mysql::AppendFlatRowJson(*row.after, *keys_, out_);
       }
     }
-    line_ends_.push_back(lines_.size());
+    EndLine();
     return absl::OkStatus();
   }
 
@@ -556,7 +639,7 @@ class Decoder {
   absl::Status OnRollback() {
     gtid_commit_micros_.reset();
     txn_ = Txn{};
-    holding_ = false;  // nothing of a rolled-back transaction is printed
+    DropHeld();  // nothing of a rolled-back transaction is printed
     return absl::OkStatus();
   }
 
@@ -568,7 +651,7 @@ class Decoder {
   }
 
   const BinlogDecodeOptions& options_;
-  const std::function<absl::Status(std::string_view)>& emit_;
+  const LineSink emit_;
   BinlogDecodeStats& stats_;
   mysql::TransactionAssembler::Sink sink_;
   mysql::FlatRowVisitor visit_;
@@ -585,18 +668,23 @@ class Decoder {
   std::optional<uint64_t> gtid_commit_micros_;  // of the last MySQL GTID event
   Txn txn_;
 
-  // The newest change, not printed yet (its txn.last is known at the next change or the commit).
-  std::string held_;
-  size_t held_flag_at_ = std::string::npos;
+  // The rendered lines not handed out yet, each followed by '\n': first the released ones
+  // (out_[0, released_)), then the held one, the newest change, whose txn.last is known at the
+  // next change or the commit (out_[held_at_, ...)), then while an event is rendered its lines.
+  TextBuffer out_;
+  std::vector<size_t> ends_;  // where each line in out_ ends (after its '\n')
+  size_t ends_used_ = 0;      // of those, handed out by the running Flush
+  size_t released_ = 0;
+  size_t held_at_ = 0;
+  size_t held_flag_at_ = std::string::npos;  // the held line's "false" of txn.last, or npos
   bool holding_ = false;
+  bool emit_failed_ = false;
 
   // Row rendering, reused from row to row.
   std::string prefix_;
   std::optional<mysql::ColumnKeys> keys_;
   std::shared_ptr<const mysql::TableMap> keys_table_;
   std::vector<uint32_t> key_columns_;
-  std::string lines_;              // the current event's lines, back to back
-  std::vector<size_t> line_ends_;  // where each ends in lines_
 };
 
 }  // namespace
@@ -605,7 +693,15 @@ absl::Status DecodeBinlogFiles(const BinlogDecodeOptions& options,
                                const std::function<absl::Status(std::string_view line)>& emit,
                                BinlogDecodeStats* stats) {
   BinlogDecodeStats local;
-  Decoder decoder(options, emit, stats != nullptr ? *stats : local);
+  Decoder decoder(options, LineSink{&emit, nullptr}, stats != nullptr ? *stats : local);
+  return decoder.Run();
+}
+
+absl::Status DecodeBinlogFilesChunked(
+    const BinlogDecodeOptions& options,
+    const std::function<absl::Status(std::string_view chunk)>& emit, BinlogDecodeStats* stats) {
+  BinlogDecodeStats local;
+  Decoder decoder(options, LineSink{nullptr, &emit}, stats != nullptr ? *stats : local);
   return decoder.Run();
 }
 

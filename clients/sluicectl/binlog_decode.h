@@ -51,6 +51,8 @@ struct BinlogDecodeOptions {
   bool json = true;                        // false: the human line of EventToText
   std::optional<uint64_t> start_position;  // first file; >= 4
   std::optional<uint64_t> stop_position;   // last file
+  // Lines are handed out once this many bytes of them are ready (and at the end).
+  size_t chunk_bytes = size_t{1} << 20;
 };
 
 struct BinlogDecodeStats {
@@ -69,5 +71,13 @@ struct BinlogDecodeStats {
 absl::Status DecodeBinlogFiles(const BinlogDecodeOptions& options,
                                const std::function<absl::Status(std::string_view line)>& emit,
                                BinlogDecodeStats* stats);
+
+// The same lines, each followed by '\n', handed to `emit` in chunks of whole lines of at least
+// `options.chunk_bytes` (1 MiB) bytes, the last one shorter (the view is valid during the call
+// only). What the CLI uses: lines are rendered straight into one buffer that is written out as
+// it is.
+absl::Status DecodeBinlogFilesChunked(const BinlogDecodeOptions& options,
+                                      const std::function<absl::Status(std::string_view chunk)>& emit,
+                                      BinlogDecodeStats* stats);
 
 }  // namespace sluice::cli

@@ -183,6 +183,48 @@ TEST_F(BinlogDecodeTest, LinesAreThoseOfTheEagerDecoderWithWholeTransactionsKept
   EXPECT_GT(compared, 100u);
 }
 
+// DecodeBinlogFilesChunked (what the CLI runs): the chunks are the lines of DecodeBinlogFiles,
+// each followed by '\n', cut only between lines, whatever the chunk size (1 byte: a chunk as soon
+// as a line is released, the held line moved to the front of the buffer; the default: one chunk
+// per fixture).
+TEST_F(BinlogDecodeTest, ChunksAreTheLinesEachFollowedByANewline) {
+  size_t lines = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.path().filename() == "README.md") continue;
+    for (const bool json : {true, false}) {
+      const Result r = Decode({entry.path().string()}, json);
+      std::string expected;
+      for (const std::string& line : r.lines) absl::StrAppend(&expected, line, "\n");
+      for (const size_t chunk_bytes : {size_t{1}, size_t{700}, size_t{1} << 20}) {
+        BinlogDecodeOptions options;
+        options.files = {entry.path().string()};
+        options.json = json;
+        options.chunk_bytes = chunk_bytes;
+        std::string text;
+        size_t chunks = 0;
+        BinlogDecodeStats stats;
+        const absl::Status st = DecodeBinlogFilesChunked(
+            options,
+            [&](std::string_view chunk) {
+              ++chunks;
+              EXPECT_TRUE(chunk.ends_with('\n')) << entry.path();
+              text.append(chunk);
+              return absl::OkStatus();
+            },
+            &stats);
+        EXPECT_EQ(st, r.status) << entry.path();
+        EXPECT_EQ(text, expected) << entry.path() << " chunk_bytes " << chunk_bytes;
+        EXPECT_EQ(stats.changes, r.lines.size()) << entry.path();
+        if (chunk_bytes == 1 && r.lines.size() >= 2) {
+          EXPECT_GE(chunks, 2u) << entry.path();  // the held line came in a later chunk
+        }
+      }
+      lines += r.lines.size();
+    }
+  }
+  EXPECT_GT(lines, 100u);
+}
+
 TEST_F(BinlogDecodeTest, StartAndStopPositionsLikeMysqlbinlog) {
   BinlogDecodeOptions options;
   options.files = {Fixture("mariadb-bin.000001")};

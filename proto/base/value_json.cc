@@ -1,9 +1,11 @@
 #include "proto/base/value_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -81,6 +83,55 @@ void AppendEscapedAscii(unsigned char c, std::string& out) {
       return;
     }
   }
+}
+
+// The escape of a control character, '"' or '\\' written at `out`; returns its end.
+char* PutEscapedAscii(unsigned char c, char* out) {
+  char second = 0;
+  switch (c) {
+    case '"':
+      second = '"';
+      break;
+    case '\\':
+      second = '\\';
+      break;
+    case '\b':
+      second = 'b';
+      break;
+    case '\f':
+      second = 'f';
+      break;
+    case '\n':
+      second = 'n';
+      break;
+    case '\r':
+      second = 'r';
+      break;
+    case '\t':
+      second = 't';
+      break;
+    default: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      std::memcpy(out, escape, sizeof(escape));
+      return out + sizeof(escape);
+    }
+  }
+  out[0] = '\\';
+  out[1] = second;
+  return out + 2;
+}
+
+// True when none of the 8 bytes of `x` needs attention in a JSON string: each is printable
+// ASCII other than '"' and '\\'. (A byte b < n exists iff (x - n*0x01..) & ~x & 0x80.. != 0,
+// for n <= 0x80; a byte equal to c exists iff x ^ c*0x01.. has a zero byte.)
+bool AllPlainAscii(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const uint64_t control = (x - 0x20 * kOnes) & ~x & kHigh;
+  return ((x & kHigh) | control | has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes))) ==
+         0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,19 +441,8 @@ void AppendIntervalJson(const v1::Interval& interval, std::string& out) {
 }
 
 void AppendDoubleJson(double d, std::string& out) {
-  if (std::isnan(d)) {
-    out += "\"NaN\"";
-    return;
-  }
-  if (std::isinf(d)) {
-    out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-    return;
-  }
-  // Shortest text that reads back as the same double; either fixed or scientific, whichever is
-  // shorter: 1, 0.1, 1e+20, 1e-07, -0. All are valid JSON numbers.
-  char buf[32];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), d);
-  out.append(buf, result.ptr);
+  char buf[kMaxDoubleJson];
+  out.append(buf, PutDoubleJson(buf, d));
 }
 
 }  // namespace
@@ -441,14 +481,72 @@ void AppendJsonString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
+char* PutDoubleJson(char* out, double d) {
+  if (std::isnan(d)) {
+    constexpr std::string_view kNaN = "\"NaN\"";
+    return std::copy(kNaN.begin(), kNaN.end(), out);
+  }
+  if (std::isinf(d)) {
+    const std::string_view text = d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    return std::copy(text.begin(), text.end(), out);
+  }
+  // Shortest text that reads back as the same double; either fixed or scientific, whichever is
+  // shorter: 1, 0.1, 1e+20, 1e-07, -0. All are valid JSON numbers.
+  return std::to_chars(out, out + kMaxDoubleJson, d).ptr;
+}
+
+char* PutJsonString(char* out, std::string_view s) {
+  *out++ = '"';
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    while (i + 8 <= n) {
+      uint64_t x;
+      std::memcpy(&x, p + i, sizeof x);
+      if (!AllPlainAscii(x)) break;
+      std::memcpy(out, p + i, sizeof x);
+      out += sizeof x;
+      i += sizeof x;
+    }
+    if (i == n) break;
+    const unsigned char c = p[i];
+    if (IsPlainAscii(c)) {
+      *out++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const int len = Utf8Sequence(p + i, n - i);
+      if (len > 0) {
+        std::memcpy(out, p + i, static_cast<size_t>(len));
+        out += len;
+        i += static_cast<size_t>(len);
+      } else {
+        std::memcpy(out, kReplacementCharacter.data(), kReplacementCharacter.size());
+        out += kReplacementCharacter.size();
+        i += static_cast<size_t>(-len);
+      }
+      continue;
+    }
+    out = PutEscapedAscii(c, out);
+    ++i;
+  }
+  *out++ = '"';
+  return out;
+}
+
 void AppendBase64(std::string_view bytes, std::string& out) {
+  const size_t start = out.size();
+  out.resize(start + (bytes.size() + 2) / 3 * 4);
+  PutBase64(out.data() + start, bytes);
+}
+
+char* PutBase64(char* dst, std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t n = bytes.size();
-  const size_t start = out.size();
-  out.resize(start + (n + 2) / 3 * 4);
-  char* dst = out.data() + start;
   size_t i = 0;
   for (; i + 3 <= n; i += 3) {
     const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
@@ -470,6 +568,7 @@ void AppendBase64(std::string_view bytes, std::string& out) {
     *dst++ = kAlphabet[(v >> 6) & 0x3F];
     *dst++ = '=';
   }
+  return dst;
 }
 
 bool AppendMinifiedJson(std::string_view text, std::string& out) {

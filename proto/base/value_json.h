@@ -34,8 +34,21 @@ void AppendRowJson(const v1::Row& row, std::string& out);
 // control characters as \u00XX. Each maximal ill-formed UTF-8 subsequence becomes one U+FFFD.
 void AppendJsonString(std::string_view s, std::string& out);
 
+// Writes the canonical JSON of a double (as AppendValueJson) at `out`, which must have room for
+// kMaxDoubleJson bytes; returns its end.
+inline constexpr size_t kMaxDoubleJson = 32;
+char* PutDoubleJson(char* out, double d);
+
+// Writes the bytes AppendJsonString(s, ...) appends, starting at `out`, and returns their end.
+// `out` must have room for 2 + 6 * s.size() bytes (every input byte takes at most 6). For
+// renderers that write into a raw buffer (text_buffer.h); plain ASCII is copied 8 bytes at a time.
+char* PutJsonString(char* out, std::string_view s);
+
 // Appends standard padded base64 of `bytes`.
 void AppendBase64(std::string_view bytes, std::string& out);
+// Writes the same at `out`, which must have room for (bytes.size() + 2) / 3 * 4 bytes; returns
+// their end.
+char* PutBase64(char* out, std::string_view bytes);
 
 // Containers nested deeper than this make a `json` value invalid (it then renders as a string).
 inline constexpr size_t kMaxJsonNestingDepth = 512;

@@ -11,8 +11,8 @@
 // a v1::Value slot by the same code as the v1::Row decoder. Once the row's buffers have grown to
 // the table's size, decoding a row allocates nothing.
 //
-// Every value means exactly what ReadColumnValue (row_values.h) would store in a v1::Value, and
-// AppendFlatValueJson renders it byte for byte like AppendValueJson (proto/base/value_json.h).
+// Every value means exactly what ReadColumnValue (row_values.h) would store in a v1::Value;
+// flat_row_json.h renders it byte for byte like AppendValueJson (proto/base/value_json.h).
 //
 // Lifetime: views point into the event body and the TableMap the row was decoded from; a FlatRow
 // is valid until it is cleared or those are gone. Not thread-safe; thread-compatible.
@@ -80,7 +80,15 @@ class FlatRow {
     slots_used_ = 0;
   }
   // A new value for `column`, kNull until set. The reference is valid until the next Add.
-  FlatValue& Add(uint32_t column);
+  FlatValue& Add(uint32_t column) {
+    if (size_ == values_.size()) values_.emplace_back();
+    FlatValue& v = values_[size_++];
+    // Only what every kind relies on; the decoder sets the field its kind names.
+    v.column = column;
+    v.kind = FlatKind::kNull;
+    v.in_arena = false;
+    return v;
+  }
   void SetText(FlatValue& v, FlatKind kind, std::string_view outside_arena) {
     v.kind = kind;
     v.in_arena = false;
@@ -113,22 +121,6 @@ struct FlatRowChange {
   const FlatRow* after = nullptr;
 };
 
-// The JSON object keys of a table's columns, escaped and quoted once: `"name":`.
-class ColumnKeys {
- public:
-  explicit ColumnKeys(const TableMap& table);
-  std::string_view key(size_t column) const { return keys_[column]; }
-  size_t size() const { return keys_.size(); }
-
- private:
-  std::vector<std::string> keys_;
-};
-
-// Appends the canonical JSON of `v` (the bytes AppendValueJson appends for the same v1::Value).
-void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, std::string& out);
-// Appends {"col":value,...} in column order, as AppendRowJson does for the same v1::Row.
-// `keys` must be of the table the row was decoded with.
-void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, std::string& out);
 // The v1::Value that `v` stands for (tests, and callers that need to keep one value).
 void FlatValueToProto(const FlatRow& row, const FlatValue& v, v1::Value& out);
 

@@ -1,6 +1,7 @@
 // The flat row decoder (flat_row.h, ReadFlatColumnValue, ForEachFlatRow) against the v1::Value
 // decoder: the same bytes consumed, the same value, the same JSON, the same errors.
 #include "protocol/mysql/flat_row.h"
+#include "protocol/mysql/flat_row_json.h"
 
 #include <gtest/gtest.h>
 

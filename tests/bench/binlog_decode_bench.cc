@@ -35,9 +35,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/sluicectl/binlog_decode.h"
+#include "proto/base/text_buffer.h"
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/flat_row.h"
+#include "protocol/mysql/flat_row_json.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_database.h"
 
@@ -212,14 +214,15 @@ DecodeResult DecodeStreaming(const std::string& bytes, bool render, uint64_t* ou
 
 // 1c. The flat path (what `sluicectl binlog decode` runs): rows deferred by the decoder and
 // decoded with mysql::ForEachFlatRow into two reused FlatRows, no heap object per value. With
-// `render`, every row image is also rendered as canonical JSON (AppendFlatRowJson).
+// `render`, every row image is also rendered as canonical JSON (AppendFlatRowJson into a reused
+// TextBuffer, as the CLI does).
 DecodeResult DecodeFlat(const std::string& bytes, bool render, uint64_t* out_bytes) {
   DecodeResult r;
   const auto start = Clock::now();
   const double cpu_start = ThreadCpuSeconds();
   mysql::BinlogDecoder decoder;
   decoder.set_defer_rows(true);
-  std::string json;
+  TextBuffer json;
   uint64_t rendered = 0;
   std::optional<mysql::ColumnKeys> keys;
   std::shared_ptr<const mysql::TableMap> keys_table;
@@ -231,7 +234,7 @@ DecodeResult DecodeFlat(const std::string& bytes, bool render, uint64_t* out_byt
         keys.emplace(*header.table);
         keys_table = header.table;
       }
-      json.clear();
+      json.Clear();
       if (c.before) AppendFlatRowJson(*c.before, *keys, json);
       if (c.after) AppendFlatRowJson(*c.after, *keys, json);
       rendered += json.size() + 1;
@@ -274,23 +277,25 @@ struct RenderResult {
   double cpu = 0;
 };
 
-// 2. What `sluicectl binlog decode --format json` runs, with the output counted.
+// 2. What `sluicectl binlog decode --format json` runs (DecodeBinlogFilesChunked), with the
+// output counted instead of written.
 RenderResult DecodeAssembleRender(const std::string& path) {
   RenderResult r;
   cli::BinlogDecodeOptions options;
   options.files = {path};
   options.json = true;
+  cli::BinlogDecodeStats stats;
   const auto start = Clock::now();
   const double cpu_start = ThreadCpuSeconds();
-  absl::Status st = cli::DecodeBinlogFiles(
+  absl::Status st = cli::DecodeBinlogFilesChunked(
       options,
-      [&r](std::string_view line) {
-        ++r.lines;
-        r.bytes += line.size() + 1;
+      [&r](std::string_view chunk) {
+        r.bytes += chunk.size();
         return absl::OkStatus();
       },
-      nullptr);
+      &stats);
   if (!st.ok()) Die("decode + render", st);
+  r.lines = stats.changes;
   r.seconds = Seconds(start);
   r.cpu = ThreadCpuSeconds() - cpu_start;
   return r;

@@ -16,6 +16,7 @@
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/flat_row.h"
+#include "protocol/mysql/flat_row_json.h"
 #include "protocol/mysql/row_values.h"
 #include "protocol/mysql/rows_event.h"
 #include "protocol/mysql/table_map.h"

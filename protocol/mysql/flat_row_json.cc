@@ -1,0 +1,339 @@
+#include "protocol/mysql/flat_row_json.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include "proto/base/time_format.h"
+#include "proto/base/value_json.h"
+
+namespace sluice::mysql {
+namespace {
+
+// The common dates and times are written here directly, in the canonical text of
+// proto/base/value_json.h (AppendValueJson) and time_format.h (AppendTimestampMicros); anything
+// outside the ranges below (years past 9999, hours past 9999, fractions of a million micros and
+// more, times before 1970) goes through those functions instead.
+
+// Room for the fast form of any value of a fixed-size kind: a quoted datetime with micros is
+// 28 bytes, an integer 20, a double kMaxDoubleJson.
+constexpr size_t kScalarRoom = 48;
+static_assert(kScalarRoom >= kMaxDoubleJson);
+
+// Writes the `width` low decimal digits of `v`.
+char* PutDigits(char* p, uint32_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+// "00" to "99".
+constexpr auto kDigitPairs = [] {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
+// Writes the two decimal digits of `v` < 100.
+char* PutTwo(char* p, uint32_t v) {
+  std::memcpy(p, &kDigitPairs[2 * v], 2);
+  return p + 2;
+}
+
+// The number of decimal digits of `v` (1 for 0): floor(log10) from the bit width (1233 / 4096
+// is just above log10(2)), corrected by one comparison.
+int DecimalDigits(uint64_t v) {
+  static constexpr uint64_t kPowersOf10[20] = {1ULL,
+                                               10ULL,
+                                               100ULL,
+                                               1000ULL,
+                                               10000ULL,
+                                               100000ULL,
+                                               1000000ULL,
+                                               10000000ULL,
+                                               100000000ULL,
+                                               1000000000ULL,
+                                               10000000000ULL,
+                                               100000000000ULL,
+                                               1000000000000ULL,
+                                               10000000000000ULL,
+                                               100000000000000ULL,
+                                               1000000000000000ULL,
+                                               10000000000000000ULL,
+                                               100000000000000000ULL,
+                                               1000000000000000000ULL,
+                                               10000000000000000000ULL};
+  const uint64_t x = v | 1;
+  const int t = (std::bit_width(x) * 1233) >> 12;
+  return t + 1 - (x < kPowersOf10[t] ? 1 : 0);
+}
+
+// The decimal digits of `v`, two at a time from the end (what std::to_chars writes).
+char* PutUnsigned(char* p, uint64_t v) {
+  char* const end = p + DecimalDigits(v);
+  char* q = end;
+  while (v >= 100) {
+    q -= 2;
+    std::memcpy(q, &kDigitPairs[2 * (v % 100)], 2);
+    v /= 100;
+  }
+  if (v >= 10) {
+    std::memcpy(q - 2, &kDigitPairs[2 * v], 2);
+  } else {
+    q[-1] = static_cast<char>('0' + v);
+  }
+  return end;
+}
+
+char* PutSigned(char* p, int64_t v) {
+  if (v < 0) {
+    *p++ = '-';
+    return PutUnsigned(p, 0 - static_cast<uint64_t>(v));
+  }
+  return PutUnsigned(p, static_cast<uint64_t>(v));
+}
+
+// ".f" with the trailing zeros removed, nothing for 0. Precondition: micros < 1,000,000.
+char* PutFraction(char* p, uint32_t micros) {
+  if (micros == 0) return p;
+  *p++ = '.';
+  int digits = 6;
+  while (micros % 10 == 0) {
+    micros /= 10;
+    --digits;
+  }
+  return PutDigits(p, micros, digits);
+}
+
+bool FastDate(const DateParts& d) {
+  return d.year >= 0 && d.year <= 9999 && d.month <= 99 && d.day <= 99;
+}
+bool FastTimeOfDay(const TimeParts& t) {
+  return t.hours <= 9999 && t.minutes <= 99 && t.seconds <= 99 && t.micros < 1'000'000;
+}
+
+// Precondition: FastDate(d).
+char* PutDate(char* p, const DateParts& d) {
+  const auto year = static_cast<uint32_t>(d.year);
+  p = PutTwo(p, year / 100);
+  p = PutTwo(p, year % 100);
+  *p++ = '-';
+  p = PutTwo(p, d.month);
+  *p++ = '-';
+  return PutTwo(p, d.day);
+}
+
+// "HH:MM:SS[.f]", at least two hour digits. Precondition: FastTimeOfDay(t).
+char* PutTimeOfDay(char* p, const TimeParts& t) {
+  p = t.hours < 100 ? PutTwo(p, t.hours) : PutDigits(p, t.hours, t.hours < 1000 ? 3 : 4);
+  *p++ = ':';
+  p = PutTwo(p, t.minutes);
+  *p++ = ':';
+  p = PutTwo(p, t.seconds);
+  return PutFraction(p, t.micros);
+}
+
+// `"YYYY-MM-DDTHH:MM:SS[.f]Z"` for 1970-01-01 up to the end of 9999; null otherwise. The date of
+// the last day rendered is kept (rows of one event are mostly of the same day).
+char* PutTimestamp(char* p, int64_t micros) {
+  constexpr int64_t kLastDay = 2'932'896;  // 9999-12-31
+  if (micros < 0 || micros / kMicrosPerDay > kLastDay) return nullptr;
+  struct DayCache {
+    int64_t day = -1;
+    char text[10];
+  };
+  thread_local DayCache cache;
+  const int64_t day = micros / kMicrosPerDay;
+  if (day != cache.day) {
+    const CivilDate date = CivilFromDays(day);
+    DateParts parts;
+    parts.year = static_cast<int32_t>(date.year);
+    parts.month = date.month;
+    parts.day = date.day;
+    PutDate(cache.text, parts);
+    cache.day = day;
+  }
+  const int64_t time = micros % kMicrosPerDay;
+  const auto seconds = static_cast<uint32_t>(time / kMicrosPerSecond);
+  *p++ = '"';
+  std::memcpy(p, cache.text, 10);
+  p += 10;
+  *p++ = 'T';
+  p = PutTwo(p, seconds / 3600);
+  *p++ = ':';
+  p = PutTwo(p, seconds / 60 % 60);
+  *p++ = ':';
+  p = PutTwo(p, seconds % 60);
+  p = PutFraction(p, static_cast<uint32_t>(time % kMicrosPerSecond));
+  *p++ = 'Z';
+  *p++ = '"';
+  return p;
+}
+
+// The room PutFast may need for `v`; 0 for a kind that always takes the slow path.
+[[gnu::always_inline]] inline size_t Room(const FlatValue& v) {
+  switch (v.kind) {
+    case FlatKind::kDecimal:
+    case FlatKind::kString:
+      return 2 + 6 * v.size;
+    case FlatKind::kBytes:
+      return 2 + (v.size + 2) / 3 * 4;
+    case FlatKind::kValue:
+      return 0;
+    default:
+      return kScalarRoom;
+  }
+}
+
+// Writes the JSON of `v` at `p`, which has Room(v) bytes, and returns its end; null when `v` is
+// outside the fast forms (nothing useful was written then).
+[[gnu::always_inline]] inline char* PutFast(const FlatRow& row, const FlatValue& v, char* p) {
+  switch (v.kind) {
+    case FlatKind::kNull:
+      std::memcpy(p, "null", 4);
+      return p + 4;
+    case FlatKind::kInt64:
+      return PutSigned(p, v.i64);
+    case FlatKind::kUint64:
+      return PutUnsigned(p, v.u64);
+    case FlatKind::kDouble:
+      return PutDoubleJson(p, v.f64);
+    case FlatKind::kDecimal:
+    case FlatKind::kString:
+      return PutJsonString(p, row.text(v));
+    case FlatKind::kBytes:
+      *p++ = '"';
+      p = PutBase64(p, row.text(v));
+      *p++ = '"';
+      return p;
+    case FlatKind::kDate:
+      if (!FastDate(v.date)) return nullptr;
+      *p++ = '"';
+      p = PutDate(p, v.date);
+      *p++ = '"';
+      return p;
+    case FlatKind::kTime: {
+      if (!FastTimeOfDay(v.time)) return nullptr;
+      const TimeParts& t = v.time;
+      *p++ = '"';
+      if (t.negative && (t.hours != 0 || t.minutes != 0 || t.seconds != 0 || t.micros != 0)) {
+        *p++ = '-';
+      }
+      p = PutTimeOfDay(p, t);
+      *p++ = '"';
+      return p;
+    }
+    case FlatKind::kDateTime:
+      if (!FastDate(v.datetime.date) || !FastTimeOfDay(v.datetime.time)) return nullptr;
+      *p++ = '"';
+      p = PutDate(p, v.datetime.date);
+      *p++ = ' ';
+      p = PutTimeOfDay(p, v.datetime.time);  // a DATETIME's time has no sign
+      *p++ = '"';
+      return p;
+    case FlatKind::kTimestampMicros:
+      return PutTimestamp(p, v.i64);
+    case FlatKind::kValue:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+// Everything PutFast does not write: through the v1::Value and AppendValueJson.
+[[gnu::noinline]] void AppendSlow(const FlatRow& row, const FlatValue& v, TextBuffer& out) {
+  struct Scratch {
+    v1::Value value;
+    std::string json;
+  };
+  thread_local Scratch scratch;
+  scratch.json.clear();
+  if (v.kind == FlatKind::kValue) {
+    AppendValueJson(row.slot(v), scratch.json);
+  } else {
+    FlatValueToProto(row, v, scratch.value);
+    AppendValueJson(scratch.value, scratch.json);
+  }
+  out.Append(scratch.json);
+}
+
+// A buffer per thread for the std::string overloads.
+TextBuffer& ThreadBuffer() {
+  thread_local TextBuffer buffer;
+  buffer.Clear();
+  return buffer;
+}
+
+}  // namespace
+
+ColumnKeys::ColumnKeys(const TableMap& table) {
+  offsets_.reserve(table.columns.size() + 1);
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    offsets_.push_back(text_.size());
+    AppendJsonString(table.ColumnName(i), text_);
+    text_.push_back(':');
+  }
+  offsets_.push_back(text_.size());
+  text_.append(kKeyPad, '\0');
+}
+
+void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, TextBuffer& out) {
+  const size_t room = Room(v);
+  if (room != 0) {
+    char* end = PutFast(row, v, out.Reserve(room));
+    if (end != nullptr) {
+      out.Commit(end);
+      return;
+    }
+  }
+  AppendSlow(row, v, out);
+}
+
+void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, TextBuffer& out) {
+  out.Push('{');
+  bool first = true;
+  for (const FlatValue& v : row.values()) {
+    const std::string_view key = keys.key(v.column);
+    const size_t room = Room(v);
+    char* p = out.Reserve(1 + std::max(key.size(), ColumnKeys::kKeyPad) + room);
+    *p = ',';
+    p += first ? 0 : 1;
+    first = false;
+    if (key.size() <= ColumnKeys::kKeyPad) {
+      // A fixed-size copy (the spare bytes are overwritten by what follows).
+      std::memcpy(p, keys.key_block(v.column), ColumnKeys::kKeyPad);
+    } else {
+      std::memcpy(p, key.data(), key.size());
+    }
+    p += key.size();
+    if (room != 0) {
+      char* end = PutFast(row, v, p);
+      if (end != nullptr) {
+        out.Commit(end);
+        continue;
+      }
+    }
+    out.Commit(p);
+    AppendSlow(row, v, out);
+  }
+  out.Push('}');
+}
+
+void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, std::string& out) {
+  TextBuffer& buffer = ThreadBuffer();
+  AppendFlatValueJson(row, v, buffer);
+  out.append(buffer.view());
+}
+
+void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, std::string& out) {
+  TextBuffer& buffer = ThreadBuffer();
+  AppendFlatRowJson(row, keys, buffer);
+  out.append(buffer.view());
+}
+
+}  // namespace sluice::mysql
