@@ -135,6 +135,32 @@ TEST_F(ExecutedGtidsFixtureTest, FromTheFileStartTheSetIsKnownAfterPreviousGtids
   EXPECT_EQ(a.executed_gtids()->ToString(), "55778904-0299-11f1-b1b8-4ef0c4956feb:1-13:mytag:1-2");
 }
 
+// The set's wire encoding (what COM_BINLOG_DUMP_GTID carries) is byte for byte the encoding
+// MySQL 9.6 wrote into the PREVIOUS_GTIDS event of the tagged fixture, and MySQL 8.0.40's of an
+// untagged one.
+TEST_F(ExecutedGtidsFixtureTest, EncodingEqualsWhatMysqlWrote) {
+  for (const std::string name : {"binlog_transaction_with_GTID_TAG.000001",
+                                 "binlog_transaction_previous_GTID_no_tag.000001"}) {
+    SCOPED_TRACE(name);
+    const std::string bytes = ReadFileBytes(*dir_ / name);
+    const std::vector<Event> events = Load(name);
+    const Event* previous = nullptr;
+    for (const Event& e : events) {
+      if (std::holds_alternative<PreviousGtids>(e.body)) previous = &e;
+    }
+    ASSERT_NE(previous, nullptr);
+    // The event's body: after the 19-byte header, before the 4-byte CRC32.
+    const size_t at = previous->position;
+    const size_t size = previous->header.event_size;
+    ASSERT_LE(at + size, bytes.size());
+    const std::string body = bytes.substr(at + kEventHeaderLength, size - kEventHeaderLength - 4);
+    absl::StatusOr<GtidSet> set =
+        GtidSet::Parse(std::get<PreviousGtids>(previous->body).ToString());
+    ASSERT_TRUE(set.ok()) << set.status();
+    EXPECT_EQ(set->Encode(), body);
+  }
+}
+
 // Files without GTIDs (anonymous transactions) keep the set at their PREVIOUS_GTIDS.
 TEST_F(ExecutedGtidsFixtureTest, AnonymousTransactionsAddNothing) {
   const std::vector<std::pair<std::string, std::string>> files = {
