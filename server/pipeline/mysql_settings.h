@@ -14,10 +14,12 @@
 
 namespace sluice::pipeline {
 
-// The SHOW GLOBAL VARIABLES query whose rows (name, value) CheckMysqlSettings reads.
+// The SHOW GLOBAL VARIABLES query whose rows (name, value) CheckMysqlSettings reads. gtid_mode
+// (MySQL only) decides whether a MySQL source may resume by GTID set (mysql_source.h).
 inline constexpr std::string_view kMysqlSettingsQuery =
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'server_id', 'log_bin', "
-    "'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'binlog_checksum')";
+    "'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'binlog_checksum', "
+    "'gtid_mode')";
 
 // `vars` maps lower-case variable names to values. OK when the binary log is on, binlog_format
 // is ROW, binlog_row_image FULL, binlog_row_metadata FULL and the server's server_id differs from

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <thread>
 #include <tuple>
-#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -15,8 +15,11 @@
 #include "proto/base/glob.h"
 #include "proto/base/status_macros.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/gtid_set.h"
 #include "protocol/mysql/transaction_assembler.h"
 #include "protocol/mysqlclient/connection.h"
+#include "server/logging/log.h"
+#include "server/pipeline/mysql_resume.h"
 #include "server/pipeline/mysql_settings.h"
 #include "server/pipeline/mysql_snapshot.h"
 #include "server/pipeline/snapshot.h"
@@ -27,16 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using mysqlclient::MysqlConnection;
-
-// A MariaDB GTID state as sluice stores it: "D-S-N" entries joined by ','. Checked before it is
-// quoted into SQL.
-bool IsMariaGtidState(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!(c >= '0' && c <= '9') && c != '-' && c != ',') return false;
-  }
-  return true;
-}
 
 v1::SourceCheckpoint BinlogCheckpoint(const BinlogPosition& pos, const std::string& gtid,
                                       const std::string& gtid_set) {
@@ -51,6 +44,13 @@ v1::SourceCheckpoint BinlogCheckpoint(const BinlogPosition& pos, const std::stri
 }
 
 constexpr char kSignalTable[] = "sluice_signal";
+
+// A GTID set shortened for a message.
+std::string Shorten(std::string text) {
+  constexpr size_t kMax = 300;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
 
 // One replication session: from connect to the first error or Stop().
 class Session : private SessionBase<MysqlSourceOptions> {
@@ -86,6 +86,12 @@ class Session : private SessionBase<MysqlSourceOptions> {
   absl::Status CheckSettings();
   absl::StatusOr<BinlogPosition> CurrentPosition();
   absl::Status CheckBinlogExists(const BinlogPosition& start);
+  // Why the stored checkpoint can no longer be streamed from (binlog file or GTIDs purged), or
+  // "" when it can.
+  absl::StatusOr<std::string> LostReason(const v1::SourceCheckpoint& stored);
+  // How to resume from `stored` (mysql_resume.h). FailedPrecondition (fatal) for
+  // mysql_resume=gtid without gtid_mode=ON.
+  absl::StatusOr<MysqlResumePlan> Plan(const v1::SourceCheckpoint& stored) const;
   absl::Status HandleEvent(std::string bytes);
   absl::Status MaybeStoreIdle(bool force);
   absl::Status Explain(absl::Status st) const;
@@ -106,6 +112,7 @@ class Session : private SessionBase<MysqlSourceOptions> {
   mysql::TransactionAssembler::Sink sink_;
   mysql::ChecksumAlg checksum_ = mysql::ChecksumAlg::kOff;
   bool mariadb_ = false;
+  std::string gtid_mode_;  // MySQL @@GLOBAL.gtid_mode ("" on MariaDB)
   std::string last_gtid_;  // the GTID of the last committed transaction (MySQL)
 
   struct OpenTxn {
@@ -145,7 +152,29 @@ bool Session::Selected(std::string_view db, std::string_view table) const {
 
 v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos,
                                            const std::string& gtid) const {
-  return BinlogCheckpoint(pos, gtid, assembler_ ? assembler_->gtid_state() : std::string());
+  // gtid_set: MariaDB's GTID state, or MySQL's executed GTID set at `pos` when it is known (the
+  // assembler's set always belongs to its position, which `pos` is).
+  std::string set;
+  if (assembler_ && mariadb_) {
+    set = assembler_->gtid_state();
+  } else if (const mysql::GtidSet* executed = assembler_ ? assembler_->executed_gtids() : nullptr) {
+    set = executed->ToString();
+  }
+  return BinlogCheckpoint(pos, gtid, set);
+}
+
+absl::StatusOr<MysqlResumePlan> Session::Plan(const v1::SourceCheckpoint& stored) const {
+  absl::StatusOr<MysqlResumePlan> plan =
+      PlanMysqlResume(config_.mysql_resume, mariadb_, gtid_mode_,
+                      stored.position().binlog().gtid_set(), config_.name);
+  if (!plan.ok()) return Fatal(plan.status());
+  if (!plan->note.empty()) {
+    logging::Warn(config_.name,
+                  "the stored GTID set is not readable; resuming by file:pos and deriving the set "
+                  "again from the binlog",
+                  {{"error", plan->note}});
+  }
+  return plan;
 }
 
 absl::Status Session::CheckSettings() {
@@ -159,6 +188,7 @@ absl::Status Session::CheckSettings() {
   const std::string checksum = absl::AsciiStrToUpper(vars["binlog_checksum"]);
   checksum_ = checksum == "CRC32" ? mysql::ChecksumAlg::kCrc32 : mysql::ChecksumAlg::kOff;
   mariadb_ = absl::StrContains(absl::AsciiStrToLower(vars["version"]), "mariadb");
+  gtid_mode_ = mariadb_ ? std::string() : vars["gtid_mode"];
   return absl::OkStatus();
 }
 
@@ -204,6 +234,34 @@ absl::Status Session::CheckBinlogExists(const BinlogPosition& start) {
       "binlog_expire_logs_seconds / expire_logs_days so the binlog outlives sluice downtime")));
 }
 
+absl::StatusOr<std::string> Session::LostReason(const v1::SourceCheckpoint& stored) {
+  SLUICE_ASSIGN_OR_RETURN(MysqlResumePlan plan, Plan(stored));
+  if (plan.by == MysqlResumePlan::By::kMysqlGtidSet) {
+    // Resumed by GTID set: the server must still have every transaction not in it, i.e. the
+    // GTIDs it purged must all be in the set (the file name does not matter, and differs after
+    // a failover).
+    SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet rs, conn_->Query("SELECT @@GLOBAL.gtid_purged"));
+    std::string text;
+    if (!rs.rows.empty() && !rs.rows[0].empty() && rs.rows[0][0]) text = *rs.rows[0][0];
+    absl::StatusOr<mysql::GtidSet> purged = mysql::GtidSet::Parse(text);
+    if (!purged.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("@@GLOBAL.gtid_purged: ", std::string(purged.status().message())));
+    }
+    if (plan.executed->ContainsAll(*purged)) return std::string();
+    return absl::StrCat("the server purged GTIDs the stored GTID set ",
+                        Shorten(plan.executed->ToString()), " does not hold (gtid_purged is ",
+                        Shorten(purged->ToString()), ")");
+  }
+  std::string oldest;
+  SLUICE_ASSIGN_OR_RETURN(bool on_server,
+                          BinlogOnServer(stored.position().binlog().file(), oldest));
+  if (on_server) return std::string();
+  return absl::StrCat("the stored position ", stored.position_text(),
+                      " is no longer on the server (binlog purged; oldest is ",
+                      oldest.empty() ? std::string("none") : oldest, ")");
+}
+
 // Adds the reason and the fix to errors the server gives while dumping.
 absl::Status Session::Explain(absl::Status st) const {
   if (absl::StrContains(st.message(), "MySQL error 1236")) {
@@ -212,6 +270,8 @@ absl::Status Session::Explain(absl::Status st) const {
         assembler_ ? assembler_->position().ToString() : std::string("the stored position"),
         assembler_ && !assembler_->gtid_state().empty()
             ? absl::StrCat(" / GTID state ", assembler_->gtid_state())
+        : assembler_ && assembler_->executed_gtids()
+            ? absl::StrCat(" / GTID set ", Shorten(assembler_->executed_gtids()->ToString()))
             : std::string(),
         " (", std::string(st.message()),
         "). If that part of the binlog is no longer on the server (purged), the changes after "
@@ -258,7 +318,10 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
     for (auto& t : tables) *state.add_tables() = std::move(t);
     state.set_started_ts_micros(NowMicros());
     state.set_method(opened.exact ? "consistent" : "later");
-    cut = BinlogCheckpoint(opened.position, "", opened.gtid_state);
+    // MySQL: gtid_executed is the set at the cut only when it was read under the read lock
+    // (no commit in between); otherwise the stream derives it from the binlog.
+    cut = BinlogCheckpoint(opened.position, "",
+                           mariadb_ || opened.exact ? opened.gtid_state : std::string());
   } else {
     SLUICE_ASSIGN_OR_RETURN(storagepb::ConnectorState cs, ParseConnectorState(stored));
     state = cs.snapshot();
@@ -289,6 +352,7 @@ absl::Status Session::Prepare() {
   SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
 
   SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  SLUICE_RETURN_IF_ERROR(Plan(stored).status());  // mysql_resume=gtid without GTIDs: refuse now
   const bool never_started =
       !stored.position().has_binlog() || stored.position().binlog().file().empty();
   if (SnapshotInProgress(stored) ||
@@ -299,33 +363,39 @@ absl::Status Session::Prepare() {
   } else if (!never_started && config_.snapshot == config::SnapshotMode::kWhenNeeded) {
     // The stored position is gone (binlog purged while sluice was down): take a new snapshot
     // at a new cut instead of failing. Its "t" markers tell subscribers to drop their copy.
-    std::string oldest;
-    SLUICE_ASSIGN_OR_RETURN(bool on_server,
-                            BinlogOnServer(stored.position().binlog().file(), oldest));
-    if (!on_server) {
-      SLUICE_RETURN_IF_ERROR(Snapshot(
-          stored, /*fresh=*/true,
-          absl::StrCat("the stored position ", stored.position_text(),
-                       " is no longer on the server (binlog purged; oldest is ",
-                       oldest.empty() ? std::string("none") : oldest, ")")));
+    SLUICE_ASSIGN_OR_RETURN(std::string lost, LostReason(stored));
+    if (!lost.empty()) {
+      SLUICE_RETURN_IF_ERROR(Snapshot(stored, /*fresh=*/true, lost));
       SLUICE_RETURN_IF_ERROR(Connect());
       SLUICE_ASSIGN_OR_RETURN(stored, log_.Checkpoint(id_));
     }
   }
   BinlogPosition start;
   std::string gtid_state;
-  bool by_gtid = false;
   const bool first_start =
       !stored.position().has_binlog() || stored.position().binlog().file().empty();
+  // MariaDB resumes by GTID state when there is one (it survives a change of primary, and the
+  // server finds the file); MySQL by its executed GTID set when gtid_mode=ON (COM_BINLOG_DUMP_GTID:
+  // the server starts at the first binlog holding a transaction not in the set, also on a new
+  // primary); otherwise by file:pos, which must still be on the server (mysql_resume.h).
+  SLUICE_ASSIGN_OR_RETURN(MysqlResumePlan plan, Plan(stored));
   if (!first_start) {
     start.file = stored.position().binlog().file();
     start.offset = stored.position().binlog().position();
     gtid_state = stored.position().binlog().gtid_set();
     last_gtid_ = stored.position().binlog().gtid();
-    // MariaDB resumes by GTID state when there is one (it survives a change of primary, and
-    // the server finds the file); otherwise by file:pos, which must still be on the server.
-    by_gtid = mariadb_ && IsMariaGtidState(gtid_state);
-    if (!by_gtid) SLUICE_RETURN_IF_ERROR(CheckBinlogExists(start));
+    if (plan.by == MysqlResumePlan::By::kMysqlGtidSet) {
+      SLUICE_ASSIGN_OR_RETURN(std::string lost, LostReason(stored));
+      if (!lost.empty()) {
+        return Fatal(absl::NotFoundError(absl::StrCat(
+            "source '", config_.name, "': ", lost,
+            ": the changes after the stored position are lost to sluice. Re-snapshot the source "
+            "(snapshot=when_needed) or start over with a new data dir, and raise "
+            "binlog_expire_logs_seconds so the binlog outlives sluice downtime")));
+      }
+    } else if (plan.by == MysqlResumePlan::By::kPosition) {
+      SLUICE_RETURN_IF_ERROR(CheckBinlogExists(start));
+    }
   } else {
     // First start: stream from the current end of the binlog (stored below before reading
     // anything, so a restart continues from here and not from a later "current").
@@ -346,9 +416,21 @@ absl::Status Session::Prepare() {
         absl::StrCat("source '", config_.name, "': stored position ", start.ToString(),
                      " is beyond 4 GiB, which COM_BINLOG_DUMP cannot address")));
   }
-  assembler_.emplace(start, gtid_state);
+  assembler_.emplace(start, mariadb_ ? gtid_state : std::string());
   assembler_->set_filter(
       [this](std::string_view db, std::string_view table) { return Selected(db, table); });
+  // MySQL: track the executed GTID set for the checkpoints. Without a stored set, derive it
+  // (PREVIOUS_GTIDS of the start file plus the GTIDs before the start): the dump then reads the
+  // start file from its beginning, and the assembler reports nothing before the start.
+  // @@GLOBAL.gtid_executed would not do: it is not tied to any position.
+  if (plan.executed) {
+    assembler_->TrackExecutedGtids(*plan.executed);
+  } else if (plan.derive) {
+    assembler_->DeriveExecutedGtids();
+    logging::Info(config_.name, "deriving the executed GTID set at the start position",
+                  {{"position", start.ToString()},
+                   {"reads", absl::StrCat(start.file, ":4 to ", start.offset)}});
+  }
   if (first_start) {
     SLUICE_RETURN_IF_ERROR(log_.Append(id_, {}, CheckpointAt(start, "")).status());
   }
@@ -360,7 +442,7 @@ absl::Status Session::Prepare() {
       conn_->Query(absl::StrCat("SET @master_heartbeat_period = ", heartbeat_ns)).status());
   // MariaDB: send GTID events (capability 4 = MARIA_SLAVE_CAPABILITY_GTID). MySQL ignores it.
   SLUICE_RETURN_IF_ERROR(conn_->Query("SET @mariadb_slave_capability = 4").status());
-  if (by_gtid) {
+  if (plan.by == MysqlResumePlan::By::kMariadbGtidState) {
     // The server starts after this GTID state and ignores the file and position; strict mode
     // refuses a state the server's binlog does not continue (a diverged history).
     SLUICE_RETURN_IF_ERROR(
@@ -369,8 +451,14 @@ absl::Status Session::Prepare() {
     SLUICE_RETURN_IF_ERROR(conn_->Query("SET @slave_gtid_ignore_duplicates = 0").status());
   }
   SLUICE_RETURN_IF_ERROR(conn_->RegisterReplica(config_.server_id));
-  SLUICE_RETURN_IF_ERROR(
-      conn_->StartBinlogDump(start.file, static_cast<uint32_t>(start.offset), config_.server_id));
+  if (plan.by == MysqlResumePlan::By::kMysqlGtidSet) {
+    // Empty file name and position 4: the server starts at the first binlog holding a
+    // transaction not in the set and skips those in it (a heartbeat marks each skipped group).
+    SLUICE_RETURN_IF_ERROR(conn_->StartBinlogDumpGtid(*plan.executed, config_.server_id));
+  } else {
+    const uint32_t from = plan.derive ? 4u : static_cast<uint32_t>(start.offset);
+    SLUICE_RETURN_IF_ERROR(conn_->StartBinlogDump(start.file, from, config_.server_id));
+  }
   decoder_.set_initial_checksum(checksum_);
   decoder_.set_file_name(start.file);
 

@@ -7,9 +7,11 @@
 // ours) and refuse with the exact SET GLOBAL / my.cnf fix when one is wrong; find the start
 // position (the stored checkpoint, or on the very first start the server's current position,
 // which is stored before anything is read); negotiate checksums, the heartbeat period and
-// MariaDB GTID events; dump from that position. Events go through mysql::TransactionAssembler:
-// a committed transaction is appended whole, with the position after it (file:pos, GTID and the
-// MariaDB GTID state) as the checkpoint in the same write. A transaction larger than
+// MariaDB GTID events; dump from that position: by file:pos, by MariaDB GTID state, or on MySQL
+// with gtid_mode=ON by the executed GTID set (COM_BINLOG_DUMP_GTID; mysql_resume.h decides).
+// Events go through mysql::TransactionAssembler: a committed transaction is appended whole, with
+// the position after it (file:pos, GTID, and the MariaDB GTID state or the MySQL executed GTID
+// set) as the checkpoint in the same write. A transaction larger than
 // `stage_threshold_bytes` (or `max_buffered_events`) is spilled to the log's staging area and
 // published at commit, so memory stays bounded. Rolled-back transactions never reach the log.
 // Heartbeats, rotations and filtered-out transactions advance the checkpoint of an idle source.
