@@ -32,7 +32,9 @@ bool IsReset(const absl::Status& status) {
 }  // namespace
 
 Consumer::Consumer(std::shared_ptr<grpc::Channel> channel, ConsumeOptions options)
-    : stub_(v1::Subscriptions::NewStub(std::move(channel))), options_(std::move(options)) {}
+    : stub_(v1::Subscriptions::NewStub(channel)),
+      options_(std::move(options)),
+      channel_(std::move(channel)) {}
 
 Consumer::~Consumer() {
   canceller_.Cancel();
@@ -71,7 +73,7 @@ void Consumer::Open() {
   CommitPendingAcks();
   ctx_ = std::make_unique<grpc::ClientContext>();
   canceller_.SetContext(ctx_.get());
-  stream_ = stub_->Consume(ctx_.get());
+  stream_ = internal::StartConsume(*channel_, *ctx_);
   v1::ConsumeRequest open;
   *open.mutable_open() = options_.open;
   first_message_ = true;
@@ -152,34 +154,15 @@ absl::Status Consumer::Close() {
   return flushed.status();
 }
 
-absl::Status Consumer::Next(Batch& batch) {
+absl::Status Consumer::ReadMessage() {
   while (true) {
     if (canceller_.cancelled()) {
       CloseStream().IgnoreError();
       return absl::CancelledError("the consumer was cancelled");
     }
     if (stream_ == nullptr) Open();
-    if (stream_->Read(&batch.Fresh())) {
+    if (stream_->Read(&message_)) {
       failures_ = 0;
-      v1::SubscribeResponse& r = batch.mutable_response();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (first_message_ && r.committed_offset() < committed_) {
-        // Reset while we were away: start over at the new position.
-        delivered_ = 0;
-        acked_ = 0;
-        ackable_ = 0;
-        committed_ = 0;
-      }
-      first_message_ = false;
-      committed_ = std::max(committed_, r.committed_offset());
-      if (r.next_offset() > 0) stream_sent_ = std::max(stream_sent_, r.next_offset() - 1);
-      // Drop the redelivered events that were handed out already (a prefix: offsets ascend).
-      int skip = 0;
-      while (skip < r.events_size() && r.events(skip).offset() <= delivered_) ++skip;
-      if (skip > 0) r.mutable_events()->DeleteSubrange(0, skip);
-      if (!r.events().empty()) delivered_ = r.events(r.events_size() - 1).offset();
-      ackable_ = std::max(ackable_, stream_sent_);
-      SendAckLocked();
       return absl::OkStatus();
     }
     absl::Status error = CloseStream();
@@ -197,6 +180,59 @@ absl::Status Consumer::Next(Batch& batch) {
                                         failures_, "the consumer was cancelled");
     if (!wait.ok()) return wait;
   }
+}
+
+size_t Consumer::Accept(uint64_t committed, uint64_t next_offset, size_t events,
+                        absl::FunctionRef<uint64_t(size_t)> offset_at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (first_message_ && committed < committed_) {
+    // Reset while we were away: start over at the new position.
+    delivered_ = 0;
+    acked_ = 0;
+    ackable_ = 0;
+    committed_ = 0;
+  }
+  first_message_ = false;
+  committed_ = std::max(committed_, committed);
+  if (next_offset > 0) stream_sent_ = std::max(stream_sent_, next_offset - 1);
+  // Skip the redelivered events that were handed out already (a prefix: offsets ascend).
+  size_t skip = 0;
+  while (skip < events && offset_at(skip) <= delivered_) ++skip;
+  if (skip < events) delivered_ = offset_at(events - 1);
+  ackable_ = std::max(ackable_, stream_sent_);
+  SendAckLocked();
+  return skip;
+}
+
+absl::Status Consumer::Abandon(const absl::Status& error) {
+  // Bytes we cannot read: end this stream and report them, never skip them silently.
+  ctx_->TryCancel();
+  CloseStream().IgnoreError();
+  return error;
+}
+
+absl::Status Consumer::Next(Batch& batch) {
+  absl::Status read = ReadMessage();
+  if (!read.ok()) return read;
+  absl::Status parsed = internal::ParseInto(message_, batch);
+  if (!parsed.ok()) return Abandon(parsed);
+  v1::SubscribeResponse& r = batch.mutable_response();
+  const size_t skip =
+      Accept(r.committed_offset(), r.next_offset(), static_cast<size_t>(r.events_size()),
+             [&r](size_t i) { return r.events(static_cast<int>(i)).offset(); });
+  if (skip > 0) r.mutable_events()->DeleteSubrange(0, static_cast<int>(skip));
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Next(BatchView& batch) {
+  absl::Status read = ReadMessage();
+  if (!read.ok()) return read;
+  absl::Status indexed = internal::IndexInto(message_, batch);
+  if (!indexed.ok()) return Abandon(indexed);
+  const std::span<const EventView> events = batch.events();
+  batch.DropFront(Accept(batch.committed_offset().value(), batch.next_offset().value(),
+                         events.size(), [&events](size_t i) { return events[i].offset(); }));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<LogOffset> AckSubscription(std::shared_ptr<grpc::Channel> channel,

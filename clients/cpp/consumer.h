@@ -36,7 +36,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/functional/function_ref.h"
 #include "clients/cpp/batch.h"
+#include "clients/cpp/batch_view.h"
+#include "clients/cpp/raw_call.h"
 #include "clients/cpp/reconnect.h"
 #include "proto/base/positions.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -62,8 +65,11 @@ class Consumer {
   // out (a batch may then hold none, like a heartbeat). Errors: CANCELLED after Cancel();
   // NOT_FOUND (no such subscription and no create_if_missing), FAILED_PRECONDITION (other
   // filters or source, retention removed the next event), ABORTED (another consumer opened the
-  // subscription, or it was deleted), UNAUTHENTICATED, ...: the server's code and message.
+  // subscription, or it was deleted), UNAUTHENTICATED, ...: the server's code and message;
+  // DATA_LOSS when a message is not a well-formed SubscribeResponse (the stream is ended).
   absl::Status Next(Batch& batch);
+  // The same message kept as bytes with a lazy view per event (BatchView), same errors.
+  absl::Status Next(BatchView& batch);
 
   // Cumulative: every event at or below `offset` is processed. `offset` may be at most the
   // next_offset - 1 of the last batch Next() returned; a bigger one is InvalidArgument. An ack
@@ -88,6 +94,14 @@ class Consumer {
  private:
   void Open();
   absl::Status CloseStream();
+  // Blocks until the next message arrives (reconnecting as needed) and leaves it in message_.
+  absl::Status ReadMessage();
+  // The bookkeeping of a message read: its committed and next offsets and its `events` event
+  // offsets. Returns how many leading events were handed out before (to drop).
+  size_t Accept(uint64_t committed, uint64_t next_offset, size_t events,
+                absl::FunctionRef<uint64_t(size_t)> offset_at);
+  // A message that could not be read ends the stream; returns `error`.
+  absl::Status Abandon(const absl::Status& error);
   void SendAckLocked();
   void CommitPendingAcks();
 
@@ -95,7 +109,9 @@ class Consumer {
   ConsumeOptions options_;
   Canceller canceller_;
   std::unique_ptr<grpc::ClientContext> ctx_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::ConsumeRequest, v1::SubscribeResponse>> stream_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<internal::RawConsumeStream> stream_;
+  grpc::ByteBuffer message_;
   int failures_ = 0;
   bool first_message_ = true;  // the next message is the first of its stream
   uint64_t delivered_ = 0;     // the highest event offset handed out (Next's thread only)

@@ -7,7 +7,7 @@
 namespace sluice::client {
 
 Subscription::Subscription(std::shared_ptr<grpc::Channel> channel, SubscribeOptions options)
-    : stub_(v1::ChangeStream::NewStub(std::move(channel))), options_(std::move(options)) {
+    : channel_(std::move(channel)), options_(std::move(options)) {
   if (!options_.request.has_start()) options_.request.mutable_start()->mutable_earliest();
 }
 
@@ -22,7 +22,7 @@ void Subscription::Open() {
   if (resume_.value() != 0) options_.request.mutable_start()->set_offset(resume_.value());
   ctx_ = std::make_unique<grpc::ClientContext>();
   canceller_.SetContext(ctx_.get());
-  reader_ = stub_->Subscribe(ctx_.get(), options_.request);
+  reader_ = internal::StartSubscribe(*channel_, *ctx_, options_.request);
 }
 
 absl::Status Subscription::CloseStream() {
@@ -35,16 +35,15 @@ absl::Status Subscription::CloseStream() {
   return FromGrpc(status);
 }
 
-absl::Status Subscription::Next(Batch& batch) {
+absl::Status Subscription::ReadMessage() {
   while (true) {
     if (canceller_.cancelled()) {
       CloseStream().IgnoreError();
       return absl::CancelledError("the subscription was cancelled");
     }
     if (reader_ == nullptr) Open();
-    if (reader_->Read(&batch.Fresh())) {
+    if (reader_->Read(&message_)) {
       failures_ = 0;
-      if (batch.response().next_offset() != 0) resume_ = batch.next_offset();
       return absl::OkStatus();
     }
     absl::Status error = CloseStream();
@@ -56,6 +55,31 @@ absl::Status Subscription::Next(Batch& batch) {
                                         failures_, "the subscription was cancelled");
     if (!wait.ok()) return wait;
   }
+}
+
+absl::Status Subscription::Accept(const absl::Status& read, uint64_t next_offset) {
+  if (!read.ok()) {
+    // Bytes we cannot read: end this stream and report them, never skip them silently.
+    ctx_->TryCancel();
+    CloseStream().IgnoreError();
+    return read;
+  }
+  if (next_offset != 0) resume_ = LogOffset(next_offset);
+  return absl::OkStatus();
+}
+
+absl::Status Subscription::Next(Batch& batch) {
+  absl::Status read = ReadMessage();
+  if (!read.ok()) return read;
+  const absl::Status parsed = internal::ParseInto(message_, batch);  // before next_offset()
+  return Accept(parsed, batch.response().next_offset());
+}
+
+absl::Status Subscription::Next(BatchView& batch) {
+  absl::Status read = ReadMessage();
+  if (!read.ok()) return read;
+  const absl::Status indexed = internal::IndexInto(message_, batch);  // before next_offset()
+  return Accept(indexed, batch.next_offset().value());
 }
 
 }  // namespace sluice::client

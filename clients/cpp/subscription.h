@@ -31,6 +31,8 @@
 
 #include "absl/status/status.h"
 #include "clients/cpp/batch.h"
+#include "clients/cpp/batch_view.h"
+#include "clients/cpp/raw_call.h"
 #include "clients/cpp/reconnect.h"
 #include "proto/base/positions.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -56,7 +58,10 @@ class Subscription {
   // Errors: CANCELLED after Cancel(); the server's error (same code and message) when it is
   // not transient or the reconnect policy gave up; UNAVAILABLE kStreamEndedMessage when the
   // server ended the stream and reconnecting is off.
+  // DATA_LOSS when a message is not a well-formed SubscribeResponse (the stream is ended).
   absl::Status Next(Batch& batch);
+  // The same message kept as bytes with a lazy view per event (BatchView), same errors.
+  absl::Status Next(BatchView& batch);
 
   // Ends the subscription from any thread: a Next() in progress or later returns CANCELLED.
   void Cancel();
@@ -68,12 +73,17 @@ class Subscription {
  private:
   void Open();
   absl::Status CloseStream();
+  // Blocks until the next message arrives (reconnecting as needed) and leaves it in message_.
+  absl::Status ReadMessage();
+  // After a message was read: DATA_LOSS `error` ends the stream; OK records the resume offset.
+  absl::Status Accept(const absl::Status& read, uint64_t next_offset);
 
-  std::unique_ptr<v1::ChangeStream::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
   SubscribeOptions options_;
   Canceller canceller_;
   std::unique_ptr<grpc::ClientContext> ctx_;
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader_;
+  std::unique_ptr<internal::RawReader> reader_;
+  grpc::ByteBuffer message_;
   LogOffset resume_;
   int failures_ = 0;  // failed attempts in a row
 };

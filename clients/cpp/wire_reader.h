@@ -1,0 +1,57 @@
+#pragma once
+// WireReader: the one bounds-checked reader of protobuf wire bytes in the client library, for
+// reading messages without parsing them into objects (BatchView, EventView). Pure: no I/O, no
+// allocation.
+//
+//   WireReader r(bytes);
+//   while (r.Next()) {
+//     if (r.field() == 1 && r.wire_type() == WireType::kLen) ... r.bytes() ...
+//   }
+//   if (!r.status().ok()) ... // truncated or malformed
+//
+// Next() reads one field: its tag and its value (a varint, a fixed 64- or 32-bit value, or the
+// bytes of a length-delimited field, which stay inside the input). Unknown fields are read the
+// same way, so a caller skips them by ignoring them. Groups (deprecated, never written by
+// proto3) are an error. Once the reader fails it stays failed; status() says where and why.
+// Values are read with no copying: bytes() views the input, which must outlive the reader.
+
+#include <cstdint>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace sluice::client {
+
+enum class WireType : uint8_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes) : data_(bytes) {}
+
+  // Reads the next field. False at the end of the input or on an error (see status()).
+  bool Next();
+
+  uint32_t field() const { return field_; }
+  WireType wire_type() const { return type_; }
+  // The value of a varint or fixed field (for fixed32, the low 32 bits).
+  uint64_t value() const { return value_; }
+  // The payload of a length-delimited field (string, bytes, sub-message, packed repeated).
+  std::string_view bytes() const { return bytes_; }
+
+  // OK, or DataLoss naming the byte position and what was expected there.
+  const absl::Status& status() const { return status_; }
+
+ private:
+  bool ReadVarint(uint64_t& out);
+  bool Fail(const char* what);
+
+  std::string_view data_;
+  size_t pos_ = 0;
+  uint32_t field_ = 0;
+  WireType type_ = WireType::kVarint;
+  uint64_t value_ = 0;
+  std::string_view bytes_;
+  absl::Status status_;
+};
+
+}  // namespace sluice::client
