@@ -379,6 +379,10 @@ absl::Status Session::Prepare() {
   // the server starts at the first binlog holding a transaction not in the set, also on a new
   // primary); otherwise by file:pos, which must still be on the server (mysql_resume.h).
   SLUICE_ASSIGN_OR_RETURN(MysqlResumePlan plan, Plan(stored));
+  if (options_.reread_start_file_for_testing) {
+    plan.by = MysqlResumePlan::By::kPosition;
+    plan.derive = !plan.executed;
+  }
   if (!first_start) {
     start.file = stored.position().binlog().file();
     start.offset = stored.position().binlog().position();
