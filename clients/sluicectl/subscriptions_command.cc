@@ -15,14 +15,16 @@ namespace {
 
 constexpr char kSubscriptionsUsage[] =
     R"(usage: sluicectl subscriptions list [SOURCE] [--format text|json]
-       sluicectl subscriptions create NAME --source SOURCE [--from earliest|latest|OFFSET|TIME]
+       sluicectl subscriptions create NAME --source SOURCE
+                 [--from earliest|latest|OFFSET|TIME|snapshot]
                  [--table GLOB]... [--op c,u,d,r,t,ddl,m] [--columns TABLE_GLOB=COL,COL]...
                  [--format text|json]
        sluicectl subscriptions reset NAME --to earliest|latest|OFFSET|TIME [--format text|json]
        sluicectl subscriptions delete NAME [--format text|json]
   --from / --to: the next event the subscription delivers (TIME: the first transaction
-  committed at or after it, like 2026-01-02T03:04:05Z). --columns keeps only those columns (and
-  the key columns) of matching tables.)";
+  committed at or after it, like 2026-01-02T03:04:05Z). --from snapshot: each stream first sends
+  the table state (rows consistent at an offset N, then the log after N) until N is acked.
+  --columns keeps only those columns (and the key columns) of matching tables.)";
 
 int Usage(const std::string& problem) {
   return Fail(kExitUsage, problem + "\n" + kSubscriptionsUsage);
@@ -268,6 +270,8 @@ int RunSubscriptions(const GlobalOptions& global, const std::vector<std::string>
     for (const auto& [flag, value] : p.flags) {
       if (flag == "--source") {
         req.set_source(value);
+      } else if (flag == "--from" && value == "snapshot") {
+        req.mutable_start()->mutable_snapshot_then_stream();
       } else if (flag == "--from") {
         if (!ParsePosition(flag, value, *req.mutable_start(), error)) return Usage(error);
       } else if (flag == "--table") {

@@ -2,16 +2,16 @@
 
 #include <boost/asio/post.hpp>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "proto/base/varint.h"
 #include "server/service/batch_encoder.h"
 #include "server/service/grpc_status.h"
 #include "server/service/projection.h"
 #include "server/service/start_position.h"
+#include "server/service/state_bootstrap.h"
 #include "server/service/subscriber_stats.h"
-#include "storage/table_state.h"
 
 namespace sluice::service {
 namespace {
@@ -61,9 +61,8 @@ struct Stream {
   // Set by CloseAll: finish instead of the next write. Guarded by mu.
   bool closing = false;
   // SNAPSHOT_THEN_STREAM: the table state still being sent (then null), consistent at offset
-  // next - 1, and where its next read starts. Guarded by mu.
-  std::unique_ptr<storage::TableStateView> bootstrap;
-  std::string bootstrap_cursor;
+  // next - 1. Guarded by mu.
+  std::unique_ptr<StateBootstrap> bootstrap;
 };
 
 void Pump(const std::shared_ptr<Stream>& s);
@@ -87,7 +86,7 @@ grpc::Status ShuttingDown(LogOffset next) {
 
 // Sends the encoder's events as one SubscribeResponse; `s.mu` held. A bootstrap message also
 // carries snapshot_offset (and snapshot_done on its last message).
-void SendLocked(Stream& s, LogOffset next, uint64_t snapshot_offset = 0,
+void SendLocked(Stream& s, LogOffset next, std::optional<LogOffset> snapshot_offset = {},
                 bool snapshot_done = false) {
   auto bounds = s.log->Bounds(s.source);
   const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
@@ -95,14 +94,7 @@ void SendLocked(Stream& s, LogOffset next, uint64_t snapshot_offset = 0,
   s.encoder.Finish(next.value(), last);
   // The slice takes ownership of the buffer: no copy of the batch.
   auto* owned = new std::string(s.encoder.Release());
-  if (snapshot_offset != 0) {
-    owned->push_back(static_cast<char>(0x28));  // 5: snapshot_offset, varint
-    AppendVarint(snapshot_offset, *owned);
-  }
-  if (snapshot_done) {
-    owned->push_back(static_cast<char>(0x30));  // 6: snapshot_done, varint
-    owned->push_back(1);
-  }
+  if (snapshot_offset) AppendSnapshotFields(*snapshot_offset, snapshot_done, *owned);
   grpc::Slice slice(
       owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
   s.message = grpc::ByteBuffer(&slice, 1);
@@ -110,51 +102,19 @@ void SendLocked(Stream& s, LogOffset next, uint64_t snapshot_offset = 0,
   s.reactor->StartWrite(&s.message);
 }
 
-// One message of a SNAPSHOT_THEN_STREAM bootstrap: the next state rows that pass the filter,
-// as op "r" events with offset 0. Reads at most max_scan_events rows per message, so memory is
-// one batch and a slow client only holds back its own stream. `s.mu` held.
+// One message of a SNAPSHOT_THEN_STREAM bootstrap (state_bootstrap.h). Reads at most
+// max_scan_events rows per message, so memory is one batch and a slow client only holds back
+// its own stream. `s.mu` held.
 void PumpBootstrap(Stream& s) {
-  s.encoder.Clear();
   const LogOffset n = s.bootstrap->offset();
-  size_t scanned = 0;
-  bool done = false;
-  std::string cursor = s.bootstrap_cursor;
-  while (s.encoder.events() == 0 && scanned < s.max_scan_events) {
-    absl::Status bad;
-    auto r = s.bootstrap->Read({}, cursor, s.limits, [&](const storage::TableRow& row) {
-      ++scanned;
-      if (!bad.ok() || !s.filter.Matches(row.table, v1::OP_READ)) return;
-      auto event = storage::StateRowEvent(row.value, nullptr);
-      if (!event.ok()) {
-        bad = event.status();
-        return;
-      }
-      std::string bytes = event->SerializeAsString();
-      if (const Projection* p = s.projector.Match(row.table)) {
-        auto projected = ColumnProjector::Apply(*p, bytes);
-        if (!projected.ok()) {
-          bad = projected.status();
-          return;
-        }
-        bytes = *std::move(projected);
-      }
-      s.encoder.AddEvent(bytes);
-      if (s.stats) SubscriberStats::Count(*s.stats, row.table);
-    });
-    if (r.ok() && !bad.ok()) r = bad;
-    if (!r.ok()) {
-      FinishLocked(s, ToGrpcStatus(r.status()));
-      return;
-    }
-    cursor = *std::move(r);
-    if (cursor.empty()) {
-      done = true;
-      break;
-    }
+  auto done = s.bootstrap->NextBatch(s.filter, s.projector, s.limits, s.max_scan_events,
+                                     s.encoder, s.stats.get());
+  if (!done.ok()) {
+    FinishLocked(s, ToGrpcStatus(done.status()));
+    return;
   }
-  s.bootstrap_cursor = cursor;
-  if (done) s.bootstrap.reset();  // releases the RocksDB snapshot; the log follows from n + 1
-  SendLocked(s, n.next(), n.value(), done);
+  if (*done) s.bootstrap.reset();  // releases the RocksDB snapshot; the log follows from n + 1
+  SendLocked(s, n.next(), n, *done);
 }
 
 void Pump(const std::shared_ptr<Stream>& s) {
@@ -311,12 +271,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
   }
   auto source = log_.FindSource(req->source());
   if (!source.ok()) return new ErrorReactor(ToGrpcStatus(source.status()));
-  std::unique_ptr<storage::TableStateView> bootstrap;
+  std::unique_ptr<StateBootstrap> bootstrap;
   absl::StatusOr<LogOffset> start;
   if (req->start().has_snapshot_then_stream()) {
-    auto view = log_.OpenTableState(*source);
-    if (!view.ok()) return new ErrorReactor(ToGrpcStatus(view.status()));
-    bootstrap = *std::move(view);
+    auto opened = StateBootstrap::Open(log_, *source);
+    if (!opened.ok()) return new ErrorReactor(ToGrpcStatus(opened.status()));
+    bootstrap = *std::move(opened);
     start = bootstrap->offset().next();
   } else {
     start = ResolveStart(log_, *source, req->start());

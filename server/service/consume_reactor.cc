@@ -1,8 +1,10 @@
 // The reactor of one Subscriptions.Consume stream. It reads ConsumeRequests one at a time: the
 // first opens the subscription (on the ack pool, since creating one writes), later ones are acks
-// handed to stream_pump's ReceiveAck (on the pump pool). Writes go through Stream/Pump.
+// handed to stream_pump's ReceiveAck (on the pump pool). Writes go through Stream/Pump, after
+// the table-state bootstrap of a snapshot_then_stream subscription (consume_bootstrap.h).
 #include <boost/asio/post.hpp>
 
+#include "server/service/consume_bootstrap.h"
 #include "server/service/grpc_status.h"
 #include "server/service/subscriptions_service.h"
 
@@ -12,7 +14,10 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
                              public StreamReactor {
  public:
   explicit ConsumeReactor(SubscriptionsService& service)
-      : service_(service), stream_(std::make_shared<Stream>()), active_(service.active_) {
+      : service_(service),
+        stream_(std::make_shared<Stream>()),
+        bootstrap_(std::make_shared<ConsumeBootstrap>()),
+        active_(service.active_) {
     stream_->log = &service_.log_;
     stream_->pool = &service_.pool_;
     stream_->reactor = this;
@@ -31,7 +36,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     if (!ok) {
       // The client half-closed (no more acks) or went away; OnCancel covers the latter.
       std::lock_guard<std::mutex> lock(s->mu);
-      if (!s->opened) {
+      if (!s->durable) {
         FinishLocked(*s, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                       "the Consume stream ended before its open message"));
       }
@@ -52,14 +57,57 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     bool opened = false;
     {
       std::lock_guard<std::mutex> lock(s->mu);
-      opened = s->opened;
+      opened = s->durable.has_value();
     }
     boost::asio::post(opened ? service.pool_ : service.ack_pool_,
-                      [&service, s, bytes = std::move(bytes)] { Handle(service, s, bytes); });
+                      [&service, s, b = bootstrap_, bytes = std::move(bytes)] {
+                        Handle(service, s, b, bytes);
+                      });
   }
 
-  void OnWriteDone(bool ok) override { service::OnWriteDone(stream_, ok); }
-  void OnCancel() override { service::OnCancel(stream_); }
+  // During a bootstrap its pump takes the write completions and the cancellation (the stream
+  // is not `opened`, so stream_pump's Pump would ignore them).
+  void OnWriteDone(bool ok) override {
+    std::shared_ptr<Stream> s = stream_;
+    std::shared_ptr<ConsumeBootstrap> b = bootstrap_;
+    bool bootstrapping = false;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      bootstrapping = BootstrappingLocked(*b);
+    }
+    if (!bootstrapping) {
+      service::OnWriteDone(s, ok);
+      return;
+    }
+    boost::asio::post(*s->pool, [s, b, ok] {
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->write_in_flight = false;
+        if (!ok) s->cancelled = true;
+      }
+      BootstrapPump(s, b);
+    });
+  }
+  void OnCancel() override {
+    std::shared_ptr<Stream> s = stream_;
+    std::shared_ptr<ConsumeBootstrap> b = bootstrap_;
+    bool bootstrapping = false;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      bootstrapping = BootstrappingLocked(*b);
+    }
+    if (!bootstrapping) {
+      service::OnCancel(s);
+      return;
+    }
+    boost::asio::post(*s->pool, [s, b] {
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->cancelled = true;
+      }
+      BootstrapPump(s, b);
+    });
+  }
 
   void OnDone() override {
     service_.consumers_.Detach(stream_.get());
@@ -70,13 +118,13 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
  private:
   // One ConsumeRequest, then the next read.
   static void Handle(SubscriptionsService& service, const std::shared_ptr<Stream>& s,
-                     const std::string& bytes) {
+                     const std::shared_ptr<ConsumeBootstrap>& b, const std::string& bytes) {
     v1::ConsumeRequest req;
     bool opened = false;
     {
       std::lock_guard<std::mutex> lock(s->mu);
       if (s->finished) return;
-      opened = s->opened;
+      opened = s->durable.has_value();
       if (!req.ParseFromString(bytes)) {
         FinishLocked(*s, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                       "a ConsumeRequest is not a valid sluice.v1 message"));
@@ -97,7 +145,8 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     if (!opened) {
       // Open outside the lock: it reads (and may write) the subscription store.
       Stream setup;
-      absl::Status st = service.Open(req.open(), setup);
+      std::unique_ptr<StateBootstrap> bootstrap;
+      absl::Status st = service.Open(req.open(), setup, bootstrap);
       std::lock_guard<std::mutex> lock(s->mu);
       if (s->finished) return;
       if (!st.ok()) {
@@ -112,8 +161,10 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
       s->next = setup.next;
       s->stats = std::move(setup.stats);
       s->durable = std::move(setup.durable);
-      s->opened = true;
+      b->state = std::move(bootstrap);
+      s->opened = !BootstrappingLocked(*b);  // a bootstrap opens it when it is done
     } else {
+      FinishBootstrapOnAck(s, b, LogOffset(req.ack()));
       ReceiveAck(s, LogOffset(req.ack()));
     }
     std::string name;
@@ -125,12 +176,22 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     }
     if (!opened) {
       service.consumers_.Attach(name, s);  // ends an older stream of the same subscription
-      PostPump(s);
+      bool bootstrapping = false;
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        bootstrapping = BootstrappingLocked(*b);
+      }
+      if (bootstrapping) {
+        PostBootstrapPump(s, b);
+      } else {
+        PostPump(s);
+      }
     }
   }
 
   SubscriptionsService& service_;
   std::shared_ptr<Stream> stream_;
+  std::shared_ptr<ConsumeBootstrap> bootstrap_;
   std::shared_ptr<std::atomic<int>> active_;
   grpc::ByteBuffer in_;
 };

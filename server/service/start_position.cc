@@ -26,8 +26,9 @@ absl::StatusOr<LogOffset> ResolveStart(const storage::ChangeLog& log, storage::S
       return log.OffsetForTime(source, start.commit_ts_micros());
     case v1::StartPosition::kSnapshotThenStream:
       return absl::InvalidArgumentError(
-          "snapshot_then_stream is a start for ChangeStream.Subscribe only (it sends the table "
-          "state first); a durable subscription starts at earliest, latest, an offset or a time");
+          "snapshot_then_stream is not a log position: it starts a Subscribe stream or a new "
+          "durable subscription with the table state; a reset goes to earliest, latest, an "
+          "offset or a time");
     case v1::StartPosition::kEarliest:
     case v1::StartPosition::KIND_NOT_SET:
       return bounds->first;

@@ -2,8 +2,8 @@
 // Resolves a v1::StartPosition (earliest, latest, an offset, a commit time) to the first offset
 // to deliver from a source's log.
 //
-// Errors: InvalidArgument for offset 0 and for snapshot_then_stream (Subscribe resolves that
-// itself, from the table state), OutOfRange (naming the earliest stored offset) for an
+// Errors: InvalidArgument for offset 0 and for snapshot_then_stream (Subscribe and creating a
+// durable subscription resolve that themselves, from the table state: state_bootstrap.h), OutOfRange (naming the earliest stored offset) for an
 // offset retention removed, and the log's errors. Thread-safety: as ChangeLog.
 
 #include "absl/status/statusor.h"

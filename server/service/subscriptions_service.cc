@@ -86,7 +86,25 @@ SubscriptionsService::~SubscriptionsService() {
   pool_.join();
 }
 
-absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, Stream& stream) {
+absl::StatusOr<std::pair<LogOffset, bool>> SubscriptionsService::CreateStart(
+    storage::SourceId source, const v1::StartPosition& start) {
+  if (!start.has_snapshot_then_stream()) {
+    SLUICE_ASSIGN_OR_RETURN(LogOffset offset, ResolveStart(log_, source, start));
+    return std::make_pair(offset, false);
+  }
+  // The state must exist (FailedPrecondition for table_state: false). Each stream reads it anew
+  // at its own N; this one's N places the committed offset: N - 1, so that the first stream's
+  // ack of its N (>= this N) is above it and ends the bootstrap. With no event stored, N is the
+  // last offset and the subscription starts right after it.
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<StateBootstrap> state,
+                          StateBootstrap::Open(log_, source));
+  SLUICE_ASSIGN_OR_RETURN(storage::LogBounds bounds, log_.Bounds(source));
+  const LogOffset n = state->offset();
+  return std::make_pair(n >= bounds.first ? n : bounds.first, true);
+}
+
+absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, Stream& stream,
+                                        std::unique_ptr<StateBootstrap>& bootstrap) {
   SLUICE_RETURN_IF_ERROR(storage::SubscriptionStore::ValidateName(open.subscription()));
   storagepb::SubscriptionRecord wanted;
   wanted.set_name(open.subscription());
@@ -103,8 +121,9 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
           "' does not exist; to create it, name its source in ConsumeRequest.Open.source"));
     }
     SLUICE_ASSIGN_OR_RETURN(storage::SourceId id, log_.FindSource(open.source()));
-    SLUICE_ASSIGN_OR_RETURN(LogOffset start, ResolveStart(log_, id, open.start()));
-    record = store_.Create(wanted, start);
+    SLUICE_ASSIGN_OR_RETURN(auto start, CreateStart(id, open.start()));
+    wanted.set_snapshot_then_stream(start.second);
+    record = store_.Create(wanted, start.first);
     // Created meanwhile by another consumer, or just now: read it back with its generation.
     if (record.ok() || record.status().code() == absl::StatusCode::kAlreadyExists) {
       record = store_.Get(open.subscription(), &generation);
@@ -126,7 +145,11 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
   SLUICE_ASSIGN_OR_RETURN(storage::SourceId source, log_.FindSource(record->source()));
   SLUICE_ASSIGN_OR_RETURN(storage::LogBounds bounds, log_.Bounds(source));
   const LogOffset next(record->committed_offset() + 1);
-  if (next < bounds.first) {
+  // Not acked since it was created with snapshot_then_stream: the table state comes first, and
+  // the log follows from its offset N + 1 (>= next), so retention before N does not matter.
+  if (record->snapshot_then_stream() && record->acked_ts_micros() == 0) {
+    SLUICE_ASSIGN_OR_RETURN(bootstrap, StateBootstrap::Open(log_, source));
+  } else if (next < bounds.first) {
     return absl::FailedPreconditionError(absl::StrCat(
         "subscription '", record->name(), "' resumes at offset ", next.value(),
         " but forced retention removed it (the earliest stored offset is ", bounds.first.value(),
@@ -241,8 +264,9 @@ absl::StatusOr<v1::SubscriptionInfo> SubscriptionsService::Create(
         absl::StrCat("subscription '", request.name(), "' needs a source to read"));
   }
   SLUICE_ASSIGN_OR_RETURN(storage::SourceId source, log_.FindSource(request.source()));
-  SLUICE_ASSIGN_OR_RETURN(LogOffset start, ResolveStart(log_, source, request.start()));
-  SLUICE_ASSIGN_OR_RETURN(record, store_.Create(std::move(record), start));
+  SLUICE_ASSIGN_OR_RETURN(auto start, CreateStart(source, request.start()));
+  record.set_snapshot_then_stream(start.second);
+  SLUICE_ASSIGN_OR_RETURN(record, store_.Create(std::move(record), start.first));
   return Describe(record);
 }
 

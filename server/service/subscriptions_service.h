@@ -25,6 +25,7 @@
 
 #include "server/service/authorizer.h"
 #include "server/service/consumer_registry.h"
+#include "server/service/state_bootstrap.h"
 #include "server/service/subscriber_stats.h"
 #include "sluice/v1/service.grpc.pb.h"
 #include "storage/change_log.h"
@@ -94,8 +95,14 @@ class SubscriptionsService final : public SubscriptionsBase {
 
  private:
   friend class ConsumeReactor;
-  // Sets up `stream` for the subscription that `open` names, creating it when asked.
-  absl::Status Open(const v1::ConsumeRequest::Open& open, Stream& stream);
+  // Sets up `stream` for the subscription that `open` names, creating it when asked. For a
+  // snapshot_then_stream subscription not acked yet, `bootstrap` receives its table state.
+  absl::Status Open(const v1::ConsumeRequest::Open& open, Stream& stream,
+                    std::unique_ptr<StateBootstrap>& bootstrap);
+  // Where a subscription created from `start` begins (ResolveStart; snapshot_then_stream
+  // becomes the table state's offset N, see docs/subscriptions.md), and whether it bootstraps.
+  absl::StatusOr<std::pair<LogOffset, bool>> CreateStart(storage::SourceId source,
+                                                         const v1::StartPosition& start);
   v1::SubscriptionInfo Describe(const storagepb::SubscriptionRecord& record);
 
   storage::ChangeLog& log_;
