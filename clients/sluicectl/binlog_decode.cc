@@ -62,7 +62,7 @@ class MappedFile {
     }
     file->size_ = static_cast<size_t>(st.st_size);
     if (file->size_ > 0) {
-      void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (p == MAP_FAILED) {
         return absl::FailedPreconditionError(absl::StrCat("cannot map ", path, " (", file->size_,
                                                           " bytes): ", std::strerror(errno)));

@@ -1,6 +1,7 @@
 #include "proto/base/value_json.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -125,6 +126,8 @@ char* PutEscapedAscii(unsigned char c, char* out) {
 // True when none of the 8 bytes of `x` needs attention in a JSON string: each is printable
 // ASCII other than '"' and '\\'. (A byte b < n exists iff (x - n*0x01..) & ~x & 0x80.. != 0,
 // for n <= 0x80; a byte equal to c exists iff x ^ c*0x01.. has a zero byte.)
+// (The 8-byte words are built and stored in little-endian order.)
+static_assert(std::endian::native == std::endian::little);
 bool AllPlainAscii(uint64_t x) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
@@ -510,6 +513,19 @@ char* PutJsonString(char* out, std::string_view s) {
       i += sizeof x;
     }
     if (i == n) break;
+    if (n - i < 8) {
+      // The last few bytes as one word padded with spaces; when all are plain, one 8-byte
+      // store (the padding lands in the room JsonStringRoom leaves) and done.
+      uint64_t x = 0x2020202020202020ULL;
+      for (size_t k = 0; k < n - i; ++k) {
+        x = (x & ~(uint64_t{0xFF} << (8 * k))) | (uint64_t{p[i + k]} << (8 * k));
+      }
+      if (AllPlainAscii(x)) {
+        std::memcpy(out, &x, sizeof x);
+        out += n - i;
+        break;
+      }
+    }
     const unsigned char c = p[i];
     if (IsPlainAscii(c)) {
       *out++ = static_cast<char>(c);

@@ -40,8 +40,10 @@ inline constexpr size_t kMaxDoubleJson = 32;
 char* PutDoubleJson(char* out, double d);
 
 // Writes the bytes AppendJsonString(s, ...) appends, starting at `out`, and returns their end.
-// `out` must have room for 2 + 6 * s.size() bytes (every input byte takes at most 6). For
-// renderers that write into a raw buffer (text_buffer.h); plain ASCII is copied 8 bytes at a time.
+// `out` must have room for JsonStringRoom(s.size()) bytes: every input byte takes at most 6, and
+// a short plain tail is copied as one 8-byte block. For renderers that write into a raw buffer
+// (text_buffer.h); plain ASCII is checked and copied 8 bytes at a time.
+constexpr size_t JsonStringRoom(size_t size) { return 6 * size + 8; }
 char* PutJsonString(char* out, std::string_view s);
 
 // Appends standard padded base64 of `bytes`.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "proto/base/time_format.h"
@@ -74,10 +75,10 @@ int DecimalDigits(uint64_t v) {
   return t + 1 - (x < kPowersOf10[t] ? 1 : 0);
 }
 
-// The decimal digits of `v`, two at a time from the end (what std::to_chars writes).
-char* PutUnsigned(char* p, uint64_t v) {
-  char* const end = p + DecimalDigits(v);
-  char* q = end;
+// Writes the digits of `v` backwards, two at a time, ending at `q` (which is returned).
+template <typename Uint>
+char* PutDigitsBackwards(char* q, Uint v) {
+  char* const end = q;
   while (v >= 100) {
     q -= 2;
     std::memcpy(q, &kDigitPairs[2 * (v % 100)], 2);
@@ -89,6 +90,13 @@ char* PutUnsigned(char* p, uint64_t v) {
     q[-1] = static_cast<char>('0' + v);
   }
   return end;
+}
+
+// The decimal digits of `v` (what std::to_chars writes); 32-bit arithmetic when it fits.
+char* PutUnsigned(char* p, uint64_t v) {
+  char* const end = p + DecimalDigits(v);
+  if (v <= UINT32_MAX) return PutDigitsBackwards(end, static_cast<uint32_t>(v));
+  return PutDigitsBackwards(end, v);
 }
 
 char* PutSigned(char* p, int64_t v) {
@@ -181,7 +189,7 @@ char* PutTimestamp(char* p, int64_t micros) {
   switch (v.kind) {
     case FlatKind::kDecimal:
     case FlatKind::kString:
-      return 2 + 6 * v.size;
+      return JsonStringRoom(v.size);
     case FlatKind::kBytes:
       return 2 + (v.size + 2) / 3 * 4;
     case FlatKind::kValue:

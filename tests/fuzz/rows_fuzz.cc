@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "proto/base/text_buffer.h"
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/flat_row.h"
@@ -110,19 +111,28 @@ std::string Run(std::string_view in) {
     }
   }
 
-  // The flat path: the same rows rendered byte for byte alike, or the same error.
+  // The flat path: the same rows rendered byte for byte alike, or the same error. Rendered both
+  // into a std::string and, as `sluicectl binlog decode` does, into one TextBuffer after other
+  // text (the raw-pointer renderer, flat_row_json.h), which must agree.
   if (deferred.ok()) {
     std::string flat;
+    TextBuffer buffer;
+    buffer.Append("{\"key\":");
+    const size_t buffer_start = buffer.size();
     size_t visited = 0;
     const mysql::ColumnKeys keys(*table);
     absl::Status st = mysql::ForEachFlatRow(
         *deferred, fde, [&](const mysql::RowsEvent&, const mysql::FlatRowChange& c) {
           ++visited;
           for (const mysql::FlatRow* row : {c.before, c.after}) {
-            if (row) AppendFlatRowJson(*row, keys, flat);
+            if (row) {
+              AppendFlatRowJson(*row, keys, flat);
+              AppendFlatRowJson(*row, keys, buffer);
+            }
           }
           return absl::OkStatus();
         });
+    SLUICE_FUZZ_CHECK(buffer.view().substr(buffer_start) == flat, flat);
     SLUICE_FUZZ_CHECK(st == rows.status(), st.ToString() + " vs " + rows.status().ToString());
     if (rows.ok()) {
       std::string eager;
