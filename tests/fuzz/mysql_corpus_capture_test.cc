@@ -8,6 +8,8 @@
 //                      log_bin_compress off and on
 //   rows_fuzz          each TABLE_MAP body with the body of each of its row events (compressed
 //                      ones decompressed first)
+//   text_value_fuzz    column definitions and text rows of SELECTs over a table of every common
+//                      column type (as the snapshot reads them)
 //
 //   SLUICE_MYSQL_WRITE_CORPUS=tests/fuzz/corpus build/tests/fuzz/mysql_corpus_capture_test
 //
@@ -33,6 +35,7 @@
 #include "protocol/mysqlclient/handshake.h"
 #include "protocol/mysqlclient/messages.h"
 #include "protocol/mysqlclient/packet.h"
+#include "protocol/mysqlclient/text_value.h"
 #include "tests/fuzz/mysql_fuzz_util.h"
 #include "tests/testing/test_database.h"
 
@@ -386,6 +389,80 @@ TEST(MysqlCorpusCaptureTest, Packets) {
   AddSeed("mysql_packet_fuzz", "binlog_dump", PacketSeed(0, 1, c->Transcript()));
   AddSeed("mysql_packet_fuzz", "binlog_dump_split", PacketSeed(4, 1, c->Transcript()));
   ASSERT_TRUE(db->Exec("DROP TABLE fz_q").ok());
+}
+
+// text_value_fuzz: the column definitions and each row of a few result sets over the table of
+// every column type, as a snapshot reads them (time_zone +00:00), and a check that each value
+// decodes to its type's kind, not raw.
+TEST(MysqlCorpusCaptureTest, TextRows) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  for (std::string sql : {std::string(kCreateTypes), std::string(kInsertTypes)}) {
+    sql.replace(sql.find("fz_types"), 8, "fz_types_text");
+    absl::Status st = db->Exec("SET SESSION sql_mode = ''; " + sql);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  std::unique_ptr<RawConnection> c = Login(db, db->password(), kNativePassword, "");
+  ASSERT_NE(c, nullptr);
+  const std::pair<const char*, const char*> queries[] = {
+      {"all", "*"},
+      {"numbers", "id, ti, tu, si, mi, i, bi, bu, d, dn, f, db, bt, y"},
+      {"times", "id, dt, tm, t0, dtm, ts"},
+      {"strings", "id, c, vc, lat, bn, vb, tx, bl, e, st, j, g, ip, uu"},
+  };
+  for (const char* setup : {"SET time_zone = '+00:00'", "SET NAMES utf8mb4"}) {
+    c->Send(EncodeComQuery(setup), 0);
+    c->Begin(1);
+    std::optional<std::string> ok = c->Next();
+    ASSERT_TRUE(ok.has_value() && IsOkPacket(*ok)) << setup;
+  }
+  int rows = 0;
+  for (const auto& [name, select] : queries) {
+    c->Send(EncodeComQuery(absl::StrCat("SELECT ", select,
+                                        " FROM sluice_test.fz_types_text ORDER BY id")),
+            0);
+    c->Begin(1);
+    std::vector<std::string> payloads;
+    TextResultSetReader reader;
+    std::vector<std::string> row_payloads;
+    reader.StreamRows([&](std::string_view p) {
+      row_payloads.emplace_back(p);
+      return absl::OkStatus();
+    });
+    while (true) {
+      std::optional<std::string> p = c->Next();
+      ASSERT_TRUE(p.has_value()) << select;
+      payloads.push_back(*p);
+      auto done = reader.Add(*p);
+      ASSERT_TRUE(done.ok()) << done.status();
+      if (*done) break;
+    }
+    const size_t n = reader.result().columns.size();
+    ASSERT_GT(n, 0u);
+    ASSERT_LT(n, 256u);
+    std::string header(1, static_cast<char>(n));
+    for (size_t k = 1; k <= n; ++k) {  // payloads[0] is the column count
+      ASSERT_LT(payloads[k].size(), 65536u);
+      header.push_back(static_cast<char>(payloads[k].size() & 0xFF));
+      header.push_back(static_cast<char>(payloads[k].size() >> 8));
+      header += payloads[k];
+    }
+    for (size_t r = 0; r < row_payloads.size(); ++r) {
+      auto values = ParseTextRow(row_payloads[r], n);
+      ASSERT_TRUE(values.ok()) << values.status();
+      for (size_t k = 0; k < n; ++k) {
+        const ColumnDefinition& col = reader.result().columns[k];
+        const v1::Value v = DecodeTextColumn(col, (*values)[k]);
+        EXPECT_NE(v.kind_case(), v1::Value::kRaw)
+            << name << " row " << r << " " << col.name << ": " << v.ShortDebugString();
+        EXPECT_EQ(v.kind_case() == v1::Value::kNull, !(*values)[k].has_value());
+      }
+      AddSeed("text_value_fuzz", absl::StrCat(name, "_row", r), header + row_payloads[r]);
+      ++rows;
+    }
+  }
+  EXPECT_GE(rows, 8);
+  ASSERT_TRUE(db->Exec("DROP TABLE fz_types_text").ok());
 }
 
 }  // namespace
