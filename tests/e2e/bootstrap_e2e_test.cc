@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -200,6 +201,47 @@ class BootstrapE2E : public ::testing::Test {
     ASSERT_TRUE((*conn)->Exec("INSERT INTO test.boot_t2 VALUES (-1, 'marker', 0)").ok());
   }
 
+  // Applies one bootstrap row or log event to `replay` by key (r/c as upserts, u as delete of
+  // the before image and upsert of the after image, d as delete, TRUNCATE as a table clear).
+  // Returns true for the writer's marker row.
+  static bool Apply(std::vector<Rows>& replay, const v1::ChangeEvent& e) {
+    auto row = [&](const v1::Row& image, bool put) {
+      size_t ti = 0;
+      while (ti < Tables().size() && Tables()[ti].name != e.source().table()) ++ti;
+      ASSERT_LT(ti, Tables().size()) << e.ShortDebugString();
+      std::string json;
+      AppendRowJson(image, json);
+      auto texts = RowTexts(Tables()[ti], json);
+      ASSERT_TRUE(texts.ok()) << texts.status();
+      const std::string key = KeyOf(Tables()[ti], *texts);
+      if (put) {
+        replay[ti][key] = *texts;
+      } else {
+        replay[ti].erase(key);
+      }
+    };
+    switch (e.op()) {
+      case v1::OP_INSERT:
+      case v1::OP_READ:
+        row(e.after(), true);
+        break;
+      case v1::OP_UPDATE:
+        row(e.before(), false);
+        row(e.after(), true);
+        break;
+      case v1::OP_DELETE:
+        row(e.before(), false);
+        break;
+      case v1::OP_DDL:
+        if (e.ddl().statement() == "TRUNCATE TABLE boot_t2") replay[1].clear();
+        break;
+      default:
+        ADD_FAILURE() << "unexpected event " << e.ShortDebugString();
+    }
+    return e.source().table() == "boot_t2" && e.op() == v1::OP_INSERT &&
+           e.after().fields(1).value().string() == "marker";
+  }
+
   uint64_t seed_ = 0;
   TestDatabase* db_ = nullptr;
   std::atomic<int> transactions_{0};
@@ -253,27 +295,6 @@ TEST_F(BootstrapE2E, SnapshotThenStreamRebuildsTheTablesAfterRetentionTrimmed) {
   auto reader = stub->Subscribe(&ctx, req);
 
   std::vector<Rows> replay(Tables().size());
-  auto table_index = [](const std::string& table) {
-    for (size_t i = 0; i < Tables().size(); ++i) {
-      if (Tables()[i].name == table) return i;
-    }
-    return Tables().size();
-  };
-  auto apply_row = [&](const v1::ChangeEvent& e, const v1::Row& image, bool put) {
-    const size_t ti = table_index(e.source().table());
-    ASSERT_LT(ti, Tables().size()) << e.ShortDebugString();
-    std::string json;
-    AppendRowJson(image, json);
-    auto row = RowTexts(Tables()[ti], json);
-    ASSERT_TRUE(row.ok()) << row.status();
-    const std::string key = KeyOf(Tables()[ti], *row);
-    if (put) {
-      replay[ti][key] = *row;
-    } else {
-      replay[ti].erase(key);
-    }
-  };
-
   v1::SubscribeResponse resp;
   uint64_t n = 0;
   size_t bootstrap_rows = 0;
@@ -287,7 +308,7 @@ TEST_F(BootstrapE2E, SnapshotThenStreamRebuildsTheTablesAfterRetentionTrimmed) {
       ASSERT_EQ(e.offset(), 0u);
       ASSERT_EQ(e.op(), v1::OP_READ);
       ASSERT_TRUE(e.source().snapshot());
-      apply_row(e, e.after(), true);
+      Apply(replay, e);
       ++bootstrap_rows;
     }
   }
@@ -312,31 +333,10 @@ TEST_F(BootstrapE2E, SnapshotThenStreamRebuildsTheTablesAfterRetentionTrimmed) {
       ASSERT_EQ(e.offset(), expect) << "the stream after the bootstrap is not contiguous";
       ++expect;
       ++streamed;
-      switch (e.op()) {
-        case v1::OP_INSERT:
-        case v1::OP_READ:
-          apply_row(e, e.after(), true);
-          break;
-        case v1::OP_UPDATE:
-          apply_row(e, e.before(), false);
-          apply_row(e, e.after(), true);
-          break;
-        case v1::OP_DELETE:
-          apply_row(e, e.before(), false);
-          break;
-        case v1::OP_DDL:
-          if (e.ddl().statement() == "TRUNCATE TABLE boot_t2") {
-            replay[1].clear();
-            ++truncates_seen;
-          }
-          break;
-        default:
-          FAIL() << "unexpected event " << e.ShortDebugString();
+      if (e.op() == v1::OP_DDL && e.ddl().statement() == "TRUNCATE TABLE boot_t2") {
+        ++truncates_seen;
       }
-      if (e.source().table() == "boot_t2" && e.op() == v1::OP_INSERT &&
-          e.after().fields(1).value().string() == "marker") {
-        marker = true;
-      }
+      marker = Apply(replay, e) || marker;
     }
   }
   stopper.join();
@@ -384,6 +384,158 @@ TEST_F(BootstrapE2E, SnapshotThenStreamRebuildsTheTablesAfterRetentionTrimmed) {
   EXPECT_NE(text.stdout_text.find("val"), std::string::npos) << text.stdout_text;  // the header
   EXPECT_NE(text.stdout_text.find("marker"), std::string::npos) << text.stdout_text;
   EXPECT_NE(text.stderr_text.find("1 row"), std::string::npos) << text.stderr_text;
+}
+
+// A durable subscription created with `sluicectl subscriptions create --from snapshot` while
+// a writer runs: a stream that ends in the middle of the bootstrap is followed by a whole new
+// bootstrap (the consumer starts its copy over); once the consumer acks N it is an ordinary
+// durable subscription, which resumes after its committed offset without the state, also
+// across a kill -9 of sluiced; the replay equals the source tables.
+TEST_F(BootstrapE2E, DurableSubscriptionBootstrapsUntilAckedThenResumesAcrossAKill) {
+  TempDir data;
+  const std::string url =
+      db_->Url() +
+      "test?name=boot&server_id=9402&tables=test.boot_t1,test.boot_t2&snapshot_chunk_size=500"
+      "&retention_max_bytes=256KiB";
+  auto start = [&] {
+    return std::make_unique<SluicedProcess>(std::vector<std::string>{
+        "--data-dir", data.path(), "--listen", "127.0.0.1:0", "--retention-interval", "1s",
+        "--source", url});
+  };
+  std::unique_ptr<SluicedProcess> d = start();
+  e2e::WaitStreaming(*d);
+  auto created = RunCommand({Sluicectl(), "--server", d->address(), "subscriptions", "create",
+                             "lake", "--source", "boot", "--from", "snapshot"});
+  ASSERT_EQ(created.exit_code, 0) << created.stderr_text;
+
+  std::atomic<bool> stop{false};
+  std::thread writer([&] { WriterLoop(stop, seed_); });
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& writer;
+    ~Joiner() {
+      stop = true;
+      if (writer.joinable()) writer.join();
+    }
+  } joiner{stop, writer};
+
+  struct Stream {
+    std::unique_ptr<v1::Subscriptions::Stub> stub;
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReaderWriter<v1::ConsumeRequest, v1::SubscribeResponse>> rw;
+    void Ack(uint64_t offset) {
+      v1::ConsumeRequest req;
+      req.set_ack(offset);
+      ASSERT_TRUE(rw->Write(req));
+    }
+  };
+  auto consume = [](const SluicedProcess& d) {
+    auto s = std::make_unique<Stream>();
+    s->stub = v1::Subscriptions::NewStub(
+        grpc::CreateChannel(d.address(), grpc::InsecureChannelCredentials()));
+    s->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(240));
+    s->rw = s->stub->Consume(&s->ctx);
+    v1::ConsumeRequest req;
+    req.mutable_open()->set_subscription("lake");
+    req.mutable_open()->set_max_batch_events(200);
+    EXPECT_TRUE(s->rw->Write(req));
+    return s;
+  };
+
+  std::vector<Rows> replay(Tables().size());
+  v1::SubscribeResponse resp;
+  // 1. Two messages of the bootstrap, then the consumer goes away.
+  {
+    auto s = consume(*d);
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(s->rw->Read(&resp));
+      ASSERT_GT(resp.snapshot_offset(), 0u);
+      ASSERT_FALSE(resp.snapshot_done());
+      for (const auto& e : resp.events()) Apply(replay, e);
+    }
+    s->ctx.TryCancel();
+    s->rw->Finish();
+  }
+  // 2. Not acked: the bootstrap again, at a newer offset. A bootstrap replaces the copy.
+  uint64_t expect = 0;
+  uint64_t acked = 0;
+  {
+    auto s = consume(*d);
+    for (auto& rows : replay) rows.clear();
+    uint64_t n = 0;
+    size_t rows = 0;
+    bool done = false;
+    while (!done && s->rw->Read(&resp)) {
+      ASSERT_GT(resp.snapshot_offset(), 0u);
+      n = resp.snapshot_offset();
+      done = resp.snapshot_done();
+      for (const auto& e : resp.events()) {
+        ASSERT_EQ(e.offset(), 0u);
+        Apply(replay, e);
+        ++rows;
+      }
+    }
+    ASSERT_TRUE(done);
+    ASSERT_EQ(resp.next_offset(), n + 1);
+    ASSERT_GT(rows, static_cast<size_t>(kRows1 / 10));
+    s->Ack(n);  // the bootstrap's commit
+    // The log from N + 1, contiguous, alongside the writer; acked as it comes.
+    expect = n + 1;
+    while (expect < n + 300 && s->rw->Read(&resp)) {
+      ASSERT_EQ(resp.snapshot_offset(), 0u);
+      for (const auto& e : resp.events()) {
+        ASSERT_EQ(e.offset(), expect) << "the log after the bootstrap is not contiguous";
+        ++expect;
+        Apply(replay, e);
+      }
+      if (resp.next_offset() > acked + 1) {
+        acked = resp.next_offset() - 1;
+        s->Ack(acked);
+      }
+    }
+    // Wait for a confirmation of the last ack, then kill -9 sluiced under the stream.
+    while (resp.committed_offset() < acked && s->rw->Read(&resp)) {
+      for (const auto& e : resp.events()) {
+        ASSERT_EQ(e.offset(), expect);
+        ++expect;
+        Apply(replay, e);
+      }
+    }
+    ASSERT_GE(resp.committed_offset(), acked);
+    acked = resp.committed_offset();
+    EXPECT_EQ(d->Kill(), 128 + SIGKILL);
+    s->rw->Finish();
+  }
+  d = start();
+  e2e::WaitStreaming(*d);
+  // 3. Acked: no bootstrap; the log resumes right after the committed offset (events after it
+  // that this consumer already applied come again and apply the same way).
+  stop = true;
+  writer.join();
+  auto s = consume(*d);
+  bool first = true;
+  bool marker = false;
+  while (!marker && s->rw->Read(&resp)) {
+    ASSERT_EQ(resp.snapshot_offset(), 0u) << "a bootstrap after the ack";
+    for (const auto& e : resp.events()) {
+      if (first) {
+        ASSERT_EQ(e.offset(), acked + 1) << "not resumed after the committed offset";
+        ASSERT_LE(e.offset(), expect);
+        expect = e.offset();
+        first = false;
+      }
+      ASSERT_EQ(e.offset(), expect);
+      ++expect;
+      marker = Apply(replay, e) || marker;
+    }
+  }
+  s->ctx.TryCancel();
+  s->rw->Finish();
+  ASSERT_TRUE(marker) << "the consumer did not reach the marker: " << StatusJson(*d) << d->Log();
+  const std::vector<Rows> source = SourceRows();
+  for (size_t ti = 0; ti < Tables().size(); ++ti) {
+    e2e::ExpectSameRows(Tables()[ti], source[ti], replay[ti]);
+  }
 }
 
 // A source with table_state=false keeps none and refuses SNAPSHOT_THEN_STREAM and table.
