@@ -1,5 +1,7 @@
 #include "clients/cpp/batch_view.h"
 
+#include <utility>
+
 #include "clients/cpp/wire_reader.h"
 
 namespace sluice::client {
@@ -15,16 +17,26 @@ constexpr uint32_t kSnapshotDone = 6;
 
 }  // namespace
 
+void BatchView::Adopt(grpc::Slice message) {
+  Fresh();
+  slice_ = std::move(message);
+  bytes_ = std::string_view(reinterpret_cast<const char*>(slice_.begin()), slice_.size());
+}
+
 std::string& BatchView::Fresh() {
-  bytes_.clear();
+  buffer_.clear();
+  slice_ = grpc::Slice();
+  bytes_ = {};
   events_.clear();
   first_ = 0;
   next_offset_ = last_offset_ = committed_offset_ = snapshot_offset_ = 0;
   snapshot_done_ = false;
-  return bytes_;
+  return buffer_;
 }
 
 absl::Status BatchView::Index() {
+  if (slice_.size() == 0) bytes_ = buffer_;
+  events_.clear();
   WireReader r(bytes_);
   while (r.Next()) {
     const uint32_t f = r.field();

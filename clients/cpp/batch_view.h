@@ -6,14 +6,17 @@
 // by a few fields; EventView::Parse() builds a full ChangeEvent on demand.
 //
 // Memory: the message's bytes (at most max_batch_bytes, 1 MiB by default) and one small view per
-// event; both buffers keep their capacity across messages, so a stream of messages allocates
-// nothing once warm. Views are valid until the next Next() with this batch.
+// event. A message that arrived as one slice is held as it is (no copy); one that arrived in
+// pieces is copied into a buffer that keeps its capacity across messages. Views are valid until
+// the next Next() with this batch.
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <grpcpp/support/slice.h>
 
 #include "absl/status/status.h"
 #include "clients/cpp/event_view.h"
@@ -45,14 +48,19 @@ class BatchView {
 
   // For Subscription and Consumer: the buffer to receive the next message into (emptied).
   std::string& Fresh();
-  // Reads the message now in the buffer: its events (each EventView::Read) and offsets.
-  // DataLoss when the bytes are not a well-formed SubscribeResponse.
+  // Or: the message is `message`, one contiguous slice gRPC received, held without a copy.
+  void Adopt(grpc::Slice message);
+  // Reads the message now held (the buffer from Fresh(), or the adopted slice): its events
+  // (each EventView::Read) and offsets. DataLoss when the bytes are not a well-formed
+  // SubscribeResponse.
   absl::Status Index();
   // Leaves out the first `n` events (redeliveries a consumer already handed out).
   void DropFront(size_t n) { first_ += n; }
 
  private:
-  std::string bytes_;
+  std::string buffer_;
+  grpc::Slice slice_;
+  std::string_view bytes_;  // buffer_ or slice_
   std::vector<EventView> events_;
   size_t first_ = 0;
   uint64_t next_offset_ = 0;

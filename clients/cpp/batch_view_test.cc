@@ -124,6 +124,15 @@ TEST(BatchView, IndexesEveryEventAndTheOffsetsOfAMessage) {
   ASSERT_EQ(view.events().size(), 6u);
   EXPECT_EQ(view.events()[0].offset(), 104u);
 
+  // The same message adopted as a slice (no copy) reads the same.
+  const std::string serialized = r.SerializeAsString();
+  view.Adopt(grpc::Slice(serialized));
+  ASSERT_TRUE(view.Index().ok());
+  ASSERT_EQ(view.events().size(), 10u);
+  EXPECT_EQ(view.bytes(), serialized);
+  EXPECT_EQ(view.events()[9].offset(), 109u);
+  EXPECT_EQ(view.next_offset(), LogOffset(112));
+
   // The next message replaces everything; a heartbeat has no events.
   v1::SubscribeResponse heartbeat;
   heartbeat.set_next_offset(112);

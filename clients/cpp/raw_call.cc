@@ -3,6 +3,7 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 
 #include <string>
+#include <utility>
 
 namespace sluice::client::internal {
 namespace {
@@ -38,6 +39,11 @@ absl::Status ParseInto(grpc::ByteBuffer& message, Batch& batch) {
 }
 
 absl::Status IndexInto(grpc::ByteBuffer& message, BatchView& view) {
+  grpc::Slice single;
+  if (message.TrySingleSlice(&single).ok()) {
+    view.Adopt(std::move(single));
+    return view.Index();
+  }
   std::string& bytes = view.Fresh();
   bytes.reserve(message.Length());
   grpc::ProtoBufferReader reader(&message);

@@ -12,7 +12,7 @@ bool WireReader::Fail(const char* what) {
   return false;
 }
 
-bool WireReader::ReadVarint(uint64_t& out) {
+bool WireReader::ReadVarintSlow(uint64_t& out) {
   out = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (pos_ >= data_.size()) return Fail("a varint runs past the end");

@@ -42,7 +42,16 @@ class WireReader {
   const absl::Status& status() const { return status_; }
 
  private:
-  bool ReadVarint(uint64_t& out);
+  // Most varints here (tags, small lengths and offsets' low bytes) are one byte: read those
+  // inline and leave the rest to ReadVarintSlow.
+  bool ReadVarint(uint64_t& out) {
+    if (pos_ < data_.size() && static_cast<uint8_t>(data_[pos_]) < 0x80) {
+      out = static_cast<uint8_t>(data_[pos_++]);
+      return true;
+    }
+    return ReadVarintSlow(out);
+  }
+  bool ReadVarintSlow(uint64_t& out);
   bool Fail(const char* what);
 
   std::string_view data_;

@@ -12,10 +12,18 @@
 // Not a test: it prints numbers. Usage:
 //   fanout_bench [--seconds N] [--rate EVENTS_PER_S] [--subscribers S] [--durable D]
 //                [--rows-per-insert K] [--also-rate EVENTS_PER_S] [--client-nice N]
+//                [--client view|full|both] [--malloc-tuning 0|1]
+// --client: how the subscribers read. `full` parses every message into a Batch (ChangeEvent
+// messages); `view` reads a BatchView: each event's offset and op from its top-level fields and
+// the id and ts_us columns by walking the row's bytes (EventView::After), nothing else. Both
+// check every event: offsets contiguous per subscriber and row ids in order. `both` (default)
+// runs the view phases, then the full-parse phases, each with its own 1-subscriber reference.
+// --malloc-tuning 1 (default) sets glibc malloc to one arena without trimming (TuneMalloc).
 // --also-rate runs the fan-out phase a second time at a lower rate; --client-nice lowers the
 // priority of the subscriber threads so that they cannot starve the writer, sluiced and MariaDB
 // on a small machine (the clients then queue more).
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -34,9 +42,11 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "clients/cpp/connection.h"
+#include "clients/cpp/batch_view.h"
 #include "clients/cpp/consumer.h"
 #include "clients/cpp/subscription.h"
 #include "storage/test_util.h"
@@ -202,6 +212,8 @@ struct Options {
   int rows_per_insert = 20;
   int also_rate = 0;    // > 0: the fan-out phase again at this rate
   int client_nice = 0;  // nice value of the subscriber threads (the writer keeps 0)
+  bool view = false;    // subscribers read BatchView (lazy) instead of Batch (parsed)
+  int malloc_tuning = 1;  // 1: one malloc arena and no trimming (see TuneMalloc)
 };
 
 // One subscriber thread: counts the rows with id in [first_id, last_id] and their latency.
@@ -210,11 +222,97 @@ struct Subscriber {
   std::atomic<int64_t> max_id{0};
   uint64_t measured = 0;
   uint64_t messages = 0;  // messages with events
+  uint64_t bytes = 0;  // view mode: message bytes received
+  uint64_t last_offset = 0;
+  uint64_t out_of_order = 0;  // an offset or row id that did not follow the previous one
   absl::Status status;
   std::unique_ptr<client::Subscription> sub;
   std::unique_ptr<client::Consumer> consumer;
   std::thread thread;
 };
+
+// What a subscriber reads of an event: its offset, and for an insert of test.fan the id and
+// the writer's clock (columns id and ts_us). Full mode: from the parsed ChangeEvent.
+struct Seen {
+  uint64_t offset = 0;
+  bool row = false;
+  int64_t id = 0;
+  int64_t ts_us = 0;
+};
+
+absl::StatusOr<Seen> Look(const v1::ChangeEvent& e) {
+  Seen s{.offset = e.offset()};
+  if (e.op() != v1::OP_INSERT || e.after().fields_size() < 2) return s;
+  s.row = true;
+  s.id = e.after().fields(0).value().int64();
+  s.ts_us = e.after().fields(1).value().int64();
+  return s;
+}
+
+// View mode: the offset from the event's top level, the two columns by walking the row's bytes.
+absl::StatusOr<Seen> Look(const client::EventView& e) {
+  Seen s{.offset = e.offset()};
+  if (e.op() != v1::OP_INSERT) return s;
+  absl::StatusOr<std::optional<client::ValueView>> id = e.After("id");
+  absl::StatusOr<std::optional<client::ValueView>> ts = e.After("ts_us");
+  if (!id.ok()) return id.status();
+  if (!ts.ok()) return ts.status();
+  if (!id->has_value() || !ts->has_value()) return s;
+  absl::StatusOr<int64_t> id_value = (*id)->int64();
+  absl::StatusOr<int64_t> ts_value = (*ts)->int64();
+  if (!id_value.ok()) return id_value.status();
+  if (!ts_value.ok()) return ts_value.status();
+  s.row = true;
+  s.id = *id_value;
+  s.ts_us = *ts_value;
+  return s;
+}
+
+// The subscriber loop: every event's offset must follow the previous one (the log holds only
+// test.fan and nothing is filtered) and every row's id the previous row's.
+template <typename BatchType>
+void Receive(Subscriber& sub, BatchType& batch, const std::atomic<int64_t>& first_measured) {
+  while (true) {
+    sub.status = sub.consumer ? sub.consumer->Next(batch) : sub.sub->Next(batch);
+    if (!sub.status.ok()) return;
+    const int64_t now = NowMicros();
+    sub.messages += !batch.heartbeat();
+    if constexpr (std::is_same_v<BatchType, client::BatchView>) sub.bytes += batch.bytes().size();
+    const int64_t first = first_measured.load(std::memory_order_relaxed);
+    int64_t max_id = sub.max_id.load(std::memory_order_relaxed);
+    for (const auto& e : batch.events()) {
+      absl::StatusOr<Seen> seen = Look(e);
+      if (!seen.ok()) {
+        sub.status = seen.status();
+        return;
+      }
+      if (sub.last_offset != 0 && seen->offset != sub.last_offset + 1) ++sub.out_of_order;
+      sub.last_offset = seen->offset;
+      if (!seen->row) continue;
+      if (max_id != 0 && seen->id != max_id + 1) ++sub.out_of_order;
+      max_id = seen->id;
+      if (seen->id < first) continue;
+      ++sub.measured;
+      sub.latency.Add(now - seen->ts_us);
+    }
+    sub.max_id.store(max_id, std::memory_order_relaxed);
+    if (sub.consumer && !batch.heartbeat()) {
+      sub.status = sub.consumer->Ack(LogOffset(batch.next_offset().value() - 1));
+      if (!sub.status.ok()) return;
+    }
+  }
+}
+
+// glibc malloc for a process that receives a lot: one arena instead of one per thread, and
+// freed memory kept instead of handed back to the kernel. With the defaults, the 100 receiving
+// threads' arenas shrink after each large message and gRPC's next receive buffer is faulted in
+// page by page again (perf: a third of the client's time in page faults under recvmsg).
+void TuneMalloc() {
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+}
 
 std::string Uptime() {
   std::string s = ReadAll("/proc/loadavg");
@@ -245,28 +343,14 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
       s->sub = std::make_unique<client::Subscription>(channel, so);
     }
     Subscriber* raw = s.get();
-    s->thread = std::thread([raw, &first_measured, nice = o.client_nice] {
-      if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
-      client::Batch batch;
-      while (true) {
-        raw->status = raw->consumer ? raw->consumer->Next(batch) : raw->sub->Next(batch);
-        if (!raw->status.ok()) return;
-        const int64_t now = NowMicros();
-        raw->messages += !batch.heartbeat();
-        const int64_t first = first_measured.load(std::memory_order_relaxed);
-        for (const auto& e : batch.events()) {
-          if (e.op() != v1::OP_INSERT || e.after().fields_size() < 2) continue;
-          const int64_t id = e.after().fields(0).value().int64();
-          raw->max_id.store(std::max(raw->max_id.load(std::memory_order_relaxed), id),
-                            std::memory_order_relaxed);
-          if (id < first) continue;
-          ++raw->measured;
-          raw->latency.Add(now - e.after().fields(1).value().int64());
-        }
-        if (raw->consumer && !batch.heartbeat()) {
-          raw->status = raw->consumer->Ack(LogOffset(batch.next_offset().value() - 1));
-          if (!raw->status.ok()) return;
-        }
+    s->thread = std::thread([raw, &first_measured, &o] {
+      if (o.client_nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), o.client_nice);
+      if (o.view) {
+        client::BatchView batch;
+        Receive(*raw, batch, first_measured);
+      } else {
+        client::Batch batch;
+        Receive(*raw, batch, first_measured);
       }
     });
     subs.push_back(std::move(s));
@@ -329,6 +413,9 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   uint64_t delivered = 0;
   uint64_t messages = 0;
   int complete = 0;
+  uint64_t out_of_order = 0;
+  uint64_t bytes = 0;
+  int failed = 0;
   const uint64_t expected = static_cast<uint64_t>(last_id - measured_from + 1);
   for (auto& s : subs) {
     s->thread.join();
@@ -336,36 +423,56 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
     delivered += s->measured;
     messages += s->messages;
     complete += s->measured == expected;
+    out_of_order += s->out_of_order;
+    bytes += s->bytes;
+    if (!s->status.ok() && s->status.code() != absl::StatusCode::kCancelled) {
+      if (failed++ == 0) std::printf("  subscriber error: %s\n", s->status.ToString().c_str());
+    }
   }
   const double written_rate = static_cast<double>(last_id - measured_from + 1) /
                               (wrote_secs - std::chrono::duration<double>(warmup).count());
-  std::printf("%s: %d subscribers (%d durable, acking every batch), phase %.1f s\n", name.c_str(),
-              subscribers, durable, phase_secs);
+  std::printf("%s: %d subscribers (%d durable, acking every batch), %s client, phase %.1f s\n",
+              name.c_str(), subscribers, durable, o.view ? "view (BatchView)" : "full-parse (Batch)",
+              phase_secs);
   std::printf("  written    %.0f rows/s (measured window, after 1 s of warm-up)\n", written_rate);
   std::printf(
       "  delivered  %.0f events/s in total (%.1f events per message); %d of %d subscribers got "
-      "every row within 60 s of the last insert\n",
+      "every row within 60 s of the last insert; %llu out of order, %d failed\n",
       static_cast<double>(delivered) / delivered_secs,
       messages ? static_cast<double>(delivered) / static_cast<double>(messages) : 0.0, complete,
-      subscribers);
+      subscribers, static_cast<unsigned long long>(out_of_order), failed);
+  if (o.view) {
+    std::printf("  received   %.1f MB/s of messages in total (%.0f bytes per event)\n",
+                static_cast<double>(bytes) / delivered_secs / 1e6,
+                delivered ? static_cast<double>(bytes) / static_cast<double>(delivered) : 0.0);
+  }
   std::printf("  latency    p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms (%llu samples)\n",
               all.QuantileMs(0.5), all.QuantileMs(0.99), all.QuantileMs(0.999), all.max_ms(),
               static_cast<unsigned long long>(all.total()));
   std::printf("  sluiced    cpu %.2f s (%.0f%% of one core)  VmHWM %.0f MiB  VmRSS %.0f MiB\n", cpu,
               100.0 * cpu / phase_secs, hwm, rss);
   std::printf(
-      "  others     subscriber threads cpu %.2f s, writer thread %.2f s, mariadbd %.2f s; load "
-      "%s\n",
-      client_cpu - writer_cpu, writer_cpu, db_cpu, Uptime().c_str());
+      "  others     subscriber threads cpu %.2f s (%.2f us per event), writer thread %.2f s, "
+      "mariadbd %.2f s; load %s\n",
+      client_cpu - writer_cpu,
+      delivered ? 1e6 * (client_cpu - writer_cpu) / static_cast<double>(delivered) : 0.0,
+      writer_cpu, db_cpu, Uptime().c_str());
   std::fflush(stdout);
 }
 
 int Main(int argc, char** argv) {
   Options o;
+  std::string client_modes = "both";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (flag == "--seconds")
+    if (flag == "--client") {
+      client_modes = argv[i + 1];
+      if (client_modes != "view" && client_modes != "full" && client_modes != "both") {
+        std::fprintf(stderr, "--client is view, full or both\n");
+        return 2;
+      }
+    } else if (flag == "--seconds")
       o.seconds = v;
     else if (flag == "--rate")
       o.rate = v;
@@ -379,11 +486,13 @@ int Main(int argc, char** argv) {
       o.also_rate = v;
     else if (flag == "--client-nice")
       o.client_nice = v;
+    else if (flag == "--malloc-tuning")
+      o.malloc_tuning = v;
     else {
       std::fprintf(stderr,
                    "usage: fanout_bench [--seconds N] [--rate EVENTS_PER_S] [--subscribers S] "
                    "[--durable D] [--rows-per-insert K] [--also-rate EVENTS_PER_S] "
-                   "[--client-nice N]\n");
+                   "[--client-nice N] [--client view|full|both] [--malloc-tuning 0|1]\n");
       return 2;
     }
   }
@@ -392,6 +501,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "bad flags\n");
     return 2;
   }
+  if (o.malloc_tuning) TuneMalloc();
   const char* bin = std::getenv("SLUICE_BINARY_DIR");
   std::string binary_dir = bin ? bin : "";
   if (binary_dir.empty()) {
@@ -410,18 +520,25 @@ int Main(int argc, char** argv) {
                 "@127.0.0.1:" + std::to_string((*db)->port()) +
                 "/?name=bench&server_id=9301&tables=test.fan&snapshot=never");
   std::printf(
-      "fanout_bench: %d s at %d rows/s (%d rows per INSERT), client nice %d, %d cores, load %s\n",
-      o.seconds, o.rate, o.rows_per_insert, o.client_nice,
+      "fanout_bench: %d s at %d rows/s (%d rows per INSERT), client nice %d, malloc tuning %s, %d "
+      "cores, load %s\n",
+      o.seconds, o.rate, o.rows_per_insert, o.client_nice, o.malloc_tuning ? "on" : "off",
       static_cast<int>(std::thread::hardware_concurrency()), Uptime().c_str());
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the source connects
   int64_t next_id = 1;
-  RunPhase("reference", **db, d, o, 1, 0, next_id);
-  RunPhase("fan-out", **db, d, o, o.subscribers, o.durable, next_id);
-  if (o.also_rate > 0) {
-    Options lower = o;
-    lower.rate = o.also_rate;
-    RunPhase("fan-out at " + std::to_string(o.also_rate) + " rows/s", **db, d, lower, o.subscribers,
-             o.durable, next_id);
+  // The view mode first: the full-parse fan-out may leave subscribers far behind.
+  for (const bool view : {true, false}) {
+    if (client_modes != "both" && (client_modes == "view") != view) continue;
+    o.view = view;
+    const std::string mode = view ? " (view)" : " (full)";
+    RunPhase("reference" + mode, **db, d, o, 1, 0, next_id);
+    RunPhase("fan-out" + mode, **db, d, o, o.subscribers, o.durable, next_id);
+    if (o.also_rate > 0) {
+      Options lower = o;
+      lower.rate = o.also_rate;
+      RunPhase("fan-out at " + std::to_string(o.also_rate) + " rows/s" + mode, **db, d, lower,
+               o.subscribers, o.durable, next_id);
+    }
   }
   return 0;
 }
