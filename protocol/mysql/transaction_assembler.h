@@ -56,7 +56,7 @@ struct TransactionCommit {
   BinlogPosition next;     // where to resume after this transaction
   std::string gtid;        // as in TransactionBegin
   std::string gtid_state;  // MariaDB: the GTID position after this transaction ("0-1-42,1-2-7");
-                           // MySQL: empty (tracked by the caller)
+                           // MySQL: empty (see executed_gtids())
   uint32_t timestamp = 0;  // the commit event's header timestamp (seconds)
   std::optional<uint64_t> commit_micros;  // MySQL GTID immediate_commit_timestamp, when present
   uint64_t xid = 0;                       // 0 for a QUERY COMMIT or a standalone DDL
@@ -100,8 +100,9 @@ class TransactionAssembler {
   // Derive the set: the caller streams from offset 4 of the start position's file; events that
   // end at or before the start offset only contribute their GTIDs (and the PREVIOUS_GTIDS).
   void DeriveExecutedGtids();
-  // The executed set at position(), or null while it is unknown (no tracking, deriving and no
-  // PREVIOUS_GTIDS seen yet, or given up for size).
+  // The executed set at position() (inside a sink callback: including the transaction being
+  // committed), or null while it is unknown: no tracking, deriving and either no PREVIOUS_GTIDS
+  // seen yet or the start not reached yet, or given up for size.
   const GtidSet* executed_gtids() const;
   // Whether tracking stopped because the set outgrew kMaxExecutedGtidIntervals.
   bool gave_up_gtids() const { return gave_up_gtids_; }

@@ -113,6 +113,7 @@ class Session : private SessionBase<MysqlSourceOptions> {
   mysql::ChecksumAlg checksum_ = mysql::ChecksumAlg::kOff;
   bool mariadb_ = false;
   std::string gtid_mode_;  // MySQL @@GLOBAL.gtid_mode ("" on MariaDB)
+  bool warned_gtids_ = false;
   std::string last_gtid_;  // the GTID of the last committed transaction (MySQL)
 
   struct OpenTxn {
@@ -509,6 +510,14 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
   OpenTxn txn = std::move(*txn_);
   txn_.reset();
   if (!commit.gtid.empty()) last_gtid_ = commit.gtid;
+  if (assembler_->gave_up_gtids() && !warned_gtids_) {
+    warned_gtids_ = true;
+    logging::Warn(config_.name,
+                  "the executed GTID set has too many gaps to store with every checkpoint; it is "
+                  "no longer kept, and this source resumes by file:pos",
+                  {{"max_intervals",
+                    absl::StrCat(mysql::TransactionAssembler::kMaxExecutedGtidIntervals)}});
+  }
   if (txn.events.empty() && !txn.staged) {  // all rows filtered out (or a watermark)
     SLUICE_RETURN_IF_ERROR(OnIdle(commit.next));
     EmitReadyChunk(commit.next);
