@@ -60,6 +60,9 @@ std::vector<FixtureCase> Cases() {
        {{245, tag + ":1-13:mytag:1-2"}, {541, tag + ":1-13:mytag:1-3"}}},
       {"binlog_transaction_previous_GTID_no_tag.000001",  // MySQL 8.0.40, PREVIOUS_GTIDS only
        {{197, "b9b88c66-0755-11f1-9899-4a9da94c4d71:1-2"}}},
+      {"transaction_compression.000001",  // MySQL 8.0.32: an anonymous TRANSACTION_PAYLOAD
+       {{197, "357df524-4139-11ee-9979-b033ee13919e:1"},
+        {431, "357df524-4139-11ee-9979-b033ee13919e:1"}}},
   };
 }
 
