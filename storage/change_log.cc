@@ -202,7 +202,7 @@ void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent
       if (!e.row_key->empty()) {
         se.state.kind = TableStateUpdate::Kind::kPut;
         se.state.key = std::move(*e.row_key);
-        se.state.row = e.body;
+        se.state_row_is_body = true;
       }
     } else if (p.table_state) {
       se.state = ComputeTableStateUpdate(e.body);
@@ -306,7 +306,6 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
   std::vector<DurableAppend> observed(observer != nullptr ? group.size() : 0);
   std::vector<std::vector<TableEvents>> tables(observed.size());
   rocksdb::WriteBatch batch;
-  std::string event_bytes;
   std::string record;
   std::string state_value;
   absl::Status status;
@@ -347,18 +346,22 @@ void ChangeLogImpl::CommitGroup(std::vector<PendingAppend>& group) {
       const SerializedEvent& e = p.events[k];
       const uint64_t index = staged + k;
       const uint64_t offset = txn_first + index;
-      event_bytes.clear();
-      AppendAssignedFields(offset, static_cast<uint32_t>(index), k + 1 == n, now, event_bytes);
-      event_bytes.append(e.body);
-      event_bytes.append(p.overlay);
       uint8_t flags = (index == 0 ? kFlagFirstInTxn : 0) | (k + 1 == n ? kFlagLastInTxn : 0);
+      // The record is header + assigned fields + body + overlay, handed to the batch in parts
+      // (copied once, into the batch).
       record.clear();
-      AppendRecord(flags, e.op, e.table, event_bytes, record);
-      batch.Put(log_, LogKey(p.slot->id, LogOffset(offset)), record);
-      st.set_stored_bytes(st.stored_bytes() + record.size());
+      AppendRecordHeader(flags, e.op, e.table, record);
+      AppendAssignedFields(offset, static_cast<uint32_t>(index), k + 1 == n, now, record);
+      const std::string key = LogKey(p.slot->id, LogOffset(offset));
+      const rocksdb::Slice key_part(key);
+      const rocksdb::Slice record_parts[3] = {rocksdb::Slice(record), rocksdb::Slice(e.body),
+                                              rocksdb::Slice(p.overlay)};
+      batch.Put(log_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(record_parts, 3));
+      st.set_stored_bytes(st.stored_bytes() + record.size() + e.body.size() + p.overlay.size());
       if (table_runs != nullptr) CountTableEvent(e.table, *table_runs);
       if (p.table_state) {
-        WriteTableState(batch, p.slot->id, e.table, e.state, offset, p.overlay, state_value);
+        WriteTableState(batch, p.slot->id, e.table, e.state, e.state_row(), offset, p.overlay,
+                        state_value);
       }
     }
     const uint64_t total = staged + n;

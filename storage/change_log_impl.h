@@ -121,6 +121,10 @@ struct SerializedEvent {
   std::string table;
   uint8_t op = 0;
   TableStateUpdate state;
+  // kPut whose state row is `body` itself (a snapshot row from AppendEncodedAsync: the encoded
+  // event already is the state row), so its bytes are queued once; state.row is then empty.
+  bool state_row_is_body = false;
+  std::string_view state_row() const { return state_row_is_body ? body : state.row; }
 };
 
 // Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
@@ -271,9 +275,10 @@ class ChangeLogImpl final : public ChangeLog {
   // Re-applies `from`'s operations (all on the table CF) to `to`.
   absl::Status CopyTableStateOps(const rocksdb::WriteBatch& from, rocksdb::WriteBatch& to);
   // Adds `update` of an event at `offset` of `table` to `batch` (change_log_table_state.cc).
+  // `row`: the kPut row bytes (update.row, or the event body it equals).
   void WriteTableState(rocksdb::WriteBatch& batch, SourceId source, std::string_view table,
-                       const TableStateUpdate& update, uint64_t offset, std::string_view overlay,
-                       std::string& scratch);
+                       const TableStateUpdate& update, std::string_view row, uint64_t offset,
+                       std::string_view overlay, std::string& scratch);
   void Publish(SourceSlot& slot, const storagepb::LogState& state);
   // Reports the group's stored appends (those not refused) to options_.observer.
   void Observe(const std::vector<PendingAppend>& group, const std::vector<absl::Status>& refused,

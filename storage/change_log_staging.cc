@@ -158,9 +158,9 @@ absl::StatusOr<uint64_t> ChangeLogImpl::CopyStage(const PendingAppend& p, uint64
                                                 count, " of stage ", p.stage_id,
                                                 " is not a valid ChangeEvent"));
       }
-      WriteTableState(state_chunk, p.slot->id, held->table,
-                      ComputeTableStateUpdate(event, commit_holder.source()),
-                      offset, p.overlay, state_value);
+      const TableStateUpdate update = ComputeTableStateUpdate(event, commit_holder.source());
+      WriteTableState(state_chunk, p.slot->id, held->table, update, update.row, offset,
+                      p.overlay, state_value);
       if (state_chunk.GetDataSize() >= kStageChunkBytes) {
         if (!state_spilled) {
           state_chunk.Put(meta_, TableStateDirtyKey(p.slot->id), PendingPublishMarker(p, first));

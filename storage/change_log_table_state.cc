@@ -64,8 +64,8 @@ class TableStateViewImpl final : public TableStateView {
 
 void ChangeLogImpl::WriteTableState(rocksdb::WriteBatch& batch, SourceId source,
                                     std::string_view table, const TableStateUpdate& update,
-                                    uint64_t offset, std::string_view overlay,
-                                    std::string& scratch) {
+                                    std::string_view row, uint64_t offset,
+                                    std::string_view overlay, std::string& scratch) {
   switch (update.kind) {
     case TableStateUpdate::Kind::kNone:
       return;
@@ -81,15 +81,20 @@ void ChangeLogImpl::WriteTableState(rocksdb::WriteBatch& batch, SourceId source,
     case TableStateUpdate::Kind::kDelete:
       batch.Delete(table_, TableStateKey(source, table, update.key));
       return;
-    case TableStateUpdate::Kind::kPut:
+    case TableStateUpdate::Kind::kPut: {
       if (!update.old_key.empty()) batch.Delete(table_, TableStateKey(source, table, update.old_key));
       scratch.clear();
       scratch.push_back(static_cast<char>(0x08));  // 1: offset, varint
       AppendVarint(offset, scratch);
-      scratch.append(update.row);
-      scratch.append(overlay);
-      batch.Put(table_, TableStateKey(source, table, update.key), scratch);
+      // The value is offset + row + overlay, handed to the batch in parts (copied once).
+      const std::string key = TableStateKey(source, table, update.key);
+      const rocksdb::Slice key_part(key);
+      const rocksdb::Slice value_parts[3] = {rocksdb::Slice(scratch),
+                                             rocksdb::Slice(row.data(), row.size()),
+                                             rocksdb::Slice(overlay.data(), overlay.size())};
+      batch.Put(table_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 3));
       return;
+    }
   }
 }
 

@@ -133,13 +133,17 @@ std::string DescribeLogKey(std::string_view key) {
   return hex;
 }
 
-void AppendRecord(uint8_t flags, uint8_t op, std::string_view table, std::string_view event,
-                  std::string& out) {
+void AppendRecordHeader(uint8_t flags, uint8_t op, std::string_view table, std::string& out) {
   out.push_back(static_cast<char>(kRecordVersion));
   out.push_back(static_cast<char>(flags));
   out.push_back(static_cast<char>(op));
   AppendVarint(table.size(), out);
   out.append(table);
+}
+
+void AppendRecord(uint8_t flags, uint8_t op, std::string_view table, std::string_view event,
+                  std::string& out) {
+  AppendRecordHeader(flags, op, table, out);
   out.append(event);
 }
 

@@ -84,6 +84,9 @@ struct RecordView {
   std::string_view event;  // serialized ChangeEvent; borrowed from the record
 };
 
+// The record's header (version, flags, op, table), which the serialized event follows; the
+// writer appends the event bytes in parts (WriteBatch SliceParts) without joining them first.
+void AppendRecordHeader(uint8_t flags, uint8_t op, std::string_view table, std::string& out);
 void AppendRecord(uint8_t flags, uint8_t op, std::string_view table, std::string_view event,
                   std::string& out);
 // DataLoss naming the problem when `record` is malformed (stored data is untrusted on read).
