@@ -14,6 +14,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -464,39 +465,58 @@ std::vector<v1::ChangeEvent> RandomTxn(std::mt19937& rng, uint64_t k) {
   return txn;
 }
 
-[[noreturn]] void RunAppender(const std::string& dir, uint32_t seed) {
+// Appends random transactions until killed; writes one byte to `durable_fd` once its first
+// append is durable.
+[[noreturn]] void RunAppender(const std::string& dir, uint32_t seed, int durable_fd) {
   auto log = ChangeLog::Open(dir);
   if (!log.ok()) _exit(3);
   auto id = (*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
   if (!id.ok()) _exit(4);
   std::mt19937 rng(seed);
+  auto done = [durable_fd](absl::StatusOr<LogOffset> r) {
+    if (!r.ok()) _exit(6);
+    static std::once_flag first;
+    std::call_once(first, [durable_fd] {
+      const char c = 1;
+      if (write(durable_fd, &c, 1) != 1) _exit(7);
+    });
+  };
   for (uint64_t k = 0;; ++k) {
     auto txn = RandomTxn(rng, k);
     if (k % 5 == 0) {
       if (!(*log)->Stage(*id, k, std::move(txn)).ok()) _exit(5);
-      (*log)->AppendStagedAsync(*id, k, {}, {}, {}, [](absl::StatusOr<LogOffset> r) {
-        if (!r.ok()) _exit(6);
-      });
+      (*log)->AppendStagedAsync(*id, k, {}, {}, {}, done);
     } else {
-      (*log)->AppendAsync(*id, std::move(txn), {}, [](absl::StatusOr<LogOffset> r) {
-        if (!r.ok()) _exit(6);
-      });
+      (*log)->AppendAsync(*id, std::move(txn), {}, done);
     }
   }
 }
+
+bool ReadByte(int fd);
 
 TEST(TableState, AfterKillNineTheStateEqualsAReplayOfTheLog) {
   TempDir dir;
   std::mt19937 rng(777);
   for (int round = 0; round < 4; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
-    if (pid == 0) RunAppender(dir.path(), 1000 + round);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 250));
+    if (pid == 0) {
+      close(fds[0]);
+      RunAppender(dir.path(), 1000 + round, fds[1]);
+    }
+    close(fds[1]);
+    // Killed at a random moment after its first durable append (not a fixed time after the
+    // fork: on a loaded machine opening the log alone can take longer than that).
+    const bool appended = ReadByte(fds[0]);
+    close(fds[0]);
+    if (appended) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "appender exited early with " << WEXITSTATUS(status);
+    ASSERT_TRUE(appended) << "the appender stored nothing within a minute";
 
     auto log = ChangeLog::Open(dir.path());
     ASSERT_TRUE(log.ok()) << log.status();
