@@ -9,8 +9,11 @@
 // encoded, nothing stored) and the log alone (the same number of encoded rows appended).
 // Not a test: it prints figures.
 // --no-table-state runs sluice with table_state=false (no latest-row state beside the log).
+// --runs N repeats the client, sluice and the stages N times against the same server.
 // Usage: snapshot_bench [--rows N] [--chunk N] [--only mariadb|postgres] [--stages]
-//                       [--no-table-state]
+//                       [--no-table-state] [--runs N]
+#include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -39,10 +42,21 @@ using Clock = std::chrono::steady_clock;
 
 // --no-table-state: the sluice run keeps no table state (table_state=false).
 bool g_table_state = true;
+// --ingest-experiment (with --stages): also times TimeIngest.
+bool g_ingest_experiment = false;
+// --runs N: the client, sluice (and --stages) timed N times against the same database server.
+int g_runs = 1;
 using testing::TestDatabase;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// CPU seconds (user + system) of this process so far, every thread (RocksDB's included).
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 long MaxRssMiB() {
@@ -183,20 +197,116 @@ double TimeLog(const std::vector<storage::EncodedEvent>& sample, uint64_t rows, 
   return Seconds(start);
 }
 
+// --ingest-experiment: what bulk ingestion could save. The same rows as TimeLog written as
+// RocksDB SST files, one per column family per chunk (log records, table-state rows and a
+// one-key "checkpoint" file), each chunk's files ingested atomically with IngestExternalFiles
+// (move_files), in place of a WAL write + memtable inserts + flush. Raw RocksDB, not the
+// ChangeLog: an upper bound of the gain, not a design.
+double TimeIngest(const std::vector<storage::EncodedEvent>& sample, uint64_t rows) {
+  storage::testing::TempDir dir;
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.IncreaseParallelism(2);
+  options.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"log", rocksdb::ColumnFamilyOptions()},
+      {"table", rocksdb::ColumnFamilyOptions()}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto rs = rocksdb::DB::Open(options, dir.path() + "/db", cfs, &handles, &raw);
+  if (!rs.ok()) Must(absl::InternalError(rs.ToString()), "open rocksdb");
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto check = [](const rocksdb::Status& st, const char* what) {
+    if (!st.ok()) Must(absl::InternalError(st.ToString()), what);
+  };
+  auto be = [](uint64_t v, int bytes, std::string& out) {
+    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  };
+  const std::string table_prefix =
+      std::string("\0\0\0\1", 4) + "test.bench_snap" + std::string("\0\1", 2);
+  std::string key;
+  std::string value;
+  uint64_t offset = 0;
+  int file = 0;
+  const auto start = Clock::now();
+  for (uint64_t done = 0; done < rows; done += sample.size()) {
+    std::vector<rocksdb::IngestExternalFileArg> args(3);
+    rocksdb::SstFileWriter log_w(rocksdb::EnvOptions(), options, handles[1]);
+    rocksdb::SstFileWriter table_w(rocksdb::EnvOptions(), options, handles[2]);
+    rocksdb::SstFileWriter meta_w(rocksdb::EnvOptions(), options, handles[0]);
+    const std::string base = dir.path() + "/chunk" + std::to_string(file++);
+    check(log_w.Open(base + ".log.sst"), "open log sst");
+    check(table_w.Open(base + ".table.sst"), "open table sst");
+    check(meta_w.Open(base + ".meta.sst"), "open meta sst");
+    // Table-state keys: the sample's row keys moved up by `done` (as TimeLog does), in order.
+    for (const storage::EncodedEvent& e : sample) {
+      ++offset;
+      key.clear();
+      be(1, 4, key);
+      be(offset, 8, key);
+      value.clear();
+      be(offset, 8, value);  // stands for the record header and assigned fields
+      value.append(e.body);
+      check(log_w.Put(key, value), "log put");
+      if (!e.row_key || e.row_key->size() != 9) continue;
+      uint64_t v = 0;
+      for (int i = 1; i < 9; ++i) v = (v << 8) | static_cast<uint8_t>((*e.row_key)[i]);
+      key = table_prefix;
+      key.push_back((*e.row_key)[0]);
+      be(v + done, 8, key);
+      check(table_w.Put(key, value), "table put");
+    }
+    check(meta_w.Put("state/bench", std::to_string(offset)), "meta put");
+    check(log_w.Finish(), "finish log sst");
+    check(table_w.Finish(), "finish table sst");
+    check(meta_w.Finish(), "finish meta sst");
+    const char* suffix[3] = {".log.sst", ".table.sst", ".meta.sst"};
+    rocksdb::ColumnFamilyHandle* cf[3] = {handles[1], handles[2], handles[0]};
+    for (int i = 0; i < 3; ++i) {
+      args[i].column_family = cf[i];
+      args[i].external_files = {base + suffix[i]};
+      args[i].options.move_files = true;
+    }
+    check(db->IngestExternalFiles(args), "ingest");
+  }
+  const double secs = Seconds(start);
+  for (auto* h : handles) check(db->DestroyColumnFamilyHandle(h), "close cf");
+  return secs;
+}
+
 // --stages: times the reader alone over `table`, then the log alone (with and without table
 // state) on copies of its first chunk, and prints the three.
 void TimeAndReportStages(pipeline::SnapshotReader& reader, const storagepb::SnapshotTable& table,
                          uint32_t chunk, uint64_t rows) {
   std::vector<storage::EncodedEvent> sample;
+  double cpu = ProcessCpuSeconds();
   const double reader_secs = TimeReader(reader, table, chunk, &sample);
+  const double reader_cpu = ProcessCpuSeconds() - cpu;
+  cpu = ProcessCpuSeconds();
   const double log_secs = TimeLog(sample, rows);
+  const double log_cpu = ProcessCpuSeconds() - cpu;
+  cpu = ProcessCpuSeconds();
   const double no_state_secs = TimeLog(sample, rows, false);
-  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
-              "stage: reader alone (read + encode)", rows / reader_secs, reader_secs);
-  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
-              "stage: log alone (append, fsync'd)", rows / log_secs, log_secs);
-  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s)\n", "", "",
-              "stage: log alone, table state off", rows / no_state_secs, no_state_secs);
+  const double no_state_cpu = ProcessCpuSeconds() - cpu;
+  // CPU: of this process (all threads) during the stage; less sensitive than the wall time to
+  // the other work on the machine.
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s)\n", "", "",
+              "stage: reader alone (read + encode)", rows / reader_secs, reader_secs, reader_cpu);
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s)\n", "", "",
+              "stage: log alone (append, fsync'd)", rows / log_secs, log_secs, log_cpu);
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s)\n", "", "",
+              "stage: log alone, table state off", rows / no_state_secs, no_state_secs,
+              no_state_cpu);
+  if (g_ingest_experiment) {
+    cpu = ProcessCpuSeconds();
+    const double ingest_secs = TimeIngest(sample, rows);
+    const double ingest_cpu = ProcessCpuSeconds() - cpu;
+    std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s)\n", "", "",
+                "experiment: raw SST ingest, log + state", rows / ingest_secs, ingest_secs,
+                ingest_cpu);
+  }
 }
 
 void Report(const char* who, uint64_t rows, double ref_secs, const char* ref_name,
@@ -224,41 +334,45 @@ void BenchMariaDb(uint64_t rows, uint32_t chunk, bool stages) {
                              my.user() + " -p" + my.password() +
                              " --skip-ssl -e 'SELECT * FROM test.bench_snap'";
   TimeShell(client, {});  // warm the buffer pool
-  const double ref = TimeShell(client, {});
+  for (int run = 1; run <= g_runs; ++run) {
+    if (g_runs > 1) std::printf("mariadb run %d of %d\n", run, g_runs);
+    const double ref = TimeShell(client, {});
 
-  config::SourceConfig c;
-  c.name = "bench";
-  c.kind = v1::SOURCE_KIND_MYSQL;
-  c.host = my.host();
-  c.port = static_cast<uint16_t>(my.port());
-  c.user = my.user();
-  c.password = my.password();
-  c.server_id = 7001;
-  c.tls_mode = "disabled";
-  c.tables = {"test.bench_snap"};
-  c.snapshot_chunk_size = chunk;
-  const auto before = LockCounters(my);
-  const double ours = TimeSluice<pipeline::MysqlSource>(c, rows);
-  const auto after = LockCounters(my);
-  Report("mariadb", rows, ref, "mariadb -e 'SELECT * ...' > /dev/null", ours);
-  if (stages) {
-    auto options = pipeline::MysqlConnectOptions(c, std::chrono::seconds(10));
-    Must(options.status(), "connect options");
-    auto conn = mysqlclient::MysqlConnection::Connect(*options);
-    Must(conn.status(), "connect");
-    Must(pipeline::OpenMysqlSnapshot(**conn, true, false).status(), "open snapshot");
-    auto tables = pipeline::ListMysqlTables(
-        **conn, [](std::string_view db, std::string_view t) { return t == "bench_snap"; });
-    Must(tables.status(), "list tables");
-    pipeline::MysqlSnapshotReader reader(**conn);
-    TimeAndReportStages(reader, (*tables)[0], chunk, rows);
+    config::SourceConfig c;
+    c.name = "bench";
+    c.kind = v1::SOURCE_KIND_MYSQL;
+    c.host = my.host();
+    c.port = static_cast<uint16_t>(my.port());
+    c.user = my.user();
+    c.password = my.password();
+    c.server_id = 7001;
+    c.tls_mode = "disabled";
+    c.tables = {"test.bench_snap"};
+    c.snapshot_chunk_size = chunk;
+    const auto before = LockCounters(my);
+    const double ours = TimeSluice<pipeline::MysqlSource>(c, rows);
+    const auto after = LockCounters(my);
+    Report("mariadb", rows, ref, "mariadb -e 'SELECT * ...' > /dev/null", ours);
+    if (stages) {
+      auto options = pipeline::MysqlConnectOptions(c, std::chrono::seconds(10));
+      Must(options.status(), "connect options");
+      auto conn = mysqlclient::MysqlConnection::Connect(*options);
+      Must(conn.status(), "connect");
+      Must(pipeline::OpenMysqlSnapshot(**conn, true, false).status(), "open snapshot");
+      auto tables = pipeline::ListMysqlTables(
+          **conn, [](std::string_view db, std::string_view t) { return t == "bench_snap"; });
+      Must(tables.status(), "list tables");
+      pipeline::MysqlSnapshotReader reader(**conn);
+      TimeAndReportStages(reader, (*tables)[0], chunk, rows);
+    }
+    std::printf("%-9s lock statements during the snapshot:", "");
+    for (const auto& [name, n] : after) {
+      std::printf(" %s +%llu", name.c_str(),
+                  static_cast<unsigned long long>(n - (before.count(name) ? before.at(name) : 0)));
+    }
+    std::printf("  (lock held: 0 ms)\n");
+    std::fflush(stdout);
   }
-  std::printf("%-9s lock statements during the snapshot:", "");
-  for (const auto& [name, n] : after) {
-    std::printf(" %s +%llu", name.c_str(),
-                static_cast<unsigned long long>(n - (before.count(name) ? before.at(name) : 0)));
-  }
-  std::printf("  (lock held: 0 ms)\n");
 }
 
 void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
@@ -279,32 +393,37 @@ void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
                              pg.user() + " -d " + pg.database() + " -c 'COPY bench_snap TO STDOUT'";
   const std::map<std::string, std::string> env = {{"PGPASSWORD", pg.password()}};
   TimeShell(client, env);
-  const double ref = TimeShell(client, env);
+  for (int run = 1; run <= g_runs; ++run) {
+    if (g_runs > 1) std::printf("postgres run %d of %d\n", run, g_runs);
+    const double ref = TimeShell(client, env);
 
-  config::SourceConfig c;
-  c.name = "bench";
-  c.kind = v1::SOURCE_KIND_POSTGRES;
-  c.host = pg.host();
-  c.port = static_cast<uint16_t>(pg.port());
-  c.user = pg.user();
-  c.password = pg.password();
-  c.database = pg.database();
-  c.slot = "bench_slot";
-  c.publication = "bench_pub";
-  c.tls_mode = "disabled";
-  c.snapshot_chunk_size = chunk;
-  const double ours = TimeSluice<pipeline::PostgresSource>(c, rows);
-  Report("postgres", rows, ref, "psql -c 'COPY ... TO STDOUT' > /dev/null", ours);
-  if (stages) {
-    auto conn = pgclient::ReplicationConnection::Connect(
-        pipeline::PostgresConnectParams(c, /*replication=*/false));
-    Must(conn.status(), "connect");
-    Must(pipeline::OpenPostgresSnapshot(**conn, ""), "open snapshot");
-    auto tables = pipeline::ListPostgresTables(**conn, "bench_pub");
-    Must(tables.status(), "list tables");
-    const postgres::TypeResolver resolver;
-    pipeline::PostgresSnapshotReader reader(**conn, resolver);
-    TimeAndReportStages(reader, (*tables)[0], chunk, rows);
+    config::SourceConfig c;
+    c.name = "bench";
+    c.kind = v1::SOURCE_KIND_POSTGRES;
+    c.host = pg.host();
+    c.port = static_cast<uint16_t>(pg.port());
+    c.user = pg.user();
+    c.password = pg.password();
+    c.database = pg.database();
+
+    c.publication = "bench_pub";
+    c.tls_mode = "disabled";
+    c.snapshot_chunk_size = chunk;
+    c.slot = "bench_slot_" + std::to_string(run);
+    const double ours = TimeSluice<pipeline::PostgresSource>(c, rows);
+    Report("postgres", rows, ref, "psql -c 'COPY ... TO STDOUT' > /dev/null", ours);
+    if (stages) {
+      auto conn = pgclient::ReplicationConnection::Connect(
+          pipeline::PostgresConnectParams(c, /*replication=*/false));
+      Must(conn.status(), "connect");
+      Must(pipeline::OpenPostgresSnapshot(**conn, ""), "open snapshot");
+      auto tables = pipeline::ListPostgresTables(**conn, "bench_pub");
+      Must(tables.status(), "list tables");
+      const postgres::TypeResolver resolver;
+      pipeline::PostgresSnapshotReader reader(**conn, resolver);
+      TimeAndReportStages(reader, (*tables)[0], chunk, rows);
+    }
+    std::fflush(stdout);
   }
 }
 
@@ -321,6 +440,10 @@ int Main(int argc, char** argv) {
       g_table_state = false;
     } else if (!std::strcmp(argv[i], "--rows") && has_value) {
       rows = std::stoull(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--ingest-experiment")) {
+      g_ingest_experiment = true;
+    } else if (!std::strcmp(argv[i], "--runs") && has_value) {
+      g_runs = std::max(1, std::stoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--chunk") && has_value) {
       chunk = static_cast<uint32_t>(std::stoul(argv[++i]));
     } else if (!std::strcmp(argv[i], "--only") && has_value) {
