@@ -22,6 +22,14 @@ std::unique_ptr<RawReader> StartSubscribe(grpc::Channel& channel, grpc::ClientCo
                                                                     request));
 }
 
+void StartSubscribe(grpc::Channel& channel, grpc::ClientContext& ctx,
+                    const v1::SubscribeRequest& request,
+                    grpc::ClientReadReactor<grpc::ByteBuffer>* reactor) {
+  const grpc::internal::RpcMethod method(kSubscribe, grpc::internal::RpcMethod::SERVER_STREAMING);
+  grpc::internal::ClientCallbackReaderFactory<grpc::ByteBuffer>::Create(&channel, method, &ctx,
+                                                                        &request, reactor);
+}
+
 std::unique_ptr<RawConsumeStream> StartConsume(grpc::Channel& channel, grpc::ClientContext& ctx) {
   const grpc::internal::RpcMethod method(kConsume, grpc::internal::RpcMethod::BIDI_STREAMING);
   return std::unique_ptr<RawConsumeStream>(

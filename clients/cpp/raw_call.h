@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/client_callback.h>
 #include <grpcpp/support/sync_stream.h>
 
 #include <memory>
@@ -24,6 +25,11 @@ using RawConsumeStream = grpc::ClientReaderWriter<v1::ConsumeRequest, grpc::Byte
 // ChangeStream.Subscribe(request), reading raw messages.
 std::unique_ptr<RawReader> StartSubscribe(grpc::Channel& channel, grpc::ClientContext& ctx,
                                           const v1::SubscribeRequest& request);
+// The same call for the callback API: `reactor` receives the raw messages; the caller starts
+// it (StartRead, StartCall).
+void StartSubscribe(grpc::Channel& channel, grpc::ClientContext& ctx,
+                    const v1::SubscribeRequest& request,
+                    grpc::ClientReadReactor<grpc::ByteBuffer>* reactor);
 // Subscriptions.Consume, reading raw messages.
 std::unique_ptr<RawConsumeStream> StartConsume(grpc::Channel& channel, grpc::ClientContext& ctx);
 

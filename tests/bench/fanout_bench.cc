@@ -48,6 +48,7 @@
 #include "clients/cpp/connection.h"
 #include "clients/cpp/batch_view.h"
 #include "clients/cpp/consumer.h"
+#include "clients/cpp/push_subscription.h"
 #include "clients/cpp/subscription.h"
 #include "storage/test_util.h"
 #include "tests/testing/test_database.h"
@@ -213,6 +214,7 @@ struct Options {
   int also_rate = 0;    // > 0: the fan-out phase again at this rate
   int client_nice = 0;  // nice value of the subscriber threads (the writer keeps 0)
   bool view = false;    // subscribers read BatchView (lazy) instead of Batch (parsed)
+  bool push = false;    // view, and the ephemeral subscribers are PushSubscriptions
   int malloc_tuning = 1;  // 1: one malloc arena and no trimming (see TuneMalloc)
 };
 
@@ -228,6 +230,7 @@ struct Subscriber {
   absl::Status status;
   std::unique_ptr<client::Subscription> sub;
   std::unique_ptr<client::Consumer> consumer;
+  std::unique_ptr<client::PushSubscription> push;  // push mode: no thread
   std::thread thread;
 };
 
@@ -268,34 +271,42 @@ absl::StatusOr<Seen> Look(const client::EventView& e) {
   return s;
 }
 
-// The subscriber loop: every event's offset must follow the previous one (the log holds only
-// test.fan and nothing is filtered) and every row's id the previous row's.
+// One message: every event's offset must follow the previous one (the log holds only
+// test.fan and nothing is filtered) and every row's id the previous row's. False on an error
+// (in sub.status).
+template <typename BatchType>
+bool Handle(Subscriber& sub, const BatchType& batch, const std::atomic<int64_t>& first_measured) {
+  const int64_t now = NowMicros();
+  sub.messages += !batch.heartbeat();
+  if constexpr (std::is_same_v<BatchType, client::BatchView>) sub.bytes += batch.bytes().size();
+  const int64_t first = first_measured.load(std::memory_order_relaxed);
+  int64_t max_id = sub.max_id.load(std::memory_order_relaxed);
+  for (const auto& e : batch.events()) {
+    absl::StatusOr<Seen> seen = Look(e);
+    if (!seen.ok()) {
+      sub.status = seen.status();
+      return false;
+    }
+    if (sub.last_offset != 0 && seen->offset != sub.last_offset + 1) ++sub.out_of_order;
+    sub.last_offset = seen->offset;
+    if (!seen->row) continue;
+    if (max_id != 0 && seen->id != max_id + 1) ++sub.out_of_order;
+    max_id = seen->id;
+    if (seen->id < first) continue;
+    ++sub.measured;
+    sub.latency.Add(now - seen->ts_us);
+  }
+  sub.max_id.store(max_id, std::memory_order_relaxed);
+  return true;
+}
+
+// The thread of a blocking subscriber (Subscription or Consumer).
 template <typename BatchType>
 void Receive(Subscriber& sub, BatchType& batch, const std::atomic<int64_t>& first_measured) {
   while (true) {
     sub.status = sub.consumer ? sub.consumer->Next(batch) : sub.sub->Next(batch);
     if (!sub.status.ok()) return;
-    const int64_t now = NowMicros();
-    sub.messages += !batch.heartbeat();
-    if constexpr (std::is_same_v<BatchType, client::BatchView>) sub.bytes += batch.bytes().size();
-    const int64_t first = first_measured.load(std::memory_order_relaxed);
-    int64_t max_id = sub.max_id.load(std::memory_order_relaxed);
-    for (const auto& e : batch.events()) {
-      absl::StatusOr<Seen> seen = Look(e);
-      if (!seen.ok()) {
-        sub.status = seen.status();
-        return;
-      }
-      if (sub.last_offset != 0 && seen->offset != sub.last_offset + 1) ++sub.out_of_order;
-      sub.last_offset = seen->offset;
-      if (!seen->row) continue;
-      if (max_id != 0 && seen->id != max_id + 1) ++sub.out_of_order;
-      max_id = seen->id;
-      if (seen->id < first) continue;
-      ++sub.measured;
-      sub.latency.Add(now - seen->ts_us);
-    }
-    sub.max_id.store(max_id, std::memory_order_relaxed);
+    if (!Handle(sub, batch, first_measured)) return;
     if (sub.consumer && !batch.heartbeat()) {
       sub.status = sub.consumer->Ack(LogOffset(batch.next_offset().value() - 1));
       if (!sub.status.ok()) return;
@@ -336,6 +347,18 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
       co.open.set_source("bench");
       co.open.mutable_start()->mutable_latest();
       s->consumer = std::make_unique<client::Consumer>(channel, co);
+    } else if (o.push) {
+      v1::SubscribeRequest request;
+      request.set_source("bench");
+      request.mutable_start()->mutable_latest();
+      Subscriber* raw = s.get();
+      s->push = std::make_unique<client::PushSubscription>(
+          channel, request, [raw, &first_measured](const client::BatchView& batch) {
+            if (raw->status.ok() && !Handle(*raw, batch, first_measured)) raw->push->Cancel();
+          });
+      s->push->Start();
+      subs.push_back(std::move(s));
+      continue;
     } else {
       client::SubscribeOptions so;
       so.request.set_source("bench");
@@ -408,6 +431,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   for (auto& s : subs) {
     if (s->consumer) s->consumer->Cancel();
     if (s->sub) s->sub->Cancel();
+    if (s->push) s->push->Cancel();
   }
   Histogram all;
   uint64_t delivered = 0;
@@ -418,7 +442,11 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   int failed = 0;
   const uint64_t expected = static_cast<uint64_t>(last_id - measured_from + 1);
   for (auto& s : subs) {
-    s->thread.join();
+    if (s->thread.joinable()) s->thread.join();
+    if (s->push) {
+      const absl::Status end = s->push->Wait();
+      if (s->status.ok()) s->status = end;
+    }
     all.Merge(s->latency);
     delivered += s->measured;
     messages += s->messages;
@@ -432,7 +460,10 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   const double written_rate = static_cast<double>(last_id - measured_from + 1) /
                               (wrote_secs - std::chrono::duration<double>(warmup).count());
   std::printf("%s: %d subscribers (%d durable, acking every batch), %s client, phase %.1f s\n",
-              name.c_str(), subscribers, durable, o.view ? "view (BatchView)" : "full-parse (Batch)",
+              name.c_str(), subscribers, durable,
+              o.push   ? "push (PushSubscription + Consumer, BatchView)"
+              : o.view ? "view (BatchView)"
+                       : "full-parse (Batch)",
               phase_secs);
   std::printf("  written    %.0f rows/s (measured window, after 1 s of warm-up)\n", written_rate);
   std::printf(
@@ -468,8 +499,9 @@ int Main(int argc, char** argv) {
     const int v = std::atoi(argv[i + 1]);
     if (flag == "--client") {
       client_modes = argv[i + 1];
-      if (client_modes != "view" && client_modes != "full" && client_modes != "both") {
-        std::fprintf(stderr, "--client is view, full or both\n");
+      if (client_modes != "view" && client_modes != "full" && client_modes != "both" &&
+          client_modes != "push") {
+        std::fprintf(stderr, "--client is view, full, both or push\n");
         return 2;
       }
     } else if (flag == "--seconds")
@@ -492,7 +524,7 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: fanout_bench [--seconds N] [--rate EVENTS_PER_S] [--subscribers S] "
                    "[--durable D] [--rows-per-insert K] [--also-rate EVENTS_PER_S] "
-                   "[--client-nice N] [--client view|full|both] [--malloc-tuning 0|1]\n");
+                   "[--client-nice N] [--client view|full|both|push] [--malloc-tuning 0|1]\n");
       return 2;
     }
   }
@@ -528,9 +560,12 @@ int Main(int argc, char** argv) {
   int64_t next_id = 1;
   // The view mode first: the full-parse fan-out may leave subscribers far behind.
   for (const bool view : {true, false}) {
-    if (client_modes != "both" && (client_modes == "view") != view) continue;
+    if (client_modes != "both" && (client_modes == "view" || client_modes == "push") != view) {
+      continue;
+    }
     o.view = view;
-    const std::string mode = view ? " (view)" : " (full)";
+    o.push = client_modes == "push";
+    const std::string mode = o.push ? " (push)" : view ? " (view)" : " (full)";
     RunPhase("reference" + mode, **db, d, o, 1, 0, next_id);
     RunPhase("fan-out" + mode, **db, d, o, o.subscribers, o.durable, next_id);
     if (o.also_rate > 0) {

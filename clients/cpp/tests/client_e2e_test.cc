@@ -22,6 +22,7 @@
 #include "clients/cpp/batch_view.h"
 #include "clients/cpp/connection.h"
 #include "clients/cpp/consumer.h"
+#include "clients/cpp/push_subscription.h"
 #include "clients/cpp/subscription.h"
 #include "tests/e2e/sluiced_process.h"
 #include "tests/testing/test_database.h"
@@ -238,6 +239,70 @@ void ReconnectAcrossKillNine(ClientE2E& t) {
   EXPECT_EQ(committed->value(), static_cast<uint64_t>(kRows));
   // An ack beyond what was handed out is refused by the client.
   EXPECT_EQ(consumer.Ack(LogOffset(kRows + 5)).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Many PushSubscriptions on one channel, no thread of ours per stream: each gets every event once
+// and in order while rows are written; one resumes at resume_offset() after a cancel; a kill -9 of
+// sluiced ends the streams with a transient error instead of hanging.
+TEST_F(ClientE2E, PushSubscriptionsGetEveryEventOnceAndStopOnCancelAndOnAKill) {
+  constexpr int kStreams = 20;
+  constexpr int kRows = 300;
+  auto d = std::make_unique<SluicedProcess>(SluicedArgs());
+  WaitStreaming(*d);
+  auto channel = client::MakeChannel(address());
+  std::vector<std::unique_ptr<Seen>> seen;
+  std::vector<std::unique_ptr<client::PushSubscription>> subs;
+  for (int i = 0; i < kStreams; ++i) {
+    seen.push_back(std::make_unique<Seen>());
+    v1::SubscribeRequest request;
+    request.set_source("my");
+    request.mutable_start()->mutable_earliest();
+    Seen* mine = seen.back().get();
+    subs.push_back(std::make_unique<client::PushSubscription>(
+        channel, request, [mine](const client::BatchView& batch) {
+          for (const auto& e : batch.events()) mine->Add(e);
+        }));
+    subs.back()->Start();
+  }
+  std::thread writer = Writer(1, kRows);
+  writer.join();
+  ASSERT_FALSE(writer_failed_);
+  ASSERT_TRUE(WaitFor([&] {
+    for (auto& s : seen) {
+      if (s->size() < kRows) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < kStreams; ++i) {
+    ExpectExactlyOnce(*seen[i], kRows, "push subscription " + std::to_string(i));
+  }
+  // Cancel one: Wait() says CANCELLED; a new one at its resume offset gets only later rows.
+  subs[0]->Cancel();
+  EXPECT_EQ(subs[0]->Wait().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(subs[0]->resume_offset().value(), static_cast<uint64_t>(kRows + 1));
+  Seen resumed;
+  v1::SubscribeRequest request;
+  request.set_source("my");
+  request.mutable_start()->set_offset(subs[0]->resume_offset().value());
+  client::PushSubscription next(channel, request, [&resumed](const client::BatchView& batch) {
+    for (const auto& e : batch.events()) resumed.Add(e);
+  });
+  next.Start();
+  writer = Writer(kRows + 1, kRows + 10);
+  writer.join();
+  ASSERT_TRUE(WaitFor([&] { return resumed.size() >= 10 && seen[1]->size() >= kRows + 10; }));
+  ASSERT_EQ(resumed.size(), 10u);
+  for (uint64_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(resumed.events[i].first, kRows + 1 + i);
+    EXPECT_EQ(resumed.events[i].second, static_cast<int64_t>(kRows + 1 + i));
+  }
+  // A kill -9 ends every open stream with a transient error (no reconnect in this class).
+  d->Kill();
+  const absl::Status ended = next.Wait();
+  EXPECT_TRUE(client::IsTransient(static_cast<grpc::StatusCode>(ended.code()))) << ended;
+  for (int i = 1; i < kStreams; ++i) {
+    EXPECT_TRUE(client::IsTransient(static_cast<grpc::StatusCode>(subs[i]->Wait().code())));
+  }
 }
 
 TEST_F(ClientE2E, ConsumerStartsOverAtTheNewPositionAfterAReset) {

@@ -1,0 +1,63 @@
+#include "clients/cpp/push_subscription.h"
+
+#include <utility>
+
+#include "clients/cpp/connection.h"
+#include "clients/cpp/raw_call.h"
+
+namespace sluice::client {
+
+PushSubscription::PushSubscription(std::shared_ptr<grpc::Channel> channel,
+                                   v1::SubscribeRequest request, OnBatch on_batch)
+    : channel_(std::move(channel)), request_(std::move(request)), on_batch_(std::move(on_batch)) {
+  if (!request_.has_start()) request_.mutable_start()->mutable_earliest();
+}
+
+PushSubscription::~PushSubscription() {
+  Cancel();
+  Wait().IgnoreError();
+}
+
+void PushSubscription::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+  }
+  internal::StartSubscribe(*channel_, ctx_, request_, this);
+  StartRead(&message_);
+  StartCall();
+}
+
+void PushSubscription::Cancel() { ctx_.TryCancel(); }
+
+absl::Status PushSubscription::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!started_) return absl::FailedPreconditionError("the subscription was not started");
+  cv_.wait(lock, [this] { return done_; });
+  return status_;
+}
+
+void PushSubscription::OnReadDone(bool ok) {
+  if (!ok) return;  // the stream ended: OnDone follows
+  absl::Status indexed = internal::IndexInto(message_, view_);
+  if (!indexed.ok()) {
+    // Bytes we cannot read: end the stream and report them, never skip them silently.
+    error_ = indexed;
+    ctx_.TryCancel();
+    return;
+  }
+  on_batch_(view_);
+  if (view_.next_offset().value() != 0) resume_ = view_.next_offset().value();
+  StartRead(&message_);
+}
+
+void PushSubscription::OnDone(const grpc::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_ = !error_.ok() ? error_
+            : status.ok() ? absl::UnavailableError(kStreamEndedMessage)
+                          : FromGrpc(status);
+  done_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace sluice::client
