@@ -172,7 +172,12 @@ PendingAppend NewPendingAppend(SourceSlot* slot, const v1::SourceInfo& commit_in
                                const v1::SourceCheckpoint& checkpoint) {
   PendingAppend p;
   p.slot = slot;
-  std::string info = commit_info.SerializeAsString();
+  std::string info;
+  if (v1::SourceInfo mended = commit_info; MakeUtf8Safe(mended) > 0) {
+    info = mended.SerializeAsString();  // the names must parse (utf8_safe.h)
+  } else {
+    info = commit_info.SerializeAsString();
+  }
   if (!info.empty()) {
     p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited
     AppendVarint(info.size(), p.overlay);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
+#include "proto/base/utf8_safe.h"
 #include "proto/base/varint.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -170,6 +171,8 @@ inline SerializedEvent Serialize(v1::ChangeEvent& e) {
   e.clear_transaction_index();
   e.clear_last_in_transaction();
   e.clear_ingest_ts_micros();
+  // A string field that is not well-formed UTF-8 would make the stored event unparseable.
+  MakeUtf8Safe(e);
   SerializedEvent se;
   se.op = static_cast<uint8_t>(e.op());
   se.table = TableKey(e.source());

@@ -12,6 +12,7 @@
 
 #include "proto/base/format_internal.h"
 #include "proto/base/time_format.h"
+#include "proto/base/utf8.h"
 
 namespace sluice {
 
@@ -21,33 +22,7 @@ using internal::AppendPaddedDecimal;
 namespace {
 
 constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
-
-// Returns the length (2..4) of the well-formed UTF-8 sequence at p[0, n), where p[0] >= 0x80,
-// or minus the length of the maximal ill-formed subpart there (to be replaced by one U+FFFD,
-// as Unicode §3.9 "U+FFFD Substitution of Maximal Subparts" recommends).
-int Utf8Sequence(const unsigned char* p, size_t n) {
-  const unsigned char c = p[0];
-  int len;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlong forms
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;  // no overlong forms
-    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    return -1;  // continuation byte, C0, C1 or F5..FF
-  }
-  if (n < 2 || p[1] < lo || p[1] > hi) return -1;
-  for (int k = 2; k < len; ++k) {
-    if (static_cast<size_t>(k) >= n || (p[k] & 0xC0) != 0x80) return -k;
-  }
-  return len;
-}
+// Utf8Sequence (utf8.h) tells well-formed sequences from the maximal ill-formed subparts.
 
 // True for the ASCII bytes that a JSON string can hold unescaped.
 constexpr bool IsPlainAscii(unsigned char c) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "proto/base/utf8.h"
 #include "proto/base/varint.h"
 
 namespace sluice::value_wire {
@@ -88,17 +89,19 @@ inline void AppendDouble(double v, std::string& out) {
     bits >>= 8;
   }
 }
+// Text that is not well-formed UTF-8 is written as `bytes` (the same bytes), as MakeUtf8Safe
+// (utf8_safe.h) does to a message: a `string` field holding it would make the event unparseable.
 inline void AppendDecimal(std::string_view s, std::string& out) {
-  AppendLengthDelimited(kDecimal, s, out);
+  AppendLengthDelimited(IsValidUtf8(s) ? kDecimal : kBytes, s, out);
 }
 inline void AppendString(std::string_view s, std::string& out) {
-  AppendLengthDelimited(kString, s, out);
+  AppendLengthDelimited(IsValidUtf8(s) ? kString : kBytes, s, out);
 }
 inline void AppendBytes(std::string_view s, std::string& out) {
   AppendLengthDelimited(kBytes, s, out);
 }
 inline void AppendJson(std::string_view s, std::string& out) {
-  AppendLengthDelimited(kJson, s, out);
+  AppendLengthDelimited(IsValidUtf8(s) ? kJson : kBytes, s, out);
 }
 
 // The contents of a Date / Time message (no tag, no length).
@@ -141,6 +144,10 @@ inline void AppendDateTime(const DateParts& d, const TimeParts& t, std::string& 
 
 // RawValue{type_name, text}: empty strings are skipped like any proto3 string.
 inline void AppendRaw(std::string_view type_name, std::string_view text, std::string& out) {
+  if (!IsValidUtf8(text) || !IsValidUtf8(type_name)) {
+    AppendLengthDelimited(kBytes, text, out);
+    return;
+  }
   size_t inner = 0;
   if (!type_name.empty()) inner += 1 + VarintSize(type_name.size()) + type_name.size();
   if (!text.empty()) inner += 1 + VarintSize(text.size()) + text.size();

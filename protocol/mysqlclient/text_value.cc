@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "proto/base/time_format.h"
+#include "proto/base/utf8_safe.h"
 #include "proto/base/value_wire.h"
 #include "protocol/mysql/event_types.h"
 
@@ -304,6 +305,7 @@ v1::Value DecodeTextColumn(const ColumnDefinition& column, const std::optional<s
     raw->set_type_name(std::string(mysql::ColumnTypeName(type)));
     raw->set_text(*text);
   }
+  MakeUtf8Safe(out);  // as value_wire does for AppendTextColumnWire
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "proto/base/utf8_safe.h"
 #include "protocol/postgres/pg_datetime.h"
 #include "protocol/postgres/pg_types.h"
 
@@ -299,7 +300,10 @@ v1::Value NullValue() {
 }
 
 v1::Value DecodeTextValue(uint32_t type_oid, std::string_view text, const TypeResolver& resolver) {
-  return Decode(type_oid, text, resolver, 0);
+  v1::Value v = Decode(type_oid, text, resolver, 0);
+  // A database in SQL_ASCII sends any bytes as text: keep them, as bytes (utf8_safe.h).
+  MakeUtf8Safe(v);
+  return v;
 }
 
 }  // namespace sluice::postgres

@@ -459,6 +459,30 @@ TEST_F(MysqlSourceTest, TransactionsWholeInOrderRollbackInvisible) {
   EXPECT_FALSE(cp->position().binlog().gtid_set().empty());
 }
 
+// A QUERY event holds the statement in the client's character set: a DDL sent by a latin1
+// client is not UTF-8. It must still be stored as an event every reader can parse (protobuf
+// refuses a `string` that is not UTF-8): the ill-formed bytes become U+FFFD.
+TEST_F(MysqlSourceTest, DdlFromALatin1ClientIsStoredReadably) {
+  ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS test.ms_latin1").ok());
+  ASSERT_TRUE(db_->Exec("CREATE TABLE test.ms_latin1 (id INT PRIMARY KEY)").ok());
+  StartSource();
+  ASSERT_TRUE(db_->Exec("SET NAMES latin1").ok());
+  const absl::Status alter = db_->Exec("ALTER TABLE test.ms_latin1 COMMENT 'caf\xE9'");
+  ASSERT_TRUE(db_->Exec("SET NAMES utf8mb4").ok());
+  ASSERT_TRUE(alter.ok()) << alter;
+  ASSERT_TRUE(db_->Exec("INSERT INTO test.ms_latin1 VALUES (1)").ok());
+  std::vector<v1::ChangeEvent> events = Sync();  // every stored event parses
+  std::vector<std::string> seen;
+  for (const auto& e : events) {
+    if (e.op() == v1::OP_DDL && absl::StrContains(e.ddl().statement(), "COMMENT")) {
+      seen.push_back(e.ddl().statement());
+    }
+    if (e.source().table() == "ms_latin1" && e.op() == v1::OP_INSERT) seen.push_back("insert");
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"ALTER TABLE test.ms_latin1 COMMENT 'caf\xEF\xBF\xBD'",
+                                            "insert"}));
+}
+
 TEST_F(MysqlSourceTest, BigTransactionIsStagedWithBoundedMemory) {
   ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS test.ms_big").ok());
   ASSERT_TRUE(db_->Exec("CREATE TABLE test.ms_big (id INT PRIMARY KEY, pad VARCHAR(200), "
