@@ -32,6 +32,17 @@ class Batch {
   LogOffset last_offset() const { return LogOffset(response_->last_offset()); }
   // Durable subscriptions: the committed offset the server confirmed; 0 for ephemeral ones.
   LogOffset committed_offset() const { return LogOffset(response_->committed_offset()); }
+  // SNAPSHOT_THEN_STREAM (Subscribe, or a durable subscription created with it): the rows of
+  // a bootstrap (offset 0) come in messages with snapshot_offset() = N; after the one with
+  // snapshot_done() the log follows from N + 1.
+  uint64_t snapshot_offset() const { return response_->snapshot_offset(); }
+  bool snapshot_done() const { return response_->snapshot_done(); }
+  // True on the first message of a bootstrap. A stream that broke before the bootstrap was
+  // done (or, for a durable subscription, before N was acked) bootstraps again after the
+  // reconnect, at a newer N: rows deleted in between are in neither bootstrap nor in the log
+  // after the new N, so a consumer that keeps a copy starts it over when this is true.
+  bool bootstrap_begins() const { return bootstrap_begins_; }
+  void set_bootstrap_begins(bool begins) { bootstrap_begins_ = begins; }
 
   // For Subscription and Consumer: frees the previous message and returns an empty one to read
   // the next into.
@@ -41,6 +52,7 @@ class Batch {
  private:
   google::protobuf::Arena arena_;
   v1::SubscribeResponse* response_;  // on arena_
+  bool bootstrap_begins_ = false;
 };
 
 // The message of a stream that the server ended without an error (never in normal operation).

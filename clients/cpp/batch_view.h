@@ -43,6 +43,10 @@ class BatchView {
   LogOffset committed_offset() const { return LogOffset(committed_offset_); }
   uint64_t snapshot_offset() const { return snapshot_offset_; }
   bool snapshot_done() const { return snapshot_done_; }
+  // As Batch::bootstrap_begins(): the first message of a bootstrap; a consumer's copy starts
+  // over.
+  bool bootstrap_begins() const { return bootstrap_begins_; }
+  void set_bootstrap_begins(bool begins) { bootstrap_begins_ = begins; }
   // The whole serialized SubscribeResponse as received.
   std::string_view bytes() const { return bytes_; }
 
@@ -68,6 +72,7 @@ class BatchView {
   uint64_t committed_offset_ = 0;
   uint64_t snapshot_offset_ = 0;
   bool snapshot_done_ = false;
+  bool bootstrap_begins_ = false;
 };
 
 }  // namespace sluice::client

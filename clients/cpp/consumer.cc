@@ -77,6 +77,7 @@ void Consumer::Open() {
   v1::ConsumeRequest open;
   *open.mutable_open() = options_.open;
   first_message_ = true;
+  in_bootstrap_ = false;
   std::lock_guard<std::mutex> lock(mu_);
   stream_sent_ = 0;
   stream_acked_ = 0;
@@ -183,8 +184,11 @@ absl::Status Consumer::ReadMessage() {
 }
 
 size_t Consumer::Accept(uint64_t committed, uint64_t next_offset, size_t events,
-                        absl::FunctionRef<uint64_t(size_t)> offset_at) {
+                        absl::FunctionRef<uint64_t(size_t)> offset_at, uint64_t snapshot_offset,
+                        bool snapshot_done, bool& begins) {
   std::lock_guard<std::mutex> lock(mu_);
+  begins = snapshot_offset != 0 && !in_bootstrap_;
+  in_bootstrap_ = snapshot_offset != 0 && !snapshot_done;
   if (first_message_ && committed < committed_) {
     // Reset while we were away: start over at the new position.
     delivered_ = 0;
@@ -195,6 +199,13 @@ size_t Consumer::Accept(uint64_t committed, uint64_t next_offset, size_t events,
   first_message_ = false;
   committed_ = std::max(committed_, committed);
   if (next_offset > 0) stream_sent_ = std::max(stream_sent_, next_offset - 1);
+  // A bootstrap's rows (offset 0) are all handed out, each time the server sends them: a
+  // repeated bootstrap is a new state (bootstrap_begins), not a redelivery to drop.
+  if (snapshot_offset != 0) {
+    ackable_ = std::max(ackable_, stream_sent_);
+    SendAckLocked();
+    return 0;
+  }
   // Skip the redelivered events that were handed out already (a prefix: offsets ascend).
   size_t skip = 0;
   while (skip < events && offset_at(skip) <= delivered_) ++skip;
@@ -217,9 +228,12 @@ absl::Status Consumer::Next(Batch& batch) {
   absl::Status parsed = internal::ParseInto(message_, batch);
   if (!parsed.ok()) return Abandon(parsed);
   v1::SubscribeResponse& r = batch.mutable_response();
+  bool begins = false;
   const size_t skip =
       Accept(r.committed_offset(), r.next_offset(), static_cast<size_t>(r.events_size()),
-             [&r](size_t i) { return r.events(static_cast<int>(i)).offset(); });
+             [&r](size_t i) { return r.events(static_cast<int>(i)).offset(); },
+             r.snapshot_offset(), r.snapshot_done(), begins);
+  batch.set_bootstrap_begins(begins);
   if (skip > 0) r.mutable_events()->DeleteSubrange(0, static_cast<int>(skip));
   return absl::OkStatus();
 }
@@ -230,8 +244,11 @@ absl::Status Consumer::Next(BatchView& batch) {
   absl::Status indexed = internal::IndexInto(message_, batch);
   if (!indexed.ok()) return Abandon(indexed);
   const std::span<const EventView> events = batch.events();
+  bool begins = false;
   batch.DropFront(Accept(batch.committed_offset().value(), batch.next_offset().value(),
-                         events.size(), [&events](size_t i) { return events[i].offset(); }));
+                         events.size(), [&events](size_t i) { return events[i].offset(); },
+                         batch.snapshot_offset(), batch.snapshot_done(), begins));
+  batch.set_bootstrap_begins(begins);
   return absl::OkStatus();
 }
 

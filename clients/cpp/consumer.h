@@ -18,6 +18,12 @@
 // order. A new process (a new Consumer) gets every event after the last committed ack again:
 // only un-acked events are repeated, none is lost.
 //
+// A subscription created with `snapshot_then_stream` first sends a bootstrap: state rows with
+// offset 0, all handed out (never dropped as redeliveries), the first batch of each bootstrap
+// with bootstrap_begins(). Until N (the bootstrap's snapshot_offset) is acked, every new stream
+// bootstraps again at a newer N, and a consumer that keeps a copy starts it over then
+// (docs/subscriptions.md, "Durable subscriptions that bootstrap").
+//
 // Acks are cumulative and go out on the stream. When the stream broke before the server
 // confirmed them, they are committed with the unary Ack before the next stream opens, or on
 // the new stream once it has caught up to them. Flush() makes them durable now.
@@ -97,9 +103,12 @@ class Consumer {
   // Blocks until the next message arrives (reconnecting as needed) and leaves it in message_.
   absl::Status ReadMessage();
   // The bookkeeping of a message read: its committed and next offsets and its `events` event
-  // offsets. Returns how many leading events were handed out before (to drop).
+  // offsets. Returns how many leading events were handed out before (to drop): none of a
+  // bootstrap message (snapshot_offset set), whose rows all have offset 0; `begins` tells
+  // whether the message is the first of a bootstrap.
   size_t Accept(uint64_t committed, uint64_t next_offset, size_t events,
-                absl::FunctionRef<uint64_t(size_t)> offset_at);
+                absl::FunctionRef<uint64_t(size_t)> offset_at, uint64_t snapshot_offset,
+                bool snapshot_done, bool& begins);
   // A message that could not be read ends the stream; returns `error`.
   absl::Status Abandon(const absl::Status& error);
   void SendAckLocked();
@@ -114,6 +123,7 @@ class Consumer {
   grpc::ByteBuffer message_;
   int failures_ = 0;
   bool first_message_ = true;  // the next message is the first of its stream
+  bool in_bootstrap_ = false;  // the stream is sending a bootstrap's rows
   uint64_t delivered_ = 0;     // the highest event offset handed out (Next's thread only)
 
   mutable std::mutex mu_;      // guards the fields below and writes on stream_

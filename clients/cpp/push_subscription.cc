@@ -46,8 +46,12 @@ void PushSubscription::OnReadDone(bool ok) {
     ctx_.TryCancel();
     return;
   }
+  view_.set_bootstrap_begins(view_.snapshot_offset() != 0 && !in_bootstrap_);
+  in_bootstrap_ = view_.snapshot_offset() != 0 && !view_.snapshot_done();
   on_batch_(view_);
-  if (view_.next_offset().value() != 0) resume_ = view_.next_offset().value();
+  // Not inside a bootstrap: its next_offset (N + 1) is where the log follows once every row
+  // is sent (a new stream then has to bootstrap again: resume_offset() stays 0).
+  if (view_.next_offset().value() != 0 && !in_bootstrap_) resume_ = view_.next_offset().value();
   StartRead(&message_);
 }
 

@@ -13,7 +13,9 @@
 //
 // Unlike Subscription it does not reconnect: the stream ends with the server's status (or
 // DATA_LOSS for a malformed message); open a new one at resume_offset() to continue after the
-// last batch handed out, every event once and in order.
+// last batch handed out, every event once and in order. While a SNAPSHOT_THEN_STREAM bootstrap
+// is being sent (before snapshot_done) resume_offset() stays where it was (0 on a fresh one):
+// the rows are not a position, a new stream bootstraps again.
 //
 // Thread-safety: the callback is called for one message at a time, in order, never after Wait()
 // returned. Start() once; Cancel(), Wait() and resume_offset() from any thread.
@@ -61,6 +63,7 @@ class PushSubscription : private grpc::ClientReadReactor<grpc::ByteBuffer> {
   BatchView view_;
   absl::Status error_;  // a message we could not read (the callback thread only)
   std::atomic<uint64_t> resume_{0};
+  bool in_bootstrap_ = false;  // gRPC's callback thread only
 
   std::mutex mu_;
   std::condition_variable cv_;

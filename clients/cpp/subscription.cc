@@ -23,6 +23,7 @@ void Subscription::Open() {
   ctx_ = std::make_unique<grpc::ClientContext>();
   canceller_.SetContext(ctx_.get());
   reader_ = internal::StartSubscribe(*channel_, *ctx_, options_.request);
+  in_bootstrap_ = false;
 }
 
 absl::Status Subscription::CloseStream() {
@@ -57,12 +58,21 @@ absl::Status Subscription::ReadMessage() {
   }
 }
 
-absl::Status Subscription::Accept(const absl::Status& read, uint64_t next_offset) {
+absl::Status Subscription::Accept(const absl::Status& read, uint64_t next_offset,
+                                  uint64_t snapshot_offset, bool snapshot_done, bool& begins) {
+  begins = false;
   if (!read.ok()) {
     // Bytes we cannot read: end this stream and report them, never skip them silently.
     ctx_->TryCancel();
     CloseStream().IgnoreError();
     return read;
+  }
+  if (snapshot_offset != 0) {
+    begins = !in_bootstrap_;
+    in_bootstrap_ = !snapshot_done;
+    // A bootstrap message's next_offset (N + 1) is where the log follows once the rows are
+    // all sent: resuming there before snapshot_done would skip the rest of the rows.
+    if (!snapshot_done) return absl::OkStatus();
   }
   if (next_offset != 0) resume_ = LogOffset(next_offset);
   return absl::OkStatus();
@@ -72,14 +82,23 @@ absl::Status Subscription::Next(Batch& batch) {
   absl::Status read = ReadMessage();
   if (!read.ok()) return read;
   const absl::Status parsed = internal::ParseInto(message_, batch);  // before next_offset()
-  return Accept(parsed, batch.response().next_offset());
+  bool begins = false;
+  absl::Status accepted = Accept(parsed, batch.response().next_offset(),
+                                 batch.response().snapshot_offset(),
+                                 batch.response().snapshot_done(), begins);
+  batch.set_bootstrap_begins(begins);
+  return accepted;
 }
 
 absl::Status Subscription::Next(BatchView& batch) {
   absl::Status read = ReadMessage();
   if (!read.ok()) return read;
   const absl::Status indexed = internal::IndexInto(message_, batch);  // before next_offset()
-  return Accept(indexed, batch.next_offset().value());
+  bool begins = false;
+  absl::Status accepted = Accept(indexed, batch.next_offset().value(), batch.snapshot_offset(),
+                                 batch.snapshot_done(), begins);
+  batch.set_bootstrap_begins(begins);
+  return accepted;
 }
 
 }  // namespace sluice::client

@@ -17,7 +17,10 @@
 // server ends it, the subscription opens a new stream after the last batch it handed out
 // (at that batch's next_offset), so the caller sees every event once and in order. Before the
 // first message arrives it reuses the original start; for `latest` or a time that can be a
-// later point. Errors that are not transient are returned from Next(): OUT_OF_RANGE when
+// later point. A SNAPSHOT_THEN_STREAM start whose bootstrap (the state rows, offset 0) broke
+// off before snapshot_done bootstraps again from the start (the rows are not a position to
+// resume from); the batch that starts each bootstrap has bootstrap_begins(). Errors that are
+// not transient are returned from Next(): OUT_OF_RANGE when
 // retention removed the resume offset, NOT_FOUND, INVALID_ARGUMENT, UNAUTHENTICATED, ...
 //
 // Memory: one message (at most the request's max_batch_bytes, 1 MiB by default) is held by the
@@ -75,8 +78,11 @@ class Subscription {
   absl::Status CloseStream();
   // Blocks until the next message arrives (reconnecting as needed) and leaves it in message_.
   absl::Status ReadMessage();
-  // After a message was read: DATA_LOSS `error` ends the stream; OK records the resume offset.
-  absl::Status Accept(const absl::Status& read, uint64_t next_offset);
+  // After a message was read: DATA_LOSS `error` ends the stream; OK records the resume offset
+  // (not during a bootstrap: a message with snapshot_offset and not snapshot_done). Returns
+  // whether the message begins a bootstrap in `begins`.
+  absl::Status Accept(const absl::Status& read, uint64_t next_offset, uint64_t snapshot_offset,
+                      bool snapshot_done, bool& begins);
 
   std::shared_ptr<grpc::Channel> channel_;
   SubscribeOptions options_;
@@ -86,6 +92,7 @@ class Subscription {
   grpc::ByteBuffer message_;
   LogOffset resume_;
   int failures_ = 0;  // failed attempts in a row
+  bool in_bootstrap_ = false;  // the stream is sending a bootstrap's rows
 };
 
 }  // namespace sluice::client
