@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/base/utf8.h"
 #include "proto/base/value_json.h"
 #include "protocol/postgres/copy_text.h"
 #include "protocol/postgres/pg_text_value.h"
@@ -183,6 +184,11 @@ void CheckDate(const v1::Date& d, const std::string& what) {
 void CheckValue(uint32_t oid, std::string_view text, const v1::Value& v, int depth) {
   const std::string what = Describe(oid, text, v);
   SLUICE_FUZZ_CHECK(v.kind_case() != v1::Value::KIND_NOT_SET, what);
+  if (!IsValidUtf8(text) && v.kind_case() == v1::Value::kBytes) {
+    // Text that is not UTF-8 (a SQL_ASCII database) is kept, byte for byte, as bytes.
+    SLUICE_FUZZ_CHECK(v.bytes() == text, what);
+    return;
+  }
   if (v.kind_case() == v1::Value::kRaw) {
     SLUICE_FUZZ_CHECK(v.raw().text() == text, what);  // nothing is lost
     SLUICE_FUZZ_CHECK(!v.raw().type_name().empty(), what);
@@ -204,8 +210,10 @@ void CheckValue(uint32_t oid, std::string_view text, const v1::Value& v, int dep
     if (!element) return;  // a domain over an array type
     const v1::Value::KindCase want = ScalarKind(*element);
     for (const v1::Value& e : v.array().elements()) {
+      // An element whose text is not UTF-8 is kept as bytes (the array's text is not UTF-8).
       SLUICE_FUZZ_CHECK(e.kind_case() == v1::Value::kNull || e.kind_case() == want ||
-                            e.kind_case() == v1::Value::kRaw,
+                            e.kind_case() == v1::Value::kRaw ||
+                            (e.kind_case() == v1::Value::kBytes && !IsValidUtf8(text)),
                         what);
     }
     return;
