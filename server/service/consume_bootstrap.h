@@ -17,6 +17,7 @@
 // Thread-safety: `state` is guarded by the stream's mu, like the Stream's fields.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "server/service/state_bootstrap.h"
@@ -44,5 +45,11 @@ void FinishBootstrapOnAck(const std::shared_ptr<Stream>& s,
 
 // True while `b` still has messages to send; `s.mu` held.
 inline bool BootstrappingLocked(const ConsumeBootstrap& b) { return b.state != nullptr; }
+
+// The same, taking `s.mu`.
+inline bool Bootstrapping(Stream& s, const ConsumeBootstrap& b) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  return BootstrappingLocked(b);
+}
 
 }  // namespace sluice::service

@@ -70,12 +70,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
   void OnWriteDone(bool ok) override {
     std::shared_ptr<Stream> s = stream_;
     std::shared_ptr<ConsumeBootstrap> b = bootstrap_;
-    bool bootstrapping = false;
-    {
-      std::lock_guard<std::mutex> lock(s->mu);
-      bootstrapping = BootstrappingLocked(*b);
-    }
-    if (!bootstrapping) {
+    if (!Bootstrapping(*s, *b)) {
       service::OnWriteDone(s, ok);
       return;
     }
@@ -91,12 +86,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
   void OnCancel() override {
     std::shared_ptr<Stream> s = stream_;
     std::shared_ptr<ConsumeBootstrap> b = bootstrap_;
-    bool bootstrapping = false;
-    {
-      std::lock_guard<std::mutex> lock(s->mu);
-      bootstrapping = BootstrappingLocked(*b);
-    }
-    if (!bootstrapping) {
+    if (!Bootstrapping(*s, *b)) {
       service::OnCancel(s);
       return;
     }
@@ -176,12 +166,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     }
     if (!opened) {
       service.consumers_.Attach(name, s);  // ends an older stream of the same subscription
-      bool bootstrapping = false;
-      {
-        std::lock_guard<std::mutex> lock(s->mu);
-        bootstrapping = BootstrappingLocked(*b);
-      }
-      if (bootstrapping) {
+      if (Bootstrapping(*s, *b)) {
         PostBootstrapPump(s, b);
       } else {
         PostPump(s);

@@ -43,6 +43,9 @@ struct ConsumeOptions {
   size_t default_max_unacked_events = 65536;
   size_t max_unacked_events = size_t{1} << 20;  // a client cannot ask for more
   int pump_threads = 2;
+  // One thread: acks of a subscription are committed in order on it, and a durable
+  // bootstrap's completion (a stored-record read, then a reset to N + 1) relies on no other
+  // ack commit running between the two. More threads would need a per-subscription lock.
   int ack_threads = 1;
   // Checks each call's bearer token: Consume and Ack need the subscribe role, the management
   // RPCs the admin role. Null: no authentication. Must outlive the service.
