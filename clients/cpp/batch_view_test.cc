@@ -207,16 +207,20 @@ TEST(WireReader, ReadsEachWireTypeAndStaysFailed) {
   EXPECT_FALSE(r.Next());
   EXPECT_TRUE(r.status().ok());
 
-  WireReader too_long(std::string(11, '\xff') + "\x01");
+  // A WireReader views its bytes: they must outlive it.
+  const std::string eleven_ff = std::string(11, '\xff') + "\x01";
+  WireReader too_long(eleven_ff);
   EXPECT_FALSE(too_long.Next());
   EXPECT_EQ(too_long.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_FALSE(too_long.Next());  // stays failed
 
-  WireReader zero_field(std::string("\x00\x01", 2));  // field number 0
+  const std::string field_zero("\x00\x01", 2);
+  WireReader zero_field(field_zero);  // field number 0
   EXPECT_FALSE(zero_field.Next());
   EXPECT_FALSE(zero_field.status().ok());
 
-  WireReader short_fixed(std::string("\x09\x01\x02", 3));
+  const std::string truncated_fixed("\x09\x01\x02", 3);
+  WireReader short_fixed(truncated_fixed);
   EXPECT_FALSE(short_fixed.Next());
   EXPECT_NE(short_fixed.status().message().find("at byte"), std::string::npos);
 }

@@ -16,6 +16,7 @@
 // Values are read with no copying: bytes() views the input, which must outlive the reader.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -27,6 +28,8 @@ enum class WireType : uint8_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 
 class WireReader {
  public:
   explicit WireReader(std::string_view bytes) : data_(bytes) {}
+  // The reader views its bytes: a temporary string would be gone before the first Next().
+  explicit WireReader(std::string&&) = delete;
 
   // Reads the next field. False at the end of the input or on an error (see status()).
   bool Next();
