@@ -38,6 +38,27 @@ v1::ChangeEvent RowEvent(const std::string& table, v1::Op op, int64_t id,
   return e;
 }
 
+// The history both bootstrap fixtures start from: orders 0..999 inserted, then 0..99 deleted
+// and 100..199 updated, items 0..9 inserted; then retention trims the early history.
+void WriteTrimmedHistory(storage::ChangeLog& log, storage::SourceId source) {
+  auto append = [&](std::vector<v1::ChangeEvent> txn) {
+    ASSERT_TRUE(log.Append(source, std::move(txn), MakeCheckpoint("x")).ok());
+  };
+  for (int t = 0; t < 10; ++t) {
+    std::vector<v1::ChangeEvent> txn;
+    for (int i = 0; i < 100; ++i) txn.push_back(RowEvent("orders", v1::OP_INSERT, t * 100 + i, "new"));
+    append(std::move(txn));
+  }
+  std::vector<v1::ChangeEvent> txn;
+  for (int i = 0; i < 100; ++i) txn.push_back(RowEvent("orders", v1::OP_DELETE, i, ""));
+  for (int i = 100; i < 200; ++i) txn.push_back(RowEvent("orders", v1::OP_UPDATE, i, "upd"));
+  for (int i = 0; i < 10; ++i) txn.push_back(RowEvent("items", v1::OP_INSERT, i, "item"));
+  append(std::move(txn));
+  auto trimmed = log.ApplyRetention(source, storage::RetentionPolicy{.max_bytes = 1});
+  ASSERT_TRUE(trimmed.ok());
+  ASSERT_GT(trimmed->events_removed, 900u);  // early history is gone
+}
+
 class BootstrapTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -76,20 +97,8 @@ class BootstrapTest : public ::testing::Test {
 };
 
 TEST_F(BootstrapTest, StreamsTheStateAtOneOffsetThenTheLogAfterIt) {
-  // orders 0..999, then 0..99 deleted and 100..199 updated; items 0..9.
-  for (int t = 0; t < 10; ++t) {
-    std::vector<v1::ChangeEvent> txn;
-    for (int i = 0; i < 100; ++i) txn.push_back(RowEvent("orders", v1::OP_INSERT, t * 100 + i, "new"));
-    Append(std::move(txn));
-  }
-  std::vector<v1::ChangeEvent> txn;
-  for (int i = 0; i < 100; ++i) txn.push_back(RowEvent("orders", v1::OP_DELETE, i, ""));
-  for (int i = 100; i < 200; ++i) txn.push_back(RowEvent("orders", v1::OP_UPDATE, i, "upd"));
-  for (int i = 0; i < 10; ++i) txn.push_back(RowEvent("items", v1::OP_INSERT, i, "item"));
-  Append(std::move(txn));
-  auto trimmed = log_->ApplyRetention(source_, storage::RetentionPolicy{.max_bytes = 1});
-  ASSERT_TRUE(trimmed.ok());
-  ASSERT_GT(trimmed->events_removed, 900u);  // early history is gone
+  WriteTrimmedHistory(*log_, source_);
+  ASSERT_FALSE(HasFatalFailure());
   const uint64_t n = log_->Bounds(source_)->last.value();
 
   v1::SubscribeRequest req;
@@ -342,20 +351,8 @@ class DurableBootstrapTest : public ::testing::Test {
 };
 
 TEST_F(DurableBootstrapTest, BootstrapsUntilTheConsumerAcksNThenResumesAfterItsAck) {
-  // orders 0..999, then 0..99 deleted and 100..199 updated; items 0..9; early history trimmed.
-  for (int t = 0; t < 10; ++t) {
-    std::vector<v1::ChangeEvent> txn;
-    for (int i = 0; i < 100; ++i) txn.push_back(RowEvent("orders", v1::OP_INSERT, t * 100 + i, "new"));
-    Append(std::move(txn));
-  }
-  std::vector<v1::ChangeEvent> txn;
-  for (int i = 0; i < 100; ++i) txn.push_back(RowEvent("orders", v1::OP_DELETE, i, ""));
-  for (int i = 100; i < 200; ++i) txn.push_back(RowEvent("orders", v1::OP_UPDATE, i, "upd"));
-  for (int i = 0; i < 10; ++i) txn.push_back(RowEvent("items", v1::OP_INSERT, i, "item"));
-  Append(std::move(txn));
-  auto trimmed = log_->ApplyRetention(source_, storage::RetentionPolicy{.max_bytes = 1});
-  ASSERT_TRUE(trimmed.ok());
-  ASSERT_GT(trimmed->events_removed, 900u);
+  WriteTrimmedHistory(*log_, source_);
+  ASSERT_FALSE(HasFatalFailure());
   const uint64_t n = Last();
 
   v1::ConsumeRequest::Open open = SnapshotOpen("lake");

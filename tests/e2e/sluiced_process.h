@@ -1,10 +1,13 @@
 #pragma once
 // Helpers for end-to-end tests: the built sluiced and sluicectl binaries as processes.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +35,19 @@ inline std::string BinaryDir() {
 }
 inline std::string Sluiced() { return BinaryDir() + "/server/daemon/sluiced"; }
 inline std::string Sluicectl() { return BinaryDir() + "/clients/sluicectl/sluicectl"; }
+
+// A port that was free a moment ago, so that a restarted sluiced listens where it did before.
+inline int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
 
 inline testing::SubprocessResult RunCommand(const std::vector<std::string>& argv) {
   auto r = testing::RunSubprocess(argv, {}, std::chrono::seconds(60));

@@ -30,23 +30,11 @@
 namespace sluice {
 namespace {
 
+using e2e::FreePort;
 using e2e::SluicedProcess;
 using e2e::WaitStreaming;
 using storage::testing::TempDir;
 using testing::TestDatabase;
-
-// A port that was free a moment ago, so that a restarted sluiced listens where it did before.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // A client program as a child process, killed with SIGKILL at the end of its scope.
 class Child {
