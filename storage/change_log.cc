@@ -173,10 +173,12 @@ PendingAppend NewPendingAppend(SourceSlot* slot, const v1::SourceInfo& commit_in
   PendingAppend p;
   p.slot = slot;
   std::string info;
-  if (v1::SourceInfo mended = commit_info; MakeUtf8Safe(mended) > 0) {
-    info = mended.SerializeAsString();  // the names must parse (utf8_safe.h)
-  } else {
+  if (IsUtf8Safe(commit_info)) {
     info = commit_info.SerializeAsString();
+  } else {
+    v1::SourceInfo mended = commit_info;  // the names must parse (utf8_safe.h)
+    MakeUtf8Safe(mended);
+    info = mended.SerializeAsString();
   }
   if (!info.empty()) {
     p.overlay.push_back(static_cast<char>(0x1A));  // 3: source, length-delimited

@@ -72,6 +72,16 @@ int MakeUtf8Safe(v1::SourceInfo& info) {
   return changed;
 }
 
+bool IsUtf8Safe(const v1::SourceInfo& info) {
+  const v1::BinlogCoordinate& b = info.typed_position().binlog();
+  for (const std::string* s : {&info.name(), &info.database(), &info.schema(), &info.table(),
+                               &info.position(), &info.gtid(), &info.txid(), &b.file(),
+                               &b.gtid(), &b.gtid_set()}) {
+    if (!IsValidUtf8(*s)) return false;
+  }
+  return true;
+}
+
 int MakeUtf8Safe(v1::ChangeEvent& event) {
   int changed = 0;
   if (event.has_source()) changed += MakeUtf8Safe(*event.mutable_source());

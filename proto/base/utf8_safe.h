@@ -21,4 +21,7 @@ int MakeUtf8Safe(v1::Value& value);
 int MakeUtf8Safe(v1::SourceInfo& info);
 int MakeUtf8Safe(v1::ChangeEvent& event);
 
+// True when MakeUtf8Safe(info) would change nothing (checked without a copy).
+bool IsUtf8Safe(const v1::SourceInfo& info);
+
 }  // namespace sluice

@@ -68,6 +68,7 @@ v1::ChangeEvent EventWith(const std::string& bad) {
 TEST(MakeUtf8Safe, WellFormedEventIsUnchanged) {
   v1::ChangeEvent e = EventWith("\xC3\xA9");
   const std::string before = e.SerializeAsString();
+  EXPECT_TRUE(IsUtf8Safe(e.source()));
   EXPECT_EQ(MakeUtf8Safe(e), 0);
   EXPECT_EQ(e.SerializeAsString(), before);
 }
@@ -75,7 +76,9 @@ TEST(MakeUtf8Safe, WellFormedEventIsUnchanged) {
 TEST(MakeUtf8Safe, IllFormedValuesBecomeTheSameBytesAndNamesGetReplacementCharacters) {
   const std::string bad = "\xFF\xE9";
   v1::ChangeEvent e = EventWith(bad);
+  EXPECT_FALSE(IsUtf8Safe(e.source()));
   EXPECT_EQ(MakeUtf8Safe(e), 6);
+  EXPECT_TRUE(IsUtf8Safe(e.source()));
   const v1::Row& row = e.after();
   EXPECT_EQ(e.source().table(), "t\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(row.fields(1).name(), "name\xEF\xBF\xBD\xEF\xBF\xBD");
@@ -88,6 +91,18 @@ TEST(MakeUtf8Safe, IllFormedValuesBecomeTheSameBytesAndNamesGetReplacementCharac
   v1::ChangeEvent parsed;
   ASSERT_TRUE(parsed.ParseFromString(e.SerializeAsString()));
   EXPECT_EQ(parsed.SerializeAsString(), e.SerializeAsString());
+}
+
+TEST(MakeUtf8Safe, SourceInfoPositionFields) {
+  v1::SourceInfo info;
+  info.set_name("shop");
+  info.mutable_typed_position()->mutable_binlog()->set_file("binlog.000001");
+  EXPECT_TRUE(IsUtf8Safe(info));
+  info.mutable_typed_position()->mutable_binlog()->set_gtid_set("x\xFF");
+  EXPECT_FALSE(IsUtf8Safe(info));
+  EXPECT_EQ(MakeUtf8Safe(info), 1);
+  EXPECT_TRUE(IsUtf8Safe(info));
+  EXPECT_EQ(info.typed_position().binlog().gtid_set(), "x\xEF\xBF\xBD");
 }
 
 TEST(MakeUtf8Safe, DdlStatementAndMessagePrefix) {
