@@ -61,73 +61,14 @@ void ByteReader::Fail(Failure f, const char* op, size_t at, uint64_t needed, siz
   failure_ = f;
   fail_op_ = op;
   pos_ = at;
+  limit_ = at;  // nothing is left to read
   fail_needed_ = needed;
   fail_available_ = available;
 }
 
-bool ByteReader::Require(size_t n, const char* op) {
-  if (!ok()) {
-    return false;
-  }
-  const size_t left = data_.size() - pos_;
-  if (n > left) {
-    Fail(Failure::kTruncated, op, pos_, n, left);
-    return false;
-  }
-  return true;
-}
-
-uint64_t ByteReader::TakeLe(size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    v |= static_cast<uint64_t>(data_[pos_ + i]) << (8 * i);
-  }
-  pos_ += n;
-  return v;
-}
-
-uint64_t ByteReader::TakeBe(size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    v = (v << 8) | static_cast<uint64_t>(data_[pos_ + i]);
-  }
-  pos_ += n;
-  return v;
-}
-
-uint8_t ByteReader::ReadU8() { return Require(1, "u8") ? static_cast<uint8_t>(TakeLe(1)) : 0; }
-uint16_t ByteReader::ReadU16Le() {
-  return Require(2, "u16le") ? static_cast<uint16_t>(TakeLe(2)) : 0;
-}
-uint32_t ByteReader::ReadU24Le() {
-  return Require(3, "u24le") ? static_cast<uint32_t>(TakeLe(3)) : 0;
-}
-uint32_t ByteReader::ReadU32Le() {
-  return Require(4, "u32le") ? static_cast<uint32_t>(TakeLe(4)) : 0;
-}
-uint64_t ByteReader::ReadU48Le() { return Require(6, "u48le") ? TakeLe(6) : 0; }
-uint64_t ByteReader::ReadU64Le() { return Require(8, "u64le") ? TakeLe(8) : 0; }
-
-uint16_t ByteReader::ReadU16Be() {
-  return Require(2, "u16be") ? static_cast<uint16_t>(TakeBe(2)) : 0;
-}
-uint32_t ByteReader::ReadU32Be() {
-  return Require(4, "u32be") ? static_cast<uint32_t>(TakeBe(4)) : 0;
-}
-uint64_t ByteReader::ReadU64Be() { return Require(8, "u64be") ? TakeBe(8) : 0; }
-// Unsigned-to-signed conversion is modular (two's complement) since C++20.
-int16_t ByteReader::ReadI16Be() {
-  return Require(2, "i16be") ? static_cast<int16_t>(TakeBe(2)) : 0;
-}
-int32_t ByteReader::ReadI32Be() {
-  return Require(4, "i32be") ? static_cast<int32_t>(TakeBe(4)) : 0;
-}
-int64_t ByteReader::ReadI64Be() {
-  return Require(8, "i64be") ? static_cast<int64_t>(TakeBe(8)) : 0;
-}
-
-uint8_t ByteReader::PeekU8() {
-  return Require(1, "u8 (peek)") ? static_cast<uint8_t>(data_[pos_]) : 0;
+uint64_t ByteReader::FailFixed(size_t n, const char* op) {
+  Fail(Failure::kTruncated, op, pos_, n, data_.size() - pos_);
+  return 0;
 }
 
 namespace {
@@ -151,23 +92,34 @@ int LenencExtraBytes(uint8_t first) {
 
 }  // namespace
 
-uint64_t ByteReader::ReadLenencInt() {
-  if (!Require(1, "length-encoded integer")) {
-    return 0;
+uint64_t ByteReader::ReadLenencIntSlow() {
+  constexpr const char* kOp = "length-encoded integer";
+  if (!Has(1)) {
+    return FailFixed(1, kOp);
   }
   const size_t start = pos_;
   const uint8_t first = static_cast<uint8_t>(data_[pos_]);
   const int extra = LenencExtraBytes(first);
   if (extra < 0) {
-    Fail(Failure::kBadLenenc, "length-encoded integer", start, 1, data_.size() - start);
+    Fail(Failure::kBadLenenc, kOp, start, 1, data_.size() - start);
     fail_value_ = first;
     return 0;
   }
-  if (!Require(1 + static_cast<size_t>(extra), "length-encoded integer")) {
-    return 0;
+  const size_t width = 1 + static_cast<size_t>(extra);
+  if (!Has(width)) {
+    return FailFixed(width, kOp);
   }
   ++pos_;
-  return extra == 0 ? first : TakeLe(static_cast<size_t>(extra));
+  switch (extra) {
+    case 2:
+      return TakeLe<2>();
+    case 3:
+      return TakeLe<3>();
+    case 8:
+      return TakeLe<8>();
+    default:
+      return first;
+  }
 }
 
 std::string_view ByteReader::ReadLenencString() {
@@ -210,38 +162,6 @@ std::string_view ByteReader::ReadNulString() {
   }
   Fail(Failure::kNoTerminator, "NUL-terminated string", pos_, SaturatingAdd(left, 1), left);
   return {};
-}
-
-std::string_view ByteReader::ReadString(size_t n) {
-  if (!Require(n, "fixed-length string")) {
-    return {};
-  }
-  std::string_view out(reinterpret_cast<const char*>(data_.data() + pos_), n);
-  pos_ += n;
-  return out;
-}
-
-std::span<const std::byte> ByteReader::ReadBytes(size_t n) {
-  if (!Require(n, "fixed-length bytes")) {
-    return {};
-  }
-  std::span<const std::byte> out = data_.subspan(pos_, n);
-  pos_ += n;
-  return out;
-}
-
-std::string_view ByteReader::ReadRestString() {
-  return ok() ? ReadString(data_.size() - pos_) : std::string_view();
-}
-
-std::span<const std::byte> ByteReader::ReadRestBytes() {
-  return ok() ? ReadBytes(data_.size() - pos_) : std::span<const std::byte>();
-}
-
-void ByteReader::Skip(size_t n) {
-  if (Require(n, "skipped bytes")) {
-    pos_ += n;
-  }
 }
 
 }  // namespace sluice::wire
