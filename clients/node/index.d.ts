@@ -8,10 +8,15 @@ export type Offset = string;
 /** An offset argument: a decimal string, a bigint or a safe integer. */
 export type OffsetInput = string | bigint | number;
 
-/** Where a subscription starts: an offset, a commit time, or either end of the log. */
+/**
+ * Where a subscription starts: an offset, a commit time, either end of the log, or 'snapshot'
+ * (SNAPSHOT_THEN_STREAM: the table state as 'r' rows with offset '0', then the log after them;
+ * not a position for resetSubscription).
+ */
 export type StartInput =
   | 'earliest'
   | 'latest'
+  | 'snapshot'
   | OffsetInput
   | Date
   | string /* ISO 8601 time, e.g. '2026-01-02T03:04:05Z' */
@@ -55,6 +60,19 @@ export interface ChangeEvent {
   after: Row | null;
   unchanged: string[];
   txn: {index: number; last: boolean};
+  /**
+   * Rows of a bootstrap (from: 'snapshot'; offset '0', op 'r') only: the log offset N the rows
+   * are consistent at; the log continues at N + 1.
+   */
+  snapshotOffset?: Offset;
+  /** Rows of a bootstrap only: true on its last row (a durable consumer acks snapshotOffset). */
+  snapshotDone?: boolean;
+  /**
+   * True on the first event since a bootstrap began (its first row; the next event when it
+   * had no row): a copy built from earlier rows starts over before applying this event. A
+   * stream that broke mid-bootstrap bootstraps again rather than resuming inside it.
+   */
+  bootstrapBegins?: boolean;
   ddl?: {statement: string | null;
     columns: {name: string; type: string; nullable: boolean; key: boolean}[]};
   message?: {prefix: string; content: string /* base64 */; transactional: boolean};
@@ -67,6 +85,16 @@ export interface Batch {
   nextOffset: Offset;
   /** The log's last offset when the batch was built. */
   lastOffset: Offset;
+  /**
+   * A message of a bootstrap (from: 'snapshot'): the offset N its rows (offset '0') are
+   * consistent at. null when the batch is not part of a bootstrap. nextOffset is a position
+   * only once snapshotDone.
+   */
+  snapshotOffset: Offset | null;
+  /** The bootstrap's last message (it may hold rows too); the log after N follows. */
+  snapshotDone: boolean;
+  /** The first message of a bootstrap: a copy built from earlier rows starts over here. */
+  bootstrapBegins: boolean;
 }
 
 export interface ReconnectInfo {

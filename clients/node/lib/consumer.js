@@ -20,11 +20,18 @@
 // position (so does a reset made while the consumer was away, seen as a committed offset that
 // went down); acks not committed before the reset are dropped, and only offsets delivered after
 // it may be acked. ack() of an offset that was never delivered throws RangeError.
+//
+// A subscription created with from: 'snapshot' bootstraps (bootstrap.js): its streams first send
+// the table state as 'r' rows with offset '0', consistent at snapshotOffset N, then the log after
+// N. Ack N once the bootstrap's last row (snapshotDone) or batch was handed out (a batch's
+// nextOffset - 1 is N then): until that ack is committed, every new stream bootstraps again at a
+// newer N, and its first row (or batch) has bootstrapBegins, where a copy starts over.
 // Thread-safety: single-threaded JS; iterate once.
 'use strict';
 
 const {status: Status} = require('@grpc/grpc-js');
 const {StreamSession} = require('./session');
+const {eventsOf} = require('./bootstrap');
 const {toOffset} = require('./options');
 
 const max = (a, b) => (a > b ? a : b);
@@ -141,14 +148,19 @@ class Consumer {
 
   async* #events() {
     try {
-      for await (const batch of this.#session.batches()) {
-        for (const event of batch.events) {
-          this.#ackable = max(this.#ackable, BigInt(event.offset));
-          yield event;
-          if (this.#session.closed) return;
-        }
-        this.#ackable = max(this.#ackable, BigInt(batch.nextOffset) - 1n);
-      }
+      yield* eventsOf(this.#session.batches(), {
+        event: (event) => {
+          // A bootstrap's rows (offset 0) are acked as a whole, by acking N once the last one
+          // was yielded.
+          const offset = event.snapshotOffset === undefined ? event.offset :
+              event.snapshotDone ? event.snapshotOffset : '0';
+          this.#ackable = max(this.#ackable, BigInt(offset));
+        },
+        batchDone: (batch) => {
+          this.#ackable = max(this.#ackable, BigInt(batch.nextOffset) - 1n);
+        },
+        closed: () => this.#session.closed,
+      });
     } finally {
       await this.close();
     }

@@ -42,11 +42,19 @@ function micros(date, what) {
   return (BigInt(ms) * 1000n).toString();
 }
 
-// `from`: 'earliest' (the default), 'latest', an offset, a Date or an ISO 8601 time string
-// (the first transaction committed at or after it), or {commitTsMicros}.
+// `from`: 'earliest' (the default), 'latest', 'snapshot' (SNAPSHOT_THEN_STREAM: the table state
+// first, then the log after it; not for `to` of a reset), an offset, a Date or an ISO 8601 time
+// string (the first transaction committed at or after it), or {commitTsMicros}.
 function toStartPosition(from, what = 'from') {
   if (from === undefined || from === null || from === 'earliest') return {earliest: {}};
   if (from === 'latest') return {latest: {}};
+  if (from === 'snapshot') {
+    if (what === 'to') {
+      throw new TypeError(`${what} 'snapshot' is not a reset position (a reset is a log ` +
+          'position): delete the subscription and create it again with from: \'snapshot\'');
+    }
+    return {snapshotThenStream: {}};
+  }
   if (from instanceof Date) return {commitTsMicros: micros(from, what)};
   if (typeof from === 'object' && 'commitTsMicros' in from) {
     const v = String(from.commitTsMicros);
@@ -64,8 +72,8 @@ function toStartPosition(from, what = 'from') {
   }
   if (typeof from === 'string' && !/^[0-9]+$/.test(from)) {
     throw new TypeError(
-        `${what} ${JSON.stringify(from)} is not a start position: use 'earliest', 'latest', an ` +
-        `offset, a Date or an ISO 8601 time like '2026-01-02T03:04:05Z'`);
+        `${what} ${JSON.stringify(from)} is not a start position: use 'earliest', 'latest', ` +
+        `'snapshot', an offset, a Date or an ISO 8601 time like '2026-01-02T03:04:05Z'`);
   }
   return {offset: toOffset(from, what)};
 }

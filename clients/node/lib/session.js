@@ -3,9 +3,10 @@
 // error (reconnect.js) waits with backoff and opens it again through the caller's `open`, which
 // decides where the new stream starts.
 //
-// Batches: {events, nextOffset, lastOffset}, offsets as decimal strings. A message without
-// events is yielded only when it moves nextOffset forward (filters skipped events); ack
-// confirmations are absorbed (`onMessage` sees every message first).
+// Batches: {events, nextOffset, lastOffset, snapshotOffset, snapshotDone, bootstrapBegins},
+// offsets as decimal strings (the bootstrap flags: bootstrap.js). A message without events is
+// yielded only when it moves nextOffset forward (filters skipped events) or begins or ends a
+// bootstrap; ack confirmations are absorbed (`onMessage` sees every message first).
 //
 // Errors: a non-transient end, or more than reconnect.maxAttempts failed attempts in a row,
 // throws a SluiceError from the iterator. close() ends the iteration without an error.
@@ -13,6 +14,7 @@
 'use strict';
 
 const {status: Status} = require('@grpc/grpc-js');
+const {BootstrapTracker} = require('./bootstrap');
 const {decodeEvent} = require('./event');
 const {SluiceError} = require('./errors');
 const {StreamReader} = require('./stream_reader');
@@ -25,6 +27,7 @@ class StreamSession {
   #abort = new AbortController();
   #reader = null;
   #iterating = false;
+  #bootstrap = new BootstrapTracker();
 
   // hooks: open() -> grpc-js call; describe: string for errors; retryExtra(err) -> bool;
   // beforeReopen() -> Promise (may throw a grpc error, counted as a failed attempt);
@@ -57,6 +60,7 @@ class StreamSession {
       if (error === null && !this.#closed) {
         const reader = new StreamReader(this.#hooks.open());
         this.#reader = reader;
+        this.#bootstrap.streamOpened();
         try {
           for (let message; (message = await reader.next()) !== null;) {
             attempt = 0;
@@ -93,9 +97,14 @@ class StreamSession {
     for await (const message of this.#messages()) {
       const events = (message.events ?? []).map(decodeEvent);
       const nextOffset = BigInt(message.nextOffset);
-      if (events.length === 0 && next !== null && nextOffset <= next) continue;
+      const flags = this.#bootstrap.flags(message);
+      // A bootstrap's first and last message always count, even without rows.
+      if (events.length === 0 && next !== null && nextOffset <= next && !flags.bootstrapBegins &&
+          !flags.snapshotDone) {
+        continue;
+      }
       next = nextOffset;
-      yield {events, nextOffset: message.nextOffset, lastOffset: message.lastOffset};
+      yield {events, nextOffset: message.nextOffset, lastOffset: message.lastOffset, ...flags};
     }
   }
 }

@@ -7,6 +7,11 @@
 // Before the first message arrives a reconnect repeats the original `from`; for 'latest' or a
 // time that may be a later point than the failed attempt would have started at.
 //
+// from: 'snapshot' (SNAPSHOT_THEN_STREAM) first yields the table state as 'r' rows with offset
+// '0' (a bootstrap, see bootstrap.js), then the log after the rows' snapshotOffset. The rows are
+// not a position: a stream that breaks before the bootstrap's last message bootstraps again
+// (the first row, or batch, of each bootstrap has bootstrapBegins: start a copy over there).
+//
 // Errors: a non-transient failure (OUT_OF_RANGE when retention removed the resume offset,
 // NOT_FOUND for an unknown source, INVALID_ARGUMENT, UNAUTHENTICATED...) is thrown from the
 // iteration as a SluiceError. Thread-safety: single-threaded JS; iterate once.
@@ -14,6 +19,7 @@
 
 const {status: Status} = require('@grpc/grpc-js');
 const {StreamSession} = require('./session');
+const {eventsOf, isPosition} = require('./bootstrap');
 
 class Subscription {
   #session;
@@ -39,7 +45,7 @@ class Subscription {
   async* batches() {
     try {
       for await (const batch of this.#session.batches()) {
-        this.#next = BigInt(batch.nextOffset);
+        if (isPosition(batch)) this.#next = BigInt(batch.nextOffset);
         yield batch;
       }
     } finally {
@@ -49,14 +55,15 @@ class Subscription {
 
   async* #events() {
     try {
-      for await (const batch of this.#session.batches()) {
-        for (const event of batch.events) {
-          this.#next = BigInt(event.offset) + 1n;
-          yield event;
-          if (this.#session.closed) return;
-        }
-        this.#next = BigInt(batch.nextOffset);
-      }
+      yield* eventsOf(this.#session.batches(), {
+        event: (event) => {
+          if (event.snapshotOffset === undefined) this.#next = BigInt(event.offset) + 1n;
+        },
+        batchDone: (batch) => {
+          if (isPosition(batch)) this.#next = BigInt(batch.nextOffset);
+        },
+        closed: () => this.#session.closed,
+      });
     } finally {
       this.close();
     }

@@ -11,6 +11,8 @@ test('start positions', () => {
   assert.deepEqual(opts.toStartPosition(undefined), {earliest: {}});
   assert.deepEqual(opts.toStartPosition('earliest'), {earliest: {}});
   assert.deepEqual(opts.toStartPosition('latest'), {latest: {}});
+  assert.deepEqual(opts.toStartPosition('snapshot'), {snapshotThenStream: {}});
+  assert.throws(() => opts.toStartPosition('snapshot', 'to'), /not a reset position/);
   assert.deepEqual(opts.toStartPosition(17), {offset: '17'});
   assert.deepEqual(opts.toStartPosition('18446744073709551615'),
       {offset: '18446744073709551615'});
@@ -20,7 +22,7 @@ test('start positions', () => {
   assert.deepEqual(opts.toStartPosition('2026-01-02T03:04:05Z'),
       {commitTsMicros: '1767323045000000'});
   assert.deepEqual(opts.toStartPosition({commitTsMicros: -5n}), {commitTsMicros: '-5'});
-  assert.throws(() => opts.toStartPosition('soon'), /'earliest', 'latest', an offset/);
+  assert.throws(() => opts.toStartPosition('soon'), /'earliest', 'latest', 'snapshot', an offset/);
   assert.throws(() => opts.toStartPosition(0), /out of range: offsets are 1\.\.2\^64-1/);
   assert.throws(() => opts.toStartPosition('18446744073709551616'), /out of range/);
   assert.throws(() => opts.toStartPosition(2 ** 60), /only fit in a string or a bigint/);

@@ -129,7 +129,7 @@ test('a bad request is a SluiceError naming the problem', LIMIT, async () => {
   }, (err) => err instanceof SluiceError && err.codeName === 'NOT_FOUND' &&
       /no-such-source/.test(err.message));
   assert.throws(() => client.subscribe({source: SOURCE, from: 'yesterday'}),
-      /'earliest', 'latest', an offset/);
+      /'earliest', 'latest', 'snapshot', an offset/);
   assert.throws(() => client.subscribe({source: SOURCE, ops: ['x']}), /unknown op "x"/);
   assert.throws(() => client.subscribe({source: SOURCE, from: 0}), /offsets are 1\.\.2\^64-1/);
   assert.throws(() => client.subscribe({}), /source is required/);

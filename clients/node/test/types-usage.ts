@@ -15,6 +15,18 @@ async function main(): Promise<void> {
     if (BigInt(e.offset) >= BigInt(last)) break;
   }
 
+  const copy = new Map<unknown, unknown>();
+  for await (const batch of client.subscribe({source: 'shop', from: 'snapshot'}).batches()) {
+    if (batch.bootstrapBegins) copy.clear();
+    const n: Offset | null = batch.snapshotOffset;
+    if (n !== null && batch.snapshotDone) console.log(`bootstrap done at ${n}`);
+    for (const e of batch.events) {
+      if (e.snapshotOffset !== undefined && e.snapshotDone === true) console.log(e.snapshotOffset);
+      if (e.bootstrapBegins) copy.clear();
+      copy.set(e.key['id'], e.after);
+    }
+  }
+
   const consumer = client.consume({subscription: 'lake-writer', source: 'shop',
     createIfMissing: true, from: 1n, maxUnackedEvents: 1000});
   for await (const batch of consumer.batches()) {

@@ -57,7 +57,7 @@ function startMariaDb() {
     sql(text) {
       const r = spawnSync('mariadb', ['-h', '127.0.0.1', '-P', String(db.port), '-u',
         db.adminUser, `-p${db.adminPassword}`, '--batch', '--skip-column-names', '-e', text,
-        'test'], {encoding: 'utf8'});
+        'test'], {encoding: 'utf8', maxBuffer: 256 * 1024 * 1024});
       if (r.status !== 0) throw new Error(`mariadb -e ${JSON.stringify(text)}: ${r.stderr}`);
       return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
     },
