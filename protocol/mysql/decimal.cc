@@ -1,6 +1,7 @@
 #include "protocol/mysql/decimal.h"
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -21,70 +22,113 @@ size_t BinaryDecimalSize(int precision, int scale) {
          (scale / kDigitsPerGroup) * 4 + kDig2Bytes[scale % kDigitsPerGroup];
 }
 
+namespace {
+
+// "00" to "99".
+constexpr auto kDigitPairs = [] {
+  struct Pairs {
+    char text[200];
+  } pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs.text[2 * i] = static_cast<char>('0' + i / 10);
+    pairs.text[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
+// Writes the `count` low decimal digits of `v` (zero-padded) ending at `end`, two at a time.
+void PutDigitsBefore(char* end, uint32_t v, int count) {
+  while (count >= 2) {
+    end -= 2;
+    std::memcpy(end, &kDigitPairs.text[2 * (v % 100)], 2);
+    v /= 100;
+    count -= 2;
+  }
+  if (count == 1) end[-1] = static_cast<char>('0' + v % 10);
+}
+
+// The number of decimal digits of `v` > 0.
+int DigitCount(uint32_t v) {
+  int n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
 absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, std::string& out) {
   if (precision <= 0 || precision > 65 || scale < 0 || scale > precision) {
     return absl::DataLossError(
         absl::StrCat("DECIMAL(", precision, ",", scale, ") is out of range"));
   }
-  size_t start = r.position();
-  size_t size = BinaryDecimalSize(precision, scale);
+  const size_t start = r.position();
+  const size_t size = BinaryDecimalSize(precision, scale);
   std::string_view raw = r.ReadString(size);
   if (!r.ok()) return r.status("DECIMAL value");
-  uint8_t buf[40] = {};
-  for (size_t i = 0; i < size; ++i) buf[i] = static_cast<uint8_t>(raw[i]);
-  bool negative = (buf[0] & 0x80) == 0;
+  // The bytes with the sign bit flipped back and, for a negative value, complemented: then every
+  // group is its digits' value, big-endian. At most 65 digits: 30 bytes.
+  uint8_t buf[40];
+  const bool negative = (static_cast<uint8_t>(raw[0]) & 0x80) == 0;
+  const uint8_t mask = negative ? 0xFF : 0x00;
+  for (size_t i = 0; i < size; ++i) buf[i] = static_cast<uint8_t>(raw[i]) ^ mask;
   buf[0] ^= 0x80;
-  if (negative)
-    for (size_t i = 0; i < size; ++i) buf[i] = static_cast<uint8_t>(~buf[i]);
 
+  // The groups, most significant first, each with its digit count.
+  uint32_t groups[16];
+  int counts[16];
+  int ngroups = 0;
   size_t pos = 0;
-  auto take = [&](size_t n) {
+  bool ok = true;
+  auto take = [&](int digits) {
+    const size_t n = digits == kDigitsPerGroup ? 4 : kDig2Bytes[digits];
     uint32_t v = 0;
     for (size_t i = 0; i < n; ++i) v = (v << 8) | buf[pos++];
-    return v;
+    ok &= v < kPow10[digits];
+    groups[ngroups] = v;
+    counts[ngroups++] = digits;
   };
-  // At most 65 digits in all (precision <= 65), each part in its own buffer.
-  char int_digits[72];
-  char frac_digits[72];
-  size_t n_int = 0, n_frac = 0;
-  auto append_group = [](char* digits, size_t& n, uint32_t v, int count) -> bool {
-    if (v >= kPow10[count]) return false;
-    for (int i = count - 1; i >= 0; --i) {
-      digits[n + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-    n += static_cast<size_t>(count);
-    return true;
-  };
-  int intg = precision - scale;
-  bool ok = true;
-  int lead = intg % kDigitsPerGroup;
-  if (lead > 0) ok &= append_group(int_digits, n_int, take(kDig2Bytes[lead]), lead);
-  for (int g = 0; g < intg / kDigitsPerGroup; ++g)
-    ok &= append_group(int_digits, n_int, take(4), kDigitsPerGroup);
-  for (int g = 0; g < scale / kDigitsPerGroup; ++g)
-    ok &= append_group(frac_digits, n_frac, take(4), kDigitsPerGroup);
-  int tail = scale % kDigitsPerGroup;
-  if (tail > 0) ok &= append_group(frac_digits, n_frac, take(kDig2Bytes[tail]), tail);
+  const int intg = precision - scale;
+  const int lead = intg % kDigitsPerGroup;
+  if (lead > 0) take(lead);
+  for (int g = 0; g < intg / kDigitsPerGroup; ++g) take(kDigitsPerGroup);
+  const int int_groups = ngroups;
+  for (int g = 0; g < scale / kDigitsPerGroup; ++g) take(kDigitsPerGroup);
+  const int tail = scale % kDigitsPerGroup;
+  if (tail > 0) take(tail);
   if (!ok) {
     return absl::DataLossError(absl::StrCat("DECIMAL(", precision, ",", scale, ") at offset ",
                                             start, ": a digit group exceeds its digit count"));
   }
-  const std::string_view ints(int_digits, n_int);
-  const std::string_view fracs(frac_digits, n_frac);
-  const size_t first = ints.find_first_not_of('0');
-  const bool zero =
-      first == std::string_view::npos && fracs.find_first_not_of('0') == std::string_view::npos;
-  if (negative && !zero) out.push_back('-');
-  if (first == std::string_view::npos) {
-    out.push_back('0');
+  // The integer part without leading zeros ("0" when it is zero), then the fraction as stored.
+  char text[80];
+  char* q = text;
+  int first = 0;
+  while (first < int_groups && groups[first] == 0) ++first;
+  bool zero = first == int_groups;
+  for (int g = int_groups; g < ngroups && zero; ++g) zero = groups[g] == 0;
+  if (negative && !zero) *q++ = '-';
+  if (first == int_groups) {
+    *q++ = '0';
   } else {
-    out.append(ints.substr(first));
+    const int digits = DigitCount(groups[first]);
+    q += digits;
+    PutDigitsBefore(q, groups[first], digits);
+    for (int g = first + 1; g < int_groups; ++g) {
+      q += counts[g];
+      PutDigitsBefore(q, groups[g], counts[g]);
+    }
   }
   if (scale > 0) {
-    out.push_back('.');
-    out.append(fracs);
+    *q++ = '.';
+    for (int g = int_groups; g < ngroups; ++g) {
+      q += counts[g];
+      PutDigitsBefore(q, groups[g], counts[g]);
+    }
   }
+  out.append(text, static_cast<size_t>(q - text));
   return absl::OkStatus();
 }
 

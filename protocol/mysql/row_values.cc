@@ -121,6 +121,10 @@ void SetFlatText(std::string_view s, const ColumnDef& c, bool blob, FlatValue& v
 
 }  // namespace
 
+absl::Status ColumnValueError(const ByteReader& r, const ColumnDef& c, std::string_view what) {
+  return Bad(r, c, what);
+}
+
 absl::Status ReadColumnValue(ByteReader& r, const ColumnDef& c, v1::Value& out) {
   const bool is_unsigned = c.is_unsigned.value_or(false);
   switch (c.type) {

@@ -32,4 +32,9 @@ absl::Status ReadColumnValue(wire::ByteReader& r, const ColumnDef& c, v1::Value&
 absl::Status ReadFlatColumnValue(wire::ByteReader& r, const ColumnDef& c, uint32_t column,
                                  FlatRow& row);
 
+// The DataLoss error ReadColumnValue / ReadFlatColumnValue return for a malformed value of `c`
+// that `r` read fine (an ENUM index out of range, ...): "<TYPE> value: <what> (ending at offset
+// N)".
+absl::Status ColumnValueError(const wire::ByteReader& r, const ColumnDef& c, std::string_view what);
+
 }  // namespace sluice::mysql

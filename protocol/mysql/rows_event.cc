@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/mysql/flat_plan.h"
 #include "protocol/mysql/json_binary.h"
 #include "protocol/mysql/json_diff.h"
 #include "protocol/mysql/row_values.h"
@@ -69,6 +70,7 @@ std::vector<bool> ReadLsbBitmap(ByteReader& r, size_t count) {
 class ProtoImage {
  public:
   static constexpr bool kKeepsNames = true;
+  static constexpr bool kPlanned = false;  // see FlatImage
   explicit ProtoImage(v1::Row& row) : row_(row) {}
   void Begin(size_t npresent) { row_.mutable_fields()->Reserve(static_cast<int>(npresent)); }
   void Null(size_t, const std::string& name) { Next(name)->set_null(true); }
@@ -110,7 +112,10 @@ class ProtoImage {
 class FlatImage {
  public:
   static constexpr bool kKeepsNames = false;
+  // The values of an image without partial JSON are read by ReadFlatImageValues (flat_plan.h).
+  static constexpr bool kPlanned = true;
   explicit FlatImage(FlatRow& row) : row_(row) {}
+  FlatRow& row() { return row_; }
   void Begin(size_t) { row_.Clear(); }
   void Null(size_t column, const std::string&) { row_.Add(static_cast<uint32_t>(column)); }
   v1::Value& Slot(size_t column, const std::string&) {
@@ -157,6 +162,15 @@ class ImageReader {
     std::string_view nulls = r_.ReadString((npresent + 7) / 8);
     if (!r_.ok()) return Wrap(r_.status("row image"), row_index, image_at);
     out.Begin(npresent);
+    if constexpr (Image::kPlanned) {
+      if (!partial_event_) {
+        if (plan_.size() != t_.columns.size()) plan_.Build(t_);
+        FlatImageFailure failure;
+        absl::Status st = ReadFlatImageValues(r_, plan_, present, nulls, out.row(), failure);
+        if (!st.ok()) return ColumnError(st, row_index, failure.column, failure.at);
+        return absl::OkStatus();
+      }
+    }
     for (size_t ordinal = 0; ordinal < npresent; ++ordinal) {
       const size_t i = present[ordinal];
       const bool is_null = (static_cast<uint8_t>(nulls[ordinal / 8]) >> (ordinal % 8)) & 1;
@@ -176,12 +190,7 @@ class ImageReader {
         before_json_[i] =
             ToView(body_.subspan(at + c.length_bytes, r_.position() - at - c.length_bytes));
       }
-      if (!st.ok()) {
-        return absl::Status(
-            st.code(),
-            absl::StrCat(event_name_, " (table ", t_.database, ".", t_.table, "): row ", row_index,
-                         " column `", Name(i), "` at offset ", at, ": ", st.message()));
-      }
+      if (!st.ok()) return ColumnError(st, row_index, i, at);
     }
     out.End();
     return absl::OkStatus();
@@ -196,6 +205,13 @@ class ImageReader {
       for (size_t k = 0; k < t_.columns.size(); ++k) names_.push_back(t_.ColumnName(k));
     }
     return names_[i];
+  }
+
+  absl::Status ColumnError(const absl::Status& st, size_t row_index, size_t column, size_t at) {
+    return absl::Status(
+        st.code(),
+        absl::StrCat(event_name_, " (table ", t_.database, ".", t_.table, "): row ", row_index,
+                     " column `", Name(column), "` at offset ", at, ": ", st.message()));
   }
 
   static std::string_view ToView(Bytes b) {
@@ -244,6 +260,7 @@ class ImageReader {
   std::vector<std::optional<std::string_view>> before_json_;  // per column, PARTIAL_UPDATE only
   std::vector<bool> partial_;  // per column: a partial JSON value (PARTIAL_UPDATE after images)
   std::vector<std::string> names_;
+  FlatPlan plan_;  // FlatImages: built at the first image
 };
 
 }  // namespace
