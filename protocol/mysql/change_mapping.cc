@@ -2,6 +2,10 @@
 
 #include <array>
 #include <cctype>
+#include <optional>
+#include <string>
+
+#include "protocol/mysql/charset.h"
 
 namespace sluice::mysql {
 namespace {
@@ -98,12 +102,20 @@ void AppendRowChanges(RowsEvent&& rows, std::vector<v1::ChangeEvent>& out) {
   }
 }
 
+std::string StatementUtf8(const Query& query) {
+  if (!query.client_collation.has_value()) return query.query;
+  const CharsetInfo charset = CharsetForCollation(*query.client_collation);
+  if (charset.kind == CharsetKind::kLatin1) return Latin1ToUtf8(query.query);
+  std::optional<std::string> converted = ConvertToUtf8(query.query, charset);
+  return converted.has_value() ? *std::move(converted) : query.query;
+}
+
 v1::ChangeEvent MapDdl(const Query& query) {
   v1::ChangeEvent e;
   e.set_op(v1::OP_DDL);
   e.mutable_source()->set_kind(v1::SOURCE_KIND_MYSQL);
   e.mutable_source()->set_database(query.database);
-  e.mutable_ddl()->set_statement(query.query);
+  e.mutable_ddl()->set_statement(StatementUtf8(query));
   return e;
 }
 

@@ -35,8 +35,14 @@ QueryKind ClassifyQuery(std::string_view sql);
 // are the primary-key column names.
 void AppendRowChanges(RowsEvent&& rows, std::vector<v1::ChangeEvent>& out);
 
-// A DDL event (op ddl) for a QUERY event: ddl.statement is the statement, source.database the
-// QUERY's default database.
+// A DDL event (op ddl) for a QUERY event: ddl.statement is the statement converted from the
+// client's charset to UTF-8 (StatementUtf8), source.database the QUERY's default database.
 v1::ChangeEvent MapDdl(const Query& query);
+
+// The statement as UTF-8: converted from query.client_collation's charset when that is latin1 or
+// a CJK charset sluice converts; otherwise (UTF-8 clients, an unknown or absent charset, bytes
+// that are not valid in the charset) the bytes as they are, which the log stores readably
+// (proto/base/utf8_safe.h mends what is not UTF-8).
+std::string StatementUtf8(const Query& query);
 
 }  // namespace sluice::mysql

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "protocol/mysql/change_mapping.h"
 #include "protocol/mysql/row_values.h"
 
 namespace sluice::mysql {
@@ -138,6 +139,25 @@ TEST(MultiByteTest, ColumnValuesConvertOrStayRaw) {
   ASSERT_TRUE(ReadColumnValue(rb, c, v).ok());
   EXPECT_EQ(v.raw().type_name(), "gbk");
   EXPECT_EQ(v.raw().text(), "base64:1tDO");
+}
+
+// A DDL statement is logged in the client's charset (Q_CHARSET_CODE); the ddl event holds it as
+// UTF-8.
+TEST(StatementUtf8Test, ConvertsFromTheClientCharset) {
+  Query q;
+  q.query = "ALTER TABLE t COMMENT 'caf\xE9'";
+  EXPECT_EQ(StatementUtf8(q), q.query);  // no charset known: the bytes as they are
+  q.client_collation = 8;                 // latin1_swedish_ci
+  EXPECT_EQ(StatementUtf8(q), "ALTER TABLE t COMMENT 'caf\xC3\xA9'");
+  EXPECT_EQ(MapDdl(q).ddl().statement(), "ALTER TABLE t COMMENT 'caf\xC3\xA9'");
+  q.client_collation = 28;  // gbk_chinese_ci
+  q.query = "COMMENT '" + Hex("d6d0cec4") + "'";
+  EXPECT_EQ(StatementUtf8(q), "COMMENT '中文'");
+  q.query = "COMMENT '\xff\xff'";  // not GBK: kept as it is
+  EXPECT_EQ(StatementUtf8(q), q.query);
+  q.client_collation = 45;  // utf8mb4_general_ci
+  q.query = "COMMENT '中文'";
+  EXPECT_EQ(StatementUtf8(q), q.query);
 }
 
 }  // namespace

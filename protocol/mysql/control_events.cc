@@ -178,7 +178,11 @@ absl::StatusOr<Query> DecodeQuery(Bytes body, const FormatDescription& fde) {
     status_len = r.ReadU16Le();
     r.Skip(post - 13);
   }
-  r.Skip(status_len);  // status variables: flags, sql_mode, charsets, ... not needed here
+  if (r.remaining() >= status_len) {
+    q.client_collation = FindClientCollation(r.ReadBytes(status_len));
+  } else {
+    r.Skip(status_len);  // fails, naming the shortfall
+  }
   q.database = Str(r.ReadString(db_len));
   uint8_t nul = r.ReadU8();
   if (r.ok() && nul != 0) {
@@ -189,6 +193,71 @@ absl::StatusOr<Query> DecodeQuery(Bytes body, const FormatDescription& fde) {
   q.query = Str(r.ReadRestString());
   if (!r.ok()) return r.status("QUERY_EVENT");
   return q;
+}
+
+std::optional<uint16_t> FindClientCollation(Bytes status_vars) {
+  // Codes and value lengths from MySQL's and MariaDB's log_event.h (Q_*_CODE).
+  ByteReader r(status_vars);
+  while (r.ok() && r.remaining() > 0) {
+    const uint8_t code = r.ReadU8();
+    switch (code) {
+      case 0:  // Q_FLAGS2_CODE
+      case 10:  // Q_MASTER_DATA_WRITTEN_CODE
+        r.Skip(4);
+        break;
+      case 1:   // Q_SQL_MODE_CODE
+      case 9:   // Q_TABLE_MAP_FOR_UPDATE_CODE
+      case 17:  // Q_DDL_LOGGED_WITH_XID
+      case 129:  // MariaDB Q_XID
+        r.Skip(8);
+        break;
+      case 2:  // Q_CATALOG_CODE: length, text, NUL
+        r.Skip(r.ReadU8() + 1u);
+        break;
+      case 3:  // Q_AUTO_INCREMENT: increment u16, offset u16
+        r.Skip(4);
+        break;
+      case 4: {  // Q_CHARSET_CODE: character_set_client, collation_connection, collation_server
+        const uint16_t client = r.ReadU16Le();
+        r.Skip(4);
+        if (!r.ok()) return std::nullopt;
+        return client;
+      }
+      case 5:  // Q_TIME_ZONE_CODE: length, text
+      case 6:  // Q_CATALOG_NZ_CODE: length, text
+        r.Skip(r.ReadU8());
+        break;
+      case 7:   // Q_LC_TIME_NAMES_CODE
+      case 8:   // Q_CHARSET_DATABASE_CODE
+      case 18:  // Q_DEFAULT_COLLATION_FOR_UTF8MB4
+        r.Skip(2);
+        break;
+      case 11:  // Q_INVOKER: user (length, text), host (length, text)
+        r.Skip(r.ReadU8());
+        r.Skip(r.ReadU8());
+        break;
+      case 12: {  // Q_UPDATED_DB_NAMES: count, then that many NUL-terminated names (254: none)
+        const uint8_t count = r.ReadU8();
+        if (count != 254) {
+          for (uint8_t i = 0; i < count && r.ok(); ++i) r.ReadNulString();
+        }
+        break;
+      }
+      case 13:   // Q_MICROSECONDS
+      case 128:  // MariaDB Q_HRNOW
+        r.Skip(3);
+        break;
+      case 16:   // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
+      case 19:   // Q_SQL_REQUIRE_PRIMARY_KEY
+      case 20:   // Q_DEFAULT_TABLE_ENCRYPTION
+      case 130:  // MariaDB Q_GTID_FLAGS3
+        r.Skip(1);
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<Xid> DecodeXid(Bytes body) {

@@ -75,9 +75,18 @@ struct Query {
   uint32_t exec_time = 0;
   uint16_t error_code = 0;
   std::string database;
-  std::string query;  // "BEGIN", "COMMIT", DDL, or statement-based DML
+  std::string query;  // "BEGIN", "COMMIT", DDL, or statement-based DML, in the client's charset
+  // character_set_client of the session that ran the statement (a collation id, from the
+  // Q_CHARSET_CODE status variable): the charset `query`'s bytes are in. Absent when the event
+  // has none, or when a status variable sluice does not know comes before it.
+  std::optional<uint16_t> client_collation;
 };
 absl::StatusOr<Query> DecodeQuery(Bytes body, const FormatDescription& fde);
+
+// The character_set_client collation id in a QUERY event's status variables, if present. The
+// variables are a sequence of (code, value) with code-specific lengths and no framing, so the
+// scan stops at the first code it does not know (nullopt) or at a value cut short (nullopt).
+std::optional<uint16_t> FindClientCollation(Bytes status_vars);
 
 struct Xid {
   uint64_t xid = 0;

@@ -101,6 +101,59 @@ TEST_P(ControlEventsTest, RotateQueryXid) {
   EXPECT_EQ(std::get<Xid>(ev->body).xid, 123456789u);
 }
 
+TEST_P(ControlEventsTest, QueryCarriesTheClientCharset) {
+  // Status variables as MariaDB 10.11 writes them for a latin1 client: flags2, sql_mode,
+  // catalog_nz "std", auto_increment, charset (client 8 = latin1_swedish_ci, connection 8,
+  // server 45), then Q_XID.
+  std::string vars;
+  vars.push_back(0);
+  PutLe(vars, 0, 4);
+  vars.push_back(1);
+  PutLe(vars, 0x1234, 8);
+  vars.push_back(6);
+  vars.push_back(3);
+  vars += "std";
+  vars.push_back(3);
+  PutLe(vars, 1, 2);
+  PutLe(vars, 1, 2);
+  vars.push_back(4);
+  PutLe(vars, 8, 2);
+  PutLe(vars, 8, 2);
+  PutLe(vars, 45, 2);
+  vars.push_back(static_cast<char>(129));
+  PutLe(vars, 77, 8);
+  std::string q;
+  PutLe(q, 1, 4);
+  PutLe(q, 0, 4);
+  q.push_back(4);
+  PutLe(q, 0, 2);
+  PutLe(q, vars.size(), 2);
+  q += vars;
+  q += std::string("shop\0", 5);
+  q += "ALTER TABLE t COMMENT 'caf\xE9'";
+  auto ev = Decode(static_cast<uint8_t>(EventType::kQuery), q);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  const auto& query = std::get<Query>(ev->body);
+  EXPECT_EQ(query.client_collation, std::optional<uint16_t>(8));
+  EXPECT_EQ(query.query, "ALTER TABLE t COMMENT 'caf\xE9'");  // the bytes as logged
+}
+
+TEST(FindClientCollationTest, StopsAtUnknownCodesAndShortValues) {
+  auto find = [](const std::string& vars) { return FindClientCollation(AsBytes(vars)); };
+  EXPECT_EQ(find(std::string("\x04\x21\x00\x21\x00\x08\x00", 7)), std::optional<uint16_t>(33));
+  // Q_TIME_ZONE_CODE "UTC" and Q_INVOKER before the charset are skipped by their lengths.
+  EXPECT_EQ(find(std::string("\x05\x03UTC\x0b\x01u\x01h\x04\x1c\x00\x08\x00\x08\x00", 17)),
+            std::optional<uint16_t>(28));
+  // Q_UPDATED_DB_NAMES with two names, then the charset.
+  EXPECT_EQ(find(std::string("\x0c\x02" "a\0bc\0\x04\x5f\x00\x08\x00\x08\x00", 14)),
+            std::optional<uint16_t>(95));
+  EXPECT_EQ(find(""), std::nullopt);
+  EXPECT_EQ(find(std::string("\x00\x00\x00\x00\x00", 5)), std::nullopt);  // no charset
+  EXPECT_EQ(find(std::string("\x63\x04\x08\x00\x08\x00\x08\x00", 8)), std::nullopt);  // code 99
+  EXPECT_EQ(find(std::string("\x04\x08\x00\x08", 4)), std::nullopt);  // cut short
+  EXPECT_EQ(find(std::string("\x02\xff", 2)), std::nullopt);  // catalog longer than the vars
+}
+
 TEST_P(ControlEventsTest, QueryWithoutNulAfterDatabaseIsAnError) {
   std::string q;
   PutLe(q, 1, 4);

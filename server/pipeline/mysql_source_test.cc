@@ -479,7 +479,8 @@ TEST_F(MysqlSourceTest, DdlFromALatin1ClientIsStoredReadably) {
     }
     if (e.source().table() == "ms_latin1" && e.op() == v1::OP_INSERT) seen.push_back("insert");
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"ALTER TABLE test.ms_latin1 COMMENT 'caf\xEF\xBF\xBD'",
+  // The statement is logged in latin1 (the client's charset) and stored converted to UTF-8.
+  EXPECT_EQ(seen, (std::vector<std::string>{"ALTER TABLE test.ms_latin1 COMMENT 'caf\xC3\xA9'",
                                             "insert"}));
 }
 
