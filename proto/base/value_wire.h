@@ -4,7 +4,8 @@
 // Each Append* writes the *contents* of one Value message (its one `kind` field), the bytes
 // that Value::SerializeToString gives for the same value: generated code writes fields in
 // number order, skips proto3 scalars that are zero, and always writes the set oneof member.
-// Pure; no allocation beyond growing `out`.
+// Pure; no allocation beyond growing `out`. Tags, lengths and small messages are put together in
+// a few bytes on the stack and appended at once (one append per value rather than per byte).
 
 #include <bit>
 #include <cstdint>
@@ -55,15 +56,34 @@ inline size_t VarintSize(uint64_t v) {
   return n;
 }
 
+// Writes the varint of `v` at `p` (room for 10 bytes); returns the position after it.
+inline char* PutVarint(uint64_t v, char* p) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// A proto3 scalar field at `p` (nothing when zero).
+inline char* PutScalar(char tag, uint64_t v, char* p) {
+  if (v == 0) return p;
+  *p++ = tag;
+  return PutVarint(v, p);
+}
+
 inline void AppendLengthDelimited(char tag, std::string_view bytes, std::string& out) {
-  out.push_back(tag);
-  AppendVarint(bytes.size(), out);
+  char head[11];
+  head[0] = tag;
+  out.append(head, static_cast<size_t>(PutVarint(bytes.size(), head + 1) - head));
   out.append(bytes);
 }
 
 inline void AppendVarintField(char tag, uint64_t v, std::string& out) {
-  out.push_back(tag);
-  AppendVarint(v, out);
+  char field[11];
+  field[0] = tag;
+  out.append(field, static_cast<size_t>(PutVarint(v, field + 1) - field));
 }
 
 // A proto3 scalar field: nothing when zero.
@@ -82,12 +102,14 @@ inline void AppendTimestampMicros(int64_t v, std::string& out) {
   AppendVarintField(kTimestamp, static_cast<uint64_t>(v), out);
 }
 inline void AppendDouble(double v, std::string& out) {
-  out.push_back(kDouble);
+  char field[9];
+  field[0] = kDouble;
   uint64_t bits = std::bit_cast<uint64_t>(v);
-  for (int i = 0; i < 8; ++i) {
-    out.push_back(static_cast<char>(bits & 0xFF));
+  for (int i = 1; i < 9; ++i) {
+    field[i] = static_cast<char>(bits & 0xFF);
     bits >>= 8;
   }
+  out.append(field, sizeof field);
 }
 // Text that is not well-formed UTF-8 is written as `bytes` (the same bytes), as MakeUtf8Safe
 // (utf8_safe.h) does to a message: a `string` field holding it would make the event unparseable.
@@ -104,42 +126,49 @@ inline void AppendJson(std::string_view s, std::string& out) {
   AppendLengthDelimited(IsValidUtf8(s) ? kJson : kBytes, s, out);
 }
 
-// The contents of a Date / Time message (no tag, no length).
-inline void AppendDateFields(const DateParts& d, std::string& out) {
-  AppendScalar(0x08, static_cast<uint64_t>(static_cast<int64_t>(d.year)), out);
-  AppendScalar(0x10, d.month, out);
-  AppendScalar(0x18, d.day, out);
+// The contents of a Date / Time message (no tag, no length) at `p`: at most 23 and 26 bytes (a
+// negative year is a 10-byte varint).
+inline char* PutDateFields(const DateParts& d, char* p) {
+  p = PutScalar(0x08, static_cast<uint64_t>(static_cast<int64_t>(d.year)), p);
+  p = PutScalar(0x10, d.month, p);
+  return PutScalar(0x18, d.day, p);
 }
-inline void AppendTimeFields(const TimeParts& t, std::string& out) {
-  AppendScalar(0x08, t.negative ? 1 : 0, out);
-  AppendScalar(0x10, t.hours, out);
-  AppendScalar(0x18, t.minutes, out);
-  AppendScalar(0x20, t.seconds, out);
-  AppendScalar(0x28, t.micros, out);
+inline char* PutTimeFields(const TimeParts& t, char* p) {
+  p = PutScalar(0x08, t.negative ? 1 : 0, p);
+  p = PutScalar(0x10, t.hours, p);
+  p = PutScalar(0x18, t.minutes, p);
+  p = PutScalar(0x20, t.seconds, p);
+  return PutScalar(0x28, t.micros, p);
 }
 
-// Writes `tag`, then the length of what `fill` appends, then those bytes. `fill` writes at most
-// 127 bytes (one length byte), which every Date/Time/DateTime does.
-template <typename Fill>
-inline void AppendSmallMessage(char tag, std::string& out, Fill fill) {
-  out.push_back(tag);
-  const size_t at = out.size();
-  out.push_back(0);
-  fill();
-  out[at] = static_cast<char>(out.size() - at - 1);
+// Writes `tag`, then the length of what `put` writes, then those bytes, at `p`. `put` writes at
+// most 127 bytes (one length byte), which every Date/Time/DateTime does.
+template <typename Put>
+inline char* PutSmallMessage(char tag, char* p, Put put) {
+  *p++ = tag;
+  char* const length = p++;
+  p = put(p);
+  *length = static_cast<char>(p - length - 1);
+  return p;
 }
 
 inline void AppendDate(const DateParts& d, std::string& out) {
-  AppendSmallMessage(kDate, out, [&] { AppendDateFields(d, out); });
+  char field[40];
+  char* end = PutSmallMessage(kDate, field, [&](char* p) { return PutDateFields(d, p); });
+  out.append(field, static_cast<size_t>(end - field));
 }
 inline void AppendTime(const TimeParts& t, std::string& out) {
-  AppendSmallMessage(kTime, out, [&] { AppendTimeFields(t, out); });
+  char field[48];
+  char* end = PutSmallMessage(kTime, field, [&](char* p) { return PutTimeFields(t, p); });
+  out.append(field, static_cast<size_t>(end - field));
 }
 inline void AppendDateTime(const DateParts& d, const TimeParts& t, std::string& out) {
-  AppendSmallMessage(kDateTime, out, [&] {
-    AppendSmallMessage(0x0A, out, [&] { AppendDateFields(d, out); });
-    AppendSmallMessage(0x12, out, [&] { AppendTimeFields(t, out); });
+  char field[96];
+  char* end = PutSmallMessage(kDateTime, field, [&](char* p) {
+    p = PutSmallMessage(0x0A, p, [&](char* q) { return PutDateFields(d, q); });
+    return PutSmallMessage(0x12, p, [&](char* q) { return PutTimeFields(t, q); });
   });
+  out.append(field, static_cast<size_t>(end - field));
 }
 
 // RawValue{type_name, text}: empty strings are skipped like any proto3 string.

@@ -1,9 +1,18 @@
 #include "protocol/postgres/copy_text.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace sluice::postgres {
 namespace {
+
+// The position of the first `c` at or after `from` in `s`, or s.size().
+size_t Find(std::string_view s, size_t from, char c) {
+  if (from >= s.size()) return s.size();
+  const void* hit = std::memchr(s.data() + from, c, s.size() - from);
+  return hit == nullptr ? s.size() : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+}
 
 bool IsOctal(char c) { return c >= '0' && c <= '7'; }
 
@@ -32,18 +41,23 @@ absl::Status CopyTextRow::Parse(std::string_view row, size_t columns) {
       }
       ++pos;
     }
-    size_t end = pos;
-    bool escaped = false;
-    while (end < row.size() && row[end] != '\t') {
-      if (row[end] == '\\') {
-        escaped = true;
-        ++end;
-        if (end == row.size()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("COPY row: column ", c + 1, " ends with a lone backslash"));
+    // The column ends at the next tab, unless a backslash before it escapes a byte (COPY
+    // writes a tab in a value as \t, but a backslash escapes whatever byte follows it).
+    size_t end = Find(row, pos, '\t');
+    const size_t backslash = Find(row.substr(0, end), pos, '\\');
+    const bool escaped = backslash != end;
+    if (escaped) {
+      end = backslash;
+      while (end < row.size() && row[end] != '\t') {
+        if (row[end] == '\\') {
+          ++end;
+          if (end == row.size()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("COPY row: column ", c + 1, " ends with a lone backslash"));
+          }
         }
+        ++end;
       }
-      ++end;
     }
     const std::string_view field = row.substr(pos, end - pos);
     pos = end;

@@ -1,5 +1,7 @@
 #include "server/pipeline/read_event_encoder.h"
 
+#include <cstring>
+
 #include "proto/base/value_wire.h"
 #include "proto/base/varint.h"
 #include "storage/table_state.h"
@@ -17,6 +19,14 @@ constexpr char kFieldNameTag = 0x0A;
 constexpr char kFieldValueTag = 0x12;
 
 using value_wire::VarintSize;
+
+using value_wire::PutVarint;
+
+// Copies `bytes` to `p` (room for them); returns the position after them.
+char* Put(std::string_view bytes, char* p) {
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
+}
 
 }  // namespace
 
@@ -68,7 +78,8 @@ std::string& ReadEventEncoder::AddColumn() {
 storage::EncodedEvent ReadEventEncoder::FinishRow() {
   if (!ends_.empty()) ends_.back() = values_.size();
   const size_t n = std::min(ends_.size(), names_.size());
-  // Sizes first (a length precedes each message), then one pass of appends.
+  // Sizes first (a length precedes each message), then the body written in one pass into a
+  // buffer of exactly its size.
   size_t row_size = 0;
   size_t begin = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -81,19 +92,20 @@ storage::EncodedEvent ReadEventEncoder::FinishRow() {
   e.op = v1::OP_READ;
   e.table = table_;
   std::string& body = e.body;
-  body.reserve(prefix_.size() + 1 + VarintSize(row_size) + row_size);
-  body.append(prefix_);
-  body.push_back(kAfterTag);
-  AppendVarint(row_size, body);
+  body.resize(prefix_.size() + 1 + VarintSize(row_size) + row_size);
+  char* p = body.data();
+  p = Put(prefix_, p);
+  *p++ = kAfterTag;
+  p = PutVarint(row_size, p);
   begin = 0;
   for (size_t i = 0; i < n; ++i) {
     const size_t value_size = ends_[i] - begin;
-    body.push_back(kRowFieldTag);
-    AppendVarint(names_[i].size() + 1 + VarintSize(value_size) + value_size, body);
-    body.append(names_[i]);
-    body.push_back(kFieldValueTag);
-    AppendVarint(value_size, body);
-    body.append(values_, begin, value_size);
+    *p++ = kRowFieldTag;
+    p = PutVarint(names_[i].size() + 1 + VarintSize(value_size) + value_size, p);
+    p = Put(names_[i], p);
+    *p++ = kFieldValueTag;
+    p = PutVarint(value_size, p);
+    p = Put(std::string_view(values_).substr(begin, value_size), p);
     begin = ends_[i];
   }
   e.row_key.emplace();
