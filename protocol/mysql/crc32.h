@@ -1,7 +1,9 @@
 #pragma once
 // CRC-32 (ISO-HDLC / zlib: reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF), the
-// checksum MySQL appends to binlog events when binlog_checksum=CRC32, computed with zlib's crc32.
-// Pure and thread-safe.
+// checksum MySQL appends to binlog events when binlog_checksum=CRC32. From 64 bytes on, on x86-64
+// CPUs with PCLMULQDQ, computed by folding 64 bytes at a time with carry-less multiplication (a
+// few times faster than zlib's tables on binlog events); otherwise with zlib's crc32. Pure and
+// thread-safe.
 
 #include <cstdint>
 #include <span>

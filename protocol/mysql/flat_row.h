@@ -35,7 +35,7 @@ enum class FlatKind : uint8_t {
   kInt64,            // i64
   kUint64,           // u64
   kDouble,           // f64 (FLOAT widened)
-  kDecimal,          // text: "-12.30"
+  kDecimal,          // text: "-12.30", always [-]digits[.digits] (AppendBinaryDecimal)
   kString,           // text: UTF-8
   kBytes,            // text: raw bytes
   kDate,             // date
@@ -70,6 +70,10 @@ class FlatRow {
     return v.in_arena ? std::string_view(arena_).substr(v.offset, v.size)
                       : std::string_view(v.data, v.size);
   }
+  // The first byte of that text (v.size bytes).
+  const char* text_data(const FlatValue& v) const {
+    return v.in_arena ? arena_.data() + v.offset : v.data;
+  }
   // The v1::Value of a kValue value.
   const v1::Value& slot(const FlatValue& v) const { return slots_[v.offset]; }
 
@@ -81,7 +85,7 @@ class FlatRow {
   }
   // A new value for `column`, kNull until set. The reference is valid until the next Add.
   FlatValue& Add(uint32_t column) {
-    if (size_ == values_.size()) values_.emplace_back();
+    if (size_ == allocated_) [[unlikely]] Grow();
     FlatValue& v = values_[size_++];
     // Only what every kind relies on; the decoder sets the field its kind names.
     v.column = column;
@@ -107,8 +111,15 @@ class FlatRow {
   v1::Value& SetSlot(FlatValue& v);
 
  private:
+  [[gnu::noinline]] void Grow() {
+    values_.emplace_back();
+    values_.resize(values_.capacity());
+    allocated_ = values_.size();
+  }
+
   std::vector<FlatValue> values_;
   size_t size_ = 0;
+  size_t allocated_ = 0;  // values_.size()
   std::string arena_;
   std::vector<v1::Value> slots_;
   size_t slots_used_ = 0;

@@ -147,11 +147,15 @@ char* PutTimeOfDay(char* p, const TimeParts& t) {
   return PutFraction(p, t.micros);
 }
 
-// `"YYYY-MM-DDTHH:MM:SS[.f]Z"` for 1970-01-01 up to the end of 9999; null otherwise. The date of
+// `"YYYY-MM-DDTHH:MM:SS[.f]Z"` for 1970-01-01 up to the end of 9999 (FastTimestamp). The date of
 // the last day rendered is kept (rows of one event are mostly of the same day).
-char* PutTimestamp(char* p, int64_t micros) {
+bool FastTimestamp(int64_t micros) {
   constexpr int64_t kLastDay = 2'932'896;  // 9999-12-31
-  if (micros < 0 || micros / kMicrosPerDay > kLastDay) return nullptr;
+  return micros >= 0 && micros / kMicrosPerDay <= kLastDay;
+}
+
+// Precondition: FastTimestamp(micros).
+char* PutTimestamp(char* p, int64_t micros) {
   struct DayCache {
     int64_t day = -1;
     char text[10];
@@ -184,76 +188,85 @@ char* PutTimestamp(char* p, int64_t micros) {
   return p;
 }
 
-// The room PutFast may need for `v`; 0 for a kind that always takes the slow path.
-[[gnu::always_inline]] inline size_t Room(const FlatValue& v) {
-  switch (v.kind) {
-    case FlatKind::kDecimal:
-    case FlatKind::kString:
-      return JsonStringRoom(v.size);
-    case FlatKind::kBytes:
-      return 2 + (v.size + 2) / 3 * 4;
-    case FlatKind::kValue:
-      return 0;
-    default:
-      return kScalarRoom;
-  }
-}
-
-// Writes the JSON of `v` at `p`, which has Room(v) bytes, and returns its end; null when `v` is
-// outside the fast forms (nothing useful was written then).
-[[gnu::always_inline]] inline char* PutFast(const FlatRow& row, const FlatValue& v, char* p) {
+// Writes the JSON of `v` after a prefix: `prefix(p)` writes at most `prefix_room` bytes at p and
+// returns their end. Each kind reserves room for the prefix and its longest fast form once, and
+// the text is committed. False when `v` is outside the fast forms: nothing was written then.
+template <typename Prefix>
+[[gnu::always_inline]] inline bool PutValue(const FlatRow& row, const FlatValue& v,
+                                            size_t prefix_room, Prefix prefix, TextBuffer& out) {
+  char* p;
   switch (v.kind) {
     case FlatKind::kNull:
+      p = prefix(out.Reserve(prefix_room + 4));
       std::memcpy(p, "null", 4);
-      return p + 4;
+      p += 4;
+      break;
     case FlatKind::kInt64:
-      return PutSigned(p, v.i64);
+      p = PutSigned(prefix(out.Reserve(prefix_room + kScalarRoom)), v.i64);
+      break;
     case FlatKind::kUint64:
-      return PutUnsigned(p, v.u64);
+      p = PutUnsigned(prefix(out.Reserve(prefix_room + kScalarRoom)), v.u64);
+      break;
     case FlatKind::kDouble:
-      return PutDoubleJson(p, v.f64);
+      p = PutDoubleJson(prefix(out.Reserve(prefix_room + kScalarRoom)), v.f64);
+      break;
     case FlatKind::kDecimal:
+      // A DECIMAL's text is digits, '-' and '.': nothing to escape.
+      p = prefix(out.Reserve(prefix_room + v.size + 2));
+      *p++ = '"';
+      std::memcpy(p, row.text_data(v), v.size);
+      p += v.size;
+      *p++ = '"';
+      break;
     case FlatKind::kString:
-      return PutJsonString(p, row.text(v));
+      p = PutJsonString(prefix(out.Reserve(prefix_room + JsonStringRoom(v.size))), row.text(v));
+      break;
     case FlatKind::kBytes:
+      p = prefix(out.Reserve(prefix_room + 2 + (v.size + 2) / 3 * 4));
       *p++ = '"';
       p = PutBase64(p, row.text(v));
       *p++ = '"';
-      return p;
+      break;
     case FlatKind::kDate:
-      if (!FastDate(v.date)) return nullptr;
+      if (!FastDate(v.date)) return false;
+      p = prefix(out.Reserve(prefix_room + kScalarRoom));
       *p++ = '"';
       p = PutDate(p, v.date);
       *p++ = '"';
-      return p;
+      break;
     case FlatKind::kTime: {
-      if (!FastTimeOfDay(v.time)) return nullptr;
+      if (!FastTimeOfDay(v.time)) return false;
       const TimeParts& t = v.time;
+      p = prefix(out.Reserve(prefix_room + kScalarRoom));
       *p++ = '"';
       if (t.negative && (t.hours != 0 || t.minutes != 0 || t.seconds != 0 || t.micros != 0)) {
         *p++ = '-';
       }
       p = PutTimeOfDay(p, t);
       *p++ = '"';
-      return p;
+      break;
     }
     case FlatKind::kDateTime:
-      if (!FastDate(v.datetime.date) || !FastTimeOfDay(v.datetime.time)) return nullptr;
+      if (!FastDate(v.datetime.date) || !FastTimeOfDay(v.datetime.time)) return false;
+      p = prefix(out.Reserve(prefix_room + kScalarRoom));
       *p++ = '"';
       p = PutDate(p, v.datetime.date);
       *p++ = ' ';
       p = PutTimeOfDay(p, v.datetime.time);  // a DATETIME's time has no sign
       *p++ = '"';
-      return p;
+      break;
     case FlatKind::kTimestampMicros:
-      return PutTimestamp(p, v.i64);
-    case FlatKind::kValue:
-      return nullptr;
+      if (!FastTimestamp(v.i64)) return false;
+      p = PutTimestamp(prefix(out.Reserve(prefix_room + kScalarRoom)), v.i64);
+      break;
+    default:  // kValue
+      return false;
   }
-  return nullptr;
+  out.Commit(p);
+  return true;
 }
 
-// Everything PutFast does not write: through the v1::Value and AppendValueJson.
+// Everything PutValue does not write: through the v1::Value and AppendValueJson.
 [[gnu::noinline]] void AppendSlow(const FlatRow& row, const FlatValue& v, TextBuffer& out) {
   struct Scratch {
     v1::Value value;
@@ -291,43 +304,30 @@ ColumnKeys::ColumnKeys(const TableMap& table) {
 }
 
 void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, TextBuffer& out) {
-  const size_t room = Room(v);
-  if (room != 0) {
-    char* end = PutFast(row, v, out.Reserve(room));
-    if (end != nullptr) {
-      out.Commit(end);
-      return;
-    }
-  }
-  AppendSlow(row, v, out);
+  if (!PutValue(row, v, 0, [](char* p) { return p; }, out)) AppendSlow(row, v, out);
 }
 
 void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, TextBuffer& out) {
   out.Push('{');
-  bool first = true;
+  size_t comma = 0;  // 1 after the first value
   for (const FlatValue& v : row.values()) {
-    const std::string_view key = keys.key(v.column);
-    const size_t room = Room(v);
-    char* p = out.Reserve(1 + std::max(key.size(), ColumnKeys::kKeyPad) + room);
-    *p = ',';
-    p += first ? 0 : 1;
-    first = false;
-    if (key.size() <= ColumnKeys::kKeyPad) {
-      // A fixed-size copy (the spare bytes are overwritten by what follows).
-      std::memcpy(p, keys.key_block(v.column), ColumnKeys::kKeyPad);
-    } else {
-      std::memcpy(p, key.data(), key.size());
+    const char* key = keys.key_block(v.column);
+    const size_t key_size = keys.key_size(v.column);
+    // ',' and the key: short keys are copied as a fixed-size block (the spare bytes are
+    // overwritten by what follows).
+    auto prefix = [&](char* p) {
+      *p = ',';
+      p += comma;
+      std::memcpy(p, key, ColumnKeys::kKeyPad);
+      if (key_size > ColumnKeys::kKeyPad) [[unlikely]] std::memcpy(p, key, key_size);
+      return p + key_size;
+    };
+    const size_t prefix_room = 1 + std::max(key_size, ColumnKeys::kKeyPad);
+    if (!PutValue(row, v, prefix_room, prefix, out)) {
+      out.Commit(prefix(out.Reserve(prefix_room)));
+      AppendSlow(row, v, out);
     }
-    p += key.size();
-    if (room != 0) {
-      char* end = PutFast(row, v, p);
-      if (end != nullptr) {
-        out.Commit(end);
-        continue;
-      }
-    }
-    out.Commit(p);
-    AppendSlow(row, v, out);
+    comma = 1;
   }
   out.Push('}');
 }

@@ -37,6 +37,7 @@ class ColumnKeys {
   }
   // The key's first byte; kKeyPad bytes are readable from there.
   const char* key_block(size_t column) const { return text_.data() + offsets_[column]; }
+  size_t key_size(size_t column) const { return offsets_[column + 1] - offsets_[column]; }
   size_t size() const { return offsets_.size() - 1; }
 
  private:

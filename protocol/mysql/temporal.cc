@@ -3,12 +3,23 @@
 namespace sluice::mysql {
 namespace {
 
+// The first n (<= 8) bytes at p, big-endian.
+uint64_t LoadBe(const char* p, size_t n) {
+  uint64_t v = 0;
+  if (n >= 4) {  // one load and a byte swap
+    const auto* u = reinterpret_cast<const uint8_t*>(p);
+    v = uint64_t{u[0]} << 24 | uint64_t{u[1]} << 16 | uint64_t{u[2]} << 8 | u[3];
+    p += 4;
+    n -= 4;
+  }
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
 // Reads n (<= 8) bytes big-endian.
 uint64_t ReadBe(wire::ByteReader& r, size_t n) {
   const std::string_view bytes = r.ReadString(n);  // one bounds check for the whole field
-  uint64_t v = 0;
-  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
-  return r.ok() ? v : 0;
+  return r.ok() ? LoadBe(bytes.data(), bytes.size()) : 0;
 }
 
 size_t FracBytes(int fsp) { return static_cast<size_t>((fsp + 1) / 2); }
