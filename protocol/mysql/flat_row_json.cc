@@ -8,6 +8,7 @@
 
 #include "proto/base/time_format.h"
 #include "proto/base/value_json.h"
+#include "protocol/mysql/short_double.h"
 
 namespace sluice::mysql {
 namespace {
@@ -207,9 +208,12 @@ template <typename Prefix>
     case FlatKind::kUint64:
       p = PutUnsigned(prefix(out.Reserve(prefix_room + kScalarRoom)), v.u64);
       break;
-    case FlatKind::kDouble:
-      p = PutDoubleJson(prefix(out.Reserve(prefix_room + kScalarRoom)), v.f64);
+    case FlatKind::kDouble: {
+      p = prefix(out.Reserve(prefix_room + kScalarRoom));
+      char* end = PutShortDouble(p, v.f64);  // std::to_chars's bytes, when it answers
+      p = end != nullptr ? end : PutDoubleJson(p, v.f64);
       break;
+    }
     case FlatKind::kDecimal:
       // A DECIMAL's text is digits, '-' and '.': nothing to escape.
       p = prefix(out.Reserve(prefix_room + v.size + 2));

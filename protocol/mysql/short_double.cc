@@ -1,0 +1,155 @@
+#include "protocol/mysql/short_double.h"
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+namespace sluice::mysql {
+namespace {
+
+constexpr int kDigits = 15;
+constexpr uint64_t kPow10[23] = {1ULL,
+                                 10ULL,
+                                 100ULL,
+                                 1000ULL,
+                                 10000ULL,
+                                 100000ULL,
+                                 1000000ULL,
+                                 10000000ULL,
+                                 100000000ULL,
+                                 1000000000ULL,
+                                 10000000000ULL,
+                                 100000000000ULL,
+                                 1000000000000ULL,
+                                 10000000000000ULL,
+                                 100000000000000ULL,
+                                 1000000000000000ULL,
+                                 10000000000000000ULL,
+                                 100000000000000000ULL,
+                                 1000000000000000000ULL,
+                                 10000000000000000000ULL,
+                                 0,
+                                 0,
+                                 0};
+// 10^n as exact doubles (n <= 22).
+constexpr double kExactPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+constexpr uint64_t Pow5(int n) {
+  uint64_t v = 1;
+  for (int i = 0; i < n; ++i) v *= 5;
+  return v;
+}
+// 5^n for n <= 22 (5^22 < 2^52).
+constexpr auto kPow5 = [] {
+  struct Table {
+    uint64_t v[23];
+  } t{};
+  for (int n = 0; n < 23; ++n) t.v[n] = Pow5(n);
+  return t;
+}();
+
+// "00" to "99".
+constexpr auto kDigitPairs = [] {
+  struct Pairs {
+    char text[200];
+  } pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs.text[2 * i] = static_cast<char>('0' + i / 10);
+    pairs.text[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
+// m * 2^e * 10^n rounded to the nearest integer (halves up), for n in [0, 22] and a result
+// below 2^64. Exact: m * 5^n < 2^53 * 2^52 fits in 128 bits.
+uint64_t ScaleRound(uint64_t m, int e, int n) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(m) * kPow5.v[n];
+  const int shift = e + n;
+  if (shift >= 0) return static_cast<uint64_t>(product << shift);
+  const int s = -shift;
+  if (s >= 120) return 0;
+  return static_cast<uint64_t>((product + (static_cast<unsigned __int128>(1) << (s - 1))) >> s);
+}
+
+}  // namespace
+
+char* PutShortDouble(char* p, double d) {
+  const uint64_t bits = std::bit_cast<uint64_t>(d);
+  const int biased = static_cast<int>((bits >> 52) & 0x7FF);
+  if (biased == 0 || biased == 0x7FF) return nullptr;  // zero, subnormal, NaN, infinity
+  const double a = d < 0 ? -d : d;
+  if (!(a >= 1e-7 && a < 1e15)) return nullptr;
+  const uint64_t m = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
+  const int e = biased - 1075;  // a = m * 2^e
+  // floor(log10(a)) is floor(log2(a) * log10(2)) or one more.
+  const int log2 = biased - 1023;
+  const int exp10 = (log2 * 78913) >> 18;  // floor(log2 * 0.30103...), also for log2 < 0
+  int n = kDigits - 1 - exp10;
+  if (n < 0 || n > 22) return nullptr;
+  uint64_t digits = ScaleRound(m, e, n);
+  if (digits >= kPow10[kDigits]) {  // floor(log10(a)) is exp10 + 1
+    --n;
+    if (n < 0) return nullptr;
+    digits = ScaleRound(m, e, n);
+    if (digits >= kPow10[kDigits]) return nullptr;
+  }
+  if (digits < kPow10[kDigits - 1]) return nullptr;  // not expected; leave it to to_chars
+  // Reads back as `a`? Both operands are exact doubles: one correctly rounded operation.
+  if (static_cast<double>(digits) / kExactPow10[n] != a) return nullptr;
+
+  // The 15 digits, then without their trailing zeros: k digits times 10^q.
+  char text[16];
+  const auto high = static_cast<uint32_t>(digits / 100000000);  // 7 digits
+  auto low = static_cast<uint32_t>(digits % 100000000);          // 8 digits
+  for (int i = 13; i >= 7; i -= 2) {
+    std::memcpy(text + i, &kDigitPairs.text[2 * (low % 100)], 2);
+    low /= 100;
+  }
+  std::memcpy(text + 5, &kDigitPairs.text[2 * (high % 100)], 2);
+  std::memcpy(text + 3, &kDigitPairs.text[2 * (high / 100 % 100)], 2);
+  std::memcpy(text + 1, &kDigitPairs.text[2 * (high / 10000 % 100)], 2);
+  text[0] = static_cast<char>('0' + high / 1000000);
+  int k = kDigits;
+  while (text[k - 1] == '0') --k;  // text[0] is not '0'
+  const int q = kDigits - k - n;
+  if (d < 0) *p++ = '-';
+  const int x = k - 1 + q;  // the scientific exponent, in [-7, 14]
+  const int sci_len = k + (k > 1 ? 1 : 0) + 4;
+  const int fixed_len = q >= 0 ? k + q : (k + q > 0 ? k + 1 : 2 - q);
+  if (fixed_len <= sci_len) {
+    if (q >= 0) {
+      std::memcpy(p, text, static_cast<size_t>(k));
+      p += k;
+      std::memset(p, '0', static_cast<size_t>(q));
+      return p + q;
+    }
+    if (k + q > 0) {
+      const int before = k + q;
+      std::memcpy(p, text, static_cast<size_t>(before));
+      p += before;
+      *p++ = '.';
+      std::memcpy(p, text + before, static_cast<size_t>(k - before));
+      return p + (k - before);
+    }
+    *p++ = '0';
+    *p++ = '.';
+    std::memset(p, '0', static_cast<size_t>(-q - k));
+    p += -q - k;
+    std::memcpy(p, text, static_cast<size_t>(k));
+    return p + k;
+  }
+  *p++ = text[0];
+  if (k > 1) {
+    *p++ = '.';
+    std::memcpy(p, text + 1, static_cast<size_t>(k - 1));
+    p += k - 1;
+  }
+  *p++ = 'e';
+  *p++ = x < 0 ? '-' : '+';
+  const int ax = x < 0 ? -x : x;
+  std::memcpy(p, &kDigitPairs.text[2 * ax], 2);
+  return p + 2;
+}
+
+}  // namespace sluice::mysql
