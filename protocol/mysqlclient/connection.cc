@@ -16,6 +16,7 @@ struct MysqlConnection::Io {
   Transport transport;
   PacketAssembler assembler;
   std::array<char, 64 * 1024> buf;
+  std::string scratch;  // a payload of several packets, joined (ReadPayloadView)
 };
 
 namespace {
@@ -103,6 +104,27 @@ absl::StatusOr<std::string> MysqlConnection::ReadPayload(absl::Duration timeout)
       return std::move(**next);
     }
     absl::StatusOr<size_t> got = io_->transport.ReadSome(io_->buf, deadline);
+    if (absl::IsDeadlineExceeded(got.status())) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no whole MySQL packet from the server within ", absl::FormatDuration(timeout)));
+    }
+    if (!got.ok()) return Broken(got.status());
+    io_->assembler.Feed(std::string_view(io_->buf.data(), *got));
+  }
+}
+
+absl::StatusOr<std::string_view> MysqlConnection::ReadPayloadView(absl::Duration timeout) {
+  if (absl::Status st = CheckUsable(); !st.ok()) return st;
+  std::optional<Clock::time_point> deadline;  // from the first read of the socket
+  while (true) {
+    absl::StatusOr<std::optional<std::string_view>> next = io_->assembler.NextView(io_->scratch);
+    if (!next.ok()) return Broken(next.status());
+    if (next->has_value()) {
+      seq_ = io_->assembler.expected_seq();
+      return **next;
+    }
+    if (!deadline) deadline = DeadlineAfter(timeout);
+    absl::StatusOr<size_t> got = io_->transport.ReadSome(io_->buf, *deadline);
     if (absl::IsDeadlineExceeded(got.status())) {
       return absl::DeadlineExceededError(absl::StrCat(
           "no whole MySQL packet from the server within ", absl::FormatDuration(timeout)));
@@ -240,8 +262,9 @@ absl::Status MysqlConnection::QueryStream(
     if (failed.ok()) failed = on_row(row);
     return absl::OkStatus();
   });
+  // Each row is handed on as a view of the received bytes (no copy per row).
   while (true) {
-    absl::StatusOr<std::string> p = ReadPayload(io_timeout_);
+    absl::StatusOr<std::string_view> p = ReadPayloadView(io_timeout_);
     if (!p.ok()) return Broken(p.status());
     absl::StatusOr<bool> done = reader.Add(*p);
     if (!done.ok()) {

@@ -149,6 +149,8 @@ class MysqlConnection {
   absl::Status WritePayload(std::string_view payload, absl::Duration timeout);
   absl::Status SendCommand(std::string_view payload);
   absl::StatusOr<std::string> ReadPayload(absl::Duration timeout);
+  // As ReadPayload, as a view valid until the next read on this connection (QueryStream's rows).
+  absl::StatusOr<std::string_view> ReadPayloadView(absl::Duration timeout);
   absl::Status CheckUsable() const;
   absl::Status Broken(absl::Status st);
 

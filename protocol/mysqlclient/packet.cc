@@ -34,12 +34,13 @@ void PacketAssembler::Feed(std::string_view bytes) {
   buf_.append(bytes);
 }
 
-absl::StatusOr<std::optional<std::string>> PacketAssembler::Next() {
+absl::StatusOr<std::optional<std::string_view>> PacketAssembler::NextView(std::string& scratch) {
   if (!error_.ok()) return error_;
   // First pass: check that a whole message is buffered, validating headers without consuming.
   size_t scan = pos_;
   size_t total = 0;
   uint8_t seq = expected_seq_;
+  size_t packets = 0;
   while (true) {
     if (buf_.size() - scan < kPacketHeaderSize) return std::nullopt;
     wire::ByteReader r(std::string_view(buf_).substr(scan, kPacketHeaderSize));
@@ -60,19 +61,37 @@ absl::StatusOr<std::optional<std::string>> PacketAssembler::Next() {
     if (buf_.size() - scan - kPacketHeaderSize < len) return std::nullopt;
     scan += kPacketHeaderSize + len;
     ++seq;
+    ++packets;
     if (len < kMaxPacketPayload) break;
   }
-  // Second pass: copy out the payload.
-  std::string payload;
-  payload.reserve(total);
+  // A payload in one packet stays where it is (the buffer is compacted only by Feed).
+  if (packets == 1) {
+    const std::string_view payload = std::string_view(buf_).substr(pos_ + kPacketHeaderSize, total);
+    pos_ = scan;
+    expected_seq_ = seq;
+    return std::optional<std::string_view>(payload);
+  }
+  // Second pass: join the packets' payloads.
+  scratch.clear();
+  scratch.reserve(total);
   while (true) {
     wire::ByteReader r(std::string_view(buf_).substr(pos_, kPacketHeaderSize));
     uint32_t len = r.ReadU24Le();
-    payload.append(buf_, pos_ + kPacketHeaderSize, len);
+    scratch.append(buf_, pos_ + kPacketHeaderSize, len);
     pos_ += kPacketHeaderSize + len;
     if (len < kMaxPacketPayload) break;
   }
   expected_seq_ = seq;
+  return std::optional<std::string_view>(scratch);
+}
+
+absl::StatusOr<std::optional<std::string>> PacketAssembler::Next() {
+  std::string scratch;
+  absl::StatusOr<std::optional<std::string_view>> view = NextView(scratch);
+  if (!view.ok()) return view.status();
+  if (!view->has_value()) return std::nullopt;
+  std::string payload = view->value().data() == scratch.data() ? std::move(scratch)
+                                                                : std::string(**view);
   if (pos_ == buf_.size()) {
     buf_.clear();
     pos_ = 0;

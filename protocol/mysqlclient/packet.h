@@ -43,6 +43,12 @@ class PacketAssembler {
   // The next whole payload, or std::nullopt when more bytes are needed.
   absl::StatusOr<std::optional<std::string>> Next();
 
+  // As Next, without a copy when it can: a payload that came in one packet is a view into this
+  // assembler's buffer; one split over several packets is joined into `scratch` and the view
+  // points there. The view is valid until the next Feed, Next or NextView (and while `scratch`
+  // is unchanged).
+  absl::StatusOr<std::optional<std::string_view>> NextView(std::string& scratch);
+
   // The sequence id the next packet must carry.
   uint8_t expected_seq() const { return expected_seq_; }
   void set_expected_seq(uint8_t seq) { expected_seq_ = seq; }

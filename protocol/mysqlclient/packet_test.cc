@@ -78,6 +78,58 @@ TEST(PacketAssemblerTest, ReassemblesLargePayload) {
   EXPECT_EQ(a.expected_seq(), 6);
 }
 
+// NextView: payloads in one packet are views of the fed bytes, a payload of several packets is
+// joined into the scratch string; mixed with Next, the sequence ids and the buffer stay right.
+TEST(PacketAssemblerTest, NextViewWithoutCopiesAndJoined) {
+  std::string big(kMaxPacketPayload + 5, 'b');
+  big[0] = 'B';
+  big.back() = 'E';
+  uint8_t seq = 0;
+  std::string wire = EncodePackets("one", 0, &seq);
+  wire += EncodePackets(big, seq, &seq);
+  wire += EncodePackets("", seq, &seq);
+  wire += EncodePackets("two", seq, &seq);
+  PacketAssembler a;
+  std::string scratch;
+  std::vector<std::string> got;
+  size_t off = 0;
+  const size_t step = 4 * 1024 * 1024 + 7;
+  while (off < wire.size()) {
+    const size_t n = std::min(step, wire.size() - off);
+    a.Feed(std::string_view(wire).substr(off, n));
+    off += n;
+    while (true) {
+      if (got.size() == 2) {  // one payload through Next, between views
+        auto p = a.Next();
+        ASSERT_TRUE(p.ok()) << p.status();
+        if (!p->has_value()) break;
+        got.push_back(**p);
+        continue;
+      }
+      auto v = a.NextView(scratch);
+      ASSERT_TRUE(v.ok()) << v.status();
+      if (!v->has_value()) break;
+      if (got.size() == 1) {
+        EXPECT_EQ(v->value().data(), scratch.data());  // joined
+      } else {
+        EXPECT_NE(v->value().data(), scratch.data());
+      }
+      got.emplace_back(**v);
+    }
+  }
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], "one");
+  EXPECT_TRUE(got[1] == big);
+  EXPECT_EQ(got[2], "");
+  EXPECT_EQ(got[3], "two");
+  EXPECT_EQ(a.expected_seq(), seq);
+  EXPECT_EQ(a.buffered(), 0u);
+  // A bad sequence id is the same sticky error through NextView.
+  a.Feed(EncodePackets("x", static_cast<uint8_t>(seq + 1)));
+  EXPECT_EQ(a.NextView(scratch).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(a.Next().status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(PacketAssemblerTest, SequenceMismatchIsStickyDataLoss) {
   PacketAssembler a;
   a.Feed(EncodePackets("x", 5));
