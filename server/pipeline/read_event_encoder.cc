@@ -22,6 +22,25 @@ using value_wire::VarintSize;
 
 using value_wire::PutVarint;
 
+// `value` from the wire bytes of a Value's contents: an int64 (the common key) directly, any
+// other kind through the parser. False if the bytes do not parse.
+bool SetKeyValue(std::string_view bytes, v1::Value& value) {
+  if (bytes.size() >= 2 && bytes.size() <= 11 && bytes[0] == value_wire::kInt64) {
+    uint64_t v = 0;
+    size_t i = 1;
+    for (int shift = 0; i < bytes.size(); ++i, shift += 7) {
+      const auto b = static_cast<uint8_t>(bytes[i]);
+      v |= uint64_t{b & 0x7fu} << shift;
+      if ((b & 0x80) == 0) break;
+    }
+    if (i + 1 == bytes.size()) {  // one varint, ending at the last byte
+      value.set_int64(static_cast<int64_t>(v));
+      return true;
+    }
+  }
+  return value.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
 // Copies `bytes` to `p` (room for them); returns the position after them.
 char* Put(std::string_view bytes, char* p) {
   if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
@@ -118,10 +137,8 @@ storage::EncodedEvent ReadEventEncoder::FinishRow() {
         break;
       }
       const size_t from = c == 0 ? 0 : ends_[c - 1];
-      parsed =
-          parsed && key_row_.mutable_fields(static_cast<int>(k))
-                        ->mutable_value()
-                        ->ParseFromArray(values_.data() + from, static_cast<int>(ends_[c] - from));
+      parsed = SetKeyValue(std::string_view(values_).substr(from, ends_[c] - from),
+                           *key_row_.mutable_fields(static_cast<int>(k))->mutable_value());
     }
     if (parsed) {
       std::optional<std::string> key = storage::EncodeRowKey(key_columns_, key_row_);
