@@ -189,6 +189,48 @@ char* PutTimestamp(char* p, int64_t micros) {
   return p;
 }
 
+// True when no byte of the word needs escaping or validating in a JSON string: each is in
+// 0x20..0x7F and is neither '"' nor '\\' (PutJsonString copies such bytes as they are).
+bool PlainWord(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  // A byte is zero in v when (v - 1) borrows into its high bit while its own high bit is clear.
+  auto any_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const uint64_t below_space = (x - 0x20 * kOnes) & ~x & kHigh;
+  return ((x & kHigh) | below_space | any_zero(x ^ ('"' * kOnes)) |
+          any_zero(x ^ ('\\' * kOnes))) == 0;
+}
+
+uint64_t Load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+uint64_t Load4(const char* p) {
+  uint32_t x;
+  std::memcpy(&x, p, 4);
+  return x;
+}
+
+// True when every byte of s[0, n) is plain (PlainWord), checked a word at a time; the last
+// bytes as words that overlap the ones before (never past the end).
+bool PlainText(const char* s, size_t n) {
+  constexpr uint64_t kSpaces = 0x2020202020202020ULL;  // plain filler
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (!PlainWord(Load8(s + i))) return false;
+    }
+    return i == n || PlainWord(Load8(s + n - 8));
+  }
+  if (n >= 4) return PlainWord(Load4(s) | Load4(s + n - 4) << 32);
+  if (n == 0) return true;
+  const uint64_t bytes = uint64_t{static_cast<uint8_t>(s[0])} |
+                         uint64_t{static_cast<uint8_t>(s[n / 2])} << 8 |
+                         uint64_t{static_cast<uint8_t>(s[n - 1])} << 16;
+  return PlainWord(bytes | (kSpaces << 24));
+}
+
 // Writes the JSON of `v` after a prefix: `prefix(p)` writes at most `prefix_room` bytes at p and
 // returns their end. Each kind reserves room for the prefix and its longest fast form once, and
 // the text is committed. False when `v` is outside the fast forms: nothing was written then.
@@ -222,9 +264,19 @@ template <typename Prefix>
       p += v.size;
       *p++ = '"';
       break;
-    case FlatKind::kString:
-      p = PutJsonString(prefix(out.Reserve(prefix_room + JsonStringRoom(v.size))), row.text(v));
+    case FlatKind::kString: {
+      p = prefix(out.Reserve(prefix_room + JsonStringRoom(v.size)));
+      const char* text = row.text_data(v);
+      if (PlainText(text, v.size)) {  // copied as it is, which PutJsonString would do too
+        *p++ = '"';
+        if (v.size != 0) std::memcpy(p, text, v.size);
+        p += v.size;
+        *p++ = '"';
+      } else {
+        p = PutJsonString(p, std::string_view(text, v.size));
+      }
       break;
+    }
     case FlatKind::kBytes:
       p = prefix(out.Reserve(prefix_room + 2 + (v.size + 2) / 3 * 4));
       *p++ = '"';
