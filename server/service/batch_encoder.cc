@@ -1,5 +1,7 @@
 #include "server/service/batch_encoder.h"
 
+#include <string>
+
 #include "proto/base/glob.h"
 #include "proto/base/varint.h"
 
@@ -22,15 +24,20 @@ void BatchEncoder::AddEvent(std::string_view serialized_event) {
 
 const std::string& BatchEncoder::Finish(uint64_t next_offset, uint64_t last_offset,
                                         uint64_t committed_offset) {
-  buffer_.push_back(kNextOffsetTag);
-  AppendVarint(next_offset, buffer_);
-  buffer_.push_back(kLastOffsetTag);
-  AppendVarint(last_offset, buffer_);
-  if (committed_offset != 0) {
-    buffer_.push_back(kCommittedTag);
-    AppendVarint(committed_offset, buffer_);
-  }
+  AppendTrailer(next_offset, last_offset, committed_offset, buffer_);
   return buffer_;
+}
+
+void BatchEncoder::AppendTrailer(uint64_t next_offset, uint64_t last_offset,
+                                 uint64_t committed_offset, std::string& out) {
+  out.push_back(kNextOffsetTag);
+  AppendVarint(next_offset, out);
+  out.push_back(kLastOffsetTag);
+  AppendVarint(last_offset, out);
+  if (committed_offset != 0) {
+    out.push_back(kCommittedTag);
+    AppendVarint(committed_offset, out);
+  }
 }
 
 EventFilter::EventFilter(std::vector<std::string> table_globs, std::vector<v1::Op> ops)
@@ -47,6 +54,14 @@ bool EventFilter::Matches(std::string_view table, uint8_t op) const {
     if (GlobMatch(glob, table)) return true;
   }
   return false;
+}
+
+void EventFilter::AppendKey(std::string& out) const {
+  // Length-prefixed, so that no two lists of globs give the same text.
+  out.append(std::to_string(op_mask_));
+  for (const auto& glob : tables_) {
+    out.append(",").append(std::to_string(glob.size())).append(":").append(glob);
+  }
 }
 
 }  // namespace sluice::service

@@ -26,6 +26,10 @@ class BatchEncoder {
   // Appends the trailing fields and returns the finished message bytes.
   const std::string& Finish(uint64_t next_offset, uint64_t last_offset,
                             uint64_t committed_offset = 0);
+  // The trailing fields alone (what Finish appends), for a message whose events were encoded
+  // elsewhere and are sent in front of them (shared_tail.h).
+  static void AppendTrailer(uint64_t next_offset, uint64_t last_offset, uint64_t committed_offset,
+                            std::string& out);
   // Hands the finished message over (leaving the encoder empty), for zero-copy sending.
   std::string Release() {
     events_ = 0;
@@ -46,6 +50,8 @@ class EventFilter {
   EventFilter() = default;
   EventFilter(std::vector<std::string> table_globs, std::vector<v1::Op> ops);
   bool Matches(std::string_view table, uint8_t op) const;
+  // Appends a canonical description: equal for filters that match the same events.
+  void AppendKey(std::string& out) const;
 
  private:
   std::vector<std::string> tables_;

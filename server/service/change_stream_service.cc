@@ -49,6 +49,8 @@ struct Stream {
   ColumnProjector projector;
   storage::ReadLimits limits;
   size_t max_scan_events = 0;
+  SharedTail* tail = nullptr;  // null: every batch is read from the log
+  std::string encoding_key;    // EncodingKey(filter, projector, limits)
 
   std::mutex mu;
   LogOffset next;                                 // guarded by mu
@@ -102,6 +104,19 @@ void SendLocked(Stream& s, LogOffset next, std::optional<LogOffset> snapshot_off
   s.reactor->StartWrite(&s.message);
 }
 
+// Sends `batch`, which starts at s.next; `s.mu` held.
+void SendSharedLocked(Stream& s, const SharedBatch& batch) {
+  if (s.stats) {
+    for (const auto& run : batch.tables) SubscriberStats::Count(*s.stats, run.table, run.events);
+    SubscriberStats::Sent(*s.stats, batch.event_count, batch.next);
+  }
+  s.next = batch.next;
+  auto bounds = s.log->Bounds(s.source);
+  s.message = SharedMessage(batch, bounds.ok() ? bounds->last.value() : 0, 0);
+  s.write_in_flight = true;
+  s.reactor->StartWrite(&s.message);
+}
+
 // One message of a SNAPSHOT_THEN_STREAM bootstrap (state_bootstrap.h). Reads at most
 // max_scan_events rows per message, so memory is one batch and a slow client only holds back
 // its own stream. `s.mu` held.
@@ -132,6 +147,18 @@ void Pump(const std::shared_ptr<Stream>& s) {
   if (s->bootstrap) {
     PumpBootstrap(*s);
     return;
+  }
+  if (s->tail != nullptr) {
+    auto shared = s->tail->Get(s->source, s->next,
+                               Encoding{&s->filter, &s->projector, s->limits, s->encoding_key});
+    if (!shared.ok()) {
+      FinishLocked(*s, ToGrpcStatus(shared.status()));
+      return;
+    }
+    if (*shared != nullptr) {
+      SendSharedLocked(*s, **shared);
+      return;
+    }
   }
   s->encoder.Clear();
   size_t scanned = 0;
@@ -234,6 +261,7 @@ ChangeStreamService::ChangeStreamService(storage::ChangeLog& log, SubscribeOptio
     : log_(log),
       options_(options),
       live_(std::make_shared<LiveStreams>()),
+      tail_(options.share_tail ? std::make_unique<SharedTail>(log) : nullptr),
       pool_(options.pump_threads) {}
 
 void ChangeStreamService::CloseAll() {
@@ -316,6 +344,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ChangeStreamService::Subscribe(
       req->max_batch_bytes() ? req->max_batch_bytes() : options_.default_batch_bytes,
       options_.max_batch_bytes);
   stream->max_scan_events = std::max(options_.max_scan_events, stream->limits.max_events);
+  stream->tail = tail_.get();
+  stream->encoding_key = EncodingKey(stream->filter, stream->projector, stream->limits);
   stream->next = *start;
   stream->bootstrap = std::move(bootstrap);
   auto* reactor = new SubscribeReactor(stream, active_);  // sets stream->reactor

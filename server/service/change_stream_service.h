@@ -8,7 +8,9 @@
 // and is woken by the next append; nothing polls. So a slow subscriber holds one batch of memory
 // and never slows ingestion or other subscribers: HTTP/2 flow control holds it back.
 //
-// Events are sent as stored (see batch_encoder.h); filters read only the record header.
+// Events are sent as stored (see batch_encoder.h); filters read only the record header. Streams
+// caught up at the same offset with the same encoding share one read and one encoded batch
+// (shared_tail.h).
 //
 // Lifecycle: construct before the grpc::Server is built; on shutdown call CloseAll (every stream
 // ends with UNAVAILABLE naming the offset to resume from), then shut the server down, then
@@ -21,6 +23,7 @@
 #include <memory>
 
 #include "server/service/authorizer.h"
+#include "server/service/shared_tail.h"
 #include "sluice/v1/service.grpc.pb.h"
 #include "storage/change_log.h"
 
@@ -38,6 +41,9 @@ struct SubscribeOptions {
   int pump_threads = 2;
   // Checks each call's bearer token; null: no authentication. Must outlive the service.
   const Authorizer* authorizer = nullptr;
+  // Streams caught up at the same offset with the same filters and limits share one log read
+  // and one encoded batch (shared_tail.h). False: each stream reads the log itself.
+  bool share_tail = true;
 };
 
 struct LiveStreams;
@@ -62,6 +68,7 @@ class ChangeStreamService final
   SubscribeOptions options_;
   std::shared_ptr<LiveStreams> live_;
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<SharedTail> tail_;  // null unless options_.share_tail; outlives pool_'s jobs
   boost::asio::thread_pool pool_;
 };
 

@@ -20,6 +20,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
         active_(service.active_) {
     stream_->log = &service_.log_;
     stream_->pool = &service_.pool_;
+    stream_->tail = service_.tail_.get();
     stream_->reactor = this;
     stream_->opened = false;
     ++*active_;
@@ -147,6 +148,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
       s->filter = std::move(setup.filter);
       s->projector = std::move(setup.projector);
       s->limits = setup.limits;
+      s->encoding_key = EncodingKey(s->filter, s->projector, s->limits);
       s->max_scan_events = setup.max_scan_events;
       s->next = setup.next;
       s->stats = std::move(setup.stats);

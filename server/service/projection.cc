@@ -26,6 +26,19 @@ const Projection* ColumnProjector::Match(std::string_view table) const {
   return nullptr;
 }
 
+void ColumnProjector::AppendKey(std::string& out) const {
+  // Length-prefixed, so that no two projector lists give the same text.
+  auto add = [&out](const std::string& text) {
+    out.append(std::to_string(text.size())).append(":").append(text);
+  };
+  for (const auto& p : projections_) {
+    out.append("[");
+    add(p.table_glob);
+    for (const auto& c : p.columns) add(c);
+    out.append("]");
+  }
+}
+
 absl::StatusOr<std::string> ColumnProjector::Apply(const Projection& projection,
                                                    std::string_view serialized_event) {
   v1::ChangeEvent event;

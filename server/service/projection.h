@@ -30,6 +30,8 @@ class ColumnProjector {
   bool empty() const { return projections_.empty(); }
   // The projection for `table` ("schema.table" / "database.table"), or nullptr: send as stored.
   const Projection* Match(std::string_view table) const;
+  // Appends a canonical description: equal for projectors that project the same way.
+  void AppendKey(std::string& out) const;
   // `serialized_event` re-encoded with only `projection`'s columns and the event's key columns.
   static absl::StatusOr<std::string> Apply(const Projection& projection,
                                            std::string_view serialized_event);

@@ -51,6 +51,29 @@ void CommitAcks(const std::shared_ptr<Stream>& s) {
   Pump(s);  // confirms the ack, and resumes delivery held back by max_unacked
 }
 
+// Sends `batch` (which starts at s.next); `s.mu` held.
+void SendSharedLocked(Stream& s, const SharedBatch& batch) {
+  uint64_t committed = 0;
+  if (s.durable) {
+    DurableState& d = *s.durable;
+    for (const auto& e : batch.delivered) {
+      d.unacked.push_back(e);
+      d.unacked_bytes += e.second;
+    }
+    d.reported = d.committed;
+    committed = d.committed.value();
+  }
+  if (s.stats) {
+    for (const auto& run : batch.tables) SubscriberStats::Count(*s.stats, run.table, run.events);
+    SubscriberStats::Sent(*s.stats, batch.event_count, batch.next);
+  }
+  s.next = batch.next;
+  auto bounds = s.log->Bounds(s.source);
+  s.message = SharedMessage(batch, bounds.ok() ? bounds->last.value() : 0, committed);
+  s.write_in_flight = true;
+  s.reactor->Send(&s.message);
+}
+
 }  // namespace
 
 void PostPump(std::shared_ptr<Stream> s) {
@@ -86,6 +109,21 @@ void Pump(const std::shared_ptr<Stream>& s) {
       limits.max_bytes = std::min<uint64_t>(limits.max_bytes, room_bytes);
     }
     paused = limits.max_events == 0 || limits.max_bytes == 0;
+  }
+  // Caught up (or nearly): take the batch the other streams at this offset share. Not while
+  // max_unacked narrows the limits: the shared batch might not fit in what is left.
+  if (s->tail != nullptr && !paused && limits.max_events == s->limits.max_events &&
+      limits.max_bytes == s->limits.max_bytes) {
+    auto shared = s->tail->Get(s->source, s->next,
+                               Encoding{&s->filter, &s->projector, s->limits, s->encoding_key});
+    if (!shared.ok()) {
+      FinishLocked(*s, ToGrpcStatus(shared.status()));
+      return;
+    }
+    if (*shared != nullptr) {
+      SendSharedLocked(*s, **shared);
+      return;
+    }
   }
   std::vector<std::pair<uint64_t, uint64_t>> delivered;
   size_t scanned = 0;

@@ -24,6 +24,7 @@
 
 #include "server/service/batch_encoder.h"
 #include "server/service/projection.h"
+#include "server/service/shared_tail.h"
 #include "server/service/subscriber_stats.h"
 #include "storage/change_log.h"
 #include "storage/subscriptions.h"
@@ -69,6 +70,10 @@ struct Stream {
   ColumnProjector projector;
   storage::ReadLimits limits;
   size_t max_scan_events = 0;
+  // Batches shared with the other streams caught up at the same offset (shared_tail.h), or
+  // null: every batch is read from the log. Outlives the stream's jobs (the service owns it).
+  SharedTail* tail = nullptr;
+  std::string encoding_key;  // EncodingKey(filter, projector, limits), set with them
 
   std::mutex mu;
   LogOffset next;      // the offset to read next; next - 1 was sent

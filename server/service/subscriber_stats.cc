@@ -30,7 +30,7 @@ std::shared_ptr<SubscriberStats::Stream> SubscriberStats::Open(const std::string
   });
 }
 
-void SubscriberStats::Count(Stream& stream, std::string_view table) {
+void SubscriberStats::Count(Stream& stream, std::string_view table, uint64_t events) {
   auto it = stream.tables.find(table);
   if (it == stream.tables.end()) {
     Stream::TableCount c;
@@ -42,7 +42,8 @@ void SubscriberStats::Count(Stream& stream, std::string_view table) {
     }
     it = stream.tables.emplace(std::string(table), c).first;
   }
-  if (it->second.pending++ == 0) stream.dirty.push_back(&it->second);
+  if (it->second.pending == 0) stream.dirty.push_back(&it->second);
+  it->second.pending += events;
 }
 
 void SubscriberStats::Sent(Stream& stream, uint64_t events, LogOffset next) {

@@ -61,9 +61,9 @@ class SubscriberStats {
   // Registers a stream of `source` that sends from offset `start` on.
   std::shared_ptr<Stream> Open(const std::string& source, storage::SourceId source_id,
                                LogOffset start);
-  // Notes one event of `table` ("db.table" / "schema.table") in the batch being built for
-  // `stream`; it is counted as served by the next Sent().
-  static void Count(Stream& stream, std::string_view table);
+  // Notes `events` events of `table` ("db.table" / "schema.table") in the batch being built for
+  // `stream`; they are counted as served by the next Sent().
+  static void Count(Stream& stream, std::string_view table, uint64_t events = 1);
   // Counts `events` sent to `stream`, which has now been sent everything before `next`, and the
   // events noted by Count() since the last Sent() by table.
   static void Sent(Stream& stream, uint64_t events, LogOffset next);

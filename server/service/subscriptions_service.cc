@@ -72,6 +72,7 @@ SubscriptionsService::SubscriptionsService(storage::ChangeLog& log,
     : log_(log),
       store_(store),
       options_(options),
+      tail_(options.share_tail ? std::make_unique<SharedTail>(log) : nullptr),
       pool_(options.pump_threads),
       ack_pool_(options.ack_threads) {}
 

@@ -25,6 +25,7 @@
 
 #include "server/service/authorizer.h"
 #include "server/service/consumer_registry.h"
+#include "server/service/shared_tail.h"
 #include "server/service/state_bootstrap.h"
 #include "server/service/subscriber_stats.h"
 #include "sluice/v1/service.grpc.pb.h"
@@ -47,6 +48,9 @@ struct ConsumeOptions {
   // bootstrap's completion (a stored-record read, then a reset to N + 1) relies on no other
   // ack commit running between the two. More threads would need a per-subscription lock.
   int ack_threads = 1;
+  // Streams caught up at the same offset with the same filters and limits share one log read
+  // and one encoded batch (shared_tail.h). False: each stream reads the log itself.
+  bool share_tail = true;
   // Checks each call's bearer token: Consume and Ack need the subscribe role, the management
   // RPCs the admin role. Null: no authentication. Must outlive the service.
   const Authorizer* authorizer = nullptr;
@@ -112,6 +116,7 @@ class SubscriptionsService final : public SubscriptionsBase {
   storage::SubscriptionStore& store_;
   ConsumeOptions options_;
   ConsumerRegistry consumers_;
+  std::unique_ptr<SharedTail> tail_;  // null unless options_.share_tail
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
   boost::asio::thread_pool pool_;
   boost::asio::thread_pool ack_pool_;
