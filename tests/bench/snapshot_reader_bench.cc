@@ -27,6 +27,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -293,6 +294,9 @@ int Main(int argc, char** argv) {
       const auto start = Clock::now();
       if (std::system(client_command.c_str()) != 0) return 1;
       c.secs = Seconds(start);
+      // The server may still be ending the client's session (a Postgres backend outlives psql
+      // for a moment): let it finish, so its time is not counted as the reader's.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
       c.own_cpu = ChildrenCpu() - children;
       c.server_cpu = ServerCpu(server_pid) - server;
     }
