@@ -191,17 +191,8 @@ PendingAppend NewPendingAppend(SourceSlot* slot, const v1::SourceInfo& commit_in
   return p;
 }
 
-}  // namespace
-
-void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
-                                       const v1::SourceInfo& commit_info,
-                                       v1::SourceCheckpoint checkpoint, AppendCallback done) {
-  auto slot = Slot(source);
-  if (!slot.ok()) {
-    std::move(done)(slot.status());
-    return;
-  }
-  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
+// The events of an AppendEncodedAsync or AppendSnapshotChunkAsync into `p`.
+void AddEncodedEvents(std::vector<EncodedEvent>& events, PendingAppend& p) {
   p.events.reserve(events.size());
   for (EncodedEvent& e : events) {
     SerializedEvent& se = p.events.emplace_back();
@@ -221,7 +212,43 @@ void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent
   }
   events.clear();
   events.shrink_to_fit();
+}
+
+}  // namespace
+
+void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
+                                       const v1::SourceInfo& commit_info,
+                                       v1::SourceCheckpoint checkpoint, AppendCallback done) {
+  auto slot = Slot(source);
+  if (!slot.ok()) {
+    std::move(done)(slot.status());
+    return;
+  }
+  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
+  AddEncodedEvents(events, p);
   p.checkpoint = std::move(checkpoint);
+  p.done = std::move(done);
+  p.queued = std::chrono::steady_clock::now();
+  Enqueue(std::move(p));
+}
+
+void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
+                                             const v1::SourceInfo& commit_info,
+                                             v1::SourceCheckpoint checkpoint, bool ingest_now,
+                                             absl::AnyInvocable<void()> written,
+                                             AppendCallback done) {
+  auto slot = Slot(source);
+  if (!slot.ok()) {
+    if (written) written();
+    std::move(done)(slot.status());
+    return;
+  }
+  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
+  AddEncodedEvents(events, p);
+  p.checkpoint = std::move(checkpoint);
+  p.bulk = true;
+  p.ingest_now = ingest_now;
+  p.written = std::move(written);
   p.done = std::move(done);
   p.queued = std::chrono::steady_clock::now();
   Enqueue(std::move(p));
@@ -269,6 +296,7 @@ void ChangeLogImpl::Enqueue(PendingAppend p) {
   });
   if (stopping_) {
     lock.unlock();
+    if (p.written) p.written();
     std::move(p.done)(absl::UnavailableError("the change log is closing; append not stored"));
     return;
   }
@@ -283,23 +311,47 @@ void ChangeLogImpl::WriterLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued was written
+      auto work = [&] { return stopping_ || !queue_.empty(); };
+      if (std::optional<std::chrono::steady_clock::time_point> due = IngestionDue()) {
+        if (!queue_cv_.wait_until(lock, *due, work)) {
+          lock.unlock();
+          CommitExpiredIngestions(false);
+          continue;
+        }
+      } else {
+        queue_cv_.wait(lock, work);
+      }
+      if (queue_.empty()) {  // stopping, and everything queued was written
+        lock.unlock();
+        CommitExpiredIngestions(true);
+        return;
+      }
       size_t bytes = 0;
       while (!queue_.empty() && (group.empty() || bytes < options_.max_group_bytes)) {
         if (!group.empty() &&
-            (PublishesInChunks(group.back()) || PublishesInChunks(queue_.front()))) {
+            (PublishesInChunks(group.back()) || PublishesInChunks(queue_.front()) ||
+             queue_.front().bulk)) {
           break;  // it commits alone
         }
         bytes += queue_.front().approx_bytes;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        if (group.back().bulk) break;  // a snapshot chunk goes to its ingestion alone
       }
       pending_bytes_ -= bytes;
     }
     space_cv_.notify_all();
-    CommitGroup(group);
+    if (group.size() == 1 && group[0].bulk) {
+      AddToIngestion(std::move(group[0]));
+    } else {
+      // A source's appends are stored in call order: its open ingestion goes first.
+      for (const PendingAppend& p : group) {
+        if (ingestions_.contains(p.slot)) CommitIngestion(p.slot);
+      }
+      CommitGroup(group);
+    }
     group.clear();
+    CommitExpiredIngestions(false);
   }
 }
 
@@ -583,6 +635,7 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
                                              std::move(handles));
   SLUICE_RETURN_IF_ERROR(log->Load());
   SLUICE_RETURN_IF_ERROR(log->FinishPendingPublishes());
+  SLUICE_RETURN_IF_ERROR(log->ResetIngestDir());
   if (lacks_table_state) SLUICE_RETURN_IF_ERROR(log->MarkTableStateIncomplete());
   log->StartWriter();
   return std::unique_ptr<ChangeLog>(std::move(log));

@@ -53,6 +53,18 @@ struct ChangeLogOptions {
   // Tests only: called on the writer thread after each chunk of a big staged transaction's table
   // state is written ahead of its commit (a test stops the process there).
   std::function<void()> after_state_chunk_for_testing;
+  // Snapshot chunks (AppendSnapshotChunkAsync) of one source are gathered into one bulk
+  // ingestion until it holds at least this many rows or record bytes, or its first chunk has
+  // waited ingest_max_delay_ms. The rows go to SST files in <dir>/ingest as they arrive; the
+  // table-state rows of an ingestion (which may not arrive in key order) are held in memory and
+  // sorted when it is ingested, so memory grows with ingest_bytes.
+  size_t ingest_rows = 100'000;
+  size_t ingest_bytes = size_t{64} << 20;
+  int64_t ingest_max_delay_ms = 1000;
+  // Tests only: called on the writer thread with false once an ingestion's files are written
+  // and synced, just before IngestExternalFiles, and with true right after it succeeded, before
+  // readers can see it (a test kills the process there).
+  std::function<void(bool ingested)> around_ingest_for_testing;
 };
 
 struct SourceSummary {
@@ -197,6 +209,25 @@ class ChangeLog {
   virtual void AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
                                   const v1::SourceInfo& commit_info,
                                   v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
+
+  // A snapshot chunk (op "r" events of one table, in key order, as AppendEncodedAsync takes
+  // them), stored by bulk ingestion instead of the WAL: the writer thread writes its records,
+  // table-state rows, time key and checkpoint into the source's open ingestion (SST files, one
+  // per column family) and, once the ingestion is large enough (ChangeLogOptions::ingest_rows,
+  // ingest_bytes), `ingest_now` is set, its delay ran out, or any other append of the source
+  // comes, ingests them all at once with IngestExternalFiles, which is atomic across column
+  // families: after a crash the log holds every chunk of the ingestion, with the last chunk's
+  // checkpoint, or none of them. Offsets, ordering and failure rules are AppendEncodedAsync's.
+  //
+  // `written` (may be null) runs on the writer thread once the chunk's bytes are in the
+  // ingestion's files (the queued memory is free), always before `done`; `done` runs once the
+  // ingestion is durable and visible to readers, or with its error. A caller that bounds the
+  // chunks in flight releases on `written`: `done` may wait for later chunks.
+  virtual void AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
+                                        const v1::SourceInfo& commit_info,
+                                        v1::SourceCheckpoint checkpoint, bool ingest_now,
+                                        absl::AnyInvocable<void()> written,
+                                        AppendCallback done) = 0;
 
   // Staging, for transactions too large to hold in memory and for Postgres in-progress
   // (streamed) transactions. Events staged under (source, stage_id) are stored but invisible to

@@ -24,6 +24,7 @@
 #include "proto/base/varint.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
 #include "sluice/v1/storage.pb.h"
 #include "storage/change_log.h"
@@ -141,6 +142,40 @@ struct PendingAppend {
   size_t approx_bytes = 0;
   AppendCallback done;
   std::chrono::steady_clock::time_point queued;  // when AppendAsync was called
+  // A snapshot chunk for the source's bulk ingestion (AppendSnapshotChunkAsync): queued alone,
+  // never part of a group commit.
+  bool bulk = false;
+  bool ingest_now = false;                // ingest right after this chunk
+  absl::AnyInvocable<void()> written;     // bulk only: the chunk is in the ingestion's files
+};
+
+// A source's open bulk ingestion (change_log_ingest.cc), owned by the writer thread: the chunks
+// written into its SST files so far, not yet ingested, so not visible and not acknowledged.
+struct Ingestion {
+  struct Chunk {
+    AppendCallback done;
+    uint64_t last_offset = 0;
+    uint64_t events = 0;
+    uint64_t bytes = 0;
+    int64_t commit_ts_micros = 0;
+    std::chrono::steady_clock::time_point queued;
+    std::vector<TableEvents> tables;  // only with an observer
+  };
+  uint64_t id = 0;                 // unique in this process: names the files
+  uint64_t next_offset = 0;        // the offset the next row gets
+  uint64_t rows = 0;
+  uint64_t bytes = 0;              // record bytes added to the log
+  int64_t max_commit_ts_micros = 0;
+  bool has_events = false;         // the log (with this ingestion) is not empty
+  bool table_state_incomplete = false;
+  v1::SourceCheckpoint checkpoint;  // the last chunk's
+  std::unique_ptr<rocksdb::SstFileWriter> log_file;  // opened with the first row
+  std::vector<std::string> paths;   // every file created, ingested or not
+  // Table-state rows (key, value), sorted and written to their file at ingestion.
+  std::vector<std::pair<std::string, std::string>> table_rows;
+  std::vector<std::string> time_keys;  // ascending (commit times only grow)
+  std::vector<Chunk> chunks;
+  std::chrono::steady_clock::time_point opened;
 };
 
 // A staged transaction of a source that keeps table state may write its state ahead of its commit
@@ -226,6 +261,10 @@ class ChangeLogImpl final : public ChangeLog {
   void AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
                           const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
                           AppendCallback done) override;
+  void AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
+                                const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
+                                bool ingest_now, absl::AnyInvocable<void()> written,
+                                AppendCallback done) override;
   absl::Status Stage(SourceId source, uint64_t stage_id,
                      std::vector<v1::ChangeEvent> events) override;
   void AppendStagedAsync(SourceId source, uint64_t stage_id, std::vector<v1::ChangeEvent> events,
@@ -256,6 +295,10 @@ class ChangeLogImpl final : public ChangeLog {
   // interrupted (its marker is stored), or, when the marker cannot be followed, marks that
   // source's table state incomplete (change_log_publish.cc).
   absl::Status FinishPendingPublishes();
+  // On open, with the database open (its lock held): removes <dir>/ingest, the files of
+  // ingestions a crash interrupted before IngestExternalFiles (or after it, before their names
+  // were unlinked), and creates it empty (change_log_ingest.cc).
+  absl::Status ResetIngestDir();
 
  private:
   absl::StatusOr<SourceSlot*> Slot(SourceId source) const;
@@ -283,6 +326,20 @@ class ChangeLogImpl final : public ChangeLog {
                        const TableStateUpdate& update, std::string_view row, uint64_t offset,
                        std::string_view overlay, std::string& scratch);
   void Publish(SourceSlot& slot, const storagepb::LogState& state);
+  // Bulk ingestion, on the writer thread (change_log_ingest.cc). AddToIngestion writes a bulk
+  // append into its source's open ingestion (opening one) and ingests it when it is full or
+  // asks to be; CommitIngestion ingests a source's open ingestion; CommitExpiredIngestions
+  // those whose first chunk waited ingest_max_delay_ms (all of them when `all`).
+  void AddToIngestion(PendingAppend p);
+  void CommitIngestion(SourceSlot* slot);
+  void CommitExpiredIngestions(bool all);
+  // The time at which the oldest open ingestion is due; nullopt when none is open.
+  std::optional<std::chrono::steady_clock::time_point> IngestionDue() const;
+  absl::Status WriteChunk(Ingestion& ing, PendingAppend& p);
+  absl::Status IngestFiles(Ingestion& ing, SourceSlot& slot, const storagepb::LogState& st);
+  // Fails every chunk of `ing` with `status` (and the source's later appends), removes its files.
+  void FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::Status& status);
+  std::string IngestPath(const Ingestion& ing, std::string_view cf) const;
   // Reports the group's stored appends (those not refused) to options_.observer.
   void Observe(const std::vector<PendingAppend>& group, const std::vector<absl::Status>& refused,
                std::vector<DurableAppend>& observed);
@@ -313,6 +370,11 @@ class ChangeLogImpl final : public ChangeLog {
   size_t pending_bytes_ = 0;          // guarded by queue_mu_
   bool stopping_ = false;             // guarded by queue_mu_
   std::thread writer_;
+
+  // Open bulk ingestions by source; the writer thread's alone.
+  std::map<SourceSlot*, std::unique_ptr<Ingestion>> ingestions_;
+  uint64_t next_ingestion_id_ = 1;  // writer thread only
+  std::string ingest_dir_;          // <dir>/ingest, set by ResetIngestDir
 };
 
 }  // namespace sluice::storage::internal

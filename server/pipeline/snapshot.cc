@@ -221,17 +221,21 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       commit.set_snapshot(true);
       commit.set_commit_ts_micros(NowMicros());
       window.Acquire();
+      // The chunk goes into the log's bulk ingestion (ChangeLog::AppendSnapshotChunkAsync): the
+      // window is freed once its rows are in the ingestion's files, and it becomes durable and
+      // visible with the ingestion (several chunks at once; the last one ingests at once).
       // The progress is shown once the chunk is durable (the callbacks run in append order), so
       // that `status` and `snapshot --wait` never report rows that a reader cannot see yet.
-      log.AppendEncodedAsync(id, std::move(rows.events), commit,
-                             WithSnapshotState(cut, all_done() ? nullptr : &state),
-                             [&window, &registry, name = config.name,
-                              progress = SnapshotProgress(state),
-                              done = appends.Track()](auto result) mutable {
-                               if (result.ok()) registry.SetSnapshotProgress(name, progress);
-                               window.Release();
-                               std::move(done)(std::move(result));
-                             });
+      const bool last = all_done();
+      log.AppendSnapshotChunkAsync(id, std::move(rows.events), commit,
+                                   WithSnapshotState(cut, last ? nullptr : &state), last,
+                                   [&window] { window.Release(); },
+                                   [&registry, name = config.name,
+                                    progress = SnapshotProgress(state),
+                                    done = appends.Track()](auto result) mutable {
+                                     if (result.ok()) registry.SetSnapshotProgress(name, progress);
+                                     std::move(done)(std::move(result));
+                                   });
       PauseBetweenChunks(config, stopping);
     }
   }

@@ -89,7 +89,8 @@ std::string QualifiedName(const storagepb::SnapshotTable& table);
 
 // Runs the snapshot described by `state` to its end (or until `stopping`, which returns
 // Cancelled). The reader reads chunk k+1 while the log stores chunk k; at most two chunks are
-// waiting for the log at any time, which bounds memory. `cut` is the checkpoint the snapshot
+// waiting to be written into the log's bulk ingestion at any time, which bounds memory (the
+// ingestion's own bound is ChangeLogOptions::ingest_bytes). `cut` is the checkpoint the snapshot
 // started at; its position stays the stored position throughout. `info` holds the source fields of
 // every event (name, kind, database, position of the cut); RunSnapshot sets snapshot = true and the
 // read time as commit time. `chunk_size` rows per chunk. Every chunk's append is durable when this

@@ -2,7 +2,8 @@
 // the database's own client dumping the same table to /dev/null in the same run:
 //   MariaDB   mariadb -e 'SELECT * FROM t' > /dev/null
 //   Postgres  psql -c 'COPY t TO STDOUT' > /dev/null
-// sluice is timed from Start() until the source streams (every chunk durable, WAL synced).
+// sluice is timed from Start() until the source streams (every chunk durable: the snapshot's
+// chunks are stored by bulk ingestion, ChangeLog::AppendSnapshotChunkAsync).
 // For MariaDB it also counts the lock statements the server executed during the snapshot
 // (Com_flush, Com_lock_tables, Com_unlock_tables): the target is zero.
 // With --stages it also times the two halves apart: the reader alone (every chunk read and
@@ -10,8 +11,9 @@
 // Not a test: it prints figures.
 // --no-table-state runs sluice with table_state=false (no latest-row state beside the log).
 // --runs N repeats the client, sluice and the stages N times against the same server.
+// --ingest-rows N sets ChangeLogOptions::ingest_rows (rows per bulk ingestion) of the sluice run.
 // Usage: snapshot_bench [--rows N] [--chunk N] [--only mariadb|postgres] [--stages]
-//                       [--no-table-state] [--runs N]
+//                       [--no-table-state] [--runs N] [--ingest-rows N]
 #include <rocksdb/db.h>
 #include <rocksdb/sst_file_writer.h>
 #include <sys/resource.h>
@@ -46,6 +48,8 @@ bool g_table_state = true;
 bool g_ingest_experiment = false;
 // --runs N: the client, sluice (and --stages) timed N times against the same database server.
 int g_runs = 1;
+// --ingest-rows N: 0 keeps ChangeLogOptions' default.
+size_t g_ingest_rows = 0;
 using testing::TestDatabase;
 
 double Seconds(Clock::time_point since) {
@@ -101,7 +105,9 @@ std::map<std::string, uint64_t> LockCounters(TestDatabase& db) {
 template <typename Source>
 double TimeSluice(const config::SourceConfig& config, uint64_t rows) {
   storage::testing::TempDir dir;
-  auto log = storage::ChangeLog::Open(dir.path());
+  storage::ChangeLogOptions options;
+  if (g_ingest_rows != 0) options.ingest_rows = g_ingest_rows;
+  auto log = storage::ChangeLog::Open(dir.path(), options);
   Must(log.status(), "open log");
   auto id = (*log)->RegisterSource(config.name, config.kind);
   Must(id.status(), "register");
@@ -442,6 +448,8 @@ int Main(int argc, char** argv) {
       rows = std::stoull(argv[++i]);
     } else if (!std::strcmp(argv[i], "--ingest-experiment")) {
       g_ingest_experiment = true;
+    } else if (!std::strcmp(argv[i], "--ingest-rows") && has_value) {
+      g_ingest_rows = std::stoull(argv[++i]);
     } else if (!std::strcmp(argv[i], "--runs") && has_value) {
       g_runs = std::max(1, std::stoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--chunk") && has_value) {

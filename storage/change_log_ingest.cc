@@ -1,0 +1,297 @@
+// ChangeLog bulk ingestion of snapshot chunks (AppendSnapshotChunkAsync): the chunks of one
+// source are written into SST files as they come and ingested together, atomically across the
+// column families, with IngestExternalFiles. Why this is crash-safe is in storage/README.md.
+// Everything here runs on the writer thread.
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "storage/change_log_impl.h"
+
+namespace sluice::storage::internal {
+namespace {
+
+// Opens an SST file writer for `cf` at `path`.
+absl::StatusOr<std::unique_ptr<rocksdb::SstFileWriter>> OpenSstFile(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, const std::string& path) {
+  auto writer =
+      std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), db.GetOptions(cf), cf);
+  SLUICE_RETURN_IF_ERROR(FromRocks(writer->Open(path), absl::StrCat("creating ", path)));
+  return writer;
+}
+
+}  // namespace
+
+absl::Status ChangeLogImpl::ResetIngestDir() {
+  ingest_dir_ = (std::filesystem::path(db_->GetName()) / "ingest").string();
+  std::error_code ec;
+  std::filesystem::remove_all(ingest_dir_, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot remove the interrupted ingestions in '", ingest_dir_, "': ", ec.message()));
+  }
+  std::filesystem::create_directories(ingest_dir_, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create '", ingest_dir_, "': ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+std::string ChangeLogImpl::IngestPath(const Ingestion& ing, std::string_view cf) const {
+  return absl::StrCat(ingest_dir_, "/", ing.id, "-", std::string(cf), ".sst");
+}
+
+std::optional<std::chrono::steady_clock::time_point> ChangeLogImpl::IngestionDue() const {
+  std::optional<std::chrono::steady_clock::time_point> due;
+  for (const auto& [slot, ing] : ingestions_) {
+    auto at = ing->opened + std::chrono::milliseconds(options_.ingest_max_delay_ms);
+    if (!due || at < *due) due = at;
+  }
+  return due;
+}
+
+void ChangeLogImpl::CommitExpiredIngestions(bool all) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<SourceSlot*> due;
+  for (const auto& [slot, ing] : ingestions_) {
+    if (all || ing->opened + std::chrono::milliseconds(options_.ingest_max_delay_ms) <= now) {
+      due.push_back(slot);
+    }
+  }
+  for (SourceSlot* slot : due) CommitIngestion(slot);
+}
+
+void ChangeLogImpl::AddToIngestion(PendingAppend p) {
+  SourceSlot* const slot = p.slot;
+  absl::Status refused;
+  {
+    std::lock_guard<std::mutex> lock(slot->state_mu);
+    refused = slot->failed;
+  }
+  if (!refused.ok()) {
+    if (p.written) p.written();
+    std::move(p.done)(refused);
+    return;
+  }
+  std::unique_ptr<Ingestion>& ing = ingestions_[slot];
+  if (ing == nullptr) {
+    ing = std::make_unique<Ingestion>();
+    ing->id = next_ingestion_id_++;
+    ing->opened = std::chrono::steady_clock::now();
+    // No other append of this source commits while the ingestion is open (the writer ingests it
+    // first), so the log's end stays where it is now; retention only moves the front.
+    std::lock_guard<std::mutex> lock(slot->state_mu);
+    ing->next_offset = slot->state.last_offset() + 1;
+    ing->max_commit_ts_micros = slot->state.max_commit_ts_micros();
+    ing->has_events = slot->state.last_offset() != 0;
+  }
+  absl::Status written = WriteChunk(*ing, p);
+  if (p.written) p.written();
+  if (!written.ok()) {
+    ing->chunks.emplace_back().done = std::move(p.done);
+    std::unique_ptr<Ingestion> failed = std::move(ing);
+    ingestions_.erase(slot);
+    FailIngestion(*failed, *slot, written);
+    return;
+  }
+  if (p.ingest_now || ing->rows >= options_.ingest_rows || ing->bytes >= options_.ingest_bytes) {
+    CommitIngestion(slot);
+  }
+}
+
+absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
+  const int64_t now = options_.clock();
+  const uint64_t txn_first = ing.next_offset;
+  const size_t n = p.events.size();
+  Ingestion::Chunk chunk;
+  std::string record;
+  for (size_t k = 0; k < n; ++k) {
+    SerializedEvent& e = p.events[k];
+    const uint64_t offset = txn_first + k;
+    const bool last = k + 1 == n;
+    record.clear();
+    AppendRecordHeader((k == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0), e.op,
+                       e.table, record);
+    AppendAssignedFields(offset, static_cast<uint32_t>(k), last, now, record);
+    record.append(e.body);
+    record.append(p.overlay);
+    if (ing.log_file == nullptr) {
+      ing.paths.push_back(IngestPath(ing, kLogCf));
+      SLUICE_ASSIGN_OR_RETURN(ing.log_file, OpenSstFile(*db_, log_, ing.paths.back()));
+    }
+    SLUICE_RETURN_IF_ERROR(
+        FromRocks(ing.log_file->Put(LogKey(p.slot->id, LogOffset(offset)), record),
+                  "writing a snapshot chunk to its ingestion file"));
+    chunk.bytes += record.size();
+    if (options_.observer != nullptr) CountTableEvent(e.table, chunk.tables);
+    if (!p.table_state) continue;
+    switch (e.state.kind) {
+      case TableStateUpdate::Kind::kNone:
+        break;
+      case TableStateUpdate::Kind::kPut: {
+        if (!e.state.old_key.empty()) {
+          return absl::InvalidArgumentError(
+              "a snapshot chunk holds an update that moves a row (not an r event)");
+        }
+        std::string value;
+        value.reserve(10 + e.state_row().size() + p.overlay.size());
+        value.push_back(static_cast<char>(0x08));  // 1: offset, varint
+        AppendVarint(offset, value);
+        value.append(e.state_row());
+        value.append(p.overlay);
+        ing.table_rows.emplace_back(TableStateKey(p.slot->id, e.table, e.state.key),
+                                    std::move(value));
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError(
+            "a snapshot chunk holds an event that deletes table state (only r events may be "
+            "ingested)");
+    }
+  }
+  if (n > 0) {
+    int64_t ts = p.commit_ts_micros != 0 ? p.commit_ts_micros : now;
+    if (ts > ing.max_commit_ts_micros || !ing.has_events) {
+      ing.time_keys.push_back(TimeKey(p.slot->id, ts, LogOffset(txn_first)));
+      ing.max_commit_ts_micros = std::max(ts, ing.max_commit_ts_micros);
+    }
+    ing.has_events = true;
+    if (!p.table_state) ing.table_state_incomplete = true;
+  }
+  ing.next_offset += n;
+  ing.rows += n;
+  ing.bytes += chunk.bytes;
+  ing.checkpoint = std::move(p.checkpoint);
+  chunk.done = std::move(p.done);
+  chunk.last_offset = ing.next_offset - 1;
+  chunk.events = n;
+  chunk.commit_ts_micros = p.commit_ts_micros;
+  chunk.queued = p.queued;
+  ing.chunks.push_back(std::move(chunk));
+  return absl::OkStatus();
+}
+
+void ChangeLogImpl::CommitIngestion(SourceSlot* slot) {
+  auto node = ingestions_.extract(slot);
+  if (node.empty()) return;
+  Ingestion& ing = *node.mapped();
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  storagepb::LogState st;
+  {
+    std::lock_guard<std::mutex> lock(slot->state_mu);
+    st = slot->state;
+  }
+  // The source's state after the ingestion: the front (retention) as it is now, the end and the
+  // checkpoint from the ingestion.
+  st.set_last_offset(ing.next_offset - 1);
+  st.set_stored_bytes(st.stored_bytes() + ing.bytes);
+  st.set_max_commit_ts_micros(ing.max_commit_ts_micros);
+  if (ing.table_state_incomplete) st.set_table_state_incomplete(true);
+  *st.mutable_checkpoint() = std::move(ing.checkpoint);
+  absl::Status status = IngestFiles(ing, *slot, st);
+  if (!status.ok()) {
+    FailIngestion(ing, *slot, status);
+    return;
+  }
+  Publish(*slot, st);
+  if (options_.observer != nullptr) {
+    const auto durable = std::chrono::steady_clock::now();
+    std::vector<DurableAppend> observed;
+    observed.reserve(ing.chunks.size());
+    for (const Ingestion::Chunk& c : ing.chunks) {
+      observed.push_back(
+          {slot->id, slot->name, c.events, c.bytes, c.commit_ts_micros,
+           std::chrono::duration_cast<std::chrono::microseconds>(durable - c.queued).count(),
+           c.tables});
+    }
+    options_.observer->OnDurable(observed);
+  }
+  for (Ingestion::Chunk& c : ing.chunks) std::move(c.done)(LogOffset(c.last_offset));
+}
+
+absl::Status ChangeLogImpl::IngestFiles(Ingestion& ing, SourceSlot& slot,
+                                        const storagepb::LogState& st) {
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  rocksdb::IngestExternalFileOptions io;
+  io.move_files = true;  // hard links: the rows are written once
+  auto add = [&](rocksdb::ColumnFamilyHandle* cf, const std::string& path) {
+    rocksdb::IngestExternalFileArg& arg = args.emplace_back();
+    arg.column_family = cf;
+    arg.external_files.push_back(path);
+    arg.options = io;
+  };
+  if (ing.log_file != nullptr) {
+    SLUICE_RETURN_IF_ERROR(FromRocks(ing.log_file->Finish(), "finishing an ingestion's log file"));
+    ing.log_file.reset();
+    add(log_, ing.paths.front());
+  }
+  if (!ing.table_rows.empty()) {
+    // Rows arrive in the table's key order, which is not always the bytes' order (collations,
+    // several tables); the last row of a key wins, as in a write batch.
+    std::stable_sort(ing.table_rows.begin(), ing.table_rows.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    ing.paths.push_back(IngestPath(ing, kTableCf));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
+                            OpenSstFile(*db_, table_, ing.paths.back()));
+    for (size_t i = 0; i < ing.table_rows.size(); ++i) {
+      if (i + 1 < ing.table_rows.size() && ing.table_rows[i + 1].first == ing.table_rows[i].first) {
+        continue;
+      }
+      SLUICE_RETURN_IF_ERROR(FromRocks(
+          file->Put(ing.table_rows[i].first, ing.table_rows[i].second),
+          "writing an ingestion's table state file"));
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's table state file"));
+    std::vector<std::pair<std::string, std::string>>().swap(ing.table_rows);
+    add(table_, ing.paths.back());
+  }
+  if (!ing.time_keys.empty()) {
+    ing.paths.push_back(IngestPath(ing, kTimeCf));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
+                            OpenSstFile(*db_, time_, ing.paths.back()));
+    for (const std::string& key : ing.time_keys) {
+      SLUICE_RETURN_IF_ERROR(
+          FromRocks(file->Put(key, rocksdb::Slice()), "writing an ingestion's time file"));
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's time file"));
+    add(time_, ing.paths.back());
+  }
+  // The source's LogState (end, checkpoint) is one of the ingested files, so it changes exactly
+  // when the rows appear. RocksDB flushes the meta memtable first when it holds this key.
+  ing.paths.push_back(IngestPath(ing, "meta"));
+  {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
+                            OpenSstFile(*db_, meta_, ing.paths.back()));
+    SLUICE_RETURN_IF_ERROR(FromRocks(file->Put(StateKey(slot.id), st.SerializeAsString()),
+                                     "writing an ingestion's state file"));
+    SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's state file"));
+  }
+  add(meta_, ing.paths.back());
+  if (options_.around_ingest_for_testing) options_.around_ingest_for_testing(false);
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(db_->IngestExternalFiles(args),
+                absl::StrCat("ingesting ", ing.rows, " snapshot rows of source '", slot.name, "'")));
+  if (options_.around_ingest_for_testing) options_.around_ingest_for_testing(true);
+  // move_files unlinks the names it linked; a name left (a copy fallback) is removed here.
+  for (const std::string& path : ing.paths) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+  return absl::OkStatus();
+}
+
+void ChangeLogImpl::FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::Status& status) {
+  ing.log_file.reset();
+  for (const std::string& path : ing.paths) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+  {
+    std::lock_guard<std::mutex> lock(slot.state_mu);
+    if (slot.failed.ok()) slot.failed = status;
+  }
+  for (Ingestion::Chunk& c : ing.chunks) std::move(c.done)(status);
+}
+
+}  // namespace sluice::storage::internal
