@@ -94,13 +94,13 @@ char* PutDigitsBackwards(char* q, Uint v) {
 }
 
 // The decimal digits of `v` (what std::to_chars writes); 32-bit arithmetic when it fits.
-char* PutUnsigned(char* p, uint64_t v) {
+[[gnu::always_inline]] inline char* PutUnsigned(char* p, uint64_t v) {
   char* const end = p + DecimalDigits(v);
   if (v <= UINT32_MAX) return PutDigitsBackwards(end, static_cast<uint32_t>(v));
   return PutDigitsBackwards(end, v);
 }
 
-char* PutSigned(char* p, int64_t v) {
+[[gnu::always_inline]] inline char* PutSigned(char* p, int64_t v) {
   if (v < 0) {
     *p++ = '-';
     return PutUnsigned(p, 0 - static_cast<uint64_t>(v));
@@ -109,15 +109,16 @@ char* PutSigned(char* p, int64_t v) {
 }
 
 // ".f" with the trailing zeros removed, nothing for 0. Precondition: micros < 1,000,000.
+// Writes all six digits, then drops the trailing zeros (room for 7 bytes is needed).
 char* PutFraction(char* p, uint32_t micros) {
   if (micros == 0) return p;
   *p++ = '.';
+  PutTwo(p, micros / 10000);
+  PutTwo(p + 2, micros / 100 % 100);
+  PutTwo(p + 4, micros % 100);
   int digits = 6;
-  while (micros % 10 == 0) {
-    micros /= 10;
-    --digits;
-  }
-  return PutDigits(p, micros, digits);
+  while (p[digits - 1] == '0') --digits;  // micros != 0: a digit is not '0'
+  return p + digits;
 }
 
 bool FastDate(const DateParts& d) {
@@ -214,7 +215,7 @@ uint64_t Load4(const char* p) {
 
 // True when every byte of s[0, n) is plain (PlainWord), checked a word at a time; the last
 // bytes as words that overlap the ones before (never past the end).
-bool PlainText(const char* s, size_t n) {
+[[gnu::always_inline]] inline bool PlainText(const char* s, size_t n) {
   constexpr uint64_t kSpaces = 0x2020202020202020ULL;  // plain filler
   if (n >= 8) {
     size_t i = 0;

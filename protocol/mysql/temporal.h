@@ -16,7 +16,9 @@
 //
 // Zero dates and zero months/days are legal and kept as they are.
 
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "protocol/wire/byte_reader.h"
@@ -43,12 +45,126 @@ struct DateTimeParts {
   TimeParts time;  // never negative
 };
 
-// Each Read* consumes exactly its bytes or leaves the reader failed (check r.ok()).
-DateParts ReadDateParts(wire::ByteReader& r);
-TimeParts ReadOldTimeParts(wire::ByteReader& r);
-DateTimeParts ReadOldDateTimeParts(wire::ByteReader& r);
-TimeParts ReadTime2Parts(wire::ByteReader& r, int fsp);
-DateTimeParts ReadDateTime2Parts(wire::ByteReader& r, int fsp);
+namespace temporal_internal {
+
+// The first n (<= 8) bytes at p, big-endian.
+inline uint64_t LoadBe(const char* p, size_t n) {
+  uint64_t v = 0;
+  if (n >= 4) {  // one load and a byte swap
+    const auto* u = reinterpret_cast<const uint8_t*>(p);
+    v = uint64_t{u[0]} << 24 | uint64_t{u[1]} << 16 | uint64_t{u[2]} << 8 | u[3];
+    p += 4;
+    n -= 4;
+  }
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+// Reads n (<= 8) bytes big-endian (one bounds check for the whole field); 0 on failure.
+inline uint64_t ReadBe(wire::ByteReader& r, size_t n) {
+  const std::string_view bytes = r.ReadString(n);
+  return r.ok() ? LoadBe(bytes.data(), bytes.size()) : 0;
+}
+
+inline size_t FracBytes(int fsp) { return static_cast<size_t>((fsp + 1) / 2); }
+
+inline uint32_t FracToMicros(uint64_t frac, size_t frac_bytes) {
+  switch (frac_bytes) {
+    case 1:
+      return static_cast<uint32_t>(frac * 10000);
+    case 2:
+      return static_cast<uint32_t>(frac * 100);
+    case 3:
+      return static_cast<uint32_t>(frac);
+    default:
+      return 0;
+  }
+}
+
+inline void SetHms(TimeParts& t, uint64_t hms) {
+  t.hours = static_cast<uint32_t>((hms >> 12) & 0x3FF);
+  t.minutes = static_cast<uint32_t>((hms >> 6) & 0x3F);
+  t.seconds = static_cast<uint32_t>(hms & 0x3F);
+}
+
+inline void SetYmdHms(DateTimeParts& dt, uint64_t ymdhms) {
+  uint64_t ymd = ymdhms >> 17;
+  uint64_t ym = ymd >> 5;
+  dt.date.year = static_cast<int32_t>(ym / 13);
+  dt.date.month = static_cast<uint32_t>(ym % 13);
+  dt.date.day = static_cast<uint32_t>(ymd & 0x1F);
+  SetHms(dt.time, ymdhms & 0x1FFFF);
+}
+
+}  // namespace temporal_internal
+
+// Each Read* consumes exactly its bytes or leaves the reader failed (check r.ok()). Inline: the
+// flat row decoder calls them once per value.
+inline DateParts ReadDateParts(wire::ByteReader& r) {
+  uint32_t v = r.ReadU24Le();
+  DateParts d;
+  d.day = v & 0x1F;
+  d.month = (v >> 5) & 0x0F;
+  d.year = static_cast<int32_t>(v >> 9);
+  return d;
+}
+
+inline TimeParts ReadOldTimeParts(wire::ByteReader& r) {
+  uint32_t raw = r.ReadU24Le();
+  int32_t v = static_cast<int32_t>(raw << 8) >> 8;  // sign-extend 24 bits
+  TimeParts t;
+  if (v < 0) {
+    t.negative = true;
+    v = -v;
+  }
+  t.hours = static_cast<uint32_t>(v / 10000);
+  t.minutes = static_cast<uint32_t>(v / 100 % 100);
+  t.seconds = static_cast<uint32_t>(v % 100);
+  return t;
+}
+
+inline DateTimeParts ReadOldDateTimeParts(wire::ByteReader& r) {
+  uint64_t v = r.ReadU64Le();
+  uint64_t date = v / 1000000, time = v % 1000000;
+  DateTimeParts dt;
+  dt.date.year = static_cast<int32_t>(date / 10000);
+  dt.date.month = static_cast<uint32_t>(date / 100 % 100);
+  dt.date.day = static_cast<uint32_t>(date % 100);
+  dt.time.hours = static_cast<uint32_t>(time / 10000);
+  dt.time.minutes = static_cast<uint32_t>(time / 100 % 100);
+  dt.time.seconds = static_cast<uint32_t>(time % 100);
+  return dt;
+}
+
+inline TimeParts ReadTime2Parts(wire::ByteReader& r, int fsp) {
+  using namespace temporal_internal;
+  size_t fb = FracBytes(fsp);
+  size_t total = 3 + fb;
+  uint64_t raw = ReadBe(r, total);
+  int64_t value = static_cast<int64_t>(raw) - (int64_t{1} << (8 * total - 1));
+  TimeParts t;
+  if (value < 0) {
+    t.negative = true;
+    value = -value;
+  }
+  uint64_t mag = static_cast<uint64_t>(value);
+  SetHms(t, mag >> (8 * fb));
+  t.micros = FracToMicros(mag & ((uint64_t{1} << (8 * fb)) - 1), fb);
+  return t;
+}
+
+inline DateTimeParts ReadDateTime2Parts(wire::ByteReader& r, int fsp) {
+  using namespace temporal_internal;
+  uint64_t raw = ReadBe(r, 5);
+  size_t fb = FracBytes(fsp);
+  uint64_t frac = ReadBe(r, fb);
+  int64_t intpart = static_cast<int64_t>(raw) - (int64_t{1} << 39);
+  if (intpart < 0) intpart = -intpart;  // negative DATETIME is not produced by MySQL; magnitude
+  DateTimeParts dt;
+  SetYmdHms(dt, static_cast<uint64_t>(intpart));
+  dt.time.micros = FracToMicros(frac, fb);
+  return dt;
+}
 
 // The same values as protobuf messages.
 v1::Date ToProto(const DateParts& d);
@@ -65,7 +181,13 @@ v1::DateTime ReadOldDateTime(wire::ByteReader& r);
 v1::Time ReadTime2(wire::ByteReader& r, int fsp);
 v1::DateTime ReadDateTime2(wire::ByteReader& r, int fsp);
 // UTC microseconds since the epoch.
-int64_t ReadTimestamp2Micros(wire::ByteReader& r, int fsp);
+inline int64_t ReadTimestamp2Micros(wire::ByteReader& r, int fsp) {
+  using namespace temporal_internal;
+  uint64_t seconds = ReadBe(r, 4);
+  size_t fb = FracBytes(fsp);
+  uint64_t frac = ReadBe(r, fb);
+  return static_cast<int64_t>(seconds) * 1000000 + FracToMicros(frac, fb);
+}
 
 // Unpacks MySQL's in-memory packed int64 (used by JSON opaque DATE/TIME/DATETIME values).
 v1::Time TimeFromPacked(int64_t packed);
