@@ -19,6 +19,18 @@ TEST(CopyTextRowTest, Unescapes) {
   EXPECT_EQ(row.values(), (Values{"a\tb\nc\\d\r\b\f\v", "AAJ2q", "\\N"}));
 }
 
+// A backslash escapes whatever byte follows it, a raw tab too (COPY never writes one, but the
+// split must not take it for a separator); plain and escaped columns mix in one row.
+TEST(CopyTextRowTest, BackslashBeforeARawTabEscapesIt) {
+  CopyTextRow row;
+  ASSERT_TRUE(row.Parse("a\\\tb\\\t\tplain\t\\\\\t\\N\n", 4).ok());
+  EXPECT_EQ(row.values(), (Values{"a\tb\t", "plain", "\\", std::nullopt}));
+  ASSERT_TRUE(row.Parse("x\\\t", 1).ok());
+  EXPECT_EQ(row.values(), (Values{"x\t"}));
+  EXPECT_FALSE(row.Parse("x\t\\", 2).ok());  // the second column ends with a lone backslash
+  EXPECT_FALSE(row.Parse("x\\\t", 2).ok());  // one column: its tab is escaped
+}
+
 TEST(CopyTextRowTest, ValuesStayValidForTheWholeRow) {
   CopyTextRow row;
   std::string line;
