@@ -171,7 +171,12 @@ struct Ingestion {
   v1::SourceCheckpoint checkpoint;  // the last chunk's
   std::unique_ptr<rocksdb::SstFileWriter> log_file;  // opened with the first row
   std::vector<std::string> paths;   // every file created, ingested or not
-  // Table-state rows (key, value), sorted and written to their file at ingestion.
+  // Table-state rows go straight to `table_file` while their keys ascend (an integer key,
+  // one table); the rows after the first key out of order are held in `table_rows` (key,
+  // value), sorted at ingestion and merged with the file (change_log_ingest.cc).
+  std::unique_ptr<rocksdb::SstFileWriter> table_file;
+  std::string table_file_path;
+  std::string last_table_key;  // the last key written to table_file
   std::vector<std::pair<std::string, std::string>> table_rows;
   std::vector<std::string> time_keys;  // ascending (commit times only grow)
   std::vector<Chunk> chunks;
@@ -337,6 +342,7 @@ class ChangeLogImpl final : public ChangeLog {
   std::optional<std::chrono::steady_clock::time_point> IngestionDue() const;
   absl::Status WriteChunk(Ingestion& ing, PendingAppend& p);
   absl::Status IngestFiles(Ingestion& ing, SourceSlot& slot, const storagepb::LogState& st);
+  absl::Status MergeTableRows(Ingestion& ing);
   // Fails every chunk of `ing` with `status` (and the source's later appends), removes its files.
   void FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::Status& status);
   std::string IngestPath(const Ingestion& ing, std::string_view cf) const;

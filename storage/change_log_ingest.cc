@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "rocksdb/sst_file_reader.h"
 #include "storage/change_log_impl.h"
 
 namespace sluice::storage::internal {
@@ -134,14 +135,25 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
           return absl::InvalidArgumentError(
               "a snapshot chunk holds an update that moves a row (not an r event)");
         }
+        std::string key = TableStateKey(p.slot->id, e.table, e.state.key);
         std::string value;
         value.reserve(10 + e.state_row().size() + p.overlay.size());
         value.push_back(static_cast<char>(0x08));  // 1: offset, varint
         AppendVarint(offset, value);
         value.append(e.state_row());
         value.append(p.overlay);
-        ing.table_rows.emplace_back(TableStateKey(p.slot->id, e.table, e.state.key),
-                                    std::move(value));
+        if (ing.table_rows.empty() && (ing.table_file == nullptr || key > ing.last_table_key)) {
+          if (ing.table_file == nullptr) {
+            ing.table_file_path = IngestPath(ing, kTableCf);
+            ing.paths.push_back(ing.table_file_path);
+            SLUICE_ASSIGN_OR_RETURN(ing.table_file, OpenSstFile(*db_, table_, ing.table_file_path));
+          }
+          SLUICE_RETURN_IF_ERROR(FromRocks(ing.table_file->Put(key, value),
+                                           "writing an ingestion's table state file"));
+          ing.last_table_key = std::move(key);
+        } else {
+          ing.table_rows.emplace_back(std::move(key), std::move(value));
+        }
         break;
       }
       default:
@@ -226,25 +238,14 @@ absl::Status ChangeLogImpl::IngestFiles(Ingestion& ing, SourceSlot& slot,
     ing.log_file.reset();
     add(log_, ing.paths.front());
   }
-  if (!ing.table_rows.empty()) {
-    // Rows arrive in the table's key order, which is not always the bytes' order (collations,
-    // several tables); the last row of a key wins, as in a write batch.
-    std::stable_sort(ing.table_rows.begin(), ing.table_rows.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    ing.paths.push_back(IngestPath(ing, kTableCf));
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
-                            OpenSstFile(*db_, table_, ing.paths.back()));
-    for (size_t i = 0; i < ing.table_rows.size(); ++i) {
-      if (i + 1 < ing.table_rows.size() && ing.table_rows[i + 1].first == ing.table_rows[i].first) {
-        continue;
-      }
-      SLUICE_RETURN_IF_ERROR(FromRocks(
-          file->Put(ing.table_rows[i].first, ing.table_rows[i].second),
-          "writing an ingestion's table state file"));
+  if (ing.table_file != nullptr) {
+    SLUICE_RETURN_IF_ERROR(
+        FromRocks(ing.table_file->Finish(), "finishing an ingestion's table state file"));
+    ing.table_file.reset();
+    if (!ing.table_rows.empty()) {
+      SLUICE_RETURN_IF_ERROR(MergeTableRows(ing));
     }
-    SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's table state file"));
-    std::vector<std::pair<std::string, std::string>>().swap(ing.table_rows);
-    add(table_, ing.paths.back());
+    add(table_, ing.table_file_path);
   }
   if (!ing.time_keys.empty()) {
     ing.paths.push_back(IngestPath(ing, kTimeCf));
@@ -281,8 +282,53 @@ absl::Status ChangeLogImpl::IngestFiles(Ingestion& ing, SourceSlot& slot,
   return absl::OkStatus();
 }
 
+// The rows after the first key out of order (a collation whose order is not the bytes', or
+// several tables) are sorted and merged with the rows written in order into a new file; for a
+// key in both, the held row is the later one and wins, as in a write batch.
+absl::Status ChangeLogImpl::MergeTableRows(Ingestion& ing) {
+  std::stable_sort(ing.table_rows.begin(), ing.table_rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  rocksdb::SstFileReader reader(db_->GetOptions(table_));
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(reader.Open(ing.table_file_path), "reading an ingestion's table state file"));
+  std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(rocksdb::ReadOptions()));
+  const std::string merged = IngestPath(ing, "table-merged");
+  ing.paths.push_back(merged);
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
+                          OpenSstFile(*db_, table_, merged));
+  auto& rows = ing.table_rows;
+  size_t i = 0;
+  it->SeekToFirst();
+  while (it->Valid() || i < rows.size()) {
+    // The last held row of a key (stable sort: the latest).
+    if (i < rows.size() && i + 1 < rows.size() && rows[i + 1].first == rows[i].first) {
+      ++i;
+      continue;
+    }
+    const bool take_file =
+        it->Valid() && (i == rows.size() || it->key().compare(rows[i].first) < 0);
+    if (take_file) {
+      SLUICE_RETURN_IF_ERROR(
+          FromRocks(file->Put(it->key(), it->value()), "writing an ingestion's table state file"));
+      it->Next();
+      continue;
+    }
+    if (it->Valid() && it->key() == rocksdb::Slice(rows[i].first)) it->Next();  // superseded
+    SLUICE_RETURN_IF_ERROR(FromRocks(file->Put(rows[i].first, rows[i].second),
+                                     "writing an ingestion's table state file"));
+    ++i;
+  }
+  SLUICE_RETURN_IF_ERROR(FromRocks(it->status(), "reading an ingestion's table state file"));
+  it.reset();
+  SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's table state file"));
+  std::vector<std::pair<std::string, std::string>>().swap(rows);
+  ing.table_file_path = merged;
+  return absl::OkStatus();
+}
+
 void ChangeLogImpl::FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::Status& status) {
   ing.log_file.reset();
+  ing.table_file.reset();
   for (const std::string& path : ing.paths) {
     std::error_code ec;
     std::filesystem::remove(path, ec);
