@@ -44,15 +44,12 @@ void Canceller::Cancel() {
   cv_.notify_all();
 }
 
-bool Canceller::cancelled() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return cancelled_;
-}
+bool Canceller::cancelled() const { return cancelled_.load(std::memory_order_acquire); }
 
 bool Canceller::Sleep(std::chrono::milliseconds delay) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, delay, [this] { return cancelled_; });
-  return !cancelled_;
+  cv_.wait_for(lock, delay, [this] { return cancelled_.load(); });
+  return !cancelled_.load();
 }
 
 absl::Status WaitToReconnect(const ReconnectPolicy& policy, Canceller& canceller,

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -50,10 +51,12 @@ class Canceller {
   bool Sleep(std::chrono::milliseconds delay);
 
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   grpc::ClientContext* ctx_ = nullptr;
-  bool cancelled_ = false;
+  // Set under mu_ (Sleep waits on it); read without the lock by cancelled(), which a
+  // Subscription or Consumer asks on every message.
+  std::atomic<bool> cancelled_{false};
 };
 
 // After a stream ended with `error`: counts the failure in `failures` and, when `retryable` and

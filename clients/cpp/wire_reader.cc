@@ -23,41 +23,19 @@ bool WireReader::ReadVarintSlow(uint64_t& out) {
   return Fail("a varint is longer than 10 bytes");
 }
 
-bool WireReader::Next() {
-  if (!status_.ok() || pos_ >= data_.size()) return false;
-  uint64_t tag = 0;
-  if (!ReadVarint(tag)) return false;
-  if (tag >> 3 == 0 || tag >> 3 > 0x1fffffff) return Fail("a field number out of range");
-  field_ = static_cast<uint32_t>(tag >> 3);
+bool WireReader::NextFixedOrFail(uint64_t tag) {
   bytes_ = {};
   value_ = 0;
-  switch (tag & 7) {
-    case 0:
-      type_ = WireType::kVarint;
-      return ReadVarint(value_);
-    case 1:
-    case 5: {
-      const size_t n = (tag & 7) == 1 ? 8 : 4;
-      type_ = n == 8 ? WireType::kFixed64 : WireType::kFixed32;
-      if (data_.size() - pos_ < n) return Fail("a fixed-size value runs past the end");
-      for (size_t i = 0; i < n; ++i) {
-        value_ |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
-      }
-      pos_ += n;
-      return true;
-    }
-    case 2: {
-      type_ = WireType::kLen;
-      uint64_t len = 0;
-      if (!ReadVarint(len)) return false;
-      if (len > data_.size() - pos_) return Fail("a length-delimited field runs past the end");
-      bytes_ = data_.substr(pos_, static_cast<size_t>(len));
-      pos_ += static_cast<size_t>(len);
-      return true;
-    }
-    default:
-      return Fail("a group or an unknown wire type");
+  const uint64_t wire = tag & 7;
+  if (wire != 1 && wire != 5) return Fail("a group or an unknown wire type");
+  const size_t n = wire == 1 ? 8 : 4;
+  type_ = n == 8 ? WireType::kFixed64 : WireType::kFixed32;
+  if (data_.size() - pos_ < n) return Fail("a fixed-size value runs past the end");
+  for (size_t i = 0; i < n; ++i) {
+    value_ |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
   }
+  pos_ += n;
+  return true;
 }
 
 }  // namespace sluice::client

@@ -32,7 +32,32 @@ class WireReader {
   explicit WireReader(std::string&&) = delete;
 
   // Reads the next field. False at the end of the input or on an error (see status()).
-  bool Next();
+  // Inline: a BatchView reads a few of these per event of every message.
+  bool Next() {
+    if (pos_ >= data_.size()) return false;  // also when failed: Fail() empties the input
+    uint64_t tag = 0;
+    if (!ReadVarint(tag)) return false;
+    if (tag >> 3 == 0 || tag >> 3 > 0x1fffffff) return Fail("a field number out of range");
+    field_ = static_cast<uint32_t>(tag >> 3);
+    switch (tag & 7) {
+      case 0:
+        type_ = WireType::kVarint;
+        bytes_ = {};
+        return ReadVarint(value_);
+      case 2: {
+        type_ = WireType::kLen;
+        value_ = 0;
+        uint64_t len = 0;
+        if (!ReadVarint(len)) return false;
+        if (len > data_.size() - pos_) return Fail("a length-delimited field runs past the end");
+        bytes_ = std::string_view(data_.data() + pos_, static_cast<size_t>(len));
+        pos_ += static_cast<size_t>(len);
+        return true;
+      }
+      default:
+        return NextFixedOrFail(tag);
+    }
+  }
 
   uint32_t field() const { return field_; }
   WireType wire_type() const { return type_; }
@@ -45,16 +70,31 @@ class WireReader {
   const absl::Status& status() const { return status_; }
 
  private:
-  // Most varints here (tags, small lengths and offsets' low bytes) are one byte: read those
-  // inline and leave the rest to ReadVarintSlow.
+  // Most varints here (tags, lengths of events and rows, small values) are one or two bytes:
+  // read those inline and leave the rest to ReadVarintSlow.
   bool ReadVarint(uint64_t& out) {
-    if (pos_ < data_.size() && static_cast<uint8_t>(data_[pos_]) < 0x80) {
-      out = static_cast<uint8_t>(data_[pos_++]);
-      return true;
+    const size_t left = data_.size() - pos_;
+    if (left > 0) {
+      const auto b0 = static_cast<uint8_t>(data_[pos_]);
+      if (b0 < 0x80) {
+        out = b0;
+        pos_ += 1;
+        return true;
+      }
+      if (left > 1) {
+        const auto b1 = static_cast<uint8_t>(data_[pos_ + 1]);
+        if (b1 < 0x80) {
+          out = static_cast<uint64_t>(b0 & 0x7f) | (static_cast<uint64_t>(b1) << 7);
+          pos_ += 2;
+          return true;
+        }
+      }
     }
     return ReadVarintSlow(out);
   }
   bool ReadVarintSlow(uint64_t& out);
+  // The rest of Next() for a fixed 64- or 32-bit value; other wire types fail.
+  bool NextFixedOrFail(uint64_t tag);
   bool Fail(const char* what);
 
   std::string_view data_;
