@@ -12,13 +12,17 @@
 // Not a test: it prints numbers. Usage:
 //   fanout_bench [--seconds N] [--rate EVENTS_PER_S] [--subscribers S] [--durable D]
 //                [--rows-per-insert K] [--also-rate EVENTS_PER_S] [--client-nice N]
-//                [--client view|full|both] [--malloc-tuning 0|1]
+//                [--client view|full|both|push] [--malloc-tuning 0|1] [--deadlock-check 0|1]
+//                [--ack-every N]
 // --client: how the subscribers read. `full` parses every message into a Batch (ChangeEvent
 // messages); `view` reads a BatchView: each event's offset and op from its top-level fields and
 // the id and ts_us columns by walking the row's bytes (EventView::After), nothing else. Both
 // check every event: offsets contiguous per subscriber and row ids in order. `both` (default)
 // runs the view phases, then the full-parse phases, each with its own 1-subscriber reference.
 // --malloc-tuning 1 (default) sets glibc malloc to one arena without trimming (TuneMalloc).
+// --ack-every N: durable consumers ack after every N messages with events (default 1).
+// --deadlock-check 0 turns off abseil's Mutex deadlock detection, which Debian's abseil (built
+// without NDEBUG) runs on every lock that gRPC takes; 1 (default) leaves it as a program gets it.
 // --also-rate runs the fan-out phase a second time at a lower rate; --client-nice lowers the
 // priority of the subscriber threads so that they cannot starve the writer, sluiced and MariaDB
 // on a small machine (the clients then queue more).
@@ -38,6 +42,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -45,6 +50,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "clients/cpp/connection.h"
 #include "clients/cpp/batch_view.h"
 #include "clients/cpp/consumer.h"
@@ -64,6 +70,14 @@ int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Context switches of this process so far (voluntary + involuntary, all threads): each is a
+// thread that slept and was woken, or was preempted.
+int64_t ContextSwitches() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<int64_t>(u.ru_nvcsw) + static_cast<int64_t>(u.ru_nivcsw);
 }
 
 // CPU seconds of the calling thread.
@@ -216,6 +230,8 @@ struct Options {
   bool view = false;    // subscribers read BatchView (lazy) instead of Batch (parsed)
   bool push = false;    // view, and the ephemeral subscribers are PushSubscriptions
   int malloc_tuning = 1;  // 1: one malloc arena and no trimming (see TuneMalloc)
+  int deadlock_check = 1;  // 0: turn off absl::Mutex deadlock detection (see Main)
+  int ack_every = 1;       // durable consumers ack after every this many messages with events
 };
 
 // One subscriber thread: counts the rows with id in [first_id, last_id] and their latency.
@@ -300,14 +316,79 @@ bool Handle(Subscriber& sub, const BatchType& batch, const std::atomic<int64_t>&
   return true;
 }
 
+// One message as received by a view subscriber (the first with at least 10 events), kept for
+// MeasureDecode.
+std::mutex sample_mu;
+std::string sample_message;
+std::atomic<bool> have_sample{false};
+
+void KeepSample(const client::BatchView& batch) {
+  if (have_sample.load(std::memory_order_relaxed) || batch.events().size() < 10) return;
+  std::lock_guard<std::mutex> lock(sample_mu);
+  if (sample_message.empty()) sample_message = std::string(batch.bytes());
+  have_sample = true;
+}
+
+volatile int64_t decode_sink = 0;  // keeps MeasureDecode's work observable
+
+// The client's own work on one message, without gRPC or the kernel: what a view subscriber does
+// after gRPC hands it a message (BatchView::Adopt, or the copy of a message that arrived in
+// several slices, then Index, then Handle's Look of every event), timed over many rounds of
+// the same recorded message on this thread. The lowest of 5 runs is printed (least disturbed by
+// the machine's other load).
+void MeasureDecode() {
+  std::string bytes;
+  {
+    std::lock_guard<std::mutex> lock(sample_mu);
+    bytes = sample_message;
+  }
+  if (bytes.empty()) return;
+  const grpc::Slice slice(bytes.data(), bytes.size(), grpc::Slice::STATIC_SLICE);
+  client::BatchView view;
+  constexpr int kRounds = 20'000;
+  for (const bool copy : {false, true}) {
+    double best = 1e9;
+    size_t events = 0;
+    for (int run = 0; run < 5; ++run) {
+      const double t0 = ThreadCpuSeconds();
+      int64_t sum = 0;
+      for (int i = 0; i < kRounds; ++i) {
+        if (copy) {
+          view.Fresh().assign(bytes);
+        } else {
+          view.Adopt(slice);
+        }
+        Must(view.Index(), "index the sample message");
+        for (const client::EventView& e : view.events()) {
+          absl::StatusOr<Seen> seen = Look(e);
+          Must(seen.status(), "look at the sample message");
+          sum += seen->id;
+        }
+        events = view.events().size();
+      }
+      best = std::min(best, ThreadCpuSeconds() - t0);
+      decode_sink = sum;
+    }
+    std::printf("decode     %s: %.2f us per message of %zu events and %zu bytes (Index and the "
+                "subscriber's Look of every event; lowest of 5 runs of %d)\n",
+                copy ? "copied from several slices" : "one slice, adopted", 1e6 * best / kRounds,
+                events, bytes.size(), kRounds);
+  }
+  std::fflush(stdout);
+}
+
 // The thread of a blocking subscriber (Subscription or Consumer).
 template <typename BatchType>
-void Receive(Subscriber& sub, BatchType& batch, const std::atomic<int64_t>& first_measured) {
+void Receive(Subscriber& sub, BatchType& batch, const std::atomic<int64_t>& first_measured,
+             int ack_every) {
+  int unacked = 0;  // messages with events since the last ack
   while (true) {
     sub.status = sub.consumer ? sub.consumer->Next(batch) : sub.sub->Next(batch);
     if (!sub.status.ok()) return;
     if (!Handle(sub, batch, first_measured)) return;
-    if (sub.consumer && !batch.heartbeat()) {
+    if constexpr (std::is_same_v<BatchType, client::BatchView>) KeepSample(batch);
+    if (sub.consumer && !batch.heartbeat() && ++unacked >= ack_every) {
+      unacked = 0;
       sub.status = sub.consumer->Ack(LogOffset(batch.next_offset().value() - 1));
       if (!sub.status.ok()) return;
     }
@@ -355,6 +436,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
       s->push = std::make_unique<client::PushSubscription>(
           channel, request, [raw, &first_measured](const client::BatchView& batch) {
             if (raw->status.ok() && !Handle(*raw, batch, first_measured)) raw->push->Cancel();
+            KeepSample(batch);
           });
       s->push->Start();
       subs.push_back(std::move(s));
@@ -370,10 +452,10 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
       if (o.client_nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), o.client_nice);
       if (o.view) {
         client::BatchView batch;
-        Receive(*raw, batch, first_measured);
+        Receive(*raw, batch, first_measured, o.ack_every);
       } else {
         client::Batch batch;
-        Receive(*raw, batch, first_measured);
+        Receive(*raw, batch, first_measured, o.ack_every);
       }
     });
     subs.push_back(std::move(s));
@@ -385,6 +467,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   Must(conn.status(), "connect writer");
   const double cpu0 = d.CpuSeconds();
   const double client_cpu0 = CpuSeconds(getpid());
+  const int64_t switches0 = ContextSwitches();
   const double writer_cpu0 = ThreadCpuSeconds();
   const double db_cpu0 = CpuSeconds(db.pid());
   const auto start = std::chrono::steady_clock::now();
@@ -424,6 +507,7 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
       std::chrono::duration<double>(std::chrono::steady_clock::now() - measured_start).count();
   const double cpu = d.CpuSeconds() - cpu0;
   const double client_cpu = CpuSeconds(getpid()) - client_cpu0;
+  const int64_t switches = ContextSwitches() - switches0;
   const double db_cpu = CpuSeconds(db.pid()) - db_cpu0;
   const double phase_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -459,8 +543,8 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
   }
   const double written_rate = static_cast<double>(last_id - measured_from + 1) /
                               (wrote_secs - std::chrono::duration<double>(warmup).count());
-  std::printf("%s: %d subscribers (%d durable, acking every batch), %s client, phase %.1f s\n",
-              name.c_str(), subscribers, durable,
+  std::printf("%s: %d subscribers (%d durable, acking every %d batches), %s client, phase %.1f s\n",
+              name.c_str(), subscribers, durable, o.ack_every,
               o.push   ? "push (PushSubscription + Consumer, BatchView)"
               : o.view ? "view (BatchView)"
                        : "full-parse (Batch)",
@@ -488,6 +572,13 @@ void RunPhase(const std::string& name, TestDatabase& db, Sluiced& d, const Optio
       client_cpu - writer_cpu,
       delivered ? 1e6 * (client_cpu - writer_cpu) / static_cast<double>(delivered) : 0.0,
       writer_cpu, db_cpu, Uptime().c_str());
+  // Per message with events, all subscribers; the writer's share is about one per INSERT.
+  std::printf(
+      "  client     %llu messages with events, %.1f us of subscriber threads' cpu and %.2f "
+      "context switches per message\n",
+      static_cast<unsigned long long>(messages),
+      messages ? 1e6 * (client_cpu - writer_cpu) / static_cast<double>(messages) : 0.0,
+      messages ? static_cast<double>(switches) / static_cast<double>(messages) : 0.0);
   std::fflush(stdout);
 }
 
@@ -520,20 +611,29 @@ int Main(int argc, char** argv) {
       o.client_nice = v;
     else if (flag == "--malloc-tuning")
       o.malloc_tuning = v;
+    else if (flag == "--deadlock-check")
+      o.deadlock_check = v;
+    else if (flag == "--ack-every")
+      o.ack_every = v;
     else {
       std::fprintf(stderr,
                    "usage: fanout_bench [--seconds N] [--rate EVENTS_PER_S] [--subscribers S] "
                    "[--durable D] [--rows-per-insert K] [--also-rate EVENTS_PER_S] "
-                   "[--client-nice N] [--client view|full|both|push] [--malloc-tuning 0|1]\n");
+                   "[--client-nice N] [--client view|full|both|push] [--malloc-tuning 0|1] "
+                   "[--deadlock-check 0|1] [--ack-every N]\n");
       return 2;
     }
   }
   if (o.seconds <= 0 || o.rate <= 0 || o.rows_per_insert <= 0 || o.durable > o.subscribers ||
+      o.ack_every < 1 ||
       o.rate < o.rows_per_insert || (o.also_rate > 0 && o.also_rate < o.rows_per_insert)) {
     std::fprintf(stderr, "bad flags\n");
     return 2;
   }
   if (o.malloc_tuning) TuneMalloc();
+  // Debian's abseil is built without NDEBUG, so absl::Mutex (which gRPC locks several times per
+  // message) checks every lock against a process-wide lock graph unless this turns it off.
+  if (!o.deadlock_check) absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const char* bin = std::getenv("SLUICE_BINARY_DIR");
   std::string binary_dir = bin ? bin : "";
   if (binary_dir.empty()) {
@@ -552,9 +652,10 @@ int Main(int argc, char** argv) {
                 "@127.0.0.1:" + std::to_string((*db)->port()) +
                 "/?name=bench&server_id=9301&tables=test.fan&snapshot=never");
   std::printf(
-      "fanout_bench: %d s at %d rows/s (%d rows per INSERT), client nice %d, malloc tuning %s, %d "
-      "cores, load %s\n",
+      "fanout_bench: %d s at %d rows/s (%d rows per INSERT), client nice %d, malloc tuning %s, "
+      "absl deadlock check %s, %d cores, load %s\n",
       o.seconds, o.rate, o.rows_per_insert, o.client_nice, o.malloc_tuning ? "on" : "off",
+      o.deadlock_check ? "on" : "off",
       static_cast<int>(std::thread::hardware_concurrency()), Uptime().c_str());
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the source connects
   int64_t next_id = 1;
@@ -575,6 +676,7 @@ int Main(int argc, char** argv) {
                o.subscribers, o.durable, next_id);
     }
   }
+  if (client_modes != "full") MeasureDecode();
   return 0;
 }
 
