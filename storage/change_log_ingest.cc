@@ -13,8 +13,9 @@ namespace sluice::storage::internal {
 namespace {
 
 // Opens an SST file writer for `cf` at `path`.
-absl::StatusOr<std::unique_ptr<rocksdb::SstFileWriter>> OpenSstFile(
-    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, const std::string& path) {
+absl::StatusOr<std::unique_ptr<rocksdb::SstFileWriter>> OpenSstFile(rocksdb::DB& db,
+                                                                    rocksdb::ColumnFamilyHandle* cf,
+                                                                    const std::string& path) {
   auto writer =
       std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), db.GetOptions(cf), cf);
   SLUICE_RETURN_IF_ERROR(FromRocks(writer->Open(path), absl::StrCat("creating ", path)));
@@ -112,8 +113,8 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
     const uint64_t offset = txn_first + k;
     const bool last = k + 1 == n;
     record.clear();
-    AppendRecordHeader((k == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0), e.op,
-                       e.table, record);
+    AppendRecordHeader((k == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0), e.op, e.table,
+                       record);
     AppendAssignedFields(offset, static_cast<uint32_t>(k), last, now, record);
     record.append(e.body);
     record.append(p.overlay);
@@ -270,9 +271,9 @@ absl::Status ChangeLogImpl::IngestFiles(Ingestion& ing, SourceSlot& slot,
   }
   add(meta_, ing.paths.back());
   if (options_.around_ingest_for_testing) options_.around_ingest_for_testing(false);
-  SLUICE_RETURN_IF_ERROR(
-      FromRocks(db_->IngestExternalFiles(args),
-                absl::StrCat("ingesting ", ing.rows, " snapshot rows of source '", slot.name, "'")));
+  SLUICE_RETURN_IF_ERROR(FromRocks(
+      db_->IngestExternalFiles(args),
+      absl::StrCat("ingesting ", ing.rows, " snapshot rows of source '", slot.name, "'")));
   if (options_.around_ingest_for_testing) options_.around_ingest_for_testing(true);
   // move_files unlinks the names it linked; a name left (a copy fallback) is removed here.
   for (const std::string& path : ing.paths) {

@@ -3,9 +3,9 @@
 // with other sources' WAL appends, table state sorted, and crash-safe (a child process killed
 // just before and just after IngestExternalFiles, and at random instants).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -100,9 +100,8 @@ struct Calls {
   }
 };
 
-void AddChunk(ChangeLog& log, SourceId id, const std::string& table,
-              std::vector<EncodedEvent> rows, const std::string& checkpoint, bool now,
-              Calls& calls) {
+void AddChunk(ChangeLog& log, SourceId id, const std::string& table, std::vector<EncodedEvent> rows,
+              const std::string& checkpoint, bool now, Calls& calls) {
   log.AppendSnapshotChunkAsync(id, std::move(rows), ChunkInfo(table), MakeCheckpoint(checkpoint),
                                now, calls.Written(), calls.Done());
 }
@@ -140,14 +139,13 @@ std::map<std::string, uint64_t> State(const ChangeLog& log, SourceId id) {
   if (!view.ok()) return out;
   std::string cursor;
   do {
-    auto next = (*view)->Read("", cursor, ReadLimits{100000, size_t{64} << 20},
-                              [&](const TableRow& row) {
-                                LogOffset at;
-                                auto e = StateRowEvent(row.value, &at);
-                                EXPECT_TRUE(e.ok()) << e.status();
-                                out[std::string(row.table) + "/" + e->after().fields(0).value().string()] =
-                                    at.value();
-                              });
+    auto next =
+        (*view)->Read("", cursor, ReadLimits{100000, size_t{64} << 20}, [&](const TableRow& row) {
+          LogOffset at;
+          auto e = StateRowEvent(row.value, &at);
+          EXPECT_TRUE(e.ok()) << e.status();
+          out[std::string(row.table) + "/" + e->after().fields(0).value().string()] = at.value();
+        });
     EXPECT_TRUE(next.ok()) << next.status();
     if (!next.ok()) break;
     cursor = *next;
@@ -360,8 +358,7 @@ bool ReadWithin(int fd, void* buf, size_t n) {
   if (!id.ok()) _exit(4);
   Calls calls;
   for (int c = 0; c < 4; ++c) {
-    AddChunk(**log, *id, "t", Rows("t", c * 100, 100), "c" + std::to_string(c + 1), false,
-             calls);
+    AddChunk(**log, *id, "t", Rows("t", c * 100, 100), "c" + std::to_string(c + 1), false, calls);
   }
   for (;;) pause();
 }
