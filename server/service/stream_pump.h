@@ -48,7 +48,9 @@ struct DurableState {
   std::string name;
   uint64_t generation = 0;  // SubscriptionStore::Get's, when opened: acks cannot undo a reset
   storage::SubscriptionStore* store = nullptr;
-  boost::asio::thread_pool* ack_pool = nullptr;  // commits acks (synced writes) off the pump
+  // Commits acks (synced writes) off the pump: the service's commit pool, or its ack pool for
+  // a stream with a bootstrap (consume_bootstrap.h).
+  boost::asio::thread_pool* ack_pool = nullptr;
   size_t max_unacked_events = 0;
   uint64_t max_unacked_bytes = 0;  // 0: no byte limit
   // Delivered and not acked: (offset, bytes), oldest first. At most max_unacked_events long.

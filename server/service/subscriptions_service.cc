@@ -74,7 +74,8 @@ SubscriptionsService::SubscriptionsService(storage::ChangeLog& log,
       options_(options),
       tail_(options.share_tail ? std::make_unique<SharedTail>(log) : nullptr),
       pool_(options.pump_threads),
-      ack_pool_(options.ack_threads) {}
+      ack_pool_(options.ack_threads),
+      commit_pool_(options.ack_commit_threads) {}
 
 void SubscriptionsService::CloseAll() {
   consumers_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -83,6 +84,7 @@ void SubscriptionsService::CloseAll() {
 }
 
 SubscriptionsService::~SubscriptionsService() {
+  commit_pool_.join();
   ack_pool_.join();
   pool_.join();
 }
@@ -186,7 +188,9 @@ absl::Status SubscriptionsService::Open(const v1::ConsumeRequest::Open& open, St
   d.name = record->name();
   d.generation = generation;
   d.store = &store_;
-  d.ack_pool = &ack_pool_;
+  // A bootstrap's completion (consume_bootstrap.h) runs on the ack pool and must not run
+  // beside an ack commit of the same subscription: such a stream commits its acks there too.
+  d.ack_pool = bootstrap != nullptr ? &ack_pool_ : &commit_pool_;
   d.max_unacked_events =
       open.max_unacked_events() ? open.max_unacked_events() : options_.default_max_unacked_events;
   d.max_unacked_bytes = open.max_unacked_bytes();

@@ -48,6 +48,11 @@ struct ConsumeOptions {
   // bootstrap's completion (a stored-record read, then a reset to N + 1) relies on no other
   // ack commit running between the two. More threads would need a per-subscription lock.
   int ack_threads = 1;
+  // Commit the acks received on Consume streams of subscriptions without a bootstrap (those
+  // keep the ack pool, see ack_threads). Acks of different subscriptions are committed
+  // concurrently, so RocksDB's write group turns several into one synced WAL write; those of
+  // one stream stay one at a time and in order (DurableState::ack_writing).
+  int ack_commit_threads = 4;
   // Streams caught up at the same offset with the same filters and limits share one log read
   // and one encoded batch (shared_tail.h). False: each stream reads the log itself.
   bool share_tail = true;
@@ -120,6 +125,7 @@ class SubscriptionsService final : public SubscriptionsBase {
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
   boost::asio::thread_pool pool_;
   boost::asio::thread_pool ack_pool_;
+  boost::asio::thread_pool commit_pool_;  // ack commits of streams without a bootstrap
 };
 
 }  // namespace sluice::service
