@@ -16,10 +16,14 @@ constexpr char kCommittedTag = 0x20;   // field 4, wire type 0
 }  // namespace
 
 void BatchEncoder::AddEvent(std::string_view serialized_event) {
-  buffer_.push_back(kEventsTag);
-  AppendVarint(serialized_event.size(), buffer_);
-  buffer_.append(serialized_event);
+  AppendEventField(serialized_event, buffer_);
   ++events_;
+}
+
+void BatchEncoder::AppendEventField(std::string_view serialized_event, std::string& out) {
+  out.push_back(kEventsTag);
+  AppendVarint(serialized_event.size(), out);
+  out.append(serialized_event);
 }
 
 const std::string& BatchEncoder::Finish(uint64_t next_offset, uint64_t last_offset,

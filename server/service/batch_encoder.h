@@ -23,6 +23,8 @@ class BatchEncoder {
     events_ = 0;
   }
   void AddEvent(std::string_view serialized_event);
+  // Appends the `events` field AddEvent writes for `serialized_event` to `out`.
+  static void AppendEventField(std::string_view serialized_event, std::string& out);
   // Appends the trailing fields and returns the finished message bytes.
   const std::string& Finish(uint64_t next_offset, uint64_t last_offset,
                             uint64_t committed_offset = 0);
@@ -50,6 +52,7 @@ class EventFilter {
   EventFilter() = default;
   EventFilter(std::vector<std::string> table_globs, std::vector<v1::Op> ops);
   bool Matches(std::string_view table, uint8_t op) const;
+  bool MatchesAll() const { return tables_.empty() && op_mask_ == 0; }
   // Appends a canonical description: equal for filters that match the same events.
   void AppendKey(std::string& out) const;
 

@@ -68,16 +68,17 @@ absl::StatusOr<SharedTail::Segment*> SharedTail::ReadSegmentLocked(storage::Sour
       seg->tables.emplace_back(rec.view.table);
     }
     r.table = static_cast<uint32_t>(seg->tables.size() - 1);
-    r.begin = seg->bytes.size();
+    r.field = seg->bytes->size();
+    BatchEncoder::AppendEventField(rec.view.event, *seg->bytes);
     r.size = rec.view.event.size();
+    r.begin = seg->bytes->size() - r.size;
     r.stored_size = rec.stored_size;
-    seg->bytes.append(rec.view.event);
     seg->records.push_back(r);
   });
   if (!next.ok()) return next.status();
   if (seg->records.empty()) return nullptr;  // trimmed or nothing there
   seg->next = next->value();
-  seg->cost = seg->bytes.size() + seg->records.size() * sizeof(Record);
+  seg->cost = seg->bytes->size() + seg->records.size() * sizeof(Record);
   for (const auto& t : seg->tables) seg->cost += t.size();
   cached_bytes_ += seg->cost;
   ++counters_.segments_read;
@@ -100,9 +101,34 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Build(const Segme
                                                                      uint64_t from,
                                                                      const Encoding& enc) {
   auto batch = std::make_shared<SharedBatch>();
-  BatchEncoder encoder;
   const auto& limits = enc.limits;
   size_t i = from - seg.from;
+  if (enc.filter->MatchesAll() && enc.projector->empty()) {
+    // Every record is an event: the batch is one run of the segment's fields, sent as a slice
+    // of its buffer (one round: the first record always matches).
+    const size_t first = i;
+    size_t bytes = 0;
+    for (; i < seg.records.size() && i - first < limits.max_events && bytes < limits.max_bytes;
+         ++i) {
+      const Record& r = seg.records[i];
+      bytes += r.stored_size;
+      batch->delivered.emplace_back(r.offset, r.size);
+      storage::CountTableEvent(seg.tables[r.table], batch->tables);
+    }
+    batch->from = LogOffset(from);
+    batch->next = LogOffset(i < seg.records.size() ? seg.records[i].offset : seg.next);
+    batch->event_count = i - first;
+    if (batch->event_count > 0) {
+      const size_t begin = seg.records[first].field;
+      const size_t end = i < seg.records.size() ? seg.records[i].field : seg.bytes->size();
+      auto* owner = new std::shared_ptr<std::string>(seg.bytes);
+      batch->events = grpc::Slice(
+          seg.bytes->data() + begin, end - begin,
+          [](void* p) { delete static_cast<std::shared_ptr<std::string>*>(p); }, owner);
+    }
+    return std::shared_ptr<const SharedBatch>(std::move(batch));
+  }
+  BatchEncoder encoder;
   // As ChangeLog::Read rounds: each round examines up to max_events records and stops after
   // the record that crosses max_bytes; rounds go on while no event matched (Pump's loop).
   while (i < seg.records.size()) {
@@ -115,7 +141,7 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Build(const Segme
       bytes += r.stored_size;
       const std::string& table = seg.tables[r.table];
       if (!enc.filter->Matches(table, r.op)) continue;
-      std::string_view event(seg.bytes.data() + r.begin, r.size);
+      std::string_view event(seg.bytes->data() + r.begin, r.size);
       size_t size = event.size();
       if (const Projection* p = enc.projector->Match(table)) {
         auto projected = ColumnProjector::Apply(*p, event);
@@ -161,7 +187,8 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Get(storage::Sour
   }
   auto built = Build(*seg, from.value(), encoding);
   if (!built.ok()) return built.status();
-  const size_t cost = (*built)->events.size() + encoding.key.size() +
+  const bool copied = !(encoding.filter->MatchesAll() && encoding.projector->empty());
+  const size_t cost = (copied ? (*built)->events.size() : 0) + encoding.key.size() +
                       (*built)->delivered.size() * sizeof((*built)->delivered[0]);
   seg->batches.push_back({{from.value(), std::string(encoding.key)}, *built});
   seg->cost += cost;

@@ -78,8 +78,10 @@ grpc::ByteBuffer SharedMessage(const SharedBatch& batch, uint64_t last_offset,
                                uint64_t committed_offset);
 
 struct SharedTailOptions {
-  // A stream this close to the log end (in events) reads through the cache.
-  uint64_t near_tail_events = 4096;
+  // A stream this close to the log end (in events) reads through the cache: caught-up streams
+  // share their batches, and streams that fell behind together (a stall of a few seconds) share
+  // the log reads and rejoin the shared batches when they catch up.
+  uint64_t near_tail_events = 65536;
   size_t max_segment_bytes = size_t{4} << 20;  // one read at most (it stops after the record
                                                // that crosses it)
   size_t max_cached_bytes = size_t{32} << 20;  // records and batches of every segment
@@ -111,6 +113,7 @@ class SharedTail {
     uint64_t offset = 0;
     uint8_t op = 0;
     uint32_t table = 0;  // index into Segment::tables
+    size_t field = 0;    // where its `events` field (tag, length, event) starts in Segment::bytes
     size_t begin = 0;    // the event's bytes in Segment::bytes
     size_t size = 0;
     size_t stored_size = 0;  // as ChangeLog::Read counts it against max_bytes
@@ -119,7 +122,10 @@ class SharedTail {
     storage::SourceId source;
     uint64_t from = 0;
     uint64_t next = 0;  // one past the last record
-    std::string bytes;
+    // The records' events as `events` fields (BatchEncoder::AddEvent), one after the other: a
+    // stream without filters or projections is sent a slice of it, not a copy. Shared with the
+    // slices in flight.
+    std::shared_ptr<std::string> bytes = std::make_shared<std::string>();
     std::vector<std::string> tables;
     std::vector<Record> records;
     // Batches built from this segment, by (start offset, encoding key).
