@@ -93,11 +93,33 @@ char* PutDigitsBackwards(char* q, Uint v) {
   return end;
 }
 
-// The decimal digits of `v` (what std::to_chars writes); 32-bit arithmetic when it fits.
+// Writes the 4 digits of `v` < 10000 at p.
+inline void PutFour(char* p, uint32_t v) {
+  const uint32_t high = v / 100;
+  std::memcpy(p, &kDigitPairs[2 * high], 2);
+  std::memcpy(p + 2, &kDigitPairs[2 * (v - 100 * high)], 2);
+}
+
+// The decimal digits of `v` (what std::to_chars writes): four at a time from the end while more
+// than four are left (32-bit arithmetic when it fits), then two at a time.
 [[gnu::always_inline]] inline char* PutUnsigned(char* p, uint64_t v) {
   char* const end = p + DecimalDigits(v);
-  if (v <= UINT32_MAX) return PutDigitsBackwards(end, static_cast<uint32_t>(v));
-  return PutDigitsBackwards(end, v);
+  char* q = end;
+  while (v > UINT32_MAX) {
+    q -= 4;
+    const uint64_t rest = v / 10000;
+    PutFour(q, static_cast<uint32_t>(v - 10000 * rest));
+    v = rest;
+  }
+  auto w = static_cast<uint32_t>(v);
+  while (w >= 10000) {
+    q -= 4;
+    const uint32_t rest = w / 10000;
+    PutFour(q, w - 10000 * rest);
+    w = rest;
+  }
+  PutDigitsBackwards(q, w);
+  return end;
 }
 
 [[gnu::always_inline]] inline char* PutSigned(char* p, int64_t v) {

@@ -56,8 +56,20 @@ inline uint64_t LoadBe(const char* p, size_t n) {
     p += 4;
     n -= 4;
   }
-  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
+  const auto* u = reinterpret_cast<const uint8_t*>(p);
+  switch (n) {  // the last 0-4 bytes (fractions take 1-3, DATETIME2's fifth byte 1)
+    case 0:
+      return v;
+    case 1:
+      return v << 8 | u[0];
+    case 2:
+      return v << 16 | uint64_t{u[0]} << 8 | u[1];
+    case 3:
+      return v << 24 | uint64_t{u[0]} << 16 | uint64_t{u[1]} << 8 | u[2];
+    default:
+      for (size_t i = 0; i < n; ++i) v = (v << 8) | u[i];
+      return v;
+  }
 }
 
 // Reads n (<= 8) bytes big-endian (one bounds check for the whole field); 0 on failure.
