@@ -19,7 +19,9 @@
 //
 // Memory is bounded: segments (their records and every batch encoded from them) are kept in
 // a ring of at most `max_cached_bytes` and `max_segments`; the oldest segments are dropped first.
-// A batch still being written stays alive through its slice's reference until the write ends.
+// A batch still being written stays alive through its slice's reference until the write ends
+// (for an unfiltered stream, the slice holds its segment's buffer: at most max_segment_bytes
+// per stream).
 //
 // Thread-safety: every method may be called from any thread (one mutex; a segment is read
 // from the log under it, so concurrent askers for the same offset wait for that one read).
@@ -82,8 +84,10 @@ struct SharedTailOptions {
   // share their batches, and streams that fell behind together (a stall of a few seconds) share
   // the log reads and rejoin the shared batches when they catch up.
   uint64_t near_tail_events = 65536;
-  size_t max_segment_bytes = size_t{4} << 20;  // one read at most (it stops after the record
-                                               // that crosses it)
+  // One read at most (it stops after the record that crosses it). A message in flight that is
+  // a slice of a segment keeps that segment's buffer alive after the ring dropped it, so this
+  // is also what one stream can pin: as much as its own batch did before.
+  size_t max_segment_bytes = size_t{1} << 20;
   size_t max_cached_bytes = size_t{32} << 20;  // records and batches of every segment
   size_t max_segments = 64;
 };
