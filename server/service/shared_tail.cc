@@ -134,8 +134,7 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Build(const Segme
   while (i < seg.records.size()) {
     size_t scanned = 0;
     size_t bytes = 0;
-    for (; i < seg.records.size() && scanned < limits.max_events && bytes < limits.max_bytes;
-         ++i) {
+    for (; i < seg.records.size() && scanned < limits.max_events && bytes < limits.max_bytes; ++i) {
       const Record& r = seg.records[i];
       ++scanned;
       bytes += r.stored_size;
@@ -162,8 +161,7 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Build(const Segme
   if (batch->event_count > 0) {
     auto* owned = new std::string(encoder.Release());
     batch->events = grpc::Slice(
-        owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); },
-        owned);
+        owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
   }
   return std::shared_ptr<const SharedBatch>(std::move(batch));
 }

@@ -140,8 +140,7 @@ class SharedTail {
 
   Segment* FindLocked(storage::SourceId source, uint64_t from);
   absl::StatusOr<Segment*> ReadSegmentLocked(storage::SourceId source, uint64_t from);
-  static absl::StatusOr<std::shared_ptr<const SharedBatch>> Build(const Segment& seg,
-                                                                  uint64_t from,
+  static absl::StatusOr<std::shared_ptr<const SharedBatch>> Build(const Segment& seg, uint64_t from,
                                                                   const Encoding& encoding);
   void EvictLocked();
 

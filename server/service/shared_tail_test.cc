@@ -238,7 +238,8 @@ TEST(SharedTailTest, ManySubscribersGetEveryOffsetOnceInOrderWhileAppending) {
       const bool late = i % 4 == 2;
       if (i % 6 == 3) r.leave_after = 50 + i;
       if (late) {
-        while (appended < kTransactions / 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        while (appended < kTransactions / 2)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       v1::SubscribeRequest req;
       req.set_source("shop");
