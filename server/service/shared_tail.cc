@@ -95,6 +95,14 @@ void SharedTail::EvictLocked() {
     cached_bytes_ -= ring_.front()->cost;
     ring_.pop_front();
   }
+  // Still over: shed the newest segment's batches, oldest first (they are rebuilt if asked for).
+  if (ring_.empty()) return;
+  Segment& newest = *ring_.back();
+  while (cached_bytes_ > options_.max_cached_bytes && !newest.batches.empty()) {
+    cached_bytes_ -= newest.batches.front().cost;
+    newest.cost -= newest.batches.front().cost;
+    newest.batches.pop_front();
+  }
 }
 
 absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Build(const Segment& seg,
@@ -177,10 +185,10 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Get(storage::Sour
     seg = *read;
     if (seg == nullptr) return nullptr;
   }
-  for (const auto& [key, batch] : seg->batches) {
-    if (key.first == from.value() && key.second == encoding.key) {
+  for (const auto& cached : seg->batches) {
+    if (cached.from == from.value() && cached.key == encoding.key) {
       ++counters_.batches_shared;
-      return batch;
+      return cached.batch;
     }
   }
   auto built = Build(*seg, from.value(), encoding);
@@ -188,7 +196,7 @@ absl::StatusOr<std::shared_ptr<const SharedBatch>> SharedTail::Get(storage::Sour
   const bool copied = !(encoding.filter->MatchesAll() && encoding.projector->empty());
   const size_t cost = (copied ? (*built)->events.size() : 0) + encoding.key.size() +
                       (*built)->delivered.size() * sizeof((*built)->delivered[0]);
-  seg->batches.push_back({{from.value(), std::string(encoding.key)}, *built});
+  seg->batches.push_back({from.value(), std::string(encoding.key), *built, cost});
   seg->cost += cost;
   cached_bytes_ += cost;
   ++counters_.batches_built;

@@ -19,6 +19,10 @@
 //
 // Memory is bounded: segments (their records and every batch encoded from them) are kept in
 // a ring of at most `max_cached_bytes` and `max_segments`; the oldest segments are dropped first.
+// The newest segment's records stay (it is the one being used), but when the budget is still
+// exceeded its cached batches are dropped, oldest first: many distinct encodings walking one
+// segment (each stream with its own filter or limits) cannot grow it past the budget; a batch
+// that is dropped from the cache lives on only as long as a stream still holds it.
 // A batch still being written stays alive through its slice's reference until the write ends
 // (for an unfiltered stream, the slice holds its segment's buffer: at most max_segment_bytes
 // per stream).
@@ -132,9 +136,15 @@ class SharedTail {
     std::shared_ptr<std::string> bytes = std::make_shared<std::string>();
     std::vector<std::string> tables;
     std::vector<Record> records;
-    // Batches built from this segment, by (start offset, encoding key).
-    std::vector<std::pair<std::pair<uint64_t, std::string>, std::shared_ptr<const SharedBatch>>>
-        batches;
+    // Batches built from this segment, oldest first, by (start offset, encoding key), with
+    // what each counts against max_cached_bytes.
+    struct CachedBatch {
+      uint64_t from = 0;
+      std::string key;
+      std::shared_ptr<const SharedBatch> batch;
+      size_t cost = 0;
+    };
+    std::deque<CachedBatch> batches;
     size_t cost = 0;
   };
 

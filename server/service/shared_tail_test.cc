@@ -188,6 +188,48 @@ TEST(SharedTailTest, OnlyStreamsNearTheEndReadThroughTheCacheAndItStaysBounded) 
   EXPECT_EQ(tail.counters().batches_shared, 251u);
 }
 
+// Many encodings walking the newest segment (each stream with its own batch limit): its cached
+// batches are shed once they exceed the budget, and every stream still gets every offset once.
+TEST(SharedTailTest, ManyEncodingsOnTheNewestSegmentStayWithinTheBudget) {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  auto source = *log->RegisterSource("shop", v1::SOURCE_KIND_MYSQL);
+  std::vector<v1::ChangeEvent> txn;
+  for (int i = 0; i < 400; ++i) {
+    v1::ChangeEvent e = MakeEvent("orders", i, 0, v1::OP_INSERT);
+    auto* f = e.mutable_after()->add_fields();
+    f->set_name("note");
+    f->mutable_value()->set_string(std::string(200, 'x'));
+    txn.push_back(e);
+  }
+  ASSERT_TRUE(log->Append(source, txn, MakeCheckpoint("x")).ok());
+  const uint64_t last = log->Bounds(source)->last.value();
+  SharedTailOptions options{
+      .near_tail_events = 1000, .max_cached_bytes = size_t{256} << 10, .max_segments = 4};
+  SharedTail tail(*log, options);
+  EventFilter filter({"db.*"}, {});  // a filter: each batch is an encoded copy, counted
+  ColumnProjector projector;
+  size_t peak = 0;
+  for (int s = 0; s < 60; ++s) {
+    storage::ReadLimits limits{.max_events = static_cast<size_t>(5 + s), .max_bytes = 1 << 20};
+    const std::string key = EncodingKey(filter, projector, limits);
+    uint64_t from = 1;
+    while (from <= last) {
+      auto batch = tail.Get(source, LogOffset(from), {&filter, &projector, limits, key});
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      ASSERT_NE(*batch, nullptr);
+      ASSERT_EQ((*batch)->from.value(), from);
+      ASSERT_EQ((*batch)->delivered.front().first, from);
+      ASSERT_EQ((*batch)->delivered.back().first + 1, (*batch)->next.value());
+      from = (*batch)->next.value();
+      peak = std::max(peak, tail.cached_bytes());
+    }
+    ASSERT_EQ(from, last + 1);
+  }
+  EXPECT_EQ(tail.segments(), 1u);
+  EXPECT_LE(peak, options.max_cached_bytes);  // was about 7 MB before batches were shed
+}
+
 // Many Subscribe streams while a writer appends: every stream gets exactly the offsets its
 // filter matches from where it started, each once and in order, with the stored (or projected)
 // bytes; slow streams fall behind and catch up, some join late and some leave early.
