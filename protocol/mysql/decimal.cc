@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/mysql/digit_text.h"
 
 namespace sluice::mysql {
 namespace {
@@ -24,23 +25,11 @@ size_t BinaryDecimalSize(int precision, int scale) {
 
 namespace {
 
-// "00" to "99".
-constexpr auto kDigitPairs = [] {
-  struct Pairs {
-    char text[200];
-  } pairs{};
-  for (int i = 0; i < 100; ++i) {
-    pairs.text[2 * i] = static_cast<char>('0' + i / 10);
-    pairs.text[2 * i + 1] = static_cast<char>('0' + i % 10);
-  }
-  return pairs;
-}();
-
 // Writes the `count` low decimal digits of `v` (zero-padded) ending at `end`, two at a time.
 void PutDigitsBefore(char* end, uint32_t v, int count) {
   while (count >= 2) {
     end -= 2;
-    std::memcpy(end, &kDigitPairs.text[2 * (v % 100)], 2);
+    std::memcpy(end, &kDigitPairs[2 * (v % 100)], 2);
     v /= 100;
     count -= 2;
   }
@@ -69,12 +58,12 @@ char* PutUnsignedDigits(char* p, uint64_t v) {
   char* q = end;
   while (v >= 100) {
     q -= 2;
-    std::memcpy(q, &kDigitPairs.text[2 * (v % 100)], 2);
+    std::memcpy(q, &kDigitPairs[2 * (v % 100)], 2);
     v /= 100;
   }
   if (v >= 10) {
     q -= 2;
-    std::memcpy(q, &kDigitPairs.text[2 * v], 2);
+    std::memcpy(q, &kDigitPairs[2 * v], 2);
   } else {
     *--q = static_cast<char>('0' + v);
   }

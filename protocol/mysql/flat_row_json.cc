@@ -8,6 +8,7 @@
 
 #include "proto/base/time_format.h"
 #include "proto/base/value_json.h"
+#include "protocol/mysql/digit_text.h"
 #include "protocol/mysql/short_double.h"
 
 namespace sluice::mysql {
@@ -32,16 +33,6 @@ char* PutDigits(char* p, uint32_t v, int width) {
   return p + width;
 }
 
-// "00" to "99".
-constexpr auto kDigitPairs = [] {
-  std::array<char, 200> pairs{};
-  for (int i = 0; i < 100; ++i) {
-    pairs[2 * i] = static_cast<char>('0' + i / 10);
-    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
-  }
-  return pairs;
-}();
-
 // Writes the two decimal digits of `v` < 100.
 char* PutTwo(char* p, uint32_t v) {
   std::memcpy(p, &kDigitPairs[2 * v], 2);
@@ -51,26 +42,6 @@ char* PutTwo(char* p, uint32_t v) {
 // The number of decimal digits of `v` (1 for 0): floor(log10) from the bit width (1233 / 4096
 // is just above log10(2)), corrected by one comparison.
 int DecimalDigits(uint64_t v) {
-  static constexpr uint64_t kPowersOf10[20] = {1ULL,
-                                               10ULL,
-                                               100ULL,
-                                               1000ULL,
-                                               10000ULL,
-                                               100000ULL,
-                                               1000000ULL,
-                                               10000000ULL,
-                                               100000000ULL,
-                                               1000000000ULL,
-                                               10000000000ULL,
-                                               100000000000ULL,
-                                               1000000000000ULL,
-                                               10000000000000ULL,
-                                               100000000000000ULL,
-                                               1000000000000000ULL,
-                                               10000000000000000ULL,
-                                               100000000000000000ULL,
-                                               1000000000000000000ULL,
-                                               10000000000000000000ULL};
   const uint64_t x = v | 1;
   const int t = (std::bit_width(x) * 1233) >> 12;
   return t + 1 - (x < kPowersOf10[t] ? 1 : 0);

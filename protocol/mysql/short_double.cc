@@ -4,33 +4,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "protocol/mysql/digit_text.h"
+
 namespace sluice::mysql {
 namespace {
 
 constexpr int kDigits = 15;
-constexpr uint64_t kPow10[23] = {1ULL,
-                                 10ULL,
-                                 100ULL,
-                                 1000ULL,
-                                 10000ULL,
-                                 100000ULL,
-                                 1000000ULL,
-                                 10000000ULL,
-                                 100000000ULL,
-                                 1000000000ULL,
-                                 10000000000ULL,
-                                 100000000000ULL,
-                                 1000000000000ULL,
-                                 10000000000000ULL,
-                                 100000000000000ULL,
-                                 1000000000000000ULL,
-                                 10000000000000000ULL,
-                                 100000000000000000ULL,
-                                 1000000000000000000ULL,
-                                 10000000000000000000ULL,
-                                 0,
-                                 0,
-                                 0};
 // 10^n as exact doubles (n <= 22).
 constexpr double kExactPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -47,18 +26,6 @@ constexpr auto kPow5 = [] {
   } t{};
   for (int n = 0; n < 23; ++n) t.v[n] = Pow5(n);
   return t;
-}();
-
-// "00" to "99".
-constexpr auto kDigitPairs = [] {
-  struct Pairs {
-    char text[200];
-  } pairs{};
-  for (int i = 0; i < 100; ++i) {
-    pairs.text[2 * i] = static_cast<char>('0' + i / 10);
-    pairs.text[2 * i + 1] = static_cast<char>('0' + i % 10);
-  }
-  return pairs;
 }();
 
 // m * 2^e * 10^n rounded to the nearest integer (halves up), for n in [0, 22] and a result
@@ -88,13 +55,13 @@ char* PutShortDouble(char* p, double d) {
   int n = kDigits - 1 - exp10;
   if (n < 0 || n > 22) return nullptr;
   uint64_t digits = ScaleRound(m, e, n);
-  if (digits >= kPow10[kDigits]) {  // floor(log10(a)) is exp10 + 1
+  if (digits >= kPowersOf10[kDigits]) {  // floor(log10(a)) is exp10 + 1
     --n;
     if (n < 0) return nullptr;
     digits = ScaleRound(m, e, n);
-    if (digits >= kPow10[kDigits]) return nullptr;
+    if (digits >= kPowersOf10[kDigits]) return nullptr;
   }
-  if (digits < kPow10[kDigits - 1]) return nullptr;  // not expected; leave it to to_chars
+  if (digits < kPowersOf10[kDigits - 1]) return nullptr;  // not expected; leave it to to_chars
   // Reads back as `a`? Both operands are exact doubles: one correctly rounded operation.
   if (static_cast<double>(digits) / kExactPow10[n] != a) return nullptr;
 
@@ -103,12 +70,12 @@ char* PutShortDouble(char* p, double d) {
   const auto high = static_cast<uint32_t>(digits / 100000000);  // 7 digits
   auto low = static_cast<uint32_t>(digits % 100000000);          // 8 digits
   for (int i = 13; i >= 7; i -= 2) {
-    std::memcpy(text + i, &kDigitPairs.text[2 * (low % 100)], 2);
+    std::memcpy(text + i, &kDigitPairs[2 * (low % 100)], 2);
     low /= 100;
   }
-  std::memcpy(text + 5, &kDigitPairs.text[2 * (high % 100)], 2);
-  std::memcpy(text + 3, &kDigitPairs.text[2 * (high / 100 % 100)], 2);
-  std::memcpy(text + 1, &kDigitPairs.text[2 * (high / 10000 % 100)], 2);
+  std::memcpy(text + 5, &kDigitPairs[2 * (high % 100)], 2);
+  std::memcpy(text + 3, &kDigitPairs[2 * (high / 100 % 100)], 2);
+  std::memcpy(text + 1, &kDigitPairs[2 * (high / 10000 % 100)], 2);
   text[0] = static_cast<char>('0' + high / 1000000);
   int k = kDigits;
   while (text[k - 1] == '0') --k;  // text[0] is not '0'
@@ -148,7 +115,7 @@ char* PutShortDouble(char* p, double d) {
   *p++ = 'e';
   *p++ = x < 0 ? '-' : '+';
   const int ax = x < 0 ? -x : x;
-  std::memcpy(p, &kDigitPairs.text[2 * ax], 2);
+  std::memcpy(p, &kDigitPairs[2 * ax], 2);
   return p + 2;
 }
 
