@@ -219,17 +219,8 @@ void AddEncodedEvents(std::vector<EncodedEvent>& events, PendingAppend& p) {
 void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
                                        const v1::SourceInfo& commit_info,
                                        v1::SourceCheckpoint checkpoint, AppendCallback done) {
-  auto slot = Slot(source);
-  if (!slot.ok()) {
-    std::move(done)(slot.status());
-    return;
-  }
-  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
-  AddEncodedEvents(events, p);
-  p.checkpoint = std::move(checkpoint);
-  p.done = std::move(done);
-  p.queued = std::chrono::steady_clock::now();
-  Enqueue(std::move(p));
+  SubmitEncoded(source, std::move(events), commit_info, std::move(checkpoint), /*bulk=*/false,
+                /*ingest_now=*/false, nullptr, std::move(done));
 }
 
 void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
@@ -237,6 +228,14 @@ void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, std::vector<Encode
                                              v1::SourceCheckpoint checkpoint, bool ingest_now,
                                              absl::AnyInvocable<void()> written,
                                              AppendCallback done) {
+  SubmitEncoded(source, std::move(events), commit_info, std::move(checkpoint), /*bulk=*/true,
+                ingest_now, std::move(written), std::move(done));
+}
+
+void ChangeLogImpl::SubmitEncoded(SourceId source, std::vector<EncodedEvent> events,
+                                  const v1::SourceInfo& commit_info,
+                                  v1::SourceCheckpoint checkpoint, bool bulk, bool ingest_now,
+                                  absl::AnyInvocable<void()> written, AppendCallback done) {
   auto slot = Slot(source);
   if (!slot.ok()) {
     if (written) written();
@@ -246,7 +245,7 @@ void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, std::vector<Encode
   PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
   AddEncodedEvents(events, p);
   p.checkpoint = std::move(checkpoint);
-  p.bulk = true;
+  p.bulk = bulk;
   p.ingest_now = ingest_now;
   p.written = std::move(written);
   p.done = std::move(done);

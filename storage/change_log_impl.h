@@ -311,6 +311,11 @@ class ChangeLogImpl final : public ChangeLog {
   void Submit(SourceId source, std::optional<uint64_t> stage_id,
               std::vector<v1::ChangeEvent> events, const v1::SourceInfo& commit_info,
               v1::SourceCheckpoint checkpoint, AppendCallback done);
+  // Queues already encoded events (AppendEncodedAsync), or a snapshot chunk for the source's
+  // bulk ingestion when `bulk` (AppendSnapshotChunkAsync, with its `ingest_now` and `written`).
+  void SubmitEncoded(SourceId source, std::vector<EncodedEvent> events,
+                     const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint, bool bulk,
+                     bool ingest_now, absl::AnyInvocable<void()> written, AppendCallback done);
   void Enqueue(PendingAppend p);
   void WriterLoop();
   void CommitGroup(std::vector<PendingAppend>& group);
