@@ -9,7 +9,10 @@
 // into a segment; each distinct encoding asked for at a given offset is built once from the
 // segment and handed to every stream that asks for it, as a refcounted grpc::Slice that their
 // writes share. Streams further behind, or whose offset fell out of the cache, get nullptr and
-// read the log themselves, exactly as before.
+// read the log themselves, exactly as before. One difference: a segment still in the cache is
+// served after retention trimmed its offsets (with --force, or for an ephemeral stream that
+// was behind), where a read of the log would end that stream with OUT_OF_RANGE; the stream
+// then gets those events, contiguous, and meets the trim once its offset leaves the cache.
 //
 // Order and exactly-once: a Batch starting at `from` holds exactly the events that reading the
 // log from `from` with the same filter, projections and limits would give, and its `next` is
