@@ -23,6 +23,10 @@
 #include "protocol/mysql/flat_row_json.h"
 #include "protocol/mysql/transaction_assembler.h"
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14
+#endif
+
 namespace sluice::cli {
 namespace {
 
@@ -82,11 +86,34 @@ class MappedFile {
 
   Bytes bytes() const { return Bytes(static_cast<const std::byte*>(data_), size_); }
 
+  // Maps the file's pages from `begin` on up to at least `end` (clipped to the file) into the
+  // page table now, kPopulateWindow bytes or more at a time (MADV_POPULATE_READ): one call per
+  // window instead of a page fault every 64 KiB, which is what reading a mapped file costs
+  // otherwise (2,800 faults on a 107 MB file, ~0.04 s of CPU in a VM). Nothing is read that
+  // decoding would not read anyway: windows start where decoding or the look-ahead reads. A
+  // kernel without it (EINVAL) leaves the pages to be faulted in as they are read.
+  void Populate(size_t begin, size_t end) {
+    if (end <= populated_ || !populate_) return;
+    constexpr size_t kPage = 4096;
+    if (begin > populated_) populated_ = begin & ~(kPage - 1);
+    const size_t target = std::min(size_, std::max(end, populated_ + kPopulateWindow));
+    if (target <= populated_) return;
+    if (::madvise(static_cast<char*>(data_) + populated_, target - populated_,
+                  MADV_POPULATE_READ) != 0) {
+      populate_ = false;
+    }
+    populated_ = (target + kPage - 1) & ~(kPage - 1);
+  }
+
  private:
+  static constexpr size_t kPopulateWindow = size_t{4} << 20;
+
   MappedFile() = default;
   int fd_ = -1;
   void* data_ = nullptr;
   size_t size_ = 0;
+  size_t populated_ = 0;  // [.., populated_) is mapped (page-aligned)
+  bool populate_ = true;
 };
 
 std::string BaseName(const std::string& path) {
@@ -173,6 +200,7 @@ class Decoder {
     const std::string& path = options_.files[index];
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
     data_ = file->bytes();
+    file_ = file.get();
     name_ = BaseName(path);
     mysql::BinlogDecoder decoder;
     decoder.set_file_name(path);
@@ -216,12 +244,14 @@ class Decoder {
             "server wrote it?)"));
         return Finish(st, after_jump);
       }
+      file_->Populate(pos, pos + mysql::kEventHeaderLength);
       auto header = mysql::DecodeEventHeader(rest);
       if (!header.ok()) {
         return Finish(absl::DataLossError(absl::StrCat(
                           path, ":", pos, ": bad event header: ", header.status().message())),
                       after_jump);
       }
+      file_->Populate(pos, pos + header->event_size);
       if (header->event_size > rest.size()) {
         return Finish(
             absl::DataLossError(absl::StrCat(
@@ -252,6 +282,7 @@ class Decoder {
       SLUICE_RETURN_IF_ERROR(FlushUnfinished());
     }
     decoder_ = nullptr;
+    file_ = nullptr;
     return absl::OkStatus();
   }
 
@@ -303,6 +334,7 @@ class Decoder {
     absl::Status flushed = FlushUnfinished();
     if (!flushed.ok()) return flushed;
     decoder_ = nullptr;
+    file_ = nullptr;
     if (after_jump) {
       return absl::InvalidArgumentError(absl::StrCat(
           error.message(), " (at --start-position ", *options_.start_position,
@@ -496,35 +528,10 @@ class Decoder {
     return MaybeFlush();
   }
 
-  // The value of `column` in `row`, or null when the image does not hold it.
-  static const mysql::FlatValue* FindColumn(const mysql::FlatRow& row, uint32_t column) {
-    for (const mysql::FlatValue& v : row.values()) {
-      if (v.column == column) return &v;
-      if (v.column > column) break;  // values are in column order
-    }
-    return nullptr;
-  }
-
   // {"k":value,...} for the key columns: from the after image, else the before image; columns in
   // neither are left out (as EventToJson does).
   void AppendKey(const mysql::FlatRowChange& row, TextBuffer& out) const {
-    out.Push('{');
-    bool first = true;
-    for (uint32_t k : key_columns_) {
-      if (k >= keys_->size()) continue;
-      const mysql::FlatRow* image = row.after;
-      const mysql::FlatValue* value = image != nullptr ? FindColumn(*image, k) : nullptr;
-      if (value == nullptr && row.before != nullptr) {
-        image = row.before;
-        value = FindColumn(*image, k);
-      }
-      if (value == nullptr) continue;
-      if (!first) out.Push(',');
-      first = false;
-      out.Append(keys_->key(k));
-      mysql::AppendFlatValueJson(*image, *value, out);
-    }
-    out.Push('}');
+    mysql::AppendFlatKeyJson(row.after, row.before, key_columns_, *keys_, out);
   }
 
   // Appends the row's line to the buffer.
@@ -577,6 +584,7 @@ class Decoder {
   TxnEnd LookAhead() const {
     const mysql::FormatDescription& fde = decoder_->format();
     for (uint64_t pos = event_pos_; pos < data_.size() && pos < stop_;) {
+      file_->Populate(pos, pos + mysql::kEventHeaderLength);
       auto h = mysql::DecodeEventHeader(data_.subspan(pos));
       if (!h.ok() || h->event_size > data_.size() - pos || h->event_size == 0) return {};
       const int64_t micros = gtid_commit_micros_ ? static_cast<int64_t>(*gtid_commit_micros_)
@@ -658,6 +666,7 @@ class Decoder {
 
   // The file being decoded.
   Bytes data_;
+  MappedFile* file_ = nullptr;  // of data_, owned by DecodeFile
   std::string name_;
   const mysql::BinlogDecoder* decoder_ = nullptr;
   uint64_t stop_ = 0;

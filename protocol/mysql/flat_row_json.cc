@@ -357,26 +357,66 @@ void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, TextBuffer& out
   if (!PutValue(row, v, 0, [](char* p) { return p; }, out)) AppendSlow(row, v, out);
 }
 
+namespace {
+
+// Writes `"key":value` of `v` (a value of `row`), after a ',' unless `comma` is 0.
+[[gnu::always_inline]] inline void PutKeyedValue(const FlatRow& row, const FlatValue& v,
+                                                 const ColumnKeys& keys, size_t comma,
+                                                 TextBuffer& out) {
+  const char* key = keys.key_block(v.column);
+  const size_t key_size = keys.key_size(v.column);
+  // ',' and the key: short keys are copied as a fixed-size block (the spare bytes are
+  // overwritten by what follows).
+  auto prefix = [&](char* p) {
+    *p = ',';
+    p += comma;
+    std::memcpy(p, key, ColumnKeys::kKeyPad);
+    if (key_size > ColumnKeys::kKeyPad) [[unlikely]] std::memcpy(p, key, key_size);
+    return p + key_size;
+  };
+  const size_t prefix_room = 1 + std::max(key_size, ColumnKeys::kKeyPad);
+  if (!PutValue(row, v, prefix_room, prefix, out)) {
+    out.Commit(prefix(out.Reserve(prefix_room)));
+    AppendSlow(row, v, out);
+  }
+}
+
+// The value of `column` in `row`, or null when the image does not hold it.
+const FlatValue* FindColumn(const FlatRow& row, uint32_t column) {
+  for (const FlatValue& v : row.values()) {
+    if (v.column == column) return &v;
+    if (v.column > column) break;  // values are in column order
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, TextBuffer& out) {
   out.Push('{');
   size_t comma = 0;  // 1 after the first value
   for (const FlatValue& v : row.values()) {
-    const char* key = keys.key_block(v.column);
-    const size_t key_size = keys.key_size(v.column);
-    // ',' and the key: short keys are copied as a fixed-size block (the spare bytes are
-    // overwritten by what follows).
-    auto prefix = [&](char* p) {
-      *p = ',';
-      p += comma;
-      std::memcpy(p, key, ColumnKeys::kKeyPad);
-      if (key_size > ColumnKeys::kKeyPad) [[unlikely]] std::memcpy(p, key, key_size);
-      return p + key_size;
-    };
-    const size_t prefix_room = 1 + std::max(key_size, ColumnKeys::kKeyPad);
-    if (!PutValue(row, v, prefix_room, prefix, out)) {
-      out.Commit(prefix(out.Reserve(prefix_room)));
-      AppendSlow(row, v, out);
+    PutKeyedValue(row, v, keys, comma, out);
+    comma = 1;
+  }
+  out.Push('}');
+}
+
+void AppendFlatKeyJson(const FlatRow* after, const FlatRow* before,
+                       std::span<const uint32_t> columns, const ColumnKeys& keys,
+                       TextBuffer& out) {
+  out.Push('{');
+  size_t comma = 0;
+  for (uint32_t k : columns) {
+    if (k >= keys.size()) continue;
+    const FlatRow* image = after;
+    const FlatValue* value = image != nullptr ? FindColumn(*image, k) : nullptr;
+    if (value == nullptr && before != nullptr) {
+      image = before;
+      value = FindColumn(*image, k);
     }
+    if (value == nullptr) continue;
+    PutKeyedValue(*image, *value, keys, comma, out);
     comma = 1;
   }
   out.Push('}');

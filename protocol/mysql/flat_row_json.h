@@ -14,6 +14,8 @@
 // scratch value serves the slow path).
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,5 +55,13 @@ void AppendFlatValueJson(const FlatRow& row, const FlatValue& v, std::string& ou
 // `keys` must be of the table the row was decoded with.
 void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, TextBuffer& out);
 void AppendFlatRowJson(const FlatRow& row, const ColumnKeys& keys, std::string& out);
+
+// Appends {"col":value,...} for the key columns `columns` (in that order): each from `after`
+// when that image holds the column, else from `before`; a column in neither image, or past the
+// table's columns, is left out (as EventToJson does for a v1::Row key). Either image may be
+// null. The same bytes as '{', then per column ',' (not before the first), keys.key(column) and
+// AppendFlatValueJson, then '}'.
+void AppendFlatKeyJson(const FlatRow* after, const FlatRow* before,
+                       std::span<const uint32_t> columns, const ColumnKeys& keys, TextBuffer& out);
 
 }  // namespace sluice::mysql

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <vector>
 
 #include "proto/base/value_json.h"
 
@@ -224,6 +225,75 @@ TEST(FlatRowJsonTest, RowsAgainstAppendRowJsonWithEveryKeyShape) {
     std::string flat;
     AppendFlatRowJson(row, keys, flat);
     ASSERT_EQ(flat, expected);
+  }
+}
+
+// The key object: each key column from the after image, else the before image, else left out;
+// columns past the table's are left out. Checked against the value-by-value composition.
+TEST(FlatRowJsonTest, KeyFromAfterElseBeforeImage) {
+  const TableMap table = Table({"id", "", std::string(40, 'L'), "quo\"te", "d"});
+  const ColumnKeys keys(table);
+  std::mt19937_64 rng(11);
+  FlatRow images[2];
+  TextBuffer buffer;
+  for (int i = 0; i < 5000; ++i) {
+    for (FlatRow& row : images) {
+      row.Clear();
+      for (uint32_t c = 0; c < table.columns.size(); ++c) {
+        if (rng() % 3 == 0) continue;  // a column absent from the image
+        FlatValue& v = row.Add(c);
+        switch (rng() % 4) {
+          case 0:
+            break;  // null
+          case 1:
+            v.kind = FlatKind::kInt64;
+            v.i64 = static_cast<int64_t>(rng());
+            break;
+          case 2: {
+            const std::string text = RandomText(rng);
+            const size_t begin = row.arena().size();
+            row.arena() += text;
+            row.SetArenaText(v, FlatKind::kString, begin);
+            break;
+          }
+          case 3:  // past year 9999 now and then: the slow path
+            v.kind = FlatKind::kDate;
+            v.date = {static_cast<int32_t>(rng() % 12000), static_cast<uint32_t>(rng() % 13),
+                      static_cast<uint32_t>(rng() % 32)};
+            break;
+        }
+      }
+    }
+    std::vector<uint32_t> columns(rng() % 4);
+    for (uint32_t& c : columns) c = static_cast<uint32_t>(rng() % (table.columns.size() + 2));
+    const FlatRow* after = rng() % 4 == 0 ? nullptr : &images[0];
+    const FlatRow* before = rng() % 4 == 0 ? nullptr : &images[1];
+    std::string expected = "{";
+    bool first = true;
+    for (uint32_t c : columns) {
+      if (c >= table.columns.size()) continue;
+      const FlatRow* image = nullptr;
+      const FlatValue* value = nullptr;
+      for (const FlatRow* candidate : {after, before}) {
+        if (candidate == nullptr || value != nullptr) continue;
+        for (const FlatValue& v : candidate->values()) {
+          if (v.column == c) {
+            image = candidate;
+            value = &v;
+          }
+        }
+      }
+      if (value == nullptr) continue;
+      if (!first) expected += ',';
+      first = false;
+      expected += keys.key(c);
+      AppendFlatValueJson(*image, *value, expected);
+    }
+    expected += '}';
+    buffer.Clear();
+    buffer.Append("x");  // not at the start of the buffer
+    AppendFlatKeyJson(after, before, columns, keys, buffer);
+    ASSERT_EQ(buffer.view().substr(1), expected);
   }
 }
 
