@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "protocol/mysqlclient/auth.h"
+#include "protocol/mysqlclient/binary_protocol.h"
 #include "protocol/mysqlclient/packet.h"
 #include "protocol/mysqlclient/transport.h"
 
@@ -276,6 +277,64 @@ absl::Status MysqlConnection::QueryStream(
       return failed;
     }
   }
+}
+
+absl::Status MysqlConnection::QueryStreamBinary(
+    std::string_view sql, std::vector<ColumnDefinition>& columns,
+    absl::FunctionRef<absl::Status(std::string_view row)> on_row) {
+  if (dumping_) {
+    return absl::FailedPreconditionError("cannot run a query on a connection streaming binlogs");
+  }
+  if (absl::Status st = SendCommand(EncodeStmtPrepare(sql)); !st.ok()) return st;
+  absl::StatusOr<std::string> first = ReadPayload(io_timeout_);
+  if (!first.ok()) return Broken(first.status());
+  if (IsErrPacket(*first)) return ErrPayloadToStatus(*first);  // the session is fine
+  absl::StatusOr<PrepareOk> prepared = ParsePrepareOk(*first);
+  if (!prepared.ok()) return Broken(prepared.status());
+  // The parameters' and the columns' definitions, each list followed by an EOF.
+  for (uint16_t count : {prepared->params, prepared->columns}) {
+    if (count == 0) continue;
+    for (uint32_t i = 0; i <= count; ++i) {
+      absl::StatusOr<std::string> p = ReadPayload(io_timeout_);
+      if (!p.ok()) return Broken(p.status());
+      const bool ok = i < count ? ParseColumnDefinition(*p).ok() : IsEofPacket(*p);
+      if (!ok) return Broken(absl::DataLossError("COM_STMT_PREPARE: malformed reply"));
+    }
+  }
+  const uint32_t id = prepared->statement_id;
+  absl::Status result;
+  if (prepared->params != 0) {
+    result = absl::InvalidArgumentError("QueryStreamBinary: the statement has parameters");
+  } else if (absl::Status st = SendCommand(EncodeStmtExecute(id)); !st.ok()) {
+    return st;
+  } else {
+    TextResultSetReader reader;  // the same framing; rows are binary_row payloads
+    absl::Status failed;         // the first error of on_row; later rows are dropped
+    bool first_row = true;
+    reader.StreamRows([&](std::string_view row) {
+      if (first_row) columns = reader.result().columns;
+      first_row = false;
+      if (failed.ok()) failed = on_row(row);
+      return absl::OkStatus();
+    });
+    while (true) {
+      absl::StatusOr<std::string_view> p = ReadPayloadView(io_timeout_);
+      if (!p.ok()) return Broken(p.status());
+      absl::StatusOr<bool> done = reader.Add(*p);
+      if (!done.ok()) {
+        if (!IsErrPacket(*p)) return Broken(done.status());
+        result = done.status();
+        break;
+      }
+      if (*done) {
+        columns = reader.result().columns;
+        result = failed;
+        break;
+      }
+    }
+  }
+  if (absl::Status st = SendCommand(EncodeStmtClose(id)); !st.ok()) return st;
+  return result;
 }
 
 absl::Status MysqlConnection::RegisterReplica(uint32_t server_id) {

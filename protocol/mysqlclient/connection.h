@@ -118,6 +118,13 @@ class MysqlConnection {
   absl::Status QueryStream(std::string_view sql, std::vector<ColumnDefinition>& columns,
                            absl::FunctionRef<absl::Status(std::string_view row)> on_row);
 
+  // QueryStream over the binary protocol: COM_STMT_PREPARE `sql` (which must have no `?`
+  // parameters), COM_STMT_EXECUTE, then COM_STMT_CLOSE. Each row is a binary_row payload
+  // (ParseBinaryRowView reads it): the server sends integers, floats and temporals without
+  // formatting them as text. Errors as QueryStream; InvalidArgument if `sql` has parameters.
+  absl::Status QueryStreamBinary(std::string_view sql, std::vector<ColumnDefinition>& columns,
+                                 absl::FunctionRef<absl::Status(std::string_view row)> on_row);
+
   // COM_REGISTER_SLAVE with `server_id` (host, user, password empty; port 0; rank 0).
   absl::Status RegisterReplica(uint32_t server_id);
 

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
+#include "protocol/mysqlclient/binary_protocol.h"
+#include "protocol/mysqlclient/binary_value.h"
 #include "protocol/mysqlclient/text_value.h"
 
 namespace sluice::pipeline {
@@ -255,31 +257,63 @@ absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::Snaps
   return sql;
 }
 
+absl::StatusOr<bool> MysqlSnapshotReader::UseBinary(const storagepb::SnapshotTable& table) {
+  if (protocol_ != MysqlRowProtocol::kBinary) return false;
+  if (table.key_columns_size() == 0) return true;
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<mysqlclient::ColumnDefinition>* columns,
+                          Columns(table));
+  for (const std::string& key : table.key_columns()) {
+    for (const auto& c : *columns) {
+      if (c.name != key) continue;
+      if (!mysqlclient::HasBinaryKeyText(c)) return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     const storagepb::SnapshotTable& table, size_t limit) {
   SLUICE_ASSIGN_OR_RETURN(std::string sql, ChunkSql(table, limit));
+  SLUICE_ASSIGN_OR_RETURN(const bool binary, UseBinary(table));
   EncodedRows out;
   out.events.reserve(limit);
   std::vector<mysqlclient::ColumnDefinition> columns;
   std::vector<size_t> key_index;
-  mysqlclient::TextRowView values;
-  // Rows are encoded as they arrive, while the server sends the next ones.
-  absl::Status st = conn_.QueryStream(sql, columns, [&](std::string_view row) -> absl::Status {
-    if (out.events.empty()) {
-      std::vector<std::string> names;
-      for (const auto& c : columns) names.push_back(c.name);
-      SLUICE_ASSIGN_OR_RETURN(key_index, KeyColumnIndices(table, names));
-      encoder_.Reset(QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
-                     names);
-    }
-    SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(row, columns.size(), values));
-    for (size_t c = 0; c < columns.size(); ++c) {
-      mysqlclient::AppendTextColumnWire(columns[c], values[c], encoder_.AddColumn());
-    }
-    out.events.push_back(encoder_.FinishRow());
-    last_row_.assign(row);
+  mysqlclient::TextRowView values;  // also a BinaryRowView: both are optional string views
+  auto start_chunk = [&]() -> absl::Status {
+    std::vector<std::string> names;
+    for (const auto& c : columns) names.push_back(c.name);
+    SLUICE_ASSIGN_OR_RETURN(key_index, KeyColumnIndices(table, names));
+    encoder_.Reset(QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
+                   names);
     return absl::OkStatus();
-  });
+  };
+  // Rows are encoded as they arrive, while the server sends the next ones.
+  absl::Status st;
+  if (binary) {
+    st = conn_.QueryStreamBinary(sql, columns, [&](std::string_view row) -> absl::Status {
+      if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
+      SLUICE_RETURN_IF_ERROR(mysqlclient::ParseBinaryRowView(row, columns, values));
+      for (size_t c = 0; c < columns.size(); ++c) {
+        SLUICE_RETURN_IF_ERROR(
+            mysqlclient::AppendBinaryColumnWire(columns[c], values[c], encoder_.AddColumn()));
+      }
+      out.events.push_back(encoder_.FinishRow());
+      last_row_.assign(row);
+      return absl::OkStatus();
+    });
+  } else {
+    st = conn_.QueryStream(sql, columns, [&](std::string_view row) -> absl::Status {
+      if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
+      SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(row, columns.size(), values));
+      for (size_t c = 0; c < columns.size(); ++c) {
+        mysqlclient::AppendTextColumnWire(columns[c], values[c], encoder_.AddColumn());
+      }
+      out.events.push_back(encoder_.FinishRow());
+      last_row_.assign(row);
+      return absl::OkStatus();
+    });
+  }
   if (!st.ok()) {
     return absl::Status(st.code(), absl::StrCat("snapshot: ", sql, ": ", st.message()));
   }
@@ -289,8 +323,20 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names).status());
     return out;
   }
-  SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(last_row_, columns.size(), values));
-  for (size_t index : key_index) out.last_key.emplace_back(values[index].value_or(""));
+  if (!binary) {
+    SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(last_row_, columns.size(), values));
+    for (size_t index : key_index) out.last_key.emplace_back(values[index].value_or(""));
+    return out;
+  }
+  SLUICE_RETURN_IF_ERROR(mysqlclient::ParseBinaryRowView(last_row_, columns, values));
+  for (size_t index : key_index) {
+    std::string& text = out.last_key.emplace_back();
+    if (values[index] && !mysqlclient::BinaryKeyText(columns[index], *values[index], text)) {
+      return absl::DataLossError(absl::StrCat("snapshot: ", QualifiedName(table), ": key column ",
+                                              columns[index].name, " of type ",
+                                              columns[index].type, " has no text"));
+    }
+  }
   return out;
 }
 

@@ -9,7 +9,9 @@
 //   rows_fuzz          each TABLE_MAP body with the body of each of its row events (compressed
 //                      ones decompressed first)
 //   text_value_fuzz    column definitions and text rows of SELECTs over a table of every common
-//                      column type (as the snapshot reads them)
+//                      column type (as the snapshot read them with the text protocol)
+//   binary_value_fuzz  the same with prepared statements: column definitions and binary rows
+//                      (as the snapshot reads them now)
 //
 //   SLUICE_MYSQL_WRITE_CORPUS=tests/fuzz/corpus build/tests/fuzz/mysql_corpus_capture_test
 //
@@ -32,6 +34,8 @@
 #include "protocol/mysql/binlog_decoder.h"
 #include "protocol/mysql/compressed_event.h"
 #include "protocol/mysql/test_util.h"
+#include "protocol/mysqlclient/binary_protocol.h"
+#include "protocol/mysqlclient/binary_value.h"
 #include "protocol/mysqlclient/handshake.h"
 #include "protocol/mysqlclient/messages.h"
 #include "protocol/mysqlclient/packet.h"
@@ -463,6 +467,104 @@ TEST(MysqlCorpusCaptureTest, TextRows) {
   }
   EXPECT_GE(rows, 8);
   ASSERT_TRUE(db->Exec("DROP TABLE fz_types_text").ok());
+}
+
+// binary_value_fuzz: the same table read with prepared statements (binary protocol, as the
+// snapshot reads it): the column definitions and each binary row, and a check that each value
+// stores the same bytes as the text protocol's (FLOAT and DOUBLE aside: text rounds them).
+TEST(MysqlCorpusCaptureTest, BinaryRows) {
+  TestDatabase* db = Db();
+  ASSERT_NE(db, nullptr);
+  for (std::string sql : {std::string(kCreateTypes), std::string(kInsertTypes)}) {
+    sql.replace(sql.find("fz_types"), 8, "fz_types_binary");
+    absl::Status st = db->Exec("SET SESSION sql_mode = ''; " + sql);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  std::unique_ptr<RawConnection> c = Login(db, db->password(), kNativePassword, "");
+  ASSERT_NE(c, nullptr);
+  for (const char* setup : {"SET time_zone = '+00:00'", "SET NAMES utf8mb4"}) {
+    c->Send(EncodeComQuery(setup), 0);
+    c->Begin(1);
+    std::optional<std::string> ok = c->Next();
+    ASSERT_TRUE(ok.has_value() && IsOkPacket(*ok)) << setup;
+  }
+  // Reads one whole result: the column definition payloads and the row payloads.
+  auto result = [&](std::vector<std::string>& defs, std::vector<std::string>& rows) {
+    TextResultSetReader reader;
+    reader.StreamRows([&](std::string_view p) {
+      rows.emplace_back(p);
+      return absl::OkStatus();
+    });
+    while (true) {
+      std::optional<std::string> p = c->Next();
+      ASSERT_TRUE(p.has_value());
+      auto done = reader.Add(*p);
+      ASSERT_TRUE(done.ok()) << done.status();
+      if (reader.result().columns.size() > defs.size()) defs.push_back(*p);  // a definition
+      if (*done) break;
+    }
+  };
+  const std::pair<const char*, const char*> queries[] = {
+      {"all", "*"},
+      {"numbers", "id, ti, tu, si, mi, i, bi, bu, d, dn, f, db, bt, y"},
+      {"times", "id, dt, tm, t0, dtm, ts"},
+  };
+  int rows_seen = 0;
+  for (const auto& [name, select] : queries) {
+    const std::string sql =
+        absl::StrCat("SELECT ", select, " FROM sluice_test.fz_types_binary ORDER BY id");
+    std::vector<std::string> text_defs, text_rows;
+    c->Send(EncodeComQuery(sql), 0);
+    c->Begin(1);
+    result(text_defs, text_rows);
+    c->Send(EncodeStmtPrepare(sql), 0);
+    c->Begin(1);
+    std::optional<std::string> first = c->Next();
+    ASSERT_TRUE(first.has_value());
+    auto prepared = ParsePrepareOk(*first);
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    ASSERT_EQ(prepared->params, 0);
+    for (int k = 0; k <= prepared->columns; ++k) ASSERT_TRUE(c->Next().has_value());
+    c->Send(EncodeStmtExecute(prepared->statement_id), 0);
+    c->Begin(1);
+    std::vector<std::string> defs, rows;
+    result(defs, rows);
+    c->Send(EncodeStmtClose(prepared->statement_id), 0);
+    const size_t n = defs.size();
+    ASSERT_EQ(n, prepared->columns);
+    ASSERT_EQ(rows.size(), text_rows.size());
+    std::vector<ColumnDefinition> columns;
+    std::string header(1, static_cast<char>(n));
+    for (const std::string& d : defs) {
+      auto col = ParseColumnDefinition(d);
+      ASSERT_TRUE(col.ok()) << col.status();
+      columns.push_back(*col);
+      ASSERT_LT(d.size(), 65536u);
+      header.push_back(static_cast<char>(d.size() & 0xFF));
+      header.push_back(static_cast<char>(d.size() >> 8));
+      header += d;
+    }
+    for (size_t r = 0; r < rows.size(); ++r) {
+      BinaryRowView binary;
+      ASSERT_TRUE(ParseBinaryRowView(rows[r], columns, binary).ok());
+      auto text = ParseTextRow(text_rows[r], n);
+      ASSERT_TRUE(text.ok()) << text.status();
+      for (size_t k = 0; k < n; ++k) {
+        std::string from_binary, from_text;
+        ASSERT_TRUE(AppendBinaryColumnWire(columns[k], binary[k], from_binary).ok());
+        const auto& t = (*text)[k];
+        AppendTextColumnWire(columns[k], t ? std::optional<std::string_view>(*t) : std::nullopt,
+                             from_text);
+        const auto type = static_cast<mysql::ColumnType>(columns[k].type);
+        if (type == mysql::ColumnType::kFloat || type == mysql::ColumnType::kDouble) continue;
+        EXPECT_EQ(from_binary, from_text) << name << " row " << r << " " << columns[k].name;
+      }
+      AddSeed("binary_value_fuzz", absl::StrCat(name, "_row", r), header + rows[r]);
+      ++rows_seen;
+    }
+  }
+  EXPECT_GE(rows_seen, 9);
+  ASSERT_TRUE(db->Exec("DROP TABLE fz_types_binary").ok());
 }
 
 }  // namespace
