@@ -1,9 +1,12 @@
 #include "server/pipeline/postgres_snapshot.h"
 
+#include <set>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
+#include "protocol/postgres/pg_binary_value.h"
 #include "protocol/postgres/pg_value_wire.h"
 
 namespace sluice::pipeline {
@@ -88,6 +91,52 @@ absl::StatusOr<const PostgresSnapshotReader::TableColumns*> PostgresSnapshotRead
                                    conn_.QuoteIdentifier(table.table()), " LIMIT 0")));
   t.names = std::move(shape.names);
   t.type_oids = std::move(shape.type_oids);
+  // The binary select: the same expressions, those not decoded in binary wrapped in their
+  // type's output function (looked up in pg_type, schema-qualified).
+  std::vector<std::string> exprs;
+  if (keyless) exprs.push_back("ctid");
+  for (std::string& c : columns) exprs.push_back(c);
+  if (exprs.empty()) exprs.push_back("NULL");
+  const std::set<std::string> keys(table.key_columns().begin(), table.key_columns().end());
+  t.binary.assign(t.type_oids.size(), 0);
+  std::set<uint32_t> text_oids;
+  for (size_t c = 0; c < t.type_oids.size(); ++c) {
+    const bool key = keys.count(t.names[c]) > 0;
+    t.binary[c] = (keyless && c == 0) ? false
+                  : key               ? postgres::HasBinaryText(t.type_oids[c])
+                                      : postgres::HasBinaryDecoder(t.type_oids[c]);
+    if (!t.binary[c]) text_oids.insert(t.type_oids[c]);
+  }
+  std::map<uint32_t, std::string> output_functions;
+  if (!text_oids.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(
+        pgclient::TextResult fns,
+        conn_.QueryText(
+            absl::StrCat("SELECT t.oid, quote_ident(n.nspname) || '.' || quote_ident(p.proname) "
+                         "FROM pg_type t JOIN pg_proc p ON p.oid = t.typoutput "
+                         "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE t.oid IN (",
+                         absl::StrJoin(text_oids, ", "), ")")));
+    for (const auto& row : fns.rows) {
+      uint32_t oid = 0;
+      if (row.size() == 2 && row[0] && row[1] && absl::SimpleAtoi(*row[0], &oid)) {
+        output_functions[oid] = *row[1];
+      }
+    }
+  }
+  if (exprs.size() == t.type_oids.size()) {
+    for (size_t c = 0; c < exprs.size(); ++c) {
+      if (t.binary[c]) continue;
+      auto fn = output_functions.find(t.type_oids[c]);
+      if (fn == output_functions.end()) {
+        exprs.clear();  // no output function known: this table is read in text
+        break;
+      }
+      exprs[c] = absl::StrCat(fn->second, "(", exprs[c], ")");
+    }
+  } else {
+    exprs.clear();
+  }
+  if (!exprs.empty()) t.binary_select = absl::StrCat("SELECT ", absl::StrJoin(exprs, ", "));
   return &(columns_[name] = std::move(t));
 }
 
@@ -97,7 +146,8 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
   const std::string from = absl::StrCat(conn_.QuoteIdentifier(table.database()), ".",
                                         conn_.QuoteIdentifier(table.table()));
   const bool keyless = table.key_columns().empty();
-  std::string sql = absl::StrCat(columns->select, " FROM ", from);
+  const bool binary = format_ == CopyFormat::kBinary && !columns->binary_select.empty();
+  std::string sql = absl::StrCat(binary ? columns->binary_select : columns->select, " FROM ", from);
   std::vector<std::string> conditions;
   std::string order;
   if (keyless) {
@@ -129,6 +179,10 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
 
   EncodedRows out;
   out.events.reserve(limit);
+  if (binary) {
+    SLUICE_RETURN_IF_ERROR(CopyBinary(*columns, sql, first, key_index, out));
+    return out;
+  }
   // COPY streams the rows in text format; each is encoded as it arrives.
   SLUICE_RETURN_IF_ERROR(conn_
                              .CopyOut(absl::StrCat("COPY (", sql, ") TO STDOUT"),
@@ -155,6 +209,68 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
     }
   }
   return out;
+}
+
+absl::Status PostgresSnapshotReader::CopyBinary(const TableColumns& columns, const std::string& sql,
+                                                size_t first, const std::vector<size_t>& key_index,
+                                                EncodedRows& out) {
+  const size_t ncols = columns.names.size();
+  // The columns whose values make the chunk's last key: the ctid, or the key columns.
+  std::vector<size_t> key_at;
+  if (first == 1) {
+    key_at.push_back(0);
+  } else {
+    key_at = key_index;
+  }
+  last_key_bytes_.assign(key_at.size(), std::nullopt);
+  binary_row_.Reset();
+  absl::Status decoded;
+  SLUICE_RETURN_IF_ERROR(conn_
+                             .CopyOut(absl::StrCat("COPY (", sql, ") TO STDOUT (FORMAT binary)"),
+                                      [&](std::string_view row) -> absl::Status {
+                                        SLUICE_RETURN_IF_ERROR(binary_row_.Parse(row, ncols));
+                                        if (binary_row_.ended()) return absl::OkStatus();
+                                        const auto& values = binary_row_.values();
+                                        for (size_t c = first; c < ncols; ++c) {
+                                          if (columns.binary[c]) {
+                                            SLUICE_RETURN_IF_ERROR(postgres::AppendBinaryValueWire(
+                                                columns.type_oids[c], values[c], resolver_,
+                                                scratch_, encoder_.AddColumn()));
+                                          } else {
+                                            postgres::AppendTextValueWire(columns.type_oids[c],
+                                                                          values[c], resolver_,
+                                                                          encoder_.AddColumn());
+                                          }
+                                        }
+                                        out.events.push_back(encoder_.FinishRow());
+                                        for (size_t k = 0; k < key_at.size(); ++k) {
+                                          const auto& v = values[key_at[k]];
+                                          if (v) {
+                                            last_key_bytes_[k].emplace(*v);
+                                          } else {
+                                            last_key_bytes_[k].reset();
+                                          }
+                                        }
+                                        return absl::OkStatus();
+                                      })
+                             .status());
+  if (!binary_row_.ended()) {
+    return absl::DataLossError(absl::StrCat("COPY binary of \"", sql.substr(0, 80),
+                                            "\": the rows ended without the trailer"));
+  }
+  if (out.events.empty()) return absl::OkStatus();
+  for (size_t k = 0; k < key_at.size(); ++k) {
+    std::string& text = out.last_key.emplace_back();
+    const auto& v = last_key_bytes_[k];
+    if (!v) continue;  // as the text reader: a NULL key is ""
+    if (columns.binary[key_at[k]]) {
+      SLUICE_RETURN_IF_ERROR(
+          postgres::AppendBinaryValueText(columns.type_oids[key_at[k]], *v, text));
+    } else {
+      text = *v;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::pipeline

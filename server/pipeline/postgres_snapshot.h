@@ -10,20 +10,31 @@
 //
 // PostgresSnapshotReader reads primary-key chunks with keyset pagination
 //   COPY (SELECT cols FROM s.t WHERE (k1, k2) > ('v1', 'v2') ORDER BY k1, k2 LIMIT n) TO STDOUT
-// (cols: the columns pgoutput sends, i.e. not generated ones). COPY streams the rows in text
-// format (the output functions' text, escaped); each row is encoded as it arrives with
-// postgres::AppendTextValueWire (DecodeTextValue's bytes) and the source's type resolver. The
-// result's column names and types come from the same SELECT with LIMIT 0, once per table. Tables
-// without a primary key are read in ctid order (a TID range scan on 14+).
+// (cols: the columns pgoutput sends, i.e. not generated ones). The result's column names and
+// types come from the same SELECT with LIMIT 0, once per table. Tables without a primary key are
+// read in ctid order (a TID range scan on 14+).
+//
+// Two COPY formats, with the same stored bytes (postgres_snapshot_format_test):
+//  - binary (the default): COPY (...) TO STDOUT (FORMAT binary). The backend skips the text
+//    output functions and COPY's escaping for the types pg_binary_value.h decodes (integers,
+//    numeric, float8, bool, timestamps, uuid, text types, json/jsonb); every other column is
+//    selected as its type's output function, `out_fn(col)` (a cstring, sent as its text), so
+//    it arrives as the very text COPY's text format would give. A key column is read in binary
+//    only if its text can be rendered back for the next chunk's keyset condition
+//    (HasBinaryText); the ctid of a keyless table comes as tidout's text.
+//  - text: COPY (...) TO STDOUT, each row split by CopyTextRow and every value decoded from
+//    its text with postgres::AppendTextValueWire.
 //
 // Thread-compatible: one connection, one thread.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "protocol/pgclient/replication_connection.h"
+#include "protocol/postgres/copy_binary.h"
 #include "protocol/postgres/copy_text.h"
 #include "protocol/postgres/pg_text_value.h"
 #include "server/pipeline/read_event_encoder.h"
@@ -48,6 +59,8 @@ class PostgresSnapshotReader final : public SnapshotReader {
                                                size_t limit) override;
   // An SQL condition every chunk must also satisfy (on-demand re-snapshots); "" for none.
   void set_where(std::string where) { where_ = std::move(where); }
+  enum class CopyFormat { kBinary, kText };
+  void set_copy_format(CopyFormat format) { format_ = format; }
 
  private:
   struct TableColumns {
@@ -55,15 +68,26 @@ class PostgresSnapshotReader final : public SnapshotReader {
     std::string select;              // "SELECT <list>" (keyless tables: "SELECT ctid, <list>")
     std::vector<std::string> names;  // of `select`'s result
     std::vector<uint32_t> type_oids;
+    // Binary COPY: `select` with each column that is not decoded in binary wrapped in its
+    // type's output function, and per column whether it is decoded in binary.
+    std::string binary_select;
+    std::vector<char> binary;  // per column: 1 = decoded in binary
   };
   absl::StatusOr<const TableColumns*> Columns(const storagepb::SnapshotTable& table);
+  // Reads one chunk's rows with COPY (`sql`) in binary; the key columns' texts to `last_key`.
+  absl::Status CopyBinary(const TableColumns& columns, const std::string& sql, size_t first,
+                          const std::vector<size_t>& key_index, EncodedRows& out);
 
   pgclient::ReplicationConnection& conn_;
   const postgres::TypeResolver& resolver_;
   std::map<std::string, TableColumns> columns_;
   std::string where_;
+  CopyFormat format_ = CopyFormat::kBinary;
   ReadEventEncoder encoder_;
   postgres::CopyTextRow copy_row_;
+  postgres::CopyBinaryRow binary_row_;
+  std::string scratch_;
+  std::vector<std::optional<std::string>> last_key_bytes_;  // binary: the last row's key values
   std::string last_row_;  // the chunk's last row as sent, for its key
 };
 

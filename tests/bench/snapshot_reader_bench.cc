@@ -13,6 +13,10 @@
 //
 // Usage: snapshot_reader_bench --url URL --table db.t [--runs N] [--chunk N] [--fill N]
 //                              [--server-pid PID] [--no-client] [--digest]
+//                              [--pg-format binary|text|both]
+//   --pg-format  the Postgres reader's COPY format (default binary, as sluiced reads); `both`
+//             runs the text and the binary reader one after the other in each run, so their
+//             CPU and digests compare under the same load.
 //   --fill N  first creates db.t as snapshot_bench does (id, varchar, decimal, datetime, text)
 //             with N rows (dropping any table of that name).
 #include <dirent.h>
@@ -28,6 +32,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -169,6 +175,7 @@ int Main(int argc, char** argv) {
   pid_t server_pid = 0;
   bool client = true;
   bool with_digest = false;
+  std::string pg_format = "binary";
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--url") && has_value) {
@@ -187,10 +194,13 @@ int Main(int argc, char** argv) {
       client = false;
     } else if (!std::strcmp(argv[i], "--digest")) {
       with_digest = true;
+    } else if (!std::strcmp(argv[i], "--pg-format") && has_value) {
+      pg_format = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: snapshot_reader_bench --url URL --table db.t [--runs N] [--chunk N] "
-                   "[--fill N] [--server-pid PID] [--no-client] [--digest]\n");
+                   "[--fill N] [--server-pid PID] [--no-client] [--digest] "
+                   "[--pg-format binary|text|both]\n");
       return 2;
     }
   }
@@ -208,7 +218,8 @@ int Main(int argc, char** argv) {
   std::unique_ptr<pgclient::ReplicationConnection> pg;
   std::unique_ptr<mysqlclient::MysqlConnection> my;
   const postgres::TypeResolver resolver;
-  std::unique_ptr<pipeline::SnapshotReader> reader;
+  // The readers each run times, with their labels.
+  std::vector<std::pair<std::string, std::unique_ptr<pipeline::SnapshotReader>>> readers;
   storagepb::SnapshotTable table;
   std::string client_command;
   if (postgres) {
@@ -237,7 +248,18 @@ int Main(int argc, char** argv) {
     table.set_database(db);
     table.set_table(name);
     table.add_key_columns("id");
-    reader = std::make_unique<pipeline::PostgresSnapshotReader>(*pg, resolver);
+    for (const char* format : {"text", "binary"}) {
+      if (pg_format != "both" && pg_format != format) continue;
+      auto r = std::make_unique<pipeline::PostgresSnapshotReader>(*pg, resolver);
+      r->set_copy_format(std::string(format) == "text"
+                             ? pipeline::PostgresSnapshotReader::CopyFormat::kText
+                             : pipeline::PostgresSnapshotReader::CopyFormat::kBinary);
+      readers.emplace_back(absl::StrCat("reader alone, COPY ", format), std::move(r));
+    }
+    if (readers.empty()) {
+      std::fprintf(stderr, "--pg-format: binary, text or both\n");
+      return 2;
+    }
     client_command = absl::StrCat("PGPASSWORD='", config->password, "' psql -h ", config->host,
                                   " -p ", config->port, " -U ", config->user, " -d ",
                                   config->database, " -c 'COPY ", table_name, " TO STDOUT'");
@@ -275,7 +297,8 @@ int Main(int argc, char** argv) {
       return 1;
     }
     table = (*tables)[0];
-    reader = std::make_unique<pipeline::MysqlSnapshotReader>(*my);
+    readers.emplace_back("reader alone (read + encode)",
+                         std::make_unique<pipeline::MysqlSnapshotReader>(*my));
     client_command = absl::StrCat("mariadb -h ", config->host, " -P ", config->port, " -u ",
                                   config->user, " -p'", config->password,
                                   "' --skip-ssl -e 'SELECT * FROM ", table_name, "'");
@@ -300,24 +323,29 @@ int Main(int argc, char** argv) {
       c.own_cpu = ChildrenCpu() - children;
       c.server_cpu = ServerCpu(server_pid) - server;
     }
-    Measured m;
-    const double self = SelfCpu(), server = ServerCpu(server_pid);
-    const ReaderRun r = RunReader(*reader, table, chunk, with_digest);
-    m.secs = r.secs;
-    m.own_cpu = SelfCpu() - self;
-    m.server_cpu = ServerCpu(server_pid) - server;
-    // The client dumps the same rows (the whole table) as the reader.
-    if (client) Print(postgres ? "psql COPY" : "mariadb -e SELECT", r.rows, c, "");
-    char digest[64];
-    std::snprintf(digest, sizeof digest, "  %llu rows", static_cast<unsigned long long>(r.rows));
-    if (with_digest) {
-      std::snprintf(digest, sizeof digest, "  %llu rows, digest %016llx",
-                    static_cast<unsigned long long>(r.rows),
-                    static_cast<unsigned long long>(r.digest));
+    for (auto& [label, reader] : readers) {
+      Measured m;
+      const double self = SelfCpu(), server = ServerCpu(server_pid);
+      const ReaderRun r = RunReader(*reader, table, chunk, with_digest);
+      m.secs = r.secs;
+      m.own_cpu = SelfCpu() - self;
+      m.server_cpu = ServerCpu(server_pid) - server;
+      // The client dumps the same rows (the whole table) as the reader.
+      if (client && &reader == &readers.front().second) {
+        Print(postgres ? "psql COPY" : "mariadb -e SELECT", r.rows, c, "");
+      }
+      char digest[64];
+      std::snprintf(digest, sizeof digest, "  %llu rows",
+                    static_cast<unsigned long long>(r.rows));
+      if (with_digest) {
+        std::snprintf(digest, sizeof digest, "  %llu rows, digest %016llx",
+                      static_cast<unsigned long long>(r.rows),
+                      static_cast<unsigned long long>(r.digest));
+      }
+      Print(label.c_str(), r.rows, m,
+            client ? absl::StrCat(digest, absl::StrFormat("  = %.2fx the client", c.secs / m.secs))
+                   : std::string(digest));
     }
-    Print("reader alone (read + encode)", r.rows, m,
-          client ? absl::StrCat(digest, absl::StrFormat("  = %.2fx the client", c.secs / m.secs))
-                 : std::string(digest));
   }
   return 0;
 }

@@ -1,0 +1,426 @@
+#include "protocol/postgres/pg_binary_value.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_format.h"
+#include "proto/base/time_format.h"
+#include "proto/base/value_wire.h"
+#include "protocol/postgres/copy_data.h"
+#include "protocol/postgres/pg_types.h"
+#include "protocol/postgres/pg_value_wire.h"
+#include "protocol/wire/byte_reader.h"
+
+namespace sluice::postgres {
+namespace {
+
+// numeric's sign word.
+constexpr uint16_t kNumericPositive = 0x0000;
+constexpr uint16_t kNumericNegative = 0x4000;
+constexpr uint16_t kNumericNaN = 0xC000;
+constexpr uint16_t kNumericPlusInfinity = 0xD000;
+constexpr uint16_t kNumericMinusInfinity = 0xF000;
+constexpr uint16_t kNumericMaxDscale = 0x3FFF;  // the bits the on-disk header keeps
+constexpr uint16_t kNumericBase = 10'000;
+
+// Days from the Unix epoch to the Postgres epoch (2000-01-01).
+constexpr int64_t kPostgresEpochUnixDays = 10'957;
+
+absl::Status Bad(std::string_view type, std::string_view what) {
+  return absl::DataLossError(absl::StrFormat("binary %s value: %s", type, what));
+}
+
+absl::Status WrongLength(std::string_view type, size_t got, size_t want) {
+  return Bad(type, absl::StrFormat("%d bytes: expected %d", got, want));
+}
+
+// The integer of an integer type's binary form, which must be exactly its width.
+absl::Status ReadInteger(uint32_t oid, std::string_view bytes, int64_t& out) {
+  wire::ByteReader r(bytes);
+  size_t want = 0;
+  switch (oid) {
+    case kInt2Oid:
+      want = 2;
+      out = r.ReadI16Be();
+      break;
+    case kInt4Oid:
+      want = 4;
+      out = r.ReadI32Be();
+      break;
+    case kOidOid:
+      want = 4;
+      out = r.ReadU32Be();
+      break;
+    default:  // kInt8Oid
+      want = 8;
+      out = r.ReadI64Be();
+      break;
+  }
+  if (bytes.size() != want) {
+    return WrongLength(BuiltinTypeName(oid).value_or("integer"), bytes.size(), want);
+  }
+  return absl::OkStatus();
+}
+
+void AppendInteger(int64_t v, std::string& out) {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+  out.append(digits, end);
+}
+
+// numeric_send's form, checked.
+struct Numeric {
+  int16_t ndigits = 0;
+  int16_t weight = 0;
+  uint16_t sign = 0;
+  uint16_t dscale = 0;
+  std::string_view digits;  // ndigits big-endian UInt16s
+
+  bool finite() const { return sign == kNumericPositive || sign == kNumericNegative; }
+  // Base-10,000 digit g (0 outside the stored ones).
+  uint32_t digit(int64_t g) const {
+    if (g < 0 || g >= ndigits) return 0;
+    return static_cast<uint32_t>(static_cast<uint8_t>(digits[2 * g])) << 8 |
+           static_cast<uint8_t>(digits[2 * g + 1]);
+  }
+  // An upper bound of the text's length (finite values).
+  size_t text_size() const {
+    return 1 + (weight < 0 ? 1 : 4 * (static_cast<size_t>(weight) + 1)) +
+           (dscale > 0 ? 1 + static_cast<size_t>(dscale) : 0);
+  }
+};
+
+absl::Status ReadNumeric(std::string_view bytes, Numeric& n) {
+  wire::ByteReader r(bytes);
+  n.ndigits = r.ReadI16Be();
+  n.weight = r.ReadI16Be();
+  n.sign = r.ReadU16Be();
+  n.dscale = r.ReadU16Be();
+  if (!r.ok()) {
+    return Bad("numeric", absl::StrFormat("%d bytes: expected a header of 8", bytes.size()));
+  }
+  if (n.ndigits < 0) {
+    return Bad("numeric", absl::StrFormat("digit count %d: expected >= 0", n.ndigits));
+  }
+  const size_t want = 8 + 2 * static_cast<size_t>(n.ndigits);
+  if (bytes.size() != want) return WrongLength("numeric", bytes.size(), want);
+  n.digits = r.ReadRestString();
+  switch (n.sign) {
+    case kNumericPositive:
+    case kNumericNegative:
+    case kNumericNaN:
+    case kNumericPlusInfinity:
+    case kNumericMinusInfinity:
+      break;
+    default:
+      return Bad("numeric", absl::StrFormat("sign 0x%04x: expected 0x0000, 0x4000, 0xC000, "
+                                            "0xD000 or 0xF000",
+                                            n.sign));
+  }
+  if (n.dscale > kNumericMaxDscale) {
+    return Bad("numeric", absl::StrFormat("display scale %d: expected at most %d", n.dscale,
+                                          kNumericMaxDscale));
+  }
+  for (int64_t g = 0; g < n.ndigits; ++g) {
+    if (n.digit(g) >= kNumericBase) {
+      return Bad("numeric",
+                 absl::StrFormat("digit %d is %d: expected less than 10000", g, n.digit(g)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string_view SpecialNumericText(uint16_t sign) {
+  switch (sign) {
+    case kNumericNaN:
+      return "NaN";
+    case kNumericPlusInfinity:
+      return "Infinity";
+    default:
+      return "-Infinity";
+  }
+}
+
+// numeric_out's text of a finite value at `p` (room for n.text_size()); returns its end.
+char* PutNumericText(const Numeric& n, char* p) {
+  if (n.sign == kNumericNegative) *p++ = '-';
+  // The integer part: groups 0..weight, the first without leading zeros.
+  if (n.weight < 0) {
+    *p++ = '0';
+  } else {
+    for (int64_t g = 0; g <= n.weight; ++g) {
+      uint32_t d = n.digit(g);
+      char group[4];
+      for (int i = 3; i >= 0; --i, d /= 10) group[i] = static_cast<char>('0' + d % 10);
+      size_t skip = 0;
+      if (g == 0) {
+        while (skip < 3 && group[skip] == '0') ++skip;
+      }
+      for (size_t i = skip; i < 4; ++i) *p++ = group[i];
+    }
+  }
+  // dscale fraction digits, from group weight + 1 on.
+  if (n.dscale > 0) {
+    *p++ = '.';
+    static constexpr uint32_t kPowers[4] = {1000, 100, 10, 1};
+    for (uint32_t i = 0; i < n.dscale; ++i) {
+      const uint32_t d = n.digit(int64_t{n.weight} + 1 + i / 4);
+      *p++ = static_cast<char>('0' + d / kPowers[i % 4] % 10);
+    }
+  }
+  return p;
+}
+
+// Calls `use` with the text of `n` (finite), written on the stack or in `scratch`.
+template <typename Use>
+void WithNumericText(const Numeric& n, std::string& scratch, Use use) {
+  char small[128];
+  const size_t max = n.text_size();
+  char* begin = small;
+  if (max > sizeof small) {
+    scratch.resize(max);
+    begin = scratch.data();
+  }
+  char* end = PutNumericText(n, begin);
+  use(std::string_view(begin, static_cast<size_t>(end - begin)));
+}
+
+void AppendUuidText(std::string_view b, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char text[36];
+  size_t p = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[p++] = '-';
+    const auto byte = static_cast<uint8_t>(b[i]);
+    text[p++] = kHex[byte >> 4];
+    text[p++] = kHex[byte & 0xF];
+  }
+  out.append(text, sizeof text);
+}
+
+// The text timestamp_out (`zone` "") or timestamptz_out (`zone` "+00", TimeZone=UTC) prints in
+// ISO style, but always with six fraction digits (the text decoder reads any 1-6): for the values
+// the direct paths do not take.
+void AppendTimestampText(int64_t pg_micros, std::string_view zone, std::string& out) {
+  int64_t days = pg_micros / kMicrosPerDay;
+  int64_t time = pg_micros % kMicrosPerDay;
+  if (time < 0) {
+    time += kMicrosPerDay;
+    --days;
+  }
+  const CivilDate date = CivilFromDays(days + kPostgresEpochUnixDays);
+  const bool bc = date.year <= 0;
+  const int64_t year = bc ? 1 - date.year : date.year;
+  const int64_t seconds = time / kMicrosPerSecond;
+  absl::StrAppendFormat(&out, "%04d-%02d-%02d %02d:%02d:%02d.%06d%s%s", year, date.month, date.day,
+                        seconds / 3600, seconds / 60 % 60, seconds % 60, time % kMicrosPerSecond,
+                        zone, bc ? " BC" : "");
+}
+
+absl::Status AppendTimestamp(std::string_view bytes, const TypeResolver& resolver,
+                             std::string& scratch, std::string& out) {
+  if (bytes.size() != 8) return WrongLength("timestamp", bytes.size(), 8);
+  wire::ByteReader r(bytes);
+  const int64_t v = r.ReadI64Be();
+  if (v == kInfinityMicros || v == kMinusInfinityMicros) {
+    AppendTextValueWire(kTimestampOid, v == kInfinityMicros ? "infinity" : "-infinity", resolver,
+                        out);
+    return absl::OkStatus();
+  }
+  int64_t days = v / kMicrosPerDay;
+  int64_t time = v % kMicrosPerDay;
+  if (time < 0) {
+    time += kMicrosPerDay;
+    --days;
+  }
+  const CivilDate date = CivilFromDays(days + kPostgresEpochUnixDays);
+  if (date.year >= 1 && date.year <= 9999) {
+    const int64_t seconds = time / kMicrosPerSecond;
+    value_wire::AppendDateTime(
+        {static_cast<int32_t>(date.year), date.month, date.day},
+        {false, static_cast<uint32_t>(seconds / 3600), static_cast<uint32_t>(seconds / 60 % 60),
+         static_cast<uint32_t>(seconds % 60), static_cast<uint32_t>(time % kMicrosPerSecond)},
+        out);
+    return absl::OkStatus();
+  }
+  scratch.clear();
+  AppendTimestampText(v, "", scratch);
+  AppendTextValueWire(kTimestampOid, scratch, resolver, out);
+  return absl::OkStatus();
+}
+
+absl::Status AppendTimestamptz(std::string_view bytes, const TypeResolver& resolver,
+                               std::string& scratch, std::string& out) {
+  if (bytes.size() != 8) return WrongLength("timestamptz", bytes.size(), 8);
+  wire::ByteReader r(bytes);
+  const int64_t v = r.ReadI64Be();
+  if (v == kInfinityMicros || v == kMinusInfinityMicros) {
+    value_wire::AppendTimestampMicros(v, out);
+    return absl::OkStatus();
+  }
+  // Unix micros, unless they overflow or land on a value that means infinity: the text decoder
+  // then keeps the text (a RawValue), so this does too.
+  int64_t unix_micros = 0;
+  if (!__builtin_add_overflow(v, kPostgresEpochUnixMicros, &unix_micros) &&
+      unix_micros != kInfinityMicros && unix_micros != kMinusInfinityMicros) {
+    value_wire::AppendTimestampMicros(unix_micros, out);
+    return absl::OkStatus();
+  }
+  scratch.clear();
+  AppendTimestampText(v, "+00", scratch);
+  AppendTextValueWire(kTimestamptzOid, scratch, resolver, out);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool HasBinaryDecoder(uint32_t type_oid) {
+  switch (type_oid) {
+    case kBoolOid:
+    case kFloat8Oid:
+    case kTimestampOid:
+    case kTimestamptzOid:
+    case kJsonOid:
+    case kJsonbOid:
+      return true;
+    default:
+      return HasBinaryText(type_oid);
+  }
+}
+
+bool HasBinaryText(uint32_t type_oid) {
+  switch (type_oid) {
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid:
+    case kNumericOid:
+    case kUuidOid:
+    case kTextOid:
+    case kVarcharOid:
+    case kBpcharOid:
+    case kNameOid:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status AppendBinaryValueText(uint32_t type_oid, std::string_view bytes, std::string& out) {
+  switch (type_oid) {
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid: {
+      int64_t v = 0;
+      if (absl::Status s = ReadInteger(type_oid, bytes, v); !s.ok()) return s;
+      AppendInteger(v, out);
+      return absl::OkStatus();
+    }
+    case kNumericOid: {
+      Numeric n;
+      if (absl::Status s = ReadNumeric(bytes, n); !s.ok()) return s;
+      if (!n.finite()) {
+        out.append(SpecialNumericText(n.sign));
+        return absl::OkStatus();
+      }
+      const size_t at = out.size();
+      out.resize(at + n.text_size());
+      out.resize(static_cast<size_t>(PutNumericText(n, out.data() + at) - out.data()));
+      return absl::OkStatus();
+    }
+    case kUuidOid:
+      if (bytes.size() != 16) return WrongLength("uuid", bytes.size(), 16);
+      AppendUuidText(bytes, out);
+      return absl::OkStatus();
+    case kTextOid:
+    case kVarcharOid:
+    case kBpcharOid:
+    case kNameOid:
+      out.append(bytes);
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrFormat("binary value of type oid %d: no text rendering", type_oid));
+  }
+}
+
+absl::Status AppendBinaryValueWire(uint32_t type_oid, std::optional<std::string_view> bytes,
+                                   const TypeResolver& resolver, std::string& scratch,
+                                   std::string& out) {
+  if (!bytes) {
+    value_wire::AppendNull(out);
+    return absl::OkStatus();
+  }
+  switch (type_oid) {
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid: {
+      int64_t v = 0;
+      if (absl::Status s = ReadInteger(type_oid, *bytes, v); !s.ok()) return s;
+      value_wire::AppendInt64(v, out);
+      return absl::OkStatus();
+    }
+    case kBoolOid:
+      if (bytes->size() != 1) return WrongLength("bool", bytes->size(), 1);
+      if ((*bytes)[0] != 0 && (*bytes)[0] != 1) {
+        return Bad("bool",
+                   absl::StrFormat("byte %d: expected 0 or 1", static_cast<uint8_t>((*bytes)[0])));
+      }
+      value_wire::AppendBool((*bytes)[0] == 1, out);
+      return absl::OkStatus();
+    case kFloat8Oid: {
+      if (bytes->size() != 8) return WrongLength("float8", bytes->size(), 8);
+      wire::ByteReader r(*bytes);
+      const double d = std::bit_cast<double>(r.ReadU64Be());
+      // float8out prints every NaN as "NaN", which the text decoder reads as the quiet NaN.
+      value_wire::AppendDouble(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d, out);
+      return absl::OkStatus();
+    }
+    case kTimestampOid:
+      return AppendTimestamp(*bytes, resolver, scratch, out);
+    case kTimestamptzOid:
+      return AppendTimestamptz(*bytes, resolver, scratch, out);
+    case kJsonbOid:
+      if (bytes->empty() || (*bytes)[0] != 1) {
+        return Bad("jsonb", "expected the version byte 1 before the document");
+      }
+      AppendTextValueWire(kJsonbOid, bytes->substr(1), resolver, out);
+      return absl::OkStatus();
+    case kJsonOid:
+    case kTextOid:
+    case kVarcharOid:
+    case kBpcharOid:
+    case kNameOid:
+      AppendTextValueWire(type_oid, *bytes, resolver, out);
+      return absl::OkStatus();
+    case kNumericOid: {
+      Numeric n;
+      if (absl::Status s = ReadNumeric(*bytes, n); !s.ok()) return s;
+      if (!n.finite()) {
+        AppendTextValueWire(kNumericOid, SpecialNumericText(n.sign), resolver, out);
+        return absl::OkStatus();
+      }
+      // Digits, '-' and '.': what the text path stores as a decimal (ASCII, valid UTF-8).
+      WithNumericText(n, scratch, [&](std::string_view text) {
+        value_wire::AppendLengthDelimited(value_wire::kDecimal, text, out);
+      });
+      return absl::OkStatus();
+    }
+    case kUuidOid: {
+      if (bytes->size() != 16) return WrongLength("uuid", bytes->size(), 16);
+      scratch.clear();
+      AppendUuidText(*bytes, scratch);
+      value_wire::AppendString(scratch, out);
+      return absl::OkStatus();
+    }
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrFormat("binary value of type oid %d: no binary decoder", type_oid));
+  }
+}
+
+}  // namespace sluice::postgres
