@@ -11,15 +11,26 @@
 //
 // writes <dir>/copy_text_fuzz/seed-<query>_row<i> (the input format is at the top of
 // copy_text_fuzz.cc). Without the variable it only checks.
+//
+// The same rows in binary (COPY ... (FORMAT binary), the columns without a binary decoder
+// selected as their type's output function, as PostgresSnapshotReader does): each value decodes
+// (AppendBinaryValueWire, or AppendTextValueWire for the output functions' text) to the bytes
+// the text decoder gives for the server's own text result; the messages (the header with the
+// first row, the trailer alone) become <dir>/copy_binary_fuzz/seed-<query>_msg<i>.
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "protocol/pgclient/replication_connection.h"
+#include "protocol/postgres/copy_binary.h"
 #include "protocol/postgres/copy_text.h"
+#include "protocol/postgres/pg_binary_value.h"
+#include "protocol/postgres/pg_value_wire.h"
 #include "protocol/postgres/pg_text_value.h"
 #include "tests/testing/test_database.h"
 
@@ -81,10 +92,11 @@ class PgCopyCorpusCaptureTest : public ::testing::Test {
   pgclient::ConnectParams params_;
 };
 
-void AddSeed(const std::string& name, const std::string& bytes) {
+void AddSeed(const std::string& name, const std::string& bytes,
+             const char* target = "copy_text_fuzz") {
   const char* dir = std::getenv("SLUICE_FUZZ_WRITE_CORPUS");
   if (!dir) return;
-  fs::path path = fs::path(dir) / "copy_text_fuzz" / ("seed-" + name);
+  fs::path path = fs::path(dir) / target / ("seed-" + name);
   fs::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -145,6 +157,91 @@ TEST_F(PgCopyCorpusCaptureTest, CopyRows) {
     EXPECT_EQ(r, expected->rows.size());
   }
   EXPECT_EQ(seeds, 20);
+  ASSERT_TRUE(db_->Exec("DROP TABLE fz_copy").ok());
+}
+
+TEST_F(PgCopyCorpusCaptureTest, CopyBinaryRows) {
+  absl::Status st = db_->Exec(kSchema);
+  ASSERT_TRUE(st.ok()) << st;
+  auto conn = pgclient::ReplicationConnection::Connect(params_);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+
+  const std::pair<const char*, std::vector<const char*>> queries[] = {
+      {"numbers", {"id", "c_int2", "c_int8", "c_oid", "c_numeric", "c_float4", "c_float8",
+                   "c_bool", "c_money"}},
+      {"times", {"id", "c_date", "c_time", "c_timetz", "c_timestamp", "c_timestamptz",
+                 "c_interval"}},
+      {"strings", {"id", "c_text", "c_varchar", "c_bpchar", "c_name", "c_char", "c_bytea",
+                   "c_uuid", "c_json", "c_jsonb"}},
+      {"arrays", {"id", "c_int4_arr", "c_text_arr", "c_tstz_arr", "c_numeric_arr"}},
+  };
+  int seeds = 0;
+  for (const auto& [name, columns] : queries) {
+    const std::string plain =
+        absl::StrCat("SELECT ", absl::StrJoin(columns, ", "), " FROM fz_copy ORDER BY id");
+    auto expected = (*conn)->QueryText(plain);
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    const size_t n = expected->type_oids.size();
+    ASSERT_EQ(n, columns.size());
+    std::vector<std::string> exprs;
+    for (size_t c = 0; c < n; ++c) {
+      if (postgres::HasBinaryDecoder(expected->type_oids[c])) {
+        exprs.emplace_back(columns[c]);
+        continue;
+      }
+      auto fn = (*conn)->QueryText(absl::StrCat(
+          "SELECT p.proname FROM pg_type t JOIN pg_proc p ON p.oid = t.typoutput WHERE t.oid = ",
+          expected->type_oids[c]));
+      ASSERT_TRUE(fn.ok() && fn->rows.size() == 1 && fn->rows[0][0]) << columns[c];
+      exprs.push_back(absl::StrCat("pg_catalog.", *fn->rows[0][0], "(", columns[c], ")"));
+    }
+    std::string header(1, static_cast<char>(0x80 | n));
+    for (uint32_t oid : expected->type_oids) {
+      for (int b = 0; b < 4; ++b) header.push_back(static_cast<char>((oid >> (8 * b)) & 0xFF));
+    }
+    postgres::CopyBinaryRow reader;
+    reader.Reset();
+    size_t r = 0, messages = 0;
+    std::string wire, want, scratch;
+    auto copied = (*conn)->CopyOut(
+        absl::StrCat("COPY (SELECT ", absl::StrJoin(exprs, ", "),
+                     " FROM fz_copy ORDER BY id) TO STDOUT (FORMAT binary)"),
+        [&](std::string_view message) -> absl::Status {
+          // The seed's flag bit says whether the message starts with the header.
+          if (messages > 0) header[0] = static_cast<char>(n);
+          AddSeed(absl::StrCat(name, "_msg", messages++), header + std::string(message),
+                  "copy_binary_fuzz");
+          absl::Status parsed = reader.Parse(message, n);
+          EXPECT_TRUE(parsed.ok()) << parsed << ": " << absl::CHexEscape(std::string(message));
+          if (!parsed.ok() || reader.ended()) return absl::OkStatus();
+          EXPECT_LT(r, expected->rows.size());
+          if (r >= expected->rows.size()) return absl::OkStatus();
+          for (size_t c = 0; c < n; ++c) {
+            const uint32_t oid = expected->type_oids[c];
+            const std::optional<std::string>& text = expected->rows[r][c];
+            wire.clear();
+            want.clear();
+            if (postgres::HasBinaryDecoder(oid)) {
+              absl::Status s =
+                  postgres::AppendBinaryValueWire(oid, reader.values()[c], nullptr, scratch, wire);
+              EXPECT_TRUE(s.ok()) << s;
+            } else {
+              postgres::AppendTextValueWire(oid, reader.values()[c], nullptr, wire);
+            }
+            postgres::AppendTextValueWire(
+                oid, text ? std::optional<std::string_view>(*text) : std::nullopt, nullptr, want);
+            EXPECT_EQ(absl::CHexEscape(wire), absl::CHexEscape(want))
+                << name << " row " << r << " " << expected->names[c];
+          }
+          ++r;
+          ++seeds;
+          return absl::OkStatus();
+        });
+    ASSERT_TRUE(copied.ok()) << copied.status();
+    EXPECT_TRUE(reader.ended());
+    EXPECT_EQ(r, expected->rows.size());
+  }
+  EXPECT_EQ(seeds, 16);
   ASSERT_TRUE(db_->Exec("DROP TABLE fz_copy").ok());
 }
 
