@@ -51,69 +51,71 @@ absl::Status GroupTooLarge(int precision, int scale, size_t start) {
                                           ": a digit group exceeds its digit count"));
 }
 
-// The digits of `v`, no leading zeros ("0" for 0), two at a time; returns the end.
-char* PutUnsignedDigits(char* p, uint64_t v) {
-  char digits[20];
-  char* end = digits + sizeof digits;
-  char* q = end;
-  while (v >= 100) {
-    q -= 2;
-    std::memcpy(q, &kDigitPairs[2 * (v % 100)], 2);
-    v /= 100;
+// The big-endian value of the n (0..4) bytes at p.
+inline uint32_t LoadBigEndian(const uint8_t* p, size_t n) {
+  switch (n) {
+    case 4:
+      return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+    case 3:
+      return uint32_t{p[0]} << 16 | uint32_t{p[1]} << 8 | p[2];
+    case 2:
+      return uint32_t{p[0]} << 8 | p[1];
+    case 1:
+      return p[0];
+    default:
+      return 0;
   }
-  if (v >= 10) {
-    q -= 2;
-    std::memcpy(q, &kDigitPairs[2 * v], 2);
-  } else {
-    *--q = static_cast<char>('0' + v);
-  }
-  std::memcpy(p, q, static_cast<size_t>(end - q));
-  return p + (end - q);
 }
 
 // AppendBinaryDecimal for at most 18 integer and 9 fraction digits (DECIMAL(12,2) and the like):
 // the integer part is one number below 10^18, the fraction one below 10^9. The same text and
-// errors as the general code below.
+// errors as the general code below. Precondition: raw.size() == BinaryDecimalSize(precision,
+// scale), which is at most 12 here (8 bytes of integer groups, 4 of fraction).
 absl::Status AppendSmallDecimal(std::string_view raw, int precision, int scale, size_t start,
                                 std::string& out) {
-  const auto* b = reinterpret_cast<const uint8_t*>(raw.data());
-  const uint8_t mask = (b[0] & 0x80) == 0 ? 0xFF : 0x00;  // negative: complemented
+  // The bytes with the sign bit flipped back and, for a negative value, complemented: then every
+  // group is its digits' value, big-endian.
+  uint8_t b[12];
+  const uint8_t mask = (static_cast<uint8_t>(raw[0]) & 0x80) == 0 ? 0xFF : 0x00;
   const bool negative = mask != 0;
-  size_t pos = 0;
-  bool ok = true;
-  // A group of `digits` digits in its bytes, big-endian; the first byte's sign bit flipped back.
-  auto take = [&](int digits) {
-    const size_t n = digits == kDigitsPerGroup ? 4 : kDig2Bytes[digits];
-    uint32_t v = 0;
-    for (size_t i = 0; i < n; ++i) {
-      uint8_t byte = b[pos] ^ mask;
-      if (pos == 0) byte ^= 0x80;
-      v = (v << 8) | byte;
-      ++pos;
-    }
-    ok &= v < kPow10[digits];
-    return v;
-  };
+  for (size_t i = 0; i < raw.size(); ++i) b[i] = static_cast<uint8_t>(raw[i]) ^ mask;
+  b[0] ^= 0x80;
   const int intg = precision - scale;
-  uint64_t integer = 0;
   const int lead = intg % kDigitsPerGroup;
-  if (lead > 0) integer = take(lead);
-  for (int g = 0; g < intg / kDigitsPerGroup; ++g) integer = integer * kPow10[9] + take(9);
-  const uint32_t fraction = scale > 0 ? take(scale) : 0;
+  size_t pos = kDig2Bytes[lead];
+  uint64_t integer = LoadBigEndian(b, pos);
+  bool ok = integer < kPow10[lead];
+  for (int g = 0; g < intg / kDigitsPerGroup; ++g) {
+    const uint32_t group = LoadBigEndian(b + pos, 4);
+    ok &= group < kPow10[kDigitsPerGroup];
+    integer = integer * kPow10[kDigitsPerGroup] + group;
+    pos += 4;
+  }
+  const uint32_t fraction = LoadBigEndian(b + pos, kDig2Bytes[scale]);
+  ok &= fraction < kPow10[scale];
   if (!ok) return GroupTooLarge(precision, scale, start);
-  char text[40];
+  // '-', up to 18 integer digits ("0" for 0), '.', up to 9 fraction digits (zero-padded).
+  char text[32];
   char* q = text;
   if (negative && (integer != 0 || fraction != 0)) *q++ = '-';
-  q = PutUnsignedDigits(q, integer);
+  int digits = 1;
+  while (digits < 18 && integer >= kPowersOf10[digits]) ++digits;
+  q += digits;
+  char* d = q;
+  while (integer >= 100) {
+    d -= 2;
+    std::memcpy(d, &kDigitPairs[2 * (integer % 100)], 2);
+    integer /= 100;
+  }
+  if (integer >= 10) {
+    std::memcpy(d - 2, &kDigitPairs[2 * integer], 2);
+  } else {
+    d[-1] = static_cast<char>('0' + integer);
+  }
   if (scale > 0) {
     *q++ = '.';
     q += scale;
-    uint32_t f = fraction;
-    char* d = q;
-    for (int i = 0; i < scale; ++i) {
-      *--d = static_cast<char>('0' + f % 10);
-      f /= 10;
-    }
+    PutDigitsBefore(q, fraction, scale);
   }
   out.append(text, static_cast<size_t>(q - text));
   return absl::OkStatus();
