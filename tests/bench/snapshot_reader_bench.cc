@@ -13,10 +13,12 @@
 //
 // Usage: snapshot_reader_bench --url URL --table db.t [--runs N] [--chunk N] [--fill N]
 //                              [--server-pid PID] [--no-client] [--digest]
-//                              [--pg-format binary|text|both]
+//                              [--pg-format binary|text|both] [--my-protocol binary|text|both]
 //   --pg-format  the Postgres reader's COPY format (default binary, as sluiced reads); `both`
 //             runs the text and the binary reader one after the other in each run, so their
 //             CPU and digests compare under the same load.
+//   --my-protocol  the MariaDB reader's protocol (default binary, prepared statements, as
+//             sluiced reads; text: COM_QUERY); `both` runs the two one after the other.
 //   --fill N  first creates db.t as snapshot_bench does (id, varchar, decimal, datetime, text)
 //             with N rows (dropping any table of that name).
 #include <dirent.h>
@@ -176,6 +178,7 @@ int Main(int argc, char** argv) {
   bool client = true;
   bool with_digest = false;
   std::string pg_format = "binary";
+  std::string my_protocol = "binary";
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--url") && has_value) {
@@ -196,11 +199,13 @@ int Main(int argc, char** argv) {
       with_digest = true;
     } else if (!std::strcmp(argv[i], "--pg-format") && has_value) {
       pg_format = argv[++i];
+    } else if (!std::strcmp(argv[i], "--my-protocol") && has_value) {
+      my_protocol = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: snapshot_reader_bench --url URL --table db.t [--runs N] [--chunk N] "
                    "[--fill N] [--server-pid PID] [--no-client] [--digest] "
-                   "[--pg-format binary|text|both]\n");
+                   "[--pg-format binary|text|both] [--my-protocol binary|text|both]\n");
       return 2;
     }
   }
@@ -297,8 +302,16 @@ int Main(int argc, char** argv) {
       return 1;
     }
     table = (*tables)[0];
-    readers.emplace_back("reader alone (read + encode)",
-                         std::make_unique<pipeline::MysqlSnapshotReader>(*my));
+    for (const char* protocol : {"text", "binary"}) {
+      if (my_protocol != "both" && my_protocol != protocol) continue;
+      auto r = std::make_unique<pipeline::MysqlSnapshotReader>(*my);
+      if (std::string(protocol) == "text") r->set_protocol(pipeline::MysqlRowProtocol::kText);
+      readers.emplace_back(absl::StrCat("reader alone, ", protocol, " protocol"), std::move(r));
+    }
+    if (readers.empty()) {
+      std::fprintf(stderr, "--my-protocol: binary, text or both\n");
+      return 2;
+    }
     client_command = absl::StrCat("mariadb -h ", config->host, " -P ", config->port, " -u ",
                                   config->user, " -p'", config->password,
                                   "' --skip-ssl -e 'SELECT * FROM ", table_name, "'");
