@@ -132,7 +132,7 @@ struct SerializedEvent {
 // Queued appends hold serialized bytes, so the queue's byte budget is its real memory use.
 struct PendingAppend {
   SourceSlot* slot = nullptr;
-  bool staged = false;  // publish the stage `stage_id` before `events`
+  bool staged = false;       // publish the stage `stage_id` before `events`
   bool table_state = false;  // the source kept table state when this was submitted
   uint64_t stage_id = 0;
   std::string overlay;  // field 3 (source) bytes merged into every event, or empty
@@ -145,8 +145,8 @@ struct PendingAppend {
   // A snapshot chunk for the source's bulk ingestion (AppendSnapshotChunkAsync): queued alone,
   // never part of a group commit.
   bool bulk = false;
-  bool ingest_now = false;                // ingest right after this chunk
-  absl::AnyInvocable<void()> written;     // bulk only: the chunk is in the ingestion's files
+  bool ingest_now = false;             // ingest right after this chunk
+  absl::AnyInvocable<void()> written;  // bulk only: the chunk is in the ingestion's files
 };
 
 // A source's open bulk ingestion (change_log_ingest.cc), owned by the writer thread: the chunks
@@ -161,16 +161,16 @@ struct Ingestion {
     std::chrono::steady_clock::time_point queued;
     std::vector<TableEvents> tables;  // only with an observer
   };
-  uint64_t id = 0;                 // unique in this process: names the files
-  uint64_t next_offset = 0;        // the offset the next row gets
+  uint64_t id = 0;           // unique in this process: names the files
+  uint64_t next_offset = 0;  // the offset the next row gets
   uint64_t rows = 0;
-  uint64_t bytes = 0;              // record bytes added to the log
+  uint64_t bytes = 0;  // record bytes added to the log
   int64_t max_commit_ts_micros = 0;
-  bool has_events = false;         // the log (with this ingestion) is not empty
+  bool has_events = false;  // the log (with this ingestion) is not empty
   bool table_state_incomplete = false;
-  v1::SourceCheckpoint checkpoint;  // the last chunk's
+  v1::SourceCheckpoint checkpoint;                   // the last chunk's
   std::unique_ptr<rocksdb::SstFileWriter> log_file;  // opened with the first row
-  std::vector<std::string> paths;   // every file created, ingested or not
+  std::vector<std::string> paths;                    // every file created, ingested or not
   // Table-state rows go straight to `table_file` while their keys ascend (an integer key,
   // one table); the rows after the first key out of order are held in `table_rows` (key,
   // value), sorted at ingestion and merged with the file (change_log_ingest.cc).
@@ -178,6 +178,12 @@ struct Ingestion {
   std::string table_file_path;
   std::string last_table_key;  // the last key written to table_file
   std::vector<std::pair<std::string, std::string>> table_rows;
+  // Per-row scratch, reused so that a row costs no allocation: the table-state key prefix of
+  // `prefix_table` (TableStatePrefix), the key being built, and the row's log record.
+  std::optional<std::string> prefix_table;
+  std::string table_prefix;
+  std::string table_key;
+  std::string record;
   std::vector<std::string> time_keys;  // ascending (commit times only grow)
   std::vector<Chunk> chunks;
   std::chrono::steady_clock::time_point opened;

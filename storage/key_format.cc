@@ -32,12 +32,17 @@ constexpr uint64_t kSignBias = uint64_t{1} << 63;
 
 }  // namespace
 
+void EncodeLogKey(SourceId source, LogOffset offset, char* out) {
+  const uint32_t s = source.value();
+  const uint64_t o = offset.value();
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((s >> (24 - 8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i) out[4 + i] = static_cast<char>((o >> (56 - 8 * i)) & 0xff);
+}
+
 std::string LogKey(SourceId source, LogOffset offset) {
-  std::string key;
-  key.reserve(kLogKeySize);
-  PutU32(source.value(), key);
-  PutU64(offset.value(), key);
-  return key;
+  char key[kLogKeySize];
+  EncodeLogKey(source, offset, key);
+  return std::string(key, kLogKeySize);
 }
 
 std::string LogKeyEnd(SourceId source) {

@@ -37,6 +37,8 @@ inline constexpr std::string_view kNextSourceIdKey = "next_source_id";
 inline constexpr std::string_view kSubscriptionKeyPrefix = "sub/";
 
 std::string LogKey(SourceId source, LogOffset offset);
+// LogKey written into `out` (kLogKeySize bytes), without an allocation.
+void EncodeLogKey(SourceId source, LogOffset offset, char* out);
 // The smallest key greater than every log key of `source`.
 std::string LogKeyEnd(SourceId source);
 struct DecodedLogKey {
