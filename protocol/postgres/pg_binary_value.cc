@@ -1,8 +1,10 @@
 #include "protocol/postgres/pg_binary_value.h"
 
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/str_format.h"
@@ -85,10 +87,11 @@ struct Numeric {
     return static_cast<uint32_t>(static_cast<uint8_t>(digits[2 * g])) << 8 |
            static_cast<uint8_t>(digits[2 * g + 1]);
   }
-  // An upper bound of the text's length (finite values).
+  // An upper bound of the text's length (finite values), with room for the whole last
+  // fraction group PutNumericText writes before it cuts the text at dscale digits.
   size_t text_size() const {
     return 1 + (weight < 0 ? 1 : 4 * (static_cast<size_t>(weight) + 1)) +
-           (dscale > 0 ? 1 + static_cast<size_t>(dscale) : 0);
+           (dscale > 0 ? 1 + static_cast<size_t>(dscale) + 3 : 0);
   }
 };
 
@@ -143,6 +146,22 @@ std::string_view SpecialNumericText(uint16_t sign) {
   }
 }
 
+// "00" "01" ... "99".
+constexpr auto kDigitPairs = [] {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
+// The four decimal digits of `d` (< 10,000) at `p`.
+inline void PutGroup(uint32_t d, char* p) {
+  std::memcpy(p, kDigitPairs.data() + 2 * (d / 100), 2);
+  std::memcpy(p + 2, kDigitPairs.data() + 2 * (d % 100), 2);
+}
+
 // numeric_out's text of a finite value at `p` (room for n.text_size()); returns its end.
 char* PutNumericText(const Numeric& n, char* p) {
   if (n.sign == kNumericNegative) *p++ = '-';
@@ -150,25 +169,19 @@ char* PutNumericText(const Numeric& n, char* p) {
   if (n.weight < 0) {
     *p++ = '0';
   } else {
-    for (int64_t g = 0; g <= n.weight; ++g) {
-      uint32_t d = n.digit(g);
-      char group[4];
-      for (int i = 3; i >= 0; --i, d /= 10) group[i] = static_cast<char>('0' + d % 10);
-      size_t skip = 0;
-      if (g == 0) {
-        while (skip < 3 && group[skip] == '0') ++skip;
-      }
-      for (size_t i = skip; i < 4; ++i) *p++ = group[i];
-    }
+    char first[4];
+    PutGroup(n.digit(0), first);
+    size_t skip = 0;
+    while (skip < 3 && first[skip] == '0') ++skip;
+    for (size_t i = skip; i < 4; ++i) *p++ = first[i];
+    for (int64_t g = 1; g <= n.weight; ++g, p += 4) PutGroup(n.digit(g), p);
   }
-  // dscale fraction digits, from group weight + 1 on.
+  // dscale fraction digits: whole groups from weight + 1 on, cut at dscale.
   if (n.dscale > 0) {
     *p++ = '.';
-    static constexpr uint32_t kPowers[4] = {1000, 100, 10, 1};
-    for (uint32_t i = 0; i < n.dscale; ++i) {
-      const uint32_t d = n.digit(int64_t{n.weight} + 1 + i / 4);
-      *p++ = static_cast<char>('0' + d / kPowers[i % 4] % 10);
-    }
+    const int64_t groups = (n.dscale + 3) / 4;
+    for (int64_t g = 0; g < groups; ++g) PutGroup(n.digit(int64_t{n.weight} + 1 + g), p + 4 * g);
+    p += n.dscale;
   }
   return p;
 }
