@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "proto/base/status_macros.h"
+#include "proto/base/units.h"
 #include "server/config/listen_address.h"
 #include "server/config/password_file.h"
 #include "server/config/source_rules.h"
@@ -29,7 +30,27 @@ using internal::Message;
 constexpr uintmax_t kMaxConfigFileBytes = 16 * 1024 * 1024;
 
 const std::vector<std::string_view> kTopLevelKeys = {
-    "data_dir", "listen", "metrics_listen", "log_format", "sources", "tls", "token_file"};
+    "data_dir",   "listen",     "metrics_listen",       "log_format",           "sources",
+    "tls",        "token_file", "snapshot_ingest_rows", "snapshot_ingest_bytes",
+    "snapshot_ingest_max_delay_ms"};
+
+// snapshot_ingest_*: the bounds of a bulk ingestion of snapshot chunks (ChangeLogOptions).
+constexpr uint64_t kMaxIngestRows = 10'000'000;
+constexpr uint64_t kMinIngestBytes = uint64_t{1} << 20;
+constexpr uint64_t kMaxIngestBytes = uint64_t{1} << 30;
+constexpr uint64_t kMaxIngestDelayMs = 60'000;
+
+// A whole number of at most 18 digits, nullopt for anything else.
+std::optional<uint64_t> WholeNumber(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
 const std::vector<std::string_view> kServerTlsKeys = {"cert_file", "key_file", "client_ca_file"};
 const std::vector<std::string_view> kSourceKeys = {
     "name", "kind",        "url",           "host",      "port",
@@ -531,7 +552,7 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
     return Error(root.Mark(),
                  absl::StrFormat("the top level must be a mapping with the keys "
                                  "data_dir, listen, metrics_listen, log_format, sources, "
-                                 "tls and token_file, got %s",
+                                 "tls, token_file and snapshot_ingest_*, got %s",
                                  Describe(root)));
   }
   const std::string context = "top level";
@@ -571,6 +592,39 @@ absl::StatusOr<ServerConfig> Loader::Load(const YAML::Node& root) {
             f, context, absl::StrFormat("log_format \"%s\" is not known: use text or json", value));
       }
       config.log_format = std::move(value);
+    } else if (f.key == "snapshot_ingest_rows") {
+      std::optional<uint64_t> n = WholeNumber(value);
+      if (!n || *n == 0 || *n > kMaxIngestRows) {
+        return FieldError(f, context,
+                          absl::StrFormat("snapshot_ingest_rows \"%s\" is not a number between 1 "
+                                          "and %d (rows per bulk ingestion of snapshot chunks; "
+                                          "the default is 100000)",
+                                          value, kMaxIngestRows));
+      }
+      config.snapshot_ingest_rows = *n;
+    } else if (f.key == "snapshot_ingest_bytes") {
+      absl::StatusOr<uint64_t> n = ParseByteSize(value);
+      if (!n.ok() || *n < kMinIngestBytes || *n > kMaxIngestBytes) {
+        return FieldError(
+            f, context,
+            absl::StrFormat("snapshot_ingest_bytes \"%s\" is not a size between 1MiB and 1GiB "
+                            "(record bytes per bulk ingestion of snapshot chunks, such as 64MiB, "
+                            "the default; table-state rows out of key order are held in memory "
+                            "up to it)",
+                            value));
+      }
+      config.snapshot_ingest_bytes = *n;
+    } else if (f.key == "snapshot_ingest_max_delay_ms") {
+      std::optional<uint64_t> n = WholeNumber(value);
+      if (!n || *n == 0 || *n > kMaxIngestDelayMs) {
+        return FieldError(
+            f, context,
+            absl::StrFormat("snapshot_ingest_max_delay_ms \"%s\" is not a number of "
+                            "milliseconds between 1 and %d (how long a snapshot chunk may wait "
+                            "for its bulk ingestion; the default is 1000)",
+                            value, kMaxIngestDelayMs));
+      }
+      config.snapshot_ingest_max_delay_ms = static_cast<uint32_t>(*n);
     }
   }
   if (!has_data_dir) {

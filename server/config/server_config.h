@@ -11,6 +11,12 @@
 //   token_file: /etc/sluice/tokens     # optional: bearer tokens (see token_file.h)
 //                                      # (relative paths in tls and token_file are relative to
 //                                      # this file, and the files must exist)
+//   snapshot_ingest_rows: 100000       # optional: initial snapshots' chunks are stored by bulk
+//   snapshot_ingest_bytes: 64MiB       # ingestion, each ingestion at most this many rows
+//   snapshot_ingest_max_delay_ms: 1000 # (1..10000000) and record bytes (1MiB..1GiB: the table
+//                                      # state rows that come out of key order are held in
+//                                      # memory up to it), its first chunk waiting at most this
+//                                      # long (1..60000 ms); storage::ChangeLogOptions
 //   sources:                           # optional; a list of mappings
 //     - name: shop                     # required, [a-z0-9_-]{1,64}, unique
 //       kind: mysql                    # required: mysql (alias mariadb) | postgres (postgresql)
@@ -48,6 +54,8 @@
 // Thread-safety: the loaders only read the file system and the environment; they may run on any
 // thread, but the caller must not change the environment concurrently (getenv).
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +81,11 @@ struct ServerConfig {
   std::vector<SourceConfig> sources;      // complete and validated, unique names
   ServerTls tls;
   std::string token_file;  // empty: no authentication (then keep `listen` on loopback)
+  // storage::ChangeLogOptions ingest_rows, ingest_bytes, ingest_max_delay_ms; unset: its
+  // defaults. Validated ranges above.
+  std::optional<uint64_t> snapshot_ingest_rows;
+  std::optional<uint64_t> snapshot_ingest_bytes;
+  std::optional<uint32_t> snapshot_ingest_max_delay_ms;
 };
 
 // The combination rules of ServerTls (cert_file and key_file together; client_ca_file only with

@@ -194,6 +194,42 @@ TEST_F(ServerConfigTest, DefaultsAndNoSources) {
   EXPECT_THAT(MustLoad("data_dir: /d\nsources: []\n").sources, IsEmpty());
 }
 
+TEST_F(ServerConfigTest, SnapshotIngestionBounds) {
+  ServerConfig unset = MustLoad("data_dir: /d\n");
+  EXPECT_FALSE(unset.snapshot_ingest_rows.has_value());
+  EXPECT_FALSE(unset.snapshot_ingest_bytes.has_value());
+  EXPECT_FALSE(unset.snapshot_ingest_max_delay_ms.has_value());
+  ServerConfig c = MustLoad(
+      "data_dir: /d\nsnapshot_ingest_rows: 250000\nsnapshot_ingest_bytes: 128MiB\n"
+      "snapshot_ingest_max_delay_ms: \"500\"\n");
+  EXPECT_EQ(c.snapshot_ingest_rows, 250000u);
+  EXPECT_EQ(c.snapshot_ingest_bytes, uint64_t{128} << 20);
+  EXPECT_EQ(c.snapshot_ingest_max_delay_ms, 500u);
+  EXPECT_EQ(MustLoad("data_dir: /d\nsnapshot_ingest_bytes: 1048576\n").snapshot_ingest_bytes,
+            uint64_t{1} << 20);
+  EXPECT_THAT(
+      LoadError("data_dir: /d\nsnapshot_ingest_rows: 0\n"),
+      AllOf(StartsWith(At(2)),
+            HasSubstr("snapshot_ingest_rows \"0\" is not a number between 1 and 10000000")));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_rows: 10000001\n"),
+              HasSubstr("snapshot_ingest_rows \"10000001\" is not a number"));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_rows: -5\n"),
+              HasSubstr("snapshot_ingest_rows \"-5\" is not a number"));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_rows: [1]\n"), HasSubstr("got a list"));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_bytes: 64KiB\n"),
+              AllOf(StartsWith(At(2)), HasSubstr("snapshot_ingest_bytes \"64KiB\" is not a size "
+                                                 "between 1MiB and 1GiB")));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_bytes: 2GiB\n"),
+              HasSubstr("is not a size between 1MiB and 1GiB"));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_bytes: lots\n"),
+              HasSubstr("snapshot_ingest_bytes \"lots\" is not a size"));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_max_delay_ms: 60001\n"),
+              HasSubstr("snapshot_ingest_max_delay_ms \"60001\" is not a number of milliseconds "
+                        "between 1 and 60000"));
+  EXPECT_THAT(LoadError("data_dir: /d\nsnapshot_ingest_max_delay_ms: 0\n"),
+              HasSubstr("between 1 and 60000"));
+}
+
 TEST_F(ServerConfigTest, PostgresDefaultsSlotAndPublication) {
   ServerConfig c = MustLoad(R"(data_dir: /d
 sources:
@@ -320,7 +356,8 @@ TEST_F(ServerConfigTest, UnknownTopLevelKey) {
   EXPECT_THAT(LoadError("data_dir: /d\nsorces: []\n"),
               AllOf(StartsWith(At(2) + "1: "), HasSubstr("unknown key \"sorces\""),
                     HasSubstr("(known keys: data_dir, listen, metrics_listen, log_format, "
-                              "sources, tls, token_file)"),
+                              "sources, tls, token_file, snapshot_ingest_rows, "
+                              "snapshot_ingest_bytes, snapshot_ingest_max_delay_ms)"),
                     HasSubstr("did you mean \"sources\"?")));
 }
 

@@ -257,6 +257,13 @@ std::string DescribeOptions(const DaemonOptions& options) {
   absl::StrAppend(&out, c.token_file.empty() ? ", no authentication"
                                              : absl::StrCat(", tokens from ", c.token_file));
   if (!c.metrics_listen.empty()) absl::StrAppend(&out, "\nmetrics ", c.metrics_listen);
+  if (c.snapshot_ingest_rows || c.snapshot_ingest_bytes || c.snapshot_ingest_max_delay_ms) {
+    const storage::ChangeLogOptions defaults;
+    absl::StrAppend(
+        &out, "\nsnapshot ingestion: ", c.snapshot_ingest_rows.value_or(defaults.ingest_rows),
+        " rows, ", c.snapshot_ingest_bytes.value_or(defaults.ingest_bytes), " bytes, ",
+        c.snapshot_ingest_max_delay_ms.value_or(defaults.ingest_max_delay_ms), " ms");
+  }
   absl::StrAppend(&out, "\n", c.sources.size(), " source(s)");
   for (const auto& s : c.sources) absl::StrAppend(&out, "\n  ", s.name, "  ", s.url_redacted);
   return out;
@@ -300,6 +307,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonOptions options) {
   SLUICE_ASSIGN_OR_RETURN(d->metrics_, DaemonMetrics::Create());
   storage::ChangeLogOptions log_options;
   log_options.observer = d->metrics_.get();
+  const config::ServerConfig& c = d->options_.config;
+  if (c.snapshot_ingest_rows) log_options.ingest_rows = *c.snapshot_ingest_rows;
+  if (c.snapshot_ingest_bytes) log_options.ingest_bytes = *c.snapshot_ingest_bytes;
+  if (c.snapshot_ingest_max_delay_ms) {
+    log_options.ingest_max_delay_ms = *c.snapshot_ingest_max_delay_ms;
+  }
   SLUICE_ASSIGN_OR_RETURN(d->log_,
                           storage::ChangeLog::Open(d->options_.config.data_dir, log_options));
   d->registry_ = std::make_unique<pipeline::SourceRegistry>(d->metrics_->RegistryHooks(*d->log_));
