@@ -12,8 +12,12 @@
 // --no-table-state runs sluice with table_state=false (no latest-row state beside the log).
 // --runs N repeats the client, sluice and the stages N times against the same server.
 // --ingest-rows N sets ChangeLogOptions::ingest_rows (rows per bulk ingestion) of the sluice run.
+// --save-sample FILE (with --stages) writes the first read chunk of each source to FILE.mariadb /
+// FILE.postgres; --sample FILE then times only the log-alone stages on that chunk, without a
+// database (for profilers: perf, callgrind); --bulk-only skips the WAL stages there.
 // Usage: snapshot_bench [--rows N] [--chunk N] [--only mariadb|postgres] [--stages]
-//                       [--no-table-state] [--runs N] [--ingest-rows N]
+//                       [--no-table-state] [--runs N] [--ingest-rows N] [--save-sample FILE]
+//        snapshot_bench --sample FILE.postgres [--rows N] [--runs N] [--bulk-only]
 #include <rocksdb/db.h>
 #include <rocksdb/sst_file_writer.h>
 #include <sys/resource.h>
@@ -22,6 +26,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -50,6 +56,10 @@ bool g_ingest_experiment = false;
 int g_runs = 1;
 // --ingest-rows N: 0 keeps ChangeLogOptions' default.
 size_t g_ingest_rows = 0;
+// --save-sample FILE: the stages' sample chunk is written to FILE.<source>.
+std::string g_save_sample;
+// Bytes of the data dir after the last TimeLog (SST files, WAL, MANIFEST).
+uint64_t g_last_disk_bytes = 0;
 using testing::TestDatabase;
 
 double Seconds(Clock::time_point since) {
@@ -61,6 +71,22 @@ double ProcessCpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds of the calling thread alone (the producer in TimeLog: copies of the sample and
+// ChangeLog's appending-thread work); the rest of ProcessCpuSeconds is the log's writer thread
+// and RocksDB's.
+double ThreadCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// The system (kernel) part of ProcessCpuSeconds.
+double ProcessSystemSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 long MaxRssMiB() {
@@ -220,7 +246,57 @@ double TimeLog(const std::vector<storage::EncodedEvent>& sample, uint64_t rows, 
   }
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return in_flight == 0 && pending == 0; });
-  return Seconds(start);
+  const double secs = Seconds(start);
+  lock.unlock();
+  log->reset();  // closed: what stays on disk
+  g_last_disk_bytes = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (f.is_regular_file()) g_last_disk_bytes += f.file_size();
+  }
+  return secs;
+}
+
+// --save-sample / --sample: a chunk of encoded events in a file (op, table, row key, body).
+void SaveSample(const std::vector<storage::EncodedEvent>& sample, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  auto put = [&](const std::string& s) {
+    const uint64_t n = s.size();
+    out.write(reinterpret_cast<const char*>(&n), sizeof n);
+    out.write(s.data(), static_cast<std::streamsize>(n));
+  };
+  for (const storage::EncodedEvent& e : sample) {
+    const uint64_t head = static_cast<uint64_t>(e.op) | (e.row_key ? uint64_t{1} << 32 : 0);
+    out.write(reinterpret_cast<const char*>(&head), sizeof head);
+    put(e.table);
+    put(e.row_key.value_or(""));
+    put(e.body);
+  }
+  if (!out) Must(absl::InternalError("write failed"), "save sample " + path);
+}
+
+std::vector<storage::EncodedEvent> LoadSample(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Must(absl::NotFoundError("cannot open"), "load sample " + path);
+  auto get = [&](std::string& s) {
+    uint64_t n = 0;
+    in.read(reinterpret_cast<char*>(&n), sizeof n);
+    if (!in || n > (uint64_t{1} << 30)) return false;
+    s.resize(n);
+    in.read(s.data(), static_cast<std::streamsize>(n));
+    return static_cast<bool>(in);
+  };
+  std::vector<storage::EncodedEvent> sample;
+  uint64_t head = 0;
+  while (in.read(reinterpret_cast<char*>(&head), sizeof head)) {
+    storage::EncodedEvent& e = sample.emplace_back();
+    e.op = static_cast<v1::Op>(head & 0xFFFFFFFF);
+    std::string key;
+    if (!get(e.table) || !get(key) || !get(e.body)) {
+      Must(absl::DataLossError("truncated"), "load sample " + path);
+    }
+    if (head >> 32) e.row_key = std::move(key);
+  }
+  return sample;
 }
 
 // --ingest-experiment: what bulk ingestion could save. The same rows as TimeLog written as
@@ -305,11 +381,12 @@ double TimeIngest(const std::vector<storage::EncodedEvent>& sample, uint64_t row
 // --stages: times the reader alone over `table`, then the log alone (with and without table
 // state, and by bulk ingestion with it) on copies of its first chunk, and prints the four.
 void TimeAndReportStages(pipeline::SnapshotReader& reader, const storagepb::SnapshotTable& table,
-                         uint32_t chunk, uint64_t rows) {
+                         uint32_t chunk, uint64_t rows, const char* source) {
   std::vector<storage::EncodedEvent> sample;
   double cpu = ProcessCpuSeconds();
   const double reader_secs = TimeReader(reader, table, chunk, &sample);
   const double reader_cpu = ProcessCpuSeconds() - cpu;
+  if (!g_save_sample.empty()) SaveSample(sample, g_save_sample + "." + source);
   cpu = ProcessCpuSeconds();
   const double log_secs = TimeLog(sample, rows);
   const double log_cpu = ProcessCpuSeconds() - cpu;
@@ -328,8 +405,9 @@ void TimeAndReportStages(pipeline::SnapshotReader& reader, const storagepb::Snap
   cpu = ProcessCpuSeconds();
   const double bulk_secs = TimeLog(sample, rows, true, true);
   const double bulk_cpu = ProcessCpuSeconds() - cpu;
-  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s)\n", "", "",
-              "stage: log alone, bulk ingestion (snapshot)", rows / bulk_secs, bulk_secs, bulk_cpu);
+  std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s, %.1f MiB on disk)\n", "", "",
+              "stage: log alone, bulk ingestion (snapshot)", rows / bulk_secs, bulk_secs, bulk_cpu,
+              g_last_disk_bytes / 1048576.0);
   if (g_ingest_experiment) {
     cpu = ProcessCpuSeconds();
     const double ingest_secs = TimeIngest(sample, rows);
@@ -337,6 +415,43 @@ void TimeAndReportStages(pipeline::SnapshotReader& reader, const storagepb::Snap
     std::printf("%-9s %9s       %-44s %8.0f rows/s (%.2f s, cpu %.2f s)\n", "", "",
                 "experiment: raw SST ingest, log + state", rows / ingest_secs, ingest_secs,
                 ingest_cpu);
+  }
+}
+
+// --sample FILE: the log-alone stages on a saved chunk, no database.
+void BenchSample(const std::string& path, uint64_t rows, bool bulk_only) {
+  const std::vector<storage::EncodedEvent> sample = LoadSample(path);
+  if (sample.empty()) Must(absl::InvalidArgumentError("no events"), "load sample " + path);
+  size_t body = 0;
+  size_t key = 0;
+  for (const storage::EncodedEvent& e : sample) {
+    body += e.body.size();
+    key += e.row_key ? e.row_key->size() : 0;
+  }
+  std::printf("sample %s: %zu events, body %.1f bytes, row key %.1f bytes on average\n",
+              path.c_str(), sample.size(), static_cast<double>(body) / sample.size(),
+              static_cast<double>(key) / sample.size());
+  for (int run = 1; run <= g_runs; ++run) {
+    auto stage = [&](const char* name, bool state, bool bulk) {
+      const double cpu = ProcessCpuSeconds();
+      const double sys = ProcessSystemSeconds();
+      const double own = ThreadCpuSeconds();
+      const double secs = TimeLog(sample, rows, state, bulk);
+      const double used = ProcessCpuSeconds() - cpu;
+      const double log_used = used - (ThreadCpuSeconds() - own);
+      const double used_sys = ProcessSystemSeconds() - sys;
+      std::printf(
+          "%-44s %8.0f rows/s (%.2f s, cpu %.2f s, system %.2f s; the log's threads "
+          "%.2f s per 1M rows; %.1f MiB on disk)\n",
+          name, rows / secs, secs, used, used_sys, log_used * 1e6 / rows,
+          g_last_disk_bytes / 1048576.0);
+      std::fflush(stdout);
+    };
+    if (!bulk_only) {
+      stage("stage: log alone (append, fsync'd)", true, false);
+      stage("stage: log alone, table state off", false, false);
+    }
+    stage("stage: log alone, bulk ingestion (snapshot)", true, true);
   }
 }
 
@@ -394,7 +509,7 @@ void BenchMariaDb(uint64_t rows, uint32_t chunk, bool stages) {
           **conn, [](std::string_view db, std::string_view t) { return t == "bench_snap"; });
       Must(tables.status(), "list tables");
       pipeline::MysqlSnapshotReader reader(**conn);
-      TimeAndReportStages(reader, (*tables)[0], chunk, rows);
+      TimeAndReportStages(reader, (*tables)[0], chunk, rows, "mariadb");
     }
     std::printf("%-9s lock statements during the snapshot:", "");
     for (const auto& [name, n] : after) {
@@ -452,7 +567,7 @@ void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
       Must(tables.status(), "list tables");
       const postgres::TypeResolver resolver;
       pipeline::PostgresSnapshotReader reader(**conn, resolver);
-      TimeAndReportStages(reader, (*tables)[0], chunk, rows);
+      TimeAndReportStages(reader, (*tables)[0], chunk, rows, "postgres");
     }
     std::fflush(stdout);
   }
@@ -462,11 +577,19 @@ int Main(int argc, char** argv) {
   uint64_t rows = 1'000'000;
   uint32_t chunk = 10'000;
   std::string only;
+  std::string sample;
   bool stages = false;
+  bool bulk_only = false;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--stages")) {
       stages = true;
+    } else if (!std::strcmp(argv[i], "--save-sample") && has_value) {
+      g_save_sample = argv[++i];
+    } else if (!std::strcmp(argv[i], "--sample") && has_value) {
+      sample = argv[++i];
+    } else if (!std::strcmp(argv[i], "--bulk-only")) {
+      bulk_only = true;
     } else if (!std::strcmp(argv[i], "--no-table-state")) {
       g_table_state = false;
     } else if (!std::strcmp(argv[i], "--rows") && has_value) {
@@ -482,6 +605,11 @@ int Main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--only") && has_value) {
       only = argv[++i];
     }
+  }
+  if (!sample.empty()) {
+    BenchSample(sample, rows, bulk_only);
+    std::printf("max RSS of this process: %ld MiB\n", MaxRssMiB());
+    return 0;
   }
   std::printf(
       "snapshot_bench: %llu rows (id, varchar, decimal, datetime, text), chunks of %u, "
