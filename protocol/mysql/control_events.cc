@@ -85,7 +85,8 @@ bool VersionHasChecksumAlg(std::string_view v) {
     ++i;
   }
   bool mariadb = v.find("MariaDB") != std::string_view::npos;
-  int version = parts[0] * 10000 + parts[1] * 100 + parts[2];
+  // In 64 bits: a peer's version string may hold any int ("533333333...").
+  const int64_t version = int64_t{parts[0]} * 10000 + int64_t{parts[1]} * 100 + parts[2];
   return mariadb ? version >= 50300 : version >= 50601;
 }
 
