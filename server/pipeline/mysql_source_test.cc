@@ -359,7 +359,7 @@ TEST_F(MysqlSourceTest, EveryTypeMatchesTheServer) {
   }
 }
 
-// A row read by the initial snapshot (text protocol) renders exactly as the same row decoded
+// A row read by the initial snapshot (binary protocol) renders exactly as the same row decoded
 // from the binlog: the pre-existing rows come as "r" events, then copies of them inserted
 // while streaming come as "c" events, and every column but the key must be equal.
 TEST_F(MysqlSourceTest, SnapshotRowsRenderExactlyAsStreamedRows) {
@@ -371,6 +371,10 @@ TEST_F(MysqlSourceTest, SnapshotRowsRenderExactlyAsStreamedRows) {
   ASSERT_TRUE(db_->Exec(create).ok());
   // UUID and INET6 are NULL: the stream has their stored bytes, SELECT their text.
   absl::Status st = db_->Exec(TypesRowsInsert("test.ms_snap_types", "NULL, NULL"));
+  ASSERT_TRUE(st.ok()) << st;
+  // A FLOAT the text protocol prints rounded ("1.23457"): the snapshot reads the stored bits
+  // (prepared statements), as the binlog carries them.
+  st = db_->Exec("UPDATE test.ms_snap_types SET fl = 1.2345678 WHERE id = 2");
   ASSERT_TRUE(st.ok()) << st;
   config_.snapshot = config::SnapshotMode::kInitial;
   config_.snapshot_chunk_size = 2;  // two chunks, so keyset pagination runs too
