@@ -26,21 +26,31 @@ enum KeyTag : uint8_t {
   kTagOther = 0x07,
 };
 
+// Big-endian, appended at once (the snapshot readers compute a row key per row).
 void PutU32(uint32_t v, std::string& out) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+  out.append(b, sizeof b);
 }
 void PutU64(uint64_t v, std::string& out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+  out.append(b, sizeof b);
 }
 
 // escaped(b) 0x00 0x01
 void PutEscaped(std::string_view bytes, std::string& out) {
-  for (char c : bytes) {
-    out.push_back(c);
-    if (c == kEscape) out.push_back(kEscapedZero);
+  // The runs between 0x00 bytes are appended whole; each 0x00 becomes 0x00 0xFF.
+  for (;;) {
+    const size_t zero = bytes.find(kEscape);
+    if (zero == std::string_view::npos) break;
+    out.append(bytes.data(), zero + 1);
+    out.push_back(kEscapedZero);
+    bytes.remove_prefix(zero + 1);
   }
-  out.push_back(kEscape);
-  out.push_back(kTerminator);
+  out.append(bytes);
+  const char end[2] = {kEscape, kTerminator};
+  out.append(end, 2);
 }
 
 void PutKeyValue(const v1::Value& v, std::string& out) {

@@ -166,6 +166,21 @@ TEST(TableStateKey, TablesAreUnambiguousAndKeysOrdered) {
   EXPECT_FALSE(EncodeRowKey(cols, IdRow(1, "a")).has_value());
 }
 
+TEST(TableStateKey, BytesFollowTheGrammar) {
+  using namespace std::string_literals;
+  google::protobuf::RepeatedPtrField<std::string> cols;
+  cols.Add("id");
+  EXPECT_EQ(*EncodeRowKey(cols, IdRow(5, "")), "\x03\x80\0\0\0\0\0\0\x05"s);
+  EXPECT_EQ(*EncodeRowKey(cols, IdRow(-2, "")), "\x03\x7f\xff\xff\xff\xff\xff\xff\xfe"s);
+  cols.Add("payload");
+  EXPECT_EQ(*EncodeRowKey(cols, IdRow(1, "\0a\0\0b"s)),
+            "\x03\x80\0\0\0\0\0\0\x01\x05\0\xff" "a\0\xff\0\xff" "b\0\x01"s);
+  EXPECT_EQ(*EncodeRowKey(cols, IdRow(1, "")), "\x03\x80\0\0\0\0\0\0\x01\x05\0\x01"s);
+  EXPECT_EQ(TableStateKey(SourceId(0x01020304), "db.t\0"s, "K"),
+            "\x01\x02\x03\x04" "db.t\0\xff\0\x01K"s);
+  EXPECT_EQ(TableStatePrefixEnd(SourceId(1), "x"), "\0\0\0\x01x\0\x02"s);
+}
+
 TEST(TableStateUpdate, TruncateAndDropStatementsNameTheTablesTheyEmpty) {
   using V = std::vector<std::string>;
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE TABLE t1", "db"), (V{"db.t1"}));
