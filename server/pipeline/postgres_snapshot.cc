@@ -107,19 +107,34 @@ absl::StatusOr<const PostgresSnapshotReader::TableColumns*> PostgresSnapshotRead
                                       : postgres::HasBinaryDecoder(t.type_oids[c]);
     if (!t.binary[c]) text_oids.insert(t.type_oids[c]);
   }
-  std::map<uint32_t, std::string> output_functions;
+  std::map<uint32_t, std::pair<std::string, std::string>> output_functions;  // function, cast
   if (!text_oids.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
         pgclient::TextResult fns,
         conn_.QueryText(
-            absl::StrCat("SELECT t.oid, quote_ident(n.nspname) || '.' || quote_ident(p.proname) "
+            absl::StrCat("SELECT t.oid, quote_ident(n.nspname) || '.' || quote_ident(p.proname), "
+                         "p.proargtypes[0] = t.oid, a.typtype = 'p', "
+                         "quote_ident(tn.nspname) || '.' || quote_ident(t.typname) "
                          "FROM pg_type t JOIN pg_proc p ON p.oid = t.typoutput "
-                         "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE t.oid IN (",
+                         "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                         "JOIN pg_namespace tn ON tn.oid = t.typnamespace "
+                         "JOIN pg_type a ON a.oid = p.proargtypes[0] WHERE t.oid IN (",
                          absl::StrJoin(text_oids, ", "), ")")));
     for (const auto& row : fns.rows) {
       uint32_t oid = 0;
-      if (row.size() == 2 && row[0] && row[1] && absl::SimpleAtoi(*row[0], &oid)) {
-        output_functions[oid] = *row[1];
+      if (row.size() != 5 || !row[0] || !row[1] || !row[2] || !row[3] || !row[4] ||
+          !absl::SimpleAtoi(*row[0], &oid)) {
+        continue;
+      }
+      // The column goes to the function as the type the result row description names (for a
+      // domain, its base type). A function declared for exactly that type takes it as it is; one
+      // declared for a pseudo-type (enum_out(anyenum), array_out(anyarray), record_out…) needs
+      // the concrete type spelled out, or a domain column does not resolve; any other
+      // (refcursor's textout(text)) leaves the table to the text COPY.
+      if (*row[2] == "t") {
+        output_functions[oid] = {*row[1], ""};
+      } else if (*row[3] == "t") {
+        output_functions[oid] = {*row[1], *row[4]};
       }
     }
   }
@@ -131,7 +146,8 @@ absl::StatusOr<const PostgresSnapshotReader::TableColumns*> PostgresSnapshotRead
         exprs.clear();  // no output function known: this table is read in text
         break;
       }
-      exprs[c] = absl::StrCat(fn->second, "(", exprs[c], ")");
+      const auto& [function, cast] = fn->second;
+      exprs[c] = absl::StrCat(function, "(", exprs[c], cast.empty() ? "" : "::", cast, ")");
     }
   } else {
     exprs.clear();
@@ -147,6 +163,7 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
                                         conn_.QuoteIdentifier(table.table()));
   const bool keyless = table.key_columns().empty();
   const bool binary = format_ == CopyFormat::kBinary && !columns->binary_select.empty();
+  last_chunk_binary_ = binary;
   std::string sql = absl::StrCat(binary ? columns->binary_select : columns->select, " FROM ", from);
   std::vector<std::string> conditions;
   std::string order;
@@ -154,10 +171,14 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
     if (table.last_key_size() == 1) {
       conditions.push_back(absl::StrCat("ctid > ", conn_.QuoteLiteral(table.last_key(0)), "::tid"));
     }
-    order = "ctid";
+    order = absl::StrCat(from, ".ctid");
   } else {
+    // Qualified: in ORDER BY a bare name means a result column first, and the binary select's
+    // wrapped columns are named after their output functions ("date_out"…).
     std::vector<std::string> keys, values;
-    for (const std::string& k : table.key_columns()) keys.push_back(conn_.QuoteIdentifier(k));
+    for (const std::string& k : table.key_columns()) {
+      keys.push_back(absl::StrCat(from, ".", conn_.QuoteIdentifier(k)));
+    }
     for (const std::string& v : table.last_key()) values.push_back(conn_.QuoteLiteral(v));
     if (table.last_key_size() == table.key_columns_size()) {
       conditions.push_back(

@@ -61,6 +61,9 @@ class PostgresSnapshotReader final : public SnapshotReader {
   void set_where(std::string where) { where_ = std::move(where); }
   enum class CopyFormat { kBinary, kText };
   void set_copy_format(CopyFormat format) { format_ = format; }
+  // Whether the last chunk was read with the binary COPY (a table whose columns cannot all be
+  // selected for it is read with the text COPY).
+  bool last_chunk_binary() const { return last_chunk_binary_; }
 
  private:
   struct TableColumns {
@@ -83,6 +86,7 @@ class PostgresSnapshotReader final : public SnapshotReader {
   std::map<std::string, TableColumns> columns_;
   std::string where_;
   CopyFormat format_ = CopyFormat::kBinary;
+  bool last_chunk_binary_ = false;
   ReadEventEncoder encoder_;
   postgres::CopyTextRow copy_row_;
   postgres::CopyBinaryRow binary_row_;
