@@ -281,14 +281,18 @@ absl::Status MysqlConnection::QueryStream(
 
 absl::Status MysqlConnection::QueryStreamBinary(
     std::string_view sql, std::vector<ColumnDefinition>& columns,
-    absl::FunctionRef<absl::Status(std::string_view row)> on_row) {
+    absl::FunctionRef<absl::Status(std::string_view row)> on_row, bool* prepare_refused) {
+  if (prepare_refused != nullptr) *prepare_refused = false;
   if (dumping_) {
     return absl::FailedPreconditionError("cannot run a query on a connection streaming binlogs");
   }
   if (absl::Status st = SendCommand(EncodeStmtPrepare(sql)); !st.ok()) return st;
   absl::StatusOr<std::string> first = ReadPayload(io_timeout_);
   if (!first.ok()) return Broken(first.status());
-  if (IsErrPacket(*first)) return ErrPayloadToStatus(*first);  // the session is fine
+  if (IsErrPacket(*first)) {  // the session is fine
+    if (prepare_refused != nullptr) *prepare_refused = true;
+    return ErrPayloadToStatus(*first);
+  }
   absl::StatusOr<PrepareOk> prepared = ParsePrepareOk(*first);
   if (!prepared.ok()) return Broken(prepared.status());
   // The parameters' and the columns' definitions, each list followed by an EOF.

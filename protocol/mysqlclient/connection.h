@@ -122,8 +122,12 @@ class MysqlConnection {
   // parameters), COM_STMT_EXECUTE, then COM_STMT_CLOSE. Each row is a binary_row payload
   // (ParseBinaryRowView reads it): the server sends integers, floats and temporals without
   // formatting them as text. Errors as QueryStream; InvalidArgument if `sql` has parameters.
+  // When the server refuses to prepare the statement (its ERR to COM_STMT_PREPARE, e.g. at
+  // max_prepared_stmt_count), that error is returned and `*prepare_refused` (if not null) set;
+  // the session stays usable (the caller may run the same SQL with QueryStream).
   absl::Status QueryStreamBinary(std::string_view sql, std::vector<ColumnDefinition>& columns,
-                                 absl::FunctionRef<absl::Status(std::string_view row)> on_row);
+                                 absl::FunctionRef<absl::Status(std::string_view row)> on_row,
+                                 bool* prepare_refused = nullptr);
 
   // COM_REGISTER_SLAVE with `server_id` (host, user, password empty; port 0; rank 0).
   absl::Status RegisterReplica(uint32_t server_id);

@@ -274,7 +274,7 @@ absl::StatusOr<bool> MysqlSnapshotReader::UseBinary(const storagepb::SnapshotTab
 absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     const storagepb::SnapshotTable& table, size_t limit) {
   SLUICE_ASSIGN_OR_RETURN(std::string sql, ChunkSql(table, limit));
-  SLUICE_ASSIGN_OR_RETURN(const bool binary, UseBinary(table));
+  SLUICE_ASSIGN_OR_RETURN(bool binary, UseBinary(table));
   EncodedRows out;
   out.events.reserve(limit);
   std::vector<mysqlclient::ColumnDefinition> columns;
@@ -291,6 +291,7 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
   // Rows are encoded as they arrive, while the server sends the next ones.
   absl::Status st;
   if (binary) {
+    bool refused = false;
     st = conn_.QueryStreamBinary(sql, columns, [&](std::string_view row) -> absl::Status {
       if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
       SLUICE_RETURN_IF_ERROR(mysqlclient::ParseBinaryRowView(row, columns, values));
@@ -301,8 +302,15 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
       out.events.push_back(encoder_.FinishRow());
       last_row_.assign(row);
       return absl::OkStatus();
-    });
-  } else {
+    }, &refused);
+    if (refused) {
+      // The server will not prepare statements (e.g. max_prepared_stmt_count = 0): this and
+      // every later chunk of this reader go over the text protocol.
+      protocol_ = MysqlRowProtocol::kText;
+      binary = false;
+    }
+  }
+  if (!binary) {
     st = conn_.QueryStream(sql, columns, [&](std::string_view row) -> absl::Status {
       if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
       SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(row, columns.size(), values));

@@ -21,8 +21,9 @@
 // mysqlclient::AppendBinaryColumnWire): the server then sends integers, floats and temporals
 // without formatting them, which costs it less CPU per row than the text protocol. A table
 // with a floating-point or temporal key column, or a reader set to MysqlRowProtocol::kText, is
-// read with COM_QUERY (QueryStream, AppendTextColumnWire); both store the same bytes
-// (mysql_snapshot_protocol_test). Tables without a primary key are read with LIMIT/OFFSET in
+// read with COM_QUERY (QueryStream, AppendTextColumnWire), and so is everything after the
+// server refused to prepare a chunk's statement (e.g. max_prepared_stmt_count = 0). Both store
+// the same bytes but for FLOAT and DOUBLE, which text gives rounded (mysql_snapshot_protocol_test). Tables without a primary key are read with LIMIT/OFFSET in
 // the one transaction. The session runs with time_zone '+00:00' (TIMESTAMP values are UTC) and
 // utf8mb4.
 //

@@ -241,5 +241,48 @@ TEST(MysqlSnapshotProtocolTest, BinaryAndTextStoreTheSameBytes) {
   EXPECT_GE(rounded, 6);
 }
 
+// A server that will not prepare statements (max_prepared_stmt_count = 0, as some managed
+// servers are set up): the reader falls back to the text protocol and reads the same rows
+// (a FLOAT the text protocol rounds shows which protocol read them).
+TEST(MysqlSnapshotProtocolTest, ServerWithoutPreparedStatementsFallsBackToText) {
+  auto db = TestDatabase::Shared(TestDatabase::Kind::kMariaDb);
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::Status st = (*db)->Exec(
+      "DROP TABLE IF EXISTS sp_noprep; CREATE TABLE sp_noprep (k INT PRIMARY KEY, f FLOAT); "
+      "INSERT INTO sp_noprep VALUES (1, 0.5), (2, 1.5), (3, 1.2345678), (4, NULL), (5, -1)");
+  ASSERT_TRUE(st.ok()) << st;
+  mysqlclient::ConnectOptions o;
+  o.host = (*db)->host();
+  o.port = static_cast<uint16_t>((*db)->port());
+  o.user = (*db)->user();
+  o.password = (*db)->password();
+  o.tls = mysqlclient::TlsMode::kDisabled;
+  auto conn = mysqlclient::MysqlConnection::Connect(o);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE(OpenMysqlSnapshot(**conn, true, false).ok());
+  MysqlSnapshotReader text(**conn);
+  text.set_protocol(MysqlRowProtocol::kText);
+  const storagepb::SnapshotTable table = Table((*db)->database(), "sp_noprep", {"k"});
+  const Read want = ReadAll(text, table, 2);
+  ASSERT_EQ(want.rows.size(), 5u);
+
+  auto max = (*db)->Query("SELECT @@GLOBAL.max_prepared_stmt_count");
+  ASSERT_TRUE(max.ok()) << max.status();
+  ASSERT_TRUE((*db)->Exec("SET GLOBAL max_prepared_stmt_count = 0").ok());
+  MysqlSnapshotReader binary(**conn);
+  const Read got = ReadAll(binary, table, 2);
+  ASSERT_TRUE(
+      (*db)->Exec(absl::StrCat("SET GLOBAL max_prepared_stmt_count = ", (*max)[0][0])).ok());
+  // The text protocol's rounded 1.23457: read as text.
+  EXPECT_EQ(got.rows, want.rows);
+  EXPECT_EQ(got.keys, want.keys);
+  // Prepared statements allowed again: a new reader reads the stored float.
+  MysqlSnapshotReader again(**conn);
+  const Read exact = ReadAll(again, table, 2);
+  ASSERT_EQ(exact.rows.size(), 5u);
+  EXPECT_NE(exact.rows[2], want.rows[2]);
+  EXPECT_EQ(exact.rows[1], want.rows[1]);
+}
+
 }  // namespace
 }  // namespace sluice::pipeline
