@@ -21,10 +21,12 @@
 //     text that is not UTF-8), and render as valid JSON;
 //   - differential: for the types whose binary form also renders as text (integers, numeric,
 //     uuid, text types), the binary decoder succeeds exactly when the text rendering does, and
-//     its bytes equal AppendTextValueWire of that text.
+//     its bytes equal AppendTextValueWire of that text; for integers and numeric that text
+//     equals an independent digit-by-digit rendering of the send format (ReferenceText).
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +47,78 @@ constexpr size_t kMaxJsonDepth = 1024;
 
 void PutBe(uint64_t v, int bytes, std::string& out) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+// Oracles for the text AppendBinaryValueText gives, written digit by digit from the types'
+// send formats (nothing shared with pg_binary_value.cc); nullopt where the bytes are not a
+// valid value of the type.
+std::optional<std::string> ReferenceText(uint32_t oid, std::string_view b) {
+  auto u16 = [&](size_t at) {
+    return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
+  };
+  auto be = [&](size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = v << 8 | static_cast<uint8_t>(b[i]);
+    return v;
+  };
+  switch (oid) {
+    case postgres::kInt2Oid:
+      if (b.size() != 2) return std::nullopt;
+      return std::to_string(static_cast<int16_t>(be(2)));
+    case postgres::kInt4Oid:
+      if (b.size() != 4) return std::nullopt;
+      return std::to_string(static_cast<int32_t>(be(4)));
+    case postgres::kInt8Oid:
+      if (b.size() != 8) return std::nullopt;
+      return std::to_string(static_cast<int64_t>(be(8)));
+    case postgres::kNumericOid: {
+      // numeric_send: Int16 ndigits, Int16 weight, UInt16 sign, UInt16 dscale, ndigits
+      // base-10000 digits; numeric_out: sign, the integer groups (the first unpadded, "0" when
+      // the weight is negative), then dscale fraction digits.
+      if (b.size() < 8) return std::nullopt;
+      const int ndigits = static_cast<int16_t>(u16(0));
+      const int weight = static_cast<int16_t>(u16(2));
+      const uint16_t sign = u16(4);
+      const size_t dscale = u16(6);
+      if (ndigits < 0 || b.size() != 8 + 2 * static_cast<size_t>(ndigits)) return std::nullopt;
+      std::vector<int> digits;
+      for (int i = 0; i < ndigits; ++i) {
+        digits.push_back(u16(8 + 2 * static_cast<size_t>(i)));
+        if (digits.back() > 9999) return std::nullopt;
+      }
+      if (dscale > 0x3FFF) return std::nullopt;
+      if (sign == 0xC000) return "NaN";
+      if (sign == 0xD000) return "Infinity";
+      if (sign == 0xF000) return "-Infinity";
+      if (sign != 0x0000 && sign != 0x4000) return std::nullopt;
+      auto digit = [&](long g) { return g < 0 || g >= ndigits ? 0 : digits[static_cast<size_t>(g)]; };
+      auto group = [&](long g) {
+        std::string s = std::to_string(digit(g));
+        return std::string(4 - s.size(), '0') + s;
+      };
+      std::string out = sign == 0x4000 ? "-" : "";
+      if (weight < 0) {
+        out += '0';
+      } else {
+        out += std::to_string(digit(0));
+        for (long g = 1; g <= weight; ++g) out += group(g);
+      }
+      if (dscale > 0) {
+        std::string fraction;
+        for (long g = weight + 1; fraction.size() < dscale; ++g) fraction += group(g);
+        out += '.';
+        out += fraction.substr(0, dscale);
+      }
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+bool HasReferenceText(uint32_t oid) {
+  return oid == postgres::kInt2Oid || oid == postgres::kInt4Oid || oid == postgres::kInt8Oid ||
+         oid == postgres::kNumericOid;
 }
 
 // The tuple format, from its definition: Int16 count, then per field Int32 length (-1 NULL)
@@ -160,6 +234,14 @@ void Run(std::string_view in) {
       text.clear();
       const absl::Status ts = postgres::AppendBinaryValueText(oids[c], *values[c], text);
       SLUICE_FUZZ_CHECK(ts.ok() == ds.ok(), ts.ToString() + " vs " + ds.ToString());
+      if (HasReferenceText(oids[c])) {
+        const std::optional<std::string> reference = ReferenceText(oids[c], *values[c]);
+        SLUICE_FUZZ_CHECK(ts.ok() == reference.has_value(), ts.ToString());
+        if (reference) {
+          SLUICE_FUZZ_CHECK(text == *reference,
+                            "oid " + std::to_string(oids[c]) + ": " + text + " vs " + *reference);
+        }
+      }
       if (ts.ok()) {
         text_wire.clear();
         postgres::AppendTextValueWire(oids[c], text, nullptr, text_wire);
