@@ -1,5 +1,6 @@
 #include "protocol/mysqlclient/binary_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -229,7 +230,18 @@ bool BinaryKeyText(const ColumnDefinition& c, std::string_view v, std::string& o
   if (!HasBinaryKeyText(c) || v.size() != static_cast<size_t>(fixed)) return false;
   const uint64_t x = Le(v, 0, v.size());
   char buf[24];
-  const bool is_unsigned = (c.flags & kUnsignedFlag) != 0 || type == ColumnType::kYear;
+  if (type == ColumnType::kYear) {
+    // As the server prints it: zero-padded to the display width ("0000", not "0", which a
+    // YEAR comparison reads as 2000).
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+    (void)ec;
+    const size_t digits = static_cast<size_t>(end - buf);
+    const size_t width = std::min<size_t>(c.length == 0 ? 4 : c.length, 4);
+    if (digits < width) out.assign(width - digits, '0');
+    out.append(buf, end);
+    return true;
+  }
+  const bool is_unsigned = (c.flags & kUnsignedFlag) != 0;
   const auto [end, ec] = is_unsigned
                              ? std::to_chars(buf, buf + sizeof buf, x)
                              : std::to_chars(buf, buf + sizeof buf, SignExtend(x, v.size()));

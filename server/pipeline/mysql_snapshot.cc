@@ -9,6 +9,7 @@
 #include "proto/base/status_macros.h"
 #include "protocol/mysqlclient/binary_protocol.h"
 #include "protocol/mysqlclient/binary_value.h"
+#include "protocol/mysql/event_types.h"
 #include "protocol/mysqlclient/text_value.h"
 
 namespace sluice::pipeline {
@@ -83,6 +84,98 @@ std::string QuoteMysqlIdentifier(std::string_view name) {
   }
   out += '`';
   return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseEnumMembers(std::string_view column_type) {
+  std::string_view rest = column_type;
+  const auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "COLUMN_TYPE ", std::string(column_type.substr(0, 200)),
+        " is not enum('...',...) or set('...',...)"));
+  };
+  const auto starts = [&](std::string_view prefix) {
+    return rest.size() >= prefix.size() &&
+           absl::AsciiStrToLower(std::string(rest.substr(0, prefix.size()))) == prefix;
+  };
+  if (starts("enum(")) {
+    rest.remove_prefix(5);
+  } else if (starts("set(")) {
+    rest.remove_prefix(4);
+  } else {
+    return bad();
+  }
+  std::vector<std::string> members;
+  while (true) {
+    if (rest.empty() || rest.front() != '\'') return bad();
+    rest.remove_prefix(1);
+    std::string member;
+    while (true) {
+      if (rest.empty()) return bad();
+      const char c = rest.front();
+      rest.remove_prefix(1);
+      if (c == '\'') {
+        if (!rest.empty() && rest.front() == '\'') {  // '' is a quote
+          member += '\'';
+          rest.remove_prefix(1);
+          continue;
+        }
+        break;
+      }
+      member += c;
+    }
+    members.push_back(std::move(member));
+    if (rest.empty()) return bad();
+    const char next = rest.front();
+    rest.remove_prefix(1);
+    if (next == ')') break;
+    if (next != ',') return bad();
+  }
+  // Anything after the list (" unsigned"…) does not belong to an ENUM or SET.
+  if (!rest.empty()) return bad();
+  return members;
+}
+
+absl::StatusOr<std::string> KeysetLiteral(const mysqlclient::ColumnDefinition& column,
+                                          std::string_view key,
+                                          const std::vector<std::string>* members) {
+  const auto unknown = [&](std::string_view what) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot: key column ", column.name, " holds ", std::string(what),
+        ", which is not one of its members; the table's definition changed during the "
+        "snapshot? Re-snapshot the table (sluicectl snapshot)"));
+  };
+  if (column.type == static_cast<uint8_t>(mysql::ColumnType::kBit)) {
+    if (key.size() > 8) {
+      return absl::DataLossError(absl::StrCat("snapshot: BIT key column ", column.name, " gave ",
+                                              key.size(), " bytes, at most 8 expected"));
+    }
+    uint64_t v = 0;
+    for (char c : key) v = v << 8 | static_cast<uint8_t>(c);
+    return absl::StrCat(v);
+  }
+  if ((column.flags & mysqlclient::kEnumFlag) != 0 && members != nullptr) {
+    if (key.empty()) return std::string("0");  // the error value '' (index 0)
+    for (size_t i = 0; i < members->size(); ++i) {
+      if ((*members)[i] == key) return absl::StrCat(i + 1);
+    }
+    return unknown(absl::StrCat("'", std::string(key), "'"));
+  }
+  if ((column.flags & mysqlclient::kSetFlag) != 0 && members != nullptr) {
+    uint64_t mask = 0;
+    while (!key.empty()) {
+      const size_t comma = key.find(',');
+      const std::string_view item = key.substr(0, comma);
+      key = comma == std::string_view::npos ? std::string_view() : key.substr(comma + 1);
+      size_t i = 0;
+      while (i < members->size() && (*members)[i] != item) ++i;
+      if (i == members->size() || i >= 64) {
+        return unknown(absl::StrCat("'", std::string(item), "'"));
+      }
+      mask |= uint64_t{1} << i;
+    }
+    return absl::StrCat(mask);
+  }
+  return QuoteMysqlLiteral(key, column.charset == mysqlclient::kBinaryCharset);
 }
 
 std::string QuoteMysqlLiteral(std::string_view bytes, bool binary) {
@@ -216,6 +309,33 @@ absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> MysqlSnapshotR
   return &(columns_[name] = std::move(rs.columns));
 }
 
+absl::StatusOr<const std::vector<std::string>*> MysqlSnapshotReader::Members(
+    const storagepb::SnapshotTable& table, const std::string& column) {
+  const std::string name = absl::StrCat(QualifiedName(table), ".", column);
+  auto it = members_.find(name);
+  if (it != members_.end()) return &it->second;
+  SLUICE_ASSIGN_OR_RETURN(
+      ResultSet rs,
+      Select(conn_, absl::StrCat("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
+                                 "TABLE_SCHEMA = ",
+                                 QuoteMysqlLiteral(table.database(), false), " AND TABLE_NAME = ",
+                                 QuoteMysqlLiteral(table.table(), false), " AND COLUMN_NAME = ",
+                                 QuoteMysqlLiteral(column, false))));
+  const std::string* type = Cell(rs, 0, 0);
+  if (type == nullptr) {
+    return absl::NotFoundError(absl::StrCat("snapshot: no column ", column, " in ",
+                                            QualifiedName(table),
+                                            " in information_schema.COLUMNS"));
+  }
+  auto members = ParseEnumMembers(*type);
+  if (!members.ok()) {
+    return absl::Status(members.status().code(),
+                        absl::StrCat("snapshot: key column ", QualifiedName(table), ".", column,
+                                     ": ", members.status().message()));
+  }
+  return &(members_[name] = *std::move(members));
+}
+
 absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::SnapshotTable& table,
                                                           size_t limit) {
   std::string sql = absl::StrCat("SELECT * FROM ", QuoteMysqlIdentifier(table.database()), ".",
@@ -225,20 +345,31 @@ absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::Snaps
     if (table.last_key_size() == nkeys) {
       SLUICE_ASSIGN_OR_RETURN(const std::vector<mysqlclient::ColumnDefinition>* columns,
                               Columns(table));
-      auto binary = [&](const std::string& column) {
+      std::vector<std::string> literals;
+      for (int j = 0; j < nkeys; ++j) {
+        const mysqlclient::ColumnDefinition* column = nullptr;
         for (const auto& c : *columns) {
-          if (c.name == column) return c.charset == mysqlclient::kBinaryCharset;
+          if (c.name == table.key_columns(j)) column = &c;
         }
-        return false;
-      };
+        if (column == nullptr) {
+          literals.push_back(QuoteMysqlLiteral(table.last_key(j), false));
+          continue;
+        }
+        const std::vector<std::string>* members = nullptr;
+        if ((column->flags & (mysqlclient::kEnumFlag | mysqlclient::kSetFlag)) != 0) {
+          SLUICE_ASSIGN_OR_RETURN(members, Members(table, column->name));
+        }
+        SLUICE_ASSIGN_OR_RETURN(std::string literal,
+                                KeysetLiteral(*column, table.last_key(j), members));
+        literals.push_back(std::move(literal));
+      }
       // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...: a range the optimizer uses on any version.
       std::vector<std::string> disjuncts;
       for (int i = 0; i < nkeys; ++i) {
         std::vector<std::string> terms;
         for (int j = 0; j <= i; ++j) {
-          terms.push_back(
-              absl::StrCat(QuoteMysqlIdentifier(table.key_columns(j)), j == i ? " > " : " = ",
-                           QuoteMysqlLiteral(table.last_key(j), binary(table.key_columns(j)))));
+          terms.push_back(absl::StrCat(QuoteMysqlIdentifier(table.key_columns(j)),
+                                       j == i ? " > " : " = ", literals[j]));
         }
         disjuncts.push_back(absl::StrCat("(", absl::StrJoin(terms, " AND "), ")"));
       }

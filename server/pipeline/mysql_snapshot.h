@@ -89,14 +89,31 @@ class MysqlSnapshotReader final : public SnapshotReader {
 
   // The SELECT of the chunk after table.last_key().
   absl::StatusOr<std::string> ChunkSql(const storagepb::SnapshotTable& table, size_t limit);
+  // The members of an ENUM or SET column (information_schema.COLUMNS).
+  absl::StatusOr<const std::vector<std::string>*> Members(const storagepb::SnapshotTable& table,
+                                                          const std::string& column);
 
   mysqlclient::MysqlConnection& conn_;
   std::map<std::string, std::vector<mysqlclient::ColumnDefinition>> columns_;
+  std::map<std::string, std::vector<std::string>> members_;  // by table + column
   std::string where_;
   MysqlRowProtocol protocol_ = MysqlRowProtocol::kBinary;
   ReadEventEncoder encoder_;
   std::string last_row_;  // the chunk's last row as sent, for its key
 };
+
+// The members of an ENUM or SET column from its information_schema.COLUMNS.COLUMN_TYPE
+// ("enum('a','it''s')", "set('x','y')"); InvalidArgument when the text is not of that form.
+absl::StatusOr<std::vector<std::string>> ParseEnumMembers(std::string_view column_type);
+
+// The keyset literal for a key column's resume text (`key`, as the row gave it), in the order
+// ORDER BY sorts the column: BIT as its unsigned number and ENUM as its member's index, SET as
+// its bitmask (compared with a string, these three would compare as strings, which is not the
+// index's order: rows were skipped or read again); any other column as a string literal
+// (_binary for a binary-charset column). `members`: an ENUM/SET column's members.
+absl::StatusOr<std::string> KeysetLiteral(const mysqlclient::ColumnDefinition& column,
+                                          std::string_view key,
+                                          const std::vector<std::string>* members);
 
 // `name` as a backquoted identifier.
 std::string QuoteMysqlIdentifier(std::string_view name);
