@@ -254,8 +254,16 @@ absl::Status MysqlConnection::QueryStream(
     return absl::FailedPreconditionError("cannot run a query on a connection streaming binlogs");
   }
   if (absl::Status st = SendCommand(EncodeComQuery(sql)); !st.ok()) return st;
-  TextResultSetReader reader;
-  absl::Status failed;  // the first error of on_row; later rows are dropped
+  bool broken = false;
+  return StreamResultSet(columns, on_row, broken);
+}
+
+absl::Status MysqlConnection::StreamResultSet(
+    std::vector<ColumnDefinition>& columns,
+    absl::FunctionRef<absl::Status(std::string_view row)> on_row, bool& broken) {
+  broken = false;
+  TextResultSetReader reader;  // text rows, or binary_row payloads: the same framing
+  absl::Status failed;         // the first error of on_row; later rows are dropped
   bool first = true;
   reader.StreamRows([&](std::string_view row) {
     if (first) columns = reader.result().columns;
@@ -263,13 +271,16 @@ absl::Status MysqlConnection::QueryStream(
     if (failed.ok()) failed = on_row(row);
     return absl::OkStatus();
   });
-  // Each row is handed on as a view of the received bytes (no copy per row).
   while (true) {
     absl::StatusOr<std::string_view> p = ReadPayloadView(io_timeout_);
-    if (!p.ok()) return Broken(p.status());
+    if (!p.ok()) {
+      broken = true;
+      return Broken(p.status());
+    }
     absl::StatusOr<bool> done = reader.Add(*p);
     if (!done.ok()) {
-      if (IsErrPacket(*p)) return done.status();
+      if (IsErrPacket(*p)) return done.status();  // the server's error; the session is fine
+      broken = true;
       return Broken(done.status());
     }
     if (*done) {
@@ -312,30 +323,9 @@ absl::Status MysqlConnection::QueryStreamBinary(
   } else if (absl::Status st = SendCommand(EncodeStmtExecute(id)); !st.ok()) {
     return st;
   } else {
-    TextResultSetReader reader;  // the same framing; rows are binary_row payloads
-    absl::Status failed;         // the first error of on_row; later rows are dropped
-    bool first_row = true;
-    reader.StreamRows([&](std::string_view row) {
-      if (first_row) columns = reader.result().columns;
-      first_row = false;
-      if (failed.ok()) failed = on_row(row);
-      return absl::OkStatus();
-    });
-    while (true) {
-      absl::StatusOr<std::string_view> p = ReadPayloadView(io_timeout_);
-      if (!p.ok()) return Broken(p.status());
-      absl::StatusOr<bool> done = reader.Add(*p);
-      if (!done.ok()) {
-        if (!IsErrPacket(*p)) return Broken(done.status());
-        result = done.status();
-        break;
-      }
-      if (*done) {
-        columns = reader.result().columns;
-        result = failed;
-        break;
-      }
-    }
+    bool broken = false;
+    result = StreamResultSet(columns, on_row, broken);
+    if (broken) return result;
   }
   if (absl::Status st = SendCommand(EncodeStmtClose(id)); !st.ok()) return st;
   return result;

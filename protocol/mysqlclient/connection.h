@@ -164,6 +164,13 @@ class MysqlConnection {
   absl::StatusOr<std::string_view> ReadPayloadView(absl::Duration timeout);
   absl::Status CheckUsable() const;
   absl::Status Broken(absl::Status st);
+  // Reads the result set of the command just sent, handing each row to `on_row` as a view of
+  // the received bytes (no copy per row); `columns` gets its columns. Returns on_row's first
+  // error (later rows are read and dropped) or the server's error, with the session fine; or,
+  // with `broken` set, the error of a session that can no longer be used.
+  absl::Status StreamResultSet(std::vector<ColumnDefinition>& columns,
+                               absl::FunctionRef<absl::Status(std::string_view row)> on_row,
+                               bool& broken);
 
   std::unique_ptr<Io> io_;
   Handshake handshake_;
