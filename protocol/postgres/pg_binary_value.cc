@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "proto/base/time_format.h"
@@ -213,17 +214,22 @@ void AppendUuidText(std::string_view b, std::string& out) {
   out.append(text, sizeof text);
 }
 
-// The text timestamp_out (`zone` "") or timestamptz_out (`zone` "+00", TimeZone=UTC) prints in
-// ISO style, but always with six fraction digits (the text decoder reads any 1-6): for the values
-// the direct paths do not take.
-void AppendTimestampText(int64_t pg_micros, std::string_view zone, std::string& out) {
+// Microseconds since 2000-01-01 00:00 as the civil date and the microseconds into that day.
+std::pair<CivilDate, int64_t> SplitPgMicros(int64_t pg_micros) {
   int64_t days = pg_micros / kMicrosPerDay;
   int64_t time = pg_micros % kMicrosPerDay;
   if (time < 0) {
     time += kMicrosPerDay;
     --days;
   }
-  const CivilDate date = CivilFromDays(days + kPostgresEpochUnixDays);
+  return {CivilFromDays(days + kPostgresEpochUnixDays), time};
+}
+
+// The text timestamp_out (`zone` "") or timestamptz_out (`zone` "+00", TimeZone=UTC) prints in
+// ISO style, but always with six fraction digits (the text decoder reads any 1-6): for the values
+// the direct paths do not take.
+void AppendTimestampText(int64_t pg_micros, std::string_view zone, std::string& out) {
+  const auto [date, time] = SplitPgMicros(pg_micros);
   const bool bc = date.year <= 0;
   const int64_t year = bc ? 1 - date.year : date.year;
   const int64_t seconds = time / kMicrosPerSecond;
@@ -242,13 +248,7 @@ absl::Status AppendTimestamp(std::string_view bytes, const TypeResolver& resolve
                         out);
     return absl::OkStatus();
   }
-  int64_t days = v / kMicrosPerDay;
-  int64_t time = v % kMicrosPerDay;
-  if (time < 0) {
-    time += kMicrosPerDay;
-    --days;
-  }
-  const CivilDate date = CivilFromDays(days + kPostgresEpochUnixDays);
+  const auto [date, time] = SplitPgMicros(v);
   if (date.year >= 1 && date.year <= 9999) {
     const int64_t seconds = time / kMicrosPerSecond;
     value_wire::AppendDateTime(
