@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,22 @@ Read ReadAll(MysqlSnapshotReader& reader, storagepb::SnapshotTable table, size_t
     if (rows->events.size() < limit) table.set_done(true);
   }
   return out;
+}
+
+// A session of the test server's user inside a consistent snapshot, as the source reads.
+absl::StatusOr<std::unique_ptr<mysqlclient::MysqlConnection>> ConnectInSnapshot(
+    TestDatabase& db) {
+  mysqlclient::ConnectOptions o;
+  o.host = db.host();
+  o.port = static_cast<uint16_t>(db.port());
+  o.user = db.user();
+  o.password = db.password();
+  o.tls = mysqlclient::TlsMode::kDisabled;
+  auto conn = mysqlclient::MysqlConnection::Connect(o);
+  if (!conn.ok()) return conn.status();
+  auto cut = OpenMysqlSnapshot(**conn, true, false);
+  if (!cut.ok()) return cut.status();
+  return conn;
 }
 
 storagepb::SnapshotTable Table(const std::string& db, std::string name,
@@ -158,15 +175,8 @@ TEST(MysqlSnapshotProtocolTest, BinaryAndTextStoreTheSameBytes) {
   st = (*db)->Exec(fill);
   ASSERT_TRUE(st.ok()) << st;
 
-  mysqlclient::ConnectOptions o;
-  o.host = (*db)->host();
-  o.port = static_cast<uint16_t>((*db)->port());
-  o.user = (*db)->user();
-  o.password = (*db)->password();
-  o.tls = mysqlclient::TlsMode::kDisabled;
-  auto conn = mysqlclient::MysqlConnection::Connect(o);
+  auto conn = ConnectInSnapshot(**db);
   ASSERT_TRUE(conn.ok()) << conn.status();
-  ASSERT_TRUE(OpenMysqlSnapshot(**conn, true, false).ok());
   MysqlSnapshotReader binary(**conn);
   MysqlSnapshotReader text(**conn);
   text.set_protocol(MysqlRowProtocol::kText);
@@ -252,15 +262,8 @@ TEST(MysqlSnapshotProtocolTest, ServerWithoutPreparedStatementsFallsBackToText) 
       "DROP TABLE IF EXISTS sp_noprep; CREATE TABLE sp_noprep (k INT PRIMARY KEY, f FLOAT); "
       "INSERT INTO sp_noprep VALUES (1, 0.5), (2, 1.5), (3, 1.2345678), (4, NULL), (5, -1)");
   ASSERT_TRUE(st.ok()) << st;
-  mysqlclient::ConnectOptions o;
-  o.host = (*db)->host();
-  o.port = static_cast<uint16_t>((*db)->port());
-  o.user = (*db)->user();
-  o.password = (*db)->password();
-  o.tls = mysqlclient::TlsMode::kDisabled;
-  auto conn = mysqlclient::MysqlConnection::Connect(o);
+  auto conn = ConnectInSnapshot(**db);
   ASSERT_TRUE(conn.ok()) << conn.status();
-  ASSERT_TRUE(OpenMysqlSnapshot(**conn, true, false).ok());
   MysqlSnapshotReader text(**conn);
   text.set_protocol(MysqlRowProtocol::kText);
   const storagepb::SnapshotTable table = Table((*db)->database(), "sp_noprep", {"k"});
@@ -306,15 +309,8 @@ TEST(MysqlSnapshotProtocolTest, KeysetFollowsTheIndexOrderOfEveryKeyType) {
       "CREATE TABLE sk_bit (b BIT(8) PRIMARY KEY); "
       "INSERT INTO sk_bit VALUES (5),(48),(65),(66),(200),(0),(255);");
   ASSERT_TRUE(st.ok()) << st;
-  mysqlclient::ConnectOptions o;
-  o.host = (*db)->host();
-  o.port = static_cast<uint16_t>((*db)->port());
-  o.user = (*db)->user();
-  o.password = (*db)->password();
-  o.tls = mysqlclient::TlsMode::kDisabled;
-  auto conn = mysqlclient::MysqlConnection::Connect(o);
+  auto conn = ConnectInSnapshot(**db);
   ASSERT_TRUE(conn.ok()) << conn.status();
-  ASSERT_TRUE(OpenMysqlSnapshot(**conn, true, false).ok());
   const std::string database = (*db)->database();
   struct Case {
     const char* table;
