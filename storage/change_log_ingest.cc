@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "proto/base/value_wire.h"
 #include "rocksdb/sst_file_reader.h"
 #include "rocksdb/table.h"
 #include "storage/change_log_impl.h"
@@ -39,19 +40,6 @@ absl::StatusOr<std::unique_ptr<rocksdb::SstFileWriter>> OpenSstFile(rocksdb::DB&
                                                          /*invalidate_page_cache=*/false);
   SLUICE_RETURN_IF_ERROR(FromRocks(writer->Open(path), absl::StrCat("creating ", path)));
   return writer;
-}
-
-constexpr size_t kMaxVarintBytes = 10;
-
-// `v` as a varint (as AppendVarint) at `out`, which has kMaxVarintBytes; the bytes written.
-size_t EncodeVarint(uint64_t v, char* out) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out[n++] = static_cast<char>(v);
-  return n;
 }
 
 }  // namespace
@@ -146,7 +134,7 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
   // body + overlay: so once the record is in its file, the state value is written over the end
   // of the record's head, in the same buffer, instead of copying the body a second time.
   std::string& record = ing.record;
-  char state_head[1 + kMaxVarintBytes];
+  char state_head[1 + 10];  // the tag and a varint
   for (size_t k = 0; k < n; ++k) {
     SerializedEvent& e = p.events[k];
     const uint64_t offset = txn_first + k;
@@ -187,7 +175,8 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
         key.append(e.state.key);
         // The value: 0x08 (field 1: offset, varint) offset, then the row and the overlay.
         state_head[0] = static_cast<char>(0x08);
-        const size_t state_head_size = 1 + EncodeVarint(offset, state_head + 1);
+        const size_t state_head_size =
+            static_cast<size_t>(value_wire::PutVarint(offset, state_head + 1) - state_head);
         rocksdb::Slice value;
         if (e.state_row_is_body && state_head_size <= head_size) {
           char* const at = record.data() + head_size - state_head_size;
