@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "protocol/mysql/digit_text.h"
+#include "proto/base/digit_text.h"
 
 namespace sluice::mysql {
 namespace {

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "proto/base/digit_text.h"
 #include "proto/base/time_format.h"
 #include "proto/base/value_json.h"
-#include "protocol/mysql/digit_text.h"
 #include "protocol/mysql/short_double.h"
 
 namespace sluice::mysql {

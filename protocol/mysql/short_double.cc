@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "protocol/mysql/digit_text.h"
+#include "proto/base/digit_text.h"
 
 namespace sluice::mysql {
 namespace {

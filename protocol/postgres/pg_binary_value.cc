@@ -1,6 +1,5 @@
 #include "protocol/postgres/pg_binary_value.h"
 
-#include <array>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -9,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "proto/base/digit_text.h"
 #include "proto/base/time_format.h"
 #include "proto/base/value_wire.h"
 #include "protocol/postgres/copy_data.h"
@@ -147,15 +147,6 @@ std::string_view SpecialNumericText(uint16_t sign) {
   }
 }
 
-// "00" "01" ... "99".
-constexpr auto kDigitPairs = [] {
-  std::array<char, 200> pairs{};
-  for (int i = 0; i < 100; ++i) {
-    pairs[2 * i] = static_cast<char>('0' + i / 10);
-    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
-  }
-  return pairs;
-}();
 
 // The four decimal digits of `d` (< 10,000) at `p`.
 inline void PutGroup(uint32_t d, char* p) {

@@ -1,11 +1,12 @@
 #pragma once
-// Decimal digits for the text writers (flat_row_json, decimal, short_double): the "00".."99"
-// pairs they copy two digits at a time, and the powers of ten that fit in 64 bits.
+// Decimal digits for the text writers (MySQL's flat_row_json, decimal and short_double, the
+// Postgres binary numeric): the "00".."99" pairs they copy two digits at a time, and the powers
+// of ten that fit in 64 bits.
 
 #include <array>
 #include <cstdint>
 
-namespace sluice::mysql {
+namespace sluice {
 
 // "00" to "99": the two characters of n (< 100) are at [2n] and [2n + 1].
 inline constexpr std::array<char, 200> kDigitPairs = [] {
@@ -25,4 +26,4 @@ inline constexpr std::array<uint64_t, 20> kPowersOf10 = [] {
   return powers;
 }();
 
-}  // namespace sluice::mysql
+}  // namespace sluice
