@@ -53,12 +53,7 @@ Read ReadAll(MysqlSnapshotReader& reader, storagepb::SnapshotTable table, size_t
     std::string key;
     for (const std::string& k : rows->last_key) absl::StrAppend(&key, k.size(), ":", k, ";");
     out.keys.push_back(key);
-    table.set_rows_done(table.rows_done() + rows->events.size());
-    if (!rows->events.empty()) {
-      table.clear_last_key();
-      for (const std::string& k : rows->last_key) table.add_last_key(k);
-    }
-    if (rows->events.size() < limit) table.set_done(true);
+    AdvanceTable(table, rows->events.size(), limit, rows->last_key);
   }
   return out;
 }

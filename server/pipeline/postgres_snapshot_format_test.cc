@@ -37,12 +37,7 @@ Read ReadAll(PostgresSnapshotReader& reader, storagepb::SnapshotTable table, siz
       out.row_keys.push_back(e.row_key.value_or("<none>"));
     }
     out.last_keys.push_back(rows->last_key);
-    table.set_rows_done(table.rows_done() + rows->events.size());
-    if (!rows->events.empty()) {
-      table.clear_last_key();
-      for (const std::string& k : rows->last_key) table.add_last_key(k);
-    }
-    if (rows->events.size() < limit) table.set_done(true);
+    AdvanceTable(table, rows->events.size(), limit, rows->last_key);
   }
   return out;
 }

@@ -95,6 +95,16 @@ std::string QualifiedName(const storagepb::SnapshotTable& table) {
   return absl::StrCat(table.database(), ".", table.table());
 }
 
+void AdvanceTable(storagepb::SnapshotTable& table, size_t rows, size_t limit,
+                  std::vector<std::string> last_key) {
+  table.set_rows_done(table.rows_done() + rows);
+  if (rows > 0) {
+    table.clear_last_key();
+    for (std::string& k : last_key) table.add_last_key(std::move(k));
+  }
+  if (rows < limit) table.set_done(true);
+}
+
 std::vector<v1::TableSnapshotProgress> SnapshotProgress(const storagepb::SnapshotState& state) {
   std::vector<v1::TableSnapshotProgress> out;
   for (const storagepb::SnapshotTable& t : state.tables()) {
@@ -205,12 +215,7 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       SLUICE_RETURN_IF_ERROR(appends.error());
       SLUICE_ASSIGN_OR_RETURN(EncodedRows rows, reader.ReadEncodedChunk(state.tables(i), limit));
       storagepb::SnapshotTable* t = state.mutable_tables(i);
-      t->set_rows_done(t->rows_done() + rows.events.size());
-      if (!rows.events.empty()) {
-        t->clear_last_key();
-        for (std::string& k : rows.last_key) t->add_last_key(std::move(k));
-      }
-      if (rows.events.size() < limit) t->set_done(true);
+      AdvanceTable(*t, rows.events.size(), limit, std::move(rows.last_key));
       v1::SourceInfo commit = info;
       if (info.kind() == v1::SOURCE_KIND_POSTGRES) {
         commit.set_schema(t->database());

@@ -87,6 +87,11 @@ absl::StatusOr<std::vector<size_t>> KeyColumnIndices(const storagepb::SnapshotTa
 // "db.table" / "schema.table".
 std::string QualifiedName(const storagepb::SnapshotTable& table);
 
+// Moves `table` past a chunk of `rows` rows read with `limit`: rows done, the resume key
+// (`last_key`; kept as it was after an empty chunk), and done once a chunk comes back short.
+void AdvanceTable(storagepb::SnapshotTable& table, size_t rows, size_t limit,
+                  std::vector<std::string> last_key);
+
 // Runs the snapshot described by `state` to its end (or until `stopping`, which returns
 // Cancelled). The reader reads chunk k+1 while the log stores chunk k; at most two chunks are
 // waiting to be written into the log's bulk ingestion at any time, which bounds memory (the

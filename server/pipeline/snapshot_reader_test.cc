@@ -33,12 +33,7 @@ std::vector<std::string> ReadAll(SnapshotReader& reader, storagepb::SnapshotTabl
       EXPECT_EQ(e.key_columns_size(), table.key_columns_size());
       out.push_back(e.after().ShortDebugString());
     }
-    table.set_rows_done(table.rows_done() + rows->events.size());
-    if (!rows->events.empty()) {
-      table.clear_last_key();
-      for (const std::string& k : rows->last_key) table.add_last_key(k);
-    }
-    if (rows->events.size() < limit) table.set_done(true);
+    AdvanceTable(table, rows->events.size(), limit, rows->last_key);
   }
   return out;
 }

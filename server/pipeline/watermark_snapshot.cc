@@ -200,12 +200,7 @@ absl::Status RunWatermarkChunks(
     SLUICE_RETURN_IF_ERROR(write_watermark(absl::StrCat(kWatermarkPrefix, ":", id, ":H")));
     SLUICE_ASSIGN_OR_RETURN(bool emitted, windows.AwaitEmitted(id, stopping));
     if (!emitted) continue;  // spoiled: read the same chunk again
-    table.set_rows_done(table.rows_done() + n);
-    if (n > 0) {
-      table.clear_last_key();
-      for (std::string& k : last_key) table.add_last_key(std::move(k));
-    }
-    if (n < chunk_size) table.set_done(true);
+    AdvanceTable(table, n, chunk_size, std::move(last_key));
     on_progress(table.rows_done(), table.done());
     if (!table.done()) PauseBetweenChunks(config, stopping);
   }
