@@ -11,6 +11,7 @@
 #include "server/service/projection.h"
 #include "server/service/start_position.h"
 #include "server/service/state_bootstrap.h"
+#include "server/service/stream_pump.h"
 #include "server/service/subscriber_stats.h"
 
 namespace sluice::service {
@@ -36,177 +37,9 @@ absl::StatusOr<v1::SubscribeRequest> ParseRequest(const grpc::ByteBuffer* reques
   return req;
 }
 
-// State shared by a reactor and the pump jobs and waiter callbacks that refer to it. Jobs hold a
-// shared_ptr; the reactor pointer is used only under `mu` while !finished, and the reactor lives
-// until OnDone, which gRPC calls only after Finish.
-struct Stream {
-  storage::ChangeLog* log = nullptr;
-  std::shared_ptr<SubscriberStats::Stream> stats;  // what it was sent, for metrics; may be null
-  boost::asio::thread_pool* pool = nullptr;
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* reactor = nullptr;
-  storage::SourceId source;
-  EventFilter filter;
-  ColumnProjector projector;
-  storage::ReadLimits limits;
-  size_t max_scan_events = 0;
-  SharedTail* tail = nullptr;  // null: every batch is read from the log
-  std::string encoding_key;    // EncodingKey(filter, projector, limits)
-
-  std::mutex mu;
-  LogOffset next;                                 // guarded by mu
-  bool write_in_flight = false;                   // guarded by mu
-  bool cancelled = false;                         // guarded by mu
-  bool finished = false;                          // guarded by mu
-  std::unique_ptr<storage::AppendWaiter> waiter;  // guarded by mu
-  BatchEncoder encoder;                           // guarded by mu
-  grpc::ByteBuffer message;                       // guarded by mu; valid while a write is in flight
-  // Set by CloseAll: finish instead of the next write. Guarded by mu.
-  bool closing = false;
-  // SNAPSHOT_THEN_STREAM: the table state still being sent (then null), consistent at offset
-  // next - 1. Guarded by mu.
-  std::unique_ptr<StateBootstrap> bootstrap;
-};
-
-void Pump(const std::shared_ptr<Stream>& s);
-
-void PostPump(std::shared_ptr<Stream> s) {
-  boost::asio::thread_pool& pool = *s->pool;  // before `s` is moved into the job
-  boost::asio::post(pool, [s = std::move(s)] { Pump(s); });
-}
-
-void FinishLocked(Stream& s, const grpc::Status& status) {
-  if (s.finished) return;
-  s.finished = true;
-  s.waiter.reset();
-  s.reactor->Finish(status);
-}
-
-grpc::Status ShuttingDown(LogOffset next) {
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      absl::StrCat("sluiced is shutting down; resume from offset ", next.value()));
-}
-
-// Sends the encoder's events as one SubscribeResponse; `s.mu` held. A bootstrap message also
-// carries snapshot_offset (and snapshot_done on its last message).
-void SendLocked(Stream& s, LogOffset next, std::optional<LogOffset> snapshot_offset = {},
-                bool snapshot_done = false) {
-  auto bounds = s.log->Bounds(s.source);
-  const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
-  if (s.stats) SubscriberStats::Sent(*s.stats, s.encoder.events(), next);
-  s.encoder.Finish(next.value(), last);
-  // The slice takes ownership of the buffer: no copy of the batch.
-  auto* owned = new std::string(s.encoder.Release());
-  if (snapshot_offset) AppendSnapshotFields(*snapshot_offset, snapshot_done, *owned);
-  grpc::Slice slice(
-      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
-  s.message = grpc::ByteBuffer(&slice, 1);
-  s.write_in_flight = true;
-  s.reactor->StartWrite(&s.message);
-}
-
-// Sends `batch`, which starts at s.next; `s.mu` held.
-void SendSharedLocked(Stream& s, const SharedBatch& batch) {
-  if (s.stats) {
-    for (const auto& run : batch.tables) SubscriberStats::Count(*s.stats, run.table, run.events);
-    SubscriberStats::Sent(*s.stats, batch.event_count, batch.next);
-  }
-  s.next = batch.next;
-  auto bounds = s.log->Bounds(s.source);
-  s.message = SharedMessage(batch, bounds.ok() ? bounds->last.value() : 0, 0);
-  s.write_in_flight = true;
-  s.reactor->StartWrite(&s.message);
-}
-
-// One message of a SNAPSHOT_THEN_STREAM bootstrap (state_bootstrap.h). Reads at most
-// max_scan_events rows per message, so memory is one batch and a slow client only holds back
-// its own stream. `s.mu` held.
-void PumpBootstrap(Stream& s) {
-  const LogOffset n = s.bootstrap->offset();
-  auto done = s.bootstrap->NextBatch(s.filter, s.projector, s.limits, s.max_scan_events,
-                                     s.encoder, s.stats.get());
-  if (!done.ok()) {
-    FinishLocked(s, ToGrpcStatus(done.status()));
-    return;
-  }
-  if (*done) s.bootstrap.reset();  // releases the RocksDB snapshot; the log follows from n + 1
-  SendLocked(s, n.next(), n, *done);
-}
-
-void Pump(const std::shared_ptr<Stream>& s) {
-  std::lock_guard<std::mutex> lock(s->mu);
-  if (s->finished || s->write_in_flight) return;
-  if (s->cancelled) {
-    FinishLocked(*s, grpc::Status(grpc::StatusCode::CANCELLED, "subscriber went away"));
-    return;
-  }
-  if (s->closing) {
-    FinishLocked(*s, ShuttingDown(s->next));
-    return;
-  }
-  s->waiter.reset();
-  if (s->bootstrap) {
-    PumpBootstrap(*s);
-    return;
-  }
-  if (s->tail != nullptr) {
-    auto shared = s->tail->Get(s->source, s->next,
-                               Encoding{&s->filter, &s->projector, s->limits, s->encoding_key});
-    if (!shared.ok()) {
-      FinishLocked(*s, ToGrpcStatus(shared.status()));
-      return;
-    }
-    if (*shared != nullptr) {
-      SendSharedLocked(*s, **shared);
-      return;
-    }
-  }
-  s->encoder.Clear();
-  size_t scanned = 0;
-  LogOffset next = s->next;
-  // Read until the batch has events, the scan budget is spent, or the log end is reached.
-  while (s->encoder.events() == 0 && scanned < s->max_scan_events) {
-    size_t before = scanned;
-    absl::Status bad;
-    auto r = s->log->Read(s->source, next, s->limits, [&](const storage::StoredRecord& rec) {
-      ++scanned;
-      if (!bad.ok() || !s->filter.Matches(rec.view.table, rec.view.op)) return;
-      if (s->stats) SubscriberStats::Count(*s->stats, rec.view.table);
-      const Projection* p = s->projector.Match(rec.view.table);
-      if (p == nullptr) {
-        s->encoder.AddEvent(rec.view.event);
-        return;
-      }
-      auto projected = ColumnProjector::Apply(*p, rec.view.event);
-      if (projected.ok()) {
-        s->encoder.AddEvent(*projected);
-      } else {
-        bad = projected.status();
-      }
-    });
-    if (r.ok() && !bad.ok()) r = bad;
-    if (!r.ok()) {
-      FinishLocked(*s, ToGrpcStatus(r.status()));
-      return;
-    }
-    next = *r;
-    if (scanned == before) break;  // at the end of the log
-  }
-  const bool progressed = next != s->next;
-  s->next = next;
-  if (s->encoder.events() > 0 || progressed) {
-    // Events, or a heartbeat telling a filtered subscriber how far the server has read.
-    SendLocked(*s, next);
-    return;
-  }
-  // Caught up: sleep until the next append.
-  std::weak_ptr<Stream> weak = s;
-  s->waiter = s->log->NotifyAfter(s->source, LogOffset(next.value() - 1), [weak] {
-    if (auto strong = weak.lock()) PostPump(std::move(strong));
-  });
-  if (s->waiter == nullptr) PostPump(s);  // data arrived between the read and the wait
-}
-
-class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+// The gRPC side of a Subscribe stream; the delivery loop is stream_pump's.
+class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
+                               public StreamReactor {
  public:
   SubscribeReactor(std::shared_ptr<Stream> stream, std::shared_ptr<std::atomic<int>> active)
       : stream_(std::move(stream)), active_(std::move(active)) {
@@ -215,29 +48,10 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>
     PostPump(stream_);
   }
 
-  void OnWriteDone(bool ok) override {
-    std::shared_ptr<Stream> s = stream_;
-    boost::asio::post(*s->pool, [s, ok] {
-      {
-        std::lock_guard<std::mutex> lock(s->mu);
-        s->write_in_flight = false;
-        if (!ok) s->cancelled = true;
-      }
-      Pump(s);
-    });
-  }
-
-  void OnCancel() override {
-    std::shared_ptr<Stream> s = stream_;
-    boost::asio::post(*s->pool, [s] {
-      {
-        std::lock_guard<std::mutex> lock(s->mu);
-        s->cancelled = true;
-      }
-      Pump(s);
-    });
-  }
-
+  void Send(const grpc::ByteBuffer* message) override { StartWrite(message); }
+  void End(const grpc::Status& status) override { Finish(status); }
+  void OnWriteDone(bool ok) override { service::OnWriteDone(stream_, ok); }
+  void OnCancel() override { service::OnCancel(stream_); }
   void OnDone() override {
     --*active_;
     delete this;

@@ -40,19 +40,8 @@ void BootstrapPump(const std::shared_ptr<Stream>& s, const std::shared_ptr<Consu
     s->opened = true;  // the next write completion goes to Pump: the log from N + 1
     if (n <= d.committed) b->finish_at = n;
   }
-  auto bounds = s->log->Bounds(s->source);
-  const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
   d.reported = d.committed;
-  if (s->stats) SubscriberStats::Sent(*s->stats, s->encoder.events(), s->next);
-  s->encoder.Finish(s->next.value(), last, d.committed.value());
-  // The slice takes ownership of the buffer: no copy of the batch.
-  auto* owned = new std::string(s->encoder.Release());
-  AppendSnapshotFields(n, *done, *owned);
-  grpc::Slice slice(
-      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
-  s->message = grpc::ByteBuffer(&slice, 1);
-  s->write_in_flight = true;
-  s->reactor->Send(&s->message);
+  SendEncodedLocked(*s, s->next, d.committed.value(), n, *done);
 }
 
 void FinishBootstrapOnAck(const std::shared_ptr<Stream>& s,

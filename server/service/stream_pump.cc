@@ -88,6 +88,46 @@ void FinishLocked(Stream& s, const grpc::Status& status) {
   s.reactor->End(status);
 }
 
+grpc::Status ShuttingDown(LogOffset next) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("sluiced is shutting down; resume from offset ", next.value()));
+}
+
+void SendEncodedLocked(Stream& s, LogOffset next, uint64_t committed,
+                       std::optional<LogOffset> snapshot_offset, bool snapshot_done) {
+  auto bounds = s.log->Bounds(s.source);
+  const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
+  if (s.stats) SubscriberStats::Sent(*s.stats, s.encoder.events(), next);
+  s.encoder.Finish(next.value(), last, committed);
+  // The slice takes ownership of the buffer: no copy of the batch.
+  auto* owned = new std::string(s.encoder.Release());
+  if (snapshot_offset) AppendSnapshotFields(*snapshot_offset, snapshot_done, *owned);
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  s.message = grpc::ByteBuffer(&slice, 1);
+  s.write_in_flight = true;
+  s.reactor->Send(&s.message);
+}
+
+namespace {
+
+// One message of a Subscribe stream's snapshot_then_stream bootstrap (state_bootstrap.h).
+// Reads at most max_scan_events rows per message, so memory is one batch and a slow client only
+// holds back its own stream. `s.mu` held.
+void PumpBootstrapLocked(Stream& s) {
+  const LogOffset n = s.bootstrap->offset();
+  auto done = s.bootstrap->NextBatch(s.filter, s.projector, s.limits, s.max_scan_events,
+                                     s.encoder, s.stats.get());
+  if (!done.ok()) {
+    FinishLocked(s, ToGrpcStatus(done.status()));
+    return;
+  }
+  if (*done) s.bootstrap.reset();  // releases the RocksDB snapshot; the log follows from n + 1
+  SendEncodedLocked(s, n.next(), 0, n, *done);
+}
+
+}  // namespace
+
 void Pump(const std::shared_ptr<Stream>& s) {
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->finished || s->write_in_flight || !s->opened) return;
@@ -95,7 +135,15 @@ void Pump(const std::shared_ptr<Stream>& s) {
     FinishLocked(*s, grpc::Status(grpc::StatusCode::CANCELLED, "subscriber went away"));
     return;
   }
+  if (s->closing) {
+    FinishLocked(*s, ShuttingDown(s->next));
+    return;
+  }
   s->waiter.reset();
+  if (s->bootstrap) {
+    PumpBootstrapLocked(*s);
+    return;
+  }
   s->encoder.Clear();
   storage::ReadLimits limits = s->limits;
   bool paused = false;
@@ -164,8 +212,6 @@ void Pump(const std::shared_ptr<Stream>& s) {
   if (s->encoder.events() > 0 || progressed || confirm) {
     // Events, or a heartbeat telling a filtered subscriber how far the server has read, or the
     // confirmation of a committed ack.
-    auto bounds = s->log->Bounds(s->source);
-    const uint64_t last = bounds.ok() ? bounds->last.value() : 0;
     uint64_t committed = 0;
     if (s->durable) {
       DurableState& d = *s->durable;
@@ -176,15 +222,7 @@ void Pump(const std::shared_ptr<Stream>& s) {
       d.reported = d.committed;
       committed = d.committed.value();
     }
-    if (s->stats) SubscriberStats::Sent(*s->stats, s->encoder.events(), next);
-    s->encoder.Finish(next.value(), last, committed);
-    // The slice takes ownership of the buffer: no copy of the batch.
-    auto* owned = new std::string(s->encoder.Release());
-    grpc::Slice slice(
-        owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
-    s->message = grpc::ByteBuffer(&slice, 1);
-    s->write_in_flight = true;
-    s->reactor->Send(&s->message);
+    SendEncodedLocked(*s, next, committed);
     return;
   }
   if (paused) return;  // a committed ack pumps again

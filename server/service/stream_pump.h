@@ -25,6 +25,7 @@
 #include "server/service/batch_encoder.h"
 #include "server/service/projection.h"
 #include "server/service/shared_tail.h"
+#include "server/service/state_bootstrap.h"
 #include "server/service/subscriber_stats.h"
 #include "storage/change_log.h"
 #include "storage/subscriptions.h"
@@ -87,12 +88,25 @@ struct Stream {
   BatchEncoder encoder;
   grpc::ByteBuffer message;             // valid while a write is in flight
   std::optional<DurableState> durable;  // set for Consume streams
+  // Subscribe (ephemeral) streams only. Set by ChangeStreamService::CloseAll: the next Pump ends
+  // the stream (UNAVAILABLE, naming the offset to resume from) instead of writing.
+  bool closing = false;
+  // Subscribe with snapshot_then_stream: the table state still being sent (then null),
+  // consistent at offset next - 1. (Consume streams bootstrap through consume_bootstrap.h.)
+  std::unique_ptr<StateBootstrap> bootstrap;
 };
 
 void PostPump(std::shared_ptr<Stream> s);
 void Pump(const std::shared_ptr<Stream>& s);
 // Ends the stream once; `s.mu` held.
 void FinishLocked(Stream& s, const grpc::Status& status);
+// Sends the encoder's events as one message with next_offset `next` and `committed` (0: left
+// out); a bootstrap message also carries snapshot_offset (and snapshot_done on its last one).
+// `s.mu` held.
+void SendEncodedLocked(Stream& s, LogOffset next, uint64_t committed,
+                       std::optional<LogOffset> snapshot_offset = {}, bool snapshot_done = false);
+// The status a stream ends with when sluiced shuts down.
+grpc::Status ShuttingDown(LogOffset next);
 // The reactor's OnWriteDone / OnCancel.
 void OnWriteDone(const std::shared_ptr<Stream>& s, bool ok);
 void OnCancel(const std::shared_ptr<Stream>& s);
