@@ -4,7 +4,9 @@
 // source commit time) without a hook in every connector. Set ChangeLogOptions::observer.
 //
 // Thread-safety: OnDurable runs on the log's writer thread, once per group commit, after the
-// group is durable and before the appends' callbacks; it must not block or call into the log.
+// group is durable and before the appends' callbacks (for a bulk ingestion of snapshot chunks,
+// on the log's ingesting thread; never two calls at once); it must not block or call into the
+// log.
 // The spans and string_views it receives are valid only during the call.
 
 #include <cstdint>

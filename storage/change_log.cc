@@ -323,6 +323,7 @@ void ChangeLogImpl::WriterLoop() {
       if (queue_.empty()) {  // stopping, and everything queued was written
         lock.unlock();
         CommitExpiredIngestions(true);
+        WaitIngested();
         return;
       }
       size_t bytes = 0;
@@ -343,10 +344,13 @@ void ChangeLogImpl::WriterLoop() {
     if (group.size() == 1 && group[0].bulk) {
       AddToIngestion(std::move(group[0]));
     } else {
-      // A source's appends are stored in call order: its open ingestion goes first.
+      // A source's appends are stored in call order: its open ingestion goes first, and the
+      // ingestion handed over last is stored (its callbacks run) before the group commits.
       for (const PendingAppend& p : group) {
         if (ingestions_.contains(p.slot)) CommitIngestion(p.slot);
       }
+      WaitIngested();
+      handed_end_.reset();
       CommitGroup(group);
     }
     group.clear();

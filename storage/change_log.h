@@ -61,7 +61,7 @@ struct ChangeLogOptions {
   size_t ingest_rows = 100'000;
   size_t ingest_bytes = size_t{64} << 20;
   int64_t ingest_max_delay_ms = 1000;
-  // Tests only: called on the writer thread with false once an ingestion's files are written
+  // Tests only: called on the ingesting thread with false once an ingestion's files are written
   // and synced, just before IngestExternalFiles, and with true right after it succeeded, before
   // readers can see it (a test kills the process there).
   std::function<void(bool ingested)> around_ingest_for_testing;
@@ -221,7 +221,9 @@ class ChangeLog {
   //
   // `written` (may be null) runs on the writer thread once the chunk's bytes are in the
   // ingestion's files (the queued memory is free), always before `done`; `done` runs once the
-  // ingestion is durable and visible to readers, or with its error. A caller that bounds the
+  // ingestion is durable and visible to readers, or with its error, on the log's ingesting
+  // thread (a full ingestion's files are finished and ingested there while the writer thread
+  // writes the next one's; callbacks still run in append order). A caller that bounds the
   // chunks in flight releases on `written`: `done` may wait for later chunks.
   virtual void AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
                                         const v1::SourceInfo& commit_info,

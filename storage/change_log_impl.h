@@ -149,8 +149,9 @@ struct PendingAppend {
   absl::AnyInvocable<void()> written;  // bulk only: the chunk is in the ingestion's files
 };
 
-// A source's open bulk ingestion (change_log_ingest.cc), owned by the writer thread: the chunks
-// written into its SST files so far, not yet ingested, so not visible and not acknowledged.
+// A source's bulk ingestion (change_log_ingest.cc): the chunks written into its SST files so
+// far, not yet ingested, so not visible and not acknowledged. Owned by the writer thread while
+// open, then handed to the ingesting thread, which finishes its files and ingests it.
 struct Ingestion {
   struct Chunk {
     AppendCallback done;
@@ -161,6 +162,7 @@ struct Ingestion {
     std::chrono::steady_clock::time_point queued;
     std::vector<TableEvents> tables;  // only with an observer
   };
+  SourceSlot* slot = nullptr;
   uint64_t id = 0;           // unique in this process: names the files
   uint64_t next_offset = 0;  // the offset the next row gets
   uint64_t rows = 0;
@@ -171,6 +173,8 @@ struct Ingestion {
   v1::SourceCheckpoint checkpoint;                   // the last chunk's
   std::unique_ptr<rocksdb::SstFileWriter> log_file;  // opened with the first row
   std::vector<std::string> paths;                    // every file created, ingested or not
+  // The finished files to ingest besides the state file, by column family (FinishFiles).
+  std::vector<std::pair<rocksdb::ColumnFamilyHandle*, std::string>> ingest;
   // Table-state rows go straight to `table_file` while their keys ascend (an integer key,
   // one table); the rows after the first key out of order are held in `table_rows` (key,
   // value), sorted at ingestion and merged with the file (change_log_ingest.cc).
@@ -252,13 +256,20 @@ class ChangeLogImpl final : public ChangeLog {
     }
     queue_cv_.notify_all();
     space_cv_.notify_all();
-    if (writer_.joinable()) writer_.join();
+    if (writer_.joinable()) writer_.join();  // it waits for the ingestion it handed over
+    {
+      std::lock_guard<std::mutex> lock(ingest_mu_);
+      ingest_stopping_ = true;
+    }
+    ingest_cv_.notify_all();
+    if (ingester_.joinable()) ingester_.join();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }
 
   absl::Status Load();
   void StartWriter() {
+    ingester_ = std::thread([this] { IngesterLoop(); });
     writer_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -344,14 +355,24 @@ class ChangeLogImpl final : public ChangeLog {
   void Publish(SourceSlot& slot, const storagepb::LogState& state);
   // Bulk ingestion, on the writer thread (change_log_ingest.cc). AddToIngestion writes a bulk
   // append into its source's open ingestion (opening one) and ingests it when it is full or
-  // asks to be; CommitIngestion ingests a source's open ingestion; CommitExpiredIngestions
-  // those whose first chunk waited ingest_max_delay_ms (all of them when `all`).
+  // asks to be; CommitIngestion hands a source's open ingestion to the ingesting thread (after
+  // waiting for the one it holds, if any); CommitExpiredIngestions does that for those whose
+  // first chunk waited ingest_max_delay_ms (all of them when `all`); WaitIngested waits until
+  // the ingesting thread holds none (every handed ingestion is stored or failed, its callbacks
+  // run).
   void AddToIngestion(PendingAppend p);
   void CommitIngestion(SourceSlot* slot);
+  void WaitIngested();
+  // The ingesting thread: finishes, ingests and publishes each handed ingestion, in order.
+  void IngesterLoop();
+  void FinishIngestion(Ingestion& ing);
   void CommitExpiredIngestions(bool all);
   // The time at which the oldest open ingestion is due; nullopt when none is open.
   std::optional<std::chrono::steady_clock::time_point> IngestionDue() const;
   absl::Status WriteChunk(Ingestion& ing, PendingAppend& p);
+  // Finishes (and syncs) the ingestion's log and table-state files and writes its time file.
+  absl::Status FinishFiles(Ingestion& ing);
+  // Writes the state file holding `st` and ingests it with the finished files, atomically.
   absl::Status IngestFiles(Ingestion& ing, SourceSlot& slot, const storagepb::LogState& st);
   absl::Status MergeTableRows(Ingestion& ing);
   // Fails every chunk of `ing` with `status` (and the source's later appends), removes its files.
@@ -391,6 +412,24 @@ class ChangeLogImpl final : public ChangeLog {
   // Open bulk ingestions by source; the writer thread's alone.
   std::map<SourceSlot*, std::unique_ptr<Ingestion>> ingestions_;
   uint64_t next_ingestion_id_ = 1;  // writer thread only
+  // Where the last ingestion handed over ends (writer thread only): an ingestion of the same
+  // source opened before that one is stored continues from here, not from the source's state.
+  // Cleared before every group commit (which first waits for the handed ingestion).
+  struct IngestionEnd {
+    SourceSlot* slot = nullptr;
+    uint64_t next_offset = 0;
+    int64_t max_commit_ts_micros = 0;
+    bool has_events = false;
+  };
+  std::optional<IngestionEnd> handed_end_;
+
+  // The ingesting thread and the one ingestion it holds (at most one is in flight, so an
+  // ingestion's memory is held at most twice: the open one and the handed one).
+  std::mutex ingest_mu_;
+  std::condition_variable ingest_cv_;
+  std::unique_ptr<Ingestion> ingesting_;  // guarded by ingest_mu_; null once it is done
+  bool ingest_stopping_ = false;          // guarded by ingest_mu_
+  std::thread ingester_;
   std::string ingest_dir_;          // <dir>/ingest, set by ResetIngestDir
 };
 

@@ -1,7 +1,9 @@
 // ChangeLog bulk ingestion of snapshot chunks (AppendSnapshotChunkAsync): the chunks of one
 // source are written into SST files as they come and ingested together, atomically across the
 // column families, with IngestExternalFiles. Why this is crash-safe is in storage/README.md.
-// Everything here runs on the writer thread.
+// The chunks are written on the writer thread; a full ingestion is handed to the ingesting
+// thread, which finishes its files and ingests it while the writer writes the next one (at
+// most one handed ingestion at a time, so ingestions are stored in the order they were opened).
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -99,14 +101,22 @@ void ChangeLogImpl::AddToIngestion(PendingAppend p) {
   std::unique_ptr<Ingestion>& ing = ingestions_[slot];
   if (ing == nullptr) {
     ing = std::make_unique<Ingestion>();
+    ing->slot = slot;
     ing->id = next_ingestion_id_++;
     ing->opened = std::chrono::steady_clock::now();
     // No other append of this source commits while the ingestion is open (the writer ingests it
-    // first), so the log's end stays where it is now; retention only moves the front.
-    std::lock_guard<std::mutex> lock(slot->state_mu);
-    ing->next_offset = slot->state.last_offset() + 1;
-    ing->max_commit_ts_micros = slot->state.max_commit_ts_micros();
-    ing->has_events = slot->state.last_offset() != 0;
+    // first), so the log's end stays where it is now, or where the ingestion handed over before
+    // this one ends; retention only moves the front.
+    if (handed_end_ && handed_end_->slot == slot) {
+      ing->next_offset = handed_end_->next_offset;
+      ing->max_commit_ts_micros = handed_end_->max_commit_ts_micros;
+      ing->has_events = handed_end_->has_events;
+    } else {
+      std::lock_guard<std::mutex> lock(slot->state_mu);
+      ing->next_offset = slot->state.last_offset() + 1;
+      ing->max_commit_ts_micros = slot->state.max_commit_ts_micros();
+      ing->has_events = slot->state.last_offset() != 0;
+    }
   }
   absl::Status written = WriteChunk(*ing, p);
   if (p.written) p.written();
@@ -114,6 +124,7 @@ void ChangeLogImpl::AddToIngestion(PendingAppend p) {
     ing->chunks.emplace_back().done = std::move(p.done);
     std::unique_ptr<Ingestion> failed = std::move(ing);
     ingestions_.erase(slot);
+    WaitIngested();  // the earlier ingestion's callbacks run first
     FailIngestion(*failed, *slot, written);
     return;
   }
@@ -233,7 +244,58 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
 void ChangeLogImpl::CommitIngestion(SourceSlot* slot) {
   auto node = ingestions_.extract(slot);
   if (node.empty()) return;
-  Ingestion& ing = *node.mapped();
+  std::unique_ptr<Ingestion> ing = std::move(node.mapped());
+  handed_end_ =
+      IngestionEnd{slot, ing->next_offset, ing->max_commit_ts_micros, ing->has_events};
+  std::unique_lock<std::mutex> lock(ingest_mu_);
+  ingest_cv_.wait(lock, [&] { return ingesting_ == nullptr; });
+  ingesting_ = std::move(ing);
+  lock.unlock();
+  ingest_cv_.notify_all();
+}
+
+void ChangeLogImpl::WaitIngested() {
+  std::unique_lock<std::mutex> lock(ingest_mu_);
+  ingest_cv_.wait(lock, [&] { return ingesting_ == nullptr; });
+}
+
+void ChangeLogImpl::IngesterLoop() {
+  std::unique_lock<std::mutex> lock(ingest_mu_);
+  for (;;) {
+    ingest_cv_.wait(lock, [&] { return ingesting_ != nullptr || ingest_stopping_; });
+    if (ingesting_ == nullptr) return;
+    Ingestion* const ing = ingesting_.get();
+    lock.unlock();
+    FinishIngestion(*ing);
+    lock.lock();
+    std::unique_ptr<Ingestion> done = std::move(ingesting_);
+    ingest_cv_.notify_all();
+    lock.unlock();
+    done.reset();
+    lock.lock();
+  }
+}
+
+void ChangeLogImpl::FinishIngestion(Ingestion& ing) {
+  SourceSlot* const slot = ing.slot;
+  {
+    // An ingestion handed over before this one failed: so does this one (its offsets follow).
+    absl::Status refused;
+    {
+      std::lock_guard<std::mutex> lock(slot->state_mu);
+      refused = slot->failed;
+    }
+    if (!refused.ok()) {
+      FailIngestion(ing, *slot, refused);
+      return;
+    }
+  }
+  // The files are finished (synced) before write_mu_ is taken: retention and table-state
+  // readers wait only for the ingestion itself.
+  if (absl::Status finished = FinishFiles(ing); !finished.ok()) {
+    FailIngestion(ing, *slot, finished);
+    return;
+  }
   std::lock_guard<std::mutex> write_lock(write_mu_);
   storagepb::LogState st;
   {
@@ -268,6 +330,35 @@ void ChangeLogImpl::CommitIngestion(SourceSlot* slot) {
   for (Ingestion::Chunk& c : ing.chunks) std::move(c.done)(LogOffset(c.last_offset));
 }
 
+absl::Status ChangeLogImpl::FinishFiles(Ingestion& ing) {
+  if (ing.log_file != nullptr) {
+    SLUICE_RETURN_IF_ERROR(FromRocks(ing.log_file->Finish(), "finishing an ingestion's log file"));
+    ing.log_file.reset();
+    ing.ingest.emplace_back(log_, ing.paths.front());
+  }
+  if (ing.table_file != nullptr) {
+    SLUICE_RETURN_IF_ERROR(
+        FromRocks(ing.table_file->Finish(), "finishing an ingestion's table state file"));
+    ing.table_file.reset();
+    if (!ing.table_rows.empty()) {
+      SLUICE_RETURN_IF_ERROR(MergeTableRows(ing));
+    }
+    ing.ingest.emplace_back(table_, ing.table_file_path);
+  }
+  if (!ing.time_keys.empty()) {
+    ing.paths.push_back(IngestPath(ing, kTimeCf));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
+                            OpenSstFile(*db_, time_, ing.paths.back()));
+    for (const std::string& key : ing.time_keys) {
+      SLUICE_RETURN_IF_ERROR(
+          FromRocks(file->Put(key, rocksdb::Slice()), "writing an ingestion's time file"));
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's time file"));
+    ing.ingest.emplace_back(time_, ing.paths.back());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ChangeLogImpl::IngestFiles(Ingestion& ing, SourceSlot& slot,
                                         const storagepb::LogState& st) {
   std::vector<rocksdb::IngestExternalFileArg> args;
@@ -279,31 +370,7 @@ absl::Status ChangeLogImpl::IngestFiles(Ingestion& ing, SourceSlot& slot,
     arg.external_files.push_back(path);
     arg.options = io;
   };
-  if (ing.log_file != nullptr) {
-    SLUICE_RETURN_IF_ERROR(FromRocks(ing.log_file->Finish(), "finishing an ingestion's log file"));
-    ing.log_file.reset();
-    add(log_, ing.paths.front());
-  }
-  if (ing.table_file != nullptr) {
-    SLUICE_RETURN_IF_ERROR(
-        FromRocks(ing.table_file->Finish(), "finishing an ingestion's table state file"));
-    ing.table_file.reset();
-    if (!ing.table_rows.empty()) {
-      SLUICE_RETURN_IF_ERROR(MergeTableRows(ing));
-    }
-    add(table_, ing.table_file_path);
-  }
-  if (!ing.time_keys.empty()) {
-    ing.paths.push_back(IngestPath(ing, kTimeCf));
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::SstFileWriter> file,
-                            OpenSstFile(*db_, time_, ing.paths.back()));
-    for (const std::string& key : ing.time_keys) {
-      SLUICE_RETURN_IF_ERROR(
-          FromRocks(file->Put(key, rocksdb::Slice()), "writing an ingestion's time file"));
-    }
-    SLUICE_RETURN_IF_ERROR(FromRocks(file->Finish(), "finishing an ingestion's time file"));
-    add(time_, ing.paths.back());
-  }
+  for (const auto& [cf, path] : ing.ingest) add(cf, path);
   // The source's LogState (end, checkpoint) is one of the ingested files, so it changes exactly
   // when the rows appear. RocksDB flushes the meta memtable first when it holds this key.
   ing.paths.push_back(IngestPath(ing, "meta"));

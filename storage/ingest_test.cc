@@ -431,17 +431,24 @@ bool ReadWithin(int fd, void* buf, size_t n) {
   return read(fd, buf, n) == static_cast<ssize_t>(n);
 }
 
-// In the child: stores 4 chunks of 100 rows in two ingestions and stops (tells `fd`, then
+// In the child: stores 6 chunks of 100 rows in three ingestions and stops (tells `fd`, then
 // waits to be killed) inside the second one, just before IngestExternalFiles (`after` false) or
-// just after it.
+// just after it, once the writer has written the third ingestion's two chunks into their files
+// meanwhile (the files of the next ingestion are written while one is being ingested). Tells
+// 1, or 2 when the writer did not get to them within 20 s.
 [[noreturn]] void RunStoppedIngester(const std::string& dir, int fd, bool after) {
   ChangeLogOptions o = Options(200);
   o.sync = true;
   int seen = 0;
+  Calls calls;
   o.around_ingest_for_testing = [&](bool ingested) {
     if (!ingested) ++seen;
     if (seen == 2 && ingested == after) {
-      char c = 1;
+      std::unique_lock<std::mutex> lock(calls.mu);
+      const bool next_written = calls.cv.wait_for(lock, std::chrono::seconds(20),
+                                                  [&] { return calls.written >= 6; });
+      lock.unlock();
+      char c = next_written ? 1 : 2;
       if (write(fd, &c, 1) != 1) _exit(6);
       for (;;) pause();
     }
@@ -450,15 +457,15 @@ bool ReadWithin(int fd, void* buf, size_t n) {
   if (!log.ok()) _exit(3);
   auto id = (*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
   if (!id.ok()) _exit(4);
-  Calls calls;
-  for (int c = 0; c < 4; ++c) {
+  for (int c = 0; c < 6; ++c) {
     AddChunk(**log, *id, "t", Rows("t", c * 100, 100), "c" + std::to_string(c + 1), false, calls);
   }
   for (;;) pause();
 }
 
-// Kills the child inside its second ingestion. The reopened log holds the first ingestion (plus
-// the second when it was ingested), whole, and no file of the interrupted ingestion is left.
+// Kills the child inside its second ingestion, with the third one's files written. The reopened
+// log holds the first ingestion (plus the second when it was ingested), whole, nothing of the
+// third, and no file of the interrupted ingestions is left.
 void KillInsideSecondIngestion(bool after) {
   TempDir dir;
   int fds[2];
@@ -474,10 +481,10 @@ void KillInsideSecondIngestion(bool after) {
   waitpid(pid, &wstatus, 0);
   ASSERT_TRUE(reached) << "the child did not reach its second ingestion";
   ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exited with status " << WEXITSTATUS(wstatus);
-  // The interrupted ingestion's files are there until the log is opened again.
-  if (!after) {
-    EXPECT_FALSE(std::filesystem::is_empty(dir.path() + "/ingest"));
-  }
+  EXPECT_EQ(c, 1) << "the writer did not write the next ingestion's chunks while one was being "
+                     "ingested";
+  // The interrupted ingestions' files are there until the log is opened again.
+  EXPECT_FALSE(std::filesystem::is_empty(dir.path() + "/ingest"));
   auto log = ChangeLog::Open(dir.path(), Options(200));
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/ingest"));
