@@ -132,7 +132,10 @@ absl::StatusOr<std::unique_ptr<ReplicationConnection>> ReplicationConnection::Co
   return std::unique_ptr<ReplicationConnection>(new ReplicationConnection(conn, describe));
 }
 
-ReplicationConnection::~ReplicationConnection() { PQfinish(conn_); }
+ReplicationConnection::~ReplicationConnection() {
+  FreeCopyRow();
+  PQfinish(conn_);
+}
 
 int ReplicationConnection::server_major_version() const { return PQserverVersion(conn_) / 10000; }
 
@@ -141,6 +144,7 @@ absl::Status ReplicationConnection::Error(std::string_view what) const {
 }
 
 absl::StatusOr<TextResult> ReplicationConnection::QueryText(const std::string& sql) {
+  SLUICE_RETURN_IF_ERROR(NoCopyOpen(sql));
   Result r(PQexec(conn_, sql.c_str()));
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -171,41 +175,96 @@ absl::StatusOr<TextResult> ReplicationConnection::QueryText(const std::string& s
 
 absl::StatusOr<uint64_t> ReplicationConnection::CopyOut(
     const std::string& sql, absl::FunctionRef<absl::Status(std::string_view row)> on_row) {
-  const std::string what = absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\"");
-  {
-    Result r(PQexec(conn_, sql.c_str()));
-    if (PQresultStatus(r.get()) != PGRES_COPY_OUT) {
-      return Classify(what, OneLine(PQresultErrorMessage(r.get())));
-    }
-  }
+  SLUICE_RETURN_IF_ERROR(StartCopyOut(sql));
   uint64_t rows = 0;
   absl::Status failed;  // the first error of on_row; later rows are dropped
   for (;;) {
-    char* buffer = nullptr;
-    const int n = PQgetCopyData(conn_, &buffer, /*async=*/0);
-    if (n > 0) {
-      if (failed.ok()) failed = on_row(std::string_view(buffer, static_cast<size_t>(n)));
-      PQfreemem(buffer);
-      ++rows;
-      continue;
-    }
-    if (n == -2) return Error("reading COPY data");
-    break;  // -1: the copy is complete; its outcome is in the results that follow
+    SLUICE_ASSIGN_OR_RETURN(std::optional<std::string_view> row, NextCopyRow());
+    if (!row) break;
+    if (failed.ok()) failed = on_row(*row);
+    ++rows;
   }
-  absl::Status outcome;
-  while (PGresult* raw = PQgetResult(conn_)) {
-    Result r(raw);
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && outcome.ok()) {
-      outcome = Classify(what, OneLine(PQresultErrorMessage(r.get())));
-    }
-  }
-  if (!outcome.ok()) return outcome;
   if (!failed.ok()) return failed;
   return rows;
 }
 
+absl::Status ReplicationConnection::NoCopyOpen(const std::string& sql) const {
+  if (!copy_open_) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      copy_what_, " is still being read: end it before \"", sql.substr(0, 80), "\""));
+}
+
+absl::Status ReplicationConnection::StartCopyOut(const std::string& sql) {
+  SLUICE_RETURN_IF_ERROR(NoCopyOpen(sql));
+  copy_what_ = absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\"");
+  Result r(PQexec(conn_, sql.c_str()));
+  if (PQresultStatus(r.get()) != PGRES_COPY_OUT) {
+    return Classify(copy_what_, OneLine(PQresultErrorMessage(r.get())));
+  }
+  copy_open_ = true;
+  return absl::OkStatus();
+}
+
+void ReplicationConnection::FreeCopyRow() {
+  if (copy_row_ != nullptr) PQfreemem(copy_row_);
+  copy_row_ = nullptr;
+}
+
+absl::StatusOr<std::optional<std::string_view>> ReplicationConnection::NextCopyRow() {
+  FreeCopyRow();
+  if (!copy_open_) return absl::FailedPreconditionError(absl::StrCat(describe_, ": no COPY open"));
+  const int n = PQgetCopyData(conn_, &copy_row_, /*async=*/0);
+  if (n > 0) return std::string_view(copy_row_, static_cast<size_t>(n));
+  copy_open_ = false;
+  if (n == -2) return Error("reading COPY data");
+  // -1: the copy is complete; its outcome is in the results that follow.
+  absl::Status outcome;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    Result r(raw);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && outcome.ok()) {
+      outcome = Classify(copy_what_, OneLine(PQresultErrorMessage(r.get())));
+    }
+  }
+  if (!outcome.ok()) return outcome;
+  return std::nullopt;
+}
+
+absl::StatusOr<bool> ReplicationConnection::EndCopyOut() {
+  FreeCopyRow();
+  if (!copy_open_) return false;
+  // The server stops at its next row; until then its rows are read and dropped (without the
+  // cancel, the rest of the copy).
+  if (PGcancel* cancel = PQgetCancel(conn_)) {
+    char error[256];
+    PQcancel(cancel, error, sizeof error);  // if it fails, the copy runs to its end
+    PQfreeCancel(cancel);
+  }
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(conn_, &buffer, /*async=*/0);
+    if (n > 0) {
+      PQfreemem(buffer);
+      continue;
+    }
+    if (n == -2) {
+      copy_open_ = false;
+      return Error("ending a COPY");
+    }
+    break;
+  }
+  copy_open_ = false;
+  bool cancelled = false;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    Result r(raw);
+    const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+    if (state != nullptr && std::string_view(state) == "57014") cancelled = true;  // query_canceled
+  }
+  return cancelled;
+}
+
 absl::StatusOr<std::vector<std::vector<std::string>>> ReplicationConnection::Query(
     const std::string& sql) {
+  SLUICE_RETURN_IF_ERROR(NoCopyOpen(sql));
   // A non-blocking connection still allows PQexec: it waits for the whole result.
   Result r(PQexec(conn_, sql.c_str()));
   const ExecStatusType st = PQresultStatus(r.get());

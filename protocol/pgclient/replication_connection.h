@@ -109,6 +109,23 @@ class ReplicationConnection {
   absl::StatusOr<uint64_t> CopyOut(const std::string& sql,
                                    absl::FunctionRef<absl::Status(std::string_view row)> on_row);
 
+  // The same COPY read by the caller one row at a time, for a reader that takes a long copy in
+  // parts and may stop between rows. StartCopyOut runs `sql`; NextCopyRow returns each row (one
+  // CopyData message, valid until the next call on this connection), then nullopt once the
+  // copy is complete and succeeded, or the server's error. Memory is one row: libpq reads one
+  // message at a time, and TCP holds the server back while the caller does not read.
+  // Until the copy is over (NextCopyRow returned nullopt or an error, or EndCopyOut), the session
+  // takes no other command: Query, QueryText, CopyOut and StartCopyOut return FailedPrecondition.
+  absl::Status StartCopyOut(const std::string& sql);
+  absl::StatusOr<std::optional<std::string_view>> NextCopyRow();
+  // Ends the open copy early: asks the server to cancel it (PQcancel), drops the rows still on
+  // their way and reads the outcome, so that the session takes the next command. True when the
+  // server cancelled the copy, false when it was over already (or none was open). A cancelled
+  // copy inside a transaction block aborts the transaction: roll back to a savepoint taken
+  // before StartCopyOut to go on with it. An error only when the connection broke.
+  absl::StatusOr<bool> EndCopyOut();
+  bool copy_open() const { return copy_open_; }
+
   // Runs a simple query and returns its rows as text ("\N" for NULL).
   absl::StatusOr<std::vector<std::vector<std::string>>> Query(const std::string& sql);
 
@@ -122,9 +139,15 @@ class ReplicationConnection {
   ReplicationConnection(pg_conn* conn, std::string describe)
       : conn_(conn), describe_(std::move(describe)) {}
   absl::Status Error(std::string_view what) const;
+  void FreeCopyRow();
+  // FailedPrecondition while a copy is open (running `sql` would read and drop its rest).
+  absl::Status NoCopyOpen(const std::string& sql) const;
 
   pg_conn* conn_;  // owned
   std::string describe_;
+  bool copy_open_ = false;     // StartCopyOut ran and the copy is not over
+  char* copy_row_ = nullptr;   // the row NextCopyRow returned last (libpq's, PQfreemem)
+  std::string copy_what_;      // the open copy's description, for its errors
 };
 
 }  // namespace sluice::pgclient

@@ -1,5 +1,6 @@
 #include "server/pipeline/postgres_snapshot.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -156,18 +157,25 @@ absl::StatusOr<const PostgresSnapshotReader::TableColumns*> PostgresSnapshotRead
   return &(columns_[name] = std::move(t));
 }
 
-absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
-    const storagepb::SnapshotTable& table, size_t limit) {
-  SLUICE_ASSIGN_OR_RETURN(const TableColumns* columns, Columns(table));
+namespace {
+
+// Taken before a table stream's COPY, so that ending the stream early (a cancelled query aborts
+// the transaction) keeps the snapshot transaction.
+constexpr char kStreamSavepoint[] = "sluice_table_stream";
+
+}  // namespace
+
+PostgresSnapshotReader::~PostgresSnapshotReader() { EndStream().IgnoreError(); }
+
+std::string PostgresSnapshotReader::Select(const storagepb::SnapshotTable& table, const Plan& plan,
+                                           size_t limit) const {
   const std::string from = absl::StrCat(conn_.QuoteIdentifier(table.database()), ".",
                                         conn_.QuoteIdentifier(table.table()));
-  const bool keyless = table.key_columns().empty();
-  const bool binary = format_ == CopyFormat::kBinary && !columns->binary_select.empty();
-  last_chunk_binary_ = binary;
-  std::string sql = absl::StrCat(binary ? columns->binary_select : columns->select, " FROM ", from);
+  std::string sql =
+      absl::StrCat(plan.binary ? plan.columns->binary_select : plan.columns->select, " FROM ", from);
   std::vector<std::string> conditions;
   std::string order;
-  if (keyless) {
+  if (table.key_columns().empty()) {
     if (table.last_key_size() == 1) {
       conditions.push_back(absl::StrCat("ctid > ", conn_.QuoteLiteral(table.last_key(0)), "::tid"));
     }
@@ -188,105 +196,171 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
   }
   if (!where_.empty()) conditions.push_back(absl::StrCat("(", where_, ")"));
   if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
-  absl::StrAppend(&sql, " ORDER BY ", order, " LIMIT ", limit);
+  absl::StrAppend(&sql, " ORDER BY ", order);
+  if (limit > 0) absl::StrAppend(&sql, " LIMIT ", limit);
+  return absl::StrCat("COPY (", sql, ") TO STDOUT", plan.binary ? " (FORMAT binary)" : "");
+}
 
-  const size_t first = keyless ? 1 : 0;  // skip the ctid column
-  SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> key_index,
-                          KeyColumnIndices(table, columns->names, first));
+absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
+    const storagepb::SnapshotTable& table, size_t limit) {
+  // A stream that this chunk does not continue ends first: the session takes no other query
+  // while a copy is open (and Columns may need some).
+  if (stream_.open &&
+      (queries_ != ChunkQueries::kOnePerTable || stream_.table != QualifiedName(table) ||
+       stream_.format != format_ || stream_.where != where_ ||
+       !std::equal(stream_.last_key.begin(), stream_.last_key.end(), table.last_key().begin(),
+                   table.last_key().end()))) {
+    SLUICE_RETURN_IF_ERROR(EndStream());
+  }
+  SLUICE_ASSIGN_OR_RETURN(const TableColumns* columns, Columns(table));
+  Plan plan;
+  plan.columns = columns;
+  plan.binary = format_ == CopyFormat::kBinary && !columns->binary_select.empty();
+  last_chunk_binary_ = plan.binary;
+  const bool keyless = table.key_columns().empty();
+  plan.first = keyless ? 1 : 0;  // skip the ctid column
+  if (keyless) {
+    plan.key_at.push_back(0);
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(plan.key_at, KeyColumnIndices(table, columns->names, plan.first));
+  }
   encoder_.Reset(
       QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
-      {columns->names.begin() + static_cast<std::ptrdiff_t>(first), columns->names.end()});
-  const size_t ncols = columns->names.size();
+      {columns->names.begin() + static_cast<std::ptrdiff_t>(plan.first), columns->names.end()});
+  last_key_bytes_.assign(plan.key_at.size(), std::nullopt);
 
   EncodedRows out;
   out.events.reserve(limit);
-  if (binary) {
-    SLUICE_RETURN_IF_ERROR(CopyBinary(*columns, sql, first, key_index, out));
-    return out;
+  if (queries_ == ChunkQueries::kOnePerTable) {
+    SLUICE_RETURN_IF_ERROR(ReadFromStream(table, plan, limit, out));
+  } else {
+    SLUICE_RETURN_IF_ERROR(ReadOneQuery(table, plan, limit, out));
   }
-  // COPY streams the rows in text format; each is encoded as it arrives.
-  SLUICE_RETURN_IF_ERROR(conn_
-                             .CopyOut(absl::StrCat("COPY (", sql, ") TO STDOUT"),
-                                      [&](std::string_view row) -> absl::Status {
-                                        SLUICE_RETURN_IF_ERROR(copy_row_.Parse(row, ncols));
-                                        const auto& values = copy_row_.values();
-                                        for (size_t c = first; c < ncols; ++c) {
-                                          postgres::AppendTextValueWire(columns->type_oids[c],
-                                                                        values[c], resolver_,
-                                                                        encoder_.AddColumn());
-                                        }
-                                        out.events.push_back(encoder_.FinishRow());
-                                        last_row_.assign(row);
-                                        return absl::OkStatus();
-                                      })
-                             .status());
-  if (!out.events.empty()) {
-    SLUICE_RETURN_IF_ERROR(copy_row_.Parse(last_row_, ncols));
-    const auto& last = copy_row_.values();
-    if (keyless) {
-      out.last_key.emplace_back(last[0].value_or(""));
-    } else {
-      for (size_t index : key_index) out.last_key.emplace_back(last[index].value_or(""));
-    }
-  }
+  SLUICE_RETURN_IF_ERROR(SetLastKey(plan, out));
+  if (stream_.open) stream_.last_key = out.last_key;  // where the next chunk must start
   return out;
 }
 
-absl::Status PostgresSnapshotReader::CopyBinary(const TableColumns& columns, const std::string& sql,
-                                                size_t first, const std::vector<size_t>& key_index,
-                                                EncodedRows& out) {
-  const size_t ncols = columns.names.size();
-  // The columns whose values make the chunk's last key: the ctid, or the key columns.
-  std::vector<size_t> key_at;
-  if (first == 1) {
-    key_at.push_back(0);
-  } else {
-    key_at = key_index;
-  }
-  last_key_bytes_.assign(key_at.size(), std::nullopt);
+absl::Status PostgresSnapshotReader::ReadOneQuery(const storagepb::SnapshotTable& table,
+                                                  const Plan& plan, size_t limit,
+                                                  EncodedRows& out) {
+  const std::string sql = Select(table, plan, limit);
   binary_row_.Reset();
-  absl::Status decoded;
-  SLUICE_RETURN_IF_ERROR(conn_
-                             .CopyOut(absl::StrCat("COPY (", sql, ") TO STDOUT (FORMAT binary)"),
-                                      [&](std::string_view row) -> absl::Status {
-                                        SLUICE_RETURN_IF_ERROR(binary_row_.Parse(row, ncols));
-                                        if (binary_row_.ended()) return absl::OkStatus();
-                                        const auto& values = binary_row_.values();
-                                        for (size_t c = first; c < ncols; ++c) {
-                                          if (columns.binary[c]) {
-                                            SLUICE_RETURN_IF_ERROR(postgres::AppendBinaryValueWire(
-                                                columns.type_oids[c], values[c], resolver_,
-                                                scratch_, encoder_.AddColumn()));
-                                          } else {
-                                            postgres::AppendTextValueWire(columns.type_oids[c],
-                                                                          values[c], resolver_,
-                                                                          encoder_.AddColumn());
-                                          }
-                                        }
-                                        out.events.push_back(encoder_.FinishRow());
-                                        for (size_t k = 0; k < key_at.size(); ++k) {
-                                          const auto& v = values[key_at[k]];
-                                          if (v) {
-                                            last_key_bytes_[k].emplace(*v);
-                                          } else {
-                                            last_key_bytes_[k].reset();
-                                          }
-                                        }
-                                        return absl::OkStatus();
-                                      })
-                             .status());
-  if (!binary_row_.ended()) {
+  SLUICE_RETURN_IF_ERROR(
+      conn_.CopyOut(sql, [&](std::string_view row) { return TakeRow(plan, row, out); }).status());
+  if (plan.binary && !binary_row_.ended()) {
     return absl::DataLossError(absl::StrCat("COPY binary of \"", sql.substr(0, 80),
                                             "\": the rows ended without the trailer"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresSnapshotReader::ReadFromStream(const storagepb::SnapshotTable& table,
+                                                    const Plan& plan, size_t limit,
+                                                    EncodedRows& out) {
+  const std::string name = QualifiedName(table);
+  if (!stream_.open) {  // else it stopped where this chunk starts (ReadEncodedChunk)
+    const std::string sql = Select(table, plan, /*limit=*/0);
+    SLUICE_RETURN_IF_ERROR(
+        conn_.Query(absl::StrCat("SAVEPOINT ", kStreamSavepoint)).status());
+    if (absl::Status started = conn_.StartCopyOut(sql); !started.ok()) {
+      conn_.Query(absl::StrCat("ROLLBACK TO SAVEPOINT ", kStreamSavepoint, "; RELEASE SAVEPOINT ",
+                               kStreamSavepoint))
+          .status()
+          .IgnoreError();  // the start's error is the one to report
+      return started;
+    }
+    stream_.open = true;
+    stream_.table = name;
+    stream_.format = format_;
+    stream_.where = where_;
+    stream_.last_key.clear();
+    binary_row_.Reset();
+  }
+  while (out.events.size() < limit) {
+    absl::StatusOr<std::optional<std::string_view>> row = conn_.NextCopyRow();
+    if (!row.ok() || !*row) {
+      // The copy is over: its error (the transaction aborted with it), or its end.
+      stream_.open = false;
+      const bool failed = !row.ok();
+      SLUICE_RETURN_IF_ERROR(
+          conn_
+              .Query(failed ? absl::StrCat("ROLLBACK TO SAVEPOINT ", kStreamSavepoint,
+                                           "; RELEASE SAVEPOINT ", kStreamSavepoint)
+                            : absl::StrCat("RELEASE SAVEPOINT ", kStreamSavepoint))
+              .status());
+      if (failed) return row.status();
+      if (plan.binary && !binary_row_.ended()) {
+        return absl::DataLossError(absl::StrCat("COPY binary of ", name,
+                                                ": the rows ended without the trailer"));
+      }
+      return absl::OkStatus();
+    }
+    if (absl::Status taken = TakeRow(plan, **row, out); !taken.ok()) {
+      EndStream().IgnoreError();  // the row's error is the one to report
+      return taken;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresSnapshotReader::EndStream() {
+  if (!stream_.open) return absl::OkStatus();
+  stream_.open = false;
+  SLUICE_RETURN_IF_ERROR(conn_.EndCopyOut().status());
+  return conn_
+      .Query(absl::StrCat("ROLLBACK TO SAVEPOINT ", kStreamSavepoint, "; RELEASE SAVEPOINT ",
+                          kStreamSavepoint))
+      .status();
+}
+
+absl::Status PostgresSnapshotReader::TakeRow(const Plan& plan, std::string_view message,
+                                             EncodedRows& out) {
+  const TableColumns& columns = *plan.columns;
+  const size_t ncols = columns.names.size();
+  const std::vector<std::optional<std::string_view>>* values;
+  if (plan.binary) {
+    SLUICE_RETURN_IF_ERROR(binary_row_.Parse(message, ncols));
+    if (binary_row_.ended()) return absl::OkStatus();
+    values = &binary_row_.values();
+    for (size_t c = plan.first; c < ncols; ++c) {
+      if (columns.binary[c]) {
+        SLUICE_RETURN_IF_ERROR(postgres::AppendBinaryValueWire(
+            columns.type_oids[c], (*values)[c], resolver_, scratch_, encoder_.AddColumn()));
+      } else {
+        postgres::AppendTextValueWire(columns.type_oids[c], (*values)[c], resolver_,
+                                      encoder_.AddColumn());
+      }
+    }
+  } else {
+    SLUICE_RETURN_IF_ERROR(copy_row_.Parse(message, ncols));
+    values = &copy_row_.values();
+    for (size_t c = plan.first; c < ncols; ++c) {
+      postgres::AppendTextValueWire(columns.type_oids[c], (*values)[c], resolver_,
+                                    encoder_.AddColumn());
+    }
+  }
+  out.events.push_back(encoder_.FinishRow());
+  for (size_t k = 0; k < plan.key_at.size(); ++k) {
+    const auto& v = (*values)[plan.key_at[k]];
+    if (v) {
+      last_key_bytes_[k].emplace(*v);
+    } else {
+      last_key_bytes_[k].reset();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresSnapshotReader::SetLastKey(const Plan& plan, EncodedRows& out) const {
   if (out.events.empty()) return absl::OkStatus();
-  for (size_t k = 0; k < key_at.size(); ++k) {
+  for (size_t k = 0; k < plan.key_at.size(); ++k) {
     std::string& text = out.last_key.emplace_back();
     const auto& v = last_key_bytes_[k];
-    if (!v) continue;  // as the text reader: a NULL key is ""
-    if (columns.binary[key_at[k]]) {
+    if (!v) continue;  // a NULL key is ""
+    if (plan.binary && plan.columns->binary[plan.key_at[k]]) {
       SLUICE_RETURN_IF_ERROR(
-          postgres::AppendBinaryValueText(columns.type_oids[key_at[k]], *v, text));
+          postgres::AppendBinaryValueText(plan.columns->type_oids[plan.key_at[k]], *v, text));
     } else {
       text = *v;
     }

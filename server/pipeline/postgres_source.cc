@@ -228,6 +228,8 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
         log_.Append(id_, std::move(markers), WithSnapshotState(cut, &state)).status());
   }
   PostgresSnapshotReader reader(*sql, resolver_);
+  // One transaction for the whole snapshot: each table is read as one COPY stream.
+  reader.set_chunk_queries(PostgresSnapshotReader::ChunkQueries::kOnePerTable);
   SLUICE_RETURN_IF_ERROR(
       RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info));
   return sql->Query("COMMIT").status();

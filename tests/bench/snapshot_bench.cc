@@ -567,6 +567,7 @@ void BenchPostgres(uint64_t rows, uint32_t chunk, bool stages) {
       Must(tables.status(), "list tables");
       const postgres::TypeResolver resolver;
       pipeline::PostgresSnapshotReader reader(**conn, resolver);
+      reader.set_chunk_queries(pipeline::PostgresSnapshotReader::ChunkQueries::kOnePerTable);
       TimeAndReportStages(reader, (*tables)[0], chunk, rows, "postgres");
     }
     std::fflush(stdout);

@@ -14,9 +14,13 @@
 // Usage: snapshot_reader_bench --url URL --table db.t [--runs N] [--chunk N] [--fill N]
 //                              [--server-pid PID] [--no-client] [--digest]
 //                              [--pg-format binary|text|both] [--my-protocol binary|text|both]
+//                              [--pg-queries table|chunk|both]
 //   --pg-format  the Postgres reader's COPY format (default binary, as sluiced reads); `both`
 //             runs the text and the binary reader one after the other in each run, so their
 //             CPU and digests compare under the same load.
+//   --pg-queries  table (default, as the initial snapshot reads): one COPY stream per table cut
+//             into chunks; chunk: one COPY (... LIMIT n) per chunk (as the watermark re-snapshot
+//             reads); `both` runs the two one after the other in each run.
 //   --my-protocol  the MariaDB reader's protocol (default binary, prepared statements, as
 //             sluiced reads; text: COM_QUERY); `both` runs the two one after the other.
 //   --fill N  first creates db.t as snapshot_bench does (id, varchar, decimal, datetime, text)
@@ -179,6 +183,7 @@ int Main(int argc, char** argv) {
   bool with_digest = false;
   std::string pg_format = "binary";
   std::string my_protocol = "binary";
+  std::string pg_queries = "table";
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--url") && has_value) {
@@ -199,13 +204,16 @@ int Main(int argc, char** argv) {
       with_digest = true;
     } else if (!std::strcmp(argv[i], "--pg-format") && has_value) {
       pg_format = argv[++i];
+    } else if (!std::strcmp(argv[i], "--pg-queries") && has_value) {
+      pg_queries = argv[++i];
     } else if (!std::strcmp(argv[i], "--my-protocol") && has_value) {
       my_protocol = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: snapshot_reader_bench --url URL --table db.t [--runs N] [--chunk N] "
                    "[--fill N] [--server-pid PID] [--no-client] [--digest] "
-                   "[--pg-format binary|text|both] [--my-protocol binary|text|both]\n");
+                   "[--pg-format binary|text|both] [--my-protocol binary|text|both] "
+                   "[--pg-queries table|chunk|both]\n");
       return 2;
     }
   }
@@ -253,16 +261,22 @@ int Main(int argc, char** argv) {
     table.set_database(db);
     table.set_table(name);
     table.add_key_columns("id");
-    for (const char* format : {"text", "binary"}) {
-      if (pg_format != "both" && pg_format != format) continue;
-      auto r = std::make_unique<pipeline::PostgresSnapshotReader>(*pg, resolver);
-      r->set_copy_format(std::string(format) == "text"
-                             ? pipeline::PostgresSnapshotReader::CopyFormat::kText
-                             : pipeline::PostgresSnapshotReader::CopyFormat::kBinary);
-      readers.emplace_back(absl::StrCat("reader alone, COPY ", format), std::move(r));
+    using Reader = pipeline::PostgresSnapshotReader;
+    for (const char* queries : {"chunk", "table"}) {
+      if (pg_queries != "both" && pg_queries != queries) continue;
+      for (const char* format : {"text", "binary"}) {
+        if (pg_format != "both" && pg_format != format) continue;
+        auto r = std::make_unique<Reader>(*pg, resolver);
+        r->set_copy_format(std::string(format) == "text" ? Reader::CopyFormat::kText
+                                                         : Reader::CopyFormat::kBinary);
+        r->set_chunk_queries(std::string(queries) == "table" ? Reader::ChunkQueries::kOnePerTable
+                                                             : Reader::ChunkQueries::kOnePerChunk);
+        readers.emplace_back(absl::StrCat("reader alone, COPY ", format, ", per ", queries),
+                             std::move(r));
+      }
     }
     if (readers.empty()) {
-      std::fprintf(stderr, "--pg-format: binary, text or both\n");
+      std::fprintf(stderr, "--pg-format: binary, text or both; --pg-queries: table, chunk or both\n");
       return 2;
     }
     client_command = absl::StrCat("PGPASSWORD='", config->password, "' psql -h ", config->host,
@@ -360,6 +374,9 @@ int Main(int argc, char** argv) {
                    : std::string(digest));
     }
   }
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  std::printf("max RSS of this process: %ld MiB\n", u.ru_maxrss / 1024);
   return 0;
 }
 
