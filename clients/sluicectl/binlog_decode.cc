@@ -1,10 +1,5 @@
 #include "clients/sluicectl/binlog_decode.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -14,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "clients/sluicectl/file_window.h"
 #include "proto/base/event_json.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/text_buffer.h"
@@ -23,98 +19,11 @@
 #include "protocol/mysql/flat_row_json.h"
 #include "protocol/mysql/transaction_assembler.h"
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22  // Linux 5.14
-#endif
-
 namespace sluice::cli {
 namespace {
 
 using mysql::Bytes;
 using mysql::EventType;
-
-// A whole file mapped read-only. The mapping is private and never written.
-class MappedFile {
- public:
-  static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      const int err = errno;
-      std::string message = absl::StrCat("cannot open ", path, ": ", std::strerror(err));
-      if (err == ENOENT) {
-        return absl::NotFoundError(absl::StrCat(
-            message, "; check the path (SHOW BINARY LOGS names the files, in @@datadir)"));
-      }
-      if (err == EACCES) {
-        return absl::PermissionDeniedError(
-            absl::StrCat(message, "; run as a user that may read the server's binlogs"));
-      }
-      return absl::FailedPreconditionError(message);
-    }
-    auto file = std::unique_ptr<MappedFile>(new MappedFile());
-    file->fd_ = fd;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot stat ", path, ": ", std::strerror(errno)));
-    }
-    if (!S_ISREG(st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path,
-                       " is not a regular file; binlog decode reads binlog files (save a "
-                       "stream to a file first)"));
-    }
-    file->size_ = static_cast<size_t>(st.st_size);
-    if (file->size_ > 0) {
-      void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        return absl::FailedPreconditionError(absl::StrCat("cannot map ", path, " (", file->size_,
-                                                          " bytes): ", std::strerror(errno)));
-      }
-      file->data_ = p;
-      ::madvise(p, file->size_, MADV_SEQUENTIAL);
-    }
-    return file;
-  }
-
-  ~MappedFile() {
-    if (data_ != nullptr) ::munmap(data_, size_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-
-  Bytes bytes() const { return Bytes(static_cast<const std::byte*>(data_), size_); }
-
-  // Maps the file's pages from `begin` on up to at least `end` (clipped to the file) into the
-  // page table now, kPopulateWindow bytes or more at a time (MADV_POPULATE_READ): one call per
-  // window instead of a page fault every 64 KiB, which is what reading a mapped file costs
-  // otherwise (2,800 faults on a 107 MB file, ~0.04 s of CPU in a VM). Nothing is read that
-  // decoding would not read anyway: windows start where decoding or the look-ahead reads. A
-  // kernel without it (EINVAL) leaves the pages to be faulted in as they are read.
-  void Populate(size_t begin, size_t end) {
-    if (end <= populated_ || !populate_) return;
-    constexpr size_t kPage = 4096;
-    if (begin > populated_) populated_ = begin & ~(kPage - 1);
-    const size_t target = std::min(size_, std::max(end, populated_ + kPopulateWindow));
-    if (target <= populated_) return;
-    if (::madvise(static_cast<char*>(data_) + populated_, target - populated_,
-                  MADV_POPULATE_READ) != 0) {
-      populate_ = false;
-    }
-    populated_ = (target + kPage - 1) & ~(kPage - 1);
-  }
-
- private:
-  static constexpr size_t kPopulateWindow = size_t{4} << 20;
-
-  MappedFile() = default;
-  int fd_ = -1;
-  void* data_ = nullptr;
-  size_t size_ = 0;
-  size_t populated_ = 0;  // [.., populated_) is mapped (page-aligned)
-  bool populate_ = true;
-};
 
 std::string BaseName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -198,9 +107,14 @@ class Decoder {
 
   absl::Status DecodeFile(size_t index) {
     const std::string& path = options_.files[index];
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
-    data_ = file->bytes();
-    file_ = file.get();
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> file, InputFile::Open(path));
+    // Events are read through one window, the commit look-ahead's headers past it through
+    // another (so that it never moves the window the event being decoded is in).
+    FileWindow window(*file, options_.window_bytes);
+    FileWindow ahead(*file, options_.window_bytes);
+    window_ = &window;
+    ahead_ = &ahead;
+    size_ = file->size();
     name_ = BaseName(path);
     mysql::BinlogDecoder decoder;
     decoder.set_file_name(path);
@@ -212,12 +126,12 @@ class Decoder {
     DropHeld();
     gtid_commit_micros_.reset();
 
-    const std::string_view head(reinterpret_cast<const char*>(data_.data()),
-                                std::min<size_t>(data_.size(), mysql::kBinlogMagic.size()));
+    SLUICE_ASSIGN_OR_RETURN(Bytes magic, window.Read(0, mysql::kBinlogMagic.size()));
+    const std::string_view head(reinterpret_cast<const char*>(magic.data()), magic.size());
     if (head != mysql::kBinlogMagic) {
       return absl::DataLossError(absl::StrCat(
           path, ":0: not a binlog file: expected the magic \\xfebin",
-          data_.size() < 4 ? absl::StrCat(", the file has ", data_.size(), " bytes") : "",
+          size_ < 4 ? absl::StrCat(", the file has ", size_, " bytes") : "",
           "; pass the server's binlog files (SHOW BINARY LOGS), not the index or relay logs"));
     }
     const bool first = index == 0;
@@ -226,41 +140,43 @@ class Decoder {
         first && options_.start_position ? *options_.start_position : mysql::kBinlogMagic.size();
     stop_ = last && options_.stop_position ? *options_.stop_position
                                            : std::numeric_limits<uint64_t>::max();
-    if (start > data_.size()) {
+    if (start > size_) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--start-position ", start, " is past the end of ", path, " (", data_.size(),
+          absl::StrCat("--start-position ", start, " is past the end of ", path, " (", size_,
                        " bytes); use a position that SHOW BINLOG EVENTS lists"));
     }
     uint64_t pos = mysql::kBinlogMagic.size();
     bool jump_pending = start > pos;
     bool after_jump = false;
-    while (pos < data_.size() && pos < stop_) {
-      Bytes rest = data_.subspan(pos);
+    while (pos < size_ && pos < stop_) {
+      const uint64_t rest = size_ - pos;  // bytes left in the file
       absl::Status st;
-      if (rest.size() < mysql::kEventHeaderLength) {
+      if (rest < mysql::kEventHeaderLength) {
         st = absl::DataLossError(absl::StrCat(
-            path, ":", pos, ": truncated event: ", rest.size(),
+            path, ":", pos, ": truncated event: ", rest,
             " bytes left, an event header needs 19; the file was cut short (copied while the "
             "server wrote it?)"));
         return Finish(st, after_jump);
       }
-      file_->Populate(pos, pos + mysql::kEventHeaderLength);
-      auto header = mysql::DecodeEventHeader(rest);
+      auto header_bytes = window.Read(pos, mysql::kEventHeaderLength);
+      if (!header_bytes.ok()) return Finish(header_bytes.status(), after_jump);
+      auto header = mysql::DecodeEventHeader(*header_bytes);
       if (!header.ok()) {
         return Finish(absl::DataLossError(absl::StrCat(
                           path, ":", pos, ": bad event header: ", header.status().message())),
                       after_jump);
       }
-      file_->Populate(pos, pos + header->event_size);
-      if (header->event_size > rest.size()) {
+      if (header->event_size > rest) {
         return Finish(
             absl::DataLossError(absl::StrCat(
                 path, ":", pos, ": truncated ", std::string(mysql::EventTypeName(header->type)),
-                ": header declares ", header->event_size, " bytes, ", rest.size(),
+                ": header declares ", header->event_size, " bytes, ", rest,
                 " remain in the file (cut short while the server wrote it?)")),
             after_jump);
       }
-      auto event = decoder.Decode(rest.first(header->event_size), pos);
+      auto event_bytes = window.Read(pos, header->event_size);
+      if (!event_bytes.ok()) return Finish(event_bytes.status(), after_jump);
+      auto event = decoder.Decode(*event_bytes, pos);
       if (!event.ok()) return Finish(event.status(), after_jump);
       after_jump = false;
       ++stats_.events;
@@ -278,11 +194,11 @@ class Decoder {
     }
     stats_.skipped_statements += assembler.skipped_statements();
     if (assembler.in_transaction()) {
-      if (pos >= data_.size()) stats_.unfinished.push_back(path);
+      if (pos >= size_) stats_.unfinished.push_back(path);
       SLUICE_RETURN_IF_ERROR(FlushUnfinished());
     }
     decoder_ = nullptr;
-    file_ = nullptr;
+    window_ = ahead_ = nullptr;
     return absl::OkStatus();
   }
 
@@ -334,7 +250,7 @@ class Decoder {
     absl::Status flushed = FlushUnfinished();
     if (!flushed.ok()) return flushed;
     decoder_ = nullptr;
-    file_ = nullptr;
+    window_ = ahead_ = nullptr;
     if (after_jump) {
       return absl::InvalidArgumentError(absl::StrCat(
           error.message(), " (at --start-position ", *options_.start_position,
@@ -583,10 +499,11 @@ class Decoder {
   // there is none before the next transaction, the stop position or the end of the file.
   TxnEnd LookAhead() const {
     const mysql::FormatDescription& fde = decoder_->format();
-    for (uint64_t pos = event_pos_; pos < data_.size() && pos < stop_;) {
-      file_->Populate(pos, pos + mysql::kEventHeaderLength);
-      auto h = mysql::DecodeEventHeader(data_.subspan(pos));
-      if (!h.ok() || h->event_size > data_.size() - pos || h->event_size == 0) return {};
+    for (uint64_t pos = event_pos_; pos < size_ && pos < stop_;) {
+      auto header = LookAheadRead(pos, mysql::kEventHeaderLength);
+      if (!header.ok()) return {};
+      auto h = mysql::DecodeEventHeader(*header);
+      if (!h.ok() || h->event_size > size_ - pos || h->event_size == 0) return {};
       const int64_t micros = gtid_commit_micros_ ? static_cast<int64_t>(*gtid_commit_micros_)
                                                  : int64_t{h->timestamp} * 1'000'000;
       const auto type = static_cast<EventType>(h->type);
@@ -594,7 +511,9 @@ class Decoder {
         return {TxnEnd::Kind::kCommit, micros};
       }
       if (type == EventType::kQuery) {
-        Bytes event = data_.subspan(pos, h->event_size);
+        auto read = LookAheadRead(pos, h->event_size);
+        if (!read.ok()) return {};
+        Bytes event = *read;
         const size_t trailer =
             fde.checksum == mysql::ChecksumAlg::kCrc32 ? mysql::kChecksumLength : 0;
         if (event.size() < fde.header_length + trailer) return {};
@@ -608,6 +527,12 @@ class Decoder {
       pos += h->event_size;
     }
     return {};
+  }
+
+  // The file's bytes [pos, pos + n) for the look-ahead: from the event window when it holds them
+  // (it is not moved: the event being decoded is in it), else from the look-ahead's window.
+  absl::StatusOr<Bytes> LookAheadRead(uint64_t pos, size_t n) const {
+    return window_->Holds(pos, n) ? window_->Read(pos, n) : ahead_->Read(pos, n);
   }
 
   // The same over the inner events of the TRANSACTION_PAYLOAD being fed, from the current one.
@@ -665,8 +590,9 @@ class Decoder {
   mysql::FlatRowVisitor visit_;
 
   // The file being decoded.
-  Bytes data_;
-  MappedFile* file_ = nullptr;  // of data_, owned by DecodeFile
+  uint64_t size_ = 0;             // of the file being decoded
+  FileWindow* window_ = nullptr;  // its events, owned by DecodeFile
+  FileWindow* ahead_ = nullptr;   // the look-ahead's reads past window_, owned by DecodeFile
   std::string name_;
   const mysql::BinlogDecoder* decoder_ = nullptr;
   uint64_t stop_ = 0;

@@ -1,8 +1,9 @@
 #pragma once
 // The offline binlog decoder behind `sluicectl binlog decode`: reads MySQL/MariaDB binlog files
-// (memory-mapped, never loaded whole), decodes them with sluice::mysql::BinlogDecoder, frames
-// transactions with sluice::mysql::TransactionAssembler and renders each change as the line
-// `sluicectl tail` prints (proto/base/event_json.h), without the offset:
+// (through reused buffers, file_window.h; never loaded whole), decodes them with
+// sluice::mysql::BinlogDecoder, frames transactions with sluice::mysql::TransactionAssembler and
+// renders each change as the line `sluicectl tail` prints (proto/base/event_json.h), without the
+// offset:
 //
 //   json: {"op":"c","source":{...,"position":"mysql-bin.000001:1234",...},"key":...}
 //   text: mysql-bin.000001:1234 c db.t key={...} after={...}
@@ -25,12 +26,13 @@
 // to the last (decoding stops at the first event at or after it).
 //
 // Errors (absl::Status, one line, naming file:pos): NotFound / PermissionDenied /
-// FailedPrecondition for a file that cannot be opened or mapped; DataLoss for a bad magic, a
-// truncated or corrupt event (the decoder's message); InvalidArgument for a start position past the
-// end of the file or inside an event; whatever `emit` returns. Every change decoded before the
-// error has been passed to `emit`, including those of an unfinished transaction (a row event that
-// fails prints none of its rows; the lines already printed keep the commit time the look-ahead
-// found, which it can find past an event that later fails to decode, e.g. on a CRC mismatch).
+// FailedPrecondition for a file that cannot be opened; DataLoss for a file that cannot be read, a
+// bad magic, a truncated or corrupt event (the decoder's message); InvalidArgument for a start
+// position past the end of the file or inside an event; whatever `emit` returns. Every change
+// decoded before the error has been passed to `emit`, including those of an unfinished
+// transaction (a row event that fails prints none of its rows; the lines already printed keep the
+// commit time the look-ahead found, which it can find past an event that later fails to decode,
+// e.g. on a CRC mismatch).
 //
 // Not thread-safe; one call decodes one stream.
 
@@ -53,6 +55,9 @@ struct BinlogDecodeOptions {
   std::optional<uint64_t> stop_position;   // last file
   // Lines are handed out once this many bytes of them are ready (and at the end).
   size_t chunk_bytes = size_t{1} << 20;
+  // The file is read this many bytes at a time into a reused buffer (an event larger than that
+  // is read whole); the commit look-ahead reads past it through a second one (file_window.h).
+  size_t window_bytes = size_t{2} << 20;
 };
 
 struct BinlogDecodeStats {

@@ -225,6 +225,47 @@ TEST_F(BinlogDecodeTest, ChunksAreTheLinesEachFollowedByANewline) {
   EXPECT_GT(lines, 100u);
 }
 
+// The file is read through a window of window_bytes: with windows smaller than the events (so
+// that every event spans refills and grows the buffer) and just above one header, every fixture
+// decodes to the same lines, status and stats as with the default window, also with start and
+// stop positions and several files in one call.
+TEST_F(BinlogDecodeTest, TheSameLinesWhateverTheReadWindow) {
+  std::vector<std::vector<std::string>> inputs;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.path().filename() == "README.md") continue;
+    inputs.push_back({entry.path().string()});
+  }
+  inputs.push_back({Fixture("mariadb-bin.000001"), Fixture("time_issue.000001"),
+                    Fixture("json.binlog.000001")});
+  size_t lines = 0;
+  for (const auto& files : inputs) {
+    for (const bool json : {true, false}) {
+      for (const auto& [start, stop] : std::vector<std::pair<uint64_t, uint64_t>>{
+               {0, 0}, {200, 0}, {0, 1000}, {4, 3000}}) {
+        BinlogDecodeOptions options;
+        options.files = files;
+        options.json = json;
+        if (start != 0) options.start_position = start;
+        if (stop != 0) options.stop_position = stop;
+        const Result expected = Decode(options);
+        for (const size_t window : {size_t{1}, size_t{20}, size_t{97}, size_t{4096}}) {
+          options.window_bytes = window;
+          const Result r = Decode(options);
+          const std::string what = absl::StrCat(files[0], " window ", window, " start ", start,
+                                                " stop ", stop, " json ", json);
+          EXPECT_EQ(r.status, expected.status) << what;
+          EXPECT_EQ(r.lines, expected.lines) << what;
+          EXPECT_EQ(r.stats.events, expected.stats.events) << what;
+          EXPECT_EQ(r.stats.bytes, expected.stats.bytes) << what;
+          EXPECT_EQ(r.stats.unfinished, expected.stats.unfinished) << what;
+        }
+        lines += expected.lines.size();
+      }
+    }
+  }
+  EXPECT_GT(lines, 400u);
+}
+
 TEST_F(BinlogDecodeTest, StartAndStopPositionsLikeMysqlbinlog) {
   BinlogDecodeOptions options;
   options.files = {Fixture("mariadb-bin.000001")};
