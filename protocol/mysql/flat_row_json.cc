@@ -101,17 +101,25 @@ inline void PutFour(char* p, uint32_t v) {
   return PutUnsigned(p, static_cast<uint64_t>(v));
 }
 
+// The two characters of kDigitPairs for v < 100, as a little-endian 16-bit word.
+inline uint64_t DigitPairWord(uint32_t v) {
+  uint16_t w;
+  std::memcpy(&w, &kDigitPairs[2 * v], 2);
+  return w;
+}
+
 // ".f" with the trailing zeros removed, nothing for 0. Precondition: micros < 1,000,000.
-// Writes all six digits, then drops the trailing zeros (room for 7 bytes is needed).
+// Writes all six digits as one 8-byte word and counts the trailing '0's in it (room for 9
+// bytes is needed).
 char* PutFraction(char* p, uint32_t micros) {
   if (micros == 0) return p;
   *p++ = '.';
-  PutTwo(p, micros / 10000);
-  PutTwo(p + 2, micros / 100 % 100);
-  PutTwo(p + 4, micros % 100);
-  int digits = 6;
-  while (p[digits - 1] == '0') --digits;  // micros != 0: a digit is not '0'
-  return p + digits;
+  const uint64_t word = DigitPairWord(micros / 10000) | DigitPairWord(micros / 100 % 100) << 16 |
+                        DigitPairWord(micros % 100) << 32;
+  std::memcpy(p, &word, 8);
+  // The sixth digit is byte 5; the top two bytes are 0. micros != 0: a digit is not '0'.
+  const int zeros = std::countl_zero((word ^ 0x303030303030ULL) << 16) / 8;
+  return p + 6 - zeros;
 }
 
 bool FastDate(const DateParts& d) {

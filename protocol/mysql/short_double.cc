@@ -65,8 +65,10 @@ char* PutShortDouble(char* p, double d) {
   // Reads back as `a`? Both operands are exact doubles: one correctly rounded operation.
   if (static_cast<double>(digits) / kExactPow10[n] != a) return nullptr;
 
-  // The 15 digits, then without their trailing zeros: k digits times 10^q.
-  char text[16];
+  // The 15 digits, then without their trailing zeros: k digits times 10^q. text[15, 32) is
+  // filler, so that the pieces below are copied as fixed 16-byte blocks (no call per piece):
+  // each ends within the 32 bytes of room at p.
+  char text[32];
   const auto high = static_cast<uint32_t>(digits / 100000000);  // 7 digits
   auto low = static_cast<uint32_t>(digits % 100000000);          // 8 digits
   for (int i = 13; i >= 7; i -= 2) {
@@ -77,8 +79,20 @@ char* PutShortDouble(char* p, double d) {
   std::memcpy(text + 3, &kDigitPairs[2 * (high / 100 % 100)], 2);
   std::memcpy(text + 1, &kDigitPairs[2 * (high / 10000 % 100)], 2);
   text[0] = static_cast<char>('0' + high / 1000000);
-  int k = kDigits;
-  while (text[k - 1] == '0') --k;  // text[0] is not '0'
+  std::memset(text + kDigits, '0', sizeof text - kDigits);
+  // The trailing '0's of text[0, 15), a word at a time (text[0] is not '0'): in the little-endian
+  // word of text[7, 15) the last digit is the top byte.
+  constexpr uint64_t kZeros = 0x3030303030303030ULL;
+  uint64_t word;
+  std::memcpy(&word, text + 7, 8);
+  int zeros;
+  if (const uint64_t x = word ^ kZeros; x != 0) {
+    zeros = std::countl_zero(x) / 8;
+  } else {
+    std::memcpy(&word, text, 8);
+    zeros = 8 + std::countl_zero((word ^ kZeros) << 8) / 8;  // text[0, 7)
+  }
+  const int k = kDigits - zeros;
   const int q = kDigits - k - n;
   if (d < 0) *p++ = '-';
   const int x = k - 1 + q;  // the scientific exponent, in [-7, 14]
@@ -86,30 +100,26 @@ char* PutShortDouble(char* p, double d) {
   const int fixed_len = q >= 0 ? k + q : (k + q > 0 ? k + 1 : 2 - q);
   if (fixed_len <= sci_len) {
     if (q >= 0) {
-      std::memcpy(p, text, static_cast<size_t>(k));
-      p += k;
-      std::memset(p, '0', static_cast<size_t>(q));
-      return p + q;
+      // The k digits and q zeros are text[0, k + q): the digits after the k are '0'.
+      std::memcpy(p, text, 16);
+      return p + k + q;
     }
     if (k + q > 0) {
-      const int before = k + q;
-      std::memcpy(p, text, static_cast<size_t>(before));
-      p += before;
-      *p++ = '.';
-      std::memcpy(p, text + before, static_cast<size_t>(k - before));
-      return p + (k - before);
+      const int before = k + q;  // < k <= 15
+      std::memcpy(p, text, 16);
+      p[before] = '.';
+      std::memcpy(p + before + 1, text + before, 16);
+      return p + k + 1;
     }
-    *p++ = '0';
-    *p++ = '.';
-    std::memset(p, '0', static_cast<size_t>(-q - k));
-    p += -q - k;
-    std::memcpy(p, text, static_cast<size_t>(k));
-    return p + k;
+    // "0." and -q - k <= 6 zeros, then the digits.
+    std::memcpy(p, "0.000000", 8);
+    std::memcpy(p + 2 + (-q - k), text, 16);
+    return p + 2 - q;
   }
   *p++ = text[0];
   if (k > 1) {
     *p++ = '.';
-    std::memcpy(p, text + 1, static_cast<size_t>(k - 1));
+    std::memcpy(p, text + 1, 16);
     p += k - 1;
   }
   *p++ = 'e';
