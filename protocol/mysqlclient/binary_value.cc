@@ -102,6 +102,19 @@ std::string ServerText(const ColumnDefinition& c, bool date, const DateParts& d,
   return s;
 }
 
+// A FLOAT's 4 bytes widened to a double (exactly), and a DOUBLE's 8 bytes.
+double FloatBits(uint64_t x) {
+  float f;
+  const auto bits = static_cast<uint32_t>(x);
+  std::memcpy(&f, &bits, sizeof f);
+  return static_cast<double>(f);
+}
+double DoubleBits(uint64_t x) {
+  double d;
+  std::memcpy(&d, &x, sizeof d);
+  return d;
+}
+
 absl::Status BadSize(const ColumnDefinition& c, size_t size) {
   return absl::InvalidArgumentError(absl::StrCat("binary value of column '", c.name, "' (type ",
                                                  c.type, "): ", size,
@@ -138,20 +151,12 @@ absl::Status AppendBinaryColumnWire(const ColumnDefinition& c,
     case ColumnType::kYear:
       value_wire::AppendInt64(static_cast<int64_t>(Le(v, 0, 2)), out);
       return absl::OkStatus();
-    case ColumnType::kFloat: {
-      float f;
-      const uint32_t bits = static_cast<uint32_t>(Le(v, 0, 4));
-      std::memcpy(&f, &bits, sizeof f);
-      value_wire::AppendDouble(static_cast<double>(f), out);
+    case ColumnType::kFloat:
+      value_wire::AppendDouble(FloatBits(Le(v, 0, 4)), out);
       return absl::OkStatus();
-    }
-    case ColumnType::kDouble: {
-      double d;
-      const uint64_t bits = Le(v, 0, 8);
-      std::memcpy(&d, &bits, sizeof d);
-      value_wire::AppendDouble(d, out);
+    case ColumnType::kDouble:
+      value_wire::AppendDouble(DoubleBits(Le(v, 0, 8)), out);
       return absl::OkStatus();
-    }
     case ColumnType::kDate:
     case ColumnType::kNewDate:
     case ColumnType::kDateTime:
@@ -213,6 +218,8 @@ bool HasBinaryKeyText(const ColumnDefinition& c) {
     case ColumnType::kLong:
     case ColumnType::kLongLong:
     case ColumnType::kYear:
+    case ColumnType::kFloat:
+    case ColumnType::kDouble:
       return true;
     default:
       return BinaryFieldSize(c) < 0;
@@ -229,6 +236,10 @@ bool BinaryKeyText(const ColumnDefinition& c, std::string_view v, std::string& o
   const auto type = static_cast<ColumnType>(c.type);
   if (!HasBinaryKeyText(c) || v.size() != static_cast<size_t>(fixed)) return false;
   const uint64_t x = Le(v, 0, v.size());
+  if (type == ColumnType::kFloat || type == ColumnType::kDouble) {
+    ExactDoubleText(type == ColumnType::kFloat ? FloatBits(x) : DoubleBits(x), out);
+    return true;
+  }
   char buf[24];
   if (type == ColumnType::kYear) {
     // As the server prints it: zero-padded to the display width ("0000", not "0", which a
@@ -248,6 +259,13 @@ bool BinaryKeyText(const ColumnDefinition& c, std::string_view v, std::string& o
   (void)ec;
   out.assign(buf, end);
   return true;
+}
+
+void ExactDoubleText(double d, std::string& out) {
+  char buf[32];  // the shortest round-trip form of a double is at most 24 characters
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  (void)ec;
+  out.assign(buf, end);
 }
 
 }  // namespace sluice::mysqlclient

@@ -38,11 +38,19 @@ absl::Status AppendBinaryColumnWire(const ColumnDefinition& column,
                                     std::optional<std::string_view> value, std::string& out);
 
 // The text of a key column's binary value for a keyset condition and the stored resume key:
-// integers in decimal, string-like values (every type BinaryFieldSize gives -1) as their bytes.
-// False for floating-point and temporal columns, whose text the server formats (read such
-// tables with the text protocol).
+// integers in decimal, FLOAT and DOUBLE as ExactDoubleText of the stored number (a FLOAT
+// widened to double), string-like values (every type BinaryFieldSize gives -1) as their bytes.
+// False for temporal columns, whose text the server formats (read such tables with the text
+// protocol).
 bool BinaryKeyText(const ColumnDefinition& column, std::string_view value, std::string& out);
-// Whether BinaryKeyText gives a text for the column's values (integer or string-like types).
+// Whether BinaryKeyText gives a text for the column's values (integer, floating-point or
+// string-like types).
 bool HasBinaryKeyText(const ColumnDefinition& column);
+
+// `d` as the shortest decimal text that reads back as exactly `d` ("1.2345670461654663",
+// "1e-45", "-0", "3.4028234663852886e+38"): unlike the server's text of a FLOAT (6 significant
+// digits) or a DOUBLE(M,D) (D decimals), a keyset condition on it compares with the stored
+// number itself. `out` is replaced.
+void ExactDoubleText(double d, std::string& out);
 
 }  // namespace sluice::mysqlclient

@@ -229,8 +229,21 @@ TEST(BinaryValueTest, KeyText) {
   EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kVarString), std::string("a\0'b", 4), key));
   EXPECT_EQ(key, std::string("a\0'b", 4));
   EXPECT_TRUE(HasBinaryKeyText(Column(ColumnType::kNewDecimal)));
-  for (ColumnType t : {ColumnType::kFloat, ColumnType::kDouble, ColumnType::kDate,
-                       ColumnType::kDateTime, ColumnType::kTimestamp, ColumnType::kTime}) {
+  // Floating point: the stored number, every digit it needs (the server's text of a FLOAT has
+  // 6 significant digits: 1.23457 here).
+  EXPECT_TRUE(HasBinaryKeyText(Column(ColumnType::kFloat)));
+  EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kFloat), std::string("\x4B\x06\x9E\x3F", 4), key));
+  EXPECT_EQ(key, "1.2345670461654663");  // FLOAT 1.2345671, widened
+  EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kFloat), std::string("\x01\x00\x00\x00", 4), key));
+  EXPECT_EQ(key, "1.401298464324817e-45");
+  EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kFloat), std::string("\x00\x00\x00\x80", 4), key));
+  EXPECT_EQ(key, "-0");
+  EXPECT_TRUE(
+      BinaryKeyText(Column(ColumnType::kDouble), std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xEF\xFF", 8), key));
+  EXPECT_EQ(key, "-1.7976931348623157e+308");
+  EXPECT_FALSE(BinaryKeyText(Column(ColumnType::kDouble), std::string(4, '\0'), key));
+  for (ColumnType t : {ColumnType::kDate, ColumnType::kDateTime, ColumnType::kTimestamp,
+                       ColumnType::kTime}) {
     EXPECT_FALSE(HasBinaryKeyText(Column(t))) << static_cast<int>(t);
     EXPECT_FALSE(BinaryKeyText(Column(t), std::string(8, '\0'), key)) << static_cast<int>(t);
   }

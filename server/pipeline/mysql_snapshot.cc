@@ -1,5 +1,8 @@
 #include "server/pipeline/mysql_snapshot.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
@@ -72,6 +75,12 @@ absl::StatusOr<BinlogPosition> MysqlCurrentPosition(MysqlConnection& conn, std::
   // Executed_Gtid_Set is the fifth column when GTIDs are on.
   if (const std::string* g = Cell(*rs, 0, 4)) gtid = *g;
   return PositionFrom(*rs, "SHOW MASTER STATUS");
+}
+
+// FLOAT or DOUBLE: the text protocol prints these rounded (FLOAT to 6 significant digits).
+bool IsFloatingPoint(const mysqlclient::ColumnDefinition& column) {
+  return column.type == static_cast<uint8_t>(mysql::ColumnType::kFloat) ||
+         column.type == static_cast<uint8_t>(mysql::ColumnType::kDouble);
 }
 
 }  // namespace
@@ -152,6 +161,21 @@ absl::StatusOr<std::string> KeysetLiteral(const mysqlclient::ColumnDefinition& c
     uint64_t v = 0;
     for (char c : key) v = v << 8 | static_cast<uint8_t>(c);
     return absl::StrCat(v);
+  }
+  if (IsFloatingPoint(column)) {
+    // A DOUBLE literal (an exponent makes it one) of exactly the stored number: compared with a
+    // FLOAT column, the column's value is widened to double, so the comparison is exact.
+    double d = 0;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), d);
+    if (ec != std::errc() || end != key.data() + key.size() || key.empty() || !std::isfinite(d)) {
+      return absl::DataLossError(absl::StrCat("snapshot: key column ", column.name,
+                                              " has the resume key '", std::string(key),
+                                              "', which is not a number"));
+    }
+    std::string literal;
+    mysqlclient::ExactDoubleText(d, literal);
+    if (literal.find('e') == std::string::npos) literal += "e0";
+    return literal;
   }
   if ((column.flags & mysqlclient::kEnumFlag) != 0 && members != nullptr) {
     if (key.empty()) return std::string("0");  // the error value '' (index 0)
@@ -336,10 +360,31 @@ absl::StatusOr<const std::vector<std::string>*> MysqlSnapshotReader::Members(
   return &(members_[name] = *std::move(members));
 }
 
+absl::StatusOr<std::vector<bool>> MysqlSnapshotReader::FloatingPointKeys(
+    const storagepb::SnapshotTable& table) {
+  std::vector<bool> out(static_cast<size_t>(table.key_columns_size()), false);
+  if (out.empty()) return out;
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<mysqlclient::ColumnDefinition>* columns,
+                          Columns(table));
+  for (int j = 0; j < table.key_columns_size(); ++j) {
+    for (const auto& c : *columns) {
+      if (c.name == table.key_columns(j)) out[static_cast<size_t>(j)] = IsFloatingPoint(c);
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::SnapshotTable& table,
-                                                          size_t limit) {
-  std::string sql = absl::StrCat("SELECT * FROM ", QuoteMysqlIdentifier(table.database()), ".",
-                                 QuoteMysqlIdentifier(table.table()));
+                                                          size_t limit,
+                                                          const std::vector<bool>& exact_keys) {
+  std::string sql = "SELECT *";
+  for (size_t j = 0; j < exact_keys.size(); ++j) {
+    if (!exact_keys[j]) continue;
+    absl::StrAppend(&sql, ", ", QuoteMysqlIdentifier(table.key_columns(static_cast<int>(j))),
+                    " + 0e0");
+  }
+  absl::StrAppend(&sql, " FROM ", QuoteMysqlIdentifier(table.database()), ".",
+                  QuoteMysqlIdentifier(table.table()));
   const int nkeys = table.key_columns_size();
   if (nkeys > 0) {
     if (table.last_key_size() == nkeys) {
@@ -404,19 +449,39 @@ absl::StatusOr<bool> MysqlSnapshotReader::UseBinary(const storagepb::SnapshotTab
 
 absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     const storagepb::SnapshotTable& table, size_t limit) {
-  SLUICE_ASSIGN_OR_RETURN(std::string sql, ChunkSql(table, limit));
   SLUICE_ASSIGN_OR_RETURN(bool binary, UseBinary(table));
+  // Over the text protocol, a FLOAT or DOUBLE key column is also selected as a DOUBLE
+  // expression, which the server prints with every digit: the resume key is the stored number.
+  std::vector<bool> exact_keys;
+  size_t extra = 0;  // those expressions, after the table's columns
+  auto text_sql = [&]() -> absl::StatusOr<std::string> {
+    SLUICE_ASSIGN_OR_RETURN(exact_keys, FloatingPointKeys(table));
+    extra = static_cast<size_t>(std::count(exact_keys.begin(), exact_keys.end(), true));
+    return ChunkSql(table, limit, exact_keys);
+  };
+  std::string sql;
+  if (binary) {
+    SLUICE_ASSIGN_OR_RETURN(sql, ChunkSql(table, limit, {}));
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(sql, text_sql());
+  }
   EncodedRows out;
   out.events.reserve(limit);
   std::vector<mysqlclient::ColumnDefinition> columns;
+  size_t ncols = 0;  // the table's columns (columns.size() but the extra expressions)
   std::vector<size_t> key_index;
   mysqlclient::TextRowView values;  // also a BinaryRowView: both are optional string views
+  auto names = [&]() {
+    ncols = columns.size() >= extra ? columns.size() - extra : 0;
+    std::vector<std::string> out_names;
+    for (size_t c = 0; c < ncols; ++c) out_names.push_back(columns[c].name);
+    return out_names;
+  };
   auto start_chunk = [&]() -> absl::Status {
-    std::vector<std::string> names;
-    for (const auto& c : columns) names.push_back(c.name);
-    SLUICE_ASSIGN_OR_RETURN(key_index, KeyColumnIndices(table, names));
+    std::vector<std::string> table_names = names();
+    SLUICE_ASSIGN_OR_RETURN(key_index, KeyColumnIndices(table, table_names));
     encoder_.Reset(QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
-                   names);
+                   table_names);
     return absl::OkStatus();
   };
   // Rows are encoded as they arrive, while the server sends the next ones.
@@ -439,13 +504,14 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
       // every later chunk of this reader go over the text protocol.
       protocol_ = MysqlRowProtocol::kText;
       binary = false;
+      SLUICE_ASSIGN_OR_RETURN(sql, text_sql());
     }
   }
   if (!binary) {
     st = conn_.QueryStream(sql, columns, [&](std::string_view row) -> absl::Status {
       if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
       SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(row, columns.size(), values));
-      for (size_t c = 0; c < columns.size(); ++c) {
+      for (size_t c = 0; c < ncols; ++c) {
         mysqlclient::AppendTextColumnWire(columns[c], values[c], encoder_.AddColumn());
       }
       out.events.push_back(encoder_.FinishRow());
@@ -457,14 +523,30 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     return absl::Status(st.code(), absl::StrCat("snapshot: ", sql, ": ", st.message()));
   }
   if (out.events.empty()) {
-    std::vector<std::string> names;
-    for (const auto& c : columns) names.push_back(c.name);
-    SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names).status());
+    SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names()).status());
     return out;
   }
   if (!binary) {
     SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(last_row_, columns.size(), values));
-    for (size_t index : key_index) out.last_key.emplace_back(values[index].value_or(""));
+    size_t next_extra = ncols;
+    for (size_t j = 0; j < key_index.size(); ++j) {
+      std::string& text = out.last_key.emplace_back(values[key_index[j]].value_or(""));
+      if (j >= exact_keys.size() || !exact_keys[j]) continue;
+      // The DOUBLE expression's text, as BinaryKeyText writes the number (same key either way).
+      const std::optional<std::string_view> exact =
+          next_extra < values.size() ? values[next_extra] : std::nullopt;
+      ++next_extra;
+      double d = 0;
+      const auto [end, ec] =
+          exact ? std::from_chars(exact->data(), exact->data() + exact->size(), d)
+                : std::from_chars_result{nullptr, std::errc::invalid_argument};
+      if (ec != std::errc() || end != exact->data() + exact->size()) {
+        return absl::DataLossError(absl::StrCat(
+            "snapshot: ", QualifiedName(table), ": key column ", table.key_columns(j),
+            " + 0e0 gave '", std::string(exact.value_or("NULL")), "', not a number"));
+      }
+      mysqlclient::ExactDoubleText(d, text);
+    }
     return out;
   }
   SLUICE_RETURN_IF_ERROR(mysqlclient::ParseBinaryRowView(last_row_, columns, values));

@@ -20,12 +20,18 @@
 // stream's rows. By default over the binary protocol (MysqlConnection::QueryStreamBinary,
 // mysqlclient::AppendBinaryColumnWire): the server then sends integers, floats and temporals
 // without formatting them, which costs it less CPU per row than the text protocol. A table
-// with a floating-point or temporal key column, or a reader set to MysqlRowProtocol::kText, is
-// read with COM_QUERY (QueryStream, AppendTextColumnWire), and so is everything after the
-// server refused to prepare a chunk's statement (e.g. max_prepared_stmt_count = 0). Both store
-// the same bytes but for FLOAT and DOUBLE, which text gives rounded (mysql_snapshot_protocol_test). Tables without a primary key are read with LIMIT/OFFSET in
-// the one transaction. The session runs with time_zone '+00:00' (TIMESTAMP values are UTC) and
-// utf8mb4.
+// with a temporal key column, or a reader set to MysqlRowProtocol::kText, is read with
+// COM_QUERY (QueryStream, AppendTextColumnWire), and so is everything after the server refused
+// to prepare a chunk's statement (e.g. max_prepared_stmt_count = 0). Both store the same bytes
+// but for FLOAT and DOUBLE, which text gives rounded (mysql_snapshot_protocol_test).
+// The resume key of a FLOAT or DOUBLE key column is always the stored number, never the
+// server's rounded text (a FLOAT prints with 6 significant digits, so `k > 1.23457` skipped or
+// re-read rows): over the binary protocol it is the value's bits (BinaryKeyText), over the text
+// protocol the chunk also selects `k + 0e0`, a DOUBLE the server prints with every digit; the
+// next chunk compares with it as a DOUBLE literal (KeysetLiteral), which is exact for a FLOAT
+// column too (its value widens to double). Tables without a primary key are read with
+// LIMIT/OFFSET in the one transaction. The session runs with time_zone '+00:00' (TIMESTAMP
+// values are UTC) and utf8mb4.
 //
 // Thread-compatible: one connection, one thread.
 
@@ -87,8 +93,12 @@ class MysqlSnapshotReader final : public SnapshotReader {
   absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> Columns(
       const storagepb::SnapshotTable& table);
 
-  // The SELECT of the chunk after table.last_key().
-  absl::StatusOr<std::string> ChunkSql(const storagepb::SnapshotTable& table, size_t limit);
+  // Per key column: FLOAT or DOUBLE.
+  absl::StatusOr<std::vector<bool>> FloatingPointKeys(const storagepb::SnapshotTable& table);
+  // The SELECT of the chunk after table.last_key(): every column, then `k + 0e0` for each key
+  // column k marked in `exact_keys` (may be empty).
+  absl::StatusOr<std::string> ChunkSql(const storagepb::SnapshotTable& table, size_t limit,
+                                       const std::vector<bool>& exact_keys);
   // The members of an ENUM or SET column (information_schema.COLUMNS).
   absl::StatusOr<const std::vector<std::string>*> Members(const storagepb::SnapshotTable& table,
                                                           const std::string& column);
@@ -109,8 +119,10 @@ absl::StatusOr<std::vector<std::string>> ParseEnumMembers(std::string_view colum
 // The keyset literal for a key column's resume text (`key`, as the row gave it), in the order
 // ORDER BY sorts the column: BIT as its unsigned number and ENUM as its member's index, SET as
 // its bitmask (compared with a string, these three would compare as strings, which is not the
-// index's order: rows were skipped or read again); any other column as a string literal
-// (_binary for a binary-charset column). `members`: an ENUM/SET column's members.
+// index's order: rows were skipped or read again); FLOAT and DOUBLE as a DOUBLE literal of the
+// number (`1.2345670461654663e0`; DataLoss when `key` is not a finite number); any other
+// column as a string literal (_binary for a binary-charset column). `members`: an ENUM/SET
+// column's members.
 absl::StatusOr<std::string> KeysetLiteral(const mysqlclient::ColumnDefinition& column,
                                           std::string_view key,
                                           const std::vector<std::string>* members);
