@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/status_macros.h"
+#include "protocol/pgclient/sql_error.h"
 
 namespace sluice::pgclient {
 namespace {
@@ -76,6 +77,17 @@ absl::Status Classify(const std::string& where, const std::string& message) {
         absl::StrCat(full, " (is the server running and reachable at that address?)"));
   }
   return absl::UnavailableError(full);
+}
+
+// Maps a failed result: the known replication cases above by message (a source's next session
+// looks at the slot again), everything else by its SQLSTATE (sql_error.h).
+absl::Status ClassifyResult(const std::string& where, const PGresult* r, const char* user) {
+  const std::string message = OneLine(PQresultErrorMessage(r));
+  const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  if (state == nullptr || *state == '\0') return Classify(where, message);
+  absl::Status known = Classify(where, message);
+  if (!absl::IsUnavailable(known)) return WithSqlState(std::move(known), state);
+  return SqlErrorStatus(where, state, message, user == nullptr ? "" : user);
 }
 
 // RAII for PGresult.
@@ -148,8 +160,8 @@ absl::StatusOr<TextResult> ReplicationConnection::QueryText(const std::string& s
   Result r(PQexec(conn_, sql.c_str()));
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    return Classify(absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\""),
-                    OneLine(PQresultErrorMessage(r.get())));
+    return ClassifyResult(absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\""), r.get(),
+                          PQuser(conn_));
   }
   TextResult out;
   const int fields = PQnfields(r.get());
@@ -199,7 +211,7 @@ absl::Status ReplicationConnection::StartCopyOut(const std::string& sql) {
   copy_what_ = absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\"");
   Result r(PQexec(conn_, sql.c_str()));
   if (PQresultStatus(r.get()) != PGRES_COPY_OUT) {
-    return Classify(copy_what_, OneLine(PQresultErrorMessage(r.get())));
+    return ClassifyResult(copy_what_, r.get(), PQuser(conn_));
   }
   copy_open_ = true;
   return absl::OkStatus();
@@ -222,7 +234,7 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationConnection::NextCopyR
   while (PGresult* raw = PQgetResult(conn_)) {
     Result r(raw);
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && outcome.ok()) {
-      outcome = Classify(copy_what_, OneLine(PQresultErrorMessage(r.get())));
+      outcome = ClassifyResult(copy_what_, r.get(), PQuser(conn_));
     }
   }
   if (!outcome.ok()) return outcome;
@@ -269,8 +281,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> ReplicationConnection::Que
   Result r(PQexec(conn_, sql.c_str()));
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    return Classify(absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\""),
-                    OneLine(PQresultErrorMessage(r.get())));
+    return ClassifyResult(absl::StrCat(describe_, ": \"", sql.substr(0, 80), "\""), r.get(),
+                          PQuser(conn_));
   }
   std::vector<std::vector<std::string>> rows;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
@@ -356,8 +368,8 @@ absl::Status ReplicationConnection::StartReplication(
   }
   Result r(PQexec(conn_, sql.c_str()));
   if (PQresultStatus(r.get()) != PGRES_COPY_BOTH) {
-    return Classify(absl::StrCat(describe_, ": START_REPLICATION of slot \"", slot, "\""),
-                    OneLine(PQresultErrorMessage(r.get())));
+    return ClassifyResult(absl::StrCat(describe_, ": START_REPLICATION of slot \"", slot, "\""),
+                          r.get(), PQuser(conn_));
   }
   return absl::OkStatus();
 }
@@ -376,9 +388,13 @@ absl::StatusOr<std::optional<std::string>> ReplicationConnection::ReadCopyData(
     if (n == -1) {
       // The server ended the stream; its reason is in the final result.
       Result r(PQgetResult(conn_));
+      const std::string where = absl::StrCat(describe_, ": replication stream ended");
+      if (r && PQresultStatus(r.get()) == PGRES_FATAL_ERROR) {
+        return ClassifyResult(where, r.get(), PQuser(conn_));
+      }
       std::string message = r ? OneLine(PQresultErrorMessage(r.get())) : "";
       if (message.empty()) message = "the server ended the replication stream";
-      return Classify(absl::StrCat(describe_, ": replication stream ended"), message);
+      return Classify(where, message);
     }
     if (n == -2) return Error("reading the replication stream");
     // n == 0: nothing complete yet; wait for the socket.

@@ -8,7 +8,9 @@
 // timezone=UTC, client_encoding=UTF8.
 //
 // Thread-compatible: use one connection from one thread at a time (the source's own thread).
-// Errors name the server, the command and the fix where one is known.
+// Errors name the server, the command and the fix where one is known. An error the server
+// reported carries its SQLSTATE; whether running the statement again can succeed is decided by
+// it (sql_error.h: Unavailable when it may, a code marked IsPermanentSqlError when not).
 
 #include <chrono>
 #include <cstdint>

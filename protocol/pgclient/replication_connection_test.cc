@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "protocol/pgclient/sql_error.h"
 #include "tests/testing/test_database.h"
 
 namespace sluice::pgclient {
@@ -121,6 +122,9 @@ TEST_F(ReplicationConnectionTest, MissingSlotIsNotFoundWithAHint) {
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
   EXPECT_NE(std::string(s.message()).find("no_such_slot"), std::string::npos) << s;
   EXPECT_NE(std::string(s.message()).find("never recreates it silently"), std::string::npos) << s;
+  // The source's next session looks at the slot again: not a permanent SQL error.
+  EXPECT_FALSE(IsPermanentSqlError(s)) << s;
+  EXPECT_EQ(SqlStateOf(s).value_or(""), "42704") << s;
   auto state = (*conn)->GetSlot("no_such_slot");
   ASSERT_TRUE(state.ok());
   EXPECT_FALSE(state->exists);
@@ -188,6 +192,80 @@ TEST_F(ReplicationConnectionTest, CopyOutStreamsRowsAndSurvivesACallbackError) {
   auto after = (*conn)->Query("SELECT 42");  // the session is still usable
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ((*after)[0][0], "42");
+}
+
+// Errors the server reports are classified by their SQLSTATE, not their text: a permanent one
+// (the same statement fails again) is marked so, names the SQLSTATE and a fix; one that may go
+// away (a cancelled statement, a lock that was not granted in time) is Unavailable.
+TEST_F(ReplicationConnectionTest, ServerErrorsAreClassifiedBySqlState) {
+  ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS rc_secret; DROP ROLE IF EXISTS rc_limited; "
+                        "CREATE TABLE rc_secret (id int PRIMARY KEY); "
+                        "INSERT INTO rc_secret VALUES (1); "
+                        "CREATE ROLE rc_limited LOGIN PASSWORD 'limited'")
+                  .ok());
+  ConnectParams limited = params_;
+  limited.replication = false;
+  limited.user = "rc_limited";
+  limited.password = "limited";
+  auto conn = ReplicationConnection::Connect(limited);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ReplicationConnection& c = **conn;
+
+  auto denied = c.QueryText("SELECT id FROM rc_secret");
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied) << denied.status();
+  EXPECT_TRUE(IsPermanentSqlError(denied.status())) << denied.status();
+  EXPECT_EQ(SqlStateOf(denied.status()).value_or(""), "42501");
+  EXPECT_NE(std::string(denied.status().message()).find("SQLSTATE 42501"), std::string::npos)
+      << denied.status();
+  EXPECT_NE(std::string(denied.status().message()).find("GRANT SELECT ON rc_secret TO rc_limited"),
+            std::string::npos)
+      << denied.status();
+  auto copy = c.CopyOut("COPY (SELECT id FROM rc_secret) TO STDOUT",
+                        [](std::string_view) { return absl::OkStatus(); });
+  EXPECT_TRUE(IsPermanentSqlError(copy.status())) << copy.status();
+  EXPECT_EQ(copy.status().code(), absl::StatusCode::kPermissionDenied) << copy.status();
+
+  struct Case {
+    const char* sql;
+    absl::StatusCode code;
+    const char* sqlstate;
+  };
+  for (const Case& k : {Case{"SELECT * FROM rc_no_such_table", absl::StatusCode::kNotFound, "42P01"},
+                        Case{"SELECT no_such_column FROM pg_class", absl::StatusCode::kNotFound,
+                             "42703"},
+                        Case{"SELECT 1 / 0", absl::StatusCode::kInvalidArgument, "22012"},
+                        Case{"SELEC 1", absl::StatusCode::kFailedPrecondition, "42601"}}) {
+    auto r = c.Query(k.sql);
+    ASSERT_FALSE(r.ok()) << k.sql;
+    EXPECT_EQ(r.status().code(), k.code) << r.status();
+    EXPECT_TRUE(IsPermanentSqlError(r.status())) << r.status();
+    EXPECT_EQ(SqlStateOf(r.status()).value_or(""), k.sqlstate) << r.status();
+  }
+
+  // Retryable: a statement cancelled by statement_timeout (57014), a lock not granted within
+  // lock_timeout (55P03).
+  auto cancelled = c.Query("SET statement_timeout = '20ms'; SELECT pg_sleep(5)");
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kUnavailable) << cancelled.status();
+  EXPECT_FALSE(IsPermanentSqlError(cancelled.status())) << cancelled.status();
+  EXPECT_EQ(SqlStateOf(cancelled.status()).value_or(""), "57014");
+  ASSERT_TRUE(c.Query("SET statement_timeout = 0").ok());
+
+  auto holder = db_->Connect();
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  ASSERT_TRUE((*holder)->Exec("BEGIN; LOCK TABLE rc_secret IN ACCESS EXCLUSIVE MODE").ok());
+  ASSERT_TRUE(db_->Exec("GRANT SELECT ON rc_secret TO rc_limited").ok());
+  auto locked = c.Query("SET lock_timeout = '50ms'; SELECT id FROM rc_secret");
+  ASSERT_TRUE((*holder)->Exec("ROLLBACK").ok());
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.status().code(), absl::StatusCode::kUnavailable) << locked.status();
+  EXPECT_FALSE(IsPermanentSqlError(locked.status())) << locked.status();
+  EXPECT_EQ(SqlStateOf(locked.status()).value_or(""), "55P03");
+  // Granted and unlocked: the same statement now succeeds.
+  auto granted = c.Query("SELECT id FROM rc_secret");
+  ASSERT_TRUE(granted.ok()) << granted.status();
+  EXPECT_EQ((*granted)[0][0], "1");
 }
 
 }  // namespace
