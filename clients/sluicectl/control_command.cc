@@ -205,8 +205,9 @@ int RunSnapshot(const GlobalOptions& global, const std::vector<std::string>& arg
     std::cout << "snapshot of " << req.table() << " on " << req.source() << " done: " << *rows
               << " rows" << std::endl;
   } else {
-    std::cout << "snapshot of " << req.table() << " started on " << req.source()
-              << " (sluicectl status shows its progress)" << std::endl;
+    std::cout << "snapshot of " << req.table() << " accepted on " << req.source()
+              << ": stored, so it continues after a restart (sluicectl status shows its progress)"
+              << std::endl;
   }
   return kExitOk;
 }

@@ -22,6 +22,7 @@
 #include "server/pipeline/mysql_resume.h"
 #include "server/pipeline/mysql_settings.h"
 #include "server/pipeline/mysql_snapshot.h"
+#include "server/pipeline/resnapshot_state.h"
 #include "server/pipeline/snapshot.h"
 #include "server/pipeline/source_support.h"
 
@@ -59,6 +60,7 @@ class Session : private SessionBase<MysqlSourceOptions> {
           SourceRegistry& registry, const MysqlSourceOptions& options,
           const std::atomic<bool>& stopping, ResnapshotQueue& requests)
       : SessionBase(config, log, id, registry, options, stopping),
+        requests_(requests),
         resnapshots_(requests, windows_, registry, config.name) {}
 
   ~Session() {
@@ -76,6 +78,10 @@ class Session : private SessionBase<MysqlSourceOptions> {
   // just committed.
   absl::Status Resnapshot(const ResnapshotRequest& request, const std::atomic<bool>& stopping);
   void EmitReadyChunk(const BinlogPosition& at);
+  // Starts a queued re-snapshot and stores its request in the log (resnapshot_state.h); a
+  // stored one is queued again by Prepare.
+  void MaybeStartResnapshot();
+  absl::Status ResumeStoredResnapshot();
   bool IsSignal(std::string_view db, std::string_view table) const {
     return !config_.database.empty() && db == config_.database && table == kSignalTable;
   }
@@ -103,7 +109,8 @@ class Session : private SessionBase<MysqlSourceOptions> {
   absl::Status OnRollback();
   absl::Status OnIdle(const BinlogPosition& position);
 
-  v1::SourceCheckpoint CheckpointAt(const BinlogPosition& pos, const std::string& gtid) const;
+  // The checkpoint at `pos` (a transaction boundary), with a running re-snapshot's progress.
+  v1::SourceCheckpoint CheckpointAt(const BinlogPosition& pos, const std::string& gtid);
   bool Selected(std::string_view db, std::string_view table) const;
 
   std::unique_ptr<MysqlConnection> conn_;
@@ -132,6 +139,8 @@ class Session : private SessionBase<MysqlSourceOptions> {
   Clock::time_point last_idle_store_{};
   Clock::time_point last_event_{};
 
+  ResnapshotQueue& requests_;
+  ResnapshotCheckpoint resnapshot_state_;
   WatermarkWindows windows_;
   ResnapshotWorker resnapshots_;
 };
@@ -151,8 +160,7 @@ bool Session::Selected(std::string_view db, std::string_view table) const {
   return false;
 }
 
-v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos,
-                                           const std::string& gtid) const {
+v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos, const std::string& gtid) {
   // gtid_set: MariaDB's GTID state, or MySQL's executed GTID set at `pos` when it is known (the
   // assembler's set always belongs to its position, which `pos` is).
   std::string set;
@@ -161,7 +169,7 @@ v1::SourceCheckpoint Session::CheckpointAt(const BinlogPosition& pos,
   } else if (const mysql::GtidSet* executed = assembler_ ? assembler_->executed_gtids() : nullptr) {
     set = executed->ToString();
   }
-  return BinlogCheckpoint(pos, gtid, set);
+  return resnapshot_state_.Stamp(BinlogCheckpoint(pos, gtid, set));
 }
 
 absl::StatusOr<MysqlResumePlan> Session::Plan(const v1::SourceCheckpoint& stored) const {
@@ -472,7 +480,45 @@ absl::Status Session::Prepare() {
   sink_.commit = [this](const mysql::TransactionCommit& c) { return OnCommit(c); };
   sink_.rollback = [this] { return OnRollback(); };
   sink_.idle = [this](const BinlogPosition& p) { return OnIdle(p); };
+  return ResumeStoredResnapshot();
+}
+
+absl::Status Session::ResumeStoredResnapshot() {
+  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  resnapshot_state_.SetLast(stored);
+  SLUICE_ASSIGN_OR_RETURN(std::optional<storagepb::ResnapshotState> resumed,
+                          ResnapshotCheckpoint::Stored(stored));
+  if (!resumed) return absl::OkStatus();
+  ResnapshotRequest request;
+  request.table = ResnapshotTableName(*resumed);
+  request.where = resumed->where();
+  request.id = resumed->request_id();
+  request.resumed = *resumed;
+  // Every checkpoint keeps the re-snapshot from now on, also before the worker takes it.
+  resnapshot_state_.Begin(*std::move(resumed));
+  logging::Info(config_.name, "continuing the re-snapshot that was running when the source stopped",
+                {{"table", request.table}, {"request", request.id}});
+  const uint64_t rows_done =
+      request.resumed->tables().empty() ? 0 : request.resumed->tables(0).rows_done();
+  ResnapshotProgress(registry_, config_.name, request.table, 0)(rows_done, false);
+  requests_.PushResumed(std::move(request));
   return absl::OkStatus();
+}
+
+void Session::MaybeStartResnapshot() {
+  if (resnapshots_.Reap()) resnapshot_state_.End();  // finished or failed: nothing to continue
+  std::optional<ResnapshotRequest> started =
+      resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
+        return [this](const ResnapshotRequest& r, const std::atomic<bool>& stop) {
+          return Resnapshot(r, stop);
+        };
+      });
+  if (!started) return;
+  resnapshot_state_.Begin(InitialResnapshotState(*started));
+  // Accepted once this checkpoint (the newest one handed to the log, with the request) is
+  // durable: from then on a restart continues the re-snapshot.
+  log_.AppendAsync(id_, {}, resnapshot_state_.Stamp(resnapshot_state_.last()),
+                   appends_.Track([this, id = started->id] { requests_.Accepted(id); }));
 }
 
 absl::Status Session::OnBegin(const mysql::TransactionBegin& begin) {
@@ -551,9 +597,12 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
 
 void Session::EmitReadyChunk(const BinlogPosition& at) {
   std::string id;
-  std::optional<SnapshotRows> rows = windows_.TakeReady(id);
-  if (!rows) return;  // nothing ready, or the chunk must be read again (the worker knows)
-  if (!rows->events.empty()) {
+  std::optional<WatermarkWindows::Ready> ready = windows_.TakeReady(id);
+  if (!ready) return;  // nothing ready, or the chunk must be read again (the worker knows)
+  // The chunk's append (also one without rows: every row changed in the window) stores the
+  // table's progress after it; the append that holds the last chunk ends the stored state.
+  resnapshot_state_.Advance(ready->after);
+  {
     v1::SourceInfo info;
     info.set_name(config_.name);
     info.set_kind(v1::SOURCE_KIND_MYSQL);
@@ -565,12 +614,10 @@ void Session::EmitReadyChunk(const BinlogPosition& at) {
     b->set_file(at.file);
     b->set_position(at.offset);
     idle_.reset();
-    const uint64_t count = rows->events.size();
-    log_.AppendAsync(id_, std::move(rows->events), info, CheckpointAt(at, last_gtid_),
+    const uint64_t count = ready->rows.events.size();
+    log_.AppendAsync(id_, std::move(ready->rows.events), info, CheckpointAt(at, last_gtid_),
                      windows_.EmitWhenDurable(id, appends_.Track({}, count)));
-    return;
   }
-  windows_.Emitted(id, true);
 }
 
 absl::Status Session::Resnapshot(const ResnapshotRequest& request,
@@ -597,12 +644,18 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
     return absl::FailedPreconditionError(absl::StrCat(
         request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
   }
+  if (request.resumed && !ContinueFromStored(request, tables[0])) {
+    logging::Warn(config_.name,
+                  "the continued re-snapshot reads its table from the start: no chunk was stored "
+                  "yet, or the table's primary key changed",
+                  {{"table", request.table}});
+  }
   windows_.SetTable(names.first, names.second);
   MysqlSnapshotReader reader(*conn);
   reader.set_where(request.where);
   auto progress =
       ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
-  progress(0, false);
+  progress(tables[0].rows_done(), false);
   const std::string upsert_prefix = absl::StrCat(
       "INSERT INTO ", signal, " (source, mark) VALUES (", QuoteMysqlLiteral(config_.name, false),
       ", ");
@@ -666,11 +719,7 @@ absl::Status Session::Run() {
   last_event_ = Clock::now();
   while (!stopping_.load()) {
     SLUICE_RETURN_IF_ERROR(appends_.error());
-    resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
-      return [this](const ResnapshotRequest& r, const std::atomic<bool>& stop) {
-        return Resnapshot(r, stop);
-      };
-    });
+    MaybeStartResnapshot();
     absl::StatusOr<std::string> bytes = conn_->ReadBinlogEvent(absl::Milliseconds(200));
     if (absl::IsDeadlineExceeded(bytes.status())) {
       if (Clock::now() - last_event_ > dead_after) {
@@ -716,10 +765,12 @@ absl::Status MysqlSource::RequestSnapshot(const std::string& table, const std::s
         "URL names no database: add one (mysql://USER@HOST:PORT/DATABASE?...); sluice creates "
         "the table there and needs INSERT, UPDATE and CREATE on it"));
   }
-  SLUICE_RETURN_IF_ERROR(requests_.Push({table, where}));
+  SLUICE_ASSIGN_OR_RETURN(std::string id, requests_.Push(table, where));
   // Shown at once, so nobody mistakes an earlier snapshot's "done" for this one's.
   ResnapshotProgress(registry_, config_.name, table, 0)(0, false);
-  return absl::OkStatus();
+  absl::Status accepted = requests_.AwaitAccepted(id, kResnapshotPickup, kResnapshotStored);
+  if (absl::IsUnavailable(accepted)) registry_.SetSnapshotProgress(config_.name, {});
+  return accepted;
 }
 
 }  // namespace sluice::pipeline

@@ -19,6 +19,7 @@
 #include "protocol/postgres/relation_cache.h"
 #include "protocol/postgres/row_mapping.h"
 #include "server/pipeline/postgres_snapshot.h"
+#include "server/pipeline/resnapshot_state.h"
 #include "server/pipeline/snapshot.h"
 #include "server/pipeline/source_support.h"
 
@@ -34,6 +35,7 @@ class Session : private SessionBase<PostgresSourceOptions> {
           SourceRegistry& registry, const PostgresSourceOptions& options,
           const std::atomic<bool>& stopping, ResnapshotQueue& requests)
       : SessionBase(config, log, id, registry, options, stopping),
+        requests_(requests),
         resnapshots_(requests, windows_, registry, config.name) {}
 
   // Appends still queued call back into this session; wait for them.
@@ -61,7 +63,8 @@ class Session : private SessionBase<PostgresSourceOptions> {
   absl::Status FlushStreamBuffer();
   absl::Status Commit(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
   absl::Status CommitTransaction(uint32_t xid, Lsn end_lsn, int64_t commit_ts_pg, bool streamed);
-  v1::SourceCheckpoint CheckpointAt(Lsn lsn) const;
+  // The checkpoint at `lsn`, with a running re-snapshot's progress (resnapshot_state.h).
+  v1::SourceCheckpoint CheckpointAt(Lsn lsn);
   // `events`: how many change events the append stores (for the lag in events).
   void Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn, uint64_t events = 0);
 
@@ -103,18 +106,21 @@ class Session : private SessionBase<PostgresSourceOptions> {
   absl::Status Resnapshot(const ResnapshotRequest& request, const postgres::TypeResolver& resolver,
                           const std::atomic<bool>& stopping);
   void EmitReadyChunk(Lsn end_lsn);
+  absl::Status ResumeStoredResnapshot();
+  ResnapshotQueue& requests_;
+  ResnapshotCheckpoint resnapshot_state_;
   WatermarkWindows windows_;
   ResnapshotWorker resnapshots_;
 };
 
-v1::SourceCheckpoint Session::CheckpointAt(Lsn lsn) const {
+v1::SourceCheckpoint Session::CheckpointAt(Lsn lsn) {
   v1::SourceCheckpoint cp;
   auto* pg = cp.mutable_position()->mutable_pg();
   pg->set_lsn(lsn.value());
   pg->set_system_id(identity_.system_id);
   pg->set_timeline(identity_.timeline);
   cp.set_position_text(FormatLsn(lsn));
-  return cp;
+  return resnapshot_state_.Stamp(std::move(cp));
 }
 
 absl::Status Session::EnsurePublication() {
@@ -272,6 +278,18 @@ absl::Status Session::Prepare() {
   } else if (!slot.exists && has_position && when_needed) {
     lost = absl::StrCat("replication slot \"", config_.slot, "\" is gone (stored position ",
                         stored.position_text(), ")");
+  } else if (slot.exists && has_position && when_needed && !in_progress &&
+             slot.confirmed_flush_lsn > Lsn(stored.position().pg().lsn())) {
+    // The slot is past the stored position, so the changes in between were never stored here:
+    // a recovery that created its new slot and stopped (kill -9) before it stored the new cut,
+    // or another consumer of the slot. Recover the same way instead of failing.
+    SLUICE_RETURN_IF_ERROR(
+        conn_->Query(absl::StrCat("DROP_REPLICATION_SLOT ", conn_->QuoteIdentifier(config_.slot)))
+            .status());
+    slot.exists = false;
+    lost = absl::StrCat("replication slot \"", config_.slot, "\" has confirmed ",
+                        FormatLsn(slot.confirmed_flush_lsn), ", past the stored position ",
+                        stored.position_text());
   }
   Lsn start;
   if (!slot.exists && !lost.empty()) {
@@ -330,7 +348,28 @@ absl::Status Session::Prepare() {
       {"publication_names", config_.publication},
       {"messages", "true"}};
   if (proto2) options.emplace_back("streaming", "on");
+  SLUICE_RETURN_IF_ERROR(ResumeStoredResnapshot());
   return conn_->StartReplication(config_.slot, start, options);
+}
+
+absl::Status Session::ResumeStoredResnapshot() {
+  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  resnapshot_state_.SetLast(stored);
+  SLUICE_ASSIGN_OR_RETURN(std::optional<storagepb::ResnapshotState> resumed,
+                          ResnapshotCheckpoint::Stored(stored));
+  if (!resumed) return absl::OkStatus();
+  ResnapshotRequest request;
+  request.table = ResnapshotTableName(*resumed);
+  request.where = resumed->where();
+  request.id = resumed->request_id();
+  request.resumed = *resumed;
+  // Every checkpoint keeps the re-snapshot from now on, also before the worker takes it.
+  resnapshot_state_.Begin(*std::move(resumed));
+  const uint64_t rows_done =
+      request.resumed->tables().empty() ? 0 : request.resumed->tables(0).rows_done();
+  ResnapshotProgress(registry_, config_.name, request.table, 0)(rows_done, false);
+  requests_.PushResumed(std::move(request));
+  return absl::OkStatus();
 }
 
 void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn,
@@ -506,7 +545,9 @@ absl::Status Session::Handle(std::string_view payload) {
       e.mutable_source()->set_kind(v1::SOURCE_KIND_POSTGRES);
       e.mutable_source()->set_database(config_.database);
       e.mutable_source()->set_position(FormatLsn(m->lsn));
-      SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint current, log_.Checkpoint(id_));
+      // The newest checkpoint handed to the log (the stored one could be older than appends
+      // still in flight, and storing it again would move the position back).
+      v1::SourceCheckpoint current = resnapshot_state_.Stamp(resnapshot_state_.last());
       std::vector<v1::ChangeEvent> one;
       one.push_back(std::move(e));
       Lsn keep;
@@ -619,9 +660,12 @@ absl::Status Session::Run() {
 
 void Session::EmitReadyChunk(Lsn end_lsn) {
   std::string id;
-  std::optional<SnapshotRows> rows = windows_.TakeReady(id);
-  if (!rows) return;  // nothing ready, or the chunk must be read again (the worker knows)
-  if (!rows->events.empty()) {
+  std::optional<WatermarkWindows::Ready> ready = windows_.TakeReady(id);
+  if (!ready) return;  // nothing ready, or the chunk must be read again (the worker knows)
+  // The chunk's append (also one without rows: every row changed in the window) stores the
+  // table's progress after it; the append that holds the last chunk ends the stored state.
+  resnapshot_state_.Advance(ready->after);
+  {
     v1::SourceInfo info;
     info.set_name(config_.name);
     info.set_kind(v1::SOURCE_KIND_POSTGRES);
@@ -635,7 +679,7 @@ void Session::EmitReadyChunk(Lsn end_lsn) {
     pg->set_system_id(identity_.system_id);
     pg->set_timeline(identity_.timeline);
     v1::SourceCheckpoint checkpoint = CheckpointAt(end_lsn);
-    std::vector<v1::ChangeEvent> events = std::move(rows->events);
+    std::vector<v1::ChangeEvent> events = std::move(ready->rows.events);
     const uint64_t count = events.size();
     Submit(
         [&](storage::AppendCallback done) {
@@ -643,13 +687,12 @@ void Session::EmitReadyChunk(Lsn end_lsn) {
                            windows_.EmitWhenDurable(id, std::move(done)));
         },
         end_lsn, count);
-    return;
   }
-  windows_.Emitted(id, true);
 }
 
 void Session::MaybeStartResnapshot() {
-  resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
+  if (resnapshots_.Reap()) resnapshot_state_.End();  // finished or failed: nothing to continue
+  std::optional<ResnapshotRequest> started = resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
     // The worker gets its own copy of the catalog types (this thread keeps using its own).
     postgres::TypeResolver resolver = [types = catalog_types_](uint32_t oid) {
       auto it = types.find(oid);
@@ -659,6 +702,21 @@ void Session::MaybeStartResnapshot() {
       return Resnapshot(r, resolver, stop);
     };
   });
+  if (!started) return;
+  resnapshot_state_.Begin(InitialResnapshotState(*started));
+  // Accepted once this checkpoint (the newest one handed to the log, with the request) is
+  // durable: from then on a restart continues the re-snapshot.
+  v1::SourceCheckpoint checkpoint = resnapshot_state_.Stamp(resnapshot_state_.last());
+  const Lsn lsn(checkpoint.position().pg().lsn());
+  Submit(
+      [&](storage::AppendCallback done) {
+        log_.AppendAsync(id_, {}, std::move(checkpoint),
+                         [this, id = started->id, done = std::move(done)](auto result) mutable {
+                           if (result.ok()) requests_.Accepted(id);
+                           std::move(done)(std::move(result));
+                         });
+      },
+      lsn);
 }
 
 // Postgres writes a commit record to the WAL before the transaction becomes visible to new
@@ -701,12 +759,13 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
     return absl::FailedPreconditionError(absl::StrCat(
         request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
   }
+  if (request.resumed) ContinueFromStored(request, tables[0]);
   windows_.SetTable(names.first, names.second);
   PostgresSnapshotReader reader(*sql, resolver);
   reader.set_where(request.where);
   auto progress =
       ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
-  progress(0, false);
+  progress(tables[0].rows_done(), false);
   return RunWatermarkChunks(
       windows_, tables[0], reader, config_,
       [&](const std::string& mark) -> absl::Status {
@@ -729,10 +788,12 @@ absl::Status PostgresSource::RunSession(const std::atomic<bool>& stopping) {
 
 absl::Status PostgresSource::RequestSnapshot(const std::string& table, const std::string& where) {
   SLUICE_RETURN_IF_ERROR(SplitTableName(table).status());
-  SLUICE_RETURN_IF_ERROR(requests_.Push({table, where}));
+  SLUICE_ASSIGN_OR_RETURN(std::string id, requests_.Push(table, where));
   // Shown at once, so nobody mistakes an earlier snapshot's "done" for this one's.
   ResnapshotProgress(registry_, config_.name, table, 0)(0, false);
-  return absl::OkStatus();
+  absl::Status accepted = requests_.AwaitAccepted(id, kResnapshotPickup, kResnapshotStored);
+  if (absl::IsUnavailable(accepted)) registry_.SetSnapshotProgress(config_.name, {});
+  return accepted;
 }
 
 }  // namespace sluice::pipeline

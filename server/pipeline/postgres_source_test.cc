@@ -458,6 +458,45 @@ TEST_F(PostgresSourceTest, DroppedSlotWithWhenNeededResnapshotsToAnEqualState) {
   EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
 }
 
+// The state a kill -9 leaves when it lands inside that recovery after the new slot was created
+// and before the new cut was stored: a slot that has confirmed past the stored position. With
+// when_needed this recovers the same way (it was a permanent "another consumer used the slot"
+// error before), and the replay is equal to the table.
+TEST_F(PostgresSourceTest, SlotPastTheStoredPositionWithWhenNeededResnapshots) {
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
+  config_.snapshot = config::SnapshotMode::kWhenNeeded;
+  StartSource();
+  ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET name = 'a2' WHERE id = 1").ok());
+  WaitForEvents(4);
+  source_.reset();
+  for (int i = 0; i < 50; ++i) {
+    if (db_->Exec("SELECT pg_drop_replication_slot('ps_slot')").ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(db_->Exec("DELETE FROM ps_orders WHERE id = 2; INSERT INTO ps_orders (id, name) "
+                        "VALUES (4, 'd'); UPDATE ps_orders SET name = 'c2' WHERE id = 3")
+                  .ok());
+  ASSERT_TRUE(db_->Exec("SELECT pg_create_logical_replication_slot('ps_slot', 'pgoutput')").ok());
+  StartSource();
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (5, 'e')").ok());
+  std::map<int64_t, std::string> replay;
+  bool marker = false;
+  for (const v1::ChangeEvent& e : WaitForEvents(9)) {
+    if (e.op() == v1::OP_TRUNCATE) {
+      marker = true;
+      EXPECT_NE(e.ddl().statement().find("past the stored position"), std::string::npos)
+          << e.ddl().statement();
+      replay.clear();
+    } else if (e.op() == v1::OP_DELETE) {
+      replay.erase(e.before().fields(0).value().int64());
+    } else {
+      replay[e.after().fields(0).value().int64()] = Field(e.after(), "name");
+    }
+  }
+  EXPECT_TRUE(marker);
+  EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
+}
+
 // An on-demand re-snapshot while a writer keeps changing the table (watermarks as logical
 // decoding messages): replaying the log, which has no initial snapshot (snapshot=never), gives
 // exactly the table's final contents, and no watermark is stored.

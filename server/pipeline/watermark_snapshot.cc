@@ -10,30 +10,116 @@
 
 namespace sluice::pipeline {
 
-absl::Status ResnapshotQueue::Push(ResnapshotRequest request) {
+storagepb::ResnapshotState InitialResnapshotState(const ResnapshotRequest& request) {
+  if (request.resumed) return *request.resumed;
+  storagepb::ResnapshotState state;
+  state.set_request_id(request.id);
+  state.set_where(request.where);
+  state.set_started_ts_micros(NowMicros());
+  absl::StatusOr<std::pair<std::string, std::string>> names = SplitTableName(request.table);
+  if (names.ok()) {
+    storagepb::SnapshotTable* t = state.add_tables();
+    t->set_database(names->first);
+    t->set_table(names->second);
+  }
+  return state;
+}
+
+bool ContinueFromStored(const ResnapshotRequest& request, storagepb::SnapshotTable& listed) {
+  if (!request.resumed) return false;
+  for (const storagepb::SnapshotTable& t : request.resumed->tables()) {
+    if (t.database() != listed.database() || t.table() != listed.table()) continue;
+    if (t.last_key().empty()) return false;  // no chunk was stored yet
+    if (t.key_columns_size() != listed.key_columns_size() ||
+        !std::equal(t.key_columns().begin(), t.key_columns().end(),
+                    listed.key_columns().begin()) ||
+        t.last_key_size() != listed.key_columns_size()) {
+      return false;
+    }
+    *listed.mutable_last_key() = t.last_key();
+    listed.set_rows_done(t.rows_done());
+    listed.set_done(t.done());
+    return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::string> ResnapshotQueue::Push(std::string table, std::string where) {
+  static std::atomic<uint64_t> salt{std::random_device()()};
   std::lock_guard<std::mutex> lock(mu_);
-  if (queued_ || !running_.empty()) {
+  if (!queued_.empty() || !running_.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "a re-snapshot of ", queued_ ? queued_->table : running_,
+        "a re-snapshot of ", queued_.empty() ? running_ : queued_.front().table,
         " is already queued or running on this source; wait for it (sluicectl status shows its "
         "progress)"));
   }
-  queued_ = std::move(request);
-  return absl::OkStatus();
+  ResnapshotRequest& r = queued_.emplace_back();
+  r.table = std::move(table);
+  r.where = std::move(where);
+  r.id = absl::StrCat(absl::Hex(NowMicros()), "-", absl::Hex(salt.fetch_add(1) % 1'000'000'007));
+  return r.id;
+}
+
+void ResnapshotQueue::PushResumed(ResnapshotRequest request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(queued_, [&](const ResnapshotRequest& r) { return r.id == request.id; });
+  queued_.push_front(std::move(request));
 }
 
 std::optional<ResnapshotRequest> ResnapshotQueue::Pop() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!queued_ || !running_.empty()) return std::nullopt;
-  std::optional<ResnapshotRequest> out = std::move(queued_);
-  queued_.reset();
-  running_ = out->table;
+  if (queued_.empty() || !running_.empty()) return std::nullopt;
+  ResnapshotRequest out = std::move(queued_.front());
+  queued_.pop_front();
+  running_ = out.table;
+  running_id_ = out.id;
+  cv_.notify_all();
   return out;
 }
 
 void ResnapshotQueue::Done() {
   std::lock_guard<std::mutex> lock(mu_);
   running_.clear();
+  running_id_.clear();
+  cv_.notify_all();
+}
+
+void ResnapshotQueue::Accepted(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  accepted_ = id;
+  cv_.notify_all();
+}
+
+absl::Status ResnapshotQueue::AwaitAccepted(const std::string& id, absl::Duration pickup,
+                                            absl::Duration durable) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto queued = [&] {
+    return std::any_of(queued_.begin(), queued_.end(),
+                       [&](const ResnapshotRequest& r) { return r.id == id; });
+  };
+  const auto now = std::chrono::steady_clock::now();
+  const auto pickup_deadline = now + absl::ToChronoMilliseconds(pickup);
+  while (accepted_ != id && queued() &&
+         cv_.wait_until(lock, pickup_deadline) != std::cv_status::timeout) {
+  }
+  if (accepted_ == id) return absl::OkStatus();
+  if (queued()) {
+    std::erase_if(queued_, [&](const ResnapshotRequest& r) { return r.id == id; });
+    return absl::UnavailableError(absl::StrCat(
+        "the re-snapshot was not accepted: the source did not take the request within ",
+        absl::FormatDuration(pickup),
+        " (it is not streaming yet: connecting, taking its initial snapshot, or failing; see "
+        "sluicectl status). Nothing was started; run the command again once it streams"));
+  }
+  const auto durable_deadline = now + absl::ToChronoMilliseconds(durable);
+  while (accepted_ != id && cv_.wait_until(lock, durable_deadline) != std::cv_status::timeout) {
+  }
+  if (accepted_ == id) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat(
+      "the re-snapshot started but its request was not stored in the log within ",
+      absl::FormatDuration(durable),
+      ": it runs (sluicectl status shows it), but if sluiced stops before it is stored it is "
+      "not continued"));
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> SplitTableName(const std::string& table) {
@@ -60,9 +146,12 @@ std::string WatermarkWindows::NewId() {
   return absl::StrCat(salt.load() % 1'000'000'007, "-", ++next_);
 }
 
-void WatermarkWindows::Offer(const std::string& id, SnapshotRows rows) {
+void WatermarkWindows::Offer(const std::string& id, SnapshotRows rows,
+                             storagepb::SnapshotTable after) {
   std::lock_guard<std::mutex> lock(mu_);
-  windows_[id].rows = std::move(rows);
+  Window& w = windows_[id];
+  w.rows = std::move(rows);
+  w.after = std::move(after);
 }
 
 absl::StatusOr<bool> WatermarkWindows::AwaitEmitted(const std::string& id,
@@ -135,7 +224,7 @@ void WatermarkWindows::SpoilOpen() {
   }
 }
 
-std::optional<SnapshotRows> WatermarkWindows::TakeReady(std::string& id) {
+std::optional<WatermarkWindows::Ready> WatermarkWindows::TakeReady(std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!ready_) return std::nullopt;
   id = *ready_;
@@ -154,7 +243,7 @@ std::optional<SnapshotRows> WatermarkWindows::TakeReady(std::string& id) {
     if (!it->second.changed.contains(KeyOf(e))) kept.push_back(std::move(e));
   }
   rows.events = std::move(kept);
-  return rows;
+  return Ready{std::move(rows), std::move(it->second.after)};
 }
 
 void WatermarkWindows::Emitted(const std::string& id, bool appended) {
@@ -194,13 +283,14 @@ absl::Status RunWatermarkChunks(
     windows.Offer(id, {});  // registers the window before L can be seen
     SLUICE_RETURN_IF_ERROR(write_watermark(absl::StrCat(kWatermarkPrefix, ":", id, ":L")));
     SLUICE_ASSIGN_OR_RETURN(SnapshotRows rows, reader.ReadChunk(table, chunk_size));
-    const size_t n = rows.events.size();
-    std::vector<std::string> last_key = rows.last_key;
-    windows.Offer(id, std::move(rows));
+    // The table after this chunk: what the chunk's append stores as the re-snapshot's progress.
+    storagepb::SnapshotTable after = table;
+    AdvanceTable(after, rows.events.size(), chunk_size, rows.last_key);
+    windows.Offer(id, std::move(rows), after);
     SLUICE_RETURN_IF_ERROR(write_watermark(absl::StrCat(kWatermarkPrefix, ":", id, ":H")));
     SLUICE_ASSIGN_OR_RETURN(bool emitted, windows.AwaitEmitted(id, stopping));
     if (!emitted) continue;  // spoiled: read the same chunk again
-    AdvanceTable(table, n, chunk_size, std::move(last_key));
+    table = std::move(after);
     on_progress(table.rows_done(), table.done());
     if (!table.done()) PauseBetweenChunks(config, stopping);
   }
@@ -211,16 +301,23 @@ absl::Status RunWatermarkChunks(
 
 namespace sluice::pipeline {
 
-void ResnapshotWorker::MaybeStart(const std::function<Body()>& make_body) {
+bool ResnapshotWorker::Reap() {
+  if (!thread_.joinable() || !done_.load()) return false;
+  thread_.join();
+  return true;
+}
+
+std::optional<ResnapshotRequest> ResnapshotWorker::MaybeStart(
+    const std::function<Body()>& make_body) {
   if (thread_.joinable()) {
-    if (!done_.load()) return;
+    if (!done_.load()) return std::nullopt;
     thread_.join();
   }
   std::optional<ResnapshotRequest> request = queue_.Pop();
-  if (!request) return;
+  if (!request) return std::nullopt;
   stop_ = false;
   done_ = false;
-  thread_ = std::thread([this, request = *std::move(request), body = make_body()] {
+  thread_ = std::thread([this, request = *request, body = make_body()] {
     absl::Status st = body(request, stop_);
     if (!st.ok() && !absl::IsCancelled(st)) {
       registry_.SetError(source_, absl::Status(st.code(), absl::StrCat("re-snapshot of ",
@@ -231,6 +328,7 @@ void ResnapshotWorker::MaybeStart(const std::function<Body()>& make_body) {
     queue_.Done();
     done_ = true;
   });
+  return request;
 }
 
 void ResnapshotWorker::Stop() {

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -33,6 +34,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "server/pipeline/snapshot.h"
 #include "server/pipeline/source_registry.h"
 #include "sluice/v1/event.pb.h"
@@ -40,25 +42,58 @@
 namespace sluice::pipeline {
 
 // A request from the admin API: `table` is "db.table" / "schema.table"; `where` an optional SQL
-// condition that limits the rows.
+// condition that limits the rows; `id` names the request in the stored state. `resumed`: the
+// state of a re-snapshot that was running when the source stopped (resnapshot_state.h), which
+// continues after its tables' last durable keys.
 struct ResnapshotRequest {
   std::string table;
   std::string where;
+  std::string id;
+  std::optional<storagepb::ResnapshotState> resumed;
 };
 
-// One queued or running re-snapshot per source. Thread-safe.
+// The state stored while `request` runs, before its first chunk: a resumed request's stored
+// state, or a fresh one naming the table (progress zero).
+storagepb::ResnapshotState InitialResnapshotState(const ResnapshotRequest& request);
+
+// A resumed request's stored progress applied to `listed` (its table as listed now): rows done
+// and the last durable key, so the next chunk starts after it. Returns false (and leaves
+// `listed` at its start) when the request is not resumed, or the stored key columns differ from
+// the table's primary key now (the key changed while sluiced was down: read it all again).
+bool ContinueFromStored(const ResnapshotRequest& request, storagepb::SnapshotTable& listed);
+
+// How long RequestSnapshot waits for a session to take a request, and then for its append.
+inline constexpr absl::Duration kResnapshotPickup = absl::Seconds(10);
+inline constexpr absl::Duration kResnapshotStored = absl::Seconds(20);
+
+// One queued or running re-snapshot per source (a resumed one may queue ahead of it). A request
+// is *accepted* once the session took it and stored it in the log (Accepted): from then on a
+// restart continues it. Thread-safe.
 class ResnapshotQueue {
  public:
-  // FailedPrecondition when one is already queued or running.
-  absl::Status Push(ResnapshotRequest request);
-  // The queued request, which is then running until Done().
+  // A request from the admin API; returns its id. FailedPrecondition when one is already queued
+  // or running.
+  absl::StatusOr<std::string> Push(std::string table, std::string where);
+  // A re-snapshot found in the stored state when a session starts: first in line, never refused.
+  void PushResumed(ResnapshotRequest request);
+  // The first queued request, which is then running until Done().
   std::optional<ResnapshotRequest> Pop();
   void Done();
+  // Session: request `id` is stored in the log (its append is durable).
+  void Accepted(const std::string& id);
+  // Admin side: waits until request `id` is accepted (OK). Unavailable, with the request taken
+  // back out of the queue, when no session took it within `pickup` (the source is not streaming:
+  // connecting, in its initial snapshot, or failing); DeadlineExceeded when a session took it
+  // but its append was not durable within `durable` (it may still run, but is not yet stored).
+  absl::Status AwaitAccepted(const std::string& id, absl::Duration pickup, absl::Duration durable);
 
  private:
   std::mutex mu_;
-  std::optional<ResnapshotRequest> queued_;
-  std::string running_;  // table of the running request, "" when none
+  std::condition_variable cv_;
+  std::deque<ResnapshotRequest> queued_;
+  std::string running_;     // table of the running request, "" when none
+  std::string running_id_;  // its id
+  std::string accepted_;    // id of the last accepted request
 };
 
 // "db.table" split in two; InvalidArgument naming the expected form otherwise.
@@ -78,8 +113,9 @@ class WatermarkWindows {
 
   // Worker: a fresh watermark id.
   std::string NewId();
-  // Worker: the chunk read between L and H of `id`.
-  void Offer(const std::string& id, SnapshotRows rows);
+  // Worker: the chunk read between L and H of `id`, and the table's progress once that chunk is
+  // appended (`after`: its last key, rows done, done).
+  void Offer(const std::string& id, SnapshotRows rows, storagepb::SnapshotTable after = {});
   // Worker: waits until the chunk `id` is emitted (true) or must be read again (false).
   // Cancelled when `stopping` is set first.
   absl::StatusOr<bool> AwaitEmitted(const std::string& id, const std::atomic<bool>& stopping);
@@ -92,9 +128,14 @@ class WatermarkWindows {
   // Session: a committed change whose keys are unknown.
   void SpoilOpen();
   // Session: after the transaction that held a high watermark is appended, the chunk to append
-  // (nullopt: nothing to do). Then, if the chunk has rows, append them with EmitWhenDurable's
-  // callback; if it has none, call Emitted(id, true).
-  std::optional<SnapshotRows> TakeReady(std::string& id);
+  // (nullopt: nothing to do): its rows, without those changed inside the window, and the
+  // table's progress after it. Append them (even none: the progress is stored with the
+  // checkpoint) with EmitWhenDurable's callback.
+  struct Ready {
+    SnapshotRows rows;
+    storagepb::SnapshotTable after;
+  };
+  std::optional<Ready> TakeReady(std::string& id);
   void Emitted(const std::string& id, bool appended);
   // Session: the append callback for chunk `id`'s rows. When the log's append has finished (on
   // the writer thread) it calls Emitted(id, result.ok()), then `done`. So the worker, and the
@@ -112,6 +153,7 @@ class WatermarkWindows {
     bool spoiled = false;
     std::set<std::string> changed;  // keys changed inside the window
     std::optional<SnapshotRows> rows;
+    storagepb::SnapshotTable after;
     enum class Result { kPending, kEmitted, kRedo } result = Result::kPending;
   };
   std::string KeyOf(const v1::ChangeEvent& event) const;
@@ -137,8 +179,11 @@ class ResnapshotWorker {
       : queue_(queue), windows_(windows), registry_(registry), source_(std::move(source)) {}
   ~ResnapshotWorker() { Stop(); }
   // Session thread: runs make_body()'s result on the worker thread for a queued request, unless
-  // one is running. make_body runs on the session thread (to copy what the worker needs).
-  void MaybeStart(const std::function<Body()>& make_body);
+  // one is running; returns the request it started. make_body runs on the session thread (to
+  // copy what the worker needs).
+  std::optional<ResnapshotRequest> MaybeStart(const std::function<Body()>& make_body);
+  // Session thread: joins a worker that has finished (done or failed); true when it did.
+  bool Reap();
   // Stops and joins the worker (it gets Cancelled).
   void Stop();
 
@@ -160,8 +205,9 @@ std::function<void(uint64_t rows_done, bool done)> ResnapshotProgress(SourceRegi
 
 // The worker loop, source-independent: `write_watermark(value)` commits one watermark,
 // `reader` reads chunks of `table` (with the WHERE condition applied), config's
-// snapshot_chunk_size rows each, pausing snapshot_pause_ms after each. Runs until the table is
-// done, an error, or `stopping`. Progress goes to `on_progress(rows_done, done)`.
+// snapshot_chunk_size rows each, pausing snapshot_pause_ms after each, starting after
+// table.last_key() (a resumed re-snapshot). Runs until the table is done, an error, or
+// `stopping`. Progress goes to `on_progress(rows_done, done)`.
 absl::Status RunWatermarkChunks(WatermarkWindows& windows, storagepb::SnapshotTable table,
                                 SnapshotReader& reader, const config::SourceConfig& config,
                                 const std::function<absl::Status(const std::string&)>& write_watermark,
