@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
 #include "protocol/pgclient/replication_connection.h"
+#include "protocol/pgclient/sql_error.h"
 #include "protocol/postgres/copy_data.h"
 #include "protocol/postgres/pgoutput.h"
 #include "protocol/postgres/relation_cache.h"
@@ -783,7 +784,17 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
 
 absl::Status PostgresSource::RunSession(const std::atomic<bool>& stopping) {
   Session session(config_, log_, id_, registry_, options_, stopping, requests_);
-  return session.Run();
+  absl::Status st = session.Run();
+  // A statement the server refuses for good (permission denied, undefined table, ...:
+  // pgclient/sql_error.h) fails the same way on every retry: the source stays in ERROR with the
+  // server's reason until an operator has fixed it. What is stored stays; a new runner resumes.
+  if (pgclient::IsPermanentSqlError(st) && !IsFatal(st)) {
+    return Fatal(absl::Status(
+        st.code(), absl::StrCat("source '", config_.name, "': ", std::string(st.message()),
+                                ". Once fixed: sluicectl pause ", config_.name,
+                                "; sluicectl resume ", config_.name, " (or restart sluiced)")));
+  }
+  return st;
 }
 
 absl::Status PostgresSource::RequestSnapshot(const std::string& table, const std::string& where) {
