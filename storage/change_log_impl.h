@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/utf8_safe.h"
+#include "proto/base/value_wire.h"
 #include "proto/base/varint.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -200,20 +201,24 @@ inline bool PublishesInChunks(const PendingAppend& p) { return p.staged && p.tab
 
 // The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
 // any order, so these bytes followed by a body serialized without them parse as the whole event.
+// Written on the stack and appended at once (once per stored event).
 inline void AppendAssignedFields(uint64_t offset, uint32_t index, bool last, int64_t ingest_ts,
                                  std::string& out) {
-  out.push_back(static_cast<char>(0x08));  // 1: offset, varint
-  AppendVarint(offset, out);
+  char buf[1 + 10 + 1 + 5 + 2 + 1 + 10];
+  char* p = buf;
+  *p++ = static_cast<char>(0x08);  // 1: offset, varint
+  p = value_wire::PutVarint(offset, p);
   if (index != 0) {
-    out.push_back(static_cast<char>(0x40));  // 8: transaction_index, varint
-    AppendVarint(index, out);
+    *p++ = static_cast<char>(0x40);  // 8: transaction_index, varint
+    p = value_wire::PutVarint(index, p);
   }
   if (last) {
-    out.push_back(static_cast<char>(0x48));  // 9: last_in_transaction, varint
-    out.push_back(1);
+    *p++ = static_cast<char>(0x48);  // 9: last_in_transaction, varint
+    *p++ = 1;
   }
-  out.push_back(static_cast<char>(0x50));  // 10: ingest_ts_micros, varint (int64)
-  AppendVarint(static_cast<uint64_t>(ingest_ts), out);
+  *p++ = static_cast<char>(0x50);  // 10: ingest_ts_micros, varint (int64)
+  p = value_wire::PutVarint(static_cast<uint64_t>(ingest_ts), p);
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 inline SerializedEvent Serialize(v1::ChangeEvent& e) {

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "proto/base/value_wire.h"
 #include "proto/base/varint.h"
 
 namespace sluice::storage {
@@ -139,10 +140,12 @@ std::string DescribeLogKey(std::string_view key) {
 }
 
 void AppendRecordHeader(uint8_t flags, uint8_t op, std::string_view table, std::string& out) {
-  out.push_back(static_cast<char>(kRecordVersion));
-  out.push_back(static_cast<char>(flags));
-  out.push_back(static_cast<char>(op));
-  AppendVarint(table.size(), out);
+  // Written on the stack and appended at once: one call per row of a snapshot chunk.
+  char head[3 + 10];
+  head[0] = static_cast<char>(kRecordVersion);
+  head[1] = static_cast<char>(flags);
+  head[2] = static_cast<char>(op);
+  out.append(head, static_cast<size_t>(value_wire::PutVarint(table.size(), head + 3) - head));
   out.append(table);
 }
 
