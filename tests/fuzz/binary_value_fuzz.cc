@@ -17,10 +17,12 @@
 //     v1::Value that parses, deterministic, of the kind the column's type gives or raw; NULL is
 //     the null Value; strings, bytes, decimals and JSON are exactly the bytes sent (the same
 //     bytes as the text protocol's, AppendTextColumnWire); dates and times are in range;
-//   - a key column's text (BinaryKeyText) of an integer reads back as the stored integer;
+//   - a key column's text (BinaryKeyText) of an integer, FLOAT or DOUBLE reads back as the
+//     stored number;
 //   - the value renders as valid JSON (json_check.h).
 
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -116,13 +118,24 @@ void CheckValue(const ColumnDefinition& c, std::string_view bytes, const v1::Val
       }
       break;
     }
-    case v1::Value::kDouble:
+    case v1::Value::kDouble: {
       SLUICE_FUZZ_CHECK(type == ColumnType::kFloat || type == ColumnType::kDouble, what);
+      const double d = v.double_();
       if (type == ColumnType::kFloat) {
-        const double d = v.double_();
         SLUICE_FUZZ_CHECK(d != d || static_cast<double>(static_cast<float>(d)) == d, what);
       }
+      // The resume key of a FLOAT/DOUBLE key column reads back as exactly the stored number.
+      std::string key;
+      SLUICE_FUZZ_CHECK(mysqlclient::BinaryKeyText(c, bytes, key), what);
+      if (std::isfinite(d)) {
+        double back = 0;
+        const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), back);
+        SLUICE_FUZZ_CHECK(ec == std::errc() && end == key.data() + key.size() && back == d &&
+                              std::signbit(back) == std::signbit(d),
+                          what + " key " + key);
+      }
       break;
+    }
     case v1::Value::kDate:
       CheckDate(v.date(), what);
       break;
