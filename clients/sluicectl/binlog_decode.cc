@@ -109,7 +109,8 @@ class Decoder {
     const std::string& path = options_.files[index];
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> file, InputFile::Open(path));
     // Events are read through one window, the commit look-ahead's headers past it through
-    // another (so that it never moves the window the event being decoded is in).
+    // another (so that it never moves the window the event being decoded is in); the event
+    // window takes the look-ahead's buffer when it holds the next event.
     FileWindow window(*file, options_.window_bytes);
     FileWindow ahead(*file, options_.window_bytes);
     window_ = &window;
@@ -158,6 +159,8 @@ class Decoder {
             "server wrote it?)"));
         return Finish(st, after_jump);
       }
+      // What the look-ahead read ahead is taken, not read again.
+      window.TakeIfHeldBy(ahead, pos, mysql::kEventHeaderLength);
       auto header_bytes = window.Read(pos, mysql::kEventHeaderLength);
       if (!header_bytes.ok()) return Finish(header_bytes.status(), after_jump);
       auto header = mysql::DecodeEventHeader(*header_bytes);
@@ -174,6 +177,7 @@ class Decoder {
                 " remain in the file (cut short while the server wrote it?)")),
             after_jump);
       }
+      window.TakeIfHeldBy(ahead, pos, header->event_size);
       auto event_bytes = window.Read(pos, header->event_size);
       if (!event_bytes.ok()) return Finish(event_bytes.status(), after_jump);
       auto event = decoder.Decode(*event_bytes, pos);
@@ -504,6 +508,13 @@ class Decoder {
       if (!header.ok()) return {};
       auto h = mysql::DecodeEventHeader(*header);
       if (!h.ok() || h->event_size > size_ - pos || h->event_size == 0) return {};
+      if (h->event_size <= options_.window_bytes && !window_->Holds(pos, h->event_size) &&
+          !ahead_->Holds(pos, h->event_size)) {
+        // The event spans the end of the event window: read ahead from its start, where the
+        // event window will refill (it then takes this buffer, FileWindow::TakeIfHeldBy). An
+        // event larger than a window is not (the look-ahead needs only its header).
+        if (!ahead_->Read(pos, h->event_size).ok()) return {};
+      }
       const int64_t micros = gtid_commit_micros_ ? static_cast<int64_t>(*gtid_commit_micros_)
                                                  : int64_t{h->timestamp} * 1'000'000;
       const auto type = static_cast<EventType>(h->type);

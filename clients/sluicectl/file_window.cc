@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -92,6 +93,19 @@ void FileWindow::Allocate(size_t capacity) {
   }
   data_ = new char[capacity];
   capacity_ = capacity;
+}
+
+bool FileWindow::TakeIfHeldBy(FileWindow& other, uint64_t pos, size_t n) {
+  const uint64_t size = file_.size();
+  if (pos >= size || &other.file_ != &file_) return false;
+  n = static_cast<size_t>(std::min<uint64_t>(n, size - pos));
+  if (Holds(pos, n) || !other.Holds(pos, n)) return false;
+  std::swap(data_, other.data_);
+  std::swap(capacity_, other.capacity_);
+  std::swap(mapped_, other.mapped_);
+  std::swap(begin_, other.begin_);
+  std::swap(end_, other.end_);
+  return true;
 }
 
 absl::StatusOr<std::span<const std::byte>> FileWindow::Read(uint64_t pos, size_t n) {

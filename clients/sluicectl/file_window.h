@@ -67,6 +67,13 @@ class FileWindow {
   // How many times the file was read (refills; for tests).
   uint64_t refills() const { return refills_; }
 
+  // When this window does not hold [pos, pos + n) and `other` (a window on the same file) does,
+  // the two trade buffers (each keeps the other's bytes and range, and its own window size and
+  // refill count) and true is returned: a Read(pos, n) then needs no refill. Views handed out by
+  // either window before are invalid after a trade. The commit look-ahead reads ahead through a
+  // second window; the event window takes its buffer instead of reading those bytes again.
+  bool TakeIfHeldBy(FileWindow& other, uint64_t pos, size_t n);
+
  private:
   void Allocate(size_t capacity);
   void Release();

@@ -97,6 +97,50 @@ TEST_F(FileWindowTest, ReadsInsideTheWindowDoNotReadTheFile) {
   EXPECT_EQ(w.refills(), 11u);
 }
 
+// The event window takes the look-ahead window's buffer when that one holds what it needs: the
+// bytes are the file's, nothing is read again, and each window keeps working afterwards.
+TEST_F(FileWindowTest, AWindowTakesTheBufferOfOneThatHoldsTheBytes) {
+  const std::string bytes = RandomBytes(10'000, 4);
+  auto file = InputFile::Open(Write("d", bytes));
+  ASSERT_TRUE(file.ok());
+  FileWindow events(**file, 1000);
+  FileWindow ahead(**file, 1000);
+  ASSERT_TRUE(events.Read(0, 19).ok());
+  ASSERT_TRUE(ahead.Read(2500, 19).ok());  // ahead holds [2500, 3500)
+  EXPECT_FALSE(events.TakeIfHeldBy(ahead, 100, 50));   // already in events
+  EXPECT_FALSE(events.TakeIfHeldBy(ahead, 2000, 50));  // in neither
+  EXPECT_FALSE(events.TakeIfHeldBy(ahead, 3400, 200));  // only partly in ahead
+  EXPECT_TRUE(events.TakeIfHeldBy(ahead, 2600, 900));
+  EXPECT_TRUE(events.Holds(2600, 900));
+  EXPECT_TRUE(ahead.Holds(0, 1000));  // the buffers traded places
+  auto e = events.Read(2600, 900);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(Text(*e), bytes.substr(2600, 900));
+  auto a = ahead.Read(10, 990);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(Text(*a), bytes.substr(10, 990));
+  EXPECT_EQ(events.refills(), 1u);
+  EXPECT_EQ(ahead.refills(), 1u);
+  // Clipped at the end of the file like Read; nothing past it to take.
+  ASSERT_TRUE(ahead.Read(9500, 19).ok());
+  EXPECT_TRUE(events.TakeIfHeldBy(ahead, 9900, 500));
+  auto tail = events.Read(9900, 500);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(Text(*tail), bytes.substr(9900));
+  EXPECT_FALSE(events.TakeIfHeldBy(ahead, 10'000, 5));
+  // Both keep reading the file correctly after trading (a larger event grows either buffer).
+  auto big = ahead.Read(3000, 4000);
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(Text(*big), bytes.substr(3000, 4000));
+  EXPECT_TRUE(events.TakeIfHeldBy(ahead, 3000, 4000));
+  auto moved = events.Read(3500, 3500);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(Text(*moved), bytes.substr(3500, 3500));
+  auto back = ahead.Read(9000, 1000);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(Text(*back), bytes.substr(9000, 1000));
+}
+
 TEST_F(FileWindowTest, AFileCutShortAfterOpeningIsDataLoss) {
   const std::string bytes = RandomBytes(50'000, 3);
   const std::string path = Write("c", bytes);
