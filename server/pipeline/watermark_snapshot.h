@@ -18,6 +18,10 @@
 // was streamed in progress and committed inside the window) spoils the window: the chunk is
 // read again with new watermarks.
 //
+// A request is stored in the log when the session takes it, and each chunk's append stores the
+// table's progress after it (resnapshot_state.h), so a restart continues the re-snapshot after
+// its last durable chunk, with new watermarks (docs/guarantees.md).
+//
 // Thread-safety: WatermarkWindows is used by the worker and the session thread; all methods are
 // thread-safe.
 
