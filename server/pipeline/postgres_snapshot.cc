@@ -159,9 +159,16 @@ absl::StatusOr<const PostgresSnapshotReader::TableColumns*> PostgresSnapshotRead
 
 namespace {
 
-// Taken before a table stream's COPY, so that ending the stream early (a cancelled query aborts
-// the transaction) keeps the snapshot transaction.
-constexpr char kStreamSavepoint[] = "sluice_table_stream";
+// Before a table stream's COPY: a savepoint, so that ending the stream early (a cancelled query
+// aborts the transaction) keeps the snapshot transaction; and no sort, so that the rows come in
+// key order from the primary key's index as they do for the per-chunk query (LIMIT n), never
+// from a sort of the whole table that the planner may prefer without the LIMIT (on the server's
+// disk, with the first row only once every row is sorted). Keyless tables are still sorted by
+// ctid: there is no other plan for them.
+constexpr char kStartStream[] = "SAVEPOINT sluice_table_stream; SET LOCAL enable_sort = off";
+// After it, however it ended: back to the savepoint, which also undoes the SET LOCAL.
+constexpr char kEndStream[] =
+    "ROLLBACK TO SAVEPOINT sluice_table_stream; RELEASE SAVEPOINT sluice_table_stream";
 
 }  // namespace
 
@@ -261,13 +268,9 @@ absl::Status PostgresSnapshotReader::ReadFromStream(const storagepb::SnapshotTab
   const std::string name = QualifiedName(table);
   if (!stream_.open) {  // else it stopped where this chunk starts (ReadEncodedChunk)
     const std::string sql = Select(table, plan, /*limit=*/0);
-    SLUICE_RETURN_IF_ERROR(
-        conn_.Query(absl::StrCat("SAVEPOINT ", kStreamSavepoint)).status());
+    SLUICE_RETURN_IF_ERROR(conn_.Query(kStartStream).status());
     if (absl::Status started = conn_.StartCopyOut(sql); !started.ok()) {
-      conn_.Query(absl::StrCat("ROLLBACK TO SAVEPOINT ", kStreamSavepoint, "; RELEASE SAVEPOINT ",
-                               kStreamSavepoint))
-          .status()
-          .IgnoreError();  // the start's error is the one to report
+      conn_.Query(kEndStream).status().IgnoreError();  // the start's error is the one to report
       return started;
     }
     stream_.open = true;
@@ -282,14 +285,11 @@ absl::Status PostgresSnapshotReader::ReadFromStream(const storagepb::SnapshotTab
     if (!row.ok() || !*row) {
       // The copy is over: its error (the transaction aborted with it), or its end.
       stream_.open = false;
-      const bool failed = !row.ok();
-      SLUICE_RETURN_IF_ERROR(
-          conn_
-              .Query(failed ? absl::StrCat("ROLLBACK TO SAVEPOINT ", kStreamSavepoint,
-                                           "; RELEASE SAVEPOINT ", kStreamSavepoint)
-                            : absl::StrCat("RELEASE SAVEPOINT ", kStreamSavepoint))
-              .status());
-      if (failed) return row.status();
+      if (!row.ok()) {
+        conn_.Query(kEndStream).status().IgnoreError();  // the copy's error is the one to report
+        return row.status();
+      }
+      SLUICE_RETURN_IF_ERROR(conn_.Query(kEndStream).status());
       if (plan.binary && !binary_row_.ended()) {
         return absl::DataLossError(absl::StrCat("COPY binary of ", name,
                                                 ": the rows ended without the trailer"));
@@ -308,10 +308,7 @@ absl::Status PostgresSnapshotReader::EndStream() {
   if (!stream_.open) return absl::OkStatus();
   stream_.open = false;
   SLUICE_RETURN_IF_ERROR(conn_.EndCopyOut().status());
-  return conn_
-      .Query(absl::StrCat("ROLLBACK TO SAVEPOINT ", kStreamSavepoint, "; RELEASE SAVEPOINT ",
-                          kStreamSavepoint))
-      .status();
+  return conn_.Query(kEndStream).status();
 }
 
 absl::Status PostgresSnapshotReader::TakeRow(const Plan& plan, std::string_view message,

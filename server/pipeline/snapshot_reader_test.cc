@@ -287,6 +287,40 @@ TEST(SnapshotReaderTest, PostgresTableStreamRestartsFromTheRequestedKey) {
   EXPECT_EQ(count->rows.at(0).at(0).value_or(""), "50");
 }
 
+// Without LIMIT the planner may sort a whole table (here: a small one) rather than walk its
+// primary key; the stream must come from the index, as the per-chunk query does, and leave the
+// session's settings as they were.
+TEST(SnapshotReaderTest, PostgresTableStreamWalksThePrimaryKeyWithoutASort) {
+  auto db = TestDatabase::Shared(TestDatabase::Kind::kPostgres);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)
+                  ->Exec("DROP TABLE IF EXISTS tw_small; "
+                         "CREATE TABLE tw_small (id int PRIMARY KEY, t text); "
+                         "INSERT INTO tw_small SELECT g, 'w' || g FROM generate_series(1, 40) g; "
+                         "ANALYZE tw_small")
+                  .ok());
+  auto conn = ConnectPostgres(**db);
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(OpenPostgresSnapshot(*conn, "").ok());
+  auto plan = conn->QueryText("EXPLAIN SELECT * FROM tw_small ORDER BY id");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_NE(plan->rows.at(0).at(0).value_or("").find("Sort"), std::string::npos)
+      << "the planner no longer sorts this table: the test shows nothing";
+  const postgres::TypeResolver resolver;
+  PostgresSnapshotReader stream(*conn, resolver);
+  stream.set_chunk_queries(PostgresSnapshotReader::ChunkQueries::kOnePerTable);
+  EXPECT_EQ(ReadChunks(stream, Table("public", "tw_small", {"id"}), 15).size(), 3u);
+  // This transaction's own scans of the table so far (not yet flushed to the cumulative view).
+  auto scans = conn->QueryText(
+      "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'tw_small'");
+  ASSERT_TRUE(scans.ok()) << scans.status();
+  EXPECT_EQ(scans->rows.at(0).at(0).value_or(""), "0");
+  EXPECT_EQ(scans->rows.at(0).at(1).value_or(""), "1");
+  auto sort = conn->QueryText("SHOW enable_sort");
+  ASSERT_TRUE(sort.ok()) << sort.status();
+  EXPECT_EQ(sort->rows.at(0).at(0).value_or(""), "on");
+}
+
 // A sluiced that stops (or a reader that fails on a row) in the middle of a table ends the stream:
 // the server cancels the COPY and the connection takes the next command, in the same
 // transaction. The table is larger than the socket buffers, so the server is still sending.
