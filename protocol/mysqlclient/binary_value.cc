@@ -210,22 +210,6 @@ absl::Status AppendBinaryColumnWire(const ColumnDefinition& c,
   }
 }
 
-bool HasBinaryKeyText(const ColumnDefinition& c) {
-  switch (static_cast<ColumnType>(c.type)) {
-    case ColumnType::kTiny:
-    case ColumnType::kShort:
-    case ColumnType::kInt24:
-    case ColumnType::kLong:
-    case ColumnType::kLongLong:
-    case ColumnType::kYear:
-    case ColumnType::kFloat:
-    case ColumnType::kDouble:
-      return true;
-    default:
-      return BinaryFieldSize(c) < 0;
-  }
-}
-
 bool BinaryKeyText(const ColumnDefinition& c, std::string_view v, std::string& out) {
   out.clear();
   const int fixed = BinaryFieldSize(c);
@@ -234,7 +218,24 @@ bool BinaryKeyText(const ColumnDefinition& c, std::string_view v, std::string& o
     return true;
   }
   const auto type = static_cast<ColumnType>(c.type);
-  if (!HasBinaryKeyText(c) || v.size() != static_cast<size_t>(fixed)) return false;
+  if (fixed == 0) {
+    // A temporal: the text the server prints for the same value ('2026-01-01 00:00:00.000001',
+    // '-00:00:00.001'), which a comparison with the column reads back exactly.
+    if (type == ColumnType::kTime || type == ColumnType::kTime2) {
+      if (v.size() != 0 && v.size() != 8 && v.size() != 12) return false;
+      TimeParts t;
+      ReadTime(v, t);
+      out = ServerText(c, false, DateParts{}, true, t);
+      return true;
+    }
+    if (v.size() != 0 && v.size() != 4 && v.size() != 7 && v.size() != 11) return false;
+    DateParts d;
+    TimeParts t;
+    ReadDateTime(v, d, t);
+    out = ServerText(c, true, d, type != ColumnType::kDate && type != ColumnType::kNewDate, t);
+    return true;
+  }
+  if (v.size() != static_cast<size_t>(fixed)) return false;
   const uint64_t x = Le(v, 0, v.size());
   if (type == ColumnType::kFloat || type == ColumnType::kDouble) {
     ExactDoubleText(type == ColumnType::kFloat ? FloatBits(x) : DoubleBits(x), out);

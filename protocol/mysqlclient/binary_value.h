@@ -39,13 +39,10 @@ absl::Status AppendBinaryColumnWire(const ColumnDefinition& column,
 
 // The text of a key column's binary value for a keyset condition and the stored resume key:
 // integers in decimal, FLOAT and DOUBLE as ExactDoubleText of the stored number (a FLOAT
-// widened to double), string-like values (every type BinaryFieldSize gives -1) as their bytes.
-// False for temporal columns, whose text the server formats (read such tables with the text
-// protocol).
+// widened to double), temporals as the server prints them (the column's decimals give the
+// fraction digits), string-like values (every type BinaryFieldSize gives -1) as their bytes.
+// False when the value's size does not fit its type.
 bool BinaryKeyText(const ColumnDefinition& column, std::string_view value, std::string& out);
-// Whether BinaryKeyText gives a text for the column's values (integer, floating-point or
-// string-like types).
-bool HasBinaryKeyText(const ColumnDefinition& column);
 
 // `d` as the shortest decimal text that reads back as exactly `d` ("1.2345670461654663",
 // "1e-45", "-0", "3.4028234663852886e+38"): unlike the server's text of a FLOAT (6 significant

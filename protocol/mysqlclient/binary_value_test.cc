@@ -228,25 +228,34 @@ TEST(BinaryValueTest, KeyText) {
   EXPECT_EQ(key, "-8388608");
   EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kVarString), std::string("a\0'b", 4), key));
   EXPECT_EQ(key, std::string("a\0'b", 4));
-  EXPECT_TRUE(HasBinaryKeyText(Column(ColumnType::kNewDecimal)));
   // Floating point: the stored number, every digit it needs (the server's text of a FLOAT has
   // 6 significant digits: 1.23457 here).
-  EXPECT_TRUE(HasBinaryKeyText(Column(ColumnType::kFloat)));
   EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kFloat), std::string("\x4B\x06\x9E\x3F", 4), key));
   EXPECT_EQ(key, "1.2345670461654663");  // FLOAT 1.2345671, widened
   EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kFloat), std::string("\x01\x00\x00\x00", 4), key));
   EXPECT_EQ(key, "1.401298464324817e-45");
   EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kFloat), std::string("\x00\x00\x00\x80", 4), key));
   EXPECT_EQ(key, "-0");
-  EXPECT_TRUE(
-      BinaryKeyText(Column(ColumnType::kDouble), std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xEF\xFF", 8), key));
+  EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kDouble),
+                            std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xEF\xFF", 8), key));
   EXPECT_EQ(key, "-1.7976931348623157e+308");
   EXPECT_FALSE(BinaryKeyText(Column(ColumnType::kDouble), std::string(4, '\0'), key));
-  for (ColumnType t : {ColumnType::kDate, ColumnType::kDateTime, ColumnType::kTimestamp,
-                       ColumnType::kTime}) {
-    EXPECT_FALSE(HasBinaryKeyText(Column(t))) << static_cast<int>(t);
-    EXPECT_FALSE(BinaryKeyText(Column(t), std::string(8, '\0'), key)) << static_cast<int>(t);
-  }
+  // Temporals: as the server prints them, with the column's fraction digits.
+  ColumnDefinition dt6 = Column(ColumnType::kDateTime2);
+  dt6.decimals = 6;
+  EXPECT_TRUE(BinaryKeyText(dt6, std::string("\xEA\x07\x01\x02\x03\x04\x05\x01\x00\x00\x00", 11),
+                            key));
+  EXPECT_EQ(key, "2026-01-02 03:04:05.000001");
+  EXPECT_TRUE(BinaryKeyText(dt6, std::string(), key));  // the zero datetime
+  EXPECT_EQ(key, "0000-00-00 00:00:00.000000");
+  EXPECT_TRUE(BinaryKeyText(Column(ColumnType::kDate), std::string("\xEA\x07\x01\x02", 4), key));
+  EXPECT_EQ(key, "2026-01-02");
+  ColumnDefinition t3 = Column(ColumnType::kTime2);
+  t3.decimals = 3;
+  EXPECT_TRUE(BinaryKeyText(
+      t3, std::string("\x01\x00\x00\x00\x00\x00\x00\x00\xE8\x03\x00\x00", 12), key));
+  EXPECT_EQ(key, "-00:00:00.001");
+  EXPECT_FALSE(BinaryKeyText(dt6, std::string(5, '\0'), key));  // wrong size
   EXPECT_FALSE(BinaryKeyText(Column(ColumnType::kLong), "abc", key));  // wrong size
 }
 

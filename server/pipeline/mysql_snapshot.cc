@@ -433,23 +433,9 @@ absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::Snaps
   return sql;
 }
 
-absl::StatusOr<bool> MysqlSnapshotReader::UseBinary(const storagepb::SnapshotTable& table) {
-  if (protocol_ != MysqlRowProtocol::kBinary) return false;
-  if (table.key_columns_size() == 0) return true;
-  SLUICE_ASSIGN_OR_RETURN(const std::vector<mysqlclient::ColumnDefinition>* columns,
-                          Columns(table));
-  for (const std::string& key : table.key_columns()) {
-    for (const auto& c : *columns) {
-      if (c.name != key) continue;
-      if (!mysqlclient::HasBinaryKeyText(c)) return false;
-    }
-  }
-  return true;
-}
-
 absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     const storagepb::SnapshotTable& table, size_t limit) {
-  SLUICE_ASSIGN_OR_RETURN(bool binary, UseBinary(table));
+  bool binary = protocol_ == MysqlRowProtocol::kBinary;
   // Over the text protocol, a FLOAT or DOUBLE key column is also selected as a DOUBLE
   // expression, which the server prints with every digit: the resume key is the stored number.
   std::vector<bool> exact_keys;

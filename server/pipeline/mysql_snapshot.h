@@ -19,11 +19,12 @@
 // streamed row by row and encoded as they arrive, so snapshot rows render exactly as the
 // stream's rows. By default over the binary protocol (MysqlConnection::QueryStreamBinary,
 // mysqlclient::AppendBinaryColumnWire): the server then sends integers, floats and temporals
-// without formatting them, which costs it less CPU per row than the text protocol. A table
-// with a temporal key column, or a reader set to MysqlRowProtocol::kText, is read with
-// COM_QUERY (QueryStream, AppendTextColumnWire), and so is everything after the server refused
-// to prepare a chunk's statement (e.g. max_prepared_stmt_count = 0). Both store the same bytes
-// but for FLOAT and DOUBLE, which text gives rounded (mysql_snapshot_protocol_test).
+// without formatting them, which costs it less CPU per row than the text protocol; the resume
+// key is made from the last row's binary key values (BinaryKeyText). A reader set to
+// MysqlRowProtocol::kText reads with COM_QUERY (QueryStream, AppendTextColumnWire), and so does
+// everything after the server refused to prepare a chunk's statement (e.g.
+// max_prepared_stmt_count = 0). Both store the same bytes but for FLOAT and DOUBLE, which text
+// gives rounded (mysql_snapshot_protocol_test).
 // The resume key of a FLOAT or DOUBLE key column is always the stored number, never the
 // server's rounded text (a FLOAT prints with 6 significant digits, so `k > 1.23457` skipped or
 // re-read rows): over the binary protocol it is the value's bits (BinaryKeyText), over the text
@@ -85,10 +86,6 @@ class MysqlSnapshotReader final : public SnapshotReader {
   void set_protocol(MysqlRowProtocol protocol) { protocol_ = protocol; }
 
  private:
-  // Whether the table's chunks go over the binary protocol (every key column's text can be
-  // made from its binary value).
-  absl::StatusOr<bool> UseBinary(const storagepb::SnapshotTable& table);
-
   // The table's columns as the server describes them (for quoting key literals).
   absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> Columns(
       const storagepb::SnapshotTable& table);
