@@ -3,7 +3,7 @@
 // body and its table-state key) and every chunk's resume key must be the same, for a table with
 // every column type and edge values, with keyset pagination over several chunks, for a
 // composite key of a binary string and a signed integer, a BIGINT UNSIGNED key, a keyless table,
-// and a temporal key (which the reader reads with the text protocol).
+// and a temporal key.
 //
 // The one difference: FLOAT and DOUBLE(M,D) columns. The text protocol prints them rounded
 // (a FLOAT to 6 digits, a DOUBLE(12,4) to 4 decimals), so the text reader stored a nearby
