@@ -120,6 +120,8 @@ class Decoder {
     mysql::BinlogDecoder decoder;
     decoder.set_file_name(path);
     decoder.set_defer_rows(true);  // rows are decoded by RenderRows, one at a time
+    // Not copied: RenderRows reads them before the event window is read again.
+    decoder.set_borrow_deferred_rows(true);
     decoder_ = &decoder;
     mysql::TransactionAssembler assembler(BinlogPosition{name_, mysql::kBinlogMagic.size()});
     assembler.set_skip_statement_dml(true);
@@ -419,7 +421,7 @@ class Decoder {
   }
 
   absl::Status RenderRows(const mysql::RowsEvent& rows) {
-    if (txn_.dropped || rows.table == nullptr || rows.deferred_body.empty()) {
+    if (txn_.dropped || rows.table == nullptr || rows.deferred_rows().empty()) {
       return absl::OkStatus();
     }
     PrepareEvent(rows);

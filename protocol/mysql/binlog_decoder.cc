@@ -115,7 +115,7 @@ absl::StatusOr<Event> BinlogDecoder::DecodeImpl(Bytes event, uint64_t position, 
         position);
   }
   body = body.subspan(header_length);
-  auto decoded = DecodeBody(h, body, position, in_payload);
+  auto decoded = DecodeBody(h, body, position, in_payload, !in_payload);
   if (!decoded.ok()) {
     const absl::Status& st = decoded.status();
     // Payload errors already carry the position of the inner event.
@@ -127,7 +127,8 @@ absl::StatusOr<Event> BinlogDecoder::DecodeImpl(Bytes event, uint64_t position, 
 }
 
 absl::StatusOr<EventBody> BinlogDecoder::DecodeBody(const EventHeader& h, Bytes body,
-                                                    uint64_t position, bool in_payload) {
+                                                    uint64_t position, bool in_payload,
+                                                    bool callers_bytes) {
   switch (static_cast<EventType>(h.type)) {
     case EventType::kQuery:
       return DecodeQuery(body, fde_);
@@ -157,7 +158,8 @@ absl::StatusOr<EventBody> BinlogDecoder::DecodeBody(const EventHeader& h, Bytes 
     case EventType::kUpdateRowsV2:
     case EventType::kDeleteRowsV2:
     case EventType::kPartialUpdateRows:
-      return DecodeRowsEvent(body, h.type, fde_, tables_, defer_rows_);
+      return DecodeRowsEvent(body, h.type, fde_, tables_, defer_rows_,
+                             borrow_deferred_rows_ && callers_bytes);
     case EventType::kGtid:
       return DecodeGtid(body, false);
     case EventType::kAnonymousGtid:
@@ -214,7 +216,7 @@ absl::StatusOr<EventBody> BinlogDecoder::DecodeBody(const EventHeader& h, Bytes 
       inner.type = plain->type;
       return DecodeBody(inner, Bytes(reinterpret_cast<const std::byte*>(plain->body.data()),
                                      plain->body.size()),
-                        position, in_payload);
+                        position, in_payload, /*callers_bytes=*/false);
     }
     default:
       break;

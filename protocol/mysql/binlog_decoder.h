@@ -86,6 +86,12 @@ class BinlogDecoder {
 
   // Row events come back with their rows undecoded (RowsEvent::deferred_body), for ForEachRow.
   void set_defer_rows(bool defer) { defer_rows_ = defer; }
+  // With deferred rows: a row event's body is not copied but pointed at (RowsEvent::deferred_view)
+  // when it is in the bytes given to Decode, which must then stay valid while its rows are used
+  // (the offline decoder reads them before it reads the next event). The rows of a compressed
+  // event or of a TRANSACTION_PAYLOAD's inner events are still copied (they are decompressed
+  // into the decoder's own buffer).
+  void set_borrow_deferred_rows(bool borrow) { borrow_deferred_rows_ = borrow; }
 
   // Largest TRANSACTION_PAYLOAD, and largest inflated record of a MariaDB compressed event, the
   // decoder will decompress (default 1 GiB).
@@ -93,8 +99,9 @@ class BinlogDecoder {
 
  private:
   absl::StatusOr<Event> DecodeImpl(Bytes event, uint64_t position, bool in_payload);
+  // `callers_bytes`: `body` is in the bytes given to Decode (not a decompressed copy).
   absl::StatusOr<EventBody> DecodeBody(const EventHeader& h, Bytes body, uint64_t position,
-                                       bool in_payload);
+                                       bool in_payload, bool callers_bytes);
   absl::StatusOr<TransactionPayload> DecodePayload(Bytes body, uint64_t position);
   absl::Status Annotate(const absl::Status& st, uint64_t position) const;
 
@@ -103,6 +110,7 @@ class BinlogDecoder {
   TableMapCache tables_;
   uint64_t max_payload_size_ = uint64_t{1} << 30;
   bool defer_rows_ = false;
+  bool borrow_deferred_rows_ = false;
 };
 
 class BinlogFileReader {

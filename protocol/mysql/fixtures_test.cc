@@ -358,68 +358,100 @@ namespace sluice::mysql {
 namespace {
 
 // Deferred rows visited one at a time (reusing one RowChange) are exactly the rows the eager
-// decoder keeps, on every fixture.
+// decoder keeps, on every fixture; also when the decoder borrows the row events' bodies
+// (set_borrow_deferred_rows): then a row event read from the given bytes points into them and
+// copies nothing, while a compressed event's or a TRANSACTION_PAYLOAD's inner event's rows, which
+// are in a buffer of the decoder's, are copied.
 TEST(ForEachRowTest, SameRowsAsTheEagerDecoderOnEveryFixture) {
   auto dir = testing::FixtureDir();
   if (!dir) GTEST_SKIP() << "../shared/fixtures/mysql-binlogs not found";
-  size_t total = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(*dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "README.md") continue;
-    const std::string bytes = testing::ReadFileBytes(entry.path());
-    testing::Decoded eager = testing::DecodeAll(bytes, name);
-    std::vector<std::string> want = testing::Rows(eager.events);
+  for (const bool borrow : {false, true}) {
+    SCOPED_TRACE(borrow ? "borrowed" : "copied");
+    size_t total = 0;
+    size_t borrowed = 0;
+    size_t copied = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(*dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name == "README.md") continue;
+      const std::string bytes = testing::ReadFileBytes(entry.path());
+      testing::Decoded eager = testing::DecodeAll(bytes, name);
+      std::vector<std::string> want = testing::Rows(eager.events);
 
-    std::vector<std::string> got;
-    BinlogDecoder decoder;
-    decoder.set_defer_rows(true);
-    uint64_t pos = 4;
-    absl::Status st;
-    const auto visit = [&](const RowsEvent& header, const RowChange& c) {
-      switch (header.kind) {
-        case RowsKind::kWrite:
-          got.push_back("I " + testing::RowJson(*c.after));
-          break;
-        case RowsKind::kUpdate:
-          got.push_back("U " + testing::RowJson(*c.before) + " -> " + testing::RowJson(*c.after));
-          break;
-        case RowsKind::kDelete:
-          got.push_back("D " + testing::RowJson(*c.before));
-          break;
-      }
-      return absl::OkStatus();
-    };
-    std::function<absl::Status(const Event&)> walk = [&](const Event& e) -> absl::Status {
-      if (const auto* p = std::get_if<TransactionPayload>(&e.body)) {
-        for (const Event& inner : p->events) {
-          absl::Status s = walk(inner);
-          if (!s.ok()) return s;
+      std::vector<std::string> got;
+      BinlogDecoder decoder;
+      decoder.set_defer_rows(true);
+      decoder.set_borrow_deferred_rows(borrow);
+      uint64_t pos = 4;
+      Bytes event_bytes;  // the bytes of the event being walked
+      absl::Status st;
+      const auto visit = [&](const RowsEvent& header, const RowChange& c) {
+        switch (header.kind) {
+          case RowsKind::kWrite:
+            got.push_back("I " + testing::RowJson(*c.after));
+            break;
+          case RowsKind::kUpdate:
+            got.push_back("U " + testing::RowJson(*c.before) + " -> " + testing::RowJson(*c.after));
+            break;
+          case RowsKind::kDelete:
+            got.push_back("D " + testing::RowJson(*c.before));
+            break;
         }
+        return absl::OkStatus();
+      };
+      std::function<absl::Status(const Event&, bool)> walk = [&](const Event& e,
+                                                                 bool inner) -> absl::Status {
+        if (const auto* p = std::get_if<TransactionPayload>(&e.body)) {
+          for (const Event& in : p->events) {
+            absl::Status s = walk(in, true);
+            if (!s.ok()) return s;
+          }
+        }
+        if (const auto* rows = std::get_if<RowsEvent>(&e.body)) {
+          EXPECT_TRUE(rows->rows.empty());
+          const Bytes body = rows->deferred_rows();
+          const auto type = static_cast<EventType>(e.header.type);
+          const bool compressed = type >= EventType::kMariaWriteRowsCompressedV1 &&
+                                  type <= EventType::kMariaDeleteRowsCompressed;
+          if (!body.empty() && borrow && !inner && !compressed) {
+            EXPECT_TRUE(rows->deferred_body.empty()) << name << " at " << pos;
+            EXPECT_TRUE(body.data() >= event_bytes.data() &&
+                        body.data() + body.size() <= event_bytes.data() + event_bytes.size())
+                << name << " at " << pos;
+            ++borrowed;
+          } else if (!body.empty()) {
+            EXPECT_TRUE(rows->deferred_view.empty()) << name << " at " << pos;
+            EXPECT_EQ(rows->deferred_body.size(), body.size()) << name << " at " << pos;
+            ++copied;
+          }
+          return ForEachRow(*rows, decoder.format(), visit);
+        }
+        return absl::OkStatus();
+      };
+      while (pos + kEventHeaderLength <= bytes.size()) {
+        auto h = DecodeEventHeader(testing::AsBytes(std::string_view(bytes).substr(pos)));
+        if (!h.ok() || h->event_size < kEventHeaderLength || pos + h->event_size > bytes.size()) {
+          break;
+        }
+        event_bytes = testing::AsBytes(std::string_view(bytes).substr(pos, h->event_size));
+        auto e = decoder.Decode(event_bytes, pos);
+        if (!e.ok()) break;
+        st = walk(*e, false);
+        if (!st.ok()) break;
+        pos += h->event_size;
       }
-      if (const auto* rows = std::get_if<RowsEvent>(&e.body)) {
-        EXPECT_TRUE(rows->rows.empty());
-        return ForEachRow(*rows, decoder.format(), visit);
-      }
-      return absl::OkStatus();
-    };
-    while (pos + kEventHeaderLength <= bytes.size()) {
-      auto h = DecodeEventHeader(testing::AsBytes(std::string_view(bytes).substr(pos)));
-      if (!h.ok() || h->event_size < kEventHeaderLength || pos + h->event_size > bytes.size()) {
-        break;
-      }
-      auto e =
-          decoder.Decode(testing::AsBytes(std::string_view(bytes).substr(pos, h->event_size)), pos);
-      if (!e.ok()) break;
-      st = walk(*e);
-      if (!st.ok()) break;
-      pos += h->event_size;
+      if (!eager.status.ok()) continue;  // truncated/corrupt fixtures: compared up to the error
+      EXPECT_TRUE(st.ok()) << name << ": " << st;
+      EXPECT_EQ(got, want) << name;
+      total += got.size();
     }
-    if (!eager.status.ok()) continue;  // truncated/corrupt fixtures: compared up to the error
-    EXPECT_TRUE(st.ok()) << name << ": " << st;
-    EXPECT_EQ(got, want) << name;
-    total += got.size();
+    EXPECT_GT(total, 50u);
+    if (borrow) {
+      EXPECT_GT(borrowed, 20u);
+    } else {
+      EXPECT_EQ(borrowed, 0u);
+    }
+    EXPECT_GT(copied, 0u);  // compressed and payload fixtures
   }
-  EXPECT_GT(total, 50u);
 }
 
 }  // namespace

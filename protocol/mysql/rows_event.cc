@@ -270,7 +270,7 @@ bool IsRowsEventType(uint8_t type) { return LayoutFor(type).has_value(); }
 namespace {
 
 // What DecodeRows does with the rows: keep them, visit them one at a time, or leave them for later.
-enum class RowsMode { kKeep, kVisit, kVisitFlat, kDefer };
+enum class RowsMode { kKeep, kVisit, kVisitFlat, kDefer, kDeferBorrowed };
 
 // The rows' destination: kKeep appends to ev.rows, kVisit decodes into `scratch` (reusing its
 // allocations) and calls `visit`, kVisitFlat decodes into two FlatRows and calls `flat_visit`.
@@ -332,6 +332,10 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
     ev.deferred_body.assign(reinterpret_cast<const char*>(body.data()), body.size());
     return absl::OkStatus();
   }
+  if (mode == RowsMode::kDeferBorrowed) {
+    ev.deferred_view = body;  // the caller's bytes (DecodeRowsEvent's borrow_body)
+    return absl::OkStatus();
+  }
   const TableMap& t = *ev.table;
   size_t ncols_at = r.position();
   uint64_t ncols = r.ReadLenencInt();
@@ -390,20 +394,22 @@ absl::Status DecodeRows(Bytes body, uint8_t type, const FormatDescription& fde,
 }  // namespace
 
 absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
-                                          const TableMapCache& tables, bool defer_rows) {
+                                          const TableMapCache& tables, bool defer_rows,
+                                          bool borrow_body) {
   RowsEvent ev;
-  absl::Status st = DecodeRows(body, type, fde, tables,
-                               defer_rows ? RowsMode::kDefer : RowsMode::kKeep, RowsTarget{}, ev);
+  const RowsMode mode = !defer_rows   ? RowsMode::kKeep
+                        : borrow_body ? RowsMode::kDeferBorrowed
+                                      : RowsMode::kDefer;
+  absl::Status st = DecodeRows(body, type, fde, tables, mode, RowsTarget{}, ev);
   if (!st.ok()) return st;
   return ev;
 }
 
 absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
                         const RowVisitor& visit) {
-  if (deferred.table == nullptr || deferred.deferred_body.empty()) return absl::OkStatus();
+  const Bytes body = deferred.deferred_rows();
+  if (deferred.table == nullptr || body.empty()) return absl::OkStatus();
   const TableMapCache tables = {{deferred.table_id, deferred.table}};
-  const Bytes body(reinterpret_cast<const std::byte*>(deferred.deferred_body.data()),
-                   deferred.deferred_body.size());
   RowsEvent header;
   // One row per thread, reused across events: the same table's next event overwrites it in place.
   thread_local RowChange scratch;
@@ -417,10 +423,9 @@ absl::Status ForEachRow(const RowsEvent& deferred, const FormatDescription& fde,
 
 absl::Status ForEachFlatRow(const RowsEvent& deferred, const FormatDescription& fde,
                             const FlatRowVisitor& visit) {
-  if (deferred.table == nullptr || deferred.deferred_body.empty()) return absl::OkStatus();
+  const Bytes body = deferred.deferred_rows();
+  if (deferred.table == nullptr || body.empty()) return absl::OkStatus();
   const TableMapCache tables = {{deferred.table_id, deferred.table}};
-  const Bytes body(reinterpret_cast<const std::byte*>(deferred.deferred_body.data()),
-                   deferred.deferred_body.size());
   RowsEvent header;
   // Two rows per thread, reused across events (their buffers keep their capacity).
   thread_local FlatRow before;

@@ -52,8 +52,18 @@ struct RowsEvent {
   std::shared_ptr<const TableMap> table;  // null only for an empty event with an unknown table id
   std::vector<RowChange> rows;
   // With deferred rows (DecodeRowsEvent(..., defer_rows=true), BinlogDecoder::set_defer_rows):
-  // `rows` stays empty and this holds the event body, for ForEachRow.
+  // `rows` stays empty and the event body is kept for ForEachRow: copied into `deferred_body`,
+  // or, when the decoder was told it may borrow the caller's bytes (DecodeRowsEvent(..., true,
+  // true), BinlogDecoder::set_borrow_deferred_rows), only pointed at by `deferred_view`, which is
+  // then valid only as long as the bytes given to the decoder. deferred_rows() is whichever holds
+  // them.
   std::string deferred_body;
+  Bytes deferred_view;
+
+  Bytes deferred_rows() const {
+    if (!deferred_view.empty()) return deferred_view;
+    return Bytes(reinterpret_cast<const std::byte*>(deferred_body.data()), deferred_body.size());
+  }
 };
 
 // True for the event type codes this decoder handles as row events.
@@ -63,9 +73,11 @@ bool IsRowsEventType(uint8_t type);
 // no TABLE_MAP, the column count exceeds the map's, any row is malformed, or a JSON diff does not
 // apply to its before document; Unimplemented for column types listed in row_values.h.
 // With `defer_rows` the header and table are decoded and checked, and the rows are left in
-// `deferred_body` for ForEachRow.
+// `deferred_body` for ForEachRow; with `borrow_body` too, they are not copied: `deferred_view`
+// points into `body`, which must then outlive the event's use.
 absl::StatusOr<RowsEvent> DecodeRowsEvent(Bytes body, uint8_t type, const FormatDescription& fde,
-                                          const TableMapCache& tables, bool defer_rows = false);
+                                          const TableMapCache& tables, bool defer_rows = false,
+                                          bool borrow_body = false);
 
 // Called once per row; `header` is the event without its rows. `row` is only valid during the call.
 using RowVisitor = std::function<absl::Status(const RowsEvent& header, const RowChange& row)>;
@@ -84,7 +96,7 @@ using FlatRowVisitor =
     std::function<absl::Status(const RowsEvent& header, const FlatRowChange& row)>;
 
 // ForEachRow without a heap object per value: each image is decoded into one of two reused
-// per-thread FlatRows, whose views point into `deferred.deferred_body` and `deferred.table`.
+// per-thread FlatRows, whose views point into `deferred.deferred_rows()` and `deferred.table`.
 // The same rows, values and errors as ForEachRow (and DecodeRowsEvent); PARTIAL_UPDATE_ROWS
 // included. After the buffers have grown to the table's size, a row of the common types (all
 // but JSON, VECTOR and the converting charsets) is decoded without allocating.
