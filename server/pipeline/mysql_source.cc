@@ -350,8 +350,18 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
         log_.Append(id_, std::move(markers), WithSnapshotState(cut, &state)).status());
   }
   MysqlSnapshotReader reader(*conn_);
-  SLUICE_RETURN_IF_ERROR(
-      RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info));
+  absl::Status st =
+      RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info);
+  if (absl::IsPermissionDenied(st)) {
+    // The server refuses to read a selected table (e.g. 1142, SELECT command denied): every
+    // retry would meet it again. The source stays in ERROR; what is stored stays.
+    return Fatal(absl::PermissionDeniedError(absl::StrCat(
+        "source '", config_.name, "': ", std::string(st.message()),
+        " (not retried: sluice reads every selected table; run GRANT SELECT ON the table TO "
+        "sluice's user, then sluicectl pause ",
+        config_.name, "; sluicectl resume ", config_.name, ")")));
+  }
+  SLUICE_RETURN_IF_ERROR(st);
   return conn_->Query("COMMIT").status();
 }
 

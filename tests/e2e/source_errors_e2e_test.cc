@@ -152,5 +152,47 @@ TEST(SourceErrorsE2E, PermanentSnapshotErrorStopsOnceRetryableOneIsRetried) {
   }
 }
 
+// MariaDB: a user that sees a selected table but may not SELECT from it (error 1142) stops the
+// source in ERROR once, with the server's message naming the table; not retried.
+TEST(SourceErrorsE2E, MariadbSelectDeniedStopsOnce) {
+  auto dbs = TestDatabase::Shared(TestDatabase::Kind::kMariaDb);
+  ASSERT_TRUE(dbs.ok()) << dbs.status();
+  TestDatabase& db = **dbs;
+  ASSERT_TRUE(db.Exec("DROP TABLE IF EXISTS err_open, err_secret; "
+                      "DROP USER IF EXISTS 'err_lim'@'%'; DROP USER IF EXISTS 'err_lim'@'localhost'; "
+                      "CREATE TABLE err_open (id INT PRIMARY KEY); "
+                      "CREATE TABLE err_secret (id INT PRIMARY KEY, v TEXT); "
+                      "INSERT INTO err_open VALUES (1), (2); "
+                      "INSERT INTO err_secret VALUES (1, 'a'); "
+                      "CREATE USER 'err_lim'@'%' IDENTIFIED BY 'pw'; "
+                      "CREATE USER 'err_lim'@'localhost' IDENTIFIED BY 'pw'; "
+                      "GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO 'err_lim'@'%', "
+                      "'err_lim'@'localhost'; "
+                      "GRANT SELECT ON err_open TO 'err_lim'@'%', 'err_lim'@'localhost'; "
+                      "GRANT INSERT ON err_secret TO 'err_lim'@'%', 'err_lim'@'localhost'")
+                  .ok());
+  TempDir data;
+  SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0", "--source",
+                    "mysql://err_lim:pw@127.0.0.1:" + std::to_string(db.port()) +
+                        "/?name=my&server_id=9101&tables=" + db.database() +
+                        ".err_*&snapshot=initial&tls=disabled"});
+  std::string status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = SourceStatus(d, "my");
+        return status.find("\"state\":\"error\"") != std::string::npos;
+      },
+      std::chrono::seconds(60)))
+      << status << "\n"
+      << d.Log();
+  EXPECT_NE(status.find("SELECT command denied"), std::string::npos) << status;
+  EXPECT_NE(status.find("err_secret"), std::string::npos) << status;
+  EXPECT_NE(status.find("GRANT SELECT"), std::string::npos) << status;
+  // A retried source would be back in ERROR within 0.5 + 1 + 2 s.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_EQ(ErrorsLogged(d, "my", "1142"), 1) << d.Log();
+  EXPECT_NE(SourceStatus(d, "my").find("\"state\":\"error\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice
