@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -98,6 +99,34 @@ TEST(ByteReaderTest, LittleEndianIntegers) {
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.remaining(), 0u);
   EXPECT_EQ(r.position(), data.size());
+}
+
+// Every width at every offset of varied bytes, the last read ending at the input's last byte: the
+// value is the bytes put together one at a time (the 3- and 6-byte reads are assembled from
+// narrower loads).
+TEST(ByteReaderTest, LittleEndianWidthsAtEveryOffset) {
+  std::string data;
+  for (int i = 0; i < 64; ++i) data.push_back(static_cast<char>(i * 37 + 0x91));
+  auto want = [&](size_t at, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v |= uint64_t{static_cast<uint8_t>(data[at + i])} << (8 * i);
+    return v;
+  };
+  for (size_t at = 0; at + 8 <= data.size(); ++at) {
+    const std::string_view tail = std::string_view(data).substr(at);
+    for (size_t n : {2, 3, 4, 6, 8}) {
+      ByteReader r(tail.substr(0, n));
+      uint64_t got = 0;
+      if (n == 2) got = r.ReadU16Le();
+      if (n == 3) got = r.ReadU24Le();
+      if (n == 4) got = r.ReadU32Le();
+      if (n == 6) got = r.ReadU48Le();
+      if (n == 8) got = r.ReadU64Le();
+      EXPECT_TRUE(r.ok());
+      EXPECT_EQ(got, want(at, n)) << "width " << n << " at " << at;
+      EXPECT_EQ(r.remaining(), 0u);
+    }
+  }
 }
 
 TEST(ByteReaderTest, LittleEndianMaxValues) {
