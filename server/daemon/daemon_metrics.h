@@ -11,7 +11,9 @@
 // Lifecycle: Create, give it to the log, Attach the log and registry, Serve; Shutdown (stops the
 // HTTP server) before the log and the registry are destroyed; destroy after the log.
 // Errors: Serve returns FailedPrecondition naming the address when it cannot listen.
-// Thread-safety: OnDurable runs on the log's one writer thread; the rest from any thread.
+// Thread-safety: OnDurable runs on the log's writer thread, or on its ingesting thread for a
+// snapshot ingestion; the two never overlap (storage/append_observer.h), so handles_ needs no
+// lock. The rest runs from any thread.
 
 #include <cstdint>
 #include <map>
@@ -55,7 +57,7 @@ class DaemonMetrics final : public storage::AppendObserver {
   DaemonMetrics() = default;
   absl::Status Register();
 
-  // Handles of one source, used only on the writer thread.
+  // Handles of one source, used only by OnDurable.
   struct SourceHandles {
     metrics::Counter* transactions = nullptr;
     metrics::Counter* bytes = nullptr;
@@ -70,7 +72,7 @@ class DaemonMetrics final : public storage::AppendObserver {
   metrics::Family<metrics::Counter>* bytes_ = nullptr;
   metrics::Family<metrics::Histogram>* latency_ = nullptr;
   metrics::Family<metrics::Counter>* errors_ = nullptr;
-  std::unordered_map<uint32_t, SourceHandles> handles_;  // writer thread only
+  std::unordered_map<uint32_t, SourceHandles> handles_;  // OnDurable only
 
   mutable std::mutex mu_;
   std::map<std::string, int64_t> last_commit_micros_;  // guarded by mu_; per source
