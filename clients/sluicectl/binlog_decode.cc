@@ -109,10 +109,11 @@ class Decoder {
     const std::string& path = options_.files[index];
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> file, InputFile::Open(path));
     // Events are read through one window, the commit look-ahead's headers past it through
-    // another (so that it never moves the window the event being decoded is in); the event
-    // window takes the look-ahead's buffer when it holds the next event.
+    // windows it keeps, up to read_ahead_bytes (so that it never moves the window the event
+    // being decoded is in); the event window takes those buffers in order when they hold the
+    // next event, instead of reading the bytes again.
     FileWindow window(*file, options_.window_bytes);
-    FileWindow ahead(*file, options_.window_bytes);
+    ReadAhead ahead(*file, options_.window_bytes, options_.read_ahead_bytes);
     window_ = &window;
     ahead_ = &ahead;
     size_ = file->size();
@@ -162,7 +163,7 @@ class Decoder {
         return Finish(st, after_jump);
       }
       // What the look-ahead read ahead is taken, not read again.
-      window.TakeIfHeldBy(ahead, pos, mysql::kEventHeaderLength);
+      ahead.Give(window, pos, mysql::kEventHeaderLength);
       auto header_bytes = window.Read(pos, mysql::kEventHeaderLength);
       if (!header_bytes.ok()) return Finish(header_bytes.status(), after_jump);
       auto header = mysql::DecodeEventHeader(*header_bytes);
@@ -179,7 +180,7 @@ class Decoder {
                 " remain in the file (cut short while the server wrote it?)")),
             after_jump);
       }
-      window.TakeIfHeldBy(ahead, pos, header->event_size);
+      ahead.Give(window, pos, header->event_size);
       auto event_bytes = window.Read(pos, header->event_size);
       if (!event_bytes.ok()) return Finish(event_bytes.status(), after_jump);
       auto event = decoder.Decode(*event_bytes, pos);
@@ -204,7 +205,8 @@ class Decoder {
       SLUICE_RETURN_IF_ERROR(FlushUnfinished());
     }
     decoder_ = nullptr;
-    window_ = ahead_ = nullptr;
+    window_ = nullptr;
+    ahead_ = nullptr;
     return absl::OkStatus();
   }
 
@@ -256,7 +258,8 @@ class Decoder {
     absl::Status flushed = FlushUnfinished();
     if (!flushed.ok()) return flushed;
     decoder_ = nullptr;
-    window_ = ahead_ = nullptr;
+    window_ = nullptr;
+    ahead_ = nullptr;
     if (after_jump) {
       return absl::InvalidArgumentError(absl::StrCat(
           error.message(), " (at --start-position ", *options_.start_position,
@@ -512,9 +515,9 @@ class Decoder {
       if (!h.ok() || h->event_size > size_ - pos || h->event_size == 0) return {};
       if (h->event_size <= options_.window_bytes && !window_->Holds(pos, h->event_size) &&
           !ahead_->Holds(pos, h->event_size)) {
-        // The event spans the end of the event window: read ahead from its start, where the
-        // event window will refill (it then takes this buffer, FileWindow::TakeIfHeldBy). An
-        // event larger than a window is not (the look-ahead needs only its header).
+        // The event spans the end of a window: read ahead from its start, where the event
+        // window will refill (it then takes this buffer, ReadAhead::Give). An event larger than
+        // a window is not (the look-ahead needs only its header).
         if (!ahead_->Read(pos, h->event_size).ok()) return {};
       }
       const int64_t micros = gtid_commit_micros_ ? static_cast<int64_t>(*gtid_commit_micros_)
@@ -543,7 +546,7 @@ class Decoder {
   }
 
   // The file's bytes [pos, pos + n) for the look-ahead: from the event window when it holds them
-  // (it is not moved: the event being decoded is in it), else from the look-ahead's window.
+  // (it is not moved: the event being decoded is in it), else from the look-ahead's windows.
   absl::StatusOr<Bytes> LookAheadRead(uint64_t pos, size_t n) const {
     return window_->Holds(pos, n) ? window_->Read(pos, n) : ahead_->Read(pos, n);
   }
@@ -605,7 +608,7 @@ class Decoder {
   // The file being decoded.
   uint64_t size_ = 0;             // of the file being decoded
   FileWindow* window_ = nullptr;  // its events, owned by DecodeFile
-  FileWindow* ahead_ = nullptr;   // the look-ahead's reads past window_, owned by DecodeFile
+  ReadAhead* ahead_ = nullptr;    // the look-ahead's reads past window_, owned by DecodeFile
   std::string name_;
   const mysql::BinlogDecoder* decoder_ = nullptr;
   uint64_t stop_ = 0;

@@ -48,6 +48,12 @@
 
 namespace sluice::cli {
 
+// What the commit look-ahead keeps of a transaction's bytes read ahead of the event being
+// decoded: 64 MiB, the streaming source's in-memory transaction threshold
+// (docs/mysql-source.md). A transaction larger than that has its bytes past the first 64 MiB
+// read twice (once for its commit event's header, once for its rows).
+inline constexpr size_t kReadAheadBytes = size_t{64} << 20;
+
 struct BinlogDecodeOptions {
   std::vector<std::string> files;
   bool json = true;                        // false: the human line of EventToText
@@ -56,8 +62,12 @@ struct BinlogDecodeOptions {
   // Lines are handed out once this many bytes of them are ready (and at the end).
   size_t chunk_bytes = size_t{1} << 20;
   // The file is read this many bytes at a time into a reused buffer (an event larger than that
-  // is read whole); the commit look-ahead reads past it through a second one (file_window.h).
+  // is read whole); the commit look-ahead reads past it through buffers of the same size, and
+  // keeps up to read_ahead_bytes of them for the event window to take instead of reading those
+  // bytes again (file_window.h, ReadAhead). Memory is bounded by about
+  // read_ahead_bytes + 2 * window_bytes, plus the largest event.
   size_t window_bytes = size_t{2} << 20;
+  size_t read_ahead_bytes = kReadAheadBytes;
 };
 
 struct BinlogDecodeStats {

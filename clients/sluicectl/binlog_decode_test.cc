@@ -226,9 +226,10 @@ TEST_F(BinlogDecodeTest, ChunksAreTheLinesEachFollowedByANewline) {
 }
 
 // The file is read through a window of window_bytes: with windows smaller than the events (so
-// that every event spans refills and grows the buffer) and just above one header, every fixture
-// decodes to the same lines, status and stats as with the default window, also with start and
-// stop positions and several files in one call.
+// that every event spans refills and grows the buffer) and just above one header, and with the
+// look-ahead keeping one, three or all of its windows, every fixture decodes to the same lines,
+// status and stats as with the defaults, also with start and stop positions and several files in
+// one call.
 TEST_F(BinlogDecodeTest, TheSameLinesWhateverTheReadWindow) {
   std::vector<std::vector<std::string>> inputs;
   for (const auto& entry : fs::directory_iterator(dir_)) {
@@ -249,15 +250,20 @@ TEST_F(BinlogDecodeTest, TheSameLinesWhateverTheReadWindow) {
         if (stop != 0) options.stop_position = stop;
         const Result expected = Decode(options);
         for (const size_t window : {size_t{1}, size_t{20}, size_t{97}, size_t{4096}}) {
-          options.window_bytes = window;
-          const Result r = Decode(options);
-          const std::string what = absl::StrCat(files[0], " window ", window, " start ", start,
-                                                " stop ", stop, " json ", json);
-          EXPECT_EQ(r.status, expected.status) << what;
-          EXPECT_EQ(r.lines, expected.lines) << what;
-          EXPECT_EQ(r.stats.events, expected.stats.events) << what;
-          EXPECT_EQ(r.stats.bytes, expected.stats.bytes) << what;
-          EXPECT_EQ(r.stats.unfinished, expected.stats.unfinished) << what;
+          // The look-ahead keeps one window, a few, or the whole file.
+          for (const size_t ahead : {size_t{0}, 3 * window, size_t{1} << 20}) {
+            options.window_bytes = window;
+            options.read_ahead_bytes = ahead;
+            const Result r = Decode(options);
+            const std::string what =
+                absl::StrCat(files[0], " window ", window, " read ahead ", ahead, " start ",
+                             start, " stop ", stop, " json ", json);
+            EXPECT_EQ(r.status, expected.status) << what;
+            EXPECT_EQ(r.lines, expected.lines) << what;
+            EXPECT_EQ(r.stats.events, expected.stats.events) << what;
+            EXPECT_EQ(r.stats.bytes, expected.stats.bytes) << what;
+            EXPECT_EQ(r.stats.unfinished, expected.stats.unfinished) << what;
+          }
         }
         lines += expected.lines.size();
       }

@@ -17,6 +17,11 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 
+// The capacity Allocate gives a buffer of `n` bytes.
+size_t CapacityFor(size_t n) {
+  return n >= kHugePage ? (n + kHugePage - 1) / kHugePage * kHugePage : n;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<InputFile>> InputFile::Open(const std::string& path) {
@@ -81,7 +86,7 @@ void FileWindow::Release() {
 void FileWindow::Allocate(size_t capacity) {
   Release();
   if (capacity >= kHugePage) {
-    const size_t rounded = (capacity + kHugePage - 1) / kHugePage * kHugePage;
+    const size_t rounded = CapacityFor(capacity);
     void* p = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       ::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: without it the buffer works the same
@@ -134,6 +139,88 @@ absl::StatusOr<std::span<const std::byte>> FileWindow::Read(uint64_t pos, size_t
     ++refills_;
   }
   return std::span<const std::byte>(reinterpret_cast<const std::byte*>(data_ + (pos - begin_)), n);
+}
+
+ReadAhead::ReadAhead(const InputFile& file, size_t window, size_t bound)
+    : file_(file),
+      window_(std::max<size_t>(window, 1)),
+      max_kept_(std::max<size_t>(bound / window_, 1)),
+      scratch_(file, window_) {}
+
+std::unique_ptr<FileWindow> ReadAhead::NewWindow() {
+  if (spare_.empty()) return std::make_unique<FileWindow>(file_, window_);
+  std::unique_ptr<FileWindow> w = std::move(spare_.back());
+  spare_.pop_back();
+  return w;
+}
+
+// A buffer grown past the window (for an event larger than it) is freed, not kept.
+void ReadAhead::Recycle(std::unique_ptr<FileWindow> w) {
+  if (w->capacity() <= CapacityFor(window_)) {
+    spare_.push_back(std::move(w));
+  } else {
+    retired_refills_ += w->refills();
+  }
+}
+
+uint64_t ReadAhead::refills() const {
+  uint64_t n = retired_refills_ + scratch_.refills();
+  for (const auto& w : kept_) n += w->refills();
+  for (const auto& w : spare_) n += w->refills();
+  return n;
+}
+
+bool ReadAhead::Holds(uint64_t pos, size_t n) const {
+  const uint64_t size = file_.size();
+  if (pos >= size) return false;
+  n = static_cast<size_t>(std::min<uint64_t>(n, size - pos));
+  for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
+    if ((*it)->Holds(pos, n)) return true;
+  }
+  return scratch_.Holds(pos, n);
+}
+
+absl::StatusOr<std::span<const std::byte>> ReadAhead::Read(uint64_t pos, size_t n) {
+  const uint64_t size = file_.size();
+  if (pos >= size) return std::span<const std::byte>();
+  n = static_cast<size_t>(std::min<uint64_t>(n, size - pos));
+  // Reads go forward: the newest window is the likeliest to hold them.
+  for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
+    if ((*it)->Holds(pos, n)) return (*it)->Read(pos, n);
+  }
+  if (scratch_.Holds(pos, n) || kept_.size() >= max_kept_) return scratch_.Read(pos, n);
+  std::unique_ptr<FileWindow> w = NewWindow();
+  auto read = w->Read(pos, n);
+  if (!read.ok()) {
+    Recycle(std::move(w));
+    return read.status();
+  }
+  kept_.push_back(std::move(w));
+  most_kept_ = std::max(most_kept_, kept_.size());
+  return read;
+}
+
+bool ReadAhead::Give(FileWindow& events, uint64_t pos, size_t n) {
+  while (!kept_.empty() && kept_.front()->end() <= pos) {
+    Recycle(std::move(kept_.front()));
+    kept_.pop_front();
+  }
+  const uint64_t size = file_.size();
+  if (pos >= size) return false;
+  n = static_cast<size_t>(std::min<uint64_t>(n, size - pos));
+  if (events.Holds(pos, n)) return false;
+  for (size_t i = 0; i < kept_.size(); ++i) {
+    if (!kept_[i]->Holds(pos, n)) continue;
+    events.TakeIfHeldBy(*kept_[i], pos, n);
+    // The windows before it hold nothing past what it held; it now holds the event window's old
+    // bytes. All are reused.
+    for (size_t j = 0; j <= i; ++j) {
+      Recycle(std::move(kept_.front()));
+      kept_.pop_front();
+    }
+    return true;
+  }
+  return events.TakeIfHeldBy(scratch_, pos, n);
 }
 
 }  // namespace sluice::cli

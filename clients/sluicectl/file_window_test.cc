@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -139,6 +140,174 @@ TEST_F(FileWindowTest, AWindowTakesTheBufferOfOneThatHoldsTheBytes) {
   auto back = ahead.Read(9000, 1000);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(Text(*back), bytes.substr(9000, 1000));
+}
+
+// How sluicectl reads a binlog, over a file of `sizes` events: the event window reads a
+// transaction's first event, the look-ahead walks every header of the transaction through
+// `ahead` (and reads an event that spans the end of a window whole from its start), then the
+// event window reads each event, taking what the look-ahead kept. Every read must return the
+// file's bytes. Returns the event window's refills after its first read of each transaction.
+struct Walk {
+  uint64_t event_refills = 0;  // by the event window after each transaction's first event
+  size_t most_kept = 0;
+  uint64_t ahead_refills = 0;
+};
+
+Walk WalkTransactions(const InputFile& file, const std::string& bytes,
+                      const std::vector<std::vector<size_t>>& txns, size_t window,
+                      size_t bound) {
+  FileWindow events(file, window);
+  ReadAhead ahead(file, window, bound);
+  Walk walk;
+  auto text = [](std::span<const std::byte> b) {
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  };
+  auto read_event = [&](uint64_t pos, size_t size) {
+    ahead.Give(events, pos, 19);
+    auto h = events.Read(pos, 19);
+    EXPECT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(text(*h), bytes.substr(pos, 19)) << pos;
+    ahead.Give(events, pos, size);
+    auto e = events.Read(pos, size);
+    EXPECT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(text(*e), bytes.substr(pos, size)) << pos;
+  };
+  uint64_t pos = 0;
+  for (const std::vector<size_t>& txn : txns) {
+    read_event(pos, txn[0]);
+    const uint64_t before = events.refills();
+    // The look-ahead, from the first event (which the event window holds).
+    uint64_t at = pos;
+    for (const size_t size : txn) {
+      if (!events.Holds(at, 19)) {
+        auto h = ahead.Read(at, 19);
+        EXPECT_TRUE(h.ok()) << h.status();
+        EXPECT_EQ(text(*h), bytes.substr(at, 19)) << at;
+      }
+      if (size <= window && !events.Holds(at, size) && !ahead.Holds(at, size)) {
+        auto e = ahead.Read(at, size);
+        EXPECT_TRUE(e.ok()) << e.status();
+        EXPECT_EQ(text(*e), bytes.substr(at, size)) << at;
+      }
+      at += size;
+    }
+    pos += txn[0];
+    for (size_t i = 1; i < txn.size(); ++i) {
+      read_event(pos, txn[i]);
+      pos += txn[i];
+    }
+    walk.event_refills += events.refills() - before;
+  }
+  EXPECT_EQ(pos, bytes.size());
+  walk.most_kept = ahead.most_kept();
+  walk.ahead_refills = ahead.refills();
+  return walk;
+}
+
+// Transactions of events from 19 to `max_event` bytes, `events_per_txn` each, filling `bytes`.
+std::vector<std::vector<size_t>> Transactions(size_t total, size_t max_event,
+                                              size_t events_per_txn, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<size_t>> txns;
+  size_t left = total;
+  while (left > 0) {
+    std::vector<size_t> txn;
+    for (size_t i = 0; i < events_per_txn && left > 0; ++i) {
+      size_t size = 19 + rng() % (max_event - 18);
+      if (left - size < 19 || size > left) size = left;
+      txn.push_back(size);
+      left -= size;
+    }
+    txns.push_back(txn);
+  }
+  return txns;
+}
+
+// A transaction that fits in the look-ahead's bound is read from the file once: the event window
+// takes every buffer the look-ahead read, in order, and reads nothing itself.
+TEST_F(FileWindowTest, ATransactionWithinTheBoundIsReadOnce) {
+  const std::string bytes = RandomBytes(200'000, 5);
+  auto file = InputFile::Open(Write("e", bytes));
+  ASSERT_TRUE(file.ok());
+  for (const size_t window : {size_t{64}, size_t{500}, size_t{4096}}) {
+    // Events up to a window (none is larger), about 20 windows per transaction.
+    const auto txns = Transactions(bytes.size(), window, 20 * window / (window / 2 + 19), window);
+    const Walk walk = WalkTransactions(**file, bytes, txns, window, 1'000'000);
+    EXPECT_EQ(walk.event_refills, 0u) << window;
+    EXPECT_GT(walk.most_kept, 10u) << window;
+    // Each look-ahead window starts where the previous one's last whole event ends: the file is
+    // read about once (at most one event per window twice).
+    EXPECT_LE(walk.ahead_refills, 2 * bytes.size() / window + txns.size()) << window;
+  }
+}
+
+// One larger than the bound: the look-ahead keeps `bound` bytes of windows and reads the rest
+// through one scratch window; the event window takes the kept ones and reads the rest again.
+// What is kept never exceeds the bound, whatever the transaction's size.
+TEST_F(FileWindowTest, ATransactionBeyondTheBoundKeepsOnlyTheBound) {
+  const std::string bytes = RandomBytes(200'000, 6);
+  auto file = InputFile::Open(Write("f", bytes));
+  ASSERT_TRUE(file.ok());
+  const size_t window = 1000;
+  const auto txns = Transactions(bytes.size(), 700, 400, 6);  // ~74 KB each
+  for (const size_t bound : {size_t{0}, size_t{1000}, size_t{3999}, size_t{20'000}}) {
+    const Walk walk = WalkTransactions(**file, bytes, txns, window, bound);
+    const size_t max_kept = std::max<size_t>(bound / window, 1);
+    EXPECT_EQ(walk.most_kept, max_kept) << bound;
+    // The event window reads what was not kept: about (transaction - bound) per transaction.
+    EXPECT_GT(walk.event_refills, txns.size() * (60'000 - bound) / window) << bound;
+  }
+  // With room for all, nothing is read twice.
+  EXPECT_EQ(WalkTransactions(**file, bytes, txns, window, 200'000).event_refills, 0u);
+}
+
+// Events larger than the window (the event window grows its buffer for them; the look-ahead reads
+// only their headers) among small ones, and events spanning the end of every window: the bytes
+// are the file's at every window size and bound.
+TEST_F(FileWindowTest, EventsSpanningAndLargerThanTheWindows) {
+  const std::string bytes = RandomBytes(150'000, 7);
+  auto file = InputFile::Open(Write("g", bytes));
+  ASSERT_TRUE(file.ok());
+  for (const size_t window : {size_t{1}, size_t{19}, size_t{20}, size_t{97}, size_t{1000}}) {
+    for (const size_t bound : {size_t{0}, size_t{100}, size_t{5000}, size_t{1} << 20}) {
+      const auto txns = Transactions(bytes.size(), 3000, 30, static_cast<uint32_t>(window));
+      WalkTransactions(**file, bytes, txns, window, bound);
+      if (HasFailure()) FAIL() << "window " << window << " bound " << bound;
+    }
+  }
+}
+
+// A file cut short after it was opened: the look-ahead's read past the end is DataLoss naming the
+// path and offset, and what it kept before stays correct for the event window.
+TEST_F(FileWindowTest, ReadAheadOfAFileCutShortIsDataLoss) {
+  const std::string bytes = RandomBytes(50'000, 8);
+  const std::string path = Write("h", bytes);
+  auto file = InputFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  FileWindow events(**file, 1000);
+  ReadAhead ahead(**file, 1000, 10'000);
+  ASSERT_TRUE(events.Read(0, 19).ok());
+  ASSERT_TRUE(ahead.Read(1000, 19).ok());
+  ASSERT_TRUE(ahead.Read(2000, 19).ok());
+  EXPECT_EQ(ahead.kept(), 2u);
+  fs::resize_file(path, 10'000);
+  auto r = ahead.Read(30'000, 19);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find(absl::StrCat("cannot read ", path, " at offset 30000")),
+            std::string::npos)
+      << r.status();
+  EXPECT_EQ(ahead.kept(), 2u);  // the failed window is not kept
+  EXPECT_TRUE(ahead.Give(events, 1500, 400));
+  auto e = events.Read(1500, 400);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(Text(*e), bytes.substr(1500, 400));
+  EXPECT_TRUE(ahead.Give(events, 2000, 1000));
+  EXPECT_EQ(ahead.kept(), 0u);
+  EXPECT_EQ(events.refills(), 1u);
+  // The event window's own read past the new end fails the same way.
+  EXPECT_FALSE(ahead.Give(events, 40'000, 19));
+  EXPECT_EQ(events.Read(40'000, 19).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(FileWindowTest, AFileCutShortAfterOpeningIsDataLoss) {

@@ -39,7 +39,8 @@ verbs:
                               kept beside the log; docs/subscriptions.md)
   binlog decode FILE... [--format json|text] [--start-position N] [--stop-position N]
                               print the changes in MySQL/MariaDB binlog files (offline,
-                              no server needed), in the shape tail prints
+                              no server needed), in the shape tail prints; memory: 2 MiB
+                              buffers, at most 64 MiB of a transaction kept read ahead
 
 --server defaults to $SLUICE_SERVER or 127.0.0.1:7070. Every verb takes --format text|json.
 --tls-ca FILE verifies a TLS server (--tls-cert/--tls-key add a client certificate);
