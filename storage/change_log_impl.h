@@ -422,6 +422,7 @@ class ChangeLogImpl final : public ChangeLog {
   // Cleared before every group commit (which first waits for the handed ingestion).
   struct IngestionEnd {
     SourceSlot* slot = nullptr;
+    uint64_t ingestion_id = 0;  // Ingestion::id of the handed ingestion
     uint64_t next_offset = 0;
     int64_t max_commit_ts_micros = 0;
     bool has_events = false;

@@ -106,8 +106,15 @@ void ChangeLogImpl::AddToIngestion(PendingAppend p) {
     ing->opened = std::chrono::steady_clock::now();
     // No other append of this source commits while the ingestion is open (the writer ingests it
     // first), so the log's end stays where it is now, or where the ingestion handed over before
-    // this one ends; retention only moves the front.
+    // this one ends while that one is still in flight (if it then fails, so does this one); one
+    // that is done has either moved the state's end or failed and left it, so the state is right.
+    // Retention only moves the front.
+    bool handed_in_flight = false;
     if (handed_end_ && handed_end_->slot == slot) {
+      std::lock_guard<std::mutex> lock(ingest_mu_);
+      handed_in_flight = ingesting_ != nullptr && ingesting_->id == handed_end_->ingestion_id;
+    }
+    if (handed_in_flight) {
       ing->next_offset = handed_end_->next_offset;
       ing->max_commit_ts_micros = handed_end_->max_commit_ts_micros;
       ing->has_events = handed_end_->has_events;
@@ -246,7 +253,7 @@ void ChangeLogImpl::CommitIngestion(SourceSlot* slot) {
   if (node.empty()) return;
   std::unique_ptr<Ingestion> ing = std::move(node.mapped());
   handed_end_ =
-      IngestionEnd{slot, ing->next_offset, ing->max_commit_ts_micros, ing->has_events};
+      IngestionEnd{slot, ing->id, ing->next_offset, ing->max_commit_ts_micros, ing->has_events};
   std::unique_lock<std::mutex> lock(ingest_mu_);
   ingest_cv_.wait(lock, [&] { return ingesting_ == nullptr; });
   ingesting_ = std::move(ing);
@@ -301,6 +308,16 @@ void ChangeLogImpl::FinishIngestion(Ingestion& ing) {
   {
     std::lock_guard<std::mutex> lock(slot->state_mu);
     st = slot->state;
+  }
+  // The ingestion's rows must follow the log's end exactly: anything else would leave a gap or
+  // overwrite offsets (a bug, never the source's fault), so it fails instead.
+  if (ing.next_offset - ing.rows != st.last_offset() + 1) {
+    FailIngestion(ing, *slot,
+                  absl::InternalError(absl::StrCat(
+                      "snapshot ingestion of source '", slot->name, "' starts at offset ",
+                      ing.next_offset - ing.rows, " but the log ends at ", st.last_offset(),
+                      "; nothing was stored, the source restarts from its last durable chunk")));
+    return;
   }
   // The source's state after the ingestion: the front (retention) as it is now, the end and the
   // checkpoint from the ingestion.

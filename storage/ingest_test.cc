@@ -292,6 +292,39 @@ TEST(Ingest, OrderedWithTheSourcesOtherAppendsAndOtherSourcesWal) {
   EXPECT_EQ((*log)->Checkpoint(*a)->position_text(), "a5");
 }
 
+// An ingestion that fails on the ingesting thread (its files vanish before IngestExternalFiles)
+// leaves the log's end where it was; after DiscardAllStaged (the source's next session) the next
+// ingestion starts right after that end, not after the failed one's offsets (a gap readers would
+// stop at for good).
+TEST(Ingest, AFailedIngestionLeavesNoGapForTheNextOne) {
+  TempDir dir;
+  ChangeLogOptions o = Options(1'000'000);
+  std::atomic<bool> fail_next{true};
+  const std::string ingest_dir = dir.path() + "/ingest";
+  o.around_ingest_for_testing = [&](bool ingested) {
+    if (ingested || !fail_next.exchange(false)) return;
+    for (const auto& f : std::filesystem::directory_iterator(ingest_dir)) {
+      std::filesystem::remove(f.path());
+    }
+  };
+  auto log = ChangeLog::Open(dir.path(), o);
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto id = (*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
+  ASSERT_TRUE(id.ok());
+  Calls calls;
+  AddChunk(**log, *id, "t", Rows("t", 0, 100), "c1", true, calls);
+  calls.WaitDone(1);
+  EXPECT_FALSE(calls.done[0].ok());
+  EXPECT_EQ((*log)->Bounds(*id)->last.value(), 0u);
+  ASSERT_TRUE((*log)->DiscardAllStaged(*id).ok());
+  AddChunk(**log, *id, "t", Rows("t", 0, 100), "c1", true, calls);
+  calls.WaitDone(2);
+  ASSERT_TRUE(calls.done[1].ok()) << calls.done[1].status();
+  EXPECT_EQ(*calls.done[1], LogOffset(100));
+  EXPECT_EQ((*log)->Bounds(*id)->last.value(), 100u);
+  EXPECT_EQ(ReadAll(**log, *id).size(), 100u);
+}
+
 TEST(Ingest, ASmallIngestionIsIngestedAfterItsDelayAndAtClose) {
   TempDir dir;
   ChangeLogOptions o = Options(1'000'000);
