@@ -165,7 +165,11 @@ namespace {
 // from a sort of the whole table that the planner may prefer without the LIMIT (on the server's
 // disk, with the first row only once every row is sorted). Keyless tables are still sorted by
 // ctid: there is no other plan for them.
-constexpr char kStartStream[] = "SAVEPOINT sluice_table_stream; SET LOCAL enable_sort = off";
+// statement_timeout = 0: the stream is one statement per table, open while the log ingests its
+// chunks; a role's timeout sized for queries would cancel it again and again (each retry resumes
+// after the last durable chunk, but a slow log could leave it no progress).
+constexpr char kStartStream[] =
+    "SAVEPOINT sluice_table_stream; SET LOCAL enable_sort = off; SET LOCAL statement_timeout = 0";
 // After it, however it ended: back to the savepoint, which also undoes the SET LOCAL.
 constexpr char kEndStream[] =
     "ROLLBACK TO SAVEPOINT sluice_table_stream; RELEASE SAVEPOINT sluice_table_stream";
@@ -243,7 +247,11 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
   } else {
     SLUICE_RETURN_IF_ERROR(ReadOneQuery(table, plan, limit, out));
   }
-  SLUICE_RETURN_IF_ERROR(SetLastKey(plan, out));
+  if (absl::Status keyed = SetLastKey(plan, out); !keyed.ok()) {
+    // The chunk's rows were taken from the stream: it cannot be continued from any key.
+    EndStream().IgnoreError();
+    return keyed;
+  }
   if (stream_.open) stream_.last_key = out.last_key;  // where the next chunk must start
   return out;
 }

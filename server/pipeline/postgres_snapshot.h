@@ -23,7 +23,8 @@
 //    starts from the requested key. So any order of calls reads the right rows, and a restart
 //    (a new reader) starts from the durable key. Needs an open transaction block (the savepoint).
 //    Inside the savepoint the stream runs with enable_sort = off, so that its rows come from the
-//    primary key's index as the per-chunk query's do, not from a sort of the whole table.
+//    primary key's index as the per-chunk query's do, not from a sort of the whole table, and
+//    with statement_timeout = 0 (one statement reads the whole table).
 // (cols: the columns pgoutput sends, i.e. not generated ones). The result's column names and
 // types come from the same SELECT with LIMIT 0, once per table. Tables without a primary key are
 // read in ctid order (a TID range scan on 14+).
