@@ -81,7 +81,6 @@ class Session : private SessionBase<MysqlSourceOptions> {
   // Starts a queued re-snapshot and stores its request in the log (resnapshot_state.h); a
   // stored one is queued again by Prepare.
   void MaybeStartResnapshot();
-  absl::Status ResumeStoredResnapshot();
   bool IsSignal(std::string_view db, std::string_view table) const {
     return !config_.database.empty() && db == config_.database && table == kSignalTable;
   }
@@ -490,29 +489,7 @@ absl::Status Session::Prepare() {
   sink_.commit = [this](const mysql::TransactionCommit& c) { return OnCommit(c); };
   sink_.rollback = [this] { return OnRollback(); };
   sink_.idle = [this](const BinlogPosition& p) { return OnIdle(p); };
-  return ResumeStoredResnapshot();
-}
-
-absl::Status Session::ResumeStoredResnapshot() {
-  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
-  resnapshot_state_.SetLast(stored);
-  SLUICE_ASSIGN_OR_RETURN(std::optional<storagepb::ResnapshotState> resumed,
-                          ResnapshotCheckpoint::Stored(stored));
-  if (!resumed) return absl::OkStatus();
-  ResnapshotRequest request;
-  request.table = ResnapshotTableName(*resumed);
-  request.where = resumed->where();
-  request.id = resumed->request_id();
-  request.resumed = *resumed;
-  // Every checkpoint keeps the re-snapshot from now on, also before the worker takes it.
-  resnapshot_state_.Begin(*std::move(resumed));
-  logging::Info(config_.name, "continuing the re-snapshot that was running when the source stopped",
-                {{"table", request.table}, {"request", request.id}});
-  const uint64_t rows_done =
-      request.resumed->tables().empty() ? 0 : request.resumed->tables(0).rows_done();
-  ResnapshotProgress(registry_, config_.name, request.table, 0)(rows_done, false);
-  requests_.PushResumed(std::move(request));
-  return absl::OkStatus();
+  return ResumeStoredResnapshot(log_, id_, resnapshot_state_, requests_, registry_, config_.name);
 }
 
 void Session::MaybeStartResnapshot() {
@@ -568,11 +545,11 @@ absl::Status Session::OnCommit(const mysql::TransactionCommit& commit) {
   if (!commit.gtid.empty()) last_gtid_ = commit.gtid;
   if (assembler_->gave_up_gtids() && !warned_gtids_) {
     warned_gtids_ = true;
-    logging::Warn(config_.name,
-                  "the executed GTID set has too many gaps to store with every checkpoint; it is "
-                  "no longer kept, and this source resumes by file:pos",
-                  {{"max_intervals",
-                    absl::StrCat(mysql::TransactionAssembler::kMaxExecutedGtidIntervals)}});
+    logging::Warn(
+        config_.name,
+        "the executed GTID set has too many gaps to store with every checkpoint; it is "
+        "no longer kept, and this source resumes by file:pos",
+        {{"max_intervals", absl::StrCat(mysql::TransactionAssembler::kMaxExecutedGtidIntervals)}});
   }
   if (txn.events.empty() && !txn.staged) {  // all rows filtered out (or a watermark)
     SLUICE_RETURN_IF_ERROR(OnIdle(commit.next));
@@ -642,17 +619,16 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
                                                   " (source VARCHAR(64) PRIMARY KEY, "
                                                   "mark VARCHAR(128) NOT NULL)"))
                              .status());
-  SLUICE_ASSIGN_OR_RETURN(
-      std::vector<storagepb::SnapshotTable> tables,
-      ListMysqlTables(*conn, [&](std::string_view db, std::string_view table) {
-        return db == names.first && table == names.second;
-      }));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<storagepb::SnapshotTable> tables,
+                          ListMysqlTables(*conn, [&](std::string_view db, std::string_view table) {
+                            return db == names.first && table == names.second;
+                          }));
   if (tables.empty()) {
     return absl::NotFoundError(absl::StrCat("there is no base table ", request.table));
   }
   if (tables[0].key_columns().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
   }
   if (request.resumed && !ContinueFromStored(request, tables[0])) {
     logging::Warn(config_.name,
@@ -666,9 +642,8 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
   auto progress =
       ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
   progress(tables[0].rows_done(), false);
-  const std::string upsert_prefix = absl::StrCat(
-      "INSERT INTO ", signal, " (source, mark) VALUES (", QuoteMysqlLiteral(config_.name, false),
-      ", ");
+  const std::string upsert_prefix = absl::StrCat("INSERT INTO ", signal, " (source, mark) VALUES (",
+                                                 QuoteMysqlLiteral(config_.name, false), ", ");
   return RunWatermarkChunks(
       windows_, tables[0], reader, config_,
       [&](const std::string& mark) {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
-#include <tuple>
 #include <mutex>
 #include <optional>
+#include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <variant>
 
@@ -51,9 +51,8 @@ class Session : private SessionBase<PostgresSourceOptions> {
   absl::Status Prepare();
   pgclient::ConnectParams Params(bool replication) const;
   // `resnapshot_reason`: why the stored position is lost (empty for an initial snapshot).
-  absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
-                        const std::string& exported, Lsn cut_lsn,
-                        const std::string& resnapshot_reason = "");
+  absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh, const std::string& exported,
+                        Lsn cut_lsn, const std::string& resnapshot_reason = "");
   absl::Status EnsurePublication();
   absl::Status LoadCatalogTypes();
   absl::Status Handle(std::string_view xlog_payload);
@@ -107,7 +106,6 @@ class Session : private SessionBase<PostgresSourceOptions> {
   absl::Status Resnapshot(const ResnapshotRequest& request, const postgres::TypeResolver& resolver,
                           const std::atomic<bool>& stopping);
   void EmitReadyChunk(Lsn end_lsn);
-  absl::Status ResumeStoredResnapshot();
   ResnapshotQueue& requests_;
   ResnapshotCheckpoint resnapshot_state_;
   WatermarkWindows windows_;
@@ -349,32 +347,12 @@ absl::Status Session::Prepare() {
       {"publication_names", config_.publication},
       {"messages", "true"}};
   if (proto2) options.emplace_back("streaming", "on");
-  SLUICE_RETURN_IF_ERROR(ResumeStoredResnapshot());
+  SLUICE_RETURN_IF_ERROR(
+      ResumeStoredResnapshot(log_, id_, resnapshot_state_, requests_, registry_, config_.name));
   return conn_->StartReplication(config_.slot, start, options);
 }
 
-absl::Status Session::ResumeStoredResnapshot() {
-  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
-  resnapshot_state_.SetLast(stored);
-  SLUICE_ASSIGN_OR_RETURN(std::optional<storagepb::ResnapshotState> resumed,
-                          ResnapshotCheckpoint::Stored(stored));
-  if (!resumed) return absl::OkStatus();
-  ResnapshotRequest request;
-  request.table = ResnapshotTableName(*resumed);
-  request.where = resumed->where();
-  request.id = resumed->request_id();
-  request.resumed = *resumed;
-  // Every checkpoint keeps the re-snapshot from now on, also before the worker takes it.
-  resnapshot_state_.Begin(*std::move(resumed));
-  const uint64_t rows_done =
-      request.resumed->tables().empty() ? 0 : request.resumed->tables(0).rows_done();
-  ResnapshotProgress(registry_, config_.name, request.table, 0)(rows_done, false);
-  requests_.PushResumed(std::move(request));
-  return absl::OkStatus();
-}
-
-void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn,
-                     uint64_t events) {
+void Session::Submit(std::function<void(storage::AppendCallback)> start, Lsn lsn, uint64_t events) {
   start(appends_.Track(
       [this, lsn] {
         std::lock_guard<std::mutex> lock(mu_);
@@ -693,16 +671,17 @@ void Session::EmitReadyChunk(Lsn end_lsn) {
 
 void Session::MaybeStartResnapshot() {
   if (resnapshots_.Reap()) resnapshot_state_.End();  // finished or failed: nothing to continue
-  std::optional<ResnapshotRequest> started = resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
-    // The worker gets its own copy of the catalog types (this thread keeps using its own).
-    postgres::TypeResolver resolver = [types = catalog_types_](uint32_t oid) {
-      auto it = types.find(oid);
-      return it == types.end() ? postgres::TypeResolution{} : it->second;
-    };
-    return [this, resolver](const ResnapshotRequest& r, const std::atomic<bool>& stop) {
-      return Resnapshot(r, resolver, stop);
-    };
-  });
+  std::optional<ResnapshotRequest> started =
+      resnapshots_.MaybeStart([this]() -> ResnapshotWorker::Body {
+        // The worker gets its own copy of the catalog types (this thread keeps using its own).
+        postgres::TypeResolver resolver = [types = catalog_types_](uint32_t oid) {
+          auto it = types.find(oid);
+          return it == types.end() ? postgres::TypeResolution{} : it->second;
+        };
+        return [this, resolver](const ResnapshotRequest& r, const std::atomic<bool>& stop) {
+          return Resnapshot(r, resolver, stop);
+        };
+      });
   if (!started) return;
   resnapshot_state_.Begin(InitialResnapshotState(*started));
   // Accepted once this checkpoint (the newest one handed to the log, with the request) is
@@ -753,12 +732,12 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
     return t.database() != names.first || t.table() != names.second;
   });
   if (tables.empty()) {
-    return absl::NotFoundError(absl::StrCat(request.table, " is not in publication \"",
-                                            config_.publication, "\""));
+    return absl::NotFoundError(
+        absl::StrCat(request.table, " is not in publication \"", config_.publication, "\""));
   }
   if (tables[0].key_columns().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(request.table, " has no primary key: a re-snapshot reads primary-key chunks"));
   }
   if (request.resumed) ContinueFromStored(request, tables[0]);
   windows_.SetTable(names.first, names.second);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "proto/base/status_macros.h"
+#include "server/logging/log.h"
 
 namespace sluice::pipeline {
 
@@ -31,8 +32,7 @@ bool ContinueFromStored(const ResnapshotRequest& request, storagepb::SnapshotTab
     if (t.database() != listed.database() || t.table() != listed.table()) continue;
     if (t.last_key().empty()) return false;  // no chunk was stored yet
     if (t.key_columns_size() != listed.key_columns_size() ||
-        !std::equal(t.key_columns().begin(), t.key_columns().end(),
-                    listed.key_columns().begin()) ||
+        !std::equal(t.key_columns().begin(), t.key_columns().end(), listed.key_columns().begin()) ||
         t.last_key_size() != listed.key_columns_size()) {
       return false;
     }
@@ -127,9 +127,10 @@ absl::StatusOr<std::pair<std::string, std::string>> SplitTableName(const std::st
   if (dot == std::string::npos || dot == 0 || dot + 1 == table.size() ||
       table.find('.', dot + 1) != std::string::npos ||
       table.find_first_of("*?") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table \"", table, "\" is not of the form database.table (MySQL) or schema.table "
-        "(Postgres), without globs"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("table \"", table,
+                     "\" is not of the form database.table (MySQL) or schema.table "
+                     "(Postgres), without globs"));
   }
   return std::make_pair(table.substr(0, dot), table.substr(dot + 1));
 }
@@ -257,11 +258,11 @@ void WatermarkWindows::Emitted(const std::string& id, bool appended) {
 
 storage::AppendCallback WatermarkWindows::EmitWhenDurable(std::string id,
                                                           storage::AppendCallback done) {
-  return [this, id = std::move(id),
-          done = std::move(done)](absl::StatusOr<LogOffset> result) mutable {
-    Emitted(id, result.ok());
-    std::move(done)(std::move(result));
-  };
+  return
+      [this, id = std::move(id), done = std::move(done)](absl::StatusOr<LogOffset> result) mutable {
+        Emitted(id, result.ok());
+        std::move(done)(std::move(result));
+      };
 }
 
 void WatermarkWindows::Abort() {
@@ -320,9 +321,9 @@ std::optional<ResnapshotRequest> ResnapshotWorker::MaybeStart(
   thread_ = std::thread([this, request = *request, body = make_body()] {
     absl::Status st = body(request, stop_);
     if (!st.ok() && !absl::IsCancelled(st)) {
-      registry_.SetError(source_, absl::Status(st.code(), absl::StrCat("re-snapshot of ",
-                                                                      request.table, " failed: ",
-                                                                      st.message())));
+      registry_.SetError(source_,
+                         absl::Status(st.code(), absl::StrCat("re-snapshot of ", request.table,
+                                                              " failed: ", st.message())));
       registry_.SetState(source_, v1::SOURCE_STATE_STREAMING);
     }
     queue_.Done();
@@ -349,6 +350,30 @@ std::function<void(uint64_t, bool)> ResnapshotProgress(SourceRegistry& registry,
     p.set_done(done);
     registry.SetSnapshotProgress(source, {p});
   };
+}
+
+absl::Status ResumeStoredResnapshot(storage::ChangeLog& log, storage::SourceId id,
+                                    ResnapshotCheckpoint& state, ResnapshotQueue& requests,
+                                    SourceRegistry& registry, const std::string& source) {
+  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log.Checkpoint(id));
+  state.SetLast(stored);
+  SLUICE_ASSIGN_OR_RETURN(std::optional<storagepb::ResnapshotState> resumed,
+                          ResnapshotCheckpoint::Stored(stored));
+  if (!resumed) return absl::OkStatus();
+  ResnapshotRequest request;
+  request.table = ResnapshotTableName(*resumed);
+  request.where = resumed->where();
+  request.id = resumed->request_id();
+  request.resumed = *resumed;
+  // Every checkpoint keeps the re-snapshot from now on, also before the worker takes it.
+  state.Begin(*std::move(resumed));
+  logging::Info(source, "continuing the re-snapshot that was running when the source stopped",
+                {{"table", request.table}, {"request", request.id}});
+  const uint64_t rows_done =
+      request.resumed->tables().empty() ? 0 : request.resumed->tables(0).rows_done();
+  ResnapshotProgress(registry, source, request.table, 0)(rows_done, false);
+  requests.PushResumed(std::move(request));
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::pipeline

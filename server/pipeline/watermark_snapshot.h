@@ -39,6 +39,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/pipeline/resnapshot_state.h"
 #include "server/pipeline/snapshot.h"
 #include "server/pipeline/source_registry.h"
 #include "sluice/v1/event.pb.h"
@@ -153,7 +154,7 @@ class WatermarkWindows {
 
  private:
   struct Window {
-    bool open = false;     // L seen, H not yet
+    bool open = false;  // L seen, H not yet
     bool spoiled = false;
     std::set<std::string> changed;  // keys changed inside the window
     std::optional<SnapshotRows> rows;
@@ -201,6 +202,14 @@ class ResnapshotWorker {
   std::atomic<bool> done_{false};
 };
 
+// At a source session's start: continues the re-snapshot stored in the source's checkpoint, if
+// one is (resnapshot_state.h). From then on `state` stamps it on every checkpoint, `registry`
+// shows its progress so far, and it is queued ahead of any new request. Nothing to do when the
+// stored checkpoint holds none.
+absl::Status ResumeStoredResnapshot(storage::ChangeLog& log, storage::SourceId id,
+                                    ResnapshotCheckpoint& state, ResnapshotQueue& requests,
+                                    SourceRegistry& registry, const std::string& source);
+
 // RunWatermarkChunks's progress callback: one table entry in the registry.
 std::function<void(uint64_t rows_done, bool done)> ResnapshotProgress(SourceRegistry& registry,
                                                                       const std::string& source,
@@ -212,10 +221,11 @@ std::function<void(uint64_t rows_done, bool done)> ResnapshotProgress(SourceRegi
 // snapshot_chunk_size rows each, pausing snapshot_pause_ms after each, starting after
 // table.last_key() (a resumed re-snapshot). Runs until the table is done, an error, or
 // `stopping`. Progress goes to `on_progress(rows_done, done)`.
-absl::Status RunWatermarkChunks(WatermarkWindows& windows, storagepb::SnapshotTable table,
-                                SnapshotReader& reader, const config::SourceConfig& config,
-                                const std::function<absl::Status(const std::string&)>& write_watermark,
-                                const std::function<void(uint64_t rows_done, bool done)>& on_progress,
-                                const std::atomic<bool>& stopping);
+absl::Status RunWatermarkChunks(
+    WatermarkWindows& windows, storagepb::SnapshotTable table, SnapshotReader& reader,
+    const config::SourceConfig& config,
+    const std::function<absl::Status(const std::string&)>& write_watermark,
+    const std::function<void(uint64_t rows_done, bool done)>& on_progress,
+    const std::atomic<bool>& stopping);
 
 }  // namespace sluice::pipeline
