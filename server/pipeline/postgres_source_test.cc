@@ -5,12 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-#include <random>
-#include <thread>
-
 #include <atomic>
 #include <cstdio>
+#include <map>
+#include <random>
 #include <thread>
 
 #include "storage/test_util.h"
@@ -21,6 +19,8 @@ namespace sluice::pipeline {
 namespace {
 
 using sluice::testing::TestDatabase;
+
+std::string Field(const v1::Row& row, const std::string& name);
 
 class PostgresSourceTest : public ::testing::Test {
  protected:
@@ -95,6 +95,47 @@ class PostgresSourceTest : public ::testing::Test {
                            })
                     .ok());
     return out;
+  }
+
+  // The when_needed recovery tests' common part: 3 rows and an update streamed, then, with
+  // sluice stopped, the slot dropped and the table changed (a delete, an insert, an update).
+  void StreamThenDropSlotAndChangeTable() {
+    ASSERT_TRUE(
+        db_->Exec("INSERT INTO ps_orders (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
+    config_.snapshot = config::SnapshotMode::kWhenNeeded;
+    StartSource();
+    ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET name = 'a2' WHERE id = 1").ok());
+    WaitForEvents(4);
+    source_.reset();
+    for (int i = 0; i < 50; ++i) {
+      if (db_->Exec("SELECT pg_drop_replication_slot('ps_slot')").ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(db_->Exec("DELETE FROM ps_orders WHERE id = 2; INSERT INTO ps_orders (id, name) "
+                          "VALUES (4, 'd'); UPDATE ps_orders SET name = 'c2' WHERE id = 3")
+                    .ok());
+  }
+
+  // After the restart and one more insert: 4 events before, then 1 marker, 3 reads, 1 insert.
+  // Replaying them gives the table; the marker's statement must hold `marker_text`.
+  void ExpectRecoveredReplay(const std::string& marker_text) {
+    ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (5, 'e')").ok());
+    std::map<int64_t, std::string> replay;
+    bool marker = false;
+    for (const v1::ChangeEvent& e : WaitForEvents(9)) {
+      if (e.op() == v1::OP_TRUNCATE) {
+        marker = true;
+        EXPECT_TRUE(e.source().snapshot());
+        EXPECT_NE(e.ddl().statement().find(marker_text), std::string::npos) << e.ddl().statement();
+        replay.clear();
+      } else if (e.op() == v1::OP_DELETE) {
+        replay.erase(e.before().fields(0).value().int64());
+      } else {
+        replay[e.after().fields(0).value().int64()] = Field(e.after(), "name");
+      }
+    }
+    EXPECT_TRUE(marker);
+    EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
   }
 
   uint64_t ConfirmedFlush() {
@@ -424,38 +465,10 @@ TEST_F(PostgresSourceTest, DroppedSlotIsAClearErrorAndNotRecreated) {
 // opened by a "t" marker; replaying the log gives the table's state, including the row deleted
 // while sluice was down.
 TEST_F(PostgresSourceTest, DroppedSlotWithWhenNeededResnapshotsToAnEqualState) {
-  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
-  config_.snapshot = config::SnapshotMode::kWhenNeeded;
+  StreamThenDropSlotAndChangeTable();
+  ASSERT_FALSE(HasFatalFailure());
   StartSource();
-  ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET name = 'a2' WHERE id = 1").ok());
-  WaitForEvents(4);
-  source_.reset();
-  for (int i = 0; i < 50; ++i) {
-    if (db_->Exec("SELECT pg_drop_replication_slot('ps_slot')").ok()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(db_->Exec("DELETE FROM ps_orders WHERE id = 2; INSERT INTO ps_orders (id, name) "
-                        "VALUES (4, 'd'); UPDATE ps_orders SET name = 'c2' WHERE id = 3")
-                  .ok());
-  StartSource();
-  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (5, 'e')").ok());
-  // 4 before; then 1 marker, 3 reads, 1 insert.
-  std::map<int64_t, std::string> replay;
-  bool marker = false;
-  for (const v1::ChangeEvent& e : WaitForEvents(9)) {
-    if (e.op() == v1::OP_TRUNCATE) {
-      marker = true;
-      EXPECT_TRUE(e.source().snapshot());
-      EXPECT_NE(e.ddl().statement().find("re-snapshot"), std::string::npos);
-      replay.clear();
-    } else if (e.op() == v1::OP_DELETE) {
-      replay.erase(e.before().fields(0).value().int64());
-    } else {
-      replay[e.after().fields(0).value().int64()] = Field(e.after(), "name");
-    }
-  }
-  EXPECT_TRUE(marker);
-  EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
+  ExpectRecoveredReplay("re-snapshot");
 }
 
 // The state a kill -9 leaves when it lands inside that recovery after the new slot was created
@@ -463,38 +476,11 @@ TEST_F(PostgresSourceTest, DroppedSlotWithWhenNeededResnapshotsToAnEqualState) {
 // when_needed this recovers the same way (it was a permanent "another consumer used the slot"
 // error before), and the replay is equal to the table.
 TEST_F(PostgresSourceTest, SlotPastTheStoredPositionWithWhenNeededResnapshots) {
-  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')").ok());
-  config_.snapshot = config::SnapshotMode::kWhenNeeded;
-  StartSource();
-  ASSERT_TRUE(db_->Exec("UPDATE ps_orders SET name = 'a2' WHERE id = 1").ok());
-  WaitForEvents(4);
-  source_.reset();
-  for (int i = 0; i < 50; ++i) {
-    if (db_->Exec("SELECT pg_drop_replication_slot('ps_slot')").ok()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(db_->Exec("DELETE FROM ps_orders WHERE id = 2; INSERT INTO ps_orders (id, name) "
-                        "VALUES (4, 'd'); UPDATE ps_orders SET name = 'c2' WHERE id = 3")
-                  .ok());
+  StreamThenDropSlotAndChangeTable();
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_TRUE(db_->Exec("SELECT pg_create_logical_replication_slot('ps_slot', 'pgoutput')").ok());
   StartSource();
-  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) VALUES (5, 'e')").ok());
-  std::map<int64_t, std::string> replay;
-  bool marker = false;
-  for (const v1::ChangeEvent& e : WaitForEvents(9)) {
-    if (e.op() == v1::OP_TRUNCATE) {
-      marker = true;
-      EXPECT_NE(e.ddl().statement().find("past the stored position"), std::string::npos)
-          << e.ddl().statement();
-      replay.clear();
-    } else if (e.op() == v1::OP_DELETE) {
-      replay.erase(e.before().fields(0).value().int64());
-    } else {
-      replay[e.after().fields(0).value().int64()] = Field(e.after(), "name");
-    }
-  }
-  EXPECT_TRUE(marker);
-  EXPECT_EQ(replay, (std::map<int64_t, std::string>{{1, "a2"}, {3, "c2"}, {4, "d"}, {5, "e"}}));
+  ExpectRecoveredReplay("past the stored position");
 }
 
 // An on-demand re-snapshot while a writer keeps changing the table (watermarks as logical
@@ -588,7 +574,8 @@ TEST_F(PostgresSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
   EXPECT_EQ(replay.size(), source.size());
   int diffs = 0;
   for (const auto& [id, row] : source) {
-    if (replay[id] != row && diffs++ < 5) ADD_FAILURE() << id << ": " << replay[id] << " vs " << row;
+    if (replay[id] != row && diffs++ < 5)
+      ADD_FAILURE() << id << ": " << replay[id] << " vs " << row;
   }
   EXPECT_EQ(diffs, 0);
 }
