@@ -427,18 +427,11 @@ TEST(ForEachRowTest, SameRowsAsTheEagerDecoderOnEveryFixture) {
         }
         return absl::OkStatus();
       };
-      while (pos + kEventHeaderLength <= bytes.size()) {
-        auto h = DecodeEventHeader(testing::AsBytes(std::string_view(bytes).substr(pos)));
-        if (!h.ok() || h->event_size < kEventHeaderLength || pos + h->event_size > bytes.size()) {
-          break;
-        }
-        event_bytes = testing::AsBytes(std::string_view(bytes).substr(pos, h->event_size));
-        auto e = decoder.Decode(event_bytes, pos);
-        if (!e.ok()) break;
-        st = walk(*e, false);
-        if (!st.ok()) break;
-        pos += h->event_size;
-      }
+      st = testing::ForEachFileEvent(bytes, decoder, [&](const Event& e, uint64_t at, Bytes b) {
+        pos = at;
+        event_bytes = b;
+        return walk(e, false);
+      });
       if (!eager.status.ok()) continue;  // truncated/corrupt fixtures: compared up to the error
       EXPECT_TRUE(st.ok()) << name << ": " << st;
       EXPECT_EQ(got, want) << name;

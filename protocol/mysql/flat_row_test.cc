@@ -1,7 +1,6 @@
 // The flat row decoder (flat_row.h, ReadFlatColumnValue, ForEachFlatRow) against the v1::Value
 // decoder: the same bytes consumed, the same value, the same JSON, the same errors.
 #include "protocol/mysql/flat_row.h"
-#include "protocol/mysql/flat_row_json.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,7 @@
 
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/flat_row_json.h"
 #include "protocol/mysql/row_values.h"
 #include "protocol/mysql/test_util.h"
 
@@ -369,19 +369,8 @@ TEST(FlatRowTest, SameRowsAsTheEagerDecoderOnEveryFixture) {
       }
       return absl::OkStatus();
     };
-    uint64_t pos = 4;
-    while (pos + kEventHeaderLength <= bytes.size()) {
-      auto h = DecodeEventHeader(testing::AsBytes(std::string_view(bytes).substr(pos)));
-      if (!h.ok() || h->event_size < kEventHeaderLength || pos + h->event_size > bytes.size()) {
-        break;
-      }
-      auto e =
-          decoder.Decode(testing::AsBytes(std::string_view(bytes).substr(pos, h->event_size)), pos);
-      if (!e.ok()) break;
-      st = walk(*e);
-      if (!st.ok()) break;
-      pos += h->event_size;
-    }
+    st = testing::ForEachFileEvent(bytes, decoder,
+                                   [&](const Event& e, uint64_t, Bytes) { return walk(e); });
     if (!eager.status.ok()) continue;  // truncated/corrupt fixtures: compared up to the error
     EXPECT_TRUE(st.ok()) << name << ": " << st;
     EXPECT_EQ(got, want) << name;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -60,6 +61,28 @@ inline Decoded DecodeAll(std::string_view file, std::string name) {
     if (!ev->has_value()) return out;
     out.events.push_back(**std::move(ev));
   }
+}
+
+// Decodes `file`'s events one at a time with `decoder` (from offset 4) and calls `fn` with each
+// event, its offset and its bytes (a view into `file`), as a binlog reader that hands each event's
+// bytes to the decoder does. Stops quietly at the first header or event that does not decode (a
+// truncated or corrupt fixture), and at the first error `fn` returns, which it returns.
+inline absl::Status ForEachFileEvent(
+    std::string_view file, BinlogDecoder& decoder,
+    const std::function<absl::Status(const Event&, uint64_t pos, Bytes bytes)>& fn) {
+  uint64_t pos = 4;
+  while (pos + kEventHeaderLength <= file.size()) {
+    auto h = DecodeEventHeader(AsBytes(file.substr(pos)));
+    if (!h.ok() || h->event_size < kEventHeaderLength || pos + h->event_size > file.size()) {
+      break;
+    }
+    const Bytes bytes = AsBytes(file.substr(pos, h->event_size));
+    auto e = decoder.Decode(bytes, pos);
+    if (!e.ok()) break;
+    if (absl::Status st = fn(*e, pos, bytes); !st.ok()) return st;
+    pos += h->event_size;
+  }
+  return absl::OkStatus();
 }
 
 inline std::string RowJson(const v1::Row& row) {
