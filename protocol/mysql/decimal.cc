@@ -129,12 +129,17 @@ absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, 
         absl::StrCat("DECIMAL(", precision, ",", scale, ") is out of range"));
   }
   const size_t start = r.position();
-  const size_t size = BinaryDecimalSize(precision, scale);
-  std::string_view raw = r.ReadString(size);
+  std::string_view raw = r.ReadString(BinaryDecimalSize(precision, scale));
   if (!r.ok()) return r.status("DECIMAL value");
+  return AppendBinaryDecimalBytes(raw, precision, scale, start, out);
+}
+
+absl::Status AppendBinaryDecimalBytes(std::string_view raw, int precision, int scale, size_t start,
+                                      std::string& out) {
   if (precision - scale <= 18 && scale <= 9) {
     return AppendSmallDecimal(raw, precision, scale, start, out);
   }
+  const size_t size = raw.size();
   // The bytes with the sign bit flipped back and, for a negative value, complemented: then every
   // group is its digits' value, big-endian. At most 65 digits: 30 bytes.
   uint8_t buf[40];

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "protocol/wire/byte_reader.h"
@@ -24,5 +25,12 @@ absl::StatusOr<std::string> ReadBinaryDecimal(wire::ByteReader& r, int precision
 // The same text appended to `out` (no allocation beyond `out`'s growth). On error `out` is left
 // as it was.
 absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, std::string& out);
+
+// The same from the value's bytes already read: `raw` holds exactly BinaryDecimalSize(precision,
+// scale) bytes, read at offset `start` (named in the error). Precondition: 0 < precision <= 65
+// and 0 <= scale <= precision (AppendBinaryDecimal checks them before it reads). DataLoss if a
+// group holds more digits than it may.
+absl::Status AppendBinaryDecimalBytes(std::string_view raw, int precision, int scale, size_t start,
+                                      std::string& out);
 
 }  // namespace sluice::mysql

@@ -61,7 +61,13 @@ enum class FlatOp : uint8_t {
 
 struct FlatColumnPlan {
   FlatOp op = FlatOp::kSlow;
+  // The op ReadFlatImageValues decodes in place from the image's bytes when they are all there
+  // (the same value as `op` gives); kSlow for the ops it leaves to the ByteReader path of `op`:
+  // kSlow, kNullType, kBit, TIME2/DATETIME2/TIMESTAMP2 with fsp > 6, DECIMALs out of range.
+  FlatOp fast = FlatOp::kSlow;
   FlatKind text_kind = FlatKind::kString;  // kText*: kString or kBytes
+  uint8_t frac_bytes = 0;                  // TIME2, DATETIME2, TIMESTAMP2: FracBytes(fsp)
+  uint8_t size = 0;                        // kDecimal: BinaryDecimalSize(precision, scale)
   const ColumnDef* column = nullptr;
 };
 
@@ -70,6 +76,7 @@ class FlatPlan {
   // Plans every column of `table` (reusing this plan's storage).
   void Build(const TableMap& table);
   const FlatColumnPlan& operator[](size_t column) const { return columns_[column]; }
+  const FlatColumnPlan* data() const { return columns_.data(); }
   size_t size() const { return columns_.size(); }
 
  private:
@@ -87,6 +94,11 @@ struct FlatImageFailure {
 // `present`, a NULL when the ordinal's bit in `nulls` (LSB first) is set, else the column's value
 // (present columns index `plan`; `nulls` holds (present.size() + 7) / 8 bytes). On error
 // returns ReadFlatColumnValue's error for the failing value and sets `failure`.
+//
+// The common values are decoded from the reader's bytes in place (one length check per value,
+// the reader advanced past them at the end); a value whose bytes are not all there, and every op
+// without a `fast` form, goes through the ByteReader calls of its op, so that a truncated value
+// fails at the same offset with the same message.
 absl::Status ReadFlatImageValues(wire::ByteReader& r, const FlatPlan& plan,
                                  std::span<const uint32_t> present, std::string_view nulls,
                                  FlatRow& row, FlatImageFailure& failure);

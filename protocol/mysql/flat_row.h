@@ -17,6 +17,7 @@
 // Lifetime: views point into the event body and the TableMap the row was decoded from; a FlatRow
 // is valid until it is cleared or those are gone. Not thread-safe; thread-compatible.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -93,6 +94,17 @@ class FlatRow {
     v.in_arena = false;
     return v;
   }
+  // For a decoder that writes values in place: room for `n` more values after the row's, where
+  // the next one goes. Values written there are part of the row once CommitValues(end) is called
+  // with the end of the last one. Add and SetSlot may be used in between (after a CommitValues);
+  // the returned pointer is valid until the next Room or Add.
+  FlatValue* Room(size_t n) {
+    if (allocated_ - size_ < n) [[unlikely]] Grow(n);
+    return values_.data() + size_;
+  }
+  void CommitValues(const FlatValue* end) {
+    size_ = static_cast<size_t>(end - values_.data());
+  }
   void SetText(FlatValue& v, FlatKind kind, std::string_view outside_arena) {
     v.kind = kind;
     v.in_arena = false;
@@ -111,9 +123,9 @@ class FlatRow {
   v1::Value& SetSlot(FlatValue& v);
 
  private:
-  [[gnu::noinline]] void Grow() {
-    values_.emplace_back();
-    values_.resize(values_.capacity());
+  // Room for at least `n` more values.
+  [[gnu::noinline]] void Grow(size_t n = 1) {
+    values_.resize(std::max(size_ + n, values_.size() * 2));
     allocated_ = values_.size();
   }
 

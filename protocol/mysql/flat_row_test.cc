@@ -10,6 +10,7 @@
 
 #include "proto/base/value_json.h"
 #include "protocol/mysql/binlog_decoder.h"
+#include "protocol/mysql/flat_plan.h"
 #include "protocol/mysql/flat_row_json.h"
 #include "protocol/mysql/row_values.h"
 #include "protocol/mysql/test_util.h"
@@ -222,6 +223,95 @@ std::vector<Case> Cases() {
 
 TEST(FlatRowTest, EveryColumnTypeDecodesAsTheProtoDecoderDoes) {
   for (const Case& c : Cases()) ExpectSameAsProto(c);
+}
+
+// ReadFlatImageValues decodes most values in place from the image's bytes and the rest through
+// the ByteReader (flat_plan.h): it must give what ReadFlatColumnValue gives column by column, the
+// same values, bytes consumed, reader state, errors and failing column and offset, for every
+// column kind next to others, with NULLs, and with the image cut short at every byte.
+TEST(FlatRowTest, ImageValuesAsColumnByColumnAtEveryCut) {
+  ColumnDef id = Col(ColumnType::kLong);
+  ColumnDef name = Col(ColumnType::kVarchar);
+  name.max_length = 10;
+  name.collation = 45;
+  size_t compared = 0;
+  size_t failed = 0;
+  for (const Case& c : Cases()) {
+    // Columns: id, the case's column, name, the case's column again; every image holds all four
+    // (or, with `nulls`, the third and fourth are NULL).
+    TableMap t;
+    t.columns = {id, c.column, name, c.column};
+    FlatPlan plan;
+    plan.Build(t);
+    const std::vector<uint32_t> present = {0, 1, 2, 3};
+    for (const bool with_nulls : {false, true}) {
+      const std::string null_bits(1, with_nulls ? '\x0C' : '\0');
+      std::string bytes = Le(0x01020304, 4) + c.bytes;
+      if (!with_nulls) bytes += Le(2, 1) + "ab" + c.bytes;
+      for (size_t cut = 0; cut <= bytes.size(); ++cut) {
+        SCOPED_TRACE(c.what + (with_nulls ? " with NULLs" : "") + ", cut at " +
+                     std::to_string(cut));
+        const std::string image = bytes.substr(0, cut) + "tail";  // bytes past the image
+        // The reference: column by column through the reader.
+        ByteReader want_r(std::string_view(image).substr(0, cut));
+        FlatRow want;
+        absl::Status want_status;
+        FlatImageFailure want_failure;
+        for (size_t ordinal = 0; ordinal < present.size(); ++ordinal) {
+          if ((null_bits[0] >> ordinal) & 1) {
+            want.Add(present[ordinal]);
+            continue;
+          }
+          const size_t at = want_r.position();
+          want_status = ReadFlatColumnValue(want_r, t.columns[ordinal], present[ordinal], want);
+          if (!want_status.ok()) {
+            want_failure = {present[ordinal], at};
+            break;
+          }
+        }
+        // In place, into a row that already holds a value (as a reused row does after Clear).
+        ByteReader got_r(std::string_view(image).substr(0, cut));
+        FlatRow got;
+        got.Add(9);
+        got.Clear();
+        FlatImageFailure got_failure;
+        const absl::Status got_status =
+            ReadFlatImageValues(got_r, plan, present, null_bits, got, got_failure);
+
+        ASSERT_EQ(got_status, want_status);
+        EXPECT_EQ(got_r.ok(), want_r.ok());
+        EXPECT_EQ(got_r.position(), want_r.position());
+        EXPECT_EQ(got_r.remaining(), want_r.remaining());
+        if (!got_r.ok()) {
+          EXPECT_EQ(got_r.status("x"), want_r.status("x"));
+        }
+        if (!want_status.ok()) {
+          EXPECT_EQ(got_failure.column, want_failure.column);
+          EXPECT_EQ(got_failure.at, want_failure.at);
+          ++failed;
+        }
+        ASSERT_EQ(got.values().size(), want.values().size());
+        for (size_t k = 0; k < want.values().size(); ++k) {
+          const FlatValue& g = got.values()[k];
+          const FlatValue& w = want.values()[k];
+          EXPECT_EQ(g.column, w.column);
+          if (!want_status.ok() && k + 1 == want.values().size()) continue;  // the failed value
+          EXPECT_EQ(g.kind, w.kind);
+          v1::Value gv, wv;
+          FlatValueToProto(got, g, gv);
+          FlatValueToProto(want, w, wv);
+          EXPECT_EQ(gv.ShortDebugString(), wv.ShortDebugString());
+          std::string gj, wj;
+          AppendFlatValueJson(got, g, gj);
+          AppendFlatValueJson(want, w, wj);
+          EXPECT_EQ(gj, wj);
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000u);
+  EXPECT_GT(failed, 500u);
 }
 
 // Dates and times, rendered directly for the common ranges and through value_json otherwise: the

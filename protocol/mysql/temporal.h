@@ -110,20 +110,19 @@ inline void SetYmdHms(DateTimeParts& dt, uint64_t ymdhms) {
 
 }  // namespace temporal_internal
 
-// Each Read* consumes exactly its bytes or leaves the reader failed (check r.ok()). Inline: the
-// flat row decoder calls them once per value.
-inline DateParts ReadDateParts(wire::ByteReader& r) {
-  uint32_t v = r.ReadU24Le();
+// The values of the encodings above from their loaded bytes: `le` the field read little-endian,
+// `be` read big-endian, `frac` the fraction's fb = FracBytes(fsp) bytes big-endian. Used by the
+// Read* below and by the flat row decoder, which loads the bytes itself (flat_plan.h).
+inline DateParts DateFromLe(uint32_t le) {
   DateParts d;
-  d.day = v & 0x1F;
-  d.month = (v >> 5) & 0x0F;
-  d.year = static_cast<int32_t>(v >> 9);
+  d.day = le & 0x1F;
+  d.month = (le >> 5) & 0x0F;
+  d.year = static_cast<int32_t>(le >> 9);
   return d;
 }
 
-inline TimeParts ReadOldTimeParts(wire::ByteReader& r) {
-  uint32_t raw = r.ReadU24Le();
-  int32_t v = static_cast<int32_t>(raw << 8) >> 8;  // sign-extend 24 bits
+inline TimeParts OldTimeFromLe(uint32_t le) {
+  int32_t v = static_cast<int32_t>(le << 8) >> 8;  // sign-extend 24 bits
   TimeParts t;
   if (v < 0) {
     t.negative = true;
@@ -135,9 +134,8 @@ inline TimeParts ReadOldTimeParts(wire::ByteReader& r) {
   return t;
 }
 
-inline DateTimeParts ReadOldDateTimeParts(wire::ByteReader& r) {
-  uint64_t v = r.ReadU64Le();
-  uint64_t date = v / 1000000, time = v % 1000000;
+inline DateTimeParts OldDateTimeFromLe(uint64_t le) {
+  uint64_t date = le / 1000000, time = le % 1000000;
   DateTimeParts dt;
   dt.date.year = static_cast<int32_t>(date / 10000);
   dt.date.month = static_cast<uint32_t>(date / 100 % 100);
@@ -148,12 +146,11 @@ inline DateTimeParts ReadOldDateTimeParts(wire::ByteReader& r) {
   return dt;
 }
 
-inline TimeParts ReadTime2Parts(wire::ByteReader& r, int fsp) {
+// `be`: all 3 + fb bytes of the TIME2 value.
+inline TimeParts Time2FromBe(uint64_t be, size_t fb) {
   using namespace temporal_internal;
-  size_t fb = FracBytes(fsp);
-  size_t total = 3 + fb;
-  uint64_t raw = ReadBe(r, total);
-  int64_t value = static_cast<int64_t>(raw) - (int64_t{1} << (8 * total - 1));
+  const size_t total = 3 + fb;
+  int64_t value = static_cast<int64_t>(be) - (int64_t{1} << (8 * total - 1));
   TimeParts t;
   if (value < 0) {
     t.negative = true;
@@ -165,17 +162,44 @@ inline TimeParts ReadTime2Parts(wire::ByteReader& r, int fsp) {
   return t;
 }
 
-inline DateTimeParts ReadDateTime2Parts(wire::ByteReader& r, int fsp) {
+// `be`: the 5 bytes of the integer part.
+inline DateTimeParts DateTime2FromBe(uint64_t be, uint64_t frac, size_t fb) {
   using namespace temporal_internal;
-  uint64_t raw = ReadBe(r, 5);
-  size_t fb = FracBytes(fsp);
-  uint64_t frac = ReadBe(r, fb);
-  int64_t intpart = static_cast<int64_t>(raw) - (int64_t{1} << 39);
+  int64_t intpart = static_cast<int64_t>(be) - (int64_t{1} << 39);
   if (intpart < 0) intpart = -intpart;  // negative DATETIME is not produced by MySQL; magnitude
   DateTimeParts dt;
   SetYmdHms(dt, static_cast<uint64_t>(intpart));
   dt.time.micros = FracToMicros(frac, fb);
   return dt;
+}
+
+// UTC microseconds since the epoch; `seconds` the 4 bytes big-endian.
+inline int64_t Timestamp2MicrosFromBe(uint64_t seconds, uint64_t frac, size_t fb) {
+  return static_cast<int64_t>(seconds) * 1000000 + temporal_internal::FracToMicros(frac, fb);
+}
+
+// Each Read* consumes exactly its bytes or leaves the reader failed (check r.ok()). Inline: the
+// flat row decoder calls them once per value.
+inline DateParts ReadDateParts(wire::ByteReader& r) { return DateFromLe(r.ReadU24Le()); }
+
+inline TimeParts ReadOldTimeParts(wire::ByteReader& r) { return OldTimeFromLe(r.ReadU24Le()); }
+
+inline DateTimeParts ReadOldDateTimeParts(wire::ByteReader& r) {
+  return OldDateTimeFromLe(r.ReadU64Le());
+}
+
+inline TimeParts ReadTime2Parts(wire::ByteReader& r, int fsp) {
+  using namespace temporal_internal;
+  size_t fb = FracBytes(fsp);
+  return Time2FromBe(ReadBe(r, 3 + fb), fb);
+}
+
+inline DateTimeParts ReadDateTime2Parts(wire::ByteReader& r, int fsp) {
+  using namespace temporal_internal;
+  uint64_t raw = ReadBe(r, 5);
+  size_t fb = FracBytes(fsp);
+  uint64_t frac = ReadBe(r, fb);
+  return DateTime2FromBe(raw, frac, fb);
 }
 
 // The same values as protobuf messages.
@@ -198,7 +222,7 @@ inline int64_t ReadTimestamp2Micros(wire::ByteReader& r, int fsp) {
   uint64_t seconds = ReadBe(r, 4);
   size_t fb = FracBytes(fsp);
   uint64_t frac = ReadBe(r, fb);
-  return static_cast<int64_t>(seconds) * 1000000 + FracToMicros(frac, fb);
+  return Timestamp2MicrosFromBe(seconds, frac, fb);
 }
 
 // Unpacks MySQL's in-memory packed int64 (used by JSON opaque DATE/TIME/DATETIME values).
