@@ -192,6 +192,9 @@ struct Ingestion {
   std::vector<std::string> time_keys;  // ascending (commit times only grow)
   std::vector<Chunk> chunks;
   std::chrono::steady_clock::time_point opened;
+  // Guarded by ChangeLogImpl::ingest_mu_: set once the ingestion has moved the source's end or
+  // failed, before its callbacks run (a chunk appended from a callback must not continue it).
+  bool settled = false;
 };
 
 // A staged transaction of a source that keeps table state may write its state ahead of its commit
@@ -382,6 +385,7 @@ class ChangeLogImpl final : public ChangeLog {
   absl::Status MergeTableRows(Ingestion& ing);
   // Fails every chunk of `ing` with `status` (and the source's later appends), removes its files.
   void FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::Status& status);
+  void SettleIngestion(Ingestion& ing);
   std::string IngestPath(const Ingestion& ing, std::string_view cf) const;
   // Reports the group's stored appends (those not refused) to options_.observer.
   void Observe(const std::vector<PendingAppend>& group, const std::vector<absl::Status>& refused,

@@ -112,7 +112,8 @@ void ChangeLogImpl::AddToIngestion(PendingAppend p) {
     bool handed_in_flight = false;
     if (handed_end_ && handed_end_->slot == slot) {
       std::lock_guard<std::mutex> lock(ingest_mu_);
-      handed_in_flight = ingesting_ != nullptr && ingesting_->id == handed_end_->ingestion_id;
+      handed_in_flight = ingesting_ != nullptr && ingesting_->id == handed_end_->ingestion_id &&
+                         !ingesting_->settled;
     }
     if (handed_in_flight) {
       ing->next_offset = handed_end_->next_offset;
@@ -344,7 +345,13 @@ void ChangeLogImpl::FinishIngestion(Ingestion& ing) {
     }
     options_.observer->OnDurable(observed);
   }
+  SettleIngestion(ing);
   for (Ingestion::Chunk& c : ing.chunks) std::move(c.done)(LogOffset(c.last_offset));
+}
+
+void ChangeLogImpl::SettleIngestion(Ingestion& ing) {
+  std::lock_guard<std::mutex> lock(ingest_mu_);
+  ing.settled = true;
 }
 
 absl::Status ChangeLogImpl::FinishFiles(Ingestion& ing) {
@@ -467,6 +474,7 @@ void ChangeLogImpl::FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::
     std::lock_guard<std::mutex> lock(slot.state_mu);
     if (slot.failed.ok()) slot.failed = status;
   }
+  SettleIngestion(ing);
   for (Ingestion::Chunk& c : ing.chunks) std::move(c.done)(status);
 }
 
