@@ -1,5 +1,6 @@
 #include "protocol/mysql/decimal.h"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -75,10 +76,29 @@ absl::Status AppendSmallDecimal(std::string_view raw, int precision, int scale, 
                                 std::string& out) {
   // The bytes with the sign bit flipped back and, for a negative value, complemented: then every
   // group is its digits' value, big-endian.
-  uint8_t b[12];
-  const uint8_t mask = (static_cast<uint8_t>(raw[0]) & 0x80) == 0 ? 0xFF : 0x00;
-  const bool negative = mask != 0;
-  for (size_t i = 0; i < raw.size(); ++i) b[i] = static_cast<uint8_t>(raw[i]) ^ mask;
+  // Copied as overlapping words (1 <= raw.size() <= 12) and flipped a word at a time; the
+  // bytes past raw.size() are not used.
+  uint8_t b[16] = {};
+  const char* s = raw.data();
+  const size_t size = raw.size();
+  if (size >= 8) {
+    std::memcpy(b, s, 8);
+    std::memcpy(b + size - 8, s + size - 8, 8);
+  } else if (size >= 4) {
+    std::memcpy(b, s, 4);
+    std::memcpy(b + size - 4, s + size - 4, 4);
+  } else {
+    b[0] = static_cast<uint8_t>(s[0]);
+    b[size / 2] = static_cast<uint8_t>(s[size / 2]);
+    b[size - 1] = static_cast<uint8_t>(s[size - 1]);
+  }
+  const bool negative = (b[0] & 0x80) == 0;
+  const uint64_t mask = negative ? ~uint64_t{0} : 0;
+  uint64_t words[2];
+  std::memcpy(words, b, 16);
+  words[0] ^= mask;
+  words[1] ^= mask;
+  std::memcpy(b, words, 16);
   b[0] ^= 0x80;
   const int intg = precision - scale;
   const int lead = intg % kDigitsPerGroup;
@@ -98,8 +118,10 @@ absl::Status AppendSmallDecimal(std::string_view raw, int precision, int scale, 
   char text[32];
   char* q = text;
   if (negative && (integer != 0 || fraction != 0)) *q++ = '-';
-  int digits = 1;
-  while (digits < 18 && integer >= kPowersOf10[digits]) ++digits;
+  // floor(log10) from the bit width (1233 / 4096 is just above log10(2)), corrected by one
+  // comparison; integer < 10^18.
+  const int t = (std::bit_width(integer | 1) * 1233) >> 12;
+  const int digits = t + 1 - ((integer | 1) < kPowersOf10[t] ? 1 : 0);
   q += digits;
   char* d = q;
   while (integer >= 100) {

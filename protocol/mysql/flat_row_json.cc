@@ -8,6 +8,7 @@
 
 #include "proto/base/digit_text.h"
 #include "proto/base/time_format.h"
+#include "proto/base/utf8.h"
 #include "proto/base/value_json.h"
 #include "protocol/mysql/short_double.h"
 
@@ -214,6 +215,57 @@ uint64_t Load4(const char* p) {
   return x;
 }
 
+// True when no byte of s[0, n) needs escaping in a JSON string (none below 0x20, no '"', no
+// '\\'), checked a word at a time; bytes from 0x80 on are not looked at (see Utf8Text).
+bool NothingToEscape(const char* s, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  // A byte is flagged only when it (or, through a borrow, a byte below a flagged one) matches.
+  auto any_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  auto flagged = [&](uint64_t x) {
+    return ((x - 0x20 * kOnes) & ~x & kHigh) | any_zero(x ^ ('"' * kOnes)) |
+           any_zero(x ^ ('\\' * kOnes));
+  };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (flagged(Load8(s + i)) != 0) return false;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// True when PutJsonString would copy s[0, n) as it is: well-formed UTF-8 with nothing to
+// escape (text with non-ASCII letters, which PlainText leaves to PutJsonString).
+bool Utf8Text(const char* s, size_t n) {
+  return NothingToEscape(s, n) && IsValidUtf8(std::string_view(s, n));
+}
+
+// Copies s[0, n) to p: up to 16 bytes as two overlapping loads and stores each (no call for
+// the short texts most values are), longer ones with memcpy.
+[[gnu::always_inline]] inline void CopyText(char* p, const char* s, size_t n) {
+  if (n > 16) {
+    std::memcpy(p, s, n);
+  } else if (n >= 8) {
+    const uint64_t head = Load8(s);
+    const uint64_t tail = Load8(s + n - 8);
+    std::memcpy(p, &head, 8);
+    std::memcpy(p + n - 8, &tail, 8);
+  } else if (n >= 4) {
+    const auto head = static_cast<uint32_t>(Load4(s));
+    const auto tail = static_cast<uint32_t>(Load4(s + n - 4));
+    std::memcpy(p, &head, 4);
+    std::memcpy(p + n - 4, &tail, 4);
+  } else if (n != 0) {
+    const char first = s[0], middle = s[n / 2], last = s[n - 1];
+    p[0] = first;
+    p[n / 2] = middle;
+    p[n - 1] = last;
+  }
+}
+
 // True when every byte of s[0, n) is plain (PlainWord), checked a word at a time; the last
 // bytes as words that overlap the ones before (never past the end).
 [[gnu::always_inline]] inline bool PlainText(const char* s, size_t n) {
@@ -262,16 +314,16 @@ template <typename Prefix>
       // A DECIMAL's text is digits, '-' and '.': nothing to escape.
       p = prefix(out.Reserve(prefix_room + v.size + 2));
       *p++ = '"';
-      std::memcpy(p, row.text_data(v), v.size);
+      CopyText(p, row.text_data(v), v.size);
       p += v.size;
       *p++ = '"';
       break;
     case FlatKind::kString: {
       p = prefix(out.Reserve(prefix_room + JsonStringRoom(v.size)));
       const char* text = row.text_data(v);
-      if (PlainText(text, v.size)) {  // copied as it is, which PutJsonString would do too
+      if (PlainText(text, v.size) || Utf8Text(text, v.size)) {  // as PutJsonString would
         *p++ = '"';
-        if (v.size != 0) std::memcpy(p, text, v.size);
+        CopyText(p, text, v.size);
         p += v.size;
         *p++ = '"';
       } else {
