@@ -14,51 +14,45 @@ namespace sluice::pipeline {
 
 absl::Status OpenPostgresSnapshot(pgclient::ReplicationConnection& conn,
                                   const std::string& exported_snapshot) {
-  SLUICE_RETURN_IF_ERROR(conn.Query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").status());
+  // One round trip: the import must be the transaction's first statement, and a failed one
+  // fails the whole string (the transaction is then aborted; the caller drops the session).
+  std::string sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
   if (!exported_snapshot.empty()) {
-    SLUICE_RETURN_IF_ERROR(
-        conn.Query(absl::StrCat("SET TRANSACTION SNAPSHOT ", conn.QuoteLiteral(exported_snapshot)))
-            .status());
+    absl::StrAppend(&sql, "; SET TRANSACTION SNAPSHOT ", conn.QuoteLiteral(exported_snapshot));
   }
-  return absl::OkStatus();
+  return conn.Query(sql).status();
 }
 
 absl::StatusOr<std::vector<storagepb::SnapshotTable>> ListPostgresTables(
     pgclient::ReplicationConnection& conn, const std::string& publication) {
+  // One query (a fresh backend spends most of it loading catalog caches): the publication's
+  // tables as pg_publication_tables lists them (the same join of pg_publication and
+  // pg_get_publication_tables, without the view's column lists and row filters), each with
+  // its row estimate and one row per primary-key column in key order (a keyless table: one
+  // row with a NULL column).
   SLUICE_ASSIGN_OR_RETURN(
-      pgclient::TextResult tables,
-      conn.QueryText(
-          absl::StrCat("SELECT pt.schemaname, pt.tablename, GREATEST(c.reltuples, 0)::bigint "
-                       "FROM pg_publication_tables pt "
-                       "JOIN pg_namespace n ON n.nspname = pt.schemaname "
-                       "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
-                       "WHERE pt.pubname = ",
-                       conn.QuoteLiteral(publication), " ORDER BY 1, 2")));
-  SLUICE_ASSIGN_OR_RETURN(
-      pgclient::TextResult keys,
-      conn.QueryText("SELECT n.nspname, c.relname, a.attname FROM pg_index i "
-                     "JOIN pg_class c ON c.oid = i.indrelid "
-                     "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                     "WHERE i.indisprimary "
-                     "ORDER BY 1, 2, array_position(i.indkey::int2[], a.attnum)"));
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> key_columns;
-  for (const auto& row : keys.rows) {
-    if (row.size() < 3 || !row[0] || !row[1] || !row[2]) continue;
-    key_columns[{*row[0], *row[1]}].push_back(*row[2]);
-  }
+      pgclient::TextResult rows,
+      conn.QueryText(absl::StrCat(
+          "SELECT n.nspname, c.relname, GREATEST(c.reltuples, 0)::bigint, a.attname "
+          "FROM pg_publication p, LATERAL pg_get_publication_tables(p.pubname) g "
+          "JOIN pg_class c ON c.oid = g.relid "
+          "JOIN pg_namespace n ON n.oid = c.relnamespace "
+          "LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary "
+          "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
+          "WHERE p.pubname = ",
+          conn.QuoteLiteral(publication),
+          " ORDER BY 1, 2, array_position(i.indkey::int2[], a.attnum)")));
   std::vector<storagepb::SnapshotTable> out;
-  for (const auto& row : tables.rows) {
-    if (row.size() < 3 || !row[0] || !row[1]) continue;
-    storagepb::SnapshotTable& t = out.emplace_back();
-    t.set_database(*row[0]);
-    t.set_table(*row[1]);
-    uint64_t estimate = 0;
-    if (row[2] && absl::SimpleAtoi(*row[2], &estimate)) t.set_rows_estimated(estimate);
-    auto it = key_columns.find({*row[0], *row[1]});
-    if (it != key_columns.end()) {
-      for (const std::string& k : it->second) t.add_key_columns(k);
+  for (const auto& row : rows.rows) {
+    if (row.size() < 4 || !row[0] || !row[1]) continue;
+    if (out.empty() || out.back().database() != *row[0] || out.back().table() != *row[1]) {
+      storagepb::SnapshotTable& t = out.emplace_back();
+      t.set_database(*row[0]);
+      t.set_table(*row[1]);
+      uint64_t estimate = 0;
+      if (row[2] && absl::SimpleAtoi(*row[2], &estimate)) t.set_rows_estimated(estimate);
     }
+    if (row[3]) out.back().add_key_columns(*row[3]);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "server/pipeline/postgres_source.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -54,7 +55,22 @@ class Session : private SessionBase<PostgresSourceOptions> {
   absl::Status Snapshot(const v1::SourceCheckpoint& stored, bool fresh, const std::string& exported,
                         Lsn cut_lsn, const std::string& resnapshot_reason = "");
   absl::Status EnsurePublication();
-  absl::Status LoadCatalogTypes();
+  // The catalog types (enums, domains, arrays of them) as rows; UseCatalogTypes keeps them.
+  using CatalogRows = std::vector<std::vector<std::string>>;
+  static absl::StatusOr<CatalogRows> QueryCatalogTypes(pgclient::ReplicationConnection& conn);
+  void UseCatalogTypes(const CatalogRows& rows);
+
+  // The snapshot session, opened while the replication connection is prepared when a snapshot
+  // is wanted (its TCP connect and authentication, and the catalog types read on it, overlap
+  // the slot's creation). Snapshot takes its connection; otherwise it connects itself.
+  struct EarlySession {
+    std::unique_ptr<pgclient::ReplicationConnection> conn;
+    CatalogRows types;
+  };
+  std::future<absl::StatusOr<EarlySession>> early_;
+  // Waits for the early session, if one was started and not taken yet: keeps its catalog types
+  // and returns its connection (nullptr when there is none); its error if it failed.
+  absl::StatusOr<std::unique_ptr<pgclient::ReplicationConnection>> TakeEarlySession();
   absl::Status Handle(std::string_view xlog_payload);
   absl::Status SendStatus(bool reply_requested);
   absl::Status MaybeConfirmIdle(Lsn wal_end);
@@ -162,14 +178,17 @@ absl::Status Session::EnsurePublication() {
 
 // pgoutput says which type a column has but not whether it is an enum or a domain: that comes
 // from the catalog. Types created while streaming are delivered as raw text until a reconnect.
-absl::Status Session::LoadCatalogTypes() {
-  SLUICE_ASSIGN_OR_RETURN(
-      auto rows,
-      conn_->Query("SELECT t.oid, t.typtype, t.typbasetype, t.typelem, "
-                   "n.nspname || '.' || t.typname FROM pg_type t "
-                   "JOIN pg_namespace n ON n.oid = t.typnamespace "
-                   "WHERE t.typtype IN ('e', 'd') OR (t.typcategory = 'A' AND t.typelem IN "
-                   "(SELECT oid FROM pg_type WHERE typtype IN ('e', 'd')))"));
+absl::StatusOr<Session::CatalogRows> Session::QueryCatalogTypes(
+    pgclient::ReplicationConnection& conn) {
+  return conn.Query(
+      "SELECT t.oid, t.typtype, t.typbasetype, t.typelem, "
+      "n.nspname || '.' || t.typname FROM pg_type t "
+      "JOIN pg_namespace n ON n.oid = t.typnamespace "
+      "WHERE t.typtype IN ('e', 'd') OR (t.typcategory = 'A' AND t.typelem IN "
+      "(SELECT oid FROM pg_type WHERE typtype IN ('e', 'd')))");
+}
+
+void Session::UseCatalogTypes(const CatalogRows& rows) {
   for (const auto& row : rows) {
     if (row.size() < 5) continue;
     postgres::TypeResolution r;
@@ -190,7 +209,13 @@ absl::Status Session::LoadCatalogTypes() {
     auto it = catalog_types_.find(oid);
     return it == catalog_types_.end() ? postgres::TypeResolution{} : it->second;
   });
-  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<pgclient::ReplicationConnection>> Session::TakeEarlySession() {
+  if (!early_.valid()) return nullptr;
+  SLUICE_ASSIGN_OR_RETURN(EarlySession early, early_.get());
+  UseCatalogTypes(early.types);
+  return std::move(early.conn);
 }
 
 pgclient::ConnectParams Session::Params(bool replication) const {
@@ -202,8 +227,11 @@ pgclient::ConnectParams Session::Params(bool replication) const {
 absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
                                const std::string& exported, Lsn cut_lsn,
                                const std::string& resnapshot_reason) {
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<pgclient::ReplicationConnection> sql,
-                          pgclient::ReplicationConnection::Connect(Params(false)));
+  std::unique_ptr<pgclient::ReplicationConnection> sql;
+  SLUICE_ASSIGN_OR_RETURN(sql, TakeEarlySession());
+  if (sql == nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(sql, pgclient::ReplicationConnection::Connect(Params(false)));
+  }
   SLUICE_RETURN_IF_ERROR(OpenPostgresSnapshot(*sql, exported));
   storagepb::SnapshotState state;
   v1::SourceCheckpoint cut = stored;
@@ -241,11 +269,27 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
 }
 
 absl::Status Session::Prepare() {
+  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
+  const bool has_position = stored.position().has_pg() && stored.position().pg().lsn() != 0;
+  const bool in_progress = SnapshotInProgress(stored);
+  const bool want_snapshot =
+      in_progress || (!has_position && config_.snapshot != config::SnapshotMode::kNever);
+  if (want_snapshot) {
+    // The snapshot session connects (TCP, authentication) and reads the catalog types on its
+    // own thread while this one prepares the slot; Snapshot (or the catalog types below) waits
+    // for it. It captures nothing of this session but a copy of its parameters.
+    early_ = std::async(std::launch::async,
+                        [params = Params(false)]() -> absl::StatusOr<EarlySession> {
+                          EarlySession early;
+                          SLUICE_ASSIGN_OR_RETURN(early.conn,
+                                                  pgclient::ReplicationConnection::Connect(params));
+                          SLUICE_ASSIGN_OR_RETURN(early.types, QueryCatalogTypes(*early.conn));
+                          return early;
+                        });
+  }
   SLUICE_ASSIGN_OR_RETURN(conn_, pgclient::ReplicationConnection::Connect(Params(true)));
   SLUICE_ASSIGN_OR_RETURN(identity_, conn_->IdentifySystem());
 
-  SLUICE_ASSIGN_OR_RETURN(v1::SourceCheckpoint stored, log_.Checkpoint(id_));
-  const bool has_position = stored.position().has_pg() && stored.position().pg().lsn() != 0;
   if (has_position) {
     const auto& pg = stored.position().pg();
     if (pg.system_id() != identity_.system_id || pg.timeline() != identity_.timeline) {
@@ -258,12 +302,12 @@ absl::Status Session::Prepare() {
     }
   }
   SLUICE_RETURN_IF_ERROR(EnsurePublication());
-  SLUICE_RETURN_IF_ERROR(LoadCatalogTypes());
+  if (!early_.valid()) {  // else they are read on the snapshot session (TakeEarlySession)
+    SLUICE_ASSIGN_OR_RETURN(CatalogRows types, QueryCatalogTypes(*conn_));
+    UseCatalogTypes(types);
+  }
 
   SLUICE_RETURN_IF_ERROR(log_.DiscardAllStaged(id_));
-  const bool in_progress = SnapshotInProgress(stored);
-  const bool want_snapshot =
-      in_progress || (!has_position && config_.snapshot != config::SnapshotMode::kNever);
   SLUICE_ASSIGN_OR_RETURN(pgclient::SlotState slot, conn_->GetSlot(config_.slot));
   const bool when_needed = config_.snapshot == config::SnapshotMode::kWhenNeeded;
   std::string lost;  // why the stored position can no longer be streamed from
@@ -347,6 +391,7 @@ absl::Status Session::Prepare() {
       {"publication_names", config_.publication},
       {"messages", "true"}};
   if (proto2) options.emplace_back("streaming", "on");
+  SLUICE_RETURN_IF_ERROR(TakeEarlySession().status());  // its catalog types, if not taken yet
   SLUICE_RETURN_IF_ERROR(
       ResumeStoredResnapshot(log_, id_, resnapshot_state_, requests_, registry_, config_.name));
   return conn_->StartReplication(config_.slot, start, options);
