@@ -65,6 +65,12 @@ struct ChangeLogOptions {
   // and synced, just before IngestExternalFiles, and with true right after it succeeded, before
   // readers can see it (a test kills the process there).
   std::function<void(bool ingested)> around_ingest_for_testing;
+  // Retention trims in pieces of whole transactions, each its own synced batch; a piece ends at
+  // the first transaction start after the table-state rows it materializes (snapshot rows that
+  // still refer to a trimmed record, storage/state_reference.h) reach this many bytes.
+  size_t retention_batch_bytes = size_t{4} << 20;
+  // Tests only: called after each retention batch is written, under the log's write lock.
+  std::function<void()> after_retention_batch_for_testing;
 };
 
 struct SourceSummary {
@@ -95,6 +101,10 @@ struct TrimResult {
   uint64_t bytes_removed = 0;
   // Events the limits would have removed but RetentionPolicy::keep_from kept.
   uint64_t events_held = 0;
+  // Table-state rows that referred to a removed record and now hold their full value.
+  uint64_t state_rows_materialized = 0;
+  // The atomic batches the trim was written in (0 when nothing was removed).
+  uint64_t batches = 0;
 };
 
 // An event already in its stored form, for a source that encodes events itself (the snapshot
@@ -276,7 +286,10 @@ class ChangeLog {
   virtual absl::StatusOr<LogOffset> OffsetForTime(SourceId source, int64_t ts_micros) const = 0;
 
   // Removes whole transactions from the front of the log until it satisfies `policy`, but never
-  // the transaction holding `policy.keep_from` or any later one.
+  // the transaction holding `policy.keep_from` or any later one. Table-state rows that refer to
+  // a removed record are given their full value in the same batch (a trim is written in pieces
+  // of ChangeLogOptions::retention_batch_bytes, each atomic; after a failure or a crash the
+  // front is where the last written piece left it).
   virtual absl::StatusOr<TrimResult> ApplyRetention(SourceId source,
                                                     const RetentionPolicy& policy) = 0;
 
@@ -296,7 +309,8 @@ class ChangeLog {
 
   // Table state: the latest row per primary key of each table, written in the same WriteBatch
   // as the log append (staged transactions: as they are published), so it matches the log at
-  // every durable offset. Retention never touches it. Keyless tables are not kept.
+  // every durable offset. Retention changes only how a row is stored (a reference to a removed
+  // record becomes the full value), never what it reads as. Keyless tables are not kept.
   //
   // On by default for every source. Turning it off removes the source's state; once events are
   // appended while it is off the state is incomplete for good, and OpenTableState refuses it.

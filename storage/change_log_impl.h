@@ -311,6 +311,13 @@ class ChangeLogImpl final : public ChangeLog {
   absl::StatusOr<LogOffset> OffsetForTime(SourceId source, int64_t ts_micros) const override;
   absl::StatusOr<TrimResult> ApplyRetention(SourceId source,
                                             const RetentionPolicy& policy) override;
+  // One retention batch (change_log_read.cc): removes the transactions from st.first_offset()
+  // up to `cut` at most, ending early at a transaction start once the table-state rows it
+  // materializes reach options_.retention_batch_bytes; writes and publishes the new state and
+  // adds to `result`. Under retention_mu_ and write_mu_; `st` is the source's state read under
+  // them.
+  absl::Status TrimPiece(SourceSlot& slot, const storagepb::LogState& st, uint64_t cut,
+                         TrimResult& result);
   std::unique_ptr<AppendWaiter> NotifyAfter(SourceId source, LogOffset after,
                                             absl::AnyInvocable<void()> on_append) override;
   absl::Status PutSubscriptionRecord(std::string_view name, std::string_view value) override;
@@ -409,6 +416,9 @@ class ChangeLogImpl final : public ChangeLog {
   // Serializes every change of LogState: group commits and retention. Mutable: OpenTableState
   // takes it for a moment so its snapshot never falls inside a group commit.
   mutable std::mutex write_mu_;
+  // Serializes ApplyRetention calls, which take write_mu_ once to find the cut and then once per
+  // batch, so that appends are not held back for a whole long trim.
+  std::mutex retention_mu_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;  // writer waits for work

@@ -5,7 +5,6 @@
 // thread, which finishes its files and ingests it while the writer writes the next one (at
 // most one handed ingestion at a time, so ingestions are stored in the order they were opened).
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -13,6 +12,7 @@
 #include "rocksdb/sst_file_reader.h"
 #include "rocksdb/table.h"
 #include "storage/change_log_impl.h"
+#include "storage/state_reference.h"
 
 namespace sluice::storage::internal {
 namespace {
@@ -148,10 +148,10 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
   Ingestion::Chunk chunk;
   // Per row: one log record and, for a table-state source, one state row; both are copied into
   // their file's block by SstFileWriter::Put, so the buffers here are reused (no allocation per
-  // row). A snapshot row's state value is offset + body + overlay, and its log record is
-  // header + assigned fields (offset first among them, longer than the state's offset field) +
-  // body + overlay: so once the record is in its file, the state value is written over the end
-  // of the record's head, in the same buffer, instead of copying the body a second time.
+  // row). A snapshot row's state value would be offset + body + overlay, which its log record
+  // holds already: so the state row is a reference to the record (storage/state_reference.h),
+  // and the row's bytes are written (and compressed) once. Readers resolve it; retention
+  // replaces it by the full value before it trims the record (change_log_read.cc).
   std::string& record = ing.record;
   char state_head[1 + 10];  // the tag and a varint
   for (size_t k = 0; k < n; ++k) {
@@ -162,7 +162,6 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
     AppendRecordHeader((k == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0), e.op, e.table,
                        record);
     AppendAssignedFields(offset, static_cast<uint32_t>(k), last, now, record);
-    const size_t head_size = record.size();
     record.append(e.body);
     record.append(p.overlay);
     if (ing.log_file == nullptr) {
@@ -192,16 +191,15 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
         std::string& key = ing.table_key;
         key.assign(ing.table_prefix);
         key.append(e.state.key);
-        // The value: 0x08 (field 1: offset, varint) offset, then the row and the overlay.
-        state_head[0] = static_cast<char>(0x08);
-        const size_t state_head_size =
-            static_cast<size_t>(value_wire::PutVarint(offset, state_head + 1) - state_head);
         rocksdb::Slice value;
-        if (e.state_row_is_body && state_head_size <= head_size) {
-          char* const at = record.data() + head_size - state_head_size;
-          std::memcpy(at, state_head, state_head_size);
-          value = rocksdb::Slice(at, record.size() - (head_size - state_head_size));
+        if (e.state_row_is_body) {
+          // The record just written holds the row: 0x00 offset (a reference).
+          value = rocksdb::Slice(state_head, EncodeStateReference(LogOffset(offset), state_head));
         } else {
+          // The value: 0x08 (field 1: offset, varint) offset, then the row and the overlay.
+          state_head[0] = static_cast<char>(0x08);
+          const size_t state_head_size =
+              static_cast<size_t>(value_wire::PutVarint(offset, state_head + 1) - state_head);
           record.assign(state_head, state_head_size);
           record.append(e.state_row());
           record.append(p.overlay);

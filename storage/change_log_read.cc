@@ -1,5 +1,8 @@
-// ChangeLog reads: range reads, time lookups and retention.
+// ChangeLog reads: range reads, time lookups and retention (which materializes the table-state
+// references to the records it removes).
 #include "storage/change_log_impl.h"
+#include "storage/state_reference.h"
+#include "storage/table_state.h"
 
 namespace sluice::storage::internal {
 
@@ -88,7 +91,8 @@ uint64_t ChangeLogImpl::LiveSstBytes() const {
 absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
                                                          const RetentionPolicy& policy) {
   SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
-  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::lock_guard<std::mutex> retention_lock(retention_mu_);
+  std::unique_lock<std::mutex> write_lock(write_mu_);
   storagepb::LogState st;
   {
     std::lock_guard<std::mutex> lock(slot->state_mu);
@@ -107,10 +111,8 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
   }
   // Walk from the front to the first transaction start that satisfies both limits.
   uint64_t cut = st.last_offset() + 1;
-  uint64_t removed_bytes = st.stored_bytes();
   // The last transaction start at or below keep_from, where the cut stops at the latest.
   uint64_t floor_cut = st.first_offset();
-  uint64_t floor_bytes = 0;
   {
     const std::string upper = LogKeyEnd(slot->id);
     rocksdb::Slice upper_slice(upper);
@@ -131,12 +133,10 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
       const uint64_t o = key->offset.value();
       if ((view->flags & kFlagFirstInTxn) && o <= policy.keep_from) {
         floor_cut = o;
-        floor_bytes = sum_before;
       }
       if ((view->flags & kFlagFirstInTxn) && o >= age_cut &&
           (policy.max_bytes == 0 || st.stored_bytes() - sum_before <= policy.max_bytes)) {
         cut = o;
-        removed_bytes = sum_before;
         break;
       }
       sum_before += it->value().size();
@@ -146,20 +146,106 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
   if (policy.keep_from != 0 && cut > policy.keep_from) {
     result.events_held = cut - floor_cut;
     cut = floor_cut;
-    removed_bytes = floor_bytes;
   }
   if (cut == st.first_offset()) return result;
 
+  // In pieces, each one atomic batch: the trimmed records' table-state references become full
+  // values in the batch that removes the records. write_mu_ is let go between them, so appends
+  // go on during a long trim; the cut stays valid (only retention, serialized by retention_mu_,
+  // moves the front, and records below the end never change), and each piece reads the state
+  // rows again.
+  for (;;) {
+    SLUICE_RETURN_IF_ERROR(TrimPiece(*slot, st, cut, result));
+    write_lock.unlock();
+    write_lock.lock();
+    std::lock_guard<std::mutex> lock(slot->state_mu);
+    st = slot->state;
+    if (st.first_offset() >= cut) break;
+  }
+  result.first_after = LogOffset(cut);
+  result.events_removed = cut - result.first_before.value();
+  return result;
+}
+
+absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogState& st, uint64_t cut,
+                                      TrimResult& result) {
+  const uint64_t from = st.first_offset();
   rocksdb::WriteBatch batch;
-  batch.DeleteRange(log_, LogKey(slot->id, LogOffset(st.first_offset())),
-                    LogKey(slot->id, LogOffset(cut)));
+  uint64_t end = cut;
+  uint64_t piece_bytes = 0;
+  size_t materialized_bytes = 0;
+  // A table-state row refers only to an r record (a snapshot row stored by ingestion), at the
+  // key the record's own key columns give; it still refers to it when it holds that very
+  // reference (a row written or deleted since holds something else, or nothing).
+  const bool table_state = slot.table_state.load();
+  {
+    const std::string upper = LogKey(slot.id, LogOffset(cut));
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    ro.readahead_size = 1 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
+    std::optional<std::string> prefix_table;
+    std::string prefix;
+    std::string key;
+    std::string stored;
+    std::string full;
+    char reference[kMaxStateReferenceSize];
+    for (it->Seek(LogKey(slot.id, LogOffset(from))); it->Valid(); it->Next()) {
+      const std::string_view log_key(it->key().data(), it->key().size());
+      auto decoded = DecodeLogKey(log_key);
+      auto view = DecodeRecord(std::string_view(it->value().data(), it->value().size()));
+      if (!decoded || !view.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "retention of source '", slot.name, "': ", DescribeLogKey(log_key), ": ",
+            view.ok() ? std::string("malformed key") : std::string(view.status().message())));
+      }
+      const uint64_t o = decoded->offset.value();
+      if (o > from && (view->flags & kFlagFirstInTxn) &&
+          materialized_bytes >= options_.retention_batch_bytes) {
+        end = o;
+        break;
+      }
+      piece_bytes += it->value().size();
+      if (!table_state || view->op != static_cast<uint8_t>(v1::OP_READ)) continue;
+      v1::ChangeEvent event;
+      if (!event.ParseFromArray(view->event.data(), static_cast<int>(view->event.size()))) {
+        return absl::DataLossError(absl::StrCat("retention of source '", slot.name, "': ",
+                                                DescribeLogKey(log_key),
+                                                ": the event is not parseable"));
+      }
+      std::optional<std::string> row_key = EncodeRowKey(event.key_columns(), event.after());
+      if (!row_key || row_key->empty()) continue;
+      if (!prefix_table || *prefix_table != view->table) {
+        prefix_table = std::string(view->table);
+        prefix = TableStatePrefix(slot.id, view->table);
+      }
+      key.assign(prefix);
+      key.append(*row_key);
+      rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), table_, key, &stored);
+      if (got.IsNotFound()) continue;
+      SLUICE_RETURN_IF_ERROR(FromRocks(got, "reading the table state for retention"));
+      if (stored != std::string_view(reference, EncodeStateReference(LogOffset(o), reference))) {
+        continue;
+      }
+      if (absl::Status s = ResolveStateReference(LogOffset(o), view->event, full); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("retention of source '", slot.name, "': ",
+                                                DescribeLogKey(log_key), ": ", s.message()));
+      }
+      batch.Put(table_, key, full);
+      materialized_bytes += key.size() + full.size();
+      ++result.state_rows_materialized;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "scanning for retention");
+  }
+  batch.DeleteRange(log_, LogKey(slot.id, LogOffset(from)), LogKey(slot.id, LogOffset(end)));
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), time_));
-    const std::string begin = TimeKey(slot->id, INT64_MIN, LogOffset(0));
+    const std::string begin = TimeKey(slot.id, INT64_MIN, LogOffset(0));
     std::string end_key;
     for (it->Seek(begin); it->Valid(); it->Next()) {
       auto key = DecodeTimeKey(std::string_view(it->key().data(), it->key().size()));
-      if (!key || key->source != slot->id || key->offset.value() >= cut) break;
+      if (!key || key->source != slot.id || key->offset.value() >= end) break;
       end_key = it->key().ToString();
     }
     if (!it->status().ok()) return FromRocks(it->status(), "scanning the time index");
@@ -168,18 +254,18 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
     if (!end_key.empty()) batch.DeleteRange(time_, begin, end_key);
   }
   storagepb::LogState next = st;
-  next.set_first_offset(cut);
-  next.set_stored_bytes(st.stored_bytes() - removed_bytes);
-  batch.Put(meta_, StateKey(slot->id), next.SerializeAsString());
+  next.set_first_offset(end);
+  next.set_stored_bytes(st.stored_bytes() - std::min(piece_bytes, st.stored_bytes()));
+  batch.Put(meta_, StateKey(slot.id), next.SerializeAsString());
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   SLUICE_RETURN_IF_ERROR(
-      FromRocks(db_->Write(wo, &batch), absl::StrCat("trimming source '", slot->name, "'")));
-  Publish(*slot, next);
-  result.first_after = LogOffset(cut);
-  result.events_removed = cut - st.first_offset();
-  result.bytes_removed = removed_bytes;
-  return result;
+      FromRocks(db_->Write(wo, &batch), absl::StrCat("trimming source '", slot.name, "'")));
+  Publish(slot, next);
+  result.bytes_removed += piece_bytes;
+  ++result.batches;
+  if (options_.after_retention_batch_for_testing) options_.after_retention_batch_for_testing();
+  return absl::OkStatus();
 }
 
 }  // namespace sluice::storage::internal

@@ -1,15 +1,91 @@
 // ChangeLog table state: writing the updates into a group's WriteBatch, turning the state off,
 // and consistent reads at one offset.
 #include "storage/change_log_impl.h"
+#include "storage/state_reference.h"
 
 namespace sluice::storage::internal {
 namespace {
 
+// How far a reference resolver steps forward with Next before it seeks instead.
+constexpr int kMaxForwardSteps = 8;
+
+// Resolves the table-state references (storage/state_reference.h) of one read: one log iterator
+// at the read's snapshot that moves forward (a table walked in key order mostly meets the
+// ascending offsets its snapshot rows were given), seeking only when the next record is behind
+// it or further ahead.
+class ReferenceResolver {
+ public:
+  ReferenceResolver(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
+                    const rocksdb::Snapshot* snapshot, SourceId source, LogOffset last)
+      : db_(db), log_(log), snapshot_(snapshot), source_(source), last_(last) {}
+
+  // The row `value` (a reference, stored at table-state `key`) stands for, in `out`.
+  absl::Status Resolve(std::string_view key, std::string_view value, std::string& out) {
+    auto offset = DecodeStateReference(value);
+    if (!offset.ok() || *offset > last_) {
+      return absl::DataLossError(absl::StrCat(
+          "table-state row ", DescribeRow(key), ": ",
+          offset.ok() ? absl::StrCat("refers to log offset ", offset->value(),
+                                     ", above the last offset ", last_.value())
+                      : std::string(offset.status().message())));
+    }
+    char want[kLogKeySize];
+    EncodeLogKey(source_, *offset, want);
+    const rocksdb::Slice want_key(want, kLogKeySize);
+    if (it_ == nullptr) {
+      upper_ = LogKeyEnd(source_);
+      upper_slice_ = rocksdb::Slice(upper_);
+      rocksdb::ReadOptions ro;
+      ro.snapshot = snapshot_;
+      ro.iterate_upper_bound = &upper_slice_;
+      it_.reset(db_->NewIterator(ro, log_));
+    }
+    int steps = 0;
+    while (it_->Valid() && it_->key().compare(want_key) < 0 && steps < kMaxForwardSteps) {
+      it_->Next();
+      ++steps;
+    }
+    if (!it_->Valid() || it_->key().compare(want_key) != 0) it_->Seek(want_key);
+    if (!it_->Valid() || it_->key().compare(want_key) != 0) {
+      SLUICE_RETURN_IF_ERROR(FromRocks(it_->status(), "reading the log for the table state"));
+      return absl::DataLossError(absl::StrCat("table-state row ", DescribeRow(key),
+                                              " refers to log offset ", offset->value(),
+                                              ", which is not stored"));
+    }
+    auto record = DecodeRecord(std::string_view(it_->value().data(), it_->value().size()));
+    absl::Status resolved = record.status();
+    if (resolved.ok()) resolved = ResolveStateReference(*offset, record->event, out);
+    if (!resolved.ok()) {
+      return absl::DataLossError(absl::StrCat("table-state row ", DescribeRow(key), ", ",
+                                              DescribeLogKey(std::string_view(want, kLogKeySize)),
+                                              ": ", resolved.message()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static std::string DescribeRow(std::string_view key) {
+    auto decoded = DecodeTableStateKey(key);
+    return decoded.ok() ? absl::StrCat("of table '", decoded->table, "'")
+                        : std::string("with a malformed key");
+  }
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* log_;
+  const rocksdb::Snapshot* snapshot_;
+  SourceId source_;
+  LogOffset last_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 class TableStateViewImpl final : public TableStateView {
  public:
   TableStateViewImpl(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                     const rocksdb::Snapshot* snapshot, SourceId source, LogOffset offset)
-      : db_(db), cf_(cf), snapshot_(snapshot), source_(source), offset_(offset) {}
+                     rocksdb::ColumnFamilyHandle* log, const rocksdb::Snapshot* snapshot,
+                     SourceId source, LogOffset offset)
+      : db_(db), cf_(cf), log_(log), snapshot_(snapshot), source_(source), offset_(offset) {}
   ~TableStateViewImpl() override { db_->ReleaseSnapshot(snapshot_); }
 
   LogOffset offset() const override { return offset_; }
@@ -38,11 +114,17 @@ class TableStateViewImpl final : public TableStateView {
     size_t events = 0;
     size_t bytes = 0;
     std::string last_key;
+    ReferenceResolver resolver(db_, log_, snapshot_, source_, offset_);
+    std::string resolved;
     for (; it->Valid(); it->Next()) {
       if (events >= limits.max_events || bytes >= limits.max_bytes) return last_key;
       std::string_view key(it->key().data(), it->key().size());
       SLUICE_ASSIGN_OR_RETURN(DecodedTableStateKey decoded, DecodeTableStateKey(key));
       std::string_view value(it->value().data(), it->value().size());
+      if (IsStateReference(value)) {
+        SLUICE_RETURN_IF_ERROR(resolver.Resolve(key, value, resolved));
+        value = resolved;
+      }
       fn(TableRow{decoded.table, decoded.row_key, value});
       ++events;
       bytes += value.size();
@@ -55,6 +137,7 @@ class TableStateViewImpl final : public TableStateView {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::ColumnFamilyHandle* log_;
   const rocksdb::Snapshot* snapshot_;
   SourceId source_;
   LogOffset offset_;
@@ -167,7 +250,7 @@ absl::StatusOr<std::unique_ptr<TableStateView>> ChangeLogImpl::OpenTableState(
         "offset instead"));
   }
   return std::unique_ptr<TableStateView>(std::make_unique<TableStateViewImpl>(
-      db_.get(), table_, snapshot, slot->id, LogOffset(state.last_offset())));
+      db_.get(), table_, log_, snapshot, slot->id, LogOffset(state.last_offset())));
 }
 
 }  // namespace sluice::storage::internal
