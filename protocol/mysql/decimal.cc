@@ -52,94 +52,106 @@ absl::Status GroupTooLarge(int precision, int scale, size_t start) {
                                           ": a digit group exceeds its digit count"));
 }
 
-// The big-endian value of the n (0..4) bytes at p.
-inline uint32_t LoadBigEndian(const uint8_t* p, size_t n) {
-  switch (n) {
-    case 4:
-      return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-    case 3:
-      return uint32_t{p[0]} << 16 | uint32_t{p[1]} << 8 | p[2];
-    case 2:
-      return uint32_t{p[0]} << 8 | p[1];
-    case 1:
-      return p[0];
-    default:
-      return 0;
-  }
+}  // namespace
+
+bool IsSmallDecimal(int precision, int scale) {
+  return precision > 0 && precision <= 65 && scale >= 0 && scale <= precision &&
+         precision - scale <= 18 && scale <= 9;
 }
 
-// AppendBinaryDecimal for at most 18 integer and 9 fraction digits (DECIMAL(12,2) and the like):
-// the integer part is one number below 10^18, the fraction one below 10^9. The same text and
-// errors as the general code below. Precondition: raw.size() == BinaryDecimalSize(precision,
-// scale), which is at most 12 here (8 bytes of integer groups, 4 of fraction).
-absl::Status AppendSmallDecimal(std::string_view raw, int precision, int scale, size_t start,
-                                std::string& out) {
-  // The bytes with the sign bit flipped back and, for a negative value, complemented: then every
-  // group is its digits' value, big-endian.
-  // Copied as overlapping words (1 <= raw.size() <= 12) and flipped a word at a time; the
-  // bytes past raw.size() are not used.
-  uint8_t b[16] = {};
+// At most 18 integer and 9 fraction digits (DECIMAL(12,2) and the like): the integer part is one
+// number below 10^18, the fraction one below 10^9, and the value's bytes (at most 8 of integer
+// groups and 4 of fraction) one big-endian number in registers, from overlapping loads whose
+// shared bytes are equal, flipped; each group is then a bit field. (Flipped bytes in a stack
+// array read back as groups made the CPU wait for the stores.)
+bool DecodeSmallDecimal(std::string_view raw, int precision, int scale, SmallDecimal& out) {
   const char* s = raw.data();
   const size_t size = raw.size();
+  unsigned __int128 v;
   if (size >= 8) {
-    std::memcpy(b, s, 8);
-    std::memcpy(b + size - 8, s + size - 8, 8);
+    uint64_t head, tail;
+    std::memcpy(&head, s, 8);
+    std::memcpy(&tail, s + size - 8, 8);
+    v = static_cast<unsigned __int128>(__builtin_bswap64(head)) << (8 * (size - 8)) |
+        __builtin_bswap64(tail);
   } else if (size >= 4) {
-    std::memcpy(b, s, 4);
-    std::memcpy(b + size - 4, s + size - 4, 4);
+    uint32_t head, tail;
+    std::memcpy(&head, s, 4);
+    std::memcpy(&tail, s + size - 4, 4);
+    v = static_cast<uint64_t>(__builtin_bswap32(head)) << (8 * (size - 4)) |
+        __builtin_bswap32(tail);
   } else {
-    b[0] = static_cast<uint8_t>(s[0]);
-    b[size / 2] = static_cast<uint8_t>(s[size / 2]);
-    b[size - 1] = static_cast<uint8_t>(s[size - 1]);
+    v = 0;
+    for (size_t i = 0; i < size; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
   }
-  const bool negative = (b[0] & 0x80) == 0;
-  const uint64_t mask = negative ? ~uint64_t{0} : 0;
-  uint64_t words[2];
-  std::memcpy(words, b, 16);
-  words[0] ^= mask;
-  words[1] ^= mask;
-  std::memcpy(b, words, 16);
-  b[0] ^= 0x80;
+  // The sign bit flipped back and, for a negative value, every byte complemented: then every
+  // group is its digits' value.
+  const unsigned __int128 top = static_cast<unsigned __int128>(0x80) << (8 * size - 8);
+  const bool negative = (v & top) == 0;
+  if (negative) v = ~v & ((top << 1) - 1);
+  v ^= top;
+  size_t bits = 8 * size;  // not yet taken
+  auto take = [&](size_t n) {
+    bits -= 8 * n;
+    return static_cast<uint32_t>(v >> bits) & static_cast<uint32_t>((uint64_t{1} << (8 * n)) - 1);
+  };
   const int intg = precision - scale;
   const int lead = intg % kDigitsPerGroup;
-  size_t pos = kDig2Bytes[lead];
-  uint64_t integer = LoadBigEndian(b, pos);
+  uint64_t integer = take(kDig2Bytes[lead]);
   bool ok = integer < kPow10[lead];
   for (int g = 0; g < intg / kDigitsPerGroup; ++g) {
-    const uint32_t group = LoadBigEndian(b + pos, 4);
+    const uint32_t group = take(4);
     ok &= group < kPow10[kDigitsPerGroup];
     integer = integer * kPow10[kDigitsPerGroup] + group;
-    pos += 4;
   }
-  const uint32_t fraction = LoadBigEndian(b + pos, kDig2Bytes[scale]);
+  const uint32_t fraction = take(kDig2Bytes[scale]);
   ok &= fraction < kPow10[scale];
-  if (!ok) return GroupTooLarge(precision, scale, start);
-  // '-', up to 18 integer digits ("0" for 0), '.', up to 9 fraction digits (zero-padded).
-  char text[32];
-  char* q = text;
-  if (negative && (integer != 0 || fraction != 0)) *q++ = '-';
+  out.integer = integer;
+  out.fraction = fraction;
+  out.scale = scale;
+  out.negative = negative && (integer != 0 || fraction != 0);
+  return ok;
+}
+
+char* PutSmallDecimal(char* p, const SmallDecimal& d) {
+  if (d.negative) *p++ = '-';
   // floor(log10) from the bit width (1233 / 4096 is just above log10(2)), corrected by one
   // comparison; integer < 10^18.
+  uint64_t integer = d.integer;
   const int t = (std::bit_width(integer | 1) * 1233) >> 12;
   const int digits = t + 1 - ((integer | 1) < kPowersOf10[t] ? 1 : 0);
-  q += digits;
-  char* d = q;
+  p += digits;
+  char* q = p;
   while (integer >= 100) {
-    d -= 2;
-    std::memcpy(d, &kDigitPairs[2 * (integer % 100)], 2);
+    q -= 2;
+    std::memcpy(q, &kDigitPairs[2 * (integer % 100)], 2);
     integer /= 100;
   }
   if (integer >= 10) {
-    std::memcpy(d - 2, &kDigitPairs[2 * integer], 2);
+    std::memcpy(q - 2, &kDigitPairs[2 * integer], 2);
   } else {
-    d[-1] = static_cast<char>('0' + integer);
+    q[-1] = static_cast<char>('0' + integer);
   }
-  if (scale > 0) {
-    *q++ = '.';
-    q += scale;
-    PutDigitsBefore(q, fraction, scale);
+  if (d.scale > 0) {
+    *p++ = '.';
+    p += d.scale;
+    PutDigitsBefore(p, d.fraction, d.scale);
   }
-  out.append(text, static_cast<size_t>(q - text));
+  return p;
+}
+
+namespace {
+
+// AppendBinaryDecimal for IsSmallDecimal(precision, scale). Precondition: raw.size() ==
+// BinaryDecimalSize(precision, scale), which is at most 12 here.
+absl::Status AppendSmallDecimal(std::string_view raw, int precision, int scale, size_t start,
+                                std::string& out) {
+  SmallDecimal d;
+  if (!DecodeSmallDecimal(raw, precision, scale, d)) {
+    return GroupTooLarge(precision, scale, start);
+  }
+  char text[kSmallDecimalRoom];
+  out.append(text, static_cast<size_t>(PutSmallDecimal(text, d) - text));
   return absl::OkStatus();
 }
 
@@ -158,7 +170,7 @@ absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, 
 
 absl::Status AppendBinaryDecimalBytes(std::string_view raw, int precision, int scale, size_t start,
                                       std::string& out) {
-  if (precision - scale <= 18 && scale <= 9) {
+  if (IsSmallDecimal(precision, scale)) {
     return AppendSmallDecimal(raw, precision, scale, start, out);
   }
   const size_t size = raw.size();

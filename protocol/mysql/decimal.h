@@ -8,6 +8,7 @@
 // stored inverted (1 = non-negative); a negative value has every byte complemented.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -32,5 +33,25 @@ absl::Status AppendBinaryDecimal(wire::ByteReader& r, int precision, int scale, 
 // group holds more digits than it may.
 absl::Status AppendBinaryDecimalBytes(std::string_view raw, int precision, int scale, size_t start,
                                       std::string& out);
+
+// A DECIMAL of at most 18 integer and 9 fraction digits as numbers, for callers that write its
+// text themselves (the flat row decoder, flat_row.h): DecodeSmallDecimal reads it from the
+// value's bytes (raw.size() == BinaryDecimalSize(precision, scale); false, and `out` not to be
+// used, when a group holds more digits than it may: AppendBinaryDecimalBytes names that error),
+// and PutSmallDecimal writes the text AppendBinaryDecimal would append: "-" when negative (never
+// for zero), the integer digits ("0" for 0), and for scale > 0 "." and `scale` fraction digits.
+struct SmallDecimal {
+  uint64_t integer = 0;   // < 10^18
+  uint32_t fraction = 0;  // < 10^scale
+  int scale = 0;          // 0..9
+  bool negative = false;
+};
+// What PutSmallDecimal may write: sign, 18 digits, point, 9 digits, and room for its pieces.
+inline constexpr size_t kSmallDecimalRoom = 32;
+// True for 0 < precision <= 65, 0 <= scale <= precision, precision - scale <= 18, scale <= 9.
+bool IsSmallDecimal(int precision, int scale);
+bool DecodeSmallDecimal(std::string_view raw, int precision, int scale, SmallDecimal& out);
+// Writes at most kSmallDecimalRoom bytes at p; returns the end of the text.
+char* PutSmallDecimal(char* p, const SmallDecimal& d);
 
 }  // namespace sluice::mysql

@@ -196,6 +196,10 @@ void PlanFast(FlatColumnPlan& p) {
     case FlatOp::kDecimal:
       if (c.precision <= 0 || c.precision > 65 || c.scale > c.precision) return;
       p.size = static_cast<uint8_t>(BinaryDecimalSize(c.precision, c.scale));
+      if (IsSmallDecimal(c.precision, c.scale)) {
+        p.fast = FlatOp::kSmallDecimal;
+        return;
+      }
       break;
     default:
       break;
@@ -229,6 +233,7 @@ namespace {
   switch (p.op) {
     case FlatOp::kSlow:
     case FlatOp::kNullType:
+    case FlatOp::kSmallDecimal:  // a `fast` op only
       break;
     case FlatOp::kInt8:
       SetInt(v, static_cast<int8_t>(r.ReadU8()));
@@ -346,7 +351,9 @@ namespace {
       break;
     }
   }
-  if (st.ok() && !r.ok()) st = r.status(absl::StrCat(std::string(ColumnTypeName(c.type)), " value"));
+  if (st.ok() && !r.ok()) {
+    st = r.status(absl::StrCat(std::string(ColumnTypeName(c.type)), " value"));
+  }
   return st;
 }
 
@@ -496,6 +503,21 @@ absl::Status ReadFlatImageValues(ByteReader& r, const FlatPlan& plan,
           return st;
         }
         row.SetArenaText(*v, FlatKind::kDecimal, begin);
+        continue;
+      }
+      case FlatOp::kSmallDecimal: {
+        if (left < c.size) break;
+        SmallDecimal d;
+        if (!DecodeSmallDecimal(std::string_view(p, c.size), c.column->precision,
+                                c.column->scale, d)) [[unlikely]] {
+          break;  // the reader path names the error
+        }
+        v->kind = FlatKind::kSmallDecimal;
+        v->u64 = d.integer;
+        v->i64 = d.fraction;
+        v->scale = static_cast<uint8_t>(d.scale);
+        v->negative = d.negative;
+        p += c.size;
         continue;
       }
       case FlatOp::kDate:

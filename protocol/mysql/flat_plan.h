@@ -57,6 +57,9 @@ enum class FlatOp : uint8_t {
   kText3,  // ... 3-byte
   kText4,  // ... 4-byte
   kEnum,   // ENUM with its members
+  // Only as a `fast` op: a DECIMAL of at most 18 integer and 9 fraction digits as a
+  // kSmallDecimal value (kDecimal decodes the same value to text).
+  kSmallDecimal,
 };
 
 struct FlatColumnPlan {
@@ -67,7 +70,7 @@ struct FlatColumnPlan {
   FlatOp fast = FlatOp::kSlow;
   FlatKind text_kind = FlatKind::kString;  // kText*: kString or kBytes
   uint8_t frac_bytes = 0;                  // TIME2, DATETIME2, TIMESTAMP2: FracBytes(fsp)
-  uint8_t size = 0;                        // kDecimal: BinaryDecimalSize(precision, scale)
+  uint8_t size = 0;  // kDecimal, kSmallDecimal: BinaryDecimalSize(precision, scale)
   const ColumnDef* column = nullptr;
 };
 

@@ -50,6 +50,12 @@ void FlatValueToProto(const FlatRow& row, const FlatValue& v, v1::Value& out) {
     case FlatKind::kValue:
       out = row.slot(v);
       return;
+    case FlatKind::kSmallDecimal: {
+      char text[kSmallDecimalRoom];
+      const char* end = PutSmallDecimal(text, FlatRow::small_decimal(v));
+      out.set_decimal(std::string(text, static_cast<size_t>(end - text)));
+      return;
+    }
   }
 }
 

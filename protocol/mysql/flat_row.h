@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/mysql/decimal.h"
 #include "protocol/mysql/table_map.h"
 #include "protocol/mysql/temporal.h"
 #include "sluice/v1/event.pb.h"
@@ -44,12 +45,18 @@ enum class FlatKind : uint8_t {
   kDateTime,         // datetime
   kTimestampMicros,  // i64: UTC microseconds
   kValue,            // slot: a v1::Value (the rare kinds)
+  // A DECIMAL of at most 18 integer and 9 fraction digits (decimal.h, IsSmallDecimal) as numbers:
+  // u64 the integer part, i64 the fraction digits, `scale` and `negative`; it means the kDecimal
+  // of PutSmallDecimal's text (small_decimal()).
+  kSmallDecimal,
 };
 
 struct FlatValue {
   uint32_t column = 0;  // index in the table map
   FlatKind kind = FlatKind::kNull;
   bool in_arena = false;  // text: `offset` into the row's arena rather than `data`
+  bool negative = false;  // kSmallDecimal
+  uint8_t scale = 0;      // kSmallDecimal
   // The field named in FlatKind holds the value.
   int64_t i64 = 0;
   uint64_t u64 = 0;
@@ -74,6 +81,15 @@ class FlatRow {
   // The first byte of that text (v.size bytes).
   const char* text_data(const FlatValue& v) const {
     return v.in_arena ? arena_.data() + v.offset : v.data;
+  }
+  // The number of a kSmallDecimal value.
+  static SmallDecimal small_decimal(const FlatValue& v) {
+    SmallDecimal d;
+    d.integer = v.u64;
+    d.fraction = static_cast<uint32_t>(v.i64);
+    d.scale = v.scale;
+    d.negative = v.negative;
+    return d;
   }
   // The v1::Value of a kValue value.
   const v1::Value& slot(const FlatValue& v) const { return slots_[v.offset]; }

@@ -318,6 +318,13 @@ template <typename Prefix>
       p += v.size;
       *p++ = '"';
       break;
+    case FlatKind::kSmallDecimal:
+      // Its digits, '-' and '.': nothing to escape.
+      p = prefix(out.Reserve(prefix_room + kSmallDecimalRoom + 2));
+      *p++ = '"';
+      p = PutSmallDecimal(p, FlatRow::small_decimal(v));
+      *p++ = '"';
+      break;
     case FlatKind::kString: {
       p = prefix(out.Reserve(prefix_room + JsonStringRoom(v.size)));
       const char* text = row.text_data(v);

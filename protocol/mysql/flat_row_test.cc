@@ -296,7 +296,12 @@ TEST(FlatRowTest, ImageValuesAsColumnByColumnAtEveryCut) {
           const FlatValue& w = want.values()[k];
           EXPECT_EQ(g.column, w.column);
           if (!want_status.ok() && k + 1 == want.values().size()) continue;  // the failed value
-          EXPECT_EQ(g.kind, w.kind);
+          // A small DECIMAL decoded in place is kept as numbers, the same value as the text.
+          const bool small_decimal =
+              g.kind == FlatKind::kSmallDecimal && w.kind == FlatKind::kDecimal;
+          if (!small_decimal) {
+            EXPECT_EQ(g.kind, w.kind);
+          }
           v1::Value gv, wv;
           FlatValueToProto(got, g, gv);
           FlatValueToProto(want, w, wv);

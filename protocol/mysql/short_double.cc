@@ -39,6 +39,26 @@ uint64_t ScaleRound(uint64_t m, int e, int n) {
   return static_cast<uint64_t>((product + (static_cast<unsigned __int128>(1) << (s - 1))) >> s);
 }
 
+// The 8 decimal digits of v < 10^8 as ASCII, the first digit in the low byte: the two 4-digit
+// halves in 32-bit lanes, then hundreds and tens split in every lane at once (x * 10486 >> 20
+// is x / 100 and x * 103 >> 10 is x / 10 for the values here; no lane carries into the next).
+uint64_t EightDigits(uint32_t v) {
+  const uint64_t halves = uint64_t{v / 10000} | uint64_t{v % 10000} << 32;
+  const uint64_t hundreds = ((halves * 10486) >> 20) & 0x0000007F0000007FULL;
+  const uint64_t pairs = hundreds | (halves - hundreds * 100) << 16;
+  const uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000FULL;
+  const uint64_t digits = tens | (pairs - tens * 10) << 8;
+  return digits | 0x3030303030303030ULL;
+}
+
+// The 16 bytes of `text` at p (the room for them is there: see PutShortDouble).
+void Put16(char* p, unsigned __int128 text) {
+  const auto low = static_cast<uint64_t>(text);
+  const auto high = static_cast<uint64_t>(text >> 64);
+  std::memcpy(p, &low, 8);
+  std::memcpy(p + 8, &high, 8);
+}
+
 }  // namespace
 
 char* PutShortDouble(char* p, double d) {
@@ -65,32 +85,21 @@ char* PutShortDouble(char* p, double d) {
   // Reads back as `a`? Both operands are exact doubles: one correctly rounded operation.
   if (static_cast<double>(digits) / kExactPow10[n] != a) return nullptr;
 
-  // The 15 digits, then without their trailing zeros: k digits times 10^q. text[15, 32) is
-  // filler, so that the pieces below are copied as fixed 16-byte blocks (no call per piece):
-  // each ends within the 32 bytes of room at p.
-  char text[32];
-  const auto high = static_cast<uint32_t>(digits / 100000000);  // 7 digits
-  auto low = static_cast<uint32_t>(digits % 100000000);          // 8 digits
-  for (int i = 13; i >= 7; i -= 2) {
-    std::memcpy(text + i, &kDigitPairs[2 * (low % 100)], 2);
-    low /= 100;
-  }
-  std::memcpy(text + 5, &kDigitPairs[2 * (high % 100)], 2);
-  std::memcpy(text + 3, &kDigitPairs[2 * (high / 100 % 100)], 2);
-  std::memcpy(text + 1, &kDigitPairs[2 * (high / 10000 % 100)], 2);
-  text[0] = static_cast<char>('0' + high / 1000000);
-  std::memset(text + kDigits, '0', sizeof text - kDigits);
-  // The trailing '0's of text[0, 15), a word at a time (text[0] is not '0'): in the little-endian
-  // word of text[7, 15) the last digit is the top byte.
+  // The 15 digits as text in registers (text[0] the first digit, text[15] zero): built and
+  // stored a word at a time and never read back from memory. (Built with 2-byte stores into a
+  // stack array and copied out with 8- and 16-byte loads, every double cost the CPU two
+  // store-forwarding stalls.)
+  const uint64_t first = EightDigits(static_cast<uint32_t>(digits / 100000000));  // "0" + 7
+  const uint64_t last = EightDigits(static_cast<uint32_t>(digits % 100000000));   // 8 digits
+  const unsigned __int128 text = static_cast<unsigned __int128>(last) << 56 | first >> 8;
+  // The trailing '0's of the 15 digits, a word at a time (text[0] is not '0'): in the high word
+  // the last digit is byte 6 and byte 7 is zero.
   constexpr uint64_t kZeros = 0x3030303030303030ULL;
-  uint64_t word;
-  std::memcpy(&word, text + 7, 8);
   int zeros;
-  if (const uint64_t x = word ^ kZeros; x != 0) {
-    zeros = std::countl_zero(x) / 8;
+  if (const uint64_t x = static_cast<uint64_t>(text >> 64) ^ (kZeros >> 8); x != 0) {
+    zeros = std::countl_zero(x) / 8 - 1;
   } else {
-    std::memcpy(&word, text, 8);
-    zeros = 8 + std::countl_zero((word ^ kZeros) << 8) / 8;  // text[0, 7)
+    zeros = 7 + std::countl_zero(static_cast<uint64_t>(text) ^ kZeros) / 8;
   }
   const int k = kDigits - zeros;
   const int q = kDigits - k - n;
@@ -101,25 +110,25 @@ char* PutShortDouble(char* p, double d) {
   if (fixed_len <= sci_len) {
     if (q >= 0) {
       // The k digits and q zeros are text[0, k + q): the digits after the k are '0'.
-      std::memcpy(p, text, 16);
+      Put16(p, text);
       return p + k + q;
     }
     if (k + q > 0) {
       const int before = k + q;  // < k <= 15
-      std::memcpy(p, text, 16);
+      Put16(p, text);
       p[before] = '.';
-      std::memcpy(p + before + 1, text + before, 16);
+      Put16(p + before + 1, text >> (8 * before));
       return p + k + 1;
     }
     // "0." and -q - k <= 6 zeros, then the digits.
     std::memcpy(p, "0.000000", 8);
-    std::memcpy(p + 2 + (-q - k), text, 16);
+    Put16(p + 2 + (-q - k), text);
     return p + 2 - q;
   }
-  *p++ = text[0];
+  *p++ = static_cast<char>(text);
   if (k > 1) {
     *p++ = '.';
-    std::memcpy(p, text + 1, 16);
+    Put16(p, text >> 8);
     p += k - 1;
   }
   *p++ = 'e';
