@@ -1,5 +1,7 @@
 #include "protocol/mysqlclient/messages.h"
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "protocol/wire/byte_reader.h"
 
@@ -48,24 +50,100 @@ absl::StatusOr<ErrPacket> ParseErr(std::string_view payload) {
   return e;
 }
 
+namespace {
+
+constexpr char kErrorCodePayload[] = "sluice/mysql-error";
+
+absl::StatusCode ErrorClass(uint16_t code) {
+  switch (code) {
+    case 1044:  // ER_DBACCESS_DENIED_ERROR
+    case 1045:  // ER_ACCESS_DENIED_ERROR
+    case 1142:  // ER_TABLEACCESS_DENIED_ERROR
+    case 1143:  // ER_COLUMNACCESS_DENIED_ERROR
+    case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR
+    case 1370:  // ER_PROCACCESS_DENIED_ERROR
+    case 1698:  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+      return absl::StatusCode::kPermissionDenied;
+    case 1049:  // ER_BAD_DB_ERROR
+    case 1051:  // ER_BAD_TABLE_ERROR
+    case 1054:  // ER_BAD_FIELD_ERROR
+    case 1109:  // ER_UNKNOWN_TABLE
+    case 1146:  // ER_NO_SUCH_TABLE
+    case 1305:  // ER_SP_DOES_NOT_EXIST
+      return absl::StatusCode::kNotFound;
+    case 1052:  // ER_NON_UNIQ_ERROR
+    case 1064:  // ER_PARSE_ERROR
+    case 1149:  // ER_SYNTAX_ERROR
+      return absl::StatusCode::kInvalidArgument;
+    case 1115:  // ER_UNKNOWN_CHARACTER_SET
+    case 1193:  // ER_UNKNOWN_SYSTEM_VARIABLE
+    case 1229:  // ER_GLOBAL_VARIABLE
+    case 1231:  // ER_WRONG_VALUE_FOR_VAR
+    case 1236:  // ER_MASTER_FATAL_ERROR_READING_BINLOG
+    case 1238:  // ER_INCORRECT_GLOBAL_LOCAL_VAR
+    case 1273:  // ER_UNKNOWN_COLLATION
+    case 1286:  // ER_UNKNOWN_STORAGE_ENGINE
+    case 1290:  // ER_OPTION_PREVENTS_STATEMENT (e.g. --read-only)
+    case 1356:  // ER_VIEW_INVALID
+      return absl::StatusCode::kFailedPrecondition;
+    case 1040:  // ER_CON_COUNT_ERROR
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1203:  // ER_TOO_MANY_USER_CONNECTIONS
+    case 1226:  // ER_USER_LIMIT_REACHED
+    case 1927:  // ER_CONNECTION_KILLED (MariaDB)
+      return absl::StatusCode::kUnavailable;
+    case 1205:  // ER_LOCK_WAIT_TIMEOUT
+    case 1213:  // ER_LOCK_DEADLOCK
+    case 1317:  // ER_QUERY_INTERRUPTED
+    case 1412:  // ER_TABLE_DEF_CHANGED
+    case 1637:  // ER_TOO_MANY_CONCURRENT_TRXS
+    case 1969:  // ER_STATEMENT_TIMEOUT (MariaDB max_statement_time)
+    case 3024:  // ER_QUERY_TIMEOUT (MySQL max_execution_time)
+      return absl::StatusCode::kAborted;
+    default:
+      return absl::StatusCode::kUnknown;
+  }
+}
+
+}  // namespace
+
 absl::Status ErrToStatus(const ErrPacket& err) {
   std::string msg = absl::StrCat("MySQL error ", err.code);
   if (!err.sql_state.empty()) absl::StrAppend(&msg, " (", err.sql_state, ")");
   absl::StrAppend(&msg, ": ", err.message);
-  switch (err.code) {
-    case 1044:
-    case 1045:
-    case 1142:
-    case 1227:
-    case 1698:
-      return absl::PermissionDeniedError(msg);
-    case 1064:
-      return absl::InvalidArgumentError(msg);
-    case 1236:
-      return absl::FailedPreconditionError(msg);
-    default:
-      return absl::UnknownError(msg);
+  absl::Status st(ErrorClass(err.code), msg);
+  st.SetPayload(kErrorCodePayload, absl::Cord(absl::StrCat(err.code)));
+  return st;
+}
+
+std::optional<uint16_t> MysqlErrorCode(const absl::Status& status) {
+  const auto payload = status.GetPayload(kErrorCodePayload);
+  uint32_t code = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &code) || code > UINT16_MAX) {
+    return std::nullopt;
   }
+  return static_cast<uint16_t>(code);
+}
+
+bool IsPermanentMysqlError(const absl::Status& status) {
+  if (!MysqlErrorCode(status)) return false;
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status WithContext(const absl::Status& status, std::string_view prefix) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), absl::StrCat(std::string(prefix), status.message()));
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
 absl::Status ErrPayloadToStatus(std::string_view payload) {

@@ -69,11 +69,31 @@ struct ErrPacket {
 };
 absl::StatusOr<ErrPacket> ParseErr(std::string_view payload);
 
-// The status for a server error: PermissionDenied for access errors (1044, 1045, 1142, 1227,
-// 1698), InvalidArgument for syntax errors (1064), FailedPrecondition for fatal binlog reader
-// errors (1236), Unknown otherwise. The message is
-//   "MySQL error <code> (<sql_state>): <server message>".
+// The status for a server error. Errors that fail the same way however often the statement is
+// retried (IsPermanentMysqlError):
+//   PermissionDenied    access: 1044, 1045, 1142, 1143, 1227, 1370, 1698
+//   NotFound            a missing object: 1049 database, 1051/1109/1146 table, 1054 column,
+//                       1305 routine
+//   InvalidArgument     the statement: 1052, 1064, 1149
+//   FailedPrecondition  the server's state or settings: 1193, 1229, 1231, 1236 (binlog reader),
+//                       1238, 1290 (read-only), 1356 (view invalid), 1115, 1273, 1286
+// Errors that retrying can heal:
+//   Unavailable         1040 too many connections, 1053 shutdown, 1203/1226 user limits,
+//                       1927 connection killed
+//   Aborted             1205 lock wait timeout, 1213 deadlock, 1317 interrupted, 1412 table
+//                       definition changed, 1637 too many transactions, 1969/3024 time limit
+// Unknown for every other code (treated as transient). The message is
+//   "MySQL error <code> (<sql_state>): <server message>"
+// and the status carries the code (MysqlErrorCode).
 absl::Status ErrToStatus(const ErrPacket& err);
+// The server error code a status from ErrToStatus carries; nullopt for any other status.
+std::optional<uint16_t> MysqlErrorCode(const absl::Status& status);
+// True for a server error that cannot heal by retrying the statement (the first four classes
+// above). False for every other status, including errors that did not come from the server.
+bool IsPermanentMysqlError(const absl::Status& status);
+// `status` with `prefix` before its message, keeping its code and payloads (the server error
+// code among them), for callers that add context to a server error.
+absl::Status WithContext(const absl::Status& status, std::string_view prefix);
 // ParseErr + ErrToStatus; a malformed ERR packet gives the parse error.
 absl::Status ErrPayloadToStatus(std::string_view payload);
 

@@ -49,6 +49,54 @@ TEST(OkErrEofTest, Classifies) {
   EXPECT_TRUE(IsOkPacket(S("\x00")));
 }
 
+// Errors that fail the same way on every retry are permanent (the source stops and says what
+// to fix); those a retry can heal are not, nor is a code the table does not know, nor any
+// status that did not come from the server.
+TEST(OkErrEofTest, ServerErrorsArePermanentOrTransient) {
+  auto status_of = [](uint16_t code) {
+    ErrPacket e;
+    e.code = code;
+    e.sql_state = "HY000";
+    e.message = "m";
+    return ErrToStatus(e);
+  };
+  for (uint16_t code : {1044, 1045, 1142, 1143, 1227, 1370, 1698}) {
+    EXPECT_EQ(status_of(code).code(), absl::StatusCode::kPermissionDenied) << code;
+  }
+  for (uint16_t code : {1049, 1051, 1054, 1109, 1146, 1305}) {
+    EXPECT_EQ(status_of(code).code(), absl::StatusCode::kNotFound) << code;
+  }
+  for (uint16_t code : {1052, 1064, 1149}) {
+    EXPECT_EQ(status_of(code).code(), absl::StatusCode::kInvalidArgument) << code;
+  }
+  for (uint16_t code : {1115, 1193, 1229, 1231, 1236, 1238, 1273, 1286, 1290, 1356}) {
+    EXPECT_EQ(status_of(code).code(), absl::StatusCode::kFailedPrecondition) << code;
+  }
+  for (uint16_t code : {1044, 1049, 1054, 1064, 1143, 1146, 1236, 1356, 1370}) {
+    EXPECT_TRUE(IsPermanentMysqlError(status_of(code))) << code;
+    EXPECT_EQ(MysqlErrorCode(status_of(code)), code);
+  }
+  for (uint16_t code : {1040, 1053, 1203, 1226, 1927}) {
+    EXPECT_EQ(status_of(code).code(), absl::StatusCode::kUnavailable) << code;
+  }
+  for (uint16_t code : {1205, 1213, 1317, 1412, 1637, 1969, 3024}) {
+    EXPECT_EQ(status_of(code).code(), absl::StatusCode::kAborted) << code;
+  }
+  for (uint16_t code : {1040, 1053, 1205, 1213, 1317, 1412, 1927, 1969, 3024, 1105, 2000}) {
+    EXPECT_FALSE(IsPermanentMysqlError(status_of(code))) << code;
+    EXPECT_EQ(MysqlErrorCode(status_of(code)), code);
+  }
+  EXPECT_EQ(status_of(1105).code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(status_of(1146).message(), "MySQL error 1146 (HY000): m");
+  // Not from the server: never permanent, no code.
+  EXPECT_FALSE(IsPermanentMysqlError(absl::NotFoundError("MySQL error 1146: m")));
+  EXPECT_EQ(MysqlErrorCode(absl::NotFoundError("x")), std::nullopt);
+  // Through the packet parser too.
+  absl::Status st = ErrPayloadToStatus(S("\xff\x7a\x04#42S02Table 'd.t' doesn't exist"));
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(MysqlErrorCode(st), 1146);
+}
+
 std::string ColumnDef(std::string_view name) {
   std::string p;
   auto lenenc = [&](std::string_view s) {
