@@ -190,7 +190,16 @@ int RunSnapshot(const GlobalOptions& global, const std::vector<std::string>& arg
   SetDeadline(ctx);
   v1::SnapshotTableResponse resp;
   grpc::Status status = stub->SnapshotTable(&ctx, req, &resp);
-  if (!status.ok()) return Fail(kExitFailed, DescribeRpcError(status, global.server));
+  if (!status.ok()) {
+    // sluiced's own answers about the request (not picked up, dropped, not yet stored) come
+    // with codes (UNAVAILABLE, DEADLINE_EXCEEDED) that would otherwise read as "cannot reach
+    // sluiced" or "did not answer": print them as they are.
+    if (status.error_message().starts_with("the re-snapshot")) {
+      return Fail(kExitFailed, "snapshot of " + req.table() + " on " + req.source() + ": " +
+                                   status.error_message());
+    }
+    return Fail(kExitFailed, DescribeRpcError(status, global.server));
+  }
   std::optional<uint64_t> rows;
   if (wait_seconds > 0) {
     rows = WaitForSnapshot(global, *stub, req, wait_seconds);

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "server/pipeline/watermark_snapshot.h"
 
 namespace sluice::pipeline {
@@ -141,6 +142,26 @@ TEST(ResnapshotQueue, AcceptedOnlyOnceTheSessionStoredIt) {
   ASSERT_TRUE(q.Pop().has_value());
   EXPECT_EQ(q.AwaitAccepted(*id, absl::Seconds(5), absl::Milliseconds(50)).code(),
             absl::StatusCode::kDeadlineExceeded);
+  q.Done();
+
+  // Taken, and the append that stores it failed: the caller hears the cause at once (not a
+  // deadline that reads as "it runs"), and the session's error names the dropped re-snapshot.
+  id = q.Push("db.t", "");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(q.Pop().has_value());
+  absl::Status session_error;
+  storage::AppendCallback store = q.StoreCallback(
+      *id, "db.t", [&](absl::StatusOr<LogOffset> r) { session_error = r.status(); });
+  std::thread writer([&] { std::move(store)(absl::InternalError("disk full")); });
+  absl::Status refused = q.AwaitAccepted(*id, absl::Seconds(30), absl::Seconds(30));
+  writer.join();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAborted) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "disk full")) << refused;
+  EXPECT_TRUE(absl::StartsWith(refused.message(), "the re-snapshot")) << refused;
+  EXPECT_EQ(session_error.code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(absl::StrContains(session_error.message(), "re-snapshot of db.t was dropped"))
+      << session_error;
+  EXPECT_TRUE(absl::StrContains(session_error.message(), "disk full")) << session_error;
   q.Done();
 
   // A resumed request goes first, also ahead of a queued one.

@@ -90,6 +90,32 @@ void ResnapshotQueue::Accepted(const std::string& id) {
   cv_.notify_all();
 }
 
+void ResnapshotQueue::Refused(const std::string& id, const absl::Status& cause) {
+  std::lock_guard<std::mutex> lock(mu_);
+  refused_ = id;
+  refused_cause_ = cause;
+  cv_.notify_all();
+}
+
+storage::AppendCallback ResnapshotQueue::StoreCallback(std::string id, std::string table,
+                                                       storage::AppendCallback done) {
+  return [this, id = std::move(id), table = std::move(table),
+          done = std::move(done)](absl::StatusOr<LogOffset> result) mutable {
+    if (result.ok()) {
+      Accepted(id);
+      std::move(done)(std::move(result));
+      return;
+    }
+    Refused(id, result.status());
+    std::move(done)(absl::Status(
+        result.status().code(),
+        absl::StrCat("the re-snapshot of ", table,
+                     " was dropped: its request could not be stored in the change log (",
+                     std::string(result.status().message()),
+                     "); run sluicectl snapshot again once the source streams")));
+  };
+}
+
 absl::Status ResnapshotQueue::AwaitAccepted(const std::string& id, absl::Duration pickup,
                                             absl::Duration durable) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -112,14 +138,23 @@ absl::Status ResnapshotQueue::AwaitAccepted(const std::string& id, absl::Duratio
         "sluicectl status). Nothing was started; run the command again once it streams"));
   }
   const auto durable_deadline = now + absl::ToChronoMilliseconds(durable);
-  while (accepted_ != id && cv_.wait_until(lock, durable_deadline) != std::cv_status::timeout) {
+  while (accepted_ != id && refused_ != id &&
+         cv_.wait_until(lock, durable_deadline) != std::cv_status::timeout) {
   }
   if (accepted_ == id) return absl::OkStatus();
+  if (refused_ == id) {
+    return absl::AbortedError(absl::StrCat(
+        "the re-snapshot was not started: storing its request in the change log failed (",
+        std::string(refused_cause_.message()),
+        "), so nothing would continue it. The source stops and reconnects (sluicectl status "
+        "shows its error); run the command again once it streams"));
+  }
   return absl::DeadlineExceededError(absl::StrCat(
       "the re-snapshot started but its request was not stored in the log within ",
       absl::FormatDuration(durable),
-      ": it runs (sluicectl status shows it), but if sluiced stops before it is stored it is "
-      "not continued"));
+      ": it runs while that append is pending (sluicectl status shows its progress, or the "
+      "error if the append fails), but if sluiced stops before it is stored it is not "
+      "continued"));
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> SplitTableName(const std::string& table) {

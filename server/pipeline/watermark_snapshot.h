@@ -86,10 +86,20 @@ class ResnapshotQueue {
   void Done();
   // Session: request `id` is stored in the log (its append is durable).
   void Accepted(const std::string& id);
+  // Session: the append that stores request `id` failed with `cause`: the request is dropped
+  // (the session ends on the failed append), and AwaitAccepted returns that at once.
+  void Refused(const std::string& id, const absl::Status& cause);
+  // Session: the callback for the append that stores request `id` (of `table`): Accepted on
+  // success, Refused on failure, then `done` with the result; a failure reaches `done` (the
+  // session's error, which `status` shows) as a status naming the dropped re-snapshot.
+  storage::AppendCallback StoreCallback(std::string id, std::string table,
+                                        storage::AppendCallback done);
   // Admin side: waits until request `id` is accepted (OK). Unavailable, with the request taken
   // back out of the queue, when no session took it within `pickup` (the source is not streaming:
-  // connecting, in its initial snapshot, or failing); DeadlineExceeded when a session took it
-  // but its append was not durable within `durable` (it may still run, but is not yet stored).
+  // connecting, in its initial snapshot, or failing); Aborted, naming the cause, when the
+  // append that stores it failed (it was dropped); DeadlineExceeded when a session took it but
+  // its append was not durable within `durable` (it may still run, but is not yet stored).
+  // Every message starts with "the re-snapshot".
   absl::Status AwaitAccepted(const std::string& id, absl::Duration pickup, absl::Duration durable);
 
  private:
@@ -99,6 +109,8 @@ class ResnapshotQueue {
   std::string running_;     // table of the running request, "" when none
   std::string running_id_;  // its id
   std::string accepted_;    // id of the last accepted request
+  std::string refused_;     // id of the last request whose append failed
+  absl::Status refused_cause_;
 };
 
 // "db.table" split in two; InvalidArgument naming the expected form otherwise.
