@@ -13,7 +13,9 @@
 #include "protocol/mysqlclient/binary_protocol.h"
 #include "protocol/mysqlclient/binary_value.h"
 #include "protocol/mysql/event_types.h"
+#include "protocol/mysqlclient/messages.h"
 #include "protocol/mysqlclient/text_value.h"
+#include "server/logging/log.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -24,14 +26,13 @@ using mysqlclient::ResultSet;
 absl::Status Run(MysqlConnection& conn, std::string_view sql) {
   absl::Status st = conn.Query(sql).status();
   if (st.ok()) return st;
-  return absl::Status(st.code(), absl::StrCat("snapshot: ", std::string(sql), ": ", st.message()));
+  return mysqlclient::WithContext(st, absl::StrCat("snapshot: ", std::string(sql), ": "));
 }
 
 absl::StatusOr<ResultSet> Select(MysqlConnection& conn, std::string_view sql) {
   absl::StatusOr<ResultSet> rs = conn.Query(sql);
   if (rs.ok()) return rs;
-  return absl::Status(rs.status().code(),
-                      absl::StrCat("snapshot: ", std::string(sql), ": ", rs.status().message()));
+  return mysqlclient::WithContext(rs.status(), absl::StrCat("snapshot: ", std::string(sql), ": "));
 }
 
 const std::string* Cell(const ResultSet& rs, size_t row, size_t col) {
@@ -273,8 +274,7 @@ absl::StatusOr<MysqlCut> OpenMysqlSnapshot(MysqlConnection& conn, bool mariadb, 
     return cut;
   }
   if (!absl::IsPermissionDenied(lock)) {
-    return absl::Status(lock.code(),
-                        absl::StrCat("snapshot: FLUSH TABLES WITH READ LOCK: ", lock.message()));
+    return mysqlclient::WithContext(lock, "snapshot: FLUSH TABLES WITH READ LOCK: ");
   }
   // No RELOAD privilege: position first, then the transaction (rows read just after the cut).
   SLUICE_ASSIGN_OR_RETURN(cut.position, MysqlCurrentPosition(conn, cut.gtid_state));
@@ -435,6 +435,21 @@ absl::StatusOr<std::string> MysqlSnapshotReader::ChunkSql(const storagepb::Snaps
 
 absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     const storagepb::SnapshotTable& table, size_t limit) {
+  absl::StatusOr<EncodedRows> rows = ReadChunk(table, limit);
+  if (mysqlclient::MysqlErrorCode(rows.status()) != 1146) return rows;
+  // ER_NO_SUCH_TABLE: the table was listed after the cut and dropped since (a table the snapshot
+  // transaction has read from cannot be dropped before it ends: it holds the table's metadata
+  // lock). Its DROP is in the binlog after the cut, so the stream brings it: the table is done.
+  logging::Warn(source_, "a snapshotted table was dropped; the rest of it is skipped (its DROP "
+                "follows in the stream)",
+                {{"table", QualifiedName(table)},
+                 {"rows_read", absl::StrCat(table.rows_done())},
+                 {"error", std::string(rows.status().message())}});
+  return EncodedRows{};
+}
+
+absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::SnapshotTable& table,
+                                                           size_t limit) {
   bool binary = protocol_ == MysqlRowProtocol::kBinary;
   // Over the text protocol, a FLOAT or DOUBLE key column is also selected as a DOUBLE
   // expression, which the server prints with every digit: the resume key is the stored number.
@@ -506,7 +521,7 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadEncodedChunk(
     });
   }
   if (!st.ok()) {
-    return absl::Status(st.code(), absl::StrCat("snapshot: ", sql, ": ", st.message()));
+    return mysqlclient::WithContext(st, absl::StrCat("snapshot: ", sql, ": "));
   }
   if (out.events.empty()) {
     SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names()).status());

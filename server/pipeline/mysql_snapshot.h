@@ -79,13 +79,19 @@ enum class MysqlRowProtocol { kBinary, kText };
 class MysqlSnapshotReader final : public SnapshotReader {
  public:
   explicit MysqlSnapshotReader(mysqlclient::MysqlConnection& conn) : conn_(conn) {}
+  // A table dropped after it was listed (ER_NO_SUCH_TABLE) gives an empty chunk, which ends it,
+  // and a warning naming it: its DROP comes after the cut, so the stream delivers it
+  // (docs/guarantees.md). Other errors pass through.
   absl::StatusOr<EncodedRows> ReadEncodedChunk(const storagepb::SnapshotTable& table,
                                                size_t limit) override;
+  // The source named in warnings.
+  void set_source(std::string source) { source_ = std::move(source); }
   // An SQL condition every chunk must also satisfy (on-demand re-snapshots); "" for none.
   void set_where(std::string where) { where_ = std::move(where); }
   void set_protocol(MysqlRowProtocol protocol) { protocol_ = protocol; }
 
  private:
+  absl::StatusOr<EncodedRows> ReadChunk(const storagepb::SnapshotTable& table, size_t limit);
   // The table's columns as the server describes them (for quoting key literals).
   absl::StatusOr<const std::vector<mysqlclient::ColumnDefinition>*> Columns(
       const storagepb::SnapshotTable& table);
@@ -104,6 +110,7 @@ class MysqlSnapshotReader final : public SnapshotReader {
   std::map<std::string, std::vector<mysqlclient::ColumnDefinition>> columns_;
   std::map<std::string, std::vector<std::string>> members_;  // by table + column
   std::string where_;
+  std::string source_ = "mysql snapshot";
   MysqlRowProtocol protocol_ = MysqlRowProtocol::kBinary;
   ReadEventEncoder encoder_;
   std::string last_row_;  // the chunk's last row as sent, for its key

@@ -18,7 +18,9 @@
 #include "protocol/mysql/gtid_set.h"
 #include "protocol/mysql/transaction_assembler.h"
 #include "protocol/mysqlclient/connection.h"
+#include "protocol/mysqlclient/messages.h"
 #include "server/logging/log.h"
+#include "server/pipeline/mysql_privileges.h"
 #include "server/pipeline/mysql_resume.h"
 #include "server/pipeline/mysql_settings.h"
 #include "server/pipeline/mysql_snapshot.h"
@@ -313,6 +315,18 @@ absl::Status Session::Connect() {
 // Takes (fresh) or continues the snapshot, on conn_ as an ordinary SQL session.
 absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
                                const std::string& resnapshot_reason) {
+  if (fresh) {
+    // A table the user has no privilege on is invisible to ListMysqlTables but streamed: refuse
+    // instead of leaving its rows out (mysql_privileges.h).
+    absl::Status readable = CheckMysqlSnapshotPrivileges(*conn_, config_.tables, mariadb_);
+    if (absl::IsPermissionDenied(readable) && !mysqlclient::MysqlErrorCode(readable)) {
+      return Fatal(absl::PermissionDeniedError(
+          absl::StrCat("source '", config_.name, "': ", std::string(readable.message()),
+                       "; then sluicectl pause ", config_.name, "; sluicectl resume ",
+                       config_.name, " (not retried until then)")));
+    }
+    SLUICE_RETURN_IF_ERROR(readable);
+  }
   SLUICE_ASSIGN_OR_RETURN(MysqlCut opened, OpenMysqlSnapshot(*conn_, mariadb_, fresh));
   storagepb::SnapshotState state;
   v1::SourceCheckpoint cut = stored;
@@ -349,6 +363,7 @@ absl::Status Session::Snapshot(const v1::SourceCheckpoint& stored, bool fresh,
         log_.Append(id_, std::move(markers), WithSnapshotState(cut, &state)).status());
   }
   MysqlSnapshotReader reader(*conn_);
+  reader.set_source(config_.name);
   absl::Status st =
       RunSnapshot(reader, config_, log_, id_, registry_, stopping_, cut, std::move(state), info);
   if (absl::IsPermissionDenied(st)) {
@@ -504,8 +519,9 @@ void Session::MaybeStartResnapshot() {
   resnapshot_state_.Begin(InitialResnapshotState(*started));
   // Accepted once this checkpoint (the newest one handed to the log, with the request) is
   // durable: from then on a restart continues the re-snapshot.
+  // A failed append drops it: the caller and `status` are told (StoreCallback).
   log_.AppendAsync(id_, {}, resnapshot_state_.Stamp(resnapshot_state_.last()),
-                   appends_.Track([this, id = started->id] { requests_.Accepted(id); }));
+                   requests_.StoreCallback(started->id, started->table, appends_.Track()));
 }
 
 absl::Status Session::OnBegin(const mysql::TransactionBegin& begin) {
@@ -624,7 +640,11 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
                             return db == names.first && table == names.second;
                           }));
   if (tables.empty()) {
-    return absl::NotFoundError(absl::StrCat("there is no base table ", request.table));
+    return absl::NotFoundError(absl::StrCat(
+        "there is no base table ", request.table,
+        ", or sluice's user has no privilege on it (then it is invisible; run GRANT SELECT ON ",
+        QuoteMysqlIdentifier(names.first), ".", QuoteMysqlIdentifier(names.second),
+        " TO sluice's user)"));
   }
   if (tables[0].key_columns().empty()) {
     return absl::FailedPreconditionError(
@@ -638,6 +658,7 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
   }
   windows_.SetTable(names.first, names.second);
   MysqlSnapshotReader reader(*conn);
+  reader.set_source(config_.name);
   reader.set_where(request.where);
   auto progress =
       ResnapshotProgress(registry_, config_.name, request.table, tables[0].rows_estimated());
@@ -734,11 +755,38 @@ absl::Status Session::Run() {
   return MaybeStoreIdle(true);
 }
 
+// A server error that fails the same way on every retry (mysqlclient::IsPermanentMysqlError:
+// a missing table or column, a privilege, a server setting) stops the source with what to do,
+// instead of retrying it forever.
+absl::Status PermanentServerErrorIsFatal(absl::Status st, const std::string& name) {
+  if (st.ok() || IsFatal(st) || !mysqlclient::IsPermanentMysqlError(st)) return st;
+  std::string fix;
+  switch (st.code()) {
+    case absl::StatusCode::kPermissionDenied:
+      fix = "grant sluice's user the privilege the server names (docs/mysql-source.md lists "
+            "what it needs)";
+      break;
+    case absl::StatusCode::kNotFound:
+      fix = "a database, table or column sluice reads is missing: check the source URL and "
+            "tables= against the server; a table altered or renamed while a snapshot was "
+            "interrupted needs a new data dir (a table dropped during a snapshot is skipped)";
+      break;
+    default:
+      fix = "the server refuses this statement the same way on every try: fix the server "
+            "setting it names, or report it as a sluice bug if the statement is malformed";
+      break;
+  }
+  return Fatal(absl::Status(
+      st.code(), absl::StrCat("source '", name, "': ", std::string(st.message()),
+                              " (not retried: ", fix, "; then sluicectl pause ", name,
+                              "; sluicectl resume ", name, ")")));
+}
+
 }  // namespace
 
 absl::Status MysqlSource::RunSession(const std::atomic<bool>& stopping) {
   Session session(config_, log_, id_, registry_, options_, stopping, requests_);
-  return session.Run();
+  return PermanentServerErrorIsFatal(session.Run(), config_.name);
 }
 
 absl::Status MysqlSource::RequestSnapshot(const std::string& table, const std::string& where) {
@@ -754,7 +802,9 @@ absl::Status MysqlSource::RequestSnapshot(const std::string& table, const std::s
   // Shown at once, so nobody mistakes an earlier snapshot's "done" for this one's.
   ResnapshotProgress(registry_, config_.name, table, 0)(0, false);
   absl::Status accepted = requests_.AwaitAccepted(id, kResnapshotPickup, kResnapshotStored);
-  if (absl::IsUnavailable(accepted)) registry_.SetSnapshotProgress(config_.name, {});
+  if (absl::IsUnavailable(accepted) || absl::IsAborted(accepted)) {
+    registry_.SetSnapshotProgress(config_.name, {});
+  }
   return accepted;
 }
 
