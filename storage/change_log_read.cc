@@ -210,8 +210,8 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
       if (!table_state || view->op != static_cast<uint8_t>(v1::OP_READ)) continue;
       v1::ChangeEvent event;
       if (!event.ParseFromArray(view->event.data(), static_cast<int>(view->event.size()))) {
-        return absl::DataLossError(absl::StrCat("retention of source '", slot.name, "': ",
-                                                DescribeLogKey(log_key),
+        return absl::DataLossError(absl::StrCat("retention of source '", slot.name,
+                                                "': ", DescribeLogKey(log_key),
                                                 ": the event is not parseable"));
       }
       std::optional<std::string> row_key = EncodeRowKey(event.key_columns(), event.after());
@@ -229,8 +229,8 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
         continue;
       }
       if (absl::Status s = ResolveStateReference(LogOffset(o), view->event, full); !s.ok()) {
-        return absl::DataLossError(absl::StrCat("retention of source '", slot.name, "': ",
-                                                DescribeLogKey(log_key), ": ", s.message()));
+        return absl::DataLossError(absl::StrCat("retention of source '", slot.name,
+                                                "': ", DescribeLogKey(log_key), ": ", s.message()));
       }
       batch.Put(table_, key, full);
       materialized_bytes += key.size() + full.size();

@@ -23,11 +23,11 @@ class ReferenceResolver {
   absl::Status Resolve(std::string_view key, std::string_view value, std::string& out) {
     auto offset = DecodeStateReference(value);
     if (!offset.ok() || *offset > last_) {
-      return absl::DataLossError(absl::StrCat(
-          "table-state row ", DescribeRow(key), ": ",
-          offset.ok() ? absl::StrCat("refers to log offset ", offset->value(),
-                                     ", above the last offset ", last_.value())
-                      : std::string(offset.status().message())));
+      return absl::DataLossError(
+          absl::StrCat("table-state row ", DescribeRow(key), ": ",
+                       offset.ok() ? absl::StrCat("refers to log offset ", offset->value(),
+                                                  ", above the last offset ", last_.value())
+                                   : std::string(offset.status().message())));
     }
     char want[kLogKeySize];
     EncodeLogKey(source_, *offset, want);

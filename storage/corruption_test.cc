@@ -5,6 +5,8 @@
 #include <functional>
 
 #include "storage/change_log.h"
+#include "storage/state_reference.h"
+#include "storage/table_state.h"
 #include "storage/test_util.h"
 
 namespace sluice::storage {
@@ -97,6 +99,38 @@ TEST(Corruption, DamagedStateRefusesToOpenWithAClearError) {
   EXPECT_NE(std::string(log.status().message()).find("log state of source 'shop'"),
             std::string::npos)
       << log.status();
+}
+
+// A table-state reference (storage/state_reference.h) that is malformed, names an offset above
+// the state's, or names a record that is not stored is DataLoss naming the table.
+TEST(Corruption, DanglingStateReferenceIsDataLossNamingTheTable) {
+  for (const std::string& value :
+       {StateReference(LogOffset(99)), StateReference(LogOffset(2)), std::string("\x00\x81", 2)}) {
+    TempDir dir;
+    SourceId id;
+    {
+      auto log = *ChangeLog::Open(dir.path());
+      id = *log->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+      std::vector<v1::ChangeEvent> txn;
+      for (int i = 0; i < 3; ++i) txn.push_back(MakeEvent("t", i));
+      ASSERT_TRUE(log->Append(id, std::move(txn), MakeCheckpoint("x")).ok());
+    }
+    const v1::ChangeEvent row = MakeEvent("t", 1);
+    Overwrite(dir.path(), "table",
+              TableStateKey(id, "db.t", *EncodeRowKey(row.key_columns(), row.after())), value);
+    WithColumnFamily(dir.path(), "log", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+      ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, LogKey(id, LogOffset(2))).ok());
+    });
+    auto log = *ChangeLog::Open(dir.path());
+    auto view = log->OpenTableState(id);
+    ASSERT_TRUE(view.ok()) << view.status();
+    size_t seen = 0;
+    auto r = (*view)->Read("", "", {}, [&](const TableRow&) { ++seen; });
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+    EXPECT_EQ(seen, 1u) << "rows before the damage are still delivered";
+    EXPECT_NE(std::string(r.status().message()).find("of table 'db.t'"), std::string::npos)
+        << r.status();
+  }
 }
 
 }  // namespace

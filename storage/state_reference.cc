@@ -35,10 +35,10 @@ struct VarintReader {
   }
 };
 
-constexpr char kOffsetTag = 0x08;           // 1: offset, varint
-constexpr char kTransactionIndexTag = 0x40;  // 8: transaction_index, varint
+constexpr char kOffsetTag = 0x08;             // 1: offset, varint
+constexpr char kTransactionIndexTag = 0x40;   // 8: transaction_index, varint
 constexpr char kLastInTransactionTag = 0x48;  // 9: last_in_transaction, varint
-constexpr char kIngestTsTag = 0x50;          // 10: ingest_ts_micros, varint
+constexpr char kIngestTsTag = 0x50;           // 10: ingest_ts_micros, varint
 
 }  // namespace
 

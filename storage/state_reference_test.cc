@@ -2,11 +2,13 @@
 // the pure codec, reads that resolve them to the bytes the WAL path stores, retention that gives
 // a still-referenced row its full value before it removes the record (in batches, crash-safe),
 // and rows that later events overwrite, move, delete or clear.
+#include "storage/state_reference.h"
+
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <poll.h>
 
 #include <condition_variable>
 #include <map>
@@ -15,7 +17,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "storage/change_log.h"
-#include "storage/state_reference.h"
 #include "storage/table_state.h"
 #include "storage/test_util.h"
 
@@ -66,9 +67,9 @@ TEST(StateReferenceCodec, RoundTripsAndResolvesToTheWalValue) {
   v1::ChangeEvent first;
   first.set_offset(7);
   first.set_ingest_ts_micros(9);
-  ASSERT_TRUE(ResolveStateReference(LogOffset(7), first.SerializeAsString() + body.SerializeAsString(),
-                                    out)
-                  .ok());
+  ASSERT_TRUE(
+      ResolveStateReference(LogOffset(7), first.SerializeAsString() + body.SerializeAsString(), out)
+          .ok());
   offset_only.set_offset(7);
   EXPECT_EQ(out, offset_only.SerializeAsString() + body.SerializeAsString());
   // Another offset's record, or one without the assigned fields, is data loss.
@@ -142,7 +143,8 @@ void StoreSnapshot(ChangeLog& log, SourceId id, const std::string& table, int64_
   };
   for (int c = 0; c < chunks; ++c) {
     std::vector<EncodedEvent> rows;
-    for (int i = 0; i < per_chunk; ++i) rows.push_back(SnapshotRow(table, first_id + c * per_chunk + i));
+    for (int i = 0; i < per_chunk; ++i)
+      rows.push_back(SnapshotRow(table, first_id + c * per_chunk + i));
     if (bulk) {
       log.AppendSnapshotChunkAsync(id, std::move(rows), ChunkInfo(table),
                                    MakeCheckpoint(absl::StrCat("c", c)), c + 1 == chunks, nullptr,
@@ -164,7 +166,8 @@ std::map<std::string, std::string> StateBytes(const TableStateView& view) {
   std::string cursor;
   do {
     auto more = view.Read("", cursor, ReadLimits{7, size_t{1} << 20}, [&](const TableRow& row) {
-      out[absl::StrCat(std::string(row.table), "/", std::string(row.row_key))] = std::string(row.value);
+      out[absl::StrCat(std::string(row.table), "/", std::string(row.row_key))] =
+          std::string(row.value);
     });
     EXPECT_TRUE(more.ok()) << more.status();
     if (!more.ok()) break;
@@ -229,8 +232,9 @@ Trimmed TrimSnapshot(const std::vector<v1::ChangeEvent>& changes) {
     EXPECT_TRUE(r.ok()) << r.status();
   }
   // One more transaction after them, of another table.
-  EXPECT_TRUE((*log)->Append(id, {Event("u", v1::OP_INSERT, std::nullopt, IdRow(1, "kept"))},
-                             MakeCheckpoint("last"))
+  EXPECT_TRUE((*log)
+                  ->Append(id, {Event("u", v1::OP_INSERT, std::nullopt, IdRow(1, "kept"))},
+                           MakeCheckpoint("last"))
                   .ok());
   out.before = StateBytes(**log, id);
   auto view = (*log)->OpenTableState(id);  // opened before the trim
@@ -339,8 +343,9 @@ TEST(StateReference, KilledBetweenRetentionBatchesLeavesTheStateWhole) {
       ASSERT_TRUE(log.ok()) << log.status();
       auto id = *(*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
       StoreSnapshot(**log, id, "t", 1, 6, 20, true);
-      ASSERT_TRUE((*log)->Append(id, {Event("t", v1::OP_DELETE, IdRow(2, "?"), std::nullopt)},
-                                 MakeCheckpoint("wal"))
+      ASSERT_TRUE((*log)
+                      ->Append(id, {Event("t", v1::OP_DELETE, IdRow(2, "?"), std::nullopt)},
+                               MakeCheckpoint("wal"))
                       .ok());
       expected = StateBytes(**log, id);
     }

@@ -188,11 +188,12 @@ int Main(int argc, char** argv) {
     const double cpu = ThreadCpu();
     auto trim = (*log)->ApplyRetention(id, storage::RetentionPolicy{.max_bytes = 1});
     Must(trim.status(), "retention");
-    std::printf("  retention of every row: %.2f s, cpu %.2f s, %llu rows materialized in %llu "
-                "batches\n",
-                std::chrono::duration<double>(Clock::now() - start).count(), ThreadCpu() - cpu,
-                static_cast<unsigned long long>(trim->state_rows_materialized),
-                static_cast<unsigned long long>(trim->batches));
+    std::printf(
+        "  retention of every row: %.2f s, cpu %.2f s, %llu rows materialized in %llu "
+        "batches\n",
+        std::chrono::duration<double>(Clock::now() - start).count(), ThreadCpu() - cpu,
+        static_cast<unsigned long long>(trim->state_rows_materialized),
+        static_cast<unsigned long long>(trim->batches));
     Print("table state read after retention", ReadState(**log, id, page));
   }
   return 0;
