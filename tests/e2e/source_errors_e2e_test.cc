@@ -176,8 +176,8 @@ TEST(SourceErrorsE2E, MariadbInvisibleTableStopsOnceUntilGranted) {
   TempDir data;
   SluicedProcess d({"--data-dir", data.path(), "--listen", "127.0.0.1:0", "--source",
                     "mysql://err_lim:pw@127.0.0.1:" + std::to_string(db.port()) +
-                        "/?name=my&server_id=9101&tables=" + db.database() +
-                        ".err_*&snapshot=initial&tls=disabled"});
+                        "/" + db.database() + "?name=my&server_id=9101&tables=" +
+                        db.database() + ".err_*&snapshot=initial&tls=disabled"});
   std::string status;
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -196,6 +196,17 @@ TEST(SourceErrorsE2E, MariadbInvisibleTableStopsOnceUntilGranted) {
   std::this_thread::sleep_for(std::chrono::seconds(4));
   EXPECT_EQ(ErrorsLogged(d, "my", "cannot read every table"), 1) << d.Log();
   EXPECT_NE(SourceStatus(d, "my").find("\"state\":\"error\""), std::string::npos);
+
+  // A re-snapshot asked of the stopped source is not taken: sluicectl says so, not that
+  // sluiced cannot be reached (the answer's code is UNAVAILABLE).
+  auto refused = RunCommand({Sluicectl(), "--server", d.address(), "snapshot", "my",
+                             db.database() + ".err_open"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.stderr_text;
+  EXPECT_NE(refused.stderr_text.find("snapshot of " + db.database() +
+                                     ".err_open on my: the re-snapshot was not accepted"),
+            std::string::npos)
+      << refused.stderr_text;
+  EXPECT_EQ(refused.stderr_text.find("cannot reach"), std::string::npos) << refused.stderr_text;
 
   // Granted, then paused and resumed: both tables are read, each row once.
   ASSERT_TRUE(db.Exec("GRANT SELECT ON " + db.database() +
