@@ -394,12 +394,16 @@ absl::Status AppendBinaryValueWire(uint32_t type_oid, std::optional<std::string_
       }
       AppendTextValueWire(kJsonbOid, bytes->substr(1), resolver, out);
       return absl::OkStatus();
+    // A text type's binary form is its text: stored as AppendTextValueWire stores that text
+    // (pg_value_wire.cc, AppendFast), without its second dispatch on the type.
     case kJsonOid:
+      value_wire::AppendJson(*bytes, out);
+      return absl::OkStatus();
     case kTextOid:
     case kVarcharOid:
     case kBpcharOid:
     case kNameOid:
-      AppendTextValueWire(type_oid, *bytes, resolver, out);
+      value_wire::AppendString(*bytes, out);
       return absl::OkStatus();
     case kNumericOid: {
       Numeric n;

@@ -339,7 +339,7 @@ absl::Status PostgresSnapshotReader::TakeRow(const Plan& plan, std::string_view 
                                     encoder_.AddColumn());
     }
   }
-  out.events.push_back(encoder_.FinishRow());
+  encoder_.FinishRow(out.events.emplace_back());
   for (size_t k = 0; k < plan.key_at.size(); ++k) {
     const auto& v = (*values)[plan.key_at[k]];
     if (v) {

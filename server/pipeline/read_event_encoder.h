@@ -33,9 +33,20 @@ class ReadEventEncoder {
 
   void BeginRow();
   // The buffer to append column `i`'s Value contents to (columns in order, each once).
-  std::string& AddColumn();
+  // Inline: a reader calls it once per column of every row.
+  std::string& AddColumn() {
+    EndColumn();
+    ++added_;
+    return values_;
+  }
   // The row as an event; BeginRow starts the next one.
-  storage::EncodedEvent FinishRow();
+  storage::EncodedEvent FinishRow() {
+    storage::EncodedEvent e;
+    FinishRow(e);
+    return e;
+  }
+  // The same, written into `e` (a new event, e.g. one just emplaced in the chunk's vector).
+  void FinishRow(storage::EncodedEvent& e);
 
   size_t columns() const { return names_.size(); }
 
@@ -44,7 +55,15 @@ class ReadEventEncoder {
   std::string prefix_;              // op and key_columns, the same for every row
   std::vector<std::string> names_;  // per column: the Field's name field (tag, length, name)
   std::string values_;              // the current row's Value contents, back to back
-  std::vector<size_t> ends_;        // where each column's contents end in values_
+  // Where each column's contents end in values_ (sized by Reset: one more than the columns, so
+  // that a reader that adds too many still finds the end of the last named one), and how many
+  // columns the row has so far.
+  std::vector<size_t> ends_;
+  size_t added_ = 0;
+  // Notes where the last added column ends (now).
+  void EndColumn() {
+    if (added_ > 0 && added_ <= ends_.size()) ends_[added_ - 1] = values_.size();
+  }
   // The table-state key: where each key column is among the columns (empty when the table
   // has no key or a key column is missing), and a row of just the key fields to build it from.
   std::vector<size_t> key_positions_;
