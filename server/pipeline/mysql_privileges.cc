@@ -13,8 +13,8 @@
 namespace sluice::pipeline {
 namespace {
 
-constexpr std::string_view kSystemSchemas[] = {"mysql", "information_schema",
-                                               "performance_schema", "sys"};
+constexpr std::string_view kSystemSchemas[] = {"mysql", "information_schema", "performance_schema",
+                                               "sys"};
 
 bool IsSystemSchema(std::string_view db) {
   return std::find(std::begin(kSystemSchemas), std::end(kSystemSchemas), db) !=
@@ -225,8 +225,8 @@ absl::Status CheckSnapshotScope(const SelectGrants& grants,
     const size_t dot = pattern.find('.');
     const std::string db = pattern.substr(0, dot);
     const std::string table = dot == std::string::npos ? "*" : pattern.substr(dot + 1);
-    const std::string shown = patterns.empty() ? "every database (no tables= filter)"
-                                               : absl::StrCat("tables=", pattern);
+    const std::string shown =
+        patterns.empty() ? "every database (no tables= filter)" : absl::StrCat("tables=", pattern);
     if (HasGlob(db)) {
       if (grants.global && grants.revoked_databases.empty()) continue;
       if (!grants.show_databases) {
@@ -251,9 +251,8 @@ absl::Status CheckSnapshotScope(const SelectGrants& grants,
              QuoteIdent(db) + ".*");
       continue;
     }
-    const bool table_grant =
-        std::find(grants.tables.begin(), grants.tables.end(), std::make_pair(db, table)) !=
-        grants.tables.end();
+    const bool table_grant = std::find(grants.tables.begin(), grants.tables.end(),
+                                       std::make_pair(db, table)) != grants.tables.end();
     if (!table_grant) {
       refuse(absl::StrCat(shown, ": no SELECT on ", db, ".", table),
              QuoteIdent(db) + "." + QuoteIdent(table));
@@ -268,8 +267,7 @@ absl::Status CheckSnapshotScope(const SelectGrants& grants,
 }
 
 absl::Status CheckMysqlSnapshotPrivileges(mysqlclient::MysqlConnection& conn,
-                                          const std::vector<std::string>& patterns,
-                                          bool mariadb) {
+                                          const std::vector<std::string>& patterns, bool mariadb) {
   std::vector<std::string> lines;
   auto add_lines = [&](const mysqlclient::ResultSet& rs) {
     for (const auto& row : rs.rows) {
@@ -295,10 +293,10 @@ absl::Status CheckMysqlSnapshotPrivileges(mysqlclient::MysqlConnection& conn,
   }
   const SelectGrants parsed = ParseSelectGrants(lines);
   std::vector<std::string> databases;
-  const bool globs = patterns.empty() || std::any_of(patterns.begin(), patterns.end(),
-                                                     [](const std::string& p) {
-                                                       return HasGlob(p.substr(0, p.find('.')));
-                                                     });
+  const bool globs =
+      patterns.empty() || std::any_of(patterns.begin(), patterns.end(), [](const std::string& p) {
+        return HasGlob(p.substr(0, p.find('.')));
+      });
   if (globs && parsed.show_databases) {
     SLUICE_ASSIGN_OR_RETURN(mysqlclient::ResultSet rs, conn.Query("SHOW DATABASES"));
     for (const auto& row : rs.rows) {

@@ -43,9 +43,9 @@ namespace sluice::pipeline {
 struct SelectGrants {
   bool global = false;          // SELECT or ALL ON *.*
   bool show_databases = false;  // SHOW DATABASES or ALL ON *.*: SHOW DATABASES lists them all
-  std::vector<std::string> databases;                         // database grants, as patterns
-  std::vector<std::pair<std::string, std::string>> tables;    // table grants
-  std::vector<std::string> revoked_databases;                 // MySQL partial revokes
+  std::vector<std::string> databases;                       // database grants, as patterns
+  std::vector<std::pair<std::string, std::string>> tables;  // table grants
+  std::vector<std::string> revoked_databases;               // MySQL partial revokes
 };
 
 // Reads SHOW GRANTS lines; lines it does not understand (role grants, routines, PROXY) give
@@ -71,7 +71,6 @@ absl::Status CheckSnapshotScope(const SelectGrants& grants,
 // SHOW DATABASES when a pattern needs it, and CURRENT_USER(), then CheckSnapshotScope. Server
 // errors pass through.
 absl::Status CheckMysqlSnapshotPrivileges(mysqlclient::MysqlConnection& conn,
-                                          const std::vector<std::string>& patterns,
-                                          bool mariadb);
+                                          const std::vector<std::string>& patterns, bool mariadb);
 
 }  // namespace sluice::pipeline

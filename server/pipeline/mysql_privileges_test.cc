@@ -31,11 +31,11 @@ TEST(MysqlPrivilegesTest, ParsesGrantLines) {
   EXPECT_FALSE(g.global);
   EXPECT_FALSE(g.show_databases);
   EXPECT_EQ(g.databases, (std::vector<std::string>{"shop", "test\\_%"}));
-  EXPECT_EQ(g.tables, (std::vector<std::pair<std::string, std::string>>{{"hr", "people"},
-                                                                        {"we`ird", "t"}}));
-  SelectGrants all = ParseSelectGrants(
-      {"GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION",
-       "REVOKE SELECT ON `secret`.* FROM `root`@`localhost`"});
+  EXPECT_EQ(g.tables,
+            (std::vector<std::pair<std::string, std::string>>{{"hr", "people"}, {"we`ird", "t"}}));
+  SelectGrants all =
+      ParseSelectGrants({"GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION",
+                         "REVOKE SELECT ON `secret`.* FROM `root`@`localhost`"});
   EXPECT_TRUE(all.global);
   EXPECT_TRUE(all.show_databases);
   EXPECT_TRUE(CanReadDatabase(all, "shop"));

@@ -3,11 +3,10 @@
 // the GRANT to run (never a silent skip); a table dropped during the snapshot is skipped and its
 // DROP streamed; a permanent server error stops the source once, naming the fix; a re-snapshot
 // request whose append fails is refused with the cause instead of "it runs".
-#include <signal.h>
-#include <sys/resource.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 
@@ -50,8 +49,7 @@ class MysqlSourceErrorsTest : public MysqlSourceTest {
     EXPECT_EQ(after.state, v1::SOURCE_STATE_ERROR);
     EXPECT_EQ(after.last_error_ts_micros, before.last_error_ts_micros) << after.last_error;
   }
-  size_t Count(const std::vector<v1::ChangeEvent>& events, const std::string& table,
-               v1::Op op) {
+  size_t Count(const std::vector<v1::ChangeEvent>& events, const std::string& table, v1::Op op) {
     size_t n = 0;
     for (const auto& e : events) n += e.source().table() == table && e.op() == op;
     return n;
@@ -72,8 +70,7 @@ TEST_F(MysqlSourceErrorsTest, InvisibleTableRefusesTheSnapshotWithTheGrant) {
     const std::string user = absl::StrCat("'ms_priv'@'", host, "'");
     ASSERT_TRUE(db_->Exec("DROP USER IF EXISTS " + user).ok());
     ASSERT_TRUE(db_->Exec("CREATE USER " + user + " IDENTIFIED BY 'pw'").ok());
-    ASSERT_TRUE(
-        db_->Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO " + user).ok());
+    ASSERT_TRUE(db_->Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO " + user).ok());
     ASSERT_TRUE(db_->Exec("GRANT SELECT ON ms_priv.seen TO " + user).ok());
   }
   auto as_limited_user = [&](std::vector<std::string> tables) {
