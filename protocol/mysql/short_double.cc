@@ -42,7 +42,7 @@ uint64_t ScaleRound(uint64_t m, int e, int n) {
 // The 8 decimal digits of v < 10^8 as ASCII, the first digit in the low byte: the two 4-digit
 // halves in 32-bit lanes, then hundreds and tens split in every lane at once (x * 10486 >> 20
 // is x / 100 and x * 103 >> 10 is x / 10 for the values here; no lane carries into the next).
-uint64_t EightDigits(uint32_t v) {
+[[gnu::always_inline]] inline uint64_t EightDigits(uint32_t v) {
   const uint64_t halves = uint64_t{v / 10000} | uint64_t{v % 10000} << 32;
   const uint64_t hundreds = ((halves * 10486) >> 20) & 0x0000007F0000007FULL;
   const uint64_t pairs = hundreds | (halves - hundreds * 100) << 16;
@@ -52,7 +52,7 @@ uint64_t EightDigits(uint32_t v) {
 }
 
 // The 16 bytes of `text` at p (the room for them is there: see PutShortDouble).
-void Put16(char* p, unsigned __int128 text) {
+[[gnu::always_inline]] inline void Put16(char* p, unsigned __int128 text) {
   const auto low = static_cast<uint64_t>(text);
   const auto high = static_cast<uint64_t>(text >> 64);
   std::memcpy(p, &low, 8);
