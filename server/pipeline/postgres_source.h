@@ -6,11 +6,13 @@
 // system id and timeline match the stored checkpoint, ensure the publication (created before the
 // slot) and the slot (created only when this source has never stored a position: a slot that
 // disappears later is an error, never silently recreated), then START_REPLICATION from the stored
-// position. Committed transactions are appended whole with the commit's end LSN as checkpoint;
-// transactions over `stage_threshold_events`, and streamed in-progress transactions, go through
-// the log's staging area, so memory stays bounded. The standby status update's flush LSN is only
-// ever a durably appended checkpoint. On an idle database the keepalive LSN is stored and then
-// confirmed, so the slot does not retain WAL.
+// position. When a snapshot is wanted, its ordinary SQL session connects (and reads the catalog
+// types) on a short-lived thread of its own meanwhile, so that its TCP connect and
+// authentication overlap the slot's creation. Committed transactions are appended whole with
+// the commit's end LSN as checkpoint; transactions over `stage_threshold_events`, and streamed
+// in-progress transactions, go through the log's staging area, so memory stays bounded. The
+// standby status update's flush LSN is only ever a durably appended checkpoint. On an idle
+// database the keepalive LSN is stored and then confirmed, so the slot does not retain WAL.
 //
 // Transient errors (connection lost) reconnect with backoff; errors that need an operator (slot
 // lost, another server behind the same address) leave the source in the ERROR state with a
