@@ -112,7 +112,7 @@ inline uint64_t DigitPairWord(uint32_t v) {
 // ".f" with the trailing zeros removed, nothing for 0. Precondition: micros < 1,000,000.
 // Writes all six digits as one 8-byte word and counts the trailing '0's in it (room for 9
 // bytes is needed).
-char* PutFraction(char* p, uint32_t micros) {
+[[gnu::always_inline]] inline char* PutFraction(char* p, uint32_t micros) {
   if (micros == 0) return p;
   *p++ = '.';
   const uint64_t word = DigitPairWord(micros / 10000) | DigitPairWord(micros / 100 % 100) << 16 |
