@@ -202,6 +202,26 @@ struct Ingestion {
 // a group of its own (the marker names the log's end as that group found it).
 inline bool PublishesInChunks(const PendingAppend& p) { return p.staged && p.table_state; }
 
+// Moves `it` to `key` for point reads of keys that mostly ascend (table-state rows in the order
+// of their snapshot offsets, log records in the order of a table's keys): a few Next calls when
+// `key` is just ahead, a Seek otherwise. A Next costs far less than a Get or a Seek. True when
+// `it` is then at `key`; false when `key` is not there (check it.status() for an error).
+inline bool SeekForward(rocksdb::Iterator& it, const rocksdb::Slice& key) {
+  constexpr int kMaxSteps = 8;
+  const bool behind = it.Valid() && it.key().compare(key) < 0;
+  for (int steps = 0; steps < kMaxSteps && it.Valid() && it.key().compare(key) < 0; ++steps) {
+    it.Next();
+  }
+  if (behind && it.status().ok() && (!it.Valid() || it.key().compare(key) > 0)) {
+    return false;  // stepped past where `key` would be: not there
+  }
+  if (!it.Valid() || it.key().compare(key) != 0) {
+    if (!it.status().ok()) return false;
+    it.Seek(key);
+  }
+  return it.Valid() && it.key().compare(key) == 0;
+}
+
 // The ChangeEvent fields the log assigns, in protobuf wire format. Parsers accept fields in
 // any order, so these bytes followed by a body serialized without them parse as the whole event.
 // Written on the stack and appended at once (once per stored event).

@@ -188,8 +188,13 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
     std::optional<std::string> prefix_table;
     std::string prefix;
     std::string key;
-    std::string stored;
     std::string full;
+    // The state rows, read with one iterator that steps forward (SeekForward): the trimmed
+    // records' offsets ascend, and so, mostly, do the keys of the rows a snapshot gave them.
+    const std::string state_upper = SourceStateEnd(slot.id);
+    const rocksdb::Slice state_upper_slice(state_upper);
+    rocksdb::ReadOptions state_ro;
+    std::unique_ptr<rocksdb::Iterator> state_it;
     char reference[kMaxStateReferenceSize];
     for (it->Seek(LogKey(slot.id, LogOffset(from))); it->Valid(); it->Next()) {
       const std::string_view log_key(it->key().data(), it->key().size());
@@ -222,10 +227,17 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
       }
       key.assign(prefix);
       key.append(*row_key);
-      rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), table_, key, &stored);
-      if (got.IsNotFound()) continue;
-      SLUICE_RETURN_IF_ERROR(FromRocks(got, "reading the table state for retention"));
-      if (stored != std::string_view(reference, EncodeStateReference(LogOffset(o), reference))) {
+      if (state_it == nullptr) {
+        state_ro.iterate_upper_bound = &state_upper_slice;
+        state_it.reset(db_->NewIterator(state_ro, table_));
+      }
+      if (!SeekForward(*state_it, key)) {
+        SLUICE_RETURN_IF_ERROR(
+            FromRocks(state_it->status(), "reading the table state for retention"));
+        continue;
+      }
+      if (state_it->value() !=
+          rocksdb::Slice(reference, EncodeStateReference(LogOffset(o), reference))) {
         continue;
       }
       if (absl::Status s = ResolveStateReference(LogOffset(o), view->event, full); !s.ok()) {

@@ -6,13 +6,9 @@
 namespace sluice::storage::internal {
 namespace {
 
-// How far a reference resolver steps forward with Next before it seeks instead.
-constexpr int kMaxForwardSteps = 8;
-
 // Resolves the table-state references (storage/state_reference.h) of one read: one log iterator
-// at the read's snapshot that moves forward (a table walked in key order mostly meets the
-// ascending offsets its snapshot rows were given), seeking only when the next record is behind
-// it or further ahead.
+// at the read's snapshot that moves forward (SeekForward: a table walked in key order mostly
+// meets the ascending offsets its snapshot rows were given).
 class ReferenceResolver {
  public:
   ReferenceResolver(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
@@ -40,13 +36,7 @@ class ReferenceResolver {
       ro.iterate_upper_bound = &upper_slice_;
       it_.reset(db_->NewIterator(ro, log_));
     }
-    int steps = 0;
-    while (it_->Valid() && it_->key().compare(want_key) < 0 && steps < kMaxForwardSteps) {
-      it_->Next();
-      ++steps;
-    }
-    if (!it_->Valid() || it_->key().compare(want_key) != 0) it_->Seek(want_key);
-    if (!it_->Valid() || it_->key().compare(want_key) != 0) {
+    if (!SeekForward(*it_, want_key)) {
       SLUICE_RETURN_IF_ERROR(FromRocks(it_->status(), "reading the log for the table state"));
       return absl::DataLossError(absl::StrCat("table-state row ", DescribeRow(key),
                                               " refers to log offset ", offset->value(),
