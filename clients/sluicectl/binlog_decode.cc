@@ -64,25 +64,8 @@ char* Put(char* p, std::string_view s) {
   return p + s.size();
 }
 
-// The decimal digits of `v` (what std::to_chars writes), two at a time from the end; the count
-// from the bit width (1233 / 4096 is just above log10(2)), corrected by one comparison.
-char* PutIndex(char* p, uint32_t v) {
-  const uint64_t x = v | 1;
-  const int t = (std::bit_width(x) * 1233) >> 12;
-  char* const end = p + t + 1 - (x < kPowersOf10[t] ? 1 : 0);
-  char* q = end;
-  while (v >= 100) {
-    q -= 2;
-    std::memcpy(q, &kDigitPairs[2 * (v % 100)], 2);
-    v /= 100;
-  }
-  if (v >= 10) {
-    std::memcpy(q - 2, &kDigitPairs[2 * v], 2);
-  } else {
-    q[-1] = static_cast<char>('0' + v);
-  }
-  return end;
-}
+// The decimal digits of `v` (what std::to_chars writes).
+char* PutIndex(char* p, uint32_t v) { return PutDigitsBackwards(p + DecimalDigits(v), v); }
 
 // `"false"` in the `"txn":{"index":N,"last":false}` of a JSON line, or npos.
 size_t LastFlagAt(std::string_view line) {

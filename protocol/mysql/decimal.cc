@@ -115,23 +115,9 @@ bool DecodeSmallDecimal(std::string_view raw, int precision, int scale, SmallDec
 
 char* PutSmallDecimal(char* p, const SmallDecimal& d) {
   if (d.negative) *p++ = '-';
-  // floor(log10) from the bit width (1233 / 4096 is just above log10(2)), corrected by one
-  // comparison; integer < 10^18.
-  uint64_t integer = d.integer;
-  const int t = (std::bit_width(integer | 1) * 1233) >> 12;
-  const int digits = t + 1 - ((integer | 1) < kPowersOf10[t] ? 1 : 0);
-  p += digits;
-  char* q = p;
-  while (integer >= 100) {
-    q -= 2;
-    std::memcpy(q, &kDigitPairs[2 * (integer % 100)], 2);
-    integer /= 100;
-  }
-  if (integer >= 10) {
-    std::memcpy(q - 2, &kDigitPairs[2 * integer], 2);
-  } else {
-    q[-1] = static_cast<char>('0' + integer);
-  }
+  // integer < 10^18.
+  p += DecimalDigits(d.integer);
+  PutDigitsBackwards(p, d.integer);
   if (d.scale > 0) {
     *p++ = '.';
     p += d.scale;

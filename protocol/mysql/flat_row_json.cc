@@ -40,31 +40,6 @@ char* PutTwo(char* p, uint32_t v) {
   return p + 2;
 }
 
-// The number of decimal digits of `v` (1 for 0): floor(log10) from the bit width (1233 / 4096
-// is just above log10(2)), corrected by one comparison.
-int DecimalDigits(uint64_t v) {
-  const uint64_t x = v | 1;
-  const int t = (std::bit_width(x) * 1233) >> 12;
-  return t + 1 - (x < kPowersOf10[t] ? 1 : 0);
-}
-
-// Writes the digits of `v` backwards, two at a time, ending at `q` (which is returned).
-template <typename Uint>
-char* PutDigitsBackwards(char* q, Uint v) {
-  char* const end = q;
-  while (v >= 100) {
-    q -= 2;
-    std::memcpy(q, &kDigitPairs[2 * (v % 100)], 2);
-    v /= 100;
-  }
-  if (v >= 10) {
-    std::memcpy(q - 2, &kDigitPairs[2 * v], 2);
-  } else {
-    q[-1] = static_cast<char>('0' + v);
-  }
-  return end;
-}
-
 // Writes the 4 digits of `v` < 10000 at p.
 inline void PutFour(char* p, uint32_t v) {
   const uint32_t high = v / 100;
