@@ -733,13 +733,11 @@ void Session::MaybeStartResnapshot() {
   // durable: from then on a restart continues the re-snapshot.
   v1::SourceCheckpoint checkpoint = resnapshot_state_.Stamp(resnapshot_state_.last());
   const Lsn lsn(checkpoint.position().pg().lsn());
+  // A failed append drops it: the caller and `status` are told (StoreCallback).
   Submit(
       [&](storage::AppendCallback done) {
         log_.AppendAsync(id_, {}, std::move(checkpoint),
-                         [this, id = started->id, done = std::move(done)](auto result) mutable {
-                           if (result.ok()) requests_.Accepted(id);
-                           std::move(done)(std::move(result));
-                         });
+                         requests_.StoreCallback(started->id, started->table, std::move(done)));
       },
       lsn);
 }

@@ -5,8 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <gmock/gmock.h>
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -578,6 +583,51 @@ TEST_F(PostgresSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
       ADD_FAILURE() << id << ": " << replay[id] << " vs " << row;
   }
   EXPECT_EQ(diffs, 0);
+}
+
+// The append that stores a re-snapshot request fails (the log's files may not grow, as on a
+// full disk): RequestSnapshot says so with the cause, at once, and the source's error names the
+// dropped re-snapshot (as mysql_source_errors_test checks for MySQL). Before, the Postgres
+// source dropped the request silently and the caller heard, after its 20 s wait, that it runs.
+TEST_F(PostgresSourceTest, ResnapshotRequestThatCannotBeStoredIsRefusedWithTheCause) {
+  StartSource();
+  // Streamed rows make the WAL file larger than RocksDB's info LOG, so that a limit at the
+  // WAL's size fails the next append but leaves room for the LOG lines about it.
+  ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) SELECT g, repeat('x', 500) "
+                        "FROM generate_series(1, 4000) g")
+                  .ok());
+  ASSERT_EQ(WaitForEvents(4000).size(), 4000u);
+  std::filesystem::path wal;
+  for (const auto& f : std::filesystem::directory_iterator(dir_.path())) {
+    if (f.path().extension() == ".log" && (wal.empty() || f.path().filename() > wal.filename())) {
+      wal = f.path();
+    }
+  }
+  ASSERT_FALSE(wal.empty());
+  const uintmax_t wal_size = std::filesystem::file_size(wal);
+  ASSERT_GT(wal_size, 2 * std::filesystem::file_size(std::filesystem::path(dir_.path()) / "LOG"));
+  // Writes past the current end of the newest WAL file fail with EFBIG, as on a full disk.
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = old;
+  limited.rlim_cur = wal_size;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  const absl::Status st = source_->RequestSnapshot("public.ps_orders", "");
+  std::string source_error;
+  for (int i = 0; i < 500 && source_error.empty(); ++i) {
+    const std::string e = registry_.Snapshot()[0].last_error;
+    if (e.find("re-snapshot") != std::string::npos) source_error = e;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, SIG_DFL);
+  source_.reset();
+  EXPECT_EQ(st.code(), absl::StatusCode::kAborted) << st;
+  EXPECT_THAT(st.message(), ::testing::HasSubstr("storing its request in the change log failed"))
+      << st;
+  EXPECT_THAT(source_error, ::testing::HasSubstr("the re-snapshot of public.ps_orders was dropped"))
+      << registry_.Snapshot()[0].last_error;
 }
 
 }  // namespace
