@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "protocol/mysqlclient/auth.h"
 #include "protocol/mysqlclient/binary_protocol.h"
@@ -157,17 +158,49 @@ absl::StatusOr<std::unique_ptr<MysqlConnection>> MysqlConnection::Connect(
     return st;
   }
   if (absl::Status st = c->Login(options); !st.ok()) {
-    return absl::Status(st.code(), absl::StrCat("connecting to ", options.host, ":", options.port,
-                                                " as '", options.user, "': ", st.message()));
+    // WithContext keeps the server error code and the login-refused mark.
+    return WithContext(st, absl::StrCat("connecting to ", options.host, ":", options.port,
+                                        " as '", options.user, "': "));
   }
   return c;
+}
+
+namespace {
+
+constexpr char kLoginRefusedPayload[] = "sluice/mysql-login-refused";
+
+// `st` marked for IsLoginRefused when it is the server refusing these credentials (or asking
+// for a plugin sluice lacks); other statuses unchanged.
+absl::Status MarkLoginRefused(absl::Status st) {
+  bool refused = absl::IsUnimplemented(st);
+  if (std::optional<uint16_t> code = MysqlErrorCode(st)) {
+    switch (*code) {
+      case 1045:  // ER_ACCESS_DENIED_ERROR
+      case 1130:  // ER_HOST_NOT_PRIVILEGED
+      case 1251:  // ER_NOT_SUPPORTED_AUTH_MODE
+      case 1524:  // ER_PLUGIN_IS_NOT_LOADED
+      case 1698:  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+        refused = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (refused) st.SetPayload(kLoginRefusedPayload, absl::Cord("1"));
+  return st;
+}
+
+}  // namespace
+
+bool IsLoginRefused(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kLoginRefusedPayload).has_value();
 }
 
 absl::Status MysqlConnection::Login(const ConnectOptions& options) {
   io_->assembler.set_expected_seq(0);
   absl::StatusOr<std::string> hello = ReadPayload(options.timeout);
   if (!hello.ok()) return hello.status();
-  if (IsErrPacket(*hello)) return Broken(ErrPayloadToStatus(*hello));
+  if (IsErrPacket(*hello)) return Broken(MarkLoginRefused(ErrPayloadToStatus(*hello)));
   absl::StatusOr<Handshake> hs = ParseHandshake(*hello);
   if (!hs.ok()) return Broken(hs.status());
   handshake_ = *std::move(hs);
@@ -192,7 +225,7 @@ absl::Status MysqlConnection::Login(const ConnectOptions& options) {
   resp.auth_plugin_name = std::string(AuthExchange::InitialPlugin(handshake_.auth_plugin_name));
   absl::StatusOr<std::string> first =
       auth.Start(resp.auth_plugin_name, handshake_.auth_plugin_data);
-  if (!first.ok()) return Broken(first.status());
+  if (!first.ok()) return Broken(MarkLoginRefused(first.status()));
   resp.auth_response = *std::move(first);
   if (absl::Status st = WritePayload(EncodeHandshakeResponse(resp), options.timeout); !st.ok()) {
     return st;
@@ -201,7 +234,7 @@ absl::Status MysqlConnection::Login(const ConnectOptions& options) {
     absl::StatusOr<std::string> p = ReadPayload(options.timeout);
     if (!p.ok()) return Broken(p.status());
     absl::StatusOr<AuthExchange::Reply> reply = auth.OnServerPacket(*p);
-    if (!reply.ok()) return Broken(reply.status());
+    if (!reply.ok()) return Broken(MarkLoginRefused(reply.status()));
     if (reply->done) {
       auth_plugin_ = auth.plugin();
       return absl::OkStatus();

@@ -29,6 +29,7 @@
 //                     certificate failed verification (the message says why and what to do).
 //   InvalidArgument   tls_ca_file cannot be loaded; the password is too long for RSA.
 //   Unimplemented     the server asked for an authentication plugin sluice does not support.
+//   (IsLoginRefused tells a refused login, which retrying cannot heal, from the rest.)
 //   other             server ERR packets map as in messages.h ErrToStatus; malformed peer
 //                     bytes give DataLoss.
 // After an I/O error, a write timeout or DataLoss the connection is broken and every later call
@@ -80,6 +81,15 @@ struct ConnectOptions {
   // system store should be used (empty = system store).
   std::string tls_ca_file;
 };
+
+// True for an error from MysqlConnection::Connect that another try with the same user and
+// password meets again: the server refused the login (1045 access denied: a wrong password or
+// no such user@host; 1698 access denied without a password check, e.g. unix_socket over TCP;
+// 1130 host not allowed; 1251 or 1524, the account's plugin is not available), or it asked for
+// an authentication plugin sluice does not support (Unimplemented). The status keeps the server
+// error code (MysqlErrorCode). False for every other status: connect refused, timeouts, 1040
+// too many connections, an interrupted TLS handshake, a closed socket.
+bool IsLoginRefused(const absl::Status& status);
 
 class MysqlConnection {
  public:

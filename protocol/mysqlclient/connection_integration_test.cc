@@ -63,6 +63,8 @@ TEST(MysqlConnectionTest, WrongPasswordIsPermissionDenied) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kPermissionDenied) << c.status();
   EXPECT_NE(c.status().message().find("Access denied for user"), std::string::npos) << c.status();
+  EXPECT_EQ(MysqlErrorCode(c.status()), 1045) << c.status();
+  EXPECT_TRUE(IsLoginRefused(c.status())) << c.status();
   std::cout << "wrong password: " << c.status() << "\n";
 }
 
@@ -274,6 +276,7 @@ TEST(MysqlConnectionTlsTest, WrongPasswordOverTlsIsPermissionDenied) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kPermissionDenied) << c.status();
   EXPECT_NE(c.status().message().find("Access denied for user"), std::string::npos) << c.status();
+  EXPECT_TRUE(IsLoginRefused(c.status())) << c.status();  // over TLS too
 }
 
 TEST(MysqlConnectionTlsTest, StreamsBinlogEventsOverTls) {

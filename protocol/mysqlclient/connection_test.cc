@@ -177,6 +177,28 @@ TEST(MysqlConnectionFakeTest, UnsupportedPluginIsNamed) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(c.status().message().find("'auth_gssapi_client'"), std::string::npos) << c.status();
+  EXPECT_TRUE(IsLoginRefused(c.status())) << c.status();
+}
+
+// The server's ERR to the login (wrong password): the status keeps the server's error code
+// through Connect's context and is marked as a refused login, which retrying cannot heal.
+TEST(MysqlConnectionFakeTest, AccessDeniedKeepsItsCodeAndIsALoginRefusal) {
+  FakeServer server([&](FakeServer& s) {
+    s.Send(HandshakePayload("mysql_native_password", kSeedA), 0);
+    s.Read();
+    s.Send(S("\xff\x15\x04#28000Access denied for user 'repl'@'localhost' (using password: YES)"),
+           2);
+    s.WaitClose();
+  });
+  auto c = ConnectTo(server);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kPermissionDenied) << c.status();
+  EXPECT_EQ(MysqlErrorCode(c.status()), 1045) << c.status();
+  EXPECT_TRUE(IsPermanentMysqlError(c.status())) << c.status();
+  EXPECT_TRUE(IsLoginRefused(c.status())) << c.status();
+  EXPECT_NE(c.status().message().find("as 'repl': MySQL error 1045 (28000): Access denied"),
+            std::string::npos)
+      << c.status();
 }
 
 // MariaDB's ed25519: the switch carries a bare 32-byte nonce (here ending in a 0 byte, which
@@ -225,6 +247,9 @@ TEST(MysqlConnectionFakeTest, ErrorBeforeHandshake) {
   auto c = ConnectTo(server);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("Too many connections"), std::string::npos) << c.status();
+  // 1040 heals by itself: retried, not a refused login.
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
+  EXPECT_FALSE(IsLoginRefused(c.status())) << c.status();
 }
 
 TEST(MysqlConnectionFakeTest, SilentServerTimesOut) {
@@ -232,6 +257,7 @@ TEST(MysqlConnectionFakeTest, SilentServerTimesOut) {
   auto c = ConnectTo(server, absl::Milliseconds(200));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kDeadlineExceeded) << c.status();
+  EXPECT_FALSE(IsLoginRefused(c.status()));
 }
 
 TEST(MysqlConnectionFakeTest, GarbageHandshakeIsDataLoss) {
