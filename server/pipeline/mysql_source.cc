@@ -55,6 +55,44 @@ std::string Shorten(std::string text) {
   return text;
 }
 
+// MysqlConnection::Connect's error for `config`'s source. A refused login (a wrong password, no
+// such account, a plugin sluice cannot use: mysqlclient::IsLoginRefused) fails every retry the
+// same way (and adds an "Access denied" line to the server's log): Fatal, naming the user,
+// host:port and the fix. Unreachable servers, timeouts and 1040 keep being retried.
+absl::Status ExplainConnectError(const config::SourceConfig& config, const absl::Status& st) {
+  const std::string at = absl::StrCat(config.host, ":", config.port);
+  if (mysqlclient::IsLoginRefused(st)) {
+    const std::string account = absl::StrCat("'", config.user, "'@'%'");
+    const std::string fix =
+        absl::IsUnimplemented(st)
+            ? absl::StrCat("give the account a plugin sluice supports, e.g. ALTER USER ", account,
+                           " IDENTIFIED VIA mysql_native_password USING PASSWORD('...') on "
+                           "MariaDB, or IDENTIFIED WITH caching_sha2_password BY '...' on MySQL")
+            : absl::StrCat(
+                  "if the password is wrong, correct it in the source's URL (mysql://",
+                  config.user, ":PASSWORD@", at,
+                  "/...) or config and restart sluice; if the account is missing or uses "
+                  "another plugin, run CREATE USER ",
+                  account, " IDENTIFIED BY '...' (or ALTER USER ", account,
+                  " IDENTIFIED BY '...') on the server with the GRANTs docs/mysql-source.md "
+                  "lists");
+    return Fatal(absl::Status(
+        st.code(), absl::StrCat("source '", config.name, "': the server at ", at,
+                                " refused the login of user '", config.user, "' (",
+                                std::string(st.message()), "). Not retried: ", fix,
+                                "; then sluicectl pause ", config.name, "; sluicectl resume ",
+                                config.name)));
+  }
+  if (absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) {
+    return absl::Status(
+        st.code(), absl::StrCat("source '", config.name, "': cannot reach the server at ", at,
+                                " (", std::string(st.message()),
+                                "); check that it is running and that the URL's host and port "
+                                "are right. sluice keeps retrying"));
+  }
+  return st;
+}
+
 // One replication session: from connect to the first error or Stop().
 class Session : private SessionBase<MysqlSourceOptions> {
  public:
@@ -299,15 +337,7 @@ absl::Status Session::Connect() {
   conn_.reset();
   SLUICE_ASSIGN_OR_RETURN(mysqlclient::ConnectOptions opts, Options());
   absl::StatusOr<std::unique_ptr<MysqlConnection>> conn = MysqlConnection::Connect(opts);
-  if (absl::IsUnavailable(conn.status()) || absl::IsDeadlineExceeded(conn.status())) {
-    return absl::Status(
-        conn.status().code(),
-        absl::StrCat("source '", config_.name, "': cannot reach the server at ", config_.host, ":",
-                     config_.port, " (", std::string(conn.status().message()),
-                     "); check that it is running and that the URL's host and port are right. "
-                     "sluice keeps retrying"));
-  }
-  SLUICE_RETURN_IF_ERROR(conn.status());
+  if (!conn.ok()) return ExplainConnectError(config_, conn.status());
   conn_ = *std::move(conn);
   return absl::OkStatus();
 }
@@ -627,7 +657,9 @@ absl::Status Session::Resnapshot(const ResnapshotRequest& request,
                                  const std::atomic<bool>& stopping) {
   SLUICE_ASSIGN_OR_RETURN(auto names, SplitTableName(request.table));
   SLUICE_ASSIGN_OR_RETURN(mysqlclient::ConnectOptions opts, Options());
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MysqlConnection> conn, MysqlConnection::Connect(opts));
+  absl::StatusOr<std::unique_ptr<MysqlConnection>> conn_or = MysqlConnection::Connect(opts);
+  if (!conn_or.ok()) return ExplainConnectError(config_, conn_or.status());
+  std::unique_ptr<MysqlConnection> conn = *std::move(conn_or);
   SLUICE_RETURN_IF_ERROR(PrepareMysqlReadSession(*conn));
   const std::string signal =
       absl::StrCat(QuoteMysqlIdentifier(config_.database), ".", QuoteMysqlIdentifier(kSignalTable));

@@ -1,8 +1,9 @@
 // MysqlSource against a real MariaDB 10.11, where reading the source goes wrong for good or the
 // log cannot store a request: a table sluice's user cannot see makes the snapshot refuse with
 // the GRANT to run (never a silent skip); a table dropped during the snapshot is skipped and its
-// DROP streamed; a permanent server error stops the source once, naming the fix; a re-snapshot
-// request whose append fails is refused with the cause instead of "it runs".
+// DROP streamed; a permanent server error, or a login the server refuses (a wrong password),
+// stops the source once, naming the fix; a re-snapshot request whose append fails is refused
+// with the cause instead of "it runs".
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -179,6 +180,65 @@ TEST_F(MysqlSourceErrorsTest, PermanentServerErrorStopsOnceWithTheFix) {
   EXPECT_THAT(error, HasSubstr("MySQL error 1054")) << error;
   EXPECT_THAT(error, HasSubstr("not retried")) << error;
   EXPECT_THAT(error, HasSubstr("sluicectl pause my; sluicectl resume my")) << error;
+  ExpectNotRetried();
+}
+
+// A source configured with a wrong password: the server refuses the login (1045). Stopped once
+// in ERROR naming the user, host:port and the fix, and not retried: the server sees no further
+// login attempt. With the right password the next start (as after fixing the config and a
+// restart, or sluicectl pause/resume) streams. An account the server refuses without a password
+// check (unix_socket over TCP) stops the same way.
+TEST_F(MysqlSourceErrorsTest, WrongPasswordStopsOnceNamingTheUserAndTheFix) {
+  for (const char* host : {"%", "localhost"}) {
+    const std::string user = absl::StrCat("'ms_pw'@'", host, "'");
+    ASSERT_TRUE(db_->Exec("DROP USER IF EXISTS " + user).ok());
+    ASSERT_TRUE(db_->Exec("CREATE USER " + user + " IDENTIFIED BY 'right-pw'").ok());
+    ASSERT_TRUE(
+        db_->Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO " + user).ok());
+  }
+  auto denied = [&]() -> int64_t {
+    auto rows = db_->Query("SHOW GLOBAL STATUS LIKE 'Access_denied_errors'");
+    if (!rows.ok() || rows->size() != 1 || (*rows)[0].size() != 2) {
+      ADD_FAILURE() << "Access_denied_errors: " << rows.status();
+      return -1;
+    }
+    return std::stoll((*rows)[0][1]);
+  };
+  config_.user = "ms_pw";
+  config_.password = "not-the-pw-4711";
+  const int64_t denied_before = denied();
+  Launch();
+  const std::string error = WaitForError();
+  EXPECT_THAT(error, HasSubstr("MySQL error 1045")) << error;
+  EXPECT_THAT(error, HasSubstr(absl::StrCat("the server at ", config_.host, ":", config_.port,
+                                            " refused the login of user 'ms_pw'")))
+      << error;
+  EXPECT_THAT(error, HasSubstr("correct it in the source's URL")) << error;
+  EXPECT_THAT(error, HasSubstr("CREATE USER 'ms_pw'@'%' IDENTIFIED BY")) << error;
+  EXPECT_THAT(error, HasSubstr("Not retried")) << error;
+  EXPECT_THAT(error, HasSubstr("sluicectl pause my; sluicectl resume my")) << error;
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("not-the-pw-4711"))) << error;
+  const int64_t denied_at_error = denied();
+  EXPECT_GE(denied_at_error, denied_before + 1);
+  ExpectNotRetried();
+  // No login attempt after the first refusal.
+  EXPECT_EQ(denied(), denied_at_error);
+  source_.reset();
+
+  config_.password = "right-pw";
+  Launch();
+  EXPECT_EQ(WaitForStreaming(), "");
+  source_.reset();
+
+  // unix_socket: the server refuses any login over TCP, whatever the password.
+  ASSERT_TRUE(db_->Exec("DROP USER IF EXISTS 'ms_sock'@'%'").ok());
+  absl::Status created = db_->Exec("CREATE USER 'ms_sock'@'%' IDENTIFIED VIA unix_socket");
+  if (!created.ok()) GTEST_SKIP() << "no unix_socket plugin: " << created;
+  config_.user = "ms_sock";
+  Launch();
+  const std::string sock_error = WaitForError();
+  EXPECT_THAT(sock_error, HasSubstr("refused the login of user 'ms_sock'")) << sock_error;
+  EXPECT_THAT(sock_error, HasSubstr("Not retried")) << sock_error;
   ExpectNotRetried();
 }
 
