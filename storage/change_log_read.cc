@@ -189,6 +189,7 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
     std::string prefix;
     std::string key;
     std::string full;
+    v1::Row after;  // reused: its fields' memory serves every record
     // The state rows, read with one iterator that steps forward (SeekForward): the trimmed
     // records' offsets ascend, and so, mostly, do the keys of the rows a snapshot gave them.
     const std::string state_upper = SourceStateEnd(slot.id);
@@ -213,20 +214,19 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
       }
       piece_bytes += it->value().size();
       if (!table_state || view->op != static_cast<uint8_t>(v1::OP_READ)) continue;
-      v1::ChangeEvent event;
-      if (!event.ParseFromArray(view->event.data(), static_cast<int>(view->event.size()))) {
+      auto row_key = RowKeyOfEncodedEvent(view->event, after);
+      if (!row_key.ok()) {
         return absl::DataLossError(absl::StrCat("retention of source '", slot.name,
-                                                "': ", DescribeLogKey(log_key),
-                                                ": the event is not parseable"));
+                                                "': ", DescribeLogKey(log_key), ": ",
+                                                row_key.status().message()));
       }
-      std::optional<std::string> row_key = EncodeRowKey(event.key_columns(), event.after());
-      if (!row_key || row_key->empty()) continue;
+      if (!*row_key || (*row_key)->empty()) continue;
       if (!prefix_table || *prefix_table != view->table) {
         prefix_table = std::string(view->table);
         prefix = TableStatePrefix(slot.id, view->table);
       }
       key.assign(prefix);
-      key.append(*row_key);
+      key.append(**row_key);
       if (state_it == nullptr) {
         state_ro.iterate_upper_bound = &state_upper_slice;
         state_it.reset(db_->NewIterator(state_ro, table_));

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include <cctype>
 
@@ -369,6 +370,39 @@ absl::StatusOr<DecodedTableStateKey> DecodeTableStateKey(std::string_view key) {
   }
   d.row_key = key.substr(i);
   return d;
+}
+
+absl::StatusOr<std::optional<std::string>> RowKeyOfEncodedEvent(std::string_view event,
+                                                                v1::Row& row) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(event.data()),
+                                            static_cast<int>(event.size()));
+  google::protobuf::RepeatedPtrField<std::string> key_columns;
+  std::string after;
+  std::string part;
+  bool has_after = false;
+  constexpr uint32_t kKeyColumnsTag = (4 << 3) | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr uint32_t kAfterTag = (6 << 3) | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  bool ok = true;
+  for (uint32_t tag = in.ReadTag(); tag != 0 && ok; tag = in.ReadTag()) {
+    if (tag == kKeyColumnsTag) {
+      ok = WireFormatLite::ReadString(&in, key_columns.Add());
+    } else if (tag == kAfterTag) {
+      // Occurrences of a message field merge: their bytes parse as one message.
+      ok = WireFormatLite::ReadBytes(&in, has_after ? &part : &after);
+      if (ok && has_after) after.append(part);
+      has_after = true;
+    } else {
+      ok = WireFormatLite::SkipField(&in, tag);
+    }
+  }
+  row.Clear();
+  if (!ok || in.CurrentPosition() != static_cast<int>(event.size()) ||
+      (has_after && !row.ParseFromString(after))) {
+    return absl::DataLossError(
+        absl::StrCat("event of ", event.size(), " bytes is not a well-formed ChangeEvent"));
+  }
+  return EncodeRowKey(key_columns, row);
 }
 
 absl::StatusOr<v1::ChangeEvent> StateRowEvent(std::string_view value, LogOffset* changed_at) {

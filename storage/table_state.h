@@ -97,6 +97,14 @@ struct DecodedTableStateKey {
 // DataLoss naming the key when it does not follow the grammar.
 absl::StatusOr<DecodedTableStateKey> DecodeTableStateKey(std::string_view key);
 
+// The row key of an event already encoded (a log record's event bytes): EncodeRowKey of its
+// key_columns and after, read without parsing the rest of the event (retention recomputes it per
+// trimmed snapshot row). nullopt when it has none; DataLoss when the bytes are not a well-formed
+// event. `after` receives the event's after image; pass the same one to each call of a loop, so
+// its fields' memory is reused.
+absl::StatusOr<std::optional<std::string>> RowKeyOfEncodedEvent(std::string_view event,
+                                                                 v1::Row& after);
+
 // The stored value as the row event a reader sees: offset cleared (0 marks a state row),
 // source.snapshot set. `changed_at` receives the offset of the event that wrote the row.
 absl::StatusOr<v1::ChangeEvent> StateRowEvent(std::string_view value, LogOffset* changed_at);
