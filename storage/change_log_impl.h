@@ -84,6 +84,9 @@ struct SourceSlot {
   storagepb::LogState state;  // guarded by state_mu; written only under ChangeLogImpl::write_mu_
   // The first failed append since the last DiscardAllStaged; later appends fail with it.
   absl::Status failed;  // guarded by state_mu
+  // The source's session: DiscardAllStaged starts a new one. An ingestion remembers the session
+  // its chunks came from, so that a new session's chunk never joins or follows an older one's.
+  uint64_t session = 0;  // guarded by state_mu
   std::atomic<uint64_t> first{1};
   std::atomic<uint64_t> last{0};
 
@@ -165,6 +168,7 @@ struct Ingestion {
   };
   SourceSlot* slot = nullptr;
   uint64_t id = 0;           // unique in this process: names the files
+  uint64_t session = 0;      // SourceSlot::session of its chunks
   uint64_t next_offset = 0;  // the offset the next row gets
   uint64_t rows = 0;
   uint64_t bytes = 0;  // record bytes added to the log
@@ -457,6 +461,7 @@ class ChangeLogImpl final : public ChangeLog {
   struct IngestionEnd {
     SourceSlot* slot = nullptr;
     uint64_t ingestion_id = 0;  // Ingestion::id of the handed ingestion
+    uint64_t session = 0;       // and its Ingestion::session
     uint64_t next_offset = 0;
     int64_t max_commit_ts_micros = 0;
     bool has_events = false;

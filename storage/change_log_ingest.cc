@@ -89,21 +89,42 @@ void ChangeLogImpl::CommitExpiredIngestions(bool all) {
 void ChangeLogImpl::AddToIngestion(PendingAppend p) {
   SourceSlot* const slot = p.slot;
   absl::Status refused;
+  uint64_t session = 0;
   {
     std::lock_guard<std::mutex> lock(slot->state_mu);
     refused = slot->failed;
+    session = slot->session;
   }
   if (!refused.ok()) {
     if (p.written) p.written();
     std::move(p.done)(refused);
     return;
   }
+  if (auto open = ingestions_.find(slot);
+      open != ingestions_.end() && open->second->session != session) {
+    // The open ingestion holds chunks of an earlier session (which then failed, or was given up
+    // by DiscardAllStaged): the new session starts again from the stored checkpoint, so those
+    // chunks are dropped, and this chunk does not continue their offsets.
+    std::unique_ptr<Ingestion> stale = std::move(open->second);
+    ingestions_.erase(open);
+    WaitIngested();  // the earlier ingestion's callbacks run first
+    FailIngestion(*stale, *slot,
+                  absl::AbortedError(absl::StrCat(
+                      "snapshot chunks of source '", slot->name,
+                      "' were dropped unstored: the source started a new session")));
+  }
   std::unique_ptr<Ingestion>& ing = ingestions_[slot];
   if (ing == nullptr) {
     ing = std::make_unique<Ingestion>();
     ing->slot = slot;
     ing->id = next_ingestion_id_++;
+    ing->session = session;
     ing->opened = std::chrono::steady_clock::now();
+    // An ingestion of an earlier session still in flight may yet fail: the new session waits
+    // for it rather than continue its offsets.
+    if (handed_end_ && handed_end_->slot == slot && handed_end_->session != session) {
+      WaitIngested();
+    }
     // No other append of this source commits while the ingestion is open (the writer ingests it
     // first), so the log's end stays where it is now, or where the ingestion handed over before
     // this one ends while that one is still in flight (if it then fails, so does this one); one
@@ -251,8 +272,8 @@ void ChangeLogImpl::CommitIngestion(SourceSlot* slot) {
   auto node = ingestions_.extract(slot);
   if (node.empty()) return;
   std::unique_ptr<Ingestion> ing = std::move(node.mapped());
-  handed_end_ =
-      IngestionEnd{slot, ing->id, ing->next_offset, ing->max_commit_ts_micros, ing->has_events};
+  handed_end_ = IngestionEnd{slot,          ing->id,      ing->session, ing->next_offset,
+                             ing->max_commit_ts_micros, ing->has_events};
   std::unique_lock<std::mutex> lock(ingest_mu_);
   ingest_cv_.wait(lock, [&] { return ingesting_ == nullptr; });
   ingesting_ = std::move(ing);
@@ -469,8 +490,10 @@ void ChangeLogImpl::FailIngestion(Ingestion& ing, SourceSlot& slot, const absl::
     std::filesystem::remove(path, ec);
   }
   {
+    // Only a failure of the current session refuses its later appends; an earlier session's
+    // (its ingestion failed after DiscardAllStaged) must not refuse the new one's.
     std::lock_guard<std::mutex> lock(slot.state_mu);
-    if (slot.failed.ok()) slot.failed = status;
+    if (slot.failed.ok() && ing.session == slot.session) slot.failed = status;
   }
   SettleIngestion(ing);
   for (Ingestion::Chunk& c : ing.chunks) std::move(c.done)(status);

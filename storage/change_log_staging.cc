@@ -60,6 +60,7 @@ absl::Status ChangeLogImpl::DiscardAllStaged(SourceId source) {
     // A new session starts from the stored checkpoint: appends may succeed again.
     std::lock_guard<std::mutex> lock(slot->state_mu);
     slot->failed = absl::OkStatus();
+    ++slot->session;
   }
   std::lock_guard<std::mutex> lock(slot->stage_mu);
   slot->stage_next_seq.clear();

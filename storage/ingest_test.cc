@@ -325,6 +325,52 @@ TEST(Ingest, AFailedIngestionLeavesNoGapForTheNextOne) {
   EXPECT_EQ(ReadAll(**log, *id).size(), 100u);
 }
 
+// An ingestion opened while the handed one is in flight continues its offsets; when the handed
+// one fails and the source starts a new session (DiscardAllStaged), the new session's first
+// chunk does not join that open ingestion (it would start past the log's end and fail as a bug):
+// the open one's chunks are dropped (ABORTED) and the new chunk is stored right after the end.
+TEST(Ingest, ANewSessionsChunkDoesNotJoinAnIngestionContinuingAFailedOne) {
+  TempDir dir;
+  ChangeLogOptions o = Options(1'000'000);
+  o.ingest_max_delay_ms = 600'000;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> fail_next{true};
+  const std::string ingest_dir = dir.path() + "/ingest";
+  o.around_ingest_for_testing = [&](bool ingested) {
+    if (ingested || !fail_next.exchange(false)) return;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+    for (const auto& f : std::filesystem::directory_iterator(ingest_dir)) {
+      if (f.path().filename().string().rfind("1-", 0) == 0) std::filesystem::remove(f.path());
+    }
+  };
+  auto log = ChangeLog::Open(dir.path(), o);
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto id = (*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
+  ASSERT_TRUE(id.ok());
+  Calls calls;
+  AddChunk(**log, *id, "t", Rows("t", 0, 100), "c1", true, calls);     // handed, held
+  AddChunk(**log, *id, "t", Rows("t", 100, 100), "c2", false, calls);  // opened meanwhile
+  calls.WaitWritten(2);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  calls.WaitDone(1);
+  EXPECT_FALSE(calls.done[0].ok());
+  ASSERT_TRUE((*log)->DiscardAllStaged(*id).ok());  // the source's new session
+  AddChunk(**log, *id, "t", Rows("t", 0, 100), "c1", true, calls);
+  calls.WaitDone(3);
+  EXPECT_EQ(calls.done[1].status().code(), absl::StatusCode::kAborted) << calls.done[1].status();
+  ASSERT_TRUE(calls.done[2].ok()) << calls.done[2].status();
+  EXPECT_EQ(*calls.done[2], LogOffset(100));
+  EXPECT_EQ(ReadAll(**log, *id).size(), 100u);
+  EXPECT_EQ((*log)->Checkpoint(*id)->position_text(), "c1");
+}
+
 TEST(Ingest, ASmallIngestionIsIngestedAfterItsDelayAndAtClose) {
   TempDir dir;
   ChangeLogOptions o = Options(1'000'000);
