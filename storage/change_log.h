@@ -66,10 +66,12 @@ struct ChangeLogOptions {
   // readers can see it (a test kills the process there).
   std::function<void(bool ingested)> around_ingest_for_testing;
   // Retention trims in pieces of whole transactions, each its own synced batch; a piece ends at
-  // the first transaction start after the table-state rows it materializes (snapshot rows that
-  // still refer to a trimmed record, storage/state_reference.h) reach this many bytes.
+  // the first transaction start after it has scanned this many bytes of records. The table-state
+  // rows that still refer to a trimmed record (storage/state_reference.h) are given their full
+  // value in batches of at most about this many bytes, written before the piece's removal when a
+  // transaction holds more.
   size_t retention_batch_bytes = size_t{4} << 20;
-  // Tests only: called after each retention batch is written, under the log's write lock.
+  // Tests only: called after each retention batch is written, without the log's write lock.
   std::function<void()> after_retention_batch_for_testing;
 };
 

@@ -335,13 +335,21 @@ class ChangeLogImpl final : public ChangeLog {
   absl::StatusOr<LogOffset> OffsetForTime(SourceId source, int64_t ts_micros) const override;
   absl::StatusOr<TrimResult> ApplyRetention(SourceId source,
                                             const RetentionPolicy& policy) override;
-  // One retention batch (change_log_read.cc): removes the transactions from st.first_offset()
-  // up to `cut` at most, ending early at a transaction start once the table-state rows it
-  // materializes reach options_.retention_batch_bytes; writes and publishes the new state and
-  // adds to `result`. Under retention_mu_ and write_mu_; `st` is the source's state read under
-  // them.
-  absl::Status TrimPiece(SourceSlot& slot, const storagepb::LogState& st, uint64_t cut,
-                         TrimResult& result);
+  // One retention piece (change_log_read.cc): removes the transactions from the source's first
+  // offset up to `cut` at most, ending early at a transaction start once it has scanned
+  // options_.retention_batch_bytes of records; the table-state rows that still refer to a
+  // removed record get their full value, in batches of that size written first, the rest with
+  // the removal. Writes and publishes the new state and adds to `result`. Under retention_mu_;
+  // the scan runs without write_mu_, each batch is checked and written under it.
+  struct MaterializedRow {
+    LogOffset offset;   // the record the row refers to
+    std::string key;    // the table-state key
+    std::string value;  // its full value (ResolveStateReference)
+  };
+  absl::Status TrimPiece(SourceSlot& slot, uint64_t cut, TrimResult& result);
+  // Adds to `batch` the `rows` that still hold their reference (under write_mu_); clears `rows`.
+  absl::Status FlushMaterialized(SourceSlot& slot, std::vector<MaterializedRow>& rows,
+                                 rocksdb::WriteBatch& batch, TrimResult& result);
   std::unique_ptr<AppendWaiter> NotifyAfter(SourceId source, LogOffset after,
                                             absl::AnyInvocable<void()> on_append) override;
   absl::Status PutSubscriptionRecord(std::string_view name, std::string_view value) override;

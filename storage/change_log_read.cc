@@ -91,8 +91,10 @@ uint64_t ChangeLogImpl::LiveSstBytes() const {
 absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
                                                          const RetentionPolicy& policy) {
   SLUICE_ASSIGN_OR_RETURN(SourceSlot * slot, Slot(source));
+  // Only retention moves the front (serialized by retention_mu_) and the records below the end
+  // never change, so the scans run without write_mu_; each batch takes it only to check the
+  // table-state rows it replaces and to write (TrimPiece, FlushMaterialized).
   std::lock_guard<std::mutex> retention_lock(retention_mu_);
-  std::unique_lock<std::mutex> write_lock(write_mu_);
   storagepb::LogState st;
   {
     std::lock_guard<std::mutex> lock(slot->state_mu);
@@ -150,14 +152,10 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
   if (cut == st.first_offset()) return result;
 
   // In pieces, each one atomic batch: the trimmed records' table-state references become full
-  // values in the batch that removes the records. write_mu_ is let go between them, so appends
-  // go on during a long trim; the cut stays valid (only retention, serialized by retention_mu_,
-  // moves the front, and records below the end never change), and each piece reads the state
-  // rows again.
+  // values before or in the batch that removes the records. The cut stays valid (only
+  // retention moves the front), and each piece reads the state rows again.
   for (;;) {
-    SLUICE_RETURN_IF_ERROR(TrimPiece(*slot, st, cut, result));
-    write_lock.unlock();
-    write_lock.lock();
+    SLUICE_RETURN_IF_ERROR(TrimPiece(*slot, cut, result));
     std::lock_guard<std::mutex> lock(slot->state_mu);
     st = slot->state;
     if (st.first_offset() >= cut) break;
@@ -167,13 +165,54 @@ absl::StatusOr<TrimResult> ChangeLogImpl::ApplyRetention(SourceId source,
   return result;
 }
 
-absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogState& st, uint64_t cut,
-                                      TrimResult& result) {
-  const uint64_t from = st.first_offset();
-  rocksdb::WriteBatch batch;
+absl::Status ChangeLogImpl::FlushMaterialized(SourceSlot& slot,
+                                               std::vector<MaterializedRow>& rows,
+                                               rocksdb::WriteBatch& batch, TrimResult& result) {
+  // Under write_mu_: a row still holding the reference to its record is replaced; one written
+  // or deleted since the scan holds something else, or nothing, and stays. No row can come to
+  // hold a reference to a record below the end (ingestions refer only to their own records).
+  if (!rows.empty()) {
+    const std::string state_upper = SourceStateEnd(slot.id);
+    const rocksdb::Slice state_upper_slice(state_upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &state_upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, table_));
+    char reference[kMaxStateReferenceSize];
+    for (const MaterializedRow& row : rows) {
+      if (!SeekForward(*it, row.key)) {
+        SLUICE_RETURN_IF_ERROR(FromRocks(it->status(), "reading the table state for retention"));
+        continue;
+      }
+      if (it->value() != rocksdb::Slice(reference, EncodeStateReference(row.offset, reference))) {
+        continue;
+      }
+      batch.Put(table_, row.key, row.value);
+      ++result.state_rows_materialized;
+    }
+  }
+  rows.clear();
+  return absl::OkStatus();
+}
+
+absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, uint64_t cut, TrimResult& result) {
+  uint64_t from = 0;
+  {
+    std::lock_guard<std::mutex> lock(slot.state_mu);
+    from = slot.state.first_offset();
+  }
+  const size_t limit = std::max<size_t>(options_.retention_batch_bytes, 1);
   uint64_t end = cut;
   uint64_t piece_bytes = 0;
-  size_t materialized_bytes = 0;
+  // The rows to materialize, found without write_mu_, checked and written under it: in batches
+  // of their own when one transaction holds more than `limit` bytes of them (a materialized
+  // row reads the same as its reference), the rest with the removal.
+  std::vector<MaterializedRow> rows;
+  size_t rows_bytes = 0;
+  auto write = [&](rocksdb::WriteBatch& batch) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    return FromRocks(db_->Write(wo, &batch), absl::StrCat("trimming source '", slot.name, "'"));
+  };
   // A table-state row refers only to an r record (a snapshot row stored by ingestion), at the
   // key the record's own key columns give; it still refers to it when it holds that very
   // reference (a row written or deleted since holds something else, or nothing).
@@ -188,10 +227,11 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
     std::optional<std::string> prefix_table;
     std::string prefix;
     std::string key;
-    std::string full;
     v1::Row after;  // reused: its fields' memory serves every record
     // The state rows, read with one iterator that steps forward (SeekForward): the trimmed
     // records' offsets ascend, and so, mostly, do the keys of the rows a snapshot gave them.
+    // Its implicit snapshot may be older than the rows: a row found not to hold the reference
+    // never will; one that does is checked again under write_mu_.
     const std::string state_upper = SourceStateEnd(slot.id);
     const rocksdb::Slice state_upper_slice(state_upper);
     rocksdb::ReadOptions state_ro;
@@ -207,13 +247,15 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
             view.ok() ? std::string("malformed key") : std::string(view.status().message())));
       }
       const uint64_t o = decoded->offset.value();
-      if (o > from && (view->flags & kFlagFirstInTxn) &&
-          materialized_bytes >= options_.retention_batch_bytes) {
+      // A piece ends at a transaction start once it has scanned `limit` bytes of records.
+      if (o > from && (view->flags & kFlagFirstInTxn) && piece_bytes >= limit) {
         end = o;
         break;
       }
       piece_bytes += it->value().size();
       if (!table_state || view->op != static_cast<uint8_t>(v1::OP_READ)) continue;
+      // A record whose key columns do not parse may be the one a state row refers to: the
+      // trim stops (DataLoss naming it) rather than leave that row dangling.
       auto row_key = RowKeyOfEncodedEvent(view->event, after);
       if (!row_key.ok()) {
         return absl::DataLossError(absl::StrCat("retention of source '", slot.name,
@@ -240,18 +282,34 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
           rocksdb::Slice(reference, EncodeStateReference(LogOffset(o), reference))) {
         continue;
       }
-      if (absl::Status s = ResolveStateReference(LogOffset(o), view->event, full); !s.ok()) {
+      MaterializedRow& row = rows.emplace_back();
+      row.offset = LogOffset(o);
+      row.key = key;
+      if (absl::Status s = ResolveStateReference(LogOffset(o), view->event, row.value); !s.ok()) {
         return absl::DataLossError(absl::StrCat("retention of source '", slot.name,
                                                 "': ", DescribeLogKey(log_key), ": ", s.message()));
       }
-      batch.Put(table_, key, full);
-      materialized_bytes += key.size() + full.size();
-      ++result.state_rows_materialized;
+      rows_bytes += row.key.size() + row.value.size();
+      if (rows_bytes >= limit) {
+        rocksdb::WriteBatch batch;
+        {
+          std::lock_guard<std::mutex> write_lock(write_mu_);
+          SLUICE_RETURN_IF_ERROR(FlushMaterialized(slot, rows, batch, result));
+          SLUICE_RETURN_IF_ERROR(write(batch));
+        }
+        rows_bytes = 0;
+        ++result.batches;
+        if (options_.after_retention_batch_for_testing) {
+          options_.after_retention_batch_for_testing();
+        }
+      }
     }
     if (!it->status().ok()) return FromRocks(it->status(), "scanning for retention");
   }
+  rocksdb::WriteBatch batch;
   batch.DeleteRange(log_, LogKey(slot.id, LogOffset(from)), LogKey(slot.id, LogOffset(end)));
   {
+    // Time-index entries below the end never change either.
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), time_));
     const std::string begin = TimeKey(slot.id, INT64_MIN, LogOffset(0));
     std::string end_key;
@@ -265,15 +323,20 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, const storagepb::LogStat
     // still stored, and a lookup that lands on it is clamped to the new first offset.
     if (!end_key.empty()) batch.DeleteRange(time_, begin, end_key);
   }
-  storagepb::LogState next = st;
-  next.set_first_offset(end);
-  next.set_stored_bytes(st.stored_bytes() - std::min(piece_bytes, st.stored_bytes()));
-  batch.Put(meta_, StateKey(slot.id), next.SerializeAsString());
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  SLUICE_RETURN_IF_ERROR(
-      FromRocks(db_->Write(wo, &batch), absl::StrCat("trimming source '", slot.name, "'")));
-  Publish(slot, next);
+  {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    SLUICE_RETURN_IF_ERROR(FlushMaterialized(slot, rows, batch, result));
+    storagepb::LogState next;
+    {
+      std::lock_guard<std::mutex> lock(slot.state_mu);
+      next = slot.state;  // appends may have moved the end since the scan
+    }
+    next.set_first_offset(end);
+    next.set_stored_bytes(next.stored_bytes() - std::min(piece_bytes, next.stored_bytes()));
+    batch.Put(meta_, StateKey(slot.id), next.SerializeAsString());
+    SLUICE_RETURN_IF_ERROR(write(batch));
+    Publish(slot, next);
+  }
   result.bytes_removed += piece_bytes;
   ++result.batches;
   if (options_.after_retention_batch_for_testing) options_.after_retention_batch_for_testing();
