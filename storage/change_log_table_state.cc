@@ -44,6 +44,19 @@ class ReferenceResolver {
     }
     auto record = DecodeRecord(std::string_view(it_->value().data(), it_->value().size()));
     absl::Status resolved = record.status();
+    // A reference is to the r record of the row's own table (an ingested snapshot row).
+    if (resolved.ok() && record->op != static_cast<uint8_t>(v1::OP_READ)) {
+      resolved = absl::DataLossError(
+          absl::StrCat("the record is not a snapshot (r) event but op ", record->op));
+    }
+    if (resolved.ok() && (!prefix_table_ || *prefix_table_ != record->table)) {
+      prefix_table_ = std::string(record->table);
+      prefix_ = TableStatePrefix(source_, record->table);
+    }
+    if (resolved.ok() && !key.starts_with(prefix_)) {
+      resolved = absl::DataLossError(absl::StrCat("the record is of another table ('",
+                                                  std::string(record->table), "')"));
+    }
     if (resolved.ok()) resolved = ResolveStateReference(*offset, record->event, out);
     if (!resolved.ok()) {
       return absl::DataLossError(absl::StrCat("table-state row ", DescribeRow(key), ", ",
@@ -68,6 +81,9 @@ class ReferenceResolver {
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  // The table-state key prefix (TableStatePrefix) of `prefix_table`, the last record's table.
+  std::optional<std::string> prefix_table_;
+  std::string prefix_;
 };
 
 class TableStateViewImpl final : public TableStateView {

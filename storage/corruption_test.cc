@@ -133,6 +133,39 @@ TEST(Corruption, DanglingStateReferenceIsDataLossNamingTheTable) {
   }
 }
 
+// A reference that names a stored record of the right offset, but not a snapshot row of the
+// state row's own table (an insert; an r event of another table), is DataLoss too, not that
+// record's row.
+TEST(Corruption, StateReferenceToAnotherTablesOrANonSnapshotRecordIsDataLoss) {
+  for (const bool other_table : {false, true}) {
+    TempDir dir;
+    SourceId id;
+    {
+      auto log = *ChangeLog::Open(dir.path());
+      id = *log->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
+      std::vector<v1::ChangeEvent> txn;
+      for (int i = 0; i < 3; ++i) {
+        txn.push_back(MakeEvent("t", i, 0, other_table ? v1::OP_READ : v1::OP_INSERT));
+      }
+      ASSERT_TRUE(log->Append(id, std::move(txn), MakeCheckpoint("x")).ok());
+    }
+    const v1::ChangeEvent row = MakeEvent("t", 1);
+    Overwrite(dir.path(), "table",
+              TableStateKey(id, other_table ? "db.u" : "db.t",
+                            *EncodeRowKey(row.key_columns(), row.after())),
+              StateReference(LogOffset(2)));  // the record of db.t's row 1
+    auto log = *ChangeLog::Open(dir.path());
+    auto view = log->OpenTableState(id);
+    ASSERT_TRUE(view.ok()) << view.status();
+    auto r = (*view)->Read(other_table ? "db.u" : "db.t", "", {}, [](const TableRow&) {});
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+    EXPECT_NE(std::string(r.status().message())
+                  .find(other_table ? "of another table" : "not a snapshot (r) event"),
+              std::string::npos)
+        << r.status();
+  }
+}
+
 }  // namespace
 }  // namespace sluice::storage
 
