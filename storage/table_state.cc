@@ -4,11 +4,15 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <bit>
 #include <cctype>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "proto/base/utf8.h"
+#include "proto/base/value_wire.h"
 
 namespace sluice::storage {
 namespace {
@@ -27,15 +31,27 @@ enum KeyTag : uint8_t {
   kTagOther = 0x07,
 };
 
-// Big-endian, appended at once (the snapshot readers compute a row key per row).
+// Big-endian, in one store and one append (the snapshot readers compute a row key per row).
+template <typename T>
+T BigEndian(T v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof(T) == 8) return __builtin_bswap64(v);
+    if constexpr (sizeof(T) == 4) return __builtin_bswap32(v);
+  }
+  return v;
+}
 void PutU32(uint32_t v, std::string& out) {
   char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+  v = BigEndian(v);
+  std::memcpy(b, &v, sizeof b);
   out.append(b, sizeof b);
 }
-void PutU64(uint64_t v, std::string& out) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+// tag v:u64be
+void PutTaggedU64(KeyTag tag, uint64_t v, std::string& out) {
+  char b[9];
+  b[0] = static_cast<char>(tag);
+  v = BigEndian(v);
+  std::memcpy(b + 1, &v, sizeof v);
   out.append(b, sizeof b);
 }
 
@@ -54,46 +70,75 @@ void PutEscaped(std::string_view bytes, std::string& out) {
   out.append(end, 2);
 }
 
+// One row_key component per kind: the only writers of each component's bytes, shared by the
+// row path (PutKeyValue) and the wire path (AppendRowKeyComponent).
+void PutNullComponent(std::string& out) { out.push_back(static_cast<char>(kTagNull)); }
+void PutBoolComponent(bool b, std::string& out) {
+  const char c[2] = {static_cast<char>(kTagBool), static_cast<char>(b ? 1 : 0)};
+  out.append(c, 2);
+}
+void PutInt64Component(int64_t v, std::string& out) {
+  PutTaggedU64(kTagInt64, static_cast<uint64_t>(v) ^ (uint64_t{1} << 63), out);
+}
+void PutUint64Component(uint64_t v, std::string& out) { PutTaggedU64(kTagUint64, v, out); }
+// string or bytes: tag escaped 0x00 0x01
+void PutEscapedComponent(KeyTag tag, std::string_view bytes, std::string& out) {
+  out.push_back(static_cast<char>(tag));
+  PutEscaped(bytes, out);
+}
+void PutOtherComponent(const v1::Value& v, std::string& out) {
+  out.push_back(static_cast<char>(kTagOther));
+  out.push_back(static_cast<char>(v.kind_case()));
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    v.SerializeToCodedStream(&coded);
+  }
+  PutEscaped(bytes, out);
+}
+
 void PutKeyValue(const v1::Value& v, std::string& out) {
   switch (v.kind_case()) {
     case v1::Value::kNull:
     case v1::Value::KIND_NOT_SET:
-      out.push_back(static_cast<char>(kTagNull));
+      PutNullComponent(out);
       return;
     case v1::Value::kBool:
-      out.push_back(static_cast<char>(kTagBool));
-      out.push_back(v.bool_() ? 1 : 0);
+      PutBoolComponent(v.bool_(), out);
       return;
     case v1::Value::kInt64:
-      out.push_back(static_cast<char>(kTagInt64));
-      PutU64(static_cast<uint64_t>(v.int64()) ^ (uint64_t{1} << 63), out);
+      PutInt64Component(v.int64(), out);
       return;
     case v1::Value::kUint64:
-      out.push_back(static_cast<char>(kTagUint64));
-      PutU64(v.uint64(), out);
+      PutUint64Component(v.uint64(), out);
       return;
     case v1::Value::kString:
-      out.push_back(static_cast<char>(kTagString));
-      PutEscaped(v.string(), out);
+      PutEscapedComponent(kTagString, v.string(), out);
       return;
     case v1::Value::kBytes:
-      out.push_back(static_cast<char>(kTagBytes));
-      PutEscaped(v.bytes(), out);
+      PutEscapedComponent(kTagBytes, v.bytes(), out);
       return;
-    default: {
-      out.push_back(static_cast<char>(kTagOther));
-      out.push_back(static_cast<char>(v.kind_case()));
-      std::string bytes;
-      {
-        google::protobuf::io::StringOutputStream stream(&bytes);
-        google::protobuf::io::CodedOutputStream coded(&stream);
-        coded.SetSerializationDeterministic(true);
-        v.SerializeToCodedStream(&coded);
-      }
-      PutEscaped(bytes, out);
+    default:
+      PutOtherComponent(v, out);
       return;
+  }
+}
+
+// The varint at bytes[*i, ...): protobuf's reading (at most 10 bytes, bits past 64 dropped).
+// False when it runs past the end or over 10 bytes.
+bool ReadVarint(std::string_view bytes, size_t* i, uint64_t* v) {
+  uint64_t r = 0;
+  for (int shift = 0; shift < 70 && *i < bytes.size(); shift += 7) {
+    const auto b = static_cast<uint8_t>(bytes[(*i)++]);
+    r |= uint64_t{b & 0x7fu} << shift;
+    if ((b & 0x80) == 0) {
+      *v = r;
+      return true;
     }
   }
+  return false;
 }
 
 const v1::Value* FindColumn(const v1::Row& row, std::string_view name) {
@@ -115,6 +160,52 @@ std::optional<std::string> EncodeRowKey(
     PutKeyValue(*v, key);
   }
   return key;
+}
+
+bool AppendRowKeyComponent(std::string_view value, std::string& out) {
+  // The kinds a key column usually has, read straight from the bytes when they are exactly one
+  // field of the kind (what value_wire writes); anything else through the parser.
+  if (value.empty()) {  // no kind set
+    PutNullComponent(out);
+    return true;
+  }
+  size_t i = 1;
+  uint64_t v = 0;
+  switch (value[0]) {
+    case value_wire::kInt64:
+      if (ReadVarint(value, &i, &v) && i == value.size()) {
+        PutInt64Component(static_cast<int64_t>(v), out);
+        return true;
+      }
+      break;
+    case value_wire::kUint64:
+      if (ReadVarint(value, &i, &v) && i == value.size()) {
+        PutUint64Component(v, out);
+        return true;
+      }
+      break;
+    case value_wire::kString:
+    case value_wire::kBytes:
+      if (ReadVarint(value, &i, &v) && v == value.size() - i) {
+        const std::string_view bytes = value.substr(i);
+        if (value[0] == value_wire::kBytes) {
+          PutEscapedComponent(kTagBytes, bytes, out);
+          return true;
+        }
+        // The parser refuses a `string` that is not UTF-8: leave that to it.
+        if (IsValidUtf8(bytes)) {
+          PutEscapedComponent(kTagString, bytes, out);
+          return true;
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  v1::Value parsed;
+  if (!parsed.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+  PutKeyValue(parsed, out);
+  return true;
 }
 
 namespace {

@@ -80,6 +80,14 @@ std::vector<std::string> TablesClearedByDdl(std::string_view statement, std::str
 std::optional<std::string> EncodeRowKey(const google::protobuf::RepeatedPtrField<std::string>& key_columns,
                                         const v1::Row& row);
 
+// Appends to `out` the row_key component of one key column whose value is given as the contents
+// of its serialized v1::Value (the bytes value_wire.h writes; what a snapshot reader holds), so a
+// row key is built column by column without a v1::Row: the components of key_columns in order
+// are EncodeRowKey's bytes for a row whose key fields parse from them. int64, uint64, string and
+// bytes are read from the bytes, other kinds parsed. False (`out` unchanged) when the bytes do not
+// parse as a v1::Value.
+bool AppendRowKeyComponent(std::string_view value, std::string& out);
+
 // Keys of the table CF.
 std::string TableStatePrefix(SourceId source, std::string_view table);
 // The smallest key above every key of (source, table).

@@ -22,25 +22,6 @@ using value_wire::VarintSize;
 
 using value_wire::PutVarint;
 
-// `value` from the wire bytes of a Value's contents: an int64 (the common key) directly, any
-// other kind through the parser. False if the bytes do not parse.
-bool SetKeyValue(std::string_view bytes, v1::Value& value) {
-  if (bytes.size() >= 2 && bytes.size() <= 11 && bytes[0] == value_wire::kInt64) {
-    uint64_t v = 0;
-    size_t i = 1;
-    for (int shift = 0; i < bytes.size(); ++i, shift += 7) {
-      const auto b = static_cast<uint8_t>(bytes[i]);
-      v |= uint64_t{b & 0x7fu} << shift;
-      if ((b & 0x80) == 0) break;
-    }
-    if (i + 1 == bytes.size()) {  // one varint, ending at the last byte
-      value.set_int64(static_cast<int64_t>(v));
-      return true;
-    }
-  }
-  return value.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-}
-
 // Copies `bytes` to `p` (room for them); returns the position after them.
 char* Put(std::string_view bytes, char* p) {
   if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
@@ -58,8 +39,6 @@ void ReadEventEncoder::Reset(std::string table, const std::vector<std::string>& 
   for (const std::string& k : key_columns) {
     value_wire::AppendLengthDelimited(kKeyColumnTag, k, prefix_);
   }
-  key_columns_.Clear();
-  key_row_.Clear();
   key_positions_.clear();
   for (const std::string& k : key_columns) {
     size_t found = columns.size();
@@ -71,8 +50,6 @@ void ReadEventEncoder::Reset(std::string table, const std::vector<std::string>& 
       break;
     }
     key_positions_.push_back(found);
-    key_row_.add_fields()->set_name(k);
-    *key_columns_.Add() = k;
   }
   names_.clear();
   for (const std::string& c : columns) {
@@ -123,22 +100,16 @@ void ReadEventEncoder::FinishRow(storage::EncodedEvent& e) {
     begin = ends_[i];
   }
   e.body = std::move(body);
+  // The table-state key, from the key columns' value bytes (no v1::Row, no parse for int64,
+  // uint64, string and bytes keys); empty when the table has no key or a key column is missing
+  // or does not parse.
   std::string& row_key = e.row_key.emplace();
-  if (!key_positions_.empty()) {
-    bool parsed = true;
-    for (size_t k = 0; k < key_positions_.size() && parsed; ++k) {
-      const size_t c = key_positions_[k];
-      if (c >= n) {
-        parsed = false;
-        break;
-      }
-      const size_t from = c == 0 ? 0 : ends_[c - 1];
-      parsed = SetKeyValue(std::string_view(values_).substr(from, ends_[c] - from),
-                           *key_row_.mutable_fields(static_cast<int>(k))->mutable_value());
-    }
-    if (parsed) {
-      std::optional<std::string> key = storage::EncodeRowKey(key_columns_, key_row_);
-      if (key) row_key = *std::move(key);
+  for (const size_t c : key_positions_) {
+    const size_t from = c == 0 ? 0 : ends_[c - 1];
+    if (c >= n || !storage::AppendRowKeyComponent(
+                      std::string_view(values_).substr(from, ends_[c] - from), row_key)) {
+      row_key.clear();
+      break;
     }
   }
   BeginRow();

@@ -65,10 +65,8 @@ class ReadEventEncoder {
     if (added_ > 0 && added_ <= ends_.size()) ends_[added_ - 1] = values_.size();
   }
   // The table-state key: where each key column is among the columns (empty when the table
-  // has no key or a key column is missing), and a row of just the key fields to build it from.
+  // has no key or a key column is missing); storage::AppendRowKeyComponent per key column.
   std::vector<size_t> key_positions_;
-  google::protobuf::RepeatedPtrField<std::string> key_columns_;
-  v1::Row key_row_;
 };
 
 }  // namespace sluice::pipeline
