@@ -9,6 +9,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -73,7 +74,17 @@ inline char* PutScalar(char tag, uint64_t v, char* p) {
   return PutVarint(v, p);
 }
 
+// tag, length, bytes. Up to 64 bytes (most text values) they are put together on the stack and
+// appended at once (one append per value instead of two).
 inline void AppendLengthDelimited(char tag, std::string_view bytes, std::string& out) {
+  if (bytes.size() <= 64) {
+    char field[66];
+    field[0] = tag;
+    field[1] = static_cast<char>(bytes.size());
+    if (!bytes.empty()) std::memcpy(field + 2, bytes.data(), bytes.size());
+    out.append(field, bytes.size() + 2);
+    return;
+  }
   char head[11];
   head[0] = tag;
   out.append(head, static_cast<size_t>(PutVarint(bytes.size(), head + 1) - head));
