@@ -1,7 +1,11 @@
 #pragma once
 // Helpers for tests of the log and what is built on it: a temporary directory, event builders,
-// and the process RSS.
+// a log that cannot grow, and the process RSS.
 
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +29,42 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// While it lives, writes past the current end of the newest WAL file in log directory `dir` fail
+// with EFBIG, as on a full disk (RLIMIT_FSIZE for the whole process, SIGXFSZ ignored), so the next
+// append fails. ok() is false when `dir` has no WAL file, or one no larger than twice RocksDB's
+// info LOG (which must keep room for the lines about the failure): append more first.
+class WalGrowthLimit {
+ public:
+  explicit WalGrowthLimit(const std::string& dir) {
+    std::filesystem::path wal;
+    for (const auto& f : std::filesystem::directory_iterator(dir)) {
+      if (f.path().extension() == ".log" && (wal.empty() || f.path().filename() > wal.filename())) {
+        wal = f.path();
+      }
+    }
+    if (wal.empty()) return;
+    const uintmax_t size = std::filesystem::file_size(wal);
+    if (size <= 2 * std::filesystem::file_size(std::filesystem::path(dir) / "LOG")) return;
+    if (getrlimit(RLIMIT_FSIZE, &old_) != 0) return;
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit limited = old_;
+    limited.rlim_cur = size;
+    ok_ = setrlimit(RLIMIT_FSIZE, &limited) == 0;
+  }
+  ~WalGrowthLimit() {
+    if (!ok_) return;
+    setrlimit(RLIMIT_FSIZE, &old_);
+    signal(SIGXFSZ, SIG_DFL);
+  }
+  WalGrowthLimit(const WalGrowthLimit&) = delete;
+  WalGrowthLimit& operator=(const WalGrowthLimit&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  bool ok_ = false;
 };
 
 inline v1::ChangeEvent MakeEvent(const std::string& table, int64_t id, int64_t commit_ts = 0,

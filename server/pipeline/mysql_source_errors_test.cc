@@ -6,10 +6,8 @@
 // with the cause instead of "it runs".
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/resource.h>
 
-#include <filesystem>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -257,29 +255,14 @@ TEST_F(MysqlSourceErrorsTest, ResnapshotRequestThatCannotBeStoredIsRefusedWithTh
   options.idle_checkpoint_interval = std::chrono::hours(1);  // the request's append comes first
   Launch(options);
   ASSERT_EQ(WaitForStreaming(), "");
-  // Streamed rows make the WAL file larger than RocksDB's info LOG, so that a limit at the
-  // WAL's size fails the next append but leaves room for the LOG lines about it.
+  // Streamed rows make the WAL file larger than RocksDB's info LOG (WalGrowthLimit).
   ASSERT_TRUE(db_->Exec("INSERT INTO test.ms_rs_fill SELECT seq, REPEAT('x', 500) FROM "
                         "seq_1_to_4000")
                   .ok());
   WaitForMarker();
 
-  // Writes past the current end of the newest WAL file fail with EFBIG, as on a full disk.
-  std::filesystem::path wal;
-  for (const auto& f : std::filesystem::directory_iterator(LogDir())) {
-    if (f.path().extension() == ".log" && (wal.empty() || f.path().filename() > wal.filename())) {
-      wal = f.path();
-    }
-  }
-  ASSERT_FALSE(wal.empty());
-  const uintmax_t wal_size = std::filesystem::file_size(wal);
-  ASSERT_GT(wal_size, 2 * std::filesystem::file_size(std::filesystem::path(LogDir()) / "LOG"));
-  rlimit old{};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
-  signal(SIGXFSZ, SIG_IGN);
-  rlimit limited = old;
-  limited.rlim_cur = wal_size;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::optional<storage::testing::WalGrowthLimit> full(std::in_place, LogDir());
+  ASSERT_TRUE(full->ok());
   const absl::Status st = source_->RequestSnapshot("test.ms_rs_store", "");
   std::string source_error;
   for (int i = 0; i < 500 && source_error.empty(); ++i) {
@@ -287,8 +270,7 @@ TEST_F(MysqlSourceErrorsTest, ResnapshotRequestThatCannotBeStoredIsRefusedWithTh
     if (absl::StrContains(e, "re-snapshot")) source_error = e;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  signal(SIGXFSZ, SIG_DFL);
+  full.reset();
   source_.reset();
   EXPECT_EQ(st.code(), absl::StatusCode::kAborted) << st;
   EXPECT_THAT(st.message(), HasSubstr("storing its request in the change log failed")) << st;

@@ -6,12 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <gmock/gmock.h>
-#include <signal.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
+#include <optional>
 #include <map>
 #include <random>
 #include <thread>
@@ -591,28 +589,13 @@ TEST_F(PostgresSourceTest, ResnapshotWhileStreamingReplaysToTheSourceState) {
 // source dropped the request silently and the caller heard, after its 20 s wait, that it runs.
 TEST_F(PostgresSourceTest, ResnapshotRequestThatCannotBeStoredIsRefusedWithTheCause) {
   StartSource();
-  // Streamed rows make the WAL file larger than RocksDB's info LOG, so that a limit at the
-  // WAL's size fails the next append but leaves room for the LOG lines about it.
+  // Streamed rows make the WAL file larger than RocksDB's info LOG (WalGrowthLimit).
   ASSERT_TRUE(db_->Exec("INSERT INTO ps_orders (id, name) SELECT g, repeat('x', 500) "
                         "FROM generate_series(1, 4000) g")
                   .ok());
   ASSERT_EQ(WaitForEvents(4000).size(), 4000u);
-  std::filesystem::path wal;
-  for (const auto& f : std::filesystem::directory_iterator(dir_.path())) {
-    if (f.path().extension() == ".log" && (wal.empty() || f.path().filename() > wal.filename())) {
-      wal = f.path();
-    }
-  }
-  ASSERT_FALSE(wal.empty());
-  const uintmax_t wal_size = std::filesystem::file_size(wal);
-  ASSERT_GT(wal_size, 2 * std::filesystem::file_size(std::filesystem::path(dir_.path()) / "LOG"));
-  // Writes past the current end of the newest WAL file fail with EFBIG, as on a full disk.
-  rlimit old{};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
-  signal(SIGXFSZ, SIG_IGN);
-  rlimit limited = old;
-  limited.rlim_cur = wal_size;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::optional<storage::testing::WalGrowthLimit> full(std::in_place, dir_.path());
+  ASSERT_TRUE(full->ok());
   const absl::Status st = source_->RequestSnapshot("public.ps_orders", "");
   std::string source_error;
   for (int i = 0; i < 500 && source_error.empty(); ++i) {
@@ -620,8 +603,7 @@ TEST_F(PostgresSourceTest, ResnapshotRequestThatCannotBeStoredIsRefusedWithTheCa
     if (e.find("re-snapshot") != std::string::npos) source_error = e;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  signal(SIGXFSZ, SIG_DFL);
+  full.reset();
   source_.reset();
   EXPECT_EQ(st.code(), absl::StatusCode::kAborted) << st;
   EXPECT_THAT(st.message(), ::testing::HasSubstr("storing its request in the change log failed"))
