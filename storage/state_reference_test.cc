@@ -28,7 +28,9 @@
 namespace sluice::storage {
 namespace {
 
+using testing::IdRow;
 using testing::MakeCheckpoint;
+using testing::MakeRowEvent;
 using testing::TempDir;
 
 TEST(StateReferenceCodec, RoundTripsAndResolvesToTheWalValue) {
@@ -124,17 +126,6 @@ TEST(StateReferenceCodec, RowKeyOfEncodedEventMatchesTheParsedEvent) {
             absl::StatusCode::kDataLoss);
 }
 
-v1::Row IdRow(int64_t id, const std::string& payload) {
-  v1::Row row;
-  auto* f = row.add_fields();
-  f->set_name("id");
-  f->mutable_value()->set_int64(id);
-  f = row.add_fields();
-  f->set_name("payload");
-  f->mutable_value()->set_string(payload);
-  return row;
-}
-
 // A snapshot row of db.<table>, as a snapshot reader encodes it.
 EncodedEvent SnapshotRow(const std::string& table, int64_t id) {
   v1::ChangeEvent e;
@@ -158,19 +149,6 @@ v1::SourceInfo ChunkInfo(const std::string& table) {
   info.set_snapshot(true);
   info.set_position("0/AB");  // an overlay every row of the chunk carries
   return info;
-}
-
-v1::ChangeEvent Event(const std::string& table, v1::Op op, std::optional<v1::Row> before,
-                      std::optional<v1::Row> after) {
-  v1::ChangeEvent e;
-  e.set_op(op);
-  e.mutable_source()->set_name("src");
-  e.mutable_source()->set_database("db");
-  e.mutable_source()->set_table(table);
-  e.add_key_columns("id");
-  if (before) *e.mutable_before() = *before;
-  if (after) *e.mutable_after() = *after;
-  return e;
 }
 
 // Stores `chunks` chunks of `per_chunk` rows of db.<table> (ids from `first_id`), by bulk
@@ -277,7 +255,7 @@ Trimmed TrimSnapshot(const std::vector<v1::ChangeEvent>& changes) {
   }
   // One more transaction after them, of another table.
   EXPECT_TRUE((*log)
-                  ->Append(id, {Event("u", v1::OP_INSERT, std::nullopt, IdRow(1, "kept"))},
+                  ->Append(id, {MakeRowEvent("u", v1::OP_INSERT, std::nullopt, IdRow(1, "kept"))},
                            MakeCheckpoint("last"))
                   .ok());
   out.before = StateBytes(**log, id);
@@ -322,10 +300,10 @@ TEST(StateReference, RetentionMaterializesOnlyRowsStillReferenced) {
   // Row 5 overwritten, row 6 deleted, row 7 moved to id 500 by a key-changing update, row 8
   // updated in place: none of them may come back as the snapshot row.
   Trimmed t = TrimSnapshot({
-      Event("t", v1::OP_UPDATE, IdRow(5, "?"), IdRow(5, "five, updated")),
-      Event("t", v1::OP_DELETE, IdRow(6, "?"), std::nullopt),
-      Event("t", v1::OP_UPDATE, IdRow(7, "?"), IdRow(500, "seven moved")),
-      Event("t", v1::OP_INSERT, std::nullopt, IdRow(8, "eight again")),
+      MakeRowEvent("t", v1::OP_UPDATE, IdRow(5, "?"), IdRow(5, "five, updated")),
+      MakeRowEvent("t", v1::OP_DELETE, IdRow(6, "?"), std::nullopt),
+      MakeRowEvent("t", v1::OP_UPDATE, IdRow(7, "?"), IdRow(500, "seven moved")),
+      MakeRowEvent("t", v1::OP_INSERT, std::nullopt, IdRow(8, "eight again")),
   });
   EXPECT_EQ(t.before.size(), 120u);  // 120 - 6 - 7 + 500 + u/1
   EXPECT_EQ(t.after, t.before);
@@ -334,8 +312,8 @@ TEST(StateReference, RetentionMaterializesOnlyRowsStillReferenced) {
 
 TEST(StateReference, RetentionAfterATableClearRestoresNothing) {
   Trimmed t = TrimSnapshot({
-      Event("t", v1::OP_TRUNCATE, std::nullopt, std::nullopt),
-      Event("t", v1::OP_INSERT, std::nullopt, IdRow(3, "three after the truncate")),
+      MakeRowEvent("t", v1::OP_TRUNCATE, std::nullopt, std::nullopt),
+      MakeRowEvent("t", v1::OP_INSERT, std::nullopt, IdRow(3, "three after the truncate")),
   });
   EXPECT_EQ(t.before.size(), 2u);  // t/3 and u/1
   EXPECT_EQ(t.after, t.before);
@@ -350,20 +328,20 @@ void Workload(ChangeLog& log, SourceId id, int round) {
     switch (rng() % 4) {
       case 0:
         ASSERT_TRUE(log.Append(id,
-                               {Event("t", v1::OP_UPDATE, IdRow(k, "?"),
-                                      IdRow(k, absl::StrCat("upd ", i)))},
+                               {MakeRowEvent("t", v1::OP_UPDATE, IdRow(k, "?"),
+                                             IdRow(k, absl::StrCat("upd ", i)))},
                                MakeCheckpoint("w"))
                         .ok());
         break;
       case 1:
-        ASSERT_TRUE(log.Append(id, {Event("t", v1::OP_DELETE, IdRow(k, "?"), std::nullopt)},
+        ASSERT_TRUE(log.Append(id, {MakeRowEvent("t", v1::OP_DELETE, IdRow(k, "?"), std::nullopt)},
                                MakeCheckpoint("w"))
                         .ok());
         break;
       case 2:
         ASSERT_TRUE(log.Append(id,
-                               {Event("t", v1::OP_UPDATE, IdRow(k, "?"),
-                                      IdRow(k + 5000, absl::StrCat("moved ", i)))},
+                               {MakeRowEvent("t", v1::OP_UPDATE, IdRow(k, "?"),
+                                             IdRow(k + 5000, absl::StrCat("moved ", i)))},
                                MakeCheckpoint("w"))
                         .ok());
         break;
@@ -419,7 +397,7 @@ TEST(StateReference, PiecesAreBoundedByBytesScannedAndMaterialized) {
   auto wal = (*log)->ApplyRetention(id, RetentionPolicy{.max_bytes = 1});
   ASSERT_TRUE(wal.ok()) << wal.status();
   EXPECT_EQ(wal->state_rows_materialized, 0u);
-  EXPECT_EQ(wal->batches, 1u);  // one transaction: one piece
+  EXPECT_EQ(wal->batches, 1u);                       // one transaction: one piece
   StoreSnapshot(**log, id, "u", 1, 10, 100, false);  // ten WAL transactions
   StoreSnapshot(**log, id, "v", 1, 1, 2000, true);   // one ingested chunk of 2,000 rows
   const auto expected = StateBytes(**log, id);
@@ -456,7 +434,7 @@ TEST(StateReference, AppendsCompleteWhileATrimWaitsBetweenBatches) {
   });
   while (batches.load() < 2) std::this_thread::yield();
   ASSERT_TRUE((*log)
-                  ->Append(id, {Event("w", v1::OP_INSERT, std::nullopt, IdRow(1, "x"))},
+                  ->Append(id, {MakeRowEvent("w", v1::OP_INSERT, std::nullopt, IdRow(1, "x"))},
                            MakeCheckpoint("w"))
                   .ok());
   appended.set_value();
@@ -510,7 +488,7 @@ TEST(StateReference, KilledBetweenRetentionBatchesLeavesTheStateWhole) {
       auto id = *(*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
       StoreSnapshot(**log, id, "t", 1, 6, 20, true);
       ASSERT_TRUE((*log)
-                      ->Append(id, {Event("t", v1::OP_DELETE, IdRow(2, "?"), std::nullopt)},
+                      ->Append(id, {MakeRowEvent("t", v1::OP_DELETE, IdRow(2, "?"), std::nullopt)},
                                MakeCheckpoint("wal"))
                       .ok());
       expected = StateBytes(**log, id);

@@ -25,43 +25,22 @@
 namespace sluice::storage {
 namespace {
 
+using testing::IdRow;
 using testing::MakeCheckpoint;
+using testing::MakeRowEvent;
 using testing::TempDir;
 
-v1::Row IdRow(int64_t id, const std::string& payload) {
-  v1::Row row;
-  auto* f = row.add_fields();
-  f->set_name("id");
-  f->mutable_value()->set_int64(id);
-  f = row.add_fields();
-  f->set_name("payload");
-  f->mutable_value()->set_string(payload);
-  return row;
-}
-
-v1::ChangeEvent Event(const std::string& table, v1::Op op, std::optional<v1::Row> before,
-                      std::optional<v1::Row> after) {
-  v1::ChangeEvent e;
-  e.set_op(op);
-  e.mutable_source()->set_name("src");
-  e.mutable_source()->set_database("db");
-  e.mutable_source()->set_table(table);
-  e.add_key_columns("id");
-  if (before) *e.mutable_before() = *before;
-  if (after) *e.mutable_after() = *after;
-  return e;
-}
 v1::ChangeEvent Insert(const std::string& t, int64_t id, const std::string& p) {
-  return Event(t, v1::OP_INSERT, std::nullopt, IdRow(id, p));
+  return MakeRowEvent(t, v1::OP_INSERT, std::nullopt, IdRow(id, p));
 }
 v1::ChangeEvent Update(const std::string& t, int64_t old_id, int64_t id, const std::string& p) {
-  return Event(t, v1::OP_UPDATE, IdRow(old_id, "?"), IdRow(id, p));
+  return MakeRowEvent(t, v1::OP_UPDATE, IdRow(old_id, "?"), IdRow(id, p));
 }
 v1::ChangeEvent Delete(const std::string& t, int64_t id) {
-  return Event(t, v1::OP_DELETE, IdRow(id, "?"), std::nullopt);
+  return MakeRowEvent(t, v1::OP_DELETE, IdRow(id, "?"), std::nullopt);
 }
 v1::ChangeEvent Truncate(const std::string& t) {
-  return Event(t, v1::OP_TRUNCATE, std::nullopt, std::nullopt);
+  return MakeRowEvent(t, v1::OP_TRUNCATE, std::nullopt, std::nullopt);
 }
 
 // (table, id) -> payload, as the state holds it; also checks each row's event shape.
@@ -71,22 +50,20 @@ Rows ReadState(const TableStateView& view, std::string_view table = {}, size_t p
   Rows rows;
   std::string cursor;
   do {
-    auto next = view.Read(table, cursor, ReadLimits{.max_events = page},
-                          [&](const TableRow& row) {
-                            LogOffset changed_at;
-                            auto e = StateRowEvent(row.value, &changed_at);
-                            ASSERT_TRUE(e.ok()) << e.status();
-                            EXPECT_EQ(e->op(), v1::OP_READ);
-                            EXPECT_EQ(e->offset(), 0u);
-                            EXPECT_TRUE(e->source().snapshot());
-                            EXPECT_GE(changed_at.value(), 1u);
-                            EXPECT_LE(changed_at.value(), view.offset().value());
-                            EXPECT_EQ(std::string(row.table),
-                                      e->source().database() + "." + e->source().table());
-                            ASSERT_EQ(e->after().fields_size(), 2);
-                            rows[{std::string(row.table), e->after().fields(0).value().int64()}] =
-                                e->after().fields(1).value().string();
-                          });
+    auto next = view.Read(table, cursor, ReadLimits{.max_events = page}, [&](const TableRow& row) {
+      LogOffset changed_at;
+      auto e = StateRowEvent(row.value, &changed_at);
+      ASSERT_TRUE(e.ok()) << e.status();
+      EXPECT_EQ(e->op(), v1::OP_READ);
+      EXPECT_EQ(e->offset(), 0u);
+      EXPECT_TRUE(e->source().snapshot());
+      EXPECT_GE(changed_at.value(), 1u);
+      EXPECT_LE(changed_at.value(), view.offset().value());
+      EXPECT_EQ(std::string(row.table), e->source().database() + "." + e->source().table());
+      ASSERT_EQ(e->after().fields_size(), 2);
+      rows[{std::string(row.table), e->after().fields(0).value().int64()}] =
+          e->after().fields(1).value().string();
+    });
     EXPECT_TRUE(next.ok()) << next.status();
     if (!next.ok()) break;
     cursor = *next;
@@ -175,10 +152,13 @@ TEST(TableStateKey, BytesFollowTheGrammar) {
   EXPECT_EQ(*EncodeRowKey(cols, IdRow(-2, "")), "\x03\x7f\xff\xff\xff\xff\xff\xff\xfe"s);
   cols.Add("payload");
   EXPECT_EQ(*EncodeRowKey(cols, IdRow(1, "\0a\0\0b"s)),
-            "\x03\x80\0\0\0\0\0\0\x01\x05\0\xff" "a\0\xff\0\xff" "b\0\x01"s);
+            "\x03\x80\0\0\0\0\0\0\x01\x05\0\xff"
+            "a\0\xff\0\xff"
+            "b\0\x01"s);
   EXPECT_EQ(*EncodeRowKey(cols, IdRow(1, "")), "\x03\x80\0\0\0\0\0\0\x01\x05\0\x01"s);
   EXPECT_EQ(TableStateKey(SourceId(0x01020304), "db.t\0"s, "K"),
-            "\x01\x02\x03\x04" "db.t\0\xff\0\x01K"s);
+            "\x01\x02\x03\x04"
+            "db.t\0\xff\0\x01K"s);
   EXPECT_EQ(TableStatePrefixEnd(SourceId(1), "x"), "\0\0\0\x01x\0\x02"s);
   // uint64 and bool, and the wire path (below) writes the same bytes.
   v1::Row row;
@@ -211,8 +191,8 @@ TEST(TableStateKey, ComponentsFromValueBytesEqualEncodeRowKey) {
     return v.SerializeAsString();
   };
   std::vector<std::string> values;
-  for (int64_t i : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{-2}, int64_t{127},
-                    int64_t{128}, int64_t{300}, INT64_MIN, INT64_MAX}) {
+  for (int64_t i : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{-2}, int64_t{127}, int64_t{128},
+                    int64_t{300}, INT64_MIN, INT64_MAX}) {
     values.push_back(value_bytes([&](v1::Value& v) { v.set_int64(i); }));
   }
   for (uint64_t u : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 63, UINT64_MAX}) {
@@ -221,8 +201,8 @@ TEST(TableStateKey, ComponentsFromValueBytesEqualEncodeRowKey) {
   for (bool b : {false, true}) values.push_back(value_bytes([&](v1::Value& v) { v.set_bool_(b); }));
   values.push_back(value_bytes([](v1::Value& v) { v.set_null(true); }));
   values.push_back("");  // no kind: a NULL component
-  for (const std::string& s : {""s, "a"s, "a\0b"s, "\0"s, "\0\0"s, "h\xc3\xa9llo"s,
-                               std::string(200, 'x') + "\0"s}) {
+  for (const std::string& s :
+       {""s, "a"s, "a\0b"s, "\0"s, "\0\0"s, "h\xc3\xa9llo"s, std::string(200, 'x') + "\0"s}) {
     values.push_back(value_bytes([&](v1::Value& v) { v.set_string(s); }));
   }
   for (const std::string& s : {""s, "\0\xff\0"s, "\xff\xfe"s, std::string(300, '\0')}) {
@@ -242,10 +222,17 @@ TEST(TableStateKey, ComponentsFromValueBytesEqualEncodeRowKey) {
   for (const std::string& raw :
        {"\x10\x80\x00"s, "\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"s,
         "\x18\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s,
-        "\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s, "\x32\x01\xff"s,
-        "\x3a\x01\xff"s, "\x32\x05" "ab"s, "\x32\x01" "ab"s, "\x3a\x00\x00"s,
-        "\x10\x05\x32\x01" "a"s, "\x32\x01" "a\x10\x05"s, "\x10\x05\xa0\x06\x01"s, "\x10"s,
-        "\x32"s, "\x40\x02"s, "\x08\x00"s}) {
+        "\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s, "\x32\x01\xff"s, "\x3a\x01\xff"s,
+        "\x32\x05"
+        "ab"s,
+        "\x32\x01"
+        "ab"s,
+        "\x3a\x00\x00"s,
+        "\x10\x05\x32\x01"
+        "a"s,
+        "\x32\x01"
+        "a\x10\x05"s,
+        "\x10\x05\xa0\x06\x01"s, "\x10"s, "\x32"s, "\x40\x02"s, "\x08\x00"s}) {
     values.push_back(raw);
   }
 
@@ -283,12 +270,12 @@ TEST(TableStateKey, ComponentsFromValueBytesEqualEncodeRowKey) {
   // Composite keys: every ordered pair, and triples with NULL and an embedded 0x00 in between.
   for (const std::string& a : values) {
     for (const std::string& b : values) {
-      EXPECT_EQ(wire_key({a, b}), expected_key({a, b})) << absl::CEscape(a) << " | "
-                                                        << absl::CEscape(b);
+      EXPECT_EQ(wire_key({a, b}), expected_key({a, b}))
+          << absl::CEscape(a) << " | " << absl::CEscape(b);
     }
     for (const std::string& c : {values[0], values[values.size() - 1]}) {
-      const std::vector<std::string> triple = {a, value_bytes([](v1::Value& v) { v.set_null(true); }),
-                                               c};
+      const std::vector<std::string> triple = {
+          a, value_bytes([](v1::Value& v) { v.set_null(true); }), c};
       EXPECT_EQ(wire_key(triple), expected_key(triple)) << absl::CEscape(a);
     }
   }
@@ -310,8 +297,7 @@ TEST(TableStateUpdate, TruncateAndDropStatementsNameTheTablesTheyEmpty) {
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE otherdb.t", "db"), (V{"otherdb.t"}));
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE TABLE x", "db"), (V{"db.x"}));
   EXPECT_EQ(TablesClearedByDdl("DROP TABLE a, b.c", "db"), (V{"db.a", "b.c"}));
-  EXPECT_EQ(TablesClearedByDdl("drop table `o d`.`t 1` , `x` . y", "db"),
-            (V{"o d.t 1", "x.y"}));
+  EXPECT_EQ(TablesClearedByDdl("drop table `o d`.`t 1` , `x` . y", "db"), (V{"o d.t 1", "x.y"}));
   // Unquoted names may hold any non-ASCII character (it used to end the name: "db.t").
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE t\xc3\xabst", "db"), (V{"db.t\xc3\xabst"}));
   EXPECT_EQ(TablesClearedByDdl("TRUNCATE \xc3\xa9tat.t", "db"), (V{"\xc3\xa9tat.t"}));
@@ -327,10 +313,10 @@ TEST(TableStateUpdate, KeylessAndDdlEventsAreNotKept) {
   ddl.set_op(v1::OP_DDL);
   ddl.mutable_source()->set_table("t");
   EXPECT_EQ(ComputeTableStateUpdate(ddl).kind, TableStateUpdate::Kind::kNone);
-  EXPECT_EQ(ComputeTableStateUpdate(Update("t", 1, 2, "x")).old_key,
-            *EncodeRowKey(e.key_columns().empty() ? Insert("t", 0, "").key_columns()
-                                                  : e.key_columns(),
-                          IdRow(1, "")));
+  EXPECT_EQ(
+      ComputeTableStateUpdate(Update("t", 1, 2, "x")).old_key,
+      *EncodeRowKey(e.key_columns().empty() ? Insert("t", 0, "").key_columns() : e.key_columns(),
+                    IdRow(1, "")));
 }
 
 TEST(TableState, FollowsInsertUpdateDeleteTruncateAndKeyChanges) {
@@ -415,9 +401,8 @@ TEST(TableState, DdlStatementsClearTheTablesTheyNameInAnyDatabase) {
   append({ddl("db", "DROP TABLE a, `b`.`c`")});
   auto view = (*log)->OpenTableState(id);
   ASSERT_TRUE(view.ok()) << view.status();
-  EXPECT_EQ(ReadState(**view), (Rows{{{"db.t", 1}, "db-t"},
-                                     {{"db.c", 1}, "db-c"},
-                                     {{"b.a", 1}, "b-a"}}));
+  EXPECT_EQ(ReadState(**view),
+            (Rows{{{"db.t", 1}, "db-t"}, {{"db.c", 1}, "db-c"}, {{"b.a", 1}, "b-a"}}));
 }
 
 TEST(TableState, RowsCarryTheLastEventsSourceWithTheCommitOverlay) {
@@ -457,7 +442,7 @@ TEST(TableState, RowsCarryTheLastEventsSourceWithTheCommitOverlay) {
   chunk.set_snapshot(true);
   std::vector<v1::ChangeEvent> rows_only;
   for (int i = 1; i <= 3; ++i) {
-    auto e = Event("", v1::OP_READ, std::nullopt, IdRow(i, "s"));
+    auto e = MakeRowEvent("", v1::OP_READ, std::nullopt, IdRow(i, "s"));
     e.clear_source();
     rows_only.push_back(std::move(e));
   }
@@ -505,7 +490,7 @@ TEST(TableState, EncodedEventsUpdateTheStateToo) {
   auto id = *(*log)->RegisterSource("s", v1::SOURCE_KIND_MYSQL);
   std::vector<EncodedEvent> events;
   for (int i = 1; i <= 3; ++i) {
-    auto e = Event("a", v1::OP_READ, std::nullopt, IdRow(i, "snap" + std::to_string(i)));
+    auto e = MakeRowEvent("a", v1::OP_READ, std::nullopt, IdRow(i, "snap" + std::to_string(i)));
     events.push_back(EncodedEvent{e.SerializeAsString(), "db.a", v1::OP_READ, std::nullopt});
   }
   std::promise<absl::StatusOr<LogOffset>> done;
@@ -752,7 +737,6 @@ TEST(TableState, KillDuringALargeStagedPublishNeverServesAPartialState) {
   std::cout << "publish " << publish_ms << " ms; after a kill the transaction was whole " << whole
             << " times, not yet staged for publishing " << before << " times" << std::endl;
 }
-
 
 // The child of the next test (exec'd, see above): stages a big transaction and publishes it with a
 // hook that ends the process right after the first chunk of its table state is written ahead of

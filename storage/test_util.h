@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "sluice/v1/event.pb.h"
@@ -66,6 +67,32 @@ class WalGrowthLimit {
   rlimit old_{};
   bool ok_ = false;
 };
+
+// A row of an `id` int64 and a `payload` string.
+inline v1::Row IdRow(int64_t id, const std::string& payload) {
+  v1::Row row;
+  auto* f = row.add_fields();
+  f->set_name("id");
+  f->mutable_value()->set_int64(id);
+  f = row.add_fields();
+  f->set_name("payload");
+  f->mutable_value()->set_string(payload);
+  return row;
+}
+
+// An event of db.`table` keyed by `id`, with the given images.
+inline v1::ChangeEvent MakeRowEvent(const std::string& table, v1::Op op,
+                                    std::optional<v1::Row> before, std::optional<v1::Row> after) {
+  v1::ChangeEvent e;
+  e.set_op(op);
+  e.mutable_source()->set_name("src");
+  e.mutable_source()->set_database("db");
+  e.mutable_source()->set_table(table);
+  e.add_key_columns("id");
+  if (before) *e.mutable_before() = *before;
+  if (after) *e.mutable_after() = *after;
+  return e;
+}
 
 inline v1::ChangeEvent MakeEvent(const std::string& table, int64_t id, int64_t commit_ts = 0,
                                  v1::Op op = v1::OP_INSERT) {
