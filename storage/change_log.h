@@ -268,6 +268,12 @@ class ChangeLog {
   virtual absl::Status TruncateStage(SourceId source, uint64_t stage_id, uint64_t keep) = 0;
   // Drops one stage (Postgres Stream Abort) or all stages of a source.
   virtual absl::Status DiscardStaged(SourceId source, uint64_t stage_id) = 0;
+  // DiscardAllStaged also starts the source's new session: a failure of the old one no longer
+  // refuses appends, and the new session's snapshot chunks never join or follow an ingestion of
+  // the old one. Precondition: every append of the source made before it has called back (the
+  // sources drain theirs when a session ends: RunSnapshot's AppendTracker, the session's
+  // appends). An append of the old session still queued would otherwise be stored after the new
+  // session read its checkpoint, or, a snapshot chunk, be taken for the new session's.
   virtual absl::Status DiscardAllStaged(SourceId source) = 0;
 
   virtual absl::StatusOr<LogBounds> Bounds(SourceId source) const = 0;

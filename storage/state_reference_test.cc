@@ -512,8 +512,11 @@ TEST(StateReference, KilledBetweenRetentionBatchesLeavesTheStateWhole) {
     ASSERT_TRUE(log.ok()) << log.status();
     auto id = *(*log)->FindSource("src");
     const LogBounds bounds = *(*log)->Bounds(id);
-    // A batch may only materialize rows (a transaction holds more than a batch of them).
-    EXPECT_GE(bounds.first.value(), 1u) << "stop after " << stop_after;
+    // A batch may only materialize rows (a transaction holds more than a batch of them), so
+    // the first batch may trim nothing; by the third, records were trimmed.
+    if (stop_after >= 3) {
+      EXPECT_GT(bounds.first.value(), 1u) << "stop after " << stop_after;
+    }
     EXPECT_LE(bounds.first.value(), 121u) << "stop after " << stop_after;
     EXPECT_EQ((bounds.first.value() - 1) % 20, 0u) << "a batch ends at a transaction start";
     EXPECT_EQ(StateBytes(**log, id), expected) << "stop after " << stop_after;

@@ -186,7 +186,8 @@ bool AppendRowKeyComponent(std::string_view value, std::string& out) {
       break;
     case value_wire::kString:
     case value_wire::kBytes:
-      if (ReadVarint(value, &i, &v) && v == value.size() - i) {
+      // (protobuf reads a length in at most 5 bytes: a longer one is the parser's to refuse)
+      if (ReadVarint(value, &i, &v) && i <= 6 && v == value.size() - i) {
         const std::string_view bytes = value.substr(i);
         if (value[0] == value_wire::kBytes) {
           PutEscapedComponent(kTagBytes, bytes, out);

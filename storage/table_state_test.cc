@@ -218,7 +218,7 @@ TEST(TableStateKey, ComponentsFromValueBytesEqualEncodeRowKey) {
   }));
   // Bytes no encoder writes: overlong and 10-byte varints, an 11-byte one, a string that is
   // not UTF-8, lengths that do not match, two kinds (the last wins), an unknown field after
-  // the kind, and a truncated field.
+  // the kind, a truncated field, and string/bytes lengths written in 6 bytes.
   for (const std::string& raw :
        {"\x10\x80\x00"s, "\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"s,
         "\x18\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s,
@@ -232,7 +232,12 @@ TEST(TableStateKey, ComponentsFromValueBytesEqualEncodeRowKey) {
         "a"s,
         "\x32\x01"
         "a\x10\x05"s,
-        "\x10\x05\xa0\x06\x01"s, "\x10"s, "\x32"s, "\x40\x02"s, "\x08\x00"s}) {
+        "\x10\x05\xa0\x06\x01"s, "\x10"s, "\x32"s, "\x40\x02"s, "\x08\x00"s,
+        // lengths in 6 bytes, which protobuf's parser refuses (it reads at most 5)
+        "\x32\x81\x80\x80\x80\x80\x00"
+        "a"s,
+        "\x3a\x81\x80\x80\x80\x80\x00"
+        "a"s}) {
     values.push_back(raw);
   }
 
