@@ -153,6 +153,24 @@ struct PendingAppend {
   absl::AnyInvocable<void()> written;  // bulk only: the chunk is in the ingestion's files
 };
 
+// The table-state key prefix (TableStatePrefix) of one source's tables, computed again only when
+// the table changes: rows of one table come in runs (a snapshot chunk, a trimmed range, a table
+// read in key order).
+class TablePrefixCache {
+ public:
+  const std::string& Of(SourceId source, std::string_view table) {
+    if (!table_ || *table_ != table) {
+      table_ = std::string(table);
+      prefix_ = TableStatePrefix(source, table);
+    }
+    return prefix_;
+  }
+
+ private:
+  std::optional<std::string> table_;
+  std::string prefix_;
+};
+
 // A source's bulk ingestion (change_log_ingest.cc): the chunks written into its SST files so
 // far, not yet ingested, so not visible and not acknowledged. Owned by the writer thread while
 // open, then handed to the ingesting thread, which finishes its files and ingests it.
@@ -187,10 +205,9 @@ struct Ingestion {
   std::string table_file_path;
   std::string last_table_key;  // the last key written to table_file
   std::vector<std::pair<std::string, std::string>> table_rows;
-  // Per-row scratch, reused so that a row costs no allocation: the table-state key prefix of
-  // `prefix_table` (TableStatePrefix), the key being built, and the row's log record.
-  std::optional<std::string> prefix_table;
-  std::string table_prefix;
+  // Per-row scratch, reused so that a row costs no allocation: the table-state key prefix, the
+  // key being built, and the row's log record.
+  TablePrefixCache table_prefix;
   std::string table_key;
   std::string record;
   std::vector<std::string> time_keys;  // ascending (commit times only grow)

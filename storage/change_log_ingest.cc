@@ -205,12 +205,8 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
           return absl::InvalidArgumentError(
               "a snapshot chunk holds an update that moves a row (not an r event)");
         }
-        if (!ing.prefix_table || *ing.prefix_table != e.table) {
-          ing.prefix_table = e.table;
-          ing.table_prefix = TableStatePrefix(p.slot->id, e.table);
-        }
         std::string& key = ing.table_key;
-        key.assign(ing.table_prefix);
+        key.assign(ing.table_prefix.Of(p.slot->id, e.table));
         key.append(e.state.key);
         rocksdb::Slice value;
         if (e.state_row_is_body) {

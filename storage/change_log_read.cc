@@ -224,8 +224,7 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, uint64_t cut, TrimResult
     ro.iterate_upper_bound = &upper_slice;
     ro.readahead_size = 1 << 20;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
-    std::optional<std::string> prefix_table;
-    std::string prefix;
+    TablePrefixCache prefix;
     std::string key;
     v1::Row after;  // reused: its fields' memory serves every record
     // The state rows, read with one iterator that steps forward (SeekForward): the trimmed
@@ -263,11 +262,7 @@ absl::Status ChangeLogImpl::TrimPiece(SourceSlot& slot, uint64_t cut, TrimResult
                                                 row_key.status().message()));
       }
       if (!*row_key || (*row_key)->empty()) continue;
-      if (!prefix_table || *prefix_table != view->table) {
-        prefix_table = std::string(view->table);
-        prefix = TableStatePrefix(slot.id, view->table);
-      }
-      key.assign(prefix);
+      key.assign(prefix.Of(slot.id, view->table));
       key.append(**row_key);
       if (state_it == nullptr) {
         state_ro.iterate_upper_bound = &state_upper_slice;

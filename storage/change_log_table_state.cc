@@ -49,11 +49,7 @@ class ReferenceResolver {
       resolved = absl::DataLossError(
           absl::StrCat("the record is not a snapshot (r) event but op ", record->op));
     }
-    if (resolved.ok() && (!prefix_table_ || *prefix_table_ != record->table)) {
-      prefix_table_ = std::string(record->table);
-      prefix_ = TableStatePrefix(source_, record->table);
-    }
-    if (resolved.ok() && !key.starts_with(prefix_)) {
+    if (resolved.ok() && !key.starts_with(prefix_.Of(source_, record->table))) {
       resolved = absl::DataLossError(absl::StrCat("the record is of another table ('",
                                                   std::string(record->table), "')"));
     }
@@ -81,9 +77,7 @@ class ReferenceResolver {
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
-  // The table-state key prefix (TableStatePrefix) of `prefix_table`, the last record's table.
-  std::optional<std::string> prefix_table_;
-  std::string prefix_;
+  TablePrefixCache prefix_;  // of the last record's table
 };
 
 class TableStateViewImpl final : public TableStateView {
