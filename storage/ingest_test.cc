@@ -55,15 +55,7 @@ std::string Key(uint64_t i) {
   return buf;
 }
 
-v1::SourceInfo ChunkInfo(const std::string& table) {
-  v1::SourceInfo info;
-  info.set_name("src");
-  info.set_kind(v1::SOURCE_KIND_MYSQL);
-  info.set_database("db");
-  info.set_table(table);
-  info.set_snapshot(true);
-  return info;
-}
+v1::SourceInfo ChunkInfo(const std::string& table) { return testing::MakeChunkInfo(table); }
 
 // Collects the callbacks of AppendSnapshotChunkAsync.
 struct Calls {

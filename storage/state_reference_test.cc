@@ -141,12 +141,7 @@ EncodedEvent SnapshotRow(const std::string& table, int64_t id) {
 }
 
 v1::SourceInfo ChunkInfo(const std::string& table) {
-  v1::SourceInfo info;
-  info.set_name("src");
-  info.set_kind(v1::SOURCE_KIND_MYSQL);
-  info.set_database("db");
-  info.set_table(table);
-  info.set_snapshot(true);
+  v1::SourceInfo info = testing::MakeChunkInfo(table);
   info.set_position("0/AB");  // an overlay every row of the chunk carries
   return info;
 }

@@ -94,6 +94,17 @@ inline v1::ChangeEvent MakeRowEvent(const std::string& table, v1::Op op,
   return e;
 }
 
+// The commit info of a snapshot chunk of db.`table` (ChangeLog::AppendSnapshotChunkAsync).
+inline v1::SourceInfo MakeChunkInfo(const std::string& table) {
+  v1::SourceInfo info;
+  info.set_name("src");
+  info.set_kind(v1::SOURCE_KIND_MYSQL);
+  info.set_database("db");
+  info.set_table(table);
+  info.set_snapshot(true);
+  return info;
+}
+
 inline v1::ChangeEvent MakeEvent(const std::string& table, int64_t id, int64_t commit_ts = 0,
                                  v1::Op op = v1::OP_INSERT) {
   v1::ChangeEvent e;
