@@ -1,6 +1,8 @@
 #include "protocol/postgres/copy_binary.h"
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "protocol/wire/byte_reader.h"
@@ -20,6 +22,45 @@ absl::Status Bad(size_t at, std::string_view what) {
 }  // namespace
 
 absl::Status CopyBinaryRow::Parse(std::string_view message, size_t columns) {
+  if (!header_pending_ && !ended_ && ParseTuple(message, columns)) return absl::OkStatus();
+  return ParseChecked(message, columns);
+}
+
+// The common tuple without a ByteReader: its address escapes into the failure path, so each
+// read stores and reloads its position (about 40 instructions per field instead of 15 here).
+// `rest` only shrinks, and each read checks its size first; anything unexpected is left to
+// ParseChecked, whose reader names the error.
+bool CopyBinaryRow::ParseTuple(std::string_view message, size_t columns) {
+  const auto be16 = [](const char* p) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return std::endian::native == std::endian::big ? v : __builtin_bswap16(v);
+  };
+  const auto be32 = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return std::endian::native == std::endian::big ? v : __builtin_bswap32(v);
+  };
+  std::string_view rest = message;
+  if (rest.size() < 2 || be16(rest.data()) != columns) return false;  // a count of -1 too
+  rest.remove_prefix(2);
+  values_.resize(columns);
+  for (size_t c = 0; c < columns; ++c) {
+    if (rest.size() < 4) return false;
+    const auto length = static_cast<int32_t>(be32(rest.data()));
+    rest.remove_prefix(4);
+    if (length == -1) {
+      values_[c] = std::nullopt;
+      continue;
+    }
+    if (length < 0 || static_cast<size_t>(length) > rest.size()) return false;
+    values_[c] = std::string_view(rest.data(), static_cast<size_t>(length));
+    rest.remove_prefix(static_cast<size_t>(length));
+  }
+  return rest.empty();
+}
+
+absl::Status CopyBinaryRow::ParseChecked(std::string_view message, size_t columns) {
   values_.clear();
   if (ended_) return Bad(0, "a message after the trailer: expected the COPY to end");
   wire::ByteReader r(message);

@@ -45,6 +45,12 @@ class CopyBinaryRow {
   const std::vector<std::optional<std::string_view>>& values() const { return values_; }
 
  private:
+  // The common message, a tuple of `columns` fields after the header: true when it is one (the
+  // values are set), false for anything else (values() then undefined until ParseChecked).
+  bool ParseTuple(std::string_view message, size_t columns);
+  // Any message, every check with its own error.
+  absl::Status ParseChecked(std::string_view message, size_t columns);
+
   bool header_pending_ = true;
   bool ended_ = false;
   std::vector<std::optional<std::string_view>> values_;

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "protocol/postgres/pg_binary_value.h"
@@ -229,6 +232,135 @@ TEST(PgBinaryValueTest, TimestampsOutsideTheDirectPathsGoThroughTheirText) {
     AppendTextValueWire(kTimestampOid, std::string_view(local), nullptr, want);
     EXPECT_EQ(absl::CHexEscape(Wire(kTimestampOid, bytes)), absl::CHexEscape(want)) << local;
   }
+}
+
+// The fast path (binary_internal::AppendBinaryValueWireFast) against the general one: the same
+// bytes whenever it takes a value, nothing appended when it does not; and it does take the
+// common values (so that a fast path that gives up on everything fails here too).
+class FastPathTest : public ::testing::Test {
+ protected:
+  // Expects the fast path to take `bytes` when `taken`, and the same bytes as the general path.
+  void Check(uint32_t oid, const std::string& bytes, bool taken) {
+    std::string fast = "prefix", general = "prefix", scratch;
+    const bool took = binary_internal::AppendBinaryValueWireFast(oid, bytes, fast);
+    const absl::Status s =
+        binary_internal::AppendBinaryValueWireGeneral(oid, bytes, nullptr, scratch, general);
+    ++checked_;
+    if (took != taken) {
+      ADD_FAILURE() << "oid " << oid << " " << absl::CHexEscape(bytes) << ": fast path took it "
+                    << took << ", expected " << taken;
+      return;
+    }
+    if (!took) {
+      EXPECT_EQ(fast, "prefix") << oid << " " << absl::CHexEscape(bytes);
+      return;
+    }
+    ASSERT_TRUE(s.ok()) << s << " oid " << oid << " " << absl::CHexEscape(bytes);
+    ASSERT_EQ(absl::CHexEscape(fast), absl::CHexEscape(general))
+        << "oid " << oid << " " << absl::CHexEscape(bytes);
+  }
+  std::mt19937_64 rng_{20261207};
+  size_t checked_ = 0;
+};
+
+TEST_F(FastPathTest, IntegersBoolFloatUuid) {
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t v = rng_() >> (rng_() % 64);
+    Check(kInt2Oid, Bytes().U16(static_cast<uint16_t>(v)).str(), true);
+    Check(kInt4Oid, Bytes().U32(static_cast<uint32_t>(v)).str(), true);
+    Check(kOidOid, Bytes().U32(static_cast<uint32_t>(v)).str(), true);
+    Check(kInt8Oid, Bytes().U64(v).str(), true);
+    Check(kFloat8Oid, Bytes().U64(v).str(), true);
+    Check(kUuidOid, Bytes().U64(v).U64(rng_()).str(), true);
+  }
+  for (uint64_t bits : {0x7ff8000000000000ULL, 0xfff0000000000001ULL, 0x8000000000000000ULL}) {
+    Check(kFloat8Oid, Bytes().U64(bits).str(), true);
+  }
+  Check(kBoolOid, std::string(1, '\0'), true);
+  Check(kBoolOid, "\x01", true);
+  Check(kBoolOid, "\x02", false);
+  Check(kInt4Oid, "\x01\x02", false);
+  Check(kInt8Oid, "1234", false);
+  Check(kUuidOid, std::string(17, 'a'), false);
+  Check(kInt4Oid + 1000000, "abcd", false);  // a type without a binary decoder
+}
+
+TEST_F(FastPathTest, TextTypes) {
+  for (uint32_t oid : {kTextOid, kVarcharOid, kBpcharOid, kNameOid, kJsonOid}) {
+    Check(oid, "", true);
+    Check(oid, "plain", true);
+    Check(oid, std::string(200, 'x'), true);
+    Check(oid, "caf\xc3\xa9", true);
+    Check(oid, "bad \xc3", true);  // not UTF-8: stored as bytes by both
+  }
+  Check(kJsonbOid, "\x01{\"a\": 1}", true);
+  Check(kJsonbOid, "\x01", true);
+  Check(kJsonbOid, "", false);
+  Check(kJsonbOid, "\x02{}", false);
+}
+
+TEST_F(FastPathTest, Numerics) {
+  auto numeric = [](const std::vector<uint16_t>& digits, int16_t weight, uint16_t sign,
+                    uint16_t dscale) {
+    Bytes b;
+    b.U16(static_cast<uint16_t>(digits.size())).U16(static_cast<uint16_t>(weight)).U16(sign);
+    b.U16(dscale);
+    for (uint16_t d : digits) b.U16(d);
+    return b.str();
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<uint16_t> digits(rng_() % 8);
+    for (uint16_t& d : digits) d = static_cast<uint16_t>(rng_() % 10000);
+    const auto weight = static_cast<int16_t>(static_cast<int>(rng_() % 40) - 12);
+    const uint16_t sign = rng_() % 2 ? 0x4000 : 0x0000;
+    const auto dscale = static_cast<uint16_t>(rng_() % 3 ? rng_() % 12 : rng_() % 120);
+    const std::string b = numeric(digits, weight, sign, dscale);
+    // The fast path takes what fits 127 characters (the bound PutNumericText writes in).
+    const size_t bound = 1 + (weight < 0 ? 1 : 4 * (static_cast<size_t>(weight) + 1)) +
+                         (dscale > 0 ? 1 + static_cast<size_t>(dscale) + 3 : 0);
+    Check(kNumericOid, b, bound <= 127);
+  }
+  Check(kNumericOid, numeric({}, 0, 0, 0), true);                // 0
+  Check(kNumericOid, numeric({1234, 5600}, 0, 0, 2), true);      // 1234.56
+  Check(kNumericOid, numeric({5}, 0, 0x4000, 0), true);          // -5
+  Check(kNumericOid, numeric({}, 0, 0xC000, 0), false);          // NaN
+  Check(kNumericOid, numeric({}, 0, 0xD000, 0), false);          // Infinity
+  Check(kNumericOid, numeric({10000}, 0, 0, 0), false);          // digit >= 10,000
+  Check(kNumericOid, numeric({1}, 0, 0x8000, 0), false);         // sign
+  Check(kNumericOid, numeric({1}, 0, 0, 0x4000), false);         // dscale
+  Check(kNumericOid, numeric({1}, 0, 0, 0).substr(0, 9), false);  // a digit cut short
+}
+
+TEST_F(FastPathTest, TimestampsOfEveryDayOfYears1To9999) {
+  // 0001-01-01 and 10000-01-01 as Postgres-epoch days.
+  constexpr int64_t kFirstDay = -730'119, kEndDay = 2'921'940;
+  constexpr int64_t kDay = 86'400'000'000;
+  for (int64_t day = kFirstDay - 3; day < kEndDay + 3; ++day) {
+    const bool plain = day >= kFirstDay && day < kEndDay;
+    const int64_t time = day % 7 == 0 ? 0 : static_cast<int64_t>(rng_() % kDay);
+    Check(kTimestampOid, Bytes().U64(static_cast<uint64_t>(day * kDay + time)).str(), plain);
+  }
+  for (int64_t edge : {kFirstDay * kDay, kFirstDay * kDay - 1, kEndDay * kDay - 1, kEndDay * kDay}) {
+    const bool plain = edge >= kFirstDay * kDay && edge < kEndDay * kDay;
+    Check(kTimestampOid, Bytes().U64(static_cast<uint64_t>(edge)).str(), plain);
+  }
+  Check(kTimestampOid, Bytes().U64(INT64_MAX).str(), false);
+  Check(kTimestampOid, Bytes().U64(static_cast<uint64_t>(INT64_MIN)).str(), false);
+  Check(kTimestampOid, "1234567", false);
+  EXPECT_GT(checked_, size_t{3'650'000});
+}
+
+TEST_F(FastPathTest, Timestamptz) {
+  for (int i = 0; i < 20000; ++i) {
+    Check(kTimestamptzOid, Bytes().U64(rng_() >> 8).str(), true);
+    Check(kTimestamptzOid, Bytes().U64(-(rng_() >> 8)).str(), true);
+  }
+  constexpr uint64_t kEpoch = 946'684'800'000'000;  // 2000-01-01 as Unix micros
+  Check(kTimestamptzOid, Bytes().U64(INT64_MAX).str(), false);
+  Check(kTimestamptzOid, Bytes().U64(static_cast<uint64_t>(INT64_MIN)).str(), false);
+  Check(kTimestamptzOid, Bytes().U64(INT64_MAX - kEpoch).str(), false);   // Unix infinity
+  Check(kTimestamptzOid, Bytes().U64(INT64_MAX - kEpoch + 1).str(), false);  // overflows
+  Check(kTimestamptzOid, Bytes().U64(INT64_MAX - kEpoch - 1).str(), true);
 }
 
 }  // namespace

@@ -161,11 +161,9 @@ char* PutNumericText(const Numeric& n, char* p) {
   if (n.weight < 0) {
     *p++ = '0';
   } else {
-    char first[4];
-    PutGroup(n.digit(0), first);
-    size_t skip = 0;
-    while (skip < 3 && first[skip] == '0') ++skip;
-    for (size_t i = skip; i < 4; ++i) *p++ = first[i];
+    const uint32_t first = n.digit(0);  // < 10,000
+    p += first >= 100 ? (first >= 1000 ? 4 : 3) : (first >= 10 ? 2 : 1);
+    PutDigitsBackwards(p, first);
     for (int64_t g = 1; g <= n.weight; ++g, p += 4) PutGroup(n.digit(g), p);
   }
   // dscale fraction digits: whole groups from weight + 1 on, cut at dscale.
@@ -192,9 +190,9 @@ void WithNumericText(const Numeric& n, std::string& scratch, Use use) {
   use(std::string_view(begin, static_cast<size_t>(end - begin)));
 }
 
-void AppendUuidText(std::string_view b, std::string& out) {
+// The 36 characters of a uuid's text (8-4-4-4-12 lower-case hex digits) of its 16 bytes at `p`.
+void PutUuidText(std::string_view b, char* text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  char text[36];
   size_t p = 0;
   for (size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) text[p++] = '-';
@@ -202,6 +200,11 @@ void AppendUuidText(std::string_view b, std::string& out) {
     text[p++] = kHex[byte >> 4];
     text[p++] = kHex[byte & 0xF];
   }
+}
+
+void AppendUuidText(std::string_view b, std::string& out) {
+  char text[36];
+  PutUuidText(b, text);
   out.append(text, sizeof text);
 }
 
@@ -278,6 +281,100 @@ absl::Status AppendTimestamptz(std::string_view bytes, const TypeResolver& resol
   return absl::OkStatus();
 }
 
+// --- The fast path (AppendBinaryValueWireFast): the same bytes as the functions above give for
+// the common values, with no Status; false sends a value to them. The longer ones are not
+// inlined, so that the dispatch saves no registers for the short ones.
+
+// A finite numeric whose text fits one length byte, as the general path stores it: a decimal
+// field of PutNumericText's text, written on the stack and appended at once.
+[[gnu::noinline]] bool AppendNumericFast(std::string_view bytes, std::string& out) {
+  wire::ByteReader r(bytes);
+  Numeric n;
+  n.ndigits = r.ReadI16Be();
+  n.weight = r.ReadI16Be();
+  n.sign = r.ReadU16Be();
+  n.dscale = r.ReadU16Be();
+  if (!r.ok() || n.ndigits < 0 || bytes.size() != 8 + 2 * static_cast<size_t>(n.ndigits) ||
+      !n.finite() || n.dscale > kNumericMaxDscale) {
+    return false;
+  }
+  n.digits = r.ReadRestString();
+  for (int64_t g = 0; g < n.ndigits; ++g) {
+    if (n.digit(g) >= kNumericBase) return false;
+  }
+  constexpr size_t kMaxText = 127;  // one length byte
+  if (n.text_size() > kMaxText) return false;
+  char field[2 + kMaxText];
+  field[0] = value_wire::kDecimal;
+  char* const end = PutNumericText(n, field + 2);
+  field[1] = static_cast<char>(end - (field + 2));
+  out.append(field, static_cast<size_t>(end - field));
+  return true;
+}
+
+// Postgres-epoch micros of 0001-01-01 00:00 and of 10000-01-01 00:00: the timestamps whose
+// year has four digits, which AppendTimestamp stores as a DateTime.
+constexpr int64_t kUnixDaysOfYear1 = -719'162;
+constexpr int64_t kUnixDaysOfYear10000 = 2'932'897;
+constexpr int64_t kFirstPlainMicros = (kUnixDaysOfYear1 - kPostgresEpochUnixDays) * kMicrosPerDay;
+constexpr int64_t kEndPlainMicros = (kUnixDaysOfYear10000 - kPostgresEpochUnixDays) * kMicrosPerDay;
+
+// CivilFromDays (time_format.h) for the days of years 1 to 9999 (`unix_days` in
+// [kUnixDaysOfYear1, kUnixDaysOfYear10000)): the same formulas (H. Hinnant's civil_from_days) in
+// unsigned 32-bit arithmetic, which needs no sign fix-up after each division.
+// copy_binary_test checks every day of the range against CivilFromDays.
+CivilDate CivilFromPlainDays(int64_t unix_days) {
+  const auto z = static_cast<uint32_t>(unix_days + 719'468);  // days since 0000-03-01, > 0
+  const uint32_t era = z / 146'097;
+  const uint32_t doe = z - era * 146'097;                                       // [0, 146096]
+  const uint32_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;  // [0, 399]
+  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                 // [0, 365]
+  const uint32_t mp = (5 * doy + 2) / 153;                                      // [0, 11]
+  CivilDate date;
+  date.day = doy - (153 * mp + 2) / 5 + 1;
+  date.month = mp < 10 ? mp + 3 : mp - 9;
+  date.year = static_cast<int64_t>(yoe + era * 400 + (date.month <= 2 ? 1 : 0));
+  return date;
+}
+
+// A timestamp of years 1 to 9999 as AppendTimestamp stores it (value_wire::AppendDateTime's
+// bytes): DateTime { date { year month day } time { hours minutes seconds micros } }, each
+// scalar skipped when zero (year, month and day never are), both messages always present.
+[[gnu::noinline]] bool AppendTimestampFast(std::string_view bytes, std::string& out) {
+  if (bytes.size() != 8) return false;
+  const int64_t v = wire::ByteReader(bytes).ReadI64Be();
+  if (v < kFirstPlainMicros || v >= kEndPlainMicros) return false;  // infinity included
+  const auto since_year1 = static_cast<uint64_t>(v - kFirstPlainMicros);
+  const auto days = static_cast<int64_t>(since_year1 / kMicrosPerDay);
+  const auto time = static_cast<uint64_t>(since_year1 % kMicrosPerDay);
+  const CivilDate date = CivilFromPlainDays(kUnixDaysOfYear1 + days);
+  const auto seconds = static_cast<uint32_t>(time / kMicrosPerSecond);
+  const auto micros = static_cast<uint32_t>(time % kMicrosPerSecond);
+  char field[32];  // 2 + (2 + 3 + 2 + 2) + (2 + 2 + 2 + 2 + 4)
+  char* p = field;
+  *p++ = value_wire::kDateTime;
+  char* const whole = p++;
+  *p++ = 0x0A;  // date
+  char* const date_length = p++;
+  *p++ = 0x08;
+  p = value_wire::PutVarint(static_cast<uint64_t>(date.year), p);
+  *p++ = 0x10;
+  *p++ = static_cast<char>(date.month);
+  *p++ = 0x18;
+  *p++ = static_cast<char>(date.day);
+  *date_length = static_cast<char>(p - date_length - 1);
+  *p++ = 0x12;  // time
+  char* const time_length = p++;
+  p = value_wire::PutScalar(0x10, seconds / 3600, p);
+  p = value_wire::PutScalar(0x18, seconds / 60 % 60, p);
+  p = value_wire::PutScalar(0x20, seconds % 60, p);
+  p = value_wire::PutScalar(0x28, micros, p);
+  *time_length = static_cast<char>(p - time_length - 1);
+  *whole = static_cast<char>(p - whole - 1);
+  out.append(field, static_cast<size_t>(p - field));
+  return true;
+}
+
 }  // namespace
 
 bool HasBinaryDecoder(uint32_t type_oid) {
@@ -351,9 +448,11 @@ absl::Status AppendBinaryValueText(uint32_t type_oid, std::string_view bytes, st
   }
 }
 
-absl::Status AppendBinaryValueWire(uint32_t type_oid, std::optional<std::string_view> bytes,
-                                   const TypeResolver& resolver, std::string& scratch,
-                                   std::string& out) {
+namespace binary_internal {
+
+absl::Status AppendBinaryValueWireGeneral(uint32_t type_oid, std::optional<std::string_view> bytes,
+                                          const TypeResolver& resolver, std::string& scratch,
+                                          std::string& out) {
   if (!bytes) {
     value_wire::AppendNull(out);
     return absl::OkStatus();
@@ -430,5 +529,82 @@ absl::Status AppendBinaryValueWire(uint32_t type_oid, std::optional<std::string_
           absl::StrFormat("binary value of type oid %d: no binary decoder", type_oid));
   }
 }
+
+bool AppendBinaryValueWireFast(uint32_t type_oid, std::string_view bytes, std::string& out) {
+  switch (type_oid) {
+    case kInt2Oid: {
+      if (bytes.size() != 2) return false;
+      value_wire::AppendInt64(wire::ByteReader(bytes).ReadI16Be(), out);
+      return true;
+    }
+    case kInt4Oid: {
+      if (bytes.size() != 4) return false;
+      value_wire::AppendInt64(wire::ByteReader(bytes).ReadI32Be(), out);
+      return true;
+    }
+    case kOidOid: {
+      if (bytes.size() != 4) return false;
+      value_wire::AppendInt64(wire::ByteReader(bytes).ReadU32Be(), out);
+      return true;
+    }
+    case kInt8Oid: {
+      if (bytes.size() != 8) return false;
+      value_wire::AppendInt64(wire::ByteReader(bytes).ReadI64Be(), out);
+      return true;
+    }
+    case kBoolOid:
+      if (bytes.size() != 1 || (bytes[0] != 0 && bytes[0] != 1)) return false;
+      value_wire::AppendBool(bytes[0] == 1, out);
+      return true;
+    case kFloat8Oid: {
+      if (bytes.size() != 8) return false;
+      const double d = std::bit_cast<double>(wire::ByteReader(bytes).ReadU64Be());
+      value_wire::AppendDouble(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d, out);
+      return true;
+    }
+    case kTextOid:
+    case kVarcharOid:
+    case kBpcharOid:
+    case kNameOid:
+      value_wire::AppendString(bytes, out);
+      return true;
+    case kJsonOid:
+      value_wire::AppendJson(bytes, out);
+      return true;
+    case kJsonbOid:
+      if (bytes.empty() || bytes[0] != 1) return false;
+      value_wire::AppendJson(bytes.substr(1), out);
+      return true;
+    case kNumericOid:
+      return AppendNumericFast(bytes, out);
+    case kTimestampOid:
+      return AppendTimestampFast(bytes, out);
+    case kTimestamptzOid: {
+      if (bytes.size() != 8) return false;
+      const int64_t v = wire::ByteReader(bytes).ReadI64Be();
+      int64_t unix_micros = 0;
+      if (v == kInfinityMicros || v == kMinusInfinityMicros ||
+          __builtin_add_overflow(v, kPostgresEpochUnixMicros, &unix_micros) ||
+          unix_micros == kInfinityMicros || unix_micros == kMinusInfinityMicros) {
+        return false;
+      }
+      value_wire::AppendTimestampMicros(unix_micros, out);
+      return true;
+    }
+    case kUuidOid: {
+      if (bytes.size() != 16) return false;
+      char field[2 + 36];
+      field[0] = value_wire::kString;
+      field[1] = 36;
+      PutUuidText(bytes, field + 2);
+      out.append(field, sizeof field);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace binary_internal
 
 }  // namespace sluice::postgres

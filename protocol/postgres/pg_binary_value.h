@@ -44,11 +44,31 @@ bool HasBinaryDecoder(uint32_t type_oid);
 // pagination key may be read in.
 bool HasBinaryText(uint32_t type_oid);
 
+namespace binary_internal {
+// The common values of the decoded types, without a Status or the resolver (a snapshot reader
+// calls this for every value): appends what AppendBinaryValueWireGeneral appends and returns
+// true, or appends nothing and returns false (another type, bytes that are not the type's
+// binary form, a value the general path renders: infinity, a numeric NaN or too long for the
+// stack, a timestamp outside years 1-9999, ...). copy_binary_test and copy_binary_fuzz check
+// that both give the same bytes.
+bool AppendBinaryValueWireFast(uint32_t type_oid, std::string_view bytes, std::string& out);
+// Every value (and every error) of the decoded types.
+absl::Status AppendBinaryValueWireGeneral(uint32_t type_oid, std::optional<std::string_view> bytes,
+                                          const TypeResolver& resolver, std::string& scratch,
+                                          std::string& out);
+}  // namespace binary_internal
+
 // Appends the stored Value contents of a binary value of `type_oid` (HasBinaryDecoder) to
 // `out`; `bytes` nullopt is SQL NULL. `scratch` is working space (its contents are replaced).
-absl::Status AppendBinaryValueWire(uint32_t type_oid, std::optional<std::string_view> bytes,
-                                   const TypeResolver& resolver, std::string& scratch,
-                                   std::string& out);
+// Inline, so that a caller's check of the returned Status folds away on the fast path.
+inline absl::Status AppendBinaryValueWire(uint32_t type_oid, std::optional<std::string_view> bytes,
+                                          const TypeResolver& resolver, std::string& scratch,
+                                          std::string& out) {
+  if (bytes && binary_internal::AppendBinaryValueWireFast(type_oid, *bytes, out)) {
+    return absl::OkStatus();
+  }
+  return binary_internal::AppendBinaryValueWireGeneral(type_oid, bytes, resolver, scratch, out);
+}
 
 // Appends to `out` the text the output function prints for a binary value of `type_oid`
 // (HasBinaryText).

@@ -19,6 +19,8 @@
 //   - a value of a type with a binary decoder decodes or fails with DataLoss (never another
 //     error); decoded, its bytes parse as a v1::Value of the type's kind (or raw, or bytes for
 //     text that is not UTF-8), and render as valid JSON;
+//   - AppendBinaryValueWire (which takes the fast path when it can) gives the same status and
+//     bytes as binary_internal::AppendBinaryValueWireGeneral alone;
 //   - differential: for the types whose binary form also renders as text (integers, numeric,
 //     uuid, text types), the binary decoder succeeds exactly when the text rendering does, and
 //     its bytes equal AppendTextValueWire of that text; for integers and numeric that text
@@ -230,6 +232,13 @@ void Run(std::string_view in) {
     const absl::Status ds =
         postgres::AppendBinaryValueWire(oids[c], values[c], nullptr, scratch, wire);
     SLUICE_FUZZ_CHECK(ds.ok() || ds.code() == absl::StatusCode::kDataLoss, ds.ToString());
+    {  // the fast path (taken inside AppendBinaryValueWire when it can) adds nothing of its own
+      std::string general;
+      const absl::Status gs = postgres::binary_internal::AppendBinaryValueWireGeneral(
+          oids[c], values[c], nullptr, scratch, general);
+      SLUICE_FUZZ_CHECK(gs == ds && general == wire,
+                        "oid " + std::to_string(oids[c]) + ": fast and general paths differ");
+    }
     if (values[c] && postgres::HasBinaryText(oids[c])) {
       text.clear();
       const absl::Status ts = postgres::AppendBinaryValueText(oids[c], *values[c], text);
