@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -282,23 +283,29 @@ absl::Status AppendTimestamptz(std::string_view bytes, const TypeResolver& resol
 }
 
 // --- The fast path (AppendBinaryValueWireFast): the same bytes as the functions above give for
-// the common values, with no Status; false sends a value to them. The longer ones are not
-// inlined, so that the dispatch saves no registers for the short ones.
+// the common values, with no Status; false sends a value to them. None is inlined: the dispatch
+// on the type then ends in a tail call and saves no registers.
 
 // A finite numeric whose text fits one length byte, as the general path stores it: a decimal
 // field of PutNumericText's text, written on the stack and appended at once.
 [[gnu::noinline]] bool AppendNumericFast(std::string_view bytes, std::string& out) {
-  wire::ByteReader r(bytes);
+  if (bytes.size() < 8) return false;
+  // The header's four words, read directly once its size is known (a ByteReader here, whose
+  // failure path takes its address, cost a store and a reload per read).
+  const auto word = [&](size_t at) {
+    return static_cast<uint16_t>(static_cast<uint8_t>(bytes[at]) << 8 |
+                                 static_cast<uint8_t>(bytes[at + 1]));
+  };
   Numeric n;
-  n.ndigits = r.ReadI16Be();
-  n.weight = r.ReadI16Be();
-  n.sign = r.ReadU16Be();
-  n.dscale = r.ReadU16Be();
-  if (!r.ok() || n.ndigits < 0 || bytes.size() != 8 + 2 * static_cast<size_t>(n.ndigits) ||
-      !n.finite() || n.dscale > kNumericMaxDscale) {
+  n.ndigits = static_cast<int16_t>(word(0));
+  n.weight = static_cast<int16_t>(word(2));
+  n.sign = word(4);
+  n.dscale = word(6);
+  if (n.ndigits < 0 || bytes.size() != 8 + 2 * static_cast<size_t>(n.ndigits) || !n.finite() ||
+      n.dscale > kNumericMaxDscale) {
     return false;
   }
-  n.digits = r.ReadRestString();
+  n.digits = bytes.substr(8);
   for (int64_t g = 0; g < n.ndigits; ++g) {
     if (n.digit(g) >= kNumericBase) return false;
   }
@@ -320,20 +327,25 @@ constexpr int64_t kFirstPlainMicros = (kUnixDaysOfYear1 - kPostgresEpochUnixDays
 constexpr int64_t kEndPlainMicros = (kUnixDaysOfYear10000 - kPostgresEpochUnixDays) * kMicrosPerDay;
 
 // CivilFromDays (time_format.h) for the days of years 1 to 9999 (`unix_days` in
-// [kUnixDaysOfYear1, kUnixDaysOfYear10000)): the same formulas (H. Hinnant's civil_from_days) in
-// unsigned 32-bit arithmetic, which needs no sign fix-up after each division.
-// copy_binary_test checks every day of the range against CivilFromDays.
+// [kUnixDaysOfYear1, kUnixDaysOfYear10000)), in unsigned 32-bit arithmetic with multiplications
+// and shifts for the divisions, after C. Neri and L. Schneider, "Euclidean affine functions and
+// their application to calendar algorithms" (2022): from the days since 0000-03-01 the
+// century, the year of the century and the day of the year (the year starting in March), then
+// the month and day. copy_binary_test checks every day of the range against CivilFromDays.
 CivilDate CivilFromPlainDays(int64_t unix_days) {
-  const auto z = static_cast<uint32_t>(unix_days + 719'468);  // days since 0000-03-01, > 0
-  const uint32_t era = z / 146'097;
-  const uint32_t doe = z - era * 146'097;                                       // [0, 146096]
-  const uint32_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;  // [0, 399]
-  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                 // [0, 365]
-  const uint32_t mp = (5 * doy + 2) / 153;                                      // [0, 11]
+  const auto n = static_cast<uint32_t>(unix_days + 719'468);  // days since 0000-03-01
+  const uint32_t n1 = 4 * n + 3;
+  const uint32_t century = n1 / 146'097;
+  const uint32_t n2 = (n1 % 146'097) | 3;  // 4 * (day of the century) + 3
+  const uint64_t p2 = uint64_t{2'939'745} * n2;
+  const auto year_of_century = static_cast<uint32_t>(p2 >> 32);
+  const uint32_t day_of_year = static_cast<uint32_t>(p2) / 2'939'745 / 4;  // from March 1
+  const uint32_t n3 = 2'141 * day_of_year + 197'913;
+  const bool jan_feb = day_of_year >= 306;
   CivilDate date;
-  date.day = doy - (153 * mp + 2) / 5 + 1;
-  date.month = mp < 10 ? mp + 3 : mp - 9;
-  date.year = static_cast<int64_t>(yoe + era * 400 + (date.month <= 2 ? 1 : 0));
+  date.year = 100 * century + year_of_century + (jan_feb ? 1 : 0);
+  date.month = (n3 >> 16) - (jan_feb ? 12 : 0);
+  date.day = (n3 & 0xFFFF) / 2'141 + 1;
   return date;
 }
 
@@ -372,6 +384,80 @@ CivilDate CivilFromPlainDays(int64_t unix_days) {
   *time_length = static_cast<char>(p - time_length - 1);
   *whole = static_cast<char>(p - whole - 1);
   out.append(field, static_cast<size_t>(p - field));
+  return true;
+}
+
+// The integer of type Int (int2, int4, oid, int8), whose binary form is exactly its width.
+template <typename Int>
+[[gnu::noinline]] bool AppendIntegerFast(std::string_view bytes, std::string& out) {
+  if (bytes.size() != sizeof(Int)) return false;
+  wire::ByteReader r(bytes);
+  int64_t v = 0;
+  if constexpr (sizeof(Int) == 2) {
+    v = r.ReadI16Be();
+  } else if constexpr (std::is_same_v<Int, uint32_t>) {
+    v = r.ReadU32Be();
+  } else if constexpr (sizeof(Int) == 4) {
+    v = r.ReadI32Be();
+  } else {
+    v = r.ReadI64Be();
+  }
+  value_wire::AppendInt64(v, out);
+  return true;
+}
+
+[[gnu::noinline]] bool AppendBoolFast(std::string_view bytes, std::string& out) {
+  if (bytes.size() != 1 || (bytes[0] != 0 && bytes[0] != 1)) return false;
+  value_wire::AppendBool(bytes[0] == 1, out);
+  return true;
+}
+
+[[gnu::noinline]] bool AppendFloat8Fast(std::string_view bytes, std::string& out) {
+  if (bytes.size() != 8) return false;
+  const double d = std::bit_cast<double>(wire::ByteReader(bytes).ReadU64Be());
+  value_wire::AppendDouble(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d, out);
+  return true;
+}
+
+// A text type's binary form is its text: stored as AppendTextValueWire stores that text.
+[[gnu::noinline]] bool AppendTextFast(std::string_view bytes, std::string& out) {
+  value_wire::AppendString(bytes, out);
+  return true;
+}
+
+[[gnu::noinline]] bool AppendJsonFast(std::string_view bytes, std::string& out) {
+  value_wire::AppendJson(bytes, out);
+  return true;
+}
+
+[[gnu::noinline]] bool AppendJsonbFast(std::string_view bytes, std::string& out) {
+  if (bytes.empty() || bytes[0] != 1) return false;
+  value_wire::AppendJson(bytes.substr(1), out);
+  return true;
+}
+
+// Unix micros, unless they overflow or land on a value that means infinity (AppendTimestamptz).
+[[gnu::noinline]] bool AppendTimestamptzFast(std::string_view bytes, std::string& out) {
+  if (bytes.size() != 8) return false;
+  const int64_t v = wire::ByteReader(bytes).ReadI64Be();
+  int64_t unix_micros = 0;
+  if (v == kInfinityMicros || v == kMinusInfinityMicros ||
+      __builtin_add_overflow(v, kPostgresEpochUnixMicros, &unix_micros) ||
+      unix_micros == kInfinityMicros || unix_micros == kMinusInfinityMicros) {
+    return false;
+  }
+  value_wire::AppendTimestampMicros(unix_micros, out);
+  return true;
+}
+
+// A string field of the 36 characters, put together on the stack.
+[[gnu::noinline]] bool AppendUuidFast(std::string_view bytes, std::string& out) {
+  if (bytes.size() != 16) return false;
+  char field[2 + 36];
+  field[0] = value_wire::kString;
+  field[1] = 36;
+  PutUuidText(bytes, field + 2);
+  out.append(field, sizeof field);
   return true;
 }
 
@@ -532,74 +618,35 @@ absl::Status AppendBinaryValueWireGeneral(uint32_t type_oid, std::optional<std::
 
 bool AppendBinaryValueWireFast(uint32_t type_oid, std::string_view bytes, std::string& out) {
   switch (type_oid) {
-    case kInt2Oid: {
-      if (bytes.size() != 2) return false;
-      value_wire::AppendInt64(wire::ByteReader(bytes).ReadI16Be(), out);
-      return true;
-    }
-    case kInt4Oid: {
-      if (bytes.size() != 4) return false;
-      value_wire::AppendInt64(wire::ByteReader(bytes).ReadI32Be(), out);
-      return true;
-    }
-    case kOidOid: {
-      if (bytes.size() != 4) return false;
-      value_wire::AppendInt64(wire::ByteReader(bytes).ReadU32Be(), out);
-      return true;
-    }
-    case kInt8Oid: {
-      if (bytes.size() != 8) return false;
-      value_wire::AppendInt64(wire::ByteReader(bytes).ReadI64Be(), out);
-      return true;
-    }
+    case kInt2Oid:
+      return AppendIntegerFast<int16_t>(bytes, out);
+    case kInt4Oid:
+      return AppendIntegerFast<int32_t>(bytes, out);
+    case kOidOid:
+      return AppendIntegerFast<uint32_t>(bytes, out);
+    case kInt8Oid:
+      return AppendIntegerFast<int64_t>(bytes, out);
     case kBoolOid:
-      if (bytes.size() != 1 || (bytes[0] != 0 && bytes[0] != 1)) return false;
-      value_wire::AppendBool(bytes[0] == 1, out);
-      return true;
-    case kFloat8Oid: {
-      if (bytes.size() != 8) return false;
-      const double d = std::bit_cast<double>(wire::ByteReader(bytes).ReadU64Be());
-      value_wire::AppendDouble(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d, out);
-      return true;
-    }
+      return AppendBoolFast(bytes, out);
+    case kFloat8Oid:
+      return AppendFloat8Fast(bytes, out);
     case kTextOid:
     case kVarcharOid:
     case kBpcharOid:
     case kNameOid:
-      value_wire::AppendString(bytes, out);
-      return true;
+      return AppendTextFast(bytes, out);
     case kJsonOid:
-      value_wire::AppendJson(bytes, out);
-      return true;
+      return AppendJsonFast(bytes, out);
     case kJsonbOid:
-      if (bytes.empty() || bytes[0] != 1) return false;
-      value_wire::AppendJson(bytes.substr(1), out);
-      return true;
+      return AppendJsonbFast(bytes, out);
     case kNumericOid:
       return AppendNumericFast(bytes, out);
     case kTimestampOid:
       return AppendTimestampFast(bytes, out);
-    case kTimestamptzOid: {
-      if (bytes.size() != 8) return false;
-      const int64_t v = wire::ByteReader(bytes).ReadI64Be();
-      int64_t unix_micros = 0;
-      if (v == kInfinityMicros || v == kMinusInfinityMicros ||
-          __builtin_add_overflow(v, kPostgresEpochUnixMicros, &unix_micros) ||
-          unix_micros == kInfinityMicros || unix_micros == kMinusInfinityMicros) {
-        return false;
-      }
-      value_wire::AppendTimestampMicros(unix_micros, out);
-      return true;
-    }
-    case kUuidOid: {
-      if (bytes.size() != 16) return false;
-      char field[2 + 36];
-      field[0] = value_wire::kString;
-      field[1] = 36;
-      PutUuidText(bytes, field + 2);
-      out.append(field, sizeof field);
-      return true;
-    }
+    case kTimestamptzOid:
+      return AppendTimestamptzFast(bytes, out);
+    case kUuidOid:
+      return AppendUuidFast(bytes, out);
     default:
       return false;
   }
