@@ -42,7 +42,9 @@ bool CopyBinaryRow::ParseTuple(std::string_view message, size_t columns) {
     return std::endian::native == std::endian::big ? v : __builtin_bswap32(v);
   };
   std::string_view rest = message;
-  if (rest.size() < 2 || be16(rest.data()) != columns) return false;  // a count of -1 too
+  if (rest.size() < 2) return false;
+  const auto count = static_cast<int16_t>(be16(rest.data()));
+  if (count < 0 || static_cast<size_t>(count) != columns) return false;  // the trailer's -1 too
   rest.remove_prefix(2);
   values_.resize(columns);
   for (size_t c = 0; c < columns; ++c) {

@@ -155,6 +155,13 @@ TEST(CopyBinaryTest, MalformedMessagesAreDataLoss) {
   ASSERT_EQ(parser.values().size(), 2u);
   EXPECT_FALSE(parser.values()[0].has_value());
   EXPECT_EQ(parser.values()[1], std::string_view());
+  // A count is signed: 0x8000 is -32768 (not the 32,768 columns expected), on the common-tuple
+  // path as on the checked one.
+  std::string wide = Bytes().U16(0x8000).str();
+  for (int i = 0; i < 32768; ++i) wide += Bytes().U32(0xffffffff).str();
+  const absl::Status s = parser.Parse(wide, 32768);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("field count -32768"), std::string_view::npos) << s;
 }
 
 TEST(PgBinaryValueTest, NumericTextFromItsDigits) {
