@@ -43,12 +43,13 @@ class AppendObserver {
   virtual void OnDurable(std::span<const DurableAppend> appends) = 0;
 };
 
-// Adds one event of `table` to `runs`, extending the last run when it is the same table.
-inline void CountTableEvent(std::string_view table, std::vector<TableEvents>& runs) {
+// Adds `n` events of `table` to `runs`, extending the last run when it is the same table.
+inline void CountTableEvent(std::string_view table, std::vector<TableEvents>& runs,
+                            uint64_t n = 1) {
   if (!runs.empty() && runs.back().table == table) {
-    ++runs.back().events;
+    runs.back().events += n;
   } else {
-    runs.push_back({std::string(table), 1});
+    runs.push_back({std::string(table), n});
   }
 }
 

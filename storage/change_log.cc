@@ -191,7 +191,7 @@ PendingAppend NewPendingAppend(SourceSlot* slot, const v1::SourceInfo& commit_in
   return p;
 }
 
-// The events of an AppendEncodedAsync or AppendSnapshotChunkAsync into `p`.
+// The events of an AppendEncodedAsync into `p`.
 void AddEncodedEvents(std::vector<EncodedEvent>& events, PendingAppend& p) {
   p.events.reserve(events.size());
   for (EncodedEvent& e : events) {
@@ -219,33 +219,44 @@ void AddEncodedEvents(std::vector<EncodedEvent>& events, PendingAppend& p) {
 void ChangeLogImpl::AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
                                        const v1::SourceInfo& commit_info,
                                        v1::SourceCheckpoint checkpoint, AppendCallback done) {
-  SubmitEncoded(source, std::move(events), commit_info, std::move(checkpoint), /*bulk=*/false,
-                /*ingest_now=*/false, nullptr, std::move(done));
-}
-
-void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
-                                             const v1::SourceInfo& commit_info,
-                                             v1::SourceCheckpoint checkpoint, bool ingest_now,
-                                             absl::AnyInvocable<void()> written,
-                                             AppendCallback done) {
-  SubmitEncoded(source, std::move(events), commit_info, std::move(checkpoint), /*bulk=*/true,
-                ingest_now, std::move(written), std::move(done));
-}
-
-void ChangeLogImpl::SubmitEncoded(SourceId source, std::vector<EncodedEvent> events,
-                                  const v1::SourceInfo& commit_info,
-                                  v1::SourceCheckpoint checkpoint, bool bulk, bool ingest_now,
-                                  absl::AnyInvocable<void()> written, AppendCallback done) {
   auto slot = Slot(source);
   if (!slot.ok()) {
-    if (written) written();
     std::move(done)(slot.status());
     return;
   }
   PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
   AddEncodedEvents(events, p);
   p.checkpoint = std::move(checkpoint);
-  p.bulk = bulk;
+  p.done = std::move(done);
+  p.queued = std::chrono::steady_clock::now();
+  Enqueue(std::move(p));
+}
+
+void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, EncodedChunk rows,
+                                             const v1::SourceInfo& commit_info,
+                                             v1::SourceCheckpoint checkpoint, bool ingest_now,
+                                             absl::AnyInvocable<void()> written,
+                                             AppendCallback done) {
+  auto slot = Slot(source);
+  if (!slot.ok()) {
+    if (written) written();
+    std::move(done)(slot.status());
+    return;
+  }
+  std::string table = TableKey(commit_info);
+  if (table.empty() && !rows.empty()) {
+    if (written) written();
+    std::move(done)(absl::InvalidArgumentError(
+        "a snapshot chunk's commit info must name its table (schema or database, and table)"));
+    return;
+  }
+  PendingAppend p = NewPendingAppend(*slot, commit_info, checkpoint);
+  // The rows stay as the reader packed them: the writer thread reads them in place.
+  p.bulk = true;
+  p.chunk_table = std::move(table);
+  p.approx_bytes += rows.MemoryCost() + p.chunk_table.size();
+  p.chunk = std::move(rows);
+  p.checkpoint = std::move(checkpoint);
   p.ingest_now = ingest_now;
   p.written = std::move(written);
   p.done = std::move(done);

@@ -34,6 +34,7 @@
 #include "proto/base/positions.h"
 #include "sluice/v1/event.pb.h"
 #include "storage/append_observer.h"
+#include "storage/encoded_chunk.h"
 #include "storage/key_format.h"
 
 namespace sluice::storage {
@@ -222,8 +223,8 @@ class ChangeLog {
                                   const v1::SourceInfo& commit_info,
                                   v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
 
-  // A snapshot chunk (op "r" events of one table, in key order, as AppendEncodedAsync takes
-  // them), stored by bulk ingestion instead of the WAL: the writer thread writes its records,
+  // A snapshot chunk (op "r" events of one table, in key order, packed: see EncodedChunk; the
+  // table is the one `commit_info` names), stored by bulk ingestion instead of the WAL: the writer thread writes its records,
   // table-state rows, time key and checkpoint into the source's open ingestion (SST files, one
   // per column family) and, once the ingestion is large enough (ChangeLogOptions::ingest_rows,
   // ingest_bytes), `ingest_now` is set, its delay ran out, or any other append of the source
@@ -237,7 +238,7 @@ class ChangeLog {
   // thread (a full ingestion's files are finished and ingested there while the writer thread
   // writes the next one's; callbacks still run in append order). A caller that bounds the
   // chunks in flight releases on `written`: `done` may wait for later chunks.
-  virtual void AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
+  virtual void AppendSnapshotChunkAsync(SourceId source, EncodedChunk rows,
                                         const v1::SourceInfo& commit_info,
                                         v1::SourceCheckpoint checkpoint, bool ingest_now,
                                         absl::AnyInvocable<void()> written,

@@ -147,8 +147,10 @@ struct PendingAppend {
   AppendCallback done;
   std::chrono::steady_clock::time_point queued;  // when AppendAsync was called
   // A snapshot chunk for the source's bulk ingestion (AppendSnapshotChunkAsync): queued alone,
-  // never part of a group commit.
+  // never part of a group commit; its rows are `chunk` (`events` is empty), of `chunk_table`.
   bool bulk = false;
+  EncodedChunk chunk;
+  std::string chunk_table;
   bool ingest_now = false;             // ingest right after this chunk
   absl::AnyInvocable<void()> written;  // bulk only: the chunk is in the ingestion's files
 };
@@ -332,7 +334,7 @@ class ChangeLogImpl final : public ChangeLog {
   void AppendEncodedAsync(SourceId source, std::vector<EncodedEvent> events,
                           const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
                           AppendCallback done) override;
-  void AppendSnapshotChunkAsync(SourceId source, std::vector<EncodedEvent> events,
+  void AppendSnapshotChunkAsync(SourceId source, EncodedChunk rows,
                                 const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint,
                                 bool ingest_now, absl::AnyInvocable<void()> written,
                                 AppendCallback done) override;
@@ -392,11 +394,6 @@ class ChangeLogImpl final : public ChangeLog {
   void Submit(SourceId source, std::optional<uint64_t> stage_id,
               std::vector<v1::ChangeEvent> events, const v1::SourceInfo& commit_info,
               v1::SourceCheckpoint checkpoint, AppendCallback done);
-  // Queues already encoded events (AppendEncodedAsync), or a snapshot chunk for the source's
-  // bulk ingestion when `bulk` (AppendSnapshotChunkAsync, with its `ingest_now` and `written`).
-  void SubmitEncoded(SourceId source, std::vector<EncodedEvent> events,
-                     const v1::SourceInfo& commit_info, v1::SourceCheckpoint checkpoint, bool bulk,
-                     bool ingest_now, absl::AnyInvocable<void()> written, AppendCallback done);
   void Enqueue(PendingAppend p);
   void WriterLoop();
   void CommitGroup(std::vector<PendingAppend>& group);

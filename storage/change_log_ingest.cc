@@ -165,7 +165,9 @@ void ChangeLogImpl::AddToIngestion(PendingAppend p) {
 absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
   const int64_t now = options_.clock();
   const uint64_t txn_first = ing.next_offset;
-  const size_t n = p.events.size();
+  const EncodedChunk& rows = p.chunk;
+  const size_t n = rows.size();
+  const std::string& table = p.chunk_table;
   Ingestion::Chunk chunk;
   // Per row: one log record and, for a table-state source, one state row; both are copied into
   // their file's block by SstFileWriter::Put, so the buffers here are reused (no allocation per
@@ -174,16 +176,16 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
   // and the row's bytes are written (and compressed) once. Readers resolve it; retention
   // replaces it by the full value before it trims the record (change_log_read.cc).
   std::string& record = ing.record;
-  char state_head[1 + 10];  // the tag and a varint
+  const std::string* prefix = nullptr;  // the table-state key prefix of `table`
+  char state_head[1 + 10];              // the tag and a varint
   for (size_t k = 0; k < n; ++k) {
-    SerializedEvent& e = p.events[k];
     const uint64_t offset = txn_first + k;
     const bool last = k + 1 == n;
     record.clear();
-    AppendRecordHeader((k == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0), e.op, e.table,
-                       record);
+    AppendRecordHeader((k == 0 ? kFlagFirstInTxn : 0) | (last ? kFlagLastInTxn : 0),
+                       static_cast<uint8_t>(v1::OP_READ), table, record);
     AppendAssignedFields(offset, static_cast<uint32_t>(k), last, now, record);
-    record.append(e.body);
+    record.append(rows.body(k));
     record.append(p.overlay);
     if (ing.log_file == nullptr) {
       ing.paths.push_back(IngestPath(ing, kLogCf));
@@ -195,53 +197,28 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
         FromRocks(ing.log_file->Put(rocksdb::Slice(log_key, kLogKeySize), record),
                   "writing a snapshot chunk to its ingestion file"));
     chunk.bytes += record.size();
-    if (options_.observer != nullptr) CountTableEvent(e.table, chunk.tables);
-    if (!p.table_state) continue;
-    switch (e.state.kind) {
-      case TableStateUpdate::Kind::kNone:
-        break;
-      case TableStateUpdate::Kind::kPut: {
-        if (!e.state.old_key.empty()) {
-          return absl::InvalidArgumentError(
-              "a snapshot chunk holds an update that moves a row (not an r event)");
-        }
-        std::string& key = ing.table_key;
-        key.assign(ing.table_prefix.Of(p.slot->id, e.table));
-        key.append(e.state.key);
-        rocksdb::Slice value;
-        if (e.state_row_is_body) {
-          // The record just written holds the row: 0x00 offset (a reference).
-          value = rocksdb::Slice(state_head, EncodeStateReference(LogOffset(offset), state_head));
-        } else {
-          // The value: 0x08 (field 1: offset, varint) offset, then the row and the overlay.
-          state_head[0] = static_cast<char>(0x08);
-          const size_t state_head_size =
-              static_cast<size_t>(value_wire::PutVarint(offset, state_head + 1) - state_head);
-          record.assign(state_head, state_head_size);
-          record.append(e.state_row());
-          record.append(p.overlay);
-          value = rocksdb::Slice(record);
-        }
-        if (ing.table_rows.empty() && (ing.table_file == nullptr || key > ing.last_table_key)) {
-          if (ing.table_file == nullptr) {
-            ing.table_file_path = IngestPath(ing, kTableCf);
-            ing.paths.push_back(ing.table_file_path);
-            SLUICE_ASSIGN_OR_RETURN(ing.table_file, OpenSstFile(*db_, table_, ing.table_file_path));
-          }
-          SLUICE_RETURN_IF_ERROR(FromRocks(ing.table_file->Put(key, value),
-                                           "writing an ingestion's table state file"));
-          ing.last_table_key.swap(key);
-        } else {
-          ing.table_rows.emplace_back(key, value.ToString());
-        }
-        break;
+    const std::string_view row_key = rows.row_key(k);
+    if (!p.table_state || row_key.empty()) continue;  // a keyless table's rows have no state
+    if (prefix == nullptr) prefix = &ing.table_prefix.Of(p.slot->id, table);
+    std::string& key = ing.table_key;
+    key.assign(*prefix);
+    key.append(row_key);
+    // The record just written holds the row: the value is 0x00 offset (a reference).
+    const rocksdb::Slice value(state_head, EncodeStateReference(LogOffset(offset), state_head));
+    if (ing.table_rows.empty() && (ing.table_file == nullptr || key > ing.last_table_key)) {
+      if (ing.table_file == nullptr) {
+        ing.table_file_path = IngestPath(ing, kTableCf);
+        ing.paths.push_back(ing.table_file_path);
+        SLUICE_ASSIGN_OR_RETURN(ing.table_file, OpenSstFile(*db_, table_, ing.table_file_path));
       }
-      default:
-        return absl::InvalidArgumentError(
-            "a snapshot chunk holds an event that deletes table state (only r events may be "
-            "ingested)");
+      SLUICE_RETURN_IF_ERROR(
+          FromRocks(ing.table_file->Put(key, value), "writing an ingestion's table state file"));
+      ing.last_table_key.swap(key);
+    } else {
+      ing.table_rows.emplace_back(key, value.ToString());
     }
   }
+  if (options_.observer != nullptr && n > 0) CountTableEvent(table, chunk.tables, n);
   if (n > 0) {
     int64_t ts = p.commit_ts_micros != 0 ? p.commit_ts_micros : now;
     if (ts > ing.max_commit_ts_micros || !ing.has_events) {

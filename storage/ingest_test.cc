@@ -29,6 +29,7 @@ namespace {
 using testing::MakeCheckpoint;
 using testing::MakeEvent;
 using testing::TempDir;
+using testing::ToChunk;
 
 // A snapshot row of db.<table> keyed by the string `key`, as a snapshot reader encodes it.
 EncodedEvent SnapshotRow(const std::string& table, const std::string& key) {
@@ -94,7 +95,7 @@ struct Calls {
 
 void AddChunk(ChangeLog& log, SourceId id, const std::string& table, std::vector<EncodedEvent> rows,
               const std::string& checkpoint, bool now, Calls& calls) {
-  log.AppendSnapshotChunkAsync(id, std::move(rows), ChunkInfo(table), MakeCheckpoint(checkpoint),
+  log.AppendSnapshotChunkAsync(id, ToChunk(rows), ChunkInfo(table), MakeCheckpoint(checkpoint),
                                now, calls.Written(), calls.Done());
 }
 
@@ -203,6 +204,25 @@ TEST(Ingest, ChunksAreGatheredAndInvisibleUntilIngested) {
   ASSERT_EQ(state.size(), 300u);
   EXPECT_EQ(state["db.t/" + Key(0)], 1u);
   EXPECT_EQ(state["db.t/" + Key(299)], 300u);
+}
+
+TEST(Ingest, AChunkWhoseCommitInfoNamesNoTableIsRefused) {
+  // The chunk's table (record headers, table-state keys) comes from its commit info alone.
+  TempDir dir;
+  auto log = ChangeLog::Open(dir.path(), Options(1000));
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto id = (*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
+  ASSERT_TRUE(id.ok());
+  Calls calls;
+  v1::SourceInfo info = ChunkInfo("t");
+  info.clear_table();
+  (*log)->AppendSnapshotChunkAsync(*id, ToChunk(Rows("t", 0, 3)), info, MakeCheckpoint("c1"),
+                                   true, calls.Written(), calls.Done());
+  calls.WaitWritten(1);  // the window is freed too
+  calls.WaitDone(1);
+  EXPECT_EQ(calls.done[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(calls.done[0].status().message().find("name its table"), std::string::npos);
+  EXPECT_EQ((*log)->Bounds(*id)->last.value(), 0u);
 }
 
 TEST(Ingest, TableStateKeysOutOfByteOrderAndRepeatedAreSorted) {
@@ -619,7 +639,7 @@ TEST(IngestCrash, KilledRightAfterIngestionKeepsTheNewState) { KillInsideSecondI
                                  ack);
       rows += 1;
     } else {
-      (*log)->AppendSnapshotChunkAsync(*id, Rows("t", rows, n), ChunkInfo("t"),
+      (*log)->AppendSnapshotChunkAsync(*id, ToChunk(Rows("t", rows, n)), ChunkInfo("t"),
                                        std::move(checkpoint), k % 7 == 6, nullptr, ack);
       rows += n;
     }

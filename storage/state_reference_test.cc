@@ -32,6 +32,7 @@ using testing::IdRow;
 using testing::MakeCheckpoint;
 using testing::MakeRowEvent;
 using testing::TempDir;
+using testing::ToChunk;
 
 TEST(StateReferenceCodec, RoundTripsAndResolvesToTheWalValue) {
   for (uint64_t offset : {uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{1} << 40}) {
@@ -163,7 +164,7 @@ void StoreSnapshot(ChangeLog& log, SourceId id, const std::string& table, int64_
     for (int i = 0; i < per_chunk; ++i)
       rows.push_back(SnapshotRow(table, first_id + c * per_chunk + i));
     if (bulk) {
-      log.AppendSnapshotChunkAsync(id, std::move(rows), ChunkInfo(table),
+      log.AppendSnapshotChunkAsync(id, ToChunk(rows), ChunkInfo(table),
                                    MakeCheckpoint(absl::StrCat("c", c)), c + 1 == chunks, nullptr,
                                    callback);
     } else {

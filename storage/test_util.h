@@ -11,8 +11,11 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sluice/v1/event.pb.h"
+#include "storage/change_log.h"
+#include "storage/table_state.h"
 
 namespace sluice::storage::testing {
 
@@ -156,6 +159,25 @@ inline v1::SourceCheckpoint MakeCheckpoint(const std::string& text) {
   v1::SourceCheckpoint c;
   c.set_position_text(text);
   return c;
+}
+
+// Snapshot rows as one chunk (ChangeLog::AppendSnapshotChunkAsync). A row without a row key
+// gets the one the log derives from its body for AppendEncodedAsync, so that the two paths
+// store the same bytes.
+inline EncodedChunk ToChunk(const std::vector<EncodedEvent>& rows) {
+  EncodedChunk out;
+  for (const EncodedEvent& e : rows) {
+    out.bytes().append(e.body);
+    const size_t body_end = out.bytes().size();
+    if (e.row_key.has_value()) {
+      out.bytes().append(*e.row_key);
+    } else {
+      const TableStateUpdate derived = ComputeTableStateUpdate(e.body);
+      if (derived.kind == TableStateUpdate::Kind::kPut) out.bytes().append(derived.key);
+    }
+    out.EndRow(body_end);
+  }
+  return out;
 }
 
 }  // namespace sluice::storage::testing

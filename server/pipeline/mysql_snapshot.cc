@@ -467,7 +467,7 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::Snap
     SLUICE_ASSIGN_OR_RETURN(sql, text_sql());
   }
   EncodedRows out;
-  out.events.reserve(limit);
+  out.rows.Reserve(limit, 0);
   std::vector<mysqlclient::ColumnDefinition> columns;
   size_t ncols = 0;  // the table's columns (columns.size() but the extra expressions)
   std::vector<size_t> key_index;
@@ -481,8 +481,7 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::Snap
   auto start_chunk = [&]() -> absl::Status {
     std::vector<std::string> table_names = names();
     SLUICE_ASSIGN_OR_RETURN(key_index, KeyColumnIndices(table, table_names));
-    encoder_.Reset(QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
-                   table_names);
+    encoder_.Reset({table.key_columns().begin(), table.key_columns().end()}, table_names);
     return absl::OkStatus();
   };
   // Rows are encoded as they arrive, while the server sends the next ones.
@@ -490,13 +489,13 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::Snap
   if (binary) {
     bool refused = false;
     st = conn_.QueryStreamBinary(sql, columns, [&](std::string_view row) -> absl::Status {
-      if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
+      if (out.rows.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
       SLUICE_RETURN_IF_ERROR(mysqlclient::ParseBinaryRowView(row, columns, values));
       for (size_t c = 0; c < columns.size(); ++c) {
         SLUICE_RETURN_IF_ERROR(
             mysqlclient::AppendBinaryColumnWire(columns[c], values[c], encoder_.AddColumn()));
       }
-      out.events.push_back(encoder_.FinishRow());
+      encoder_.FinishRow(out.rows);
       last_row_.assign(row);
       return absl::OkStatus();
     }, &refused);
@@ -510,12 +509,12 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::Snap
   }
   if (!binary) {
     st = conn_.QueryStream(sql, columns, [&](std::string_view row) -> absl::Status {
-      if (out.events.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
+      if (out.rows.empty()) SLUICE_RETURN_IF_ERROR(start_chunk());
       SLUICE_RETURN_IF_ERROR(mysqlclient::ParseTextRowView(row, columns.size(), values));
       for (size_t c = 0; c < ncols; ++c) {
         mysqlclient::AppendTextColumnWire(columns[c], values[c], encoder_.AddColumn());
       }
-      out.events.push_back(encoder_.FinishRow());
+      encoder_.FinishRow(out.rows);
       last_row_.assign(row);
       return absl::OkStatus();
     });
@@ -523,7 +522,7 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::Snap
   if (!st.ok()) {
     return mysqlclient::WithContext(st, absl::StrCat("snapshot: ", sql, ": "));
   }
-  if (out.events.empty()) {
+  if (out.rows.empty()) {
     SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names()).status());
     return out;
   }

@@ -46,14 +46,16 @@ Read ReadAll(MysqlSnapshotReader& reader, storagepb::SnapshotTable table, size_t
     auto rows = reader.ReadEncodedChunk(table, limit);
     EXPECT_TRUE(rows.ok()) << rows.status();
     if (!rows.ok()) break;
-    for (const storage::EncodedEvent& e : rows->events) {
-      out.rows.push_back(absl::StrCat(e.table, "|", e.body, "|", e.row_key.value_or("<none>")));
-      out.bodies.push_back(e.body);
+    for (size_t i = 0; i < rows->rows.size(); ++i) {
+      const std::string body(rows->rows.body(i));
+      out.rows.push_back(absl::StrCat(QualifiedName(table), "|", body, "|",
+                                      std::string(rows->rows.row_key(i))));
+      out.bodies.push_back(body);
     }
     std::string key;
     for (const std::string& k : rows->last_key) absl::StrAppend(&key, k.size(), ":", k, ";");
     out.keys.push_back(key);
-    AdvanceTable(table, rows->events.size(), limit, rows->last_key);
+    AdvanceTable(table, rows->rows.size(), limit, rows->last_key);
   }
   return out;
 }

@@ -230,12 +230,15 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
     SLUICE_ASSIGN_OR_RETURN(plan.key_at, KeyColumnIndices(table, columns->names, plan.first));
   }
   encoder_.Reset(
-      QualifiedName(table), {table.key_columns().begin(), table.key_columns().end()},
+      {table.key_columns().begin(), table.key_columns().end()},
       {columns->names.begin() + static_cast<std::ptrdiff_t>(plan.first), columns->names.end()});
   last_key_bytes_.assign(plan.key_at.size(), std::nullopt);
 
   EncodedRows out;
-  out.events.reserve(limit);
+  // Room for as many bytes per row as the last chunk took, and an eighth more (rows of one
+  // table are alike), up to 16 MiB (the last chunk may have been another table's few big
+  // rows): the buffer is rarely grown (copied) while the rows come in.
+  out.rows.Reserve(limit, std::min((row_bytes_ + row_bytes_ / 8) * limit, size_t{16} << 20));
   if (queries_ == ChunkQueries::kOnePerTable) {
     SLUICE_RETURN_IF_ERROR(ReadFromStream(table, plan, limit, out));
   } else {
@@ -247,6 +250,7 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
     return keyed;
   }
   if (stream_.open) stream_.last_key = out.last_key;  // where the next chunk must start
+  if (!out.rows.empty()) row_bytes_ = out.rows.byte_size() / out.rows.size();
   return out;
 }
 
@@ -282,7 +286,7 @@ absl::Status PostgresSnapshotReader::ReadFromStream(const storagepb::SnapshotTab
     stream_.last_key.clear();
     binary_row_.Reset();
   }
-  while (out.events.size() < limit) {
+  while (out.rows.size() < limit) {
     absl::StatusOr<std::optional<std::string_view>> row = conn_.NextCopyRow();
     if (!row.ok() || !*row) {
       // The copy is over: its error (the transaction aborted with it), or its end.
@@ -339,7 +343,7 @@ absl::Status PostgresSnapshotReader::TakeRow(const Plan& plan, std::string_view 
                                     encoder_.AddColumn());
     }
   }
-  encoder_.FinishRow(out.events.emplace_back());
+  encoder_.FinishRow(out.rows);
   for (size_t k = 0; k < plan.key_at.size(); ++k) {
     const auto& v = (*values)[plan.key_at[k]];
     if (v) {
@@ -352,7 +356,7 @@ absl::Status PostgresSnapshotReader::TakeRow(const Plan& plan, std::string_view 
 }
 
 absl::Status PostgresSnapshotReader::SetLastKey(const Plan& plan, EncodedRows& out) const {
-  if (out.events.empty()) return absl::OkStatus();
+  if (out.rows.empty()) return absl::OkStatus();
   for (size_t k = 0; k < plan.key_at.size(); ++k) {
     std::string& text = out.last_key.emplace_back();
     const auto& v = last_key_bytes_[k];

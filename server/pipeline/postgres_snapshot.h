@@ -128,6 +128,7 @@ class PostgresSnapshotReader final : public SnapshotReader {
   CopyFormat format_ = CopyFormat::kBinary;
   ChunkQueries queries_ = ChunkQueries::kOnePerChunk;
   bool last_chunk_binary_ = false;
+  size_t row_bytes_ = 0;  // bytes per encoded row in the last chunk read
   // Where the open table stream stopped: the next chunk continues it only from there.
   struct Stream {
     bool open = false;

@@ -32,12 +32,12 @@ Read ReadAll(PostgresSnapshotReader& reader, storagepb::SnapshotTable table, siz
     auto rows = reader.ReadEncodedChunk(table, limit);
     EXPECT_TRUE(rows.ok()) << rows.status();
     if (!rows.ok()) break;
-    for (const storage::EncodedEvent& e : rows->events) {
-      out.bodies.push_back(e.body);
-      out.row_keys.push_back(e.row_key.value_or("<none>"));
+    for (size_t i = 0; i < rows->rows.size(); ++i) {
+      out.bodies.push_back(std::string(rows->rows.body(i)));
+      out.row_keys.push_back(std::string(rows->rows.row_key(i)));
     }
     out.last_keys.push_back(rows->last_key);
-    AdvanceTable(table, rows->events.size(), limit, rows->last_key);
+    AdvanceTable(table, rows->rows.size(), limit, rows->last_key);
   }
   return out;
 }

@@ -30,9 +30,8 @@ char* Put(std::string_view bytes, char* p) {
 
 }  // namespace
 
-void ReadEventEncoder::Reset(std::string table, const std::vector<std::string>& key_columns,
+void ReadEventEncoder::Reset(const std::vector<std::string>& key_columns,
                              const std::vector<std::string>& columns) {
-  table_ = std::move(table);
   prefix_.clear();
   prefix_.push_back(kOpTag);
   AppendVarint(v1::OP_READ, prefix_);
@@ -66,11 +65,11 @@ void ReadEventEncoder::BeginRow() {
   added_ = 0;
 }
 
-void ReadEventEncoder::FinishRow(storage::EncodedEvent& e) {
+void ReadEventEncoder::FinishRow(storage::EncodedChunk& out) {
   EndColumn();
   const size_t n = std::min(added_, names_.size());
-  // Sizes first (a length precedes each message), then the body written in one pass into a
-  // buffer of exactly its size.
+  // Sizes first (a length precedes each message), then the body written in one pass straight
+  // into the chunk's buffer, grown once to its end.
   size_t row_size = 0;
   size_t begin = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -79,12 +78,11 @@ void ReadEventEncoder::FinishRow(storage::EncodedEvent& e) {
     row_size += 1 + VarintSize(field_size) + field_size;
     begin = ends_[i];
   }
-  e.op = v1::OP_READ;
-  e.table = table_;
-  // Constructed at its size (one allocation and a fill), not resized from empty (libstdc++'s
-  // general replace path, ~100 instructions more per row), then moved in.
-  std::string body(prefix_.size() + 1 + VarintSize(row_size) + row_size, '\0');
-  char* p = body.data();
+  std::string& bytes = out.bytes();
+  const size_t start = bytes.size();
+  const size_t body_end = start + prefix_.size() + 1 + VarintSize(row_size) + row_size;
+  bytes.resize(body_end);
+  char* p = bytes.data() + start;
   p = Put(prefix_, p);
   *p++ = kAfterTag;
   p = PutVarint(row_size, p);
@@ -99,19 +97,18 @@ void ReadEventEncoder::FinishRow(storage::EncodedEvent& e) {
     p = Put(std::string_view(values_).substr(begin, value_size), p);
     begin = ends_[i];
   }
-  e.body = std::move(body);
   // The table-state key, from the key columns' value bytes (no v1::Row, no parse for int64,
-  // uint64, string and bytes keys); empty when the table has no key or a key column is missing
-  // or does not parse.
-  std::string& row_key = e.row_key.emplace();
+  // uint64, string and bytes keys), after the body; none (empty) when the table has no key or
+  // a key column is missing or does not parse.
   for (const size_t c : key_positions_) {
     const size_t from = c == 0 ? 0 : ends_[c - 1];
     if (c >= n || !storage::AppendRowKeyComponent(
-                      std::string_view(values_).substr(from, ends_[c] - from), row_key)) {
-      row_key.clear();
+                      std::string_view(values_).substr(from, ends_[c] - from), bytes)) {
+      bytes.resize(body_end);
       break;
     }
   }
+  out.EndRow(body_end);
   BeginRow();
 }
 

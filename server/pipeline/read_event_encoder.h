@@ -1,18 +1,18 @@
 #pragma once
-// ReadEventEncoder: writes snapshot rows straight into the stored form of an op "r" event
-// (storage::EncodedEvent), without a v1::ChangeEvent per row or a v1::Value per column.
+// ReadEventEncoder: writes snapshot rows straight into the stored form of op "r" events
+// (a storage::EncodedChunk), without a v1::ChangeEvent per row or a v1::Value per column.
 //
-// The body is exactly what v1::ChangeEvent::SerializeToString gives for
+// A row's body is exactly what v1::ChangeEvent::SerializeToString gives for
 //   { op: OP_READ, key_columns: <table's key>, after: { fields: [{name, value}, ...] } }
-// (fields in number order: 2 op, 4 key_columns, 6 after); the source fields come from the
-// chunk's commit info, which the log appends (ChangeLog::AppendEncodedAsync). A reader appends
-// each column's Value contents (value_wire.h, mysqlclient::AppendTextColumnWire, ...) to the
-// buffer that AddColumn returns. Each event also carries its table-state row key
-// (storage::EncodedEvent::row_key), computed from the key columns' values alone.
+// (fields in number order: 2 op, 4 key_columns, 6 after); the table and the source fields come
+// from the chunk's commit info, which the log appends (ChangeLog::AppendSnapshotChunkAsync). A
+// reader appends each column's Value contents (value_wire.h, mysqlclient::AppendTextColumnWire,
+// ...) to the buffer that AddColumn returns. Each row also carries its table-state row key,
+// computed from the key columns' values alone.
 //
-// Usage per chunk: Reset(table, key columns, column names); then per row: BeginRow(),
-// AddColumn() + append the value, once per column in order, then FinishRow(). The scratch
-// buffers are reused, so a row costs one allocation (its body).
+// Usage per chunk: Reset(key columns, column names); then per row: BeginRow(), AddColumn() +
+// append the value, once per column in order, then FinishRow(chunk). The scratch buffers are
+// reused and the row goes straight into the chunk's buffer: no allocation per row.
 //
 // Thread-compatible.
 
@@ -21,15 +21,13 @@
 #include <vector>
 
 #include "sluice/v1/event.pb.h"
-#include "storage/change_log.h"
+#include "storage/encoded_chunk.h"
 
 namespace sluice::pipeline {
 
 class ReadEventEncoder {
  public:
-  // `table` goes into every event's record header ("db.table" / "schema.table").
-  void Reset(std::string table, const std::vector<std::string>& key_columns,
-             const std::vector<std::string>& columns);
+  void Reset(const std::vector<std::string>& key_columns, const std::vector<std::string>& columns);
 
   void BeginRow();
   // The buffer to append column `i`'s Value contents to (columns in order, each once).
@@ -39,19 +37,12 @@ class ReadEventEncoder {
     ++added_;
     return values_;
   }
-  // The row as an event; BeginRow starts the next one.
-  storage::EncodedEvent FinishRow() {
-    storage::EncodedEvent e;
-    FinishRow(e);
-    return e;
-  }
-  // The same, written into `e` (a new event, e.g. one just emplaced in the chunk's vector).
-  void FinishRow(storage::EncodedEvent& e);
+  // Appends the row to `out` (body and table-state key); BeginRow starts the next one.
+  void FinishRow(storage::EncodedChunk& out);
 
   size_t columns() const { return names_.size(); }
 
  private:
-  std::string table_;
   std::string prefix_;              // op and key_columns, the same for every row
   std::vector<std::string> names_;  // per column: the Field's name field (tag, length, name)
   std::string values_;              // the current row's Value contents, back to back

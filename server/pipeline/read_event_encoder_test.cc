@@ -46,16 +46,16 @@ v1::ChangeEvent MessageRow(const std::vector<std::string>& keys,
   return e;
 }
 
-storage::EncodedEvent EncodeRow(ReadEventEncoder& encoder,
-                                const std::vector<mysqlclient::ColumnDefinition>& columns,
-                                const Texts& row) {
+// Appends `row` to `chunk`.
+void EncodeRow(ReadEventEncoder& encoder, const std::vector<mysqlclient::ColumnDefinition>& columns,
+               const Texts& row, storage::EncodedChunk& chunk) {
   encoder.BeginRow();
   for (size_t c = 0; c < columns.size(); ++c) {
     mysqlclient::AppendTextColumnWire(
         columns[c], row[c] ? std::optional<std::string_view>(*row[c]) : std::nullopt,
         encoder.AddColumn());
   }
-  return encoder.FinishRow();
+  encoder.FinishRow(chunk);
 }
 
 const std::vector<mysqlclient::ColumnDefinition> kColumns = {
@@ -80,21 +80,22 @@ TEST(ReadEventEncoderTest, BodyIsTheSerializedMessage) {
   for (const std::vector<std::string>& keys :
        {std::vector<std::string>{"id"}, std::vector<std::string>{"name", "id"},
         std::vector<std::string>{}}) {
-    encoder.Reset("test.t", keys, names);
-    for (const Texts& row : kRows) {
-      const v1::ChangeEvent message = MessageRow(keys, kColumns, row);
-      const storage::EncodedEvent e = EncodeRow(encoder, kColumns, row);
-      EXPECT_EQ(e.body, message.SerializeAsString()) << message.ShortDebugString();
+    encoder.Reset(keys, names);
+    // The rows one after the other in one chunk: each row's body and key are its own.
+    storage::EncodedChunk chunk;
+    for (const Texts& row : kRows) EncodeRow(encoder, kColumns, row, chunk);
+    ASSERT_EQ(chunk.size(), kRows.size());
+    for (size_t i = 0; i < kRows.size(); ++i) {
+      const v1::ChangeEvent message = MessageRow(keys, kColumns, kRows[i]);
+      const std::string body(chunk.body(i));
+      EXPECT_EQ(body, message.SerializeAsString()) << message.ShortDebugString();
       v1::ChangeEvent parsed;
-      ASSERT_TRUE(parsed.ParseFromString(e.body));
+      ASSERT_TRUE(parsed.ParseFromString(body));
       EXPECT_EQ(parsed.ShortDebugString(), message.ShortDebugString());
-      EXPECT_EQ(e.table, "test.t");
-      EXPECT_EQ(e.op, v1::OP_READ);
-      ASSERT_TRUE(e.row_key.has_value());
-      EXPECT_EQ(*e.row_key,
+      EXPECT_EQ(chunk.row_key(i),
                 storage::EncodeRowKey(message.key_columns(), message.after()).value_or(""));
       if (!keys.empty()) {
-        EXPECT_FALSE(e.row_key->empty());
+        EXPECT_FALSE(chunk.row_key(i).empty());
       }
     }
   }
@@ -102,12 +103,14 @@ TEST(ReadEventEncoderTest, BodyIsTheSerializedMessage) {
 
 TEST(ReadEventEncoderTest, PostgresValuesAndAMissingKeyColumn) {
   ReadEventEncoder encoder;
-  encoder.Reset("public.t", {"id", "gone"}, {"id", "ts"});
+  encoder.Reset({"id", "gone"}, {"id", "ts"});
   encoder.BeginRow();
   postgres::AppendTextValueWire(postgres::kInt8Oid, "42", nullptr, encoder.AddColumn());
   postgres::AppendTextValueWire(postgres::kTimestampOid, "2026-01-02 03:04:05.5", nullptr,
                                 encoder.AddColumn());
-  const storage::EncodedEvent e = encoder.FinishRow();
+  storage::EncodedChunk chunk;
+  encoder.FinishRow(chunk);
+  ASSERT_EQ(chunk.size(), 1u);
   v1::ChangeEvent message;
   message.set_op(v1::OP_READ);
   message.add_key_columns("id");
@@ -118,12 +121,12 @@ TEST(ReadEventEncoderTest, PostgresValuesAndAMissingKeyColumn) {
   f = message.mutable_after()->add_fields();
   f->set_name("ts");
   *f->mutable_value() = postgres::DecodeTextValue(postgres::kTimestampOid, "2026-01-02 03:04:05.5");
-  EXPECT_EQ(e.body, message.SerializeAsString());
-  EXPECT_EQ(e.row_key, std::optional<std::string>(""));  // not kept in the table state
+  EXPECT_EQ(chunk.body(0), message.SerializeAsString());
+  EXPECT_EQ(chunk.row_key(0), "");  // not kept in the table state
 }
 
-// Appending encoded rows stores the same event bytes as appending the messages, and the rows
-// reach the table state.
+// Appending encoded rows as a snapshot chunk stores the same event bytes as appending the
+// messages, and the rows reach the table state.
 TEST(ReadEventEncoderTest, LogStoresTheSameEventsAsForMessages) {
   storage::testing::TempDir dir;
   storage::ChangeLogOptions options;
@@ -144,12 +147,12 @@ TEST(ReadEventEncoderTest, LogStoresTheSameEventsAsForMessages) {
   std::vector<std::string> names;
   for (const auto& c : kColumns) names.push_back(c.name);
   ReadEventEncoder encoder;
-  encoder.Reset("test.t", {"id"}, names);
+  encoder.Reset({"id"}, names);
   std::vector<v1::ChangeEvent> messages;
-  std::vector<storage::EncodedEvent> encoded;
+  storage::EncodedChunk encoded;
   for (const Texts& row : kRows) {
     messages.push_back(MessageRow({"id"}, kColumns, row));
-    encoded.push_back(EncodeRow(encoder, kColumns, row));
+    EncodeRow(encoder, kColumns, row, encoded);
   }
   auto append = [&](auto submit) {
     std::promise<absl::StatusOr<LogOffset>> done;
@@ -160,7 +163,8 @@ TEST(ReadEventEncoderTest, LogStoresTheSameEventsAsForMessages) {
     (*log)->AppendAsync(*by_message, messages, info, {}, std::move(cb));
   });
   auto n = append([&](storage::AppendCallback cb) {
-    (*log)->AppendEncodedAsync(*by_encoder, std::move(encoded), info, {}, std::move(cb));
+    (*log)->AppendSnapshotChunkAsync(*by_encoder, std::move(encoded), info, {},
+                                     /*ingest_now=*/true, nullptr, std::move(cb));
   });
   ASSERT_TRUE(m.ok()) << m.status();
   ASSERT_TRUE(n.ok()) << n.status();

@@ -80,9 +80,10 @@ absl::StatusOr<SnapshotRows> SnapshotReader::ReadChunk(const storagepb::Snapshot
                                                        size_t limit) {
   SLUICE_ASSIGN_OR_RETURN(EncodedRows encoded, ReadEncodedChunk(table, limit));
   SnapshotRows out;
-  out.events.resize(encoded.events.size());
-  for (size_t i = 0; i < encoded.events.size(); ++i) {
-    if (!out.events[i].ParseFromString(encoded.events[i].body)) {
+  out.events.resize(encoded.rows.size());
+  for (size_t i = 0; i < encoded.rows.size(); ++i) {
+    const std::string_view body = encoded.rows.body(i);
+    if (!out.events[i].ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return absl::DataLossError(absl::StrCat("snapshot: row ", i + 1, " of a chunk of ",
                                               QualifiedName(table), " does not parse"));
     }
@@ -215,7 +216,7 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       SLUICE_RETURN_IF_ERROR(appends.error());
       SLUICE_ASSIGN_OR_RETURN(EncodedRows rows, reader.ReadEncodedChunk(state.tables(i), limit));
       storagepb::SnapshotTable* t = state.mutable_tables(i);
-      AdvanceTable(*t, rows.events.size(), limit, std::move(rows.last_key));
+      AdvanceTable(*t, rows.rows.size(), limit, std::move(rows.last_key));
       v1::SourceInfo commit = info;
       if (info.kind() == v1::SOURCE_KIND_POSTGRES) {
         commit.set_schema(t->database());
@@ -232,7 +233,7 @@ absl::Status RunSnapshot(SnapshotReader& reader, const config::SourceConfig& con
       // The progress is shown once the chunk is durable (the callbacks run in append order), so
       // that `status` and `snapshot --wait` never report rows that a reader cannot see yet.
       const bool last = all_done();
-      log.AppendSnapshotChunkAsync(id, std::move(rows.events), commit,
+      log.AppendSnapshotChunkAsync(id, std::move(rows.rows), commit,
                                    WithSnapshotState(cut, last ? nullptr : &state), last,
                                    [&window] { window.Release(); },
                                    [&registry, name = config.name,

@@ -40,7 +40,7 @@ struct SnapshotRows {
 
 // The same chunk in stored form (ReadEventEncoder): what the initial snapshot appends.
 struct EncodedRows {
-  std::vector<storage::EncodedEvent> events;
+  storage::EncodedChunk rows;
   std::vector<std::string> last_key;  // as in SnapshotRows
 };
 

@@ -66,9 +66,9 @@ using Chunk = std::vector<std::string>;
 
 Chunk Flatten(const EncodedRows& rows) {
   Chunk out;
-  for (const storage::EncodedEvent& e : rows.events) {
-    out.push_back(e.body);
-    out.push_back(e.row_key.value_or("<no key>"));
+  for (size_t i = 0; i < rows.rows.size(); ++i) {
+    out.push_back(std::string(rows.rows.body(i)));
+    out.push_back(std::string(rows.rows.row_key(i)));
   }
   out.push_back(absl::StrCat("last key: ", absl::StrJoin(rows.last_key, "|")));
   return out;
@@ -83,7 +83,7 @@ std::vector<Chunk> ReadChunks(SnapshotReader& reader, storagepb::SnapshotTable t
     EXPECT_TRUE(rows.ok()) << rows.status();
     if (!rows.ok()) break;
     out.push_back(Flatten(*rows));
-    AdvanceTable(table, rows->events.size(), limit, rows->last_key);
+    AdvanceTable(table, rows->rows.size(), limit, rows->last_key);
   }
   return out;
 }
@@ -241,7 +241,7 @@ TEST(SnapshotReaderTest, PostgresTableStreamRestartsFromTheRequestedKey) {
     auto rows = reader.ReadEncodedChunk(t, limit);
     EXPECT_TRUE(rows.ok()) << rows.status();
     if (!rows.ok()) return Chunk{};
-    AdvanceTable(t, rows->events.size(), limit, rows->last_key);
+    AdvanceTable(t, rows->rows.size(), limit, rows->last_key);
     return Flatten(*rows);
   };
   // What the per-chunk reader gives for a's chunks of 10 from the start, and b's first.
@@ -268,11 +268,11 @@ TEST(SnapshotReaderTest, PostgresTableStreamRestartsFromTheRequestedKey) {
   auto failing = Table("public", "tr_failing", {"id"});
   auto first = stream.ReadEncodedChunk(failing, 10);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->events.size(), 10u);
-  AdvanceTable(failing, first->events.size(), 10, first->last_key);
+  EXPECT_EQ(first->rows.size(), 10u);
+  AdvanceTable(failing, first->rows.size(), 10, first->last_key);
   auto second = stream.ReadEncodedChunk(failing, 10);
   ASSERT_TRUE(second.ok()) << second.status();
-  AdvanceTable(failing, second->events.size(), 10, second->last_key);
+  AdvanceTable(failing, second->rows.size(), 10, second->last_key);
   auto third = stream.ReadEncodedChunk(failing, 10);
   EXPECT_FALSE(third.ok());
   EXPECT_NE(third.status().message().find("division by zero"), std::string::npos)
@@ -344,7 +344,7 @@ TEST(SnapshotReaderTest, PostgresStreamEndedMidTableLeavesTheSessionUsable) {
     stream.set_chunk_queries(PostgresSnapshotReader::ChunkQueries::kOnePerTable);
     auto rows = stream.ReadEncodedChunk(Table("public", "te_wide", {"id"}), 10);
     ASSERT_TRUE(rows.ok()) << rows.status();
-    EXPECT_EQ(rows->events.size(), 10u);
+    EXPECT_EQ(rows->rows.size(), 10u);
     EXPECT_TRUE(conn->copy_open());
   }  // as RunSnapshot's caller drops the reader when stopping
   EXPECT_FALSE(conn->copy_open());

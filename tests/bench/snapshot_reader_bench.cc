@@ -147,14 +147,13 @@ ReaderRun RunReader(pipeline::SnapshotReader& reader, storagepb::SnapshotTable t
   while (true) {
     auto got = reader.ReadEncodedChunk(table, chunk);
     Must(got.status(), "read chunk");
-    for (const storage::EncodedEvent& e : got->events) {
-      if (!with_digest) break;
-      digest.Add(e.body);
-      digest.Add(e.row_key.value_or(""));
+    for (size_t i = 0; with_digest && i < got->rows.size(); ++i) {
+      digest.Add(got->rows.body(i));
+      digest.Add(got->rows.row_key(i));
     }
-    out.rows += got->events.size();
+    out.rows += got->rows.size();
     table.set_rows_done(out.rows);
-    if (got->events.size() < chunk) break;
+    if (got->rows.size() < chunk) break;
     table.clear_last_key();
     for (auto& k : got->last_key) table.add_last_key(k);
   }

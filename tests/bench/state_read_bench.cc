@@ -87,8 +87,8 @@ void Store(storage::ChangeLog& log, storage::SourceId id, uint64_t rows, bool bu
       cv.notify_all();
     };
     if (bulk) {
-      log.AppendSnapshotChunkAsync(id, std::move(chunk), info, {}, done + kChunk >= rows, nullptr,
-                                   done_cb);
+      log.AppendSnapshotChunkAsync(id, storage::testing::ToChunk(chunk), info, {},
+                                   done + kChunk >= rows, nullptr, done_cb);
     } else {
       log.AppendEncodedAsync(id, std::move(chunk), info, {}, done_cb);
     }
