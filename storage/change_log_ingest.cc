@@ -21,9 +21,11 @@ namespace {
 // Larger blocks make each row cheaper to write: per block, Snappy sets up its hash table and the
 // table builder writes an index entry, a checksum and a file append. On the snapshot bench's
 // rows (docs/benchmarks.md, "Storage CPU"), 4 -> 32 KiB took the writer thread from 9.4k to
-// 7.6k instructions per row and the files from 108 to 75 MiB per 1M rows; the cost is on reads
-// that seek into the snapshot's part of the log, which decompress 32 KiB instead of 4 KiB.
-constexpr size_t kIngestBlockSize = size_t{32} << 10;
+// 7.6k instructions per row and the files from 108 to 75 MiB per 1M rows; 32 -> 64 KiB (session
+// 10) took it from 5,563 to 5,313 and the files from 9.8 to 9.0 MiB per 200,000 rows (128 KiB
+// gained nothing more). The cost is on reads that seek into the snapshot's part of the log,
+// which decompress 64 KiB instead of 4 KiB (subscribers and bootstraps read it in order).
+constexpr size_t kIngestBlockSize = size_t{64} << 10;
 
 // Opens an SST file writer for `cf` at `path`: the column family's options (comparator,
 // compression: Snappy unless RocksDB lacks it) with kIngestBlockSize blocks. The page cache
