@@ -55,12 +55,40 @@ inline int Utf8Sequence(const unsigned char* p, size_t n) {
   return len;
 }
 
+// True when every byte of p[0, n) is below 0x80: eight bytes at a time, the last word
+// overlapping the one before it (n >= 8); two overlapping 4-byte words (4 <= n < 8); else each
+// byte.
+inline bool IsAscii(const unsigned char* p, size_t n) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  if (n >= 8) {
+    uint64_t word;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&word, p + i, 8);
+      if ((word & kHighBits) != 0) return false;
+    }
+    std::memcpy(&word, p + n - 8, 8);
+    return (word & kHighBits) == 0;
+  }
+  uint32_t bits = 0;
+  if (n >= 4) {
+    uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    bits = head | tail;
+  } else {
+    for (size_t i = 0; i < n; ++i) bits |= p[i];
+  }
+  return (bits & static_cast<uint32_t>(kHighBits)) == 0;
+}
+
 // True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above
-// U+10FFFF). ASCII is checked eight bytes at a time.
+// U+10FFFF). Plain ASCII (most text) is recognised by IsAscii first; otherwise the bytes are
+// walked from the start, ASCII eight bytes at a time.
 inline bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t i = 0;
   const size_t n = s.size();
+  if (IsAscii(p, n)) return true;
+  size_t i = 0;
   while (i < n) {
     if (n - i >= 8) {
       uint64_t word;

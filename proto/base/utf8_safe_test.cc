@@ -1,7 +1,12 @@
 #include "proto/base/utf8_safe.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "proto/base/utf8.h"
 #include "proto/base/value_wire.h"
@@ -29,6 +34,104 @@ TEST(IsValidUtf8, RejectsIllFormedText) {
   EXPECT_FALSE(IsValidUtf8("\xE4\xB8"));                 // truncated
   EXPECT_FALSE(IsValidUtf8("eight ok\x80"));             // a stray continuation after a word
   EXPECT_FALSE(IsValidUtf8("0123456789abcdef\xF0\x9F\x98"));
+}
+
+// Well-formed UTF-8 by the definition (Unicode §3.9, D92): the lead byte's high bits give the
+// length, every other byte is 10xxxxxx, and the code point is neither overlong (shorter would
+// do), a surrogate nor above U+10FFFF. Byte at a time; independent of utf8.h's table of ranges.
+bool ByDefinition(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp, min;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool AllBelow0x80(std::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+void ExpectAsDefined(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  ASSERT_EQ(IsValidUtf8(s), ByDefinition(s)) << absl::BytesToHexString(s);
+  ASSERT_EQ(IsAscii(p, s.size()), AllBelow0x80(s)) << absl::BytesToHexString(s);
+}
+
+// IsAscii's words (8 at a time, the last overlapping; two 4-byte words; single bytes) and the
+// walk after it: a non-ASCII byte or sequence at every position of every length 0..40, cut
+// short at the end (truncated sequences), alone and after another one; and every 2-byte input.
+TEST(IsValidUtf8, AgreesWithTheDefinitionAtEveryPositionAndLength) {
+  const std::vector<std::string> pieces = {
+      "\x80", "\xBF", "\xC0", "\xC1", "\xC2", "\xDF", "\xE0", "\xED", "\xEF", "\xF0", "\xF4",
+      "\xF5", "\xF8", "\xFF", "\x7F", "\x00"s,
+      "\xC3\xA9", "\xDF\xBF", "\xE4\xB8\xAD", "\xE0\xA0\x80", "\xEF\xBF\xBF", "\xF0\x90\x80\x80",
+      "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",                  // well-formed, 2 to 4 bytes
+      "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xE0\x9F\xBF", "\xF0\x80\x80\xAF",
+      "\xF0\x8F\xBF\xBF",                                      // overlong
+      "\xED\xA0\x80", "\xED\xBF\xBF",                          // surrogates
+      "\xF4\x90\x80\x80", "\xF7\xBF\xBF\xBF",                  // above U+10FFFF
+      "\xE4\x41\xAD", "\xF0\x9F\x41\x80", "\xC3\xC3\xA9"};     // a continuation missing
+  for (size_t n = 0; n <= 40; ++n) {
+    ExpectAsDefined(std::string(n, 'a'));
+    for (size_t i = 0; i < n; ++i) {
+      for (const std::string& piece : pieces) {
+        std::string s(n, 'a');
+        s.replace(i, std::min(piece.size(), n - i), piece.substr(0, n - i));
+        ExpectAsDefined(s);
+        for (const std::string& first : {"\xC3\xA9"s, "\x80"s, "\xE4\xB8"s}) {
+          if (i < first.size()) continue;
+          std::string two = s;
+          two.replace(0, first.size(), first);
+          ExpectAsDefined(two);
+        }
+      }
+    }
+  }
+  for (unsigned a = 0; a < 256; ++a) {
+    for (unsigned b = 0; b < 256; ++b) {
+      ExpectAsDefined(std::string{static_cast<char>(a), static_cast<char>(b)});
+    }
+  }
+}
+
+// Every 3- and 4-byte input whose lead byte starts a 3- or 4-byte sequence, with every second
+// byte and the continuation bytes' edges after it.
+TEST(IsValidUtf8, AgreesWithTheDefinitionOnEveryLeadAndSecondByte) {
+  const unsigned edges[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF};
+  for (unsigned lead = 0xE0; lead <= 0xFF; ++lead) {
+    for (unsigned second = 0; second < 256; ++second) {
+      for (const unsigned third : edges) {
+        std::string s{static_cast<char>(lead), static_cast<char>(second),
+                      static_cast<char>(third)};
+        ExpectAsDefined(s);
+        for (const unsigned fourth : edges) ExpectAsDefined(s + static_cast<char>(fourth));
+      }
+    }
+  }
 }
 
 TEST(ToValidUtf8, ReplacesEachMaximalIllFormedSubpart) {
