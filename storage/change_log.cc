@@ -1,7 +1,38 @@
 #include "storage/change_log_impl.h"
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+
 namespace sluice::storage {
 namespace internal {
+
+absl::Status ChangeLogImpl::CheckStorageFormat() {
+  std::string stored;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kStorageFormatKey, &stored);
+  int format = 1;  // no key: written before the marker existed, or a new data dir
+  if (s.ok()) {
+    if (!absl::SimpleAtoi(stored, &format) || format < 1) {
+      return absl::DataLossError(absl::StrCat("data dir '", db_->GetName(),
+                                              "': its storage format marker (meta key ",
+                                              std::string(kStorageFormatKey), ") is not a version: '",
+                                              absl::CEscape(stored), "'"));
+    }
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading the data dir's storage format");
+  }
+  if (format > kStorageFormat) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data dir '", db_->GetName(), "' was written by a newer sluiced (storage format ", format,
+        "; this sluiced reads formats up to ", kStorageFormat,
+        "): run the newer sluiced on it, or start this one on a fresh data dir (which takes a "
+        "new snapshot)"));
+  }
+  if (format == kStorageFormat) return absl::OkStatus();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Put(wo, meta_, kStorageFormatKey, absl::StrCat(kStorageFormat)),
+                   "writing the data dir's storage format");
+}
 
 absl::Status ChangeLogImpl::Load() {
   rocksdb::ReadOptions ro;
@@ -647,6 +678,7 @@ absl::StatusOr<std::unique_ptr<ChangeLog>> ChangeLog::Open(const std::string& di
   }
   auto log = std::make_unique<ChangeLogImpl>(std::move(options), std::unique_ptr<rocksdb::DB>(raw),
                                              std::move(handles));
+  SLUICE_RETURN_IF_ERROR(log->CheckStorageFormat());
   SLUICE_RETURN_IF_ERROR(log->Load());
   SLUICE_RETURN_IF_ERROR(log->FinishPendingPublishes());
   SLUICE_RETURN_IF_ERROR(log->ResetIngestDir());

@@ -318,6 +318,9 @@ class ChangeLogImpl final : public ChangeLog {
     db_->Close().PermitUncheckedError();
   }
 
+  // Refuses a data dir of a later storage format than this build's (kStorageFormat, key_format.h)
+  // and marks an earlier or unmarked one as this build's.
+  absl::Status CheckStorageFormat();
   absl::Status Load();
   void StartWriter() {
     ingester_ = std::thread([this] { IngesterLoop(); });

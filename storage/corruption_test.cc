@@ -101,6 +101,50 @@ TEST(Corruption, DamagedStateRefusesToOpenWithAClearError) {
       << log.status();
 }
 
+// The storage format marker: written on open, a later format refused with the way out (no data
+// is touched), an earlier or missing one upgraded, a garbled one DataLoss.
+TEST(Corruption, StorageFormatMarker) {
+  TempDir dir;
+  {
+    auto log = *ChangeLog::Open(dir.path());
+    ASSERT_TRUE(log->RegisterSource("shop", v1::SOURCE_KIND_MYSQL).ok());
+  }
+  auto marker = [&] {
+    std::string value;
+    WithColumnFamily(dir.path(), "default", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+      rocksdb::Status s = db.Get(rocksdb::ReadOptions(), cf, kStorageFormatKey, &value);
+      if (s.IsNotFound()) value = "<none>";
+    });
+    return value;
+  };
+  EXPECT_EQ(marker(), absl::StrCat(kStorageFormat));
+
+  Overwrite(dir.path(), "default", std::string(kStorageFormatKey),
+            absl::StrCat(kStorageFormat + 1));
+  auto newer = ChangeLog::Open(dir.path());
+  ASSERT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition) << newer.status();
+  EXPECT_NE(newer.status().message().find("written by a newer sluiced"), std::string::npos)
+      << newer.status();
+  EXPECT_NE(newer.status().message().find("fresh data dir"), std::string::npos) << newer.status();
+  EXPECT_EQ(marker(), absl::StrCat(kStorageFormat + 1));  // left as it was
+
+  WithColumnFamily(dir.path(), "default", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db.Delete(rocksdb::WriteOptions(), cf, kStorageFormatKey).ok());
+  });
+  {
+    auto log = ChangeLog::Open(dir.path());  // a data dir from before the marker
+    ASSERT_TRUE(log.ok()) << log.status();
+    EXPECT_TRUE((*log)->Bounds(*(*log)->RegisterSource("shop", v1::SOURCE_KIND_MYSQL)).ok());
+  }
+  EXPECT_EQ(marker(), absl::StrCat(kStorageFormat));
+
+  Overwrite(dir.path(), "default", std::string(kStorageFormatKey), "two");
+  auto garbled = ChangeLog::Open(dir.path());
+  ASSERT_EQ(garbled.status().code(), absl::StatusCode::kDataLoss) << garbled.status();
+  EXPECT_NE(garbled.status().message().find("storage format marker"), std::string::npos)
+      << garbled.status();
+}
+
 // A table-state reference (storage/state_reference.h) that is malformed, names an offset above
 // the state's, or names a record that is not stored is DataLoss naming the table.
 TEST(Corruption, DanglingStateReferenceIsDataLossNamingTheTable) {

@@ -35,6 +35,12 @@ inline constexpr std::string_view kSourceKeyPrefix = "src/";
 inline constexpr std::string_view kStateKeyPrefix = "state/";
 inline constexpr std::string_view kNextSourceIdKey = "next_source_id";
 inline constexpr std::string_view kSubscriptionKeyPrefix = "sub/";
+// The data dir's storage format (meta CF, value: decimal text). 1: before table-state references
+// (never written: a data dir without the key is format 1 or new); 2: table-state values may be
+// references to log records (storage/state_reference.h). ChangeLog::Open refuses a data dir of a
+// later format than kStorageFormat and writes kStorageFormat into one of an earlier or none.
+inline constexpr std::string_view kStorageFormatKey = "storage_format";
+inline constexpr int kStorageFormat = 2;
 
 std::string LogKey(SourceId source, LogOffset offset);
 // LogKey written into `out` (kLogKeySize bytes), without an allocation.
