@@ -97,7 +97,7 @@ void SourceHeadProbe::Start() {
       // Until the source has stored its first position, look again soon.
       const auto wait = lag.head.empty() && !failing_
                             ? std::min(options_.interval, std::chrono::milliseconds(500))
-                            : options_.interval;
+                            : ProbeWait(options_.interval, refused_);
       wake_.wait_for(lock, wait, [this] { return stopping_; });
     }
   });
@@ -114,6 +114,11 @@ void SourceHeadProbe::RequestStop() {
 void SourceHeadProbe::Stop() {
   RequestStop();
   if (thread_.joinable()) thread_.join();
+}
+
+std::chrono::milliseconds ProbeWait(std::chrono::milliseconds interval, int refused) {
+  const int doublings = std::clamp(refused - 1, 0, 6);
+  return interval * (int64_t{1} << doublings);
 }
 
 SourceLag SourceHeadProbe::ProbeOnce() {
@@ -140,8 +145,12 @@ SourceLag SourceHeadProbe::ProbeOnce() {
   }
   if (probed.ok()) {
     lag = *std::move(probed);
+    refused_ = 0;
     Report(absl::OkStatus());
   } else {
+    const bool refused = mysqlclient::IsLoginRefused(probed.status()) ||
+                         probed.status().code() == absl::StatusCode::kPermissionDenied;
+    refused_ = refused ? refused_ + 1 : 0;
     lag.error = absl::StrCat("head probe failed: ", probed.status().message());
     mysql_.reset();  // reconnect next time
     pg_.reset();
@@ -164,8 +173,8 @@ void SourceHeadProbe::Report(const absl::Status& failure) {
   last_warning_ = now;
   logging::Warn(config_.name,
                 "head probe failed: lag in bytes and events is unknown (the source itself is "
-                "not affected; the probe retries every interval, this warning repeats at most "
-                "once a minute)",
+                "not affected; the probe retries every interval, less often while the server "
+                "refuses its login, and this warning repeats at most once a minute)",
                 {{"error", std::string(failure.message())}});
 }
 

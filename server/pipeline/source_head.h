@@ -61,6 +61,13 @@ absl::StatusOr<uint64_t> BinlogBytesBehind(const BinlogPosition& stored, const B
 // `head - stored`, 0 when `stored` is at or past `head`.
 uint64_t WalBytesBehind(Lsn stored, Lsn head);
 
+// How long the probe waits before its next try after `refused` probes in a row whose login the
+// server refused (a wrong password, no such account, no pg_hba.conf entry: each try is one
+// "access denied" in the server's log, and it stays refused until someone changes the
+// credentials): the interval, doubled per refusal after the first, at most 64 intervals. 0 or 1
+// refusals: the interval.
+std::chrono::milliseconds ProbeWait(std::chrono::milliseconds interval, int refused);
+
 // Whether an Event_type of SHOW BINLOG EVENTS is a row event (Write_rows, Update_rows,
 // Delete_rows, with MySQL's and MariaDB's suffixes: _v1, _compressed_v1, _partial).
 bool IsRowEventType(std::string_view event_type);
@@ -114,6 +121,7 @@ class SourceHeadProbe {
   std::unique_ptr<pgclient::ReplicationConnection> pg_;
   bool failing_ = false;
   std::chrono::steady_clock::time_point last_warning_{};
+  int refused_ = 0;  // probes in a row whose login the server refused (ProbeWait)
 
   std::mutex mu_;
   std::condition_variable wake_;

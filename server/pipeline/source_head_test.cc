@@ -62,6 +62,17 @@ TEST(IsRowEventType, MysqlAndMariadbNames) {
 }
 
 // The events of tracked appends count as in flight until their callback, failed or not.
+TEST(ProbeWait, BacksOffWhileTheLoginIsRefusedUpTo64Intervals) {
+  using std::chrono::milliseconds;
+  const milliseconds interval(5'000);
+  EXPECT_EQ(ProbeWait(interval, 0), interval);  // working, or failing for another reason
+  EXPECT_EQ(ProbeWait(interval, 1), interval);
+  EXPECT_EQ(ProbeWait(interval, 2), 2 * interval);
+  EXPECT_EQ(ProbeWait(interval, 3), 4 * interval);
+  EXPECT_EQ(ProbeWait(interval, 7), 64 * interval);
+  EXPECT_EQ(ProbeWait(interval, 1'000'000), 64 * interval);
+}
+
 TEST(AppendTracker, CountsEventsInFlightUntilDurableOrFailed) {
   SourceRegistry registry;
   std::shared_ptr<std::atomic<int64_t>> in_flight = registry.InFlightEvents("s");
