@@ -154,6 +154,16 @@ ChangeLogOptions Options(size_t rows) {
   return o;
 }
 
+// Opens a log in `dir` (ingestions of 1,000 rows) with the source "src".
+void OpenWithSource(const TempDir& dir, std::unique_ptr<ChangeLog>& log, SourceId& id) {
+  auto opened = ChangeLog::Open(dir.path(), Options(1000));
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  log = *std::move(opened);
+  auto registered = log->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  id = *registered;
+}
+
 TEST(Ingest, ChunksAreGatheredAndInvisibleUntilIngested) {
   TempDir dir;
   struct Observer : AppendObserver {
@@ -209,51 +219,49 @@ TEST(Ingest, ChunksAreGatheredAndInvisibleUntilIngested) {
 TEST(Ingest, AChunkWhoseCommitInfoNamesNoTableIsRefused) {
   // The chunk's table (record headers, table-state keys) comes from its commit info alone.
   TempDir dir;
-  auto log = ChangeLog::Open(dir.path(), Options(1000));
-  ASSERT_TRUE(log.ok()) << log.status();
-  auto id = (*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
-  ASSERT_TRUE(id.ok());
+  std::unique_ptr<ChangeLog> log;
+  SourceId id;
+  OpenWithSource(dir, log, id);
   Calls calls;
   v1::SourceInfo info = ChunkInfo("t");
   info.clear_table();
-  (*log)->AppendSnapshotChunkAsync(*id, ToChunk(Rows("t", 0, 3)), info, MakeCheckpoint("c1"),
+  log->AppendSnapshotChunkAsync(id, ToChunk(Rows("t", 0, 3)), info, MakeCheckpoint("c1"),
                                    true, calls.Written(), calls.Done());
   calls.WaitWritten(1);  // the window is freed too
   calls.WaitDone(1);
   EXPECT_EQ(calls.done[0].status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(calls.done[0].status().message().find("name its table"), std::string::npos);
-  EXPECT_EQ((*log)->Bounds(*id)->last.value(), 0u);
+  EXPECT_EQ(log->Bounds(id)->last.value(), 0u);
 }
 
 TEST(Ingest, TableStateKeysOutOfByteOrderAndRepeatedAreSorted) {
   TempDir dir;
-  auto log = ChangeLog::Open(dir.path(), Options(1000));
-  ASSERT_TRUE(log.ok()) << log.status();
-  auto id = (*log)->RegisterSource("src", v1::SOURCE_KIND_MYSQL);
-  ASSERT_TRUE(id.ok());
+  std::unique_ptr<ChangeLog> log;
+  SourceId id;
+  OpenWithSource(dir, log, id);
   Calls calls;
   // Table a's keys ascend (written straight to the file), table b's descend (a collation whose
   // order is not the bytes': held and merged), and the key k5 of table a comes twice in one
   // ingestion: the later row wins over the one already in the file.
   std::vector<EncodedEvent> a;
   for (int i = 0; i <= 9; ++i) a.push_back(SnapshotRow("a", "k" + std::to_string(i)));
-  AddChunk(**log, *id, "a", std::move(a), "c1", false, calls);
+  AddChunk(*log, id, "a", std::move(a), "c1", false, calls);
   std::vector<EncodedEvent> b;
   for (int i = 4; i >= 0; --i) b.push_back(SnapshotRow("b", "k" + std::to_string(i)));
-  AddChunk(**log, *id, "b", std::move(b), "c2", false, calls);
+  AddChunk(*log, id, "b", std::move(b), "c2", false, calls);
   std::vector<EncodedEvent> again;
   again.push_back(SnapshotRow("a", "k5"));
-  AddChunk(**log, *id, "a", std::move(again), "c3", true, calls);
+  AddChunk(*log, id, "a", std::move(again), "c3", true, calls);
   calls.WaitDone(3);
   for (auto& r : calls.done) ASSERT_TRUE(r.ok()) << r.status();
-  std::map<std::string, uint64_t> state = State(**log, *id);
+  std::map<std::string, uint64_t> state = State(*log, id);
   ASSERT_EQ(state.size(), 15u);
   EXPECT_EQ(state["db.a/k0"], 1u);
   EXPECT_EQ(state["db.a/k9"], 10u);
   EXPECT_EQ(state["db.b/k4"], 11u);
   EXPECT_EQ(state["db.b/k0"], 15u);
   EXPECT_EQ(state["db.a/k5"], 16u);
-  EXPECT_EQ(ReadAll(**log, *id).size(), 16u);
+  EXPECT_EQ(ReadAll(*log, id).size(), 16u);
 }
 
 TEST(Ingest, OrderedWithTheSourcesOtherAppendsAndOtherSourcesWal) {
