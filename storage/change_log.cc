@@ -275,7 +275,9 @@ void ChangeLogImpl::AppendSnapshotChunkAsync(SourceId source, EncodedChunk rows,
     return;
   }
   std::string table = TableKey(commit_info);
-  if (table.empty() && !rows.empty()) {
+  const bool names_table = !commit_info.table().empty() &&
+                           !(commit_info.schema().empty() && commit_info.database().empty());
+  if (!names_table && !rows.empty()) {
     if (written) written();
     std::move(done)(absl::InvalidArgumentError(
         "a snapshot chunk's commit info must name its table (schema or database, and table)"));

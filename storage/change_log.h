@@ -237,7 +237,10 @@ class ChangeLog {
   // ingestion is durable and visible to readers, or with its error, on the log's ingesting
   // thread (a full ingestion's files are finished and ingested there while the writer thread
   // writes the next one's; callbacks still run in append order). A caller that bounds the
-  // chunks in flight releases on `written`: `done` may wait for later chunks.
+  // chunks in flight releases on `written`: `done` may wait for later chunks. The exception: a
+  // chunk refused before it is queued (an unknown source; a commit info that does not name the
+  // table with its schema or database: INVALID_ARGUMENT) calls back at once on the caller's
+  // thread, possibly before the callbacks of the source's earlier chunks.
   virtual void AppendSnapshotChunkAsync(SourceId source, EncodedChunk rows,
                                         const v1::SourceInfo& commit_info,
                                         v1::SourceCheckpoint checkpoint, bool ingest_now,

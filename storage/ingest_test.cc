@@ -223,14 +223,20 @@ TEST(Ingest, AChunkWhoseCommitInfoNamesNoTableIsRefused) {
   SourceId id;
   OpenWithSource(dir, log, id);
   Calls calls;
-  v1::SourceInfo info = ChunkInfo("t");
-  info.clear_table();
-  log->AppendSnapshotChunkAsync(id, ToChunk(Rows("t", 0, 3)), info, MakeCheckpoint("c1"),
-                                   true, calls.Written(), calls.Done());
-  calls.WaitWritten(1);  // the window is freed too
-  calls.WaitDone(1);
-  EXPECT_EQ(calls.done[0].status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(calls.done[0].status().message().find("name its table"), std::string::npos);
+  v1::SourceInfo no_table = ChunkInfo("t");
+  no_table.clear_table();
+  v1::SourceInfo no_database = ChunkInfo("t");  // would be stored as table ".t"
+  no_database.clear_database();
+  int n = 0;
+  for (const v1::SourceInfo& info : {no_table, no_database}) {
+    log->AppendSnapshotChunkAsync(id, ToChunk(Rows("t", 0, 3)), info, MakeCheckpoint("c1"), true,
+                                  calls.Written(), calls.Done());
+    ++n;
+    calls.WaitWritten(n);  // the window is freed too
+    calls.WaitDone(static_cast<size_t>(n));
+    EXPECT_EQ(calls.done.back().status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(calls.done.back().status().message().find("name its table"), std::string::npos);
+  }
   EXPECT_EQ(log->Bounds(id)->last.value(), 0u);
 }
 
