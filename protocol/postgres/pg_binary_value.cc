@@ -616,40 +616,45 @@ absl::Status AppendBinaryValueWireGeneral(uint32_t type_oid, std::optional<std::
   }
 }
 
-bool AppendBinaryValueWireFast(uint32_t type_oid, std::string_view bytes, std::string& out) {
+FastDecoder FastDecoderFor(uint32_t type_oid) {
   switch (type_oid) {
     case kInt2Oid:
-      return AppendIntegerFast<int16_t>(bytes, out);
+      return &AppendIntegerFast<int16_t>;
     case kInt4Oid:
-      return AppendIntegerFast<int32_t>(bytes, out);
+      return &AppendIntegerFast<int32_t>;
     case kOidOid:
-      return AppendIntegerFast<uint32_t>(bytes, out);
+      return &AppendIntegerFast<uint32_t>;
     case kInt8Oid:
-      return AppendIntegerFast<int64_t>(bytes, out);
+      return &AppendIntegerFast<int64_t>;
     case kBoolOid:
-      return AppendBoolFast(bytes, out);
+      return &AppendBoolFast;
     case kFloat8Oid:
-      return AppendFloat8Fast(bytes, out);
+      return &AppendFloat8Fast;
     case kTextOid:
     case kVarcharOid:
     case kBpcharOid:
     case kNameOid:
-      return AppendTextFast(bytes, out);
+      return &AppendTextFast;
     case kJsonOid:
-      return AppendJsonFast(bytes, out);
+      return &AppendJsonFast;
     case kJsonbOid:
-      return AppendJsonbFast(bytes, out);
+      return &AppendJsonbFast;
     case kNumericOid:
-      return AppendNumericFast(bytes, out);
+      return &AppendNumericFast;
     case kTimestampOid:
-      return AppendTimestampFast(bytes, out);
+      return &AppendTimestampFast;
     case kTimestamptzOid:
-      return AppendTimestamptzFast(bytes, out);
+      return &AppendTimestamptzFast;
     case kUuidOid:
-      return AppendUuidFast(bytes, out);
+      return &AppendUuidFast;
     default:
-      return false;
+      return nullptr;
   }
+}
+
+bool AppendBinaryValueWireFast(uint32_t type_oid, std::string_view bytes, std::string& out) {
+  const FastDecoder decode = FastDecoderFor(type_oid);
+  return decode != nullptr && decode(bytes, out);
 }
 
 }  // namespace binary_internal

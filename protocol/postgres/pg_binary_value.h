@@ -52,6 +52,11 @@ namespace binary_internal {
 // stack, a timestamp outside years 1-9999, ...). copy_binary_test and copy_binary_fuzz check
 // that both give the same bytes.
 bool AppendBinaryValueWireFast(uint32_t type_oid, std::string_view bytes, std::string& out);
+// The function AppendBinaryValueWireFast calls for `type_oid`'s values (nullptr: none, every value
+// takes the general path), for a caller that decodes many values of one column: it chooses once
+// and calls it per value, without the switch on the type.
+using FastDecoder = bool (*)(std::string_view bytes, std::string& out);
+FastDecoder FastDecoderFor(uint32_t type_oid);
 // Every value (and every error) of the decoded types.
 absl::Status AppendBinaryValueWireGeneral(uint32_t type_oid, std::optional<std::string_view> bytes,
                                           const TypeResolver& resolver, std::string& scratch,

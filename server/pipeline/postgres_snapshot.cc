@@ -224,6 +224,14 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
   last_chunk_binary_ = plan.binary;
   const bool keyless = table.key_columns().empty();
   plan.first = keyless ? 1 : 0;  // skip the ctid column
+  if (plan.binary) {
+    for (size_t c = plan.first; c < columns->names.size(); ++c) {
+      Plan::Column& d = plan.decoders.emplace_back();
+      d.type_oid = columns->type_oids[c];
+      d.binary = columns->binary[c] != 0;
+      if (d.binary) d.fast = postgres::binary_internal::FastDecoderFor(d.type_oid);
+    }
+  }
   if (keyless) {
     plan.key_at.push_back(0);
   } else {
@@ -326,13 +334,16 @@ absl::Status PostgresSnapshotReader::TakeRow(const Plan& plan, std::string_view 
     SLUICE_RETURN_IF_ERROR(binary_row_.Parse(message, ncols));
     if (binary_row_.ended()) return absl::OkStatus();
     values = &binary_row_.values();
-    for (size_t c = plan.first; c < ncols; ++c) {
-      if (columns.binary[c]) {
-        SLUICE_RETURN_IF_ERROR(postgres::AppendBinaryValueWire(
-            columns.type_oids[c], (*values)[c], resolver_, scratch_, encoder_.AddColumn()));
+    const std::optional<std::string_view>* value = values->data() + plan.first;
+    for (const Plan::Column& d : plan.decoders) {
+      const std::optional<std::string_view>& v = *value++;
+      std::string& wire = encoder_.AddColumn();
+      if (d.fast != nullptr && v && d.fast(*v, wire)) continue;
+      if (d.binary) {
+        SLUICE_RETURN_IF_ERROR(postgres::binary_internal::AppendBinaryValueWireGeneral(
+            d.type_oid, v, resolver_, scratch_, wire));
       } else {
-        postgres::AppendTextValueWire(columns.type_oids[c], (*values)[c], resolver_,
-                                      encoder_.AddColumn());
+        postgres::AppendTextValueWire(d.type_oid, v, resolver_, wire);
       }
     }
   } else {

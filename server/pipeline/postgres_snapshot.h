@@ -51,6 +51,7 @@
 #include "protocol/pgclient/replication_connection.h"
 #include "protocol/postgres/copy_binary.h"
 #include "protocol/postgres/copy_text.h"
+#include "protocol/postgres/pg_binary_value.h"
 #include "protocol/postgres/pg_text_value.h"
 #include "server/pipeline/read_event_encoder.h"
 #include "server/pipeline/snapshot.h"
@@ -106,6 +107,16 @@ class PostgresSnapshotReader final : public SnapshotReader {
     bool binary = false;  // COPY (FORMAT binary) with columns->binary_select
     size_t first = 0;     // the first column of the row (1: after a keyless table's ctid)
     std::vector<size_t> key_at;  // the columns whose values make a chunk's last key
+    // Binary: how each column from `first` on is decoded, chosen once for the chunk. A value
+    // goes to its type's fast decoder when it has one and to AppendBinaryValueWireGeneral when
+    // that declines (as AppendBinaryValueWire does); a column read as its output function's
+    // text (binary false) goes to AppendTextValueWire.
+    struct Column {
+      postgres::binary_internal::FastDecoder fast = nullptr;
+      uint32_t type_oid = 0;
+      bool binary = false;
+    };
+    std::vector<Column> decoders;
   };
   // The chunk's or stream's SELECT: from table.last_key(), with LIMIT `limit` unless 0.
   std::string Select(const storagepb::SnapshotTable& table, const Plan& plan, size_t limit) const;
