@@ -40,12 +40,16 @@ class ReadEventEncoder {
   // Appends the row to `out` (body and table-state key); BeginRow starts the next one.
   void FinishRow(storage::EncodedChunk& out);
 
-  size_t columns() const { return names_.size(); }
+  size_t columns() const { return head_ends_.size(); }
 
  private:
-  std::string prefix_;              // op and key_columns, the same for every row
-  std::vector<std::string> names_;  // per column: the Field's name field (tag, length, name)
-  std::string values_;              // the current row's Value contents, back to back
+  std::string prefix_;  // op and key_columns, the same for every row
+  // Per column, what follows the Field's length up to the value's length: the name field (tag,
+  // length, name) and the value's tag; all back to back in heads_, then kCopy bytes of padding
+  // (FinishRow copies a short head as a fixed number of bytes).
+  std::string heads_;
+  std::vector<size_t> head_ends_;
+  std::string values_;  // the current row's Value contents, back to back
   // Where each column's contents end in values_ (sized by Reset: one more than the columns, so
   // that a reader that adds too many still finds the end of the last named one), and how many
   // columns the row has so far.

@@ -101,6 +101,42 @@ TEST(ReadEventEncoderTest, BodyIsTheSerializedMessage) {
   }
 }
 
+// FinishRow copies short column heads and values a fixed number of bytes at a time (32), and
+// the last ones of a row byte-exactly: names and values of every length around that, in every
+// position of the row, still give exactly the serialized message.
+TEST(ReadEventEncoderTest, BodyIsTheSerializedMessageForEveryNameAndValueLength) {
+  const std::vector<size_t> name_sizes = {0, 1, 27, 28, 29, 30, 31, 32, 33, 63, 64, 65, 130};
+  ReadEventEncoder encoder;
+  for (const size_t name_size : name_sizes) {
+    std::vector<mysqlclient::ColumnDefinition> columns = {
+        Col("id", ColumnType::kLong), Col(std::string(name_size, 'n'), ColumnType::kVarchar),
+        Col("b", ColumnType::kVarchar)};
+    std::vector<std::string> names;
+    for (const auto& c : columns) names.push_back(c.name);
+    encoder.Reset({"id"}, names);
+    storage::EncodedChunk chunk;
+    std::vector<Texts> rows;
+    for (size_t a = 0; a <= 70; ++a) {
+      for (const size_t b : {size_t{0}, size_t{1}, size_t{30}, size_t{31}, size_t{32},
+                             size_t{33}, size_t{127}, size_t{128}, size_t{300}}) {
+        std::string first(a, 'a');
+        for (size_t k = 0; k < a; ++k) first[k] = static_cast<char>('a' + k % 26);
+        rows.push_back(Texts{std::to_string(rows.size()), first, std::string(b, 'z')});
+        rows.push_back(Texts{std::to_string(rows.size()), std::string(b, 'y'), first});
+      }
+    }
+    for (const Texts& row : rows) EncodeRow(encoder, columns, row, chunk);
+    ASSERT_EQ(chunk.size(), rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const v1::ChangeEvent message = MessageRow({"id"}, columns, rows[i]);
+      ASSERT_EQ(std::string(chunk.body(i)), message.SerializeAsString())
+          << "name size " << name_size << ", row " << message.ShortDebugString();
+      ASSERT_EQ(chunk.row_key(i),
+                storage::EncodeRowKey(message.key_columns(), message.after()).value_or(""));
+    }
+  }
+}
+
 TEST(ReadEventEncoderTest, PostgresValuesAndAMissingKeyColumn) {
   ReadEventEncoder encoder;
   encoder.Reset({"id", "gone"}, {"id", "ts"});
