@@ -51,6 +51,8 @@ void ReadEventEncoder::Reset(const std::vector<std::string>& key_columns,
   for (const std::string& k : key_columns) {
     value_wire::AppendLengthDelimited(kKeyColumnTag, k, prefix_);
   }
+  prefix_size_ = prefix_.size();
+  prefix_.append(kCopy, '\0');
   key_positions_.clear();
   for (const std::string& k : key_columns) {
     size_t found = columns.size();
@@ -100,10 +102,10 @@ void ReadEventEncoder::FinishRow(storage::EncodedChunk& out) {
   }
   std::string& bytes = out.bytes();
   const size_t start = bytes.size();
-  const size_t body_end = start + prefix_.size() + 1 + VarintSize(row_size) + row_size;
+  const size_t body_end = start + prefix_size_ + 1 + VarintSize(row_size) + row_size;
   bytes.resize(body_end + kCopy);
   char* p = bytes.data() + start;
-  p = Put(prefix_, p);
+  p = PutPadded(prefix_.data(), prefix_size_, p);
   *p++ = kAfterTag;
   p = PutVarint(row_size, p);
   begin = 0;

@@ -43,10 +43,12 @@ class ReadEventEncoder {
   size_t columns() const { return head_ends_.size(); }
 
  private:
-  std::string prefix_;  // op and key_columns, the same for every row
+  // Op and key_columns, the same for every row: prefix_size_ bytes, then 32 bytes of padding.
+  std::string prefix_;
+  size_t prefix_size_ = 0;
   // Per column, what follows the Field's length up to the value's length: the name field (tag,
   // length, name) and the value's tag; all back to back in heads_, then kCopy bytes of padding
-  // (FinishRow copies a short head as a fixed number of bytes).
+  // (FinishRow copies a short head or prefix as a fixed number of bytes).
   std::string heads_;
   std::vector<size_t> head_ends_;
   std::string values_;  // the current row's Value contents, back to back

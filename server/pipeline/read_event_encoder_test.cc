@@ -101,11 +101,12 @@ TEST(ReadEventEncoderTest, BodyIsTheSerializedMessage) {
   }
 }
 
-// FinishRow copies short column heads and values a fixed number of bytes at a time (32), and
-// the last ones of a row byte-exactly: names and values of every length around that, in every
-// position of the row, still give exactly the serialized message.
+// FinishRow copies the prefix, short column heads and values a fixed number of bytes at a time
+// (32), and the last ones of a row byte-exactly: names (also of a key column) and values of every
+// length around that, in every position of the row, still give exactly the serialized message.
 TEST(ReadEventEncoderTest, BodyIsTheSerializedMessageForEveryNameAndValueLength) {
-  const std::vector<size_t> name_sizes = {0, 1, 27, 28, 29, 30, 31, 32, 33, 63, 64, 65, 130};
+  const std::vector<size_t> name_sizes = {0,  1,  23, 24, 25, 26, 27, 28, 29,
+                                          30, 31, 32, 33, 63, 64, 65, 130};
   ReadEventEncoder encoder;
   for (const size_t name_size : name_sizes) {
     std::vector<mysqlclient::ColumnDefinition> columns = {
@@ -113,7 +114,10 @@ TEST(ReadEventEncoderTest, BodyIsTheSerializedMessageForEveryNameAndValueLength)
         Col("b", ColumnType::kVarchar)};
     std::vector<std::string> names;
     for (const auto& c : columns) names.push_back(c.name);
-    encoder.Reset({"id"}, names);
+    // The long name a key column too: the prefix (op, key columns) around 32 bytes.
+    std::vector<std::string> keys = {"id"};
+    if (name_size > 0) keys.push_back(names[1]);
+    encoder.Reset(keys, names);
     storage::EncodedChunk chunk;
     std::vector<Texts> rows;
     for (size_t a = 0; a <= 70; ++a) {
@@ -128,7 +132,7 @@ TEST(ReadEventEncoderTest, BodyIsTheSerializedMessageForEveryNameAndValueLength)
     for (const Texts& row : rows) EncodeRow(encoder, columns, row, chunk);
     ASSERT_EQ(chunk.size(), rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
-      const v1::ChangeEvent message = MessageRow({"id"}, columns, rows[i]);
+      const v1::ChangeEvent message = MessageRow(keys, columns, rows[i]);
       ASSERT_EQ(std::string(chunk.body(i)), message.SerializeAsString())
           << "name size " << name_size << ", row " << message.ShortDebugString();
       ASSERT_EQ(chunk.row_key(i),
