@@ -299,6 +299,18 @@ TEST_F(FastPathTest, TextTypes) {
     Check(oid, std::string(200, 'x'), true);
     Check(oid, "caf\xc3\xa9", true);
     Check(oid, "bad \xc3", true);  // not UTF-8: stored as bytes by both
+    // Every length around the fast path's fixed-size moves (up to 64 bytes: the first and the
+    // last 32, 16, 8 or 4; single bytes below 4), distinct bytes so that a misplaced one shows;
+    // well-formed and with an ill-formed byte.
+    for (size_t n = 0; n <= 70; ++n) {
+      std::string text(n, ' ');
+      for (size_t k = 0; k < n; ++k) text[k] = static_cast<char>('!' + k % 90);
+      Check(oid, text, true);
+      if (n > 0) {
+        text[n / 3] = '\xff';
+        Check(oid, text, true);
+      }
+    }
   }
   Check(kJsonbOid, "\x01{\"a\": 1}", true);
   Check(kJsonbOid, "\x01", true);
