@@ -47,6 +47,12 @@ class EncodedChunk {
     rows_.reserve(rows);
     bytes_.reserve(bytes);
   }
+  // Gives back room reserved beyond twice what the rows use (a short chunk, such as a table's
+  // last, that reserved for a full one): the log's queue budget counts capacity, not use.
+  void ReleaseSlack() {
+    if (bytes_.capacity() > 2 * bytes_.size() + 4096) bytes_.shrink_to_fit();
+    if (rows_.capacity() > 2 * rows_.size() + 256) rows_.shrink_to_fit();
+  }
   // Bytes held (what the log's queue budget counts).
   size_t MemoryCost() const { return bytes_.capacity() + rows_.capacity() * sizeof(Row); }
 

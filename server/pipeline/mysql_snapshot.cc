@@ -522,6 +522,7 @@ absl::StatusOr<EncodedRows> MysqlSnapshotReader::ReadChunk(const storagepb::Snap
   if (!st.ok()) {
     return mysqlclient::WithContext(st, absl::StrCat("snapshot: ", sql, ": "));
   }
+  out.rows.ReleaseSlack();
   if (out.rows.empty()) {
     SLUICE_RETURN_IF_ERROR(KeyColumnIndices(table, names()).status());
     return out;

@@ -259,6 +259,7 @@ absl::StatusOr<EncodedRows> PostgresSnapshotReader::ReadEncodedChunk(
   }
   if (stream_.open) stream_.last_key = out.last_key;  // where the next chunk must start
   if (!out.rows.empty()) row_bytes_ = out.rows.byte_size() / out.rows.size();
+  out.rows.ReleaseSlack();
   return out;
 }
 
