@@ -165,6 +165,33 @@ TEST(ReadEventEncoderTest, PostgresValuesAndAMissingKeyColumn) {
   EXPECT_EQ(chunk.row_key(0), "");  // not kept in the table state
 }
 
+// A key component that does not parse, after one that did, leaves no partial key bytes, and the
+// next row starts right after the row (EncodedChunk's boundaries).
+TEST(ReadEventEncoderTest, AFailedKeyComponentLeavesNoPartialBytes) {
+  ReadEventEncoder encoder;
+  encoder.Reset({"a", "b"}, {"a", "b"});
+  storage::EncodedChunk chunk;
+  // Row 1: a = int64 5, b = bytes that are no Value (a truncated varint field).
+  encoder.BeginRow();
+  encoder.AddColumn().append("\x10\x05", 2);
+  encoder.AddColumn().append("\x10\xff", 2);
+  encoder.FinishRow(chunk);
+  // Row 2: both parse.
+  encoder.BeginRow();
+  encoder.AddColumn().append("\x10\x06", 2);
+  encoder.AddColumn().append("\x10\x07", 2);
+  encoder.FinishRow(chunk);
+  ASSERT_EQ(chunk.size(), 2u);
+  EXPECT_EQ(chunk.row_key(0), "");
+  EXPECT_NE(chunk.row_key(1), "");
+  v1::ChangeEvent e1;
+  ASSERT_TRUE(e1.ParseFromArray(chunk.body(1).data(), static_cast<int>(chunk.body(1).size())));
+  EXPECT_EQ(e1.after().fields_size(), 2);
+  EXPECT_EQ(e1.after().fields(1).value().int64(), 7);
+  EXPECT_EQ(chunk.byte_size(),
+            chunk.body(0).size() + chunk.body(1).size() + chunk.row_key(1).size());
+}
+
 // Appending encoded rows as a snapshot chunk stores the same event bytes as appending the
 // messages, and the rows reach the table state.
 TEST(ReadEventEncoderTest, LogStoresTheSameEventsAsForMessages) {
