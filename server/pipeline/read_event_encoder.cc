@@ -110,8 +110,9 @@ void ReadEventEncoder::FinishRow(storage::EncodedChunk& out) {
   p = PutVarint(row_size, p);
   begin = 0;
   head_begin = 0;
-  // A value is copied kCopy bytes at a time while that many bytes of values_ follow it.
-  const size_t padded_values_end = values_.size() < kCopy ? 0 : values_.size() - kCopy;
+  // A value is copied kCopy bytes at a time when it starts before padded_values_end, i.e. when
+  // at least kCopy bytes of values_ follow its start (none do when values_ is shorter).
+  const size_t padded_values_end = values_.size() < kCopy ? 0 : values_.size() - kCopy + 1;
   for (size_t i = 0; i < n; ++i) {
     const size_t value_size = ends_[i] - begin;
     const size_t head_size = head_ends_[i] - head_begin;
@@ -119,7 +120,7 @@ void ReadEventEncoder::FinishRow(storage::EncodedChunk& out) {
     p = PutVarint(head_size + VarintSize(value_size) + value_size, p);
     p = PutPadded(heads_.data() + head_begin, head_size, p);
     p = PutVarint(value_size, p);
-    if (begin <= padded_values_end) {
+    if (begin < padded_values_end) {
       p = PutPadded(values_.data() + begin, value_size, p);
     } else {
       p = Put(std::string_view(values_).substr(begin, value_size), p);
