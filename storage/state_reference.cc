@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/value_wire.h"
+#include "proto/base/varint.h"
 
 namespace sluice::storage {
 namespace {
@@ -16,16 +17,8 @@ struct VarintReader {
 
   uint64_t Varint() {
     uint64_t v = 0;
-    for (int shift = 0; !failed; shift += 7) {
-      if (pos >= in.size() || shift > 63) {
-        failed = true;
-        break;
-      }
-      const auto b = static_cast<uint8_t>(in[pos++]);
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    return 0;
+    if (!failed && !ReadVarint(in, &pos, &v)) failed = true;
+    return v;
   }
   // True (and consumes it) when the next byte is `tag`.
   bool Tag(char tag) {

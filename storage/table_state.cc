@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/utf8.h"
 #include "proto/base/value_wire.h"
+#include "proto/base/varint.h"
 
 namespace sluice::storage {
 namespace {
@@ -124,21 +125,6 @@ void PutKeyValue(const v1::Value& v, std::string& out) {
       PutOtherComponent(v, out);
       return;
   }
-}
-
-// The varint at bytes[*i, ...): protobuf's reading (at most 10 bytes, bits past 64 dropped).
-// False when it runs past the end or over 10 bytes.
-bool ReadVarint(std::string_view bytes, size_t* i, uint64_t* v) {
-  uint64_t r = 0;
-  for (int shift = 0; shift < 70 && *i < bytes.size(); shift += 7) {
-    const auto b = static_cast<uint8_t>(bytes[(*i)++]);
-    r |= uint64_t{b & 0x7fu} << shift;
-    if ((b & 0x80) == 0) {
-      *v = r;
-      return true;
-    }
-  }
-  return false;
 }
 
 const v1::Value* FindColumn(const v1::Row& row, std::string_view name) {
