@@ -12,10 +12,9 @@ absl::Status ChangeLogImpl::CheckStorageFormat() {
   int format = 1;  // no key: written before the marker existed, or a new data dir
   if (s.ok()) {
     if (!absl::SimpleAtoi(stored, &format) || format < 1) {
-      return absl::DataLossError(absl::StrCat("data dir '", db_->GetName(),
-                                              "': its storage format marker (meta key ",
-                                              std::string(kStorageFormatKey), ") is not a version: '",
-                                              absl::CEscape(stored), "'"));
+      return absl::DataLossError(absl::StrCat(
+          "data dir '", db_->GetName(), "': its storage format marker (meta key ",
+          std::string(kStorageFormatKey), ") is not a version: '", absl::CEscape(stored), "'"));
     }
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the data dir's storage format");

@@ -223,14 +223,15 @@ class ChangeLog {
                                   const v1::SourceInfo& commit_info,
                                   v1::SourceCheckpoint checkpoint, AppendCallback done) = 0;
 
-  // A snapshot chunk (op "r" events of one table, in key order, packed: see EncodedChunk; the
-  // table is the one `commit_info` names), stored by bulk ingestion instead of the WAL: the writer thread writes its records,
-  // table-state rows, time key and checkpoint into the source's open ingestion (SST files, one
-  // per column family) and, once the ingestion is large enough (ChangeLogOptions::ingest_rows,
-  // ingest_bytes), `ingest_now` is set, its delay ran out, or any other append of the source
-  // comes, ingests them all at once with IngestExternalFiles, which is atomic across column
-  // families: after a crash the log holds every chunk of the ingestion, with the last chunk's
-  // checkpoint, or none of them. Offsets, ordering and failure rules are AppendEncodedAsync's.
+  // A snapshot chunk (op "r" events of one table, in key order, packed: see EncodedChunk; the table
+  // is the one `commit_info` names), stored by bulk ingestion instead of the WAL: the writer thread
+  // writes its records, table-state rows, time key and checkpoint into the source's open ingestion
+  // (SST files, one per column family) and, once the ingestion is large enough
+  // (ChangeLogOptions::ingest_rows, ingest_bytes), `ingest_now` is set, its delay ran out, or any
+  // other append of the source comes, ingests them all at once with IngestExternalFiles, which is
+  // atomic across column families: after a crash the log holds every chunk of the ingestion, with
+  // the last chunk's checkpoint, or none of them. Offsets, ordering and failure rules are
+  // AppendEncodedAsync's.
   //
   // `written` (may be null) runs on the writer thread once the chunk's bytes are in the
   // ingestion's files (the queued memory is free), always before `done`; `done` runs once the

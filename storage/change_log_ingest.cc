@@ -178,8 +178,8 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
   // and the row's bytes are written (and compressed) once. Readers resolve it; retention
   // replaces it by the full value before it trims the record (change_log_read.cc).
   std::string& record = ing.record;
-  const std::string* prefix = nullptr;  // the table-state key prefix of `table`
-  char state_head[1 + 10];              // the tag and a varint
+  const std::string& prefix = ing.table_prefix.Of(p.slot->id, table);  // of the state keys
+  char reference[kMaxStateReferenceSize];
   for (size_t k = 0; k < n; ++k) {
     const uint64_t offset = txn_first + k;
     const bool last = k + 1 == n;
@@ -201,12 +201,11 @@ absl::Status ChangeLogImpl::WriteChunk(Ingestion& ing, PendingAppend& p) {
     chunk.bytes += record.size();
     const std::string_view row_key = rows.row_key(k);
     if (!p.table_state || row_key.empty()) continue;  // a keyless table's rows have no state
-    if (prefix == nullptr) prefix = &ing.table_prefix.Of(p.slot->id, table);
     std::string& key = ing.table_key;
-    key.assign(*prefix);
+    key.assign(prefix);
     key.append(row_key);
     // The record just written holds the row: the value is 0x00 offset (a reference).
-    const rocksdb::Slice value(state_head, EncodeStateReference(LogOffset(offset), state_head));
+    const rocksdb::Slice value(reference, EncodeStateReference(LogOffset(offset), reference));
     if (ing.table_rows.empty() && (ing.table_file == nullptr || key > ing.last_table_key)) {
       if (ing.table_file == nullptr) {
         ing.table_file_path = IngestPath(ing, kTableCf);
