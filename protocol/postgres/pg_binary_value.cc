@@ -350,9 +350,8 @@ CivilDate CivilFromPlainDays(int64_t unix_days) {
   return date;
 }
 
-// A timestamp of years 1 to 9999 as AppendTimestamp stores it (value_wire::AppendDateTime's
-// bytes): DateTime { date { year month day } time { hours minutes seconds micros } }, each
-// scalar skipped when zero (year, month and day never are), both messages always present.
+// A timestamp of years 1 to 9999 as AppendTimestamp stores it (value_wire::AppendDateTime), its
+// date from CivilFromPlainDays.
 [[gnu::noinline]] bool AppendTimestampFast(std::string_view bytes, std::string& out) {
   if (bytes.size() != 8) return false;
   const int64_t v = wire::ByteReader(bytes).ReadI64Be();
@@ -362,29 +361,16 @@ CivilDate CivilFromPlainDays(int64_t unix_days) {
   const auto time = static_cast<uint64_t>(since_year1 % kMicrosPerDay);
   const CivilDate date = CivilFromPlainDays(kUnixDaysOfYear1 + days);
   const auto seconds = static_cast<uint32_t>(time / kMicrosPerSecond);
-  const auto micros = static_cast<uint32_t>(time % kMicrosPerSecond);
-  char field[32];  // 2 + (2 + 3 + 2 + 2) + (2 + 2 + 2 + 2 + 4)
-  char* p = field;
-  *p++ = value_wire::kDateTime;
-  char* const whole = p++;
-  *p++ = 0x0A;  // date
-  char* const date_length = p++;
-  *p++ = 0x08;
-  p = value_wire::PutVarint(static_cast<uint64_t>(date.year), p);
-  *p++ = 0x10;
-  *p++ = static_cast<char>(date.month);
-  *p++ = 0x18;
-  *p++ = static_cast<char>(date.day);
-  *date_length = static_cast<char>(p - date_length - 1);
-  *p++ = 0x12;  // time
-  char* const time_length = p++;
-  p = value_wire::PutScalar(0x10, seconds / 3600, p);
-  p = value_wire::PutScalar(0x18, seconds / 60 % 60, p);
-  p = value_wire::PutScalar(0x20, seconds % 60, p);
-  p = value_wire::PutScalar(0x28, micros, p);
-  *time_length = static_cast<char>(p - time_length - 1);
-  *whole = static_cast<char>(p - whole - 1);
-  out.append(field, static_cast<size_t>(p - field));
+  value_wire::DateParts d;
+  d.year = static_cast<int32_t>(date.year);
+  d.month = static_cast<uint32_t>(date.month);
+  d.day = static_cast<uint32_t>(date.day);
+  value_wire::TimeParts t;
+  t.hours = seconds / 3600;
+  t.minutes = seconds / 60 % 60;
+  t.seconds = seconds % 60;
+  t.micros = static_cast<uint32_t>(time % kMicrosPerSecond);
+  value_wire::AppendDateTime(d, t, out);
   return true;
 }
 
